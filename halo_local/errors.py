@@ -1,0 +1,49 @@
+"""One error family: every user-facing failure is a message plus an optional hint.
+
+The CLI's single handler prints `Error: <message>` (and `Hint: <hint>`) on stderr and exits
+with `exit_code`; nothing else in the code base prints errors or calls sys.exit.
+"""
+
+from __future__ import annotations
+
+
+class HaloLocalError(Exception):
+    """A failure the user can act on; never shown with a traceback."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class UsageError(HaloLocalError):
+    """A command line that cannot mean anything: unknown flag, bad value, missing argument."""
+
+    exit_code = 2
+
+
+class NotFoundError(HaloLocalError):
+    """An id (agent, trace, span, run, conversation, schedule) that is not stored."""
+
+
+class InvalidTraceFileError(HaloLocalError):
+    """A trace file that cannot be loaded; names the file and the line or byte offset."""
+
+    def __init__(self, path: str, message: str, line: int | None = None,
+                 byte_offset: int | None = None, hint: str | None = None) -> None:
+        where = path
+        if line is not None:
+            where += f":{line}"
+        elif byte_offset is not None:
+            where += f" (byte {byte_offset})"
+        super().__init__(f"{where}: {message}", hint)
+        self.path = path
+        self.line = line
+        self.byte_offset = byte_offset
+        self.reason = message
+
+
+class DatabaseBusyError(HaloLocalError):
+    """Another process held the database for longer than we are willing to wait."""

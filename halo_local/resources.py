@@ -1,0 +1,24 @@
+"""Locate the files that ship beside the code: `sql/`, `prompts/` and `sample_traces/`.
+
+In a source checkout (and an editable install) they sit at the repository root; a wheel carries
+them inside the package under `_resources/`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def resource_dir(name: str) -> Path:
+    """Return the directory `name` (sql, prompts, sample_traces), wherever it was installed."""
+    for candidate in (_PACKAGE_DIR.parent / name, _PACKAGE_DIR / "_resources" / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"halo-local resource folder {name!r} is missing from the installation")
+
+
+def sql_text(relative: str) -> str:
+    """Text of one SQL file under `sql/`, e.g. `sql_text("heuristics/error.sql")`."""
+    return (resource_dir("sql") / relative).read_text(encoding="utf-8")

@@ -1,0 +1,134 @@
+"""The local database: where it lives, how it is opened, and how its schema evolves.
+
+DuckDB lets one process hold a database file at a time, and other processes cannot even open
+it read-only meanwhile. So every command opens a short connection, does its work, and closes;
+opening retries with backoff while another halo-local process holds the file, and long work
+(analysis runs) happens on snapshots, never while holding the database.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import platformdirs
+
+from halo_local.errors import DatabaseBusyError
+from halo_local.resources import resource_dir
+
+DATABASE_FILE = "halo.duckdb"
+LOCK_TIMEOUT_ENV = "HALO_LOCK_TIMEOUT"
+_MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+_migrated: set[Path] = set()
+
+
+def default_home() -> Path:
+    """`$HALO_HOME` if set, else the per-user data folder (e.g. ~/.local/share/halo-local)."""
+    configured = os.environ.get("HALO_HOME")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    return Path(platformdirs.user_data_dir("halo-local", appauthor=False))
+
+
+def _is_lock_conflict(error: duckdb.Error) -> bool:
+    text = str(error)
+    return "lock" in text.lower() and ("Could not set lock" in text or "Conflicting lock" in text)
+
+
+class Store:
+    """Handle on one `$HALO_HOME`: its database file and the folders runs write into."""
+
+    def __init__(self, home: Path | str | None = None) -> None:
+        self.home = Path(home).expanduser().resolve() if home is not None else default_home()
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / DATABASE_FILE
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.home / "runs"
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        timeout = float(os.environ.get(LOCK_TIMEOUT_ENV, "60"))
+        deadline = time.monotonic() + timeout
+        delay = 0.02
+        while True:
+            try:
+                return duckdb.connect(str(self.db_path))
+            except duckdb.Error as error:
+                if not _is_lock_conflict(error):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise DatabaseBusyError(
+                        f"the database {self.db_path} stayed busy for {timeout:.0f}s",
+                        hint=f"another halo-local process is holding it; retry, or raise {LOCK_TIMEOUT_ENV}",
+                    ) from error
+                time.sleep(delay + random.uniform(0, delay))
+                delay = min(delay * 2, 0.5)
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived connection with the schema up to date; closed on exit."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        connection = self._open()
+        try:
+            if self.db_path not in _migrated:
+                apply_migrations(connection)
+                _migrated.add(self.db_path)
+            yield connection
+        finally:
+            connection.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection inside one transaction: committed on success, rolled back on any error."""
+        with self.connect() as connection:
+            connection.execute("BEGIN TRANSACTION")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+
+
+def migration_files() -> list[tuple[int, str, Path]]:
+    """The ordered schema migrations in `sql/schema/` as (version, name, path)."""
+    found = []
+    for path in sorted(resource_dir("sql").joinpath("schema").glob("*.sql")):
+        match = _MIGRATION_NAME.match(path.name)
+        if not match:
+            raise RuntimeError(f"migration file {path.name} is not named NNN_name.sql")
+        found.append((int(match.group(1)), match.group(2), path))
+    return found
+
+
+def apply_migrations(connection: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply every migration not yet recorded, each in its own transaction; return the versions applied."""
+    connection.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+        " applied_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'))"
+    )
+    done = {row[0] for row in connection.execute("SELECT version FROM schema_migrations").fetchall()}
+    applied = []
+    for version, name, path in migration_files():
+        if version in done:
+            continue
+        connection.execute("BEGIN TRANSACTION")
+        try:
+            connection.execute(path.read_text(encoding="utf-8"))
+            connection.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+        applied.append(version)
+    return applied
