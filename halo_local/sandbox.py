@@ -1,0 +1,369 @@
+"""Read-only SQL over a set of spans, safe to hand to an LLM (and to MCP clients).
+
+The spans are copied into a private in-memory DuckDB, after which the connection is locked
+down: no file or network access, no extension loading, configuration frozen. Only single
+SELECT-like statements are accepted, each runs inside a transaction that is always rolled back
+(DuckDB accepts data-modifying CTEs under a SELECT), each is interrupted after a time limit,
+and results are capped in rows and characters so one query cannot flood a prompt.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from halo_local.errors import DatabaseBusyError, HaloLocalError, NotFoundError
+from halo_local.resources import sql_text
+
+DEFAULT_TIME_LIMIT_SECONDS = 10.0
+MAX_CELL_CHARS = 2000
+_ALLOWED_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+_LOCKDOWN = (
+    "SET enable_external_access = false",
+    "SET autoinstall_known_extensions = false",
+    "SET autoload_known_extensions = false",
+    "SET allow_community_extensions = false",
+    "SET memory_limit = '1GB'",
+    "SET lock_configuration = true",
+)
+
+
+class SandboxError(HaloLocalError):
+    """A query the sandbox refused or could not finish; the message says why, for a human or a model."""
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Rows of one sandboxed query, already cut to the row and character limits."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    truncated: bool
+    text: str
+
+    def to_text(self) -> str:
+        """A compact pipe-separated table with a trailer saying how many rows and whether cut."""
+        return self.text
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "columns": list(self.columns),
+            "rows": [[json_value(value) for value in row] for row in self.rows],
+            "truncated": self.truncated,
+        }
+
+
+def json_value(value: Any) -> Any:
+    """A DuckDB value as plain JSON (timestamps as ISO text, decimals as floats)."""
+    if isinstance(value, datetime):
+        return value.isoformat() + ("Z" if value.tzinfo is None else "")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, (list, tuple)):
+        return [json_value(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): json_value(item) for key, item in value.items()}
+    return value
+
+
+def cell_text(value: Any, limit: int = MAX_CELL_CHARS) -> str:
+    """One value on one line: NULL spelled out, newlines escaped, long text cut with a count."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, (list, tuple, dict)):
+        text = json.dumps(json_value(value), ensure_ascii=False)
+    else:
+        text = str(json_value(value))
+    text = text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+    if len(text) > limit:
+        text = f"{text[:limit]}…[+{len(text) - limit} chars]"
+    return text
+
+
+def render_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, more_rows: bool,
+                 max_chars: int) -> tuple[tuple[tuple[Any, ...], ...], bool, str]:
+    """Lay rows out as text within `max_chars`; return the rows that fit, whether cut, and the text."""
+    lines = [" | ".join(columns)]
+    used = len(lines[0]) + 1
+    kept: list[tuple[Any, ...]] = []
+    cut_for_size = False
+    for row in rows:
+        line = " | ".join(cell_text(value) for value in row)
+        if used + len(line) + 1 > max_chars - 80:
+            cut_for_size = True
+            break
+        lines.append(line)
+        used += len(line) + 1
+        kept.append(tuple(row))
+    truncated = more_rows or cut_for_size
+    if cut_for_size:
+        lines.append(f"({len(kept)} rows shown; more were cut to stay under {max_chars} characters)")
+    elif more_rows:
+        lines.append(f"({len(kept)} rows shown; the query returned more: add LIMIT or aggregate)")
+    else:
+        lines.append(f"({len(kept)} row{'s' if len(kept) != 1 else ''})")
+    return tuple(kept), truncated, "\n".join(lines)
+
+
+class SpanSandbox:
+    """A private, locked-down DuckDB holding one `spans` table; every method is read-only."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, *,
+                 time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS) -> None:
+        """Take over a connection that already holds `spans`, and lock it down for good."""
+        for statement in _LOCKDOWN:
+            connection.execute(statement)
+        self._connection = connection
+        self._lock = threading.Lock()
+        self.time_limit_seconds = time_limit_seconds
+
+    @classmethod
+    def from_parquet(cls, path: Path, *, time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS) -> SpanSandbox:
+        """Load a run snapshot (Parquet with the `spans` columns)."""
+        if not Path(path).is_file():
+            raise NotFoundError(f"span snapshot {path} does not exist")
+        connection = duckdb.connect(":memory:")
+        try:
+            connection.execute("CREATE TABLE spans AS SELECT * FROM read_parquet($path)", {"path": str(path)})
+        except duckdb.Error as error:
+            connection.close()
+            raise SandboxError(f"span snapshot {path} cannot be read: {_first_line_block(str(error))}") from error
+        except BaseException:
+            connection.close()
+            raise
+        return cls(connection, time_limit_seconds=time_limit_seconds)
+
+    @classmethod
+    def from_database(cls, db_path: Path, *, time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS) -> SpanSandbox:
+        """Copy `spans` out of a halo.duckdb, holding the file only while copying (read-only)."""
+        if not Path(db_path).is_file():
+            raise NotFoundError(f"database {db_path} does not exist", hint="load traces first: `halo-local traces load PATH`")
+        connection = duckdb.connect(":memory:")
+        try:
+            _attach_read_only(connection, Path(db_path))
+            try:
+                connection.execute("CREATE TABLE spans AS SELECT * FROM source.spans")
+            except duckdb.CatalogException as error:
+                raise NotFoundError(f"database {db_path} holds no spans yet",
+                                    hint="load traces first: `halo-local traces load PATH`") from error
+            finally:
+                connection.execute("DETACH source")
+        except BaseException:
+            connection.close()
+            raise
+        return cls(connection, time_limit_seconds=time_limit_seconds)
+
+    def close(self) -> None:
+        with self._lock:
+            self._connection.close()
+
+    def __enter__(self) -> SpanSandbox:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _time_limited(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The connection, interrupted if the work inside takes longer than the time limit."""
+        with self._lock:
+            timer = threading.Timer(self.time_limit_seconds, self._connection.interrupt)
+            timer.daemon = True
+            timer.start()
+            try:
+                yield self._connection
+            except duckdb.InterruptException as error:
+                raise SandboxError(
+                    f"the query ran longer than {self.time_limit_seconds:g}s and was stopped",
+                    hint="filter by trace_id, span_type or time first, or aggregate",
+                ) from error
+            finally:
+                timer.cancel()
+
+    def query(self, sql: str, *, max_rows: int = 200, max_chars: int = 20000) -> QueryResult:
+        """Run one read-only statement over `spans`; SandboxError names what was refused and why."""
+        statement = self._single_read_statement(sql)
+        with self._time_limited() as connection:
+            connection.execute("BEGIN TRANSACTION")
+            try:
+                cursor = connection.execute(statement)
+                columns = tuple(column[0] for column in cursor.description or ())
+                fetched = cursor.fetchmany(max_rows + 1) if columns else []
+            except duckdb.InterruptException:
+                raise
+            except duckdb.Error as error:
+                raise SandboxError(f"the query failed: {_first_line_block(str(error))}") from error
+            finally:
+                connection.execute("ROLLBACK")
+        rows, truncated, text = render_table(columns, fetched[:max_rows], more_rows=len(fetched) > max_rows,
+                                             max_chars=max_chars)
+        return QueryResult(columns=columns, rows=rows, truncated=truncated, text=text)
+
+    def _single_read_statement(self, sql: str) -> duckdb.Statement:
+        text = str(sql).strip()
+        if not text:
+            raise SandboxError("the query is empty")
+        try:
+            statements = self._connection.extract_statements(text)
+        except duckdb.Error as error:
+            raise SandboxError(f"the query does not parse: {_first_line_block(str(error))}") from error
+        if len(statements) != 1:
+            raise SandboxError(f"send one statement at a time (got {len(statements)})")
+        statement = statements[0]
+        if statement.type not in _ALLOWED_STATEMENTS:
+            kind = statement.type.name
+            raise SandboxError(
+                f"{kind} statements are not allowed: the sandbox is read-only",
+                hint="use SELECT (or WITH ... SELECT, DESCRIBE, SUMMARIZE, EXPLAIN) over the `spans` table",
+            )
+        return statement
+
+    def _internal(self, sql: str, parameters: dict[str, Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
+        with self._time_limited() as connection:
+            cursor = connection.execute(sql, parameters)
+            return [column[0] for column in cursor.description], cursor.fetchall()
+
+    def view_trace(self, trace_id: str, *, max_spans: int = 300, max_chars: int = 20000) -> str:
+        """The trace as an indented tree: type, duration, status, agent, model, tokens, tool, errors."""
+        wanted = str(trace_id).strip().lower()
+        columns, rows = self._internal(sql_text("sandbox/trace_tree.sql"), {"trace_id": wanted})
+        if not rows:
+            raise NotFoundError(f"no trace with id {wanted!r} in these spans")
+        spans = [dict(zip(columns, row)) for row in rows]
+        ids = {span["span_id"] for span in spans}
+        children: dict[str | None, list[dict[str, Any]]] = {}
+        for span in spans:
+            parent = span["parent_span_id"] if span["parent_span_id"] in ids else None
+            children.setdefault(parent, []).append(span)
+        errors = sum(1 for span in spans if span["status_code"] == "error")
+        durations = [span["duration_ms"] for span in children.get(None, []) if span["duration_ms"] is not None]
+        header = (f"trace {wanted}: {len(spans)} spans, {errors} errors, "
+                  f"root duration {_duration(max(durations) if durations else None)}, "
+                  f"started {json_value(spans[0]['start_time'])}")
+        lines = [header]
+        shown = 0
+        stack: list[tuple[dict[str, Any], int]] = [(span, 0) for span in reversed(children.get(None, []))]
+        while stack and shown < max_spans:
+            span, depth = stack.pop()
+            lines.append("  " * depth + "- " + _span_line(span))
+            shown += 1
+            stack.extend((child, depth + 1) for child in reversed(children.get(span["span_id"], [])))
+        if shown < len(spans):
+            lines.append(f"({len(spans) - shown} more spans not shown; query `spans` with this trace_id)")
+        text = "\n".join(lines)
+        if len(text) > max_chars:
+            text = text[:max_chars] + "\n(tree cut to stay under the character limit)"
+        return text
+
+    def span_detail(self, span_id: str, *, trace_id: str | None = None, max_chars: int = 20000) -> str:
+        """Every column of one span, raw attributes and events included, one `name: value` per line."""
+        wanted = str(span_id).strip().lower()
+        columns, rows = self._internal(
+            sql_text("sandbox/span_detail.sql"),
+            {"span_id": wanted, "trace_id": str(trace_id).strip().lower() if trace_id else None},
+        )
+        if not rows:
+            raise NotFoundError(f"no span with id {wanted!r} in these spans")
+        if len(rows) > 1:
+            traces = ", ".join(str(row[columns.index("trace_id")]) for row in rows)
+            raise SandboxError(f"span id {wanted!r} occurs in several traces ({traces}); give the trace id too")
+        lines = [f"{name}: {cell_text(value, limit=4000)}" for name, value in zip(columns, rows[0]) if value is not None]
+        text = "\n".join(lines)
+        if len(text) > max_chars:
+            text = text[:max_chars] + "\n(cut to stay under the character limit)"
+        return text
+
+    def search_spans(self, text: str, *, limit: int = 20, max_chars: int = 20000) -> QueryResult:
+        """Spans whose name, errors, tool I/O, messages or attributes contain `text` (case-insensitive)."""
+        needle = str(text)
+        if not needle.strip():
+            raise SandboxError("give some text to search for")
+        limit = max(1, min(int(limit), 200))
+        columns, rows = self._internal(sql_text("sandbox/search_spans.sql"), {"needle": needle, "row_limit": limit + 1})
+        kept, truncated, rendered = render_table(columns, rows[:limit], more_rows=len(rows) > limit, max_chars=max_chars)
+        return QueryResult(columns=tuple(columns), rows=kept, truncated=truncated, text=rendered)
+
+    def known_ids(self, ids: Sequence[str]) -> tuple[set[str], set[str]]:
+        """Of `ids` (lower-case), those that are trace ids here and those that are span ids here."""
+        wanted = sorted({str(item).strip().lower() for item in ids if str(item).strip()})
+        if not wanted:
+            return set(), set()
+        _, rows = self._internal(sql_text("sandbox/known_ids.sql"), {"ids": wanted})
+        return {row[0] for row in rows if row[1]}, {row[0] for row in rows if row[2]}
+
+
+def _attach_read_only(connection: duckdb.DuckDBPyConnection, db_path: Path) -> None:
+    """ATTACH the database read-only, retrying while another process holds its lock."""
+    timeout = float(os.environ.get("HALO_LOCK_TIMEOUT", "60"))
+    deadline = time.monotonic() + timeout
+    delay = 0.02
+    while True:
+        try:
+            connection.execute("ATTACH $path AS source (READ_ONLY)", {"path": str(db_path)})
+            return
+        except duckdb.Error as error:
+            text = str(error)
+            if "lock" not in text.lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise DatabaseBusyError(
+                    f"the database {db_path} stayed busy for {timeout:.0f}s",
+                    hint="another halo-local process is holding it; retry, or raise HALO_LOCK_TIMEOUT",
+                ) from error
+            time.sleep(delay + random.uniform(0, delay))
+            delay = min(delay * 2, 0.5)
+
+
+def _first_line_block(message: str) -> str:
+    """DuckDB's error up to the caret diagram: enough for a human or a model to fix the query."""
+    return message.split("\n\nLINE ")[0].strip()
+
+
+def _duration(ms: float | None) -> str:
+    if ms is None:
+        return "unfinished"
+    if ms < 1000:
+        return f"{ms:.0f}ms"
+    return f"{ms / 1000:.2f}s"
+
+
+def _span_line(span: dict[str, Any]) -> str:
+    parts = [f"{span['name']} [{span['span_type']}]", f"span {span['span_id']}", _duration(span["duration_ms"])]
+    parts.append("ERROR" if span["status_code"] == "error" else span["status_code"])
+    if span["agent_name"]:
+        parts.append(f"agent={span['agent_name']}")
+    if span["model"]:
+        parts.append(f"model={span['model']}")
+    if span["input_tokens"] is not None or span["output_tokens"] is not None:
+        tokens = f"tokens={span['input_tokens'] or 0}in/{span['output_tokens'] or 0}out"
+        if span["cache_read_tokens"]:
+            tokens += f" ({span['cache_read_tokens']} cached)"
+        parts.append(tokens)
+    if span["cost_usd"] is not None:
+        parts.append(f"cost=${float(span['cost_usd']):.6f}")
+    if span["tool_name"]:
+        parts.append(f"tool={span['tool_name']}")
+    if span["finish_reason"]:
+        parts.append(f"finish={span['finish_reason']}")
+    problem = " ".join(str(part) for part in (span["error_type"], span["error_message"] or span["status_message"]) if part)
+    if problem:
+        parts.append("error=" + cell_text(problem, limit=300))
+    return "  ".join(parts)
