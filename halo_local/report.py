@@ -1,0 +1,254 @@
+"""The report: a markdown brief for a coding agent, rendered from Jinja templates in `prompts/`.
+
+`collect_sections` measures the snapshot (overview, errors, latency, cost, tool use) with the SQL in
+`sql/runs/`; `render_report` combines those numbers with the ranked findings and, when it ran,
+the LLM's notes. Heuristics-only, the output depends on nothing but the run's data and options
+(no clock, stable ordering), so golden files can pin it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import duckdb
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from halo_local import render, traces
+from halo_local.resources import resource_dir, sql_text
+
+SECTION_ROWS = 10
+TOP_ISSUES = 10
+EXAMPLE_IDS = 5
+
+_environment: Environment | None = None
+
+
+def _percent(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def _cell(value: Any, width: int = 80) -> str:
+    """Text safe inside a markdown table cell: one line, pipes escaped, shortened."""
+    text = "-" if value is None or value == "" else str(value)
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _sql_string(value: Any) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _number(value: float | None, digits: int = 2) -> str:
+    if value is None:
+        return "-"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.{digits}f}"
+
+
+def _detail(detail: Mapping[str, Any] | None, width: int = 300) -> str:
+    """A finding's detector-specific extras on one line: `key: value; ...`, shortened."""
+    parts = []
+    for key, value in (detail or {}).items():
+        if value is None or value == "" or value == [] or value == {}:
+            continue
+        shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+        parts.append(f"{key}: {shown}")
+    return _cell("; ".join(parts), width) if parts else ""
+
+
+def _timestamp(value: str | None) -> str:
+    return render.timestamp(value)
+
+
+def environment() -> Environment:
+    """The Jinja environment for `prompts/`: StrictUndefined, markdown-friendly whitespace."""
+    global _environment
+    if _environment is None:
+        env = Environment(
+            loader=FileSystemLoader(str(resource_dir("prompts"))),
+            undefined=StrictUndefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            autoescape=False,
+        )
+        env.filters.update(
+            usd=render.usd, duration=render.duration, count=render.count, ts=_timestamp, pct=_percent,
+            cell=_cell, sql=_sql_string, number=_number, detail=_detail, tojson=lambda value: json.dumps(value, sort_keys=True),
+        )
+        _environment = env
+    return _environment
+
+
+def collect_sections(connection: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The report's measured sections over the view `window_spans` (a run's snapshot)."""
+    overview = traces.rows_as_dicts(connection.execute(sql_text("runs/overview.sql")))[0]
+    overview["errorRate"] = overview["errorTraces"] / overview["traces"] if overview["traces"] else None
+    overview["unpricedModels"] = list(overview["unpricedModels"] or [])
+    sections: dict[str, Any] = {"overview": overview}
+    for name in ("errors", "latency", "cost", "tools"):
+        cursor = connection.execute(sql_text(f"runs/{name}.sql"), {"row_limit": SECTION_ROWS})
+        sections[name] = traces.rows_as_dicts(cursor)
+    return sections
+
+
+def build_issues(findings: Sequence[Mapping[str, Any]], llm_result: Any | None) -> list[dict[str, Any]]:
+    """The ranked issues: the LLM's notes (joined to their findings) first, then findings it did not cover.
+
+    Heuristics-only, the findings in their ranked order. An issue carries `likelyCause` / `fix`
+    only when the LLM wrote them; the template falls back to per-category guidance otherwise.
+    """
+    by_key = {item["key"]: item for item in findings}
+    issues: list[dict[str, Any]] = []
+    covered: set[str] = set()
+    notes = sorted(llm_result.notes, key=lambda note: note.rank) if llm_result is not None else []
+    for note in notes:
+        finding = by_key.get(note.finding_key) if note.finding_key else None
+        if finding is not None:
+            covered.add(finding["key"])
+        trace_ids = _merge_ids(note.trace_ids, finding["exampleTraceIds"] if finding else ())
+        span_ids = _merge_ids(note.span_ids, finding["exampleSpanIds"] if finding else ())
+        issues.append({
+            "title": note.title or (finding["title"] if finding else "Issue"),
+            "severity": finding["severity"] if finding else None,
+            "category": finding["category"] if finding else None,
+            "subject": finding["subject"] if finding else None,
+            "finding": finding, "likelyCause": note.likely_cause, "fix": note.fix, "source": "llm",
+            "traceIds": trace_ids, "spanIds": span_ids,
+        })
+    for finding in findings:
+        if finding["key"] in covered:
+            continue
+        issues.append({
+            "title": finding["title"], "severity": finding["severity"], "category": finding["category"],
+            "subject": finding["subject"], "finding": finding, "likelyCause": None, "fix": None,
+            "source": "heuristics", "traceIds": list(finding["exampleTraceIds"])[:EXAMPLE_IDS],
+            "spanIds": list(finding["exampleSpanIds"])[:EXAMPLE_IDS],
+        })
+    for rank, issue in enumerate(issues, start=1):
+        issue["rank"] = rank
+    return issues
+
+
+def _merge_ids(first: Sequence[str], second: Sequence[str]) -> list[str]:
+    merged: list[str] = []
+    for item in [*first, *second]:
+        if item not in merged:
+            merged.append(item)
+    return merged[:EXAMPLE_IDS]
+
+
+def render_report(
+    *,
+    run: Mapping[str, Any],
+    sections: Mapping[str, Any],
+    findings: Sequence[Mapping[str, Any]],
+    checks: Sequence[Mapping[str, Any]],
+    llm_state: Mapping[str, Any],
+) -> str:
+    """The report markdown for a run.
+
+    `run`: the run's facts (runId, agentUuid, agentName, windowStart/End, prompt, modelId, spanLimit,
+    snapshotSpans/Traces, windowSpans/Traces, truncated); `findings`: `Finding.to_json()` dicts,
+    ranked; `checks`: `CheckResult.to_json()` dicts (one per category); `llm_state`: ran, skippedReason, degraded, error,
+    modelId and `result` (an `LlmResult` or None).
+    """
+    result = llm_state.get("result")
+    issues = build_issues(findings, result)
+    context = {
+        "run": run,
+        "overview": sections["overview"],
+        "errors": sections["errors"],
+        "latency": sections["latency"],
+        "cost": sections["cost"],
+        "tools": sections["tools"],
+        "findings": list(findings),
+        "issues": issues[:TOP_ISSUES],
+        "example_traces": list(dict.fromkeys(issue["traceIds"][0] for issue in issues if issue["traceIds"]))[:3],
+        "more_issues": issues[TOP_ISSUES:],
+        "severity_counts": {level: sum(1 for item in findings if item["severity"] == level)
+                            for level in ("high", "medium", "low")},
+        "healthy": [item for item in checks if item["status"] == "healthy"],
+        "not_applicable": [item for item in checks if item["status"] == "not_applicable"],
+        "llm": {
+            "ran": bool(llm_state.get("ran")), "skippedReason": llm_state.get("skippedReason"),
+            "degraded": bool(llm_state.get("degraded")), "error": llm_state.get("error"),
+            "modelId": llm_state.get("modelId"),
+            "summary": result.summary if result is not None else None,
+            "turns": result.turns if result is not None else None,
+            "inputTokens": result.input_tokens if result is not None else None,
+            "outputTokens": result.output_tokens if result is not None else None,
+            "costUsd": result.cost_usd if result is not None else None,
+            "inventedIdsRemoved": result.invented_ids_removed if result is not None else None,
+        },
+    }
+    text = environment().get_template("report.md.j2").render(**context)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+# Question words that point at finding categories, for answering follow-ups without the LLM.
+_CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
+    "error": ("error", "errors", "fail", "fails", "failed", "failing", "failure", "failures", "exception",
+              "exceptions", "crash", "crashes", "broken", "bug", "bugs", "wrong"),
+    "tool_error": ("tool", "tools", "error", "errors", "fail", "failing", "failure", "failures"),
+    "rate_limit": ("rate", "limit", "limits", "429", "throttle", "throttled", "throttling", "quota", "overloaded"),
+    "timeout": ("timeout", "timeouts", "timed", "hang", "hangs", "slow"),
+    "latency": ("slow", "slower", "latency", "fast", "faster", "speed", "time", "seconds", "p95", "wait", "duration"),
+    "cost": ("cost", "costs", "expensive", "money", "price", "spend", "spending", "dollar", "dollars", "usd",
+             "token", "tokens", "cheap", "cheaper", "budget", "bill"),
+    "loop": ("loop", "loops", "looping", "repeat", "repeats", "repeated", "stuck", "again", "retry", "retries"),
+    "unknown_tool": ("tool", "tools", "unknown", "undeclared", "missing", "hallucinated"),
+    "truncation": ("truncated", "truncation", "cut", "length", "max_tokens"),
+    "refusal": ("refusal", "refuse", "refuses", "refused", "filter", "blocked"),
+    "empty_output": ("empty", "blank", "nothing", "output"),
+    "excessive_steps": ("steps", "turns", "many", "too", "excessive", "calls"),
+    "data_quality": ("data", "quality", "orphan", "orphans", "clock", "skew", "unfinished", "unpriced"),
+}
+_STOPWORDS = frozenset(
+    "the and for are was were what which who why how does did this that with from have has had not but "
+    "can could should would will there their them they its it's into about than then when where your you "
+    "our out any all most more some first fix".split()
+)
+
+
+def match_findings(question: str, findings: Sequence[Mapping[str, Any]], limit: int = 5) -> list[Mapping[str, Any]]:
+    """The findings a question is about: its words against categories, subjects, titles and details."""
+    words = [word for word in re.findall(r"[a-z0-9_.\-]+", question.lower())
+             if len(word) >= 3 and word not in _STOPWORDS]
+    scored = []
+    for index, finding in enumerate(findings):
+        category_words = _CATEGORY_WORDS.get(finding["category"], ())
+        subject = str(finding.get("subject") or "").lower()
+        title = str(finding.get("title") or "").lower()
+        detail = json.dumps(finding.get("detail") or {}, sort_keys=True).lower()
+        score = 0
+        for word in words:
+            if word in category_words or word == finding["category"]:
+                score += 3
+            if subject and (word == subject or word in subject):
+                score += 4
+            if word in title:
+                score += 2
+            if word in detail:
+                score += 1
+        if score:
+            scored.append((-score, index, finding))
+    return [finding for _, _, finding in sorted(scored, key=lambda item: item[:2])[:limit]]
+
+
+def render_followup_answer(*, question: str, findings: Sequence[Mapping[str, Any]], unavailable_reason: str) -> str:
+    """A deterministic answer to a follow-up from the findings alone (no LLM available)."""
+    matched = match_findings(question, findings)
+    context = {
+        "question": question,
+        "reason": unavailable_reason,
+        "matched": [{"rank": findings.index(item) + 1, "finding": item} for item in matched],
+        "top": [{"rank": rank, "finding": item} for rank, item in enumerate(findings[:3], start=1)],
+        "total": len(findings),
+    }
+    text = environment().get_template("report/followup.md.j2").render(**context)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"

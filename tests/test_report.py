@@ -1,0 +1,128 @@
+"""The report: golden files pin the heuristics-only markdown; guidance exists for every category.
+
+Regenerate the golden files after an intended change with
+
+    HALO_UPDATE_GOLDENS=1 .venv/bin/python -m pytest tests/test_report.py
+
+and review the diff of tests/golden/ like code.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from runs_support import AGENT_UUID, BASE, HALO_FIXTURE, HALO_WINDOW, WINDOW, agent_traces, insert_spans, span
+
+from halo_local import heuristics, report, runs, traces
+from halo_local.store import Store
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE_ENV = "HALO_UPDATE_GOLDENS"
+_RUN_ID = re.compile(r"run_[0-9a-f]{12}")
+
+
+def _normalized(text: str) -> str:
+    """Run ids are random; everything else in a heuristics-only report must be stable."""
+    return _RUN_ID.sub("run_000000000000", text)
+
+
+def _check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get(UPDATE_ENV):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"missing golden file {path}; create it with {UPDATE_ENV}=1"
+    assert text == path.read_text(encoding="utf-8"), f"report differs from {path}; if intended, regenerate with {UPDATE_ENV}=1"
+
+
+def _finding(category: str, subject: str | None, severity: str, **values: Any) -> dict[str, Any]:
+    data = {
+        "category": category, "severity": severity, "title": f"{category.replace('_', ' ')} on {subject or 'the agent'}",
+        "subject": subject, "agentUuid": AGENT_UUID, "metric": f"{category}_count", "value": 3.0, "baseline": 1.0,
+        "affectedTraces": 3, "affectedSpans": 3, "traceShare": 0.6, "spanShare": 0.15, "impactSeconds": 6.5,
+        "impactUsd": 0.0123, "failedTraces": 3, "firstSeenAt": "2026-04-24T18:00:01Z",
+        "lastSeenAt": "2026-04-24T18:04:01Z", "exampleTraceIds": [f"{4:032x}", f"{2:032x}"],
+        "exampleSpanIds": [f"{4:04x}{2:012x}", f"{2:04x}{2:012x}"], "detail": {"signature": "No such file <path>"},
+    }
+    data.update(values)
+    return heuristics.Finding.from_json(data).to_json()
+
+
+def _synthetic_findings() -> list[dict[str, Any]]:
+    """One finding per category, so the golden file shows the guidance of each."""
+    findings = [_finding("error", "list_files", "high")]
+    for category in heuristics.CATEGORIES[1:]:
+        findings.append(_finding(category, "chat gpt-4o" if category != "data_quality" else None,
+                                 "medium" if category in ("latency", "cost", "loop") else "low",
+                                 failedTraces=0, impactUsd=None))
+    return findings
+
+
+def test_golden_heuristics_only_report_on_fixed_findings(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pins the template, the measured sections and the per-category guidance."""
+    insert_spans(store, agent_traces(5))
+    insert_spans(store, [span(7, 0, start=BASE, span_type="llm", name="chat mystery",
+                              model="mystery-1", input_tokens=10, output_tokens=2, cost_source="unpriced",
+                              status="error", error_message="bad | pipe\nand newline")])
+    findings = [heuristics.Finding.from_json(item) for item in _synthetic_findings()]
+    checks = [heuristics.CheckResult(category, "findings", 1, 20, "spans", "1 finding over 20 spans")
+              for category in heuristics.CATEGORIES[:-2]]
+    checks += [heuristics.CheckResult("excessive_steps", "healthy", 0, 5, "traces",
+                                      "5 traces checked: no trace took far more steps than usual"),
+               heuristics.CheckResult("data_quality", "not_applicable", 0, 0, "spans",
+                                      "nothing to check: the window has no spans")]
+    monkeypatch.setattr(heuristics, "analyze",
+                        lambda *_, **__: heuristics.Analysis(findings=findings, checks=checks, stats={}))
+
+    run = runs.create_run(store, agent_uuid=AGENT_UUID, window_start_at=WINDOW[0], window_end_at=WINDOW[1],
+                          no_llm=True, wait=True)
+
+    text = Path(run["reportPath"]).read_text(encoding="utf-8")
+    _check_golden("report_fixed_findings.md", _normalized(text))
+    assert "bad \\| pipe and newline" in text
+    assert "1 call unpriced (mystery-1), not counted" in text
+    assert "Further findings, lower in impact" in text
+
+
+def test_golden_heuristics_only_report_on_the_halo_capture(store: Store) -> None:
+    """The whole pipeline on a real capture: ingest, snapshot, detectors, sections, template."""
+    from halo_local.ingest import load_paths
+
+    load_paths(store, [HALO_FIXTURE])
+    agent = traces.list_agents(store, time_range="all")[0]["agentUuid"]
+    first = runs.create_run(store, agent_uuid=agent, window_start_at=HALO_WINDOW[0], window_end_at=HALO_WINDOW[1],
+                            no_llm=True, wait=True)
+    second = runs.create_run(store, agent_uuid=agent, window_start_at=HALO_WINDOW[0],
+                             window_end_at=HALO_WINDOW[1], no_llm=True, wait=True)
+
+    text = _normalized(Path(first["reportPath"]).read_text(encoding="utf-8"))
+    assert text == _normalized(Path(second["reportPath"]).read_text(encoding="utf-8"))
+    _check_golden("report_halo_realistic.md", text)
+    assert "list_files" in text
+
+
+@pytest.mark.parametrize("category", heuristics.CATEGORIES)
+def test_every_category_has_its_own_cause_and_fix(category: str) -> None:
+    module = report.environment().get_template("report/guidance.md.j2").module
+    finding = _finding(category, "tool_x", "high")
+    cause, fix = str(module.likely_cause(finding)), str(module.fix(finding))
+    assert cause.strip() and fix.strip()
+    assert cause.strip() != f"{finding['title']}."
+    assert "address the pattern they share" not in fix
+    assert len(fix) > 80
+
+
+def test_followup_matching_prefers_subject_then_category() -> None:
+    findings = [_finding("latency", "chat gpt-4o", "medium"), _finding("error", "list_files", "high"),
+                _finding("cost", "chat gpt-4o", "low")]
+    matched = report.match_findings("why is list_files failing so often?", findings)
+    assert [item["subject"] for item in matched] == ["list_files"]
+    assert [item["category"] for item in report.match_findings("what costs the most money?", findings)] == ["cost"]
+    assert report.match_findings("hello there", findings) == []
+    answer = report.render_followup_answer(question="hello there", findings=findings,
+                                           unavailable_reason="--no-llm was given")
+    assert "No finding matches" in answer and "latency on chat gpt-4o" in answer

@@ -1,0 +1,368 @@
+"""Run lifecycle through the Python API: validation, snapshot, states, events, reaping, cancel, time limit."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from runs_support import AGENT_UUID, OTHER_AGENT_UUID, WINDOW, agent_traces, insert_spans, wait_until
+
+from halo_local import conversations, llm, runs
+from halo_local.errors import NotFoundError, UsageError
+from halo_local.store import Store
+
+
+@pytest.fixture
+def loaded(store: Store) -> Store:
+    insert_spans(store, agent_traces(5))
+    return store
+
+
+def _create(store: Store, **options: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {"agent_uuid": AGENT_UUID, "window_start_at": WINDOW[0], "window_end_at": WINDOW[1],
+                              "no_llm": True, "wait": True}
+    values.update(options)
+    return runs.create_run(store, **values)
+
+
+def _queued(store: Store, monkeypatch: pytest.MonkeyPatch, **options: Any) -> dict[str, Any]:
+    """A run recorded as queued with no worker started."""
+    monkeypatch.setattr(runs, "start_worker", lambda store, run_id: 0)
+    return _create(store, wait=False, **options)
+
+
+def _count_runs(store: Store) -> int:
+    with store.connect() as connection:
+        return connection.execute("SELECT count(*) FROM runs").fetchall()[0][0]
+
+
+def _kinds(store: Store, run_id: str) -> list[str]:
+    return [event["kind"] for event in runs.run_events(store, run_id, limit=1000)]
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"window_start_at": "yesterday"}, "--window-start-at takes an ISO date-time"),
+    ({"window_start_at": WINDOW[1], "window_end_at": WINDOW[0]}, "must be before --window-end-at"),
+    ({"span_limit": 0}, "--span-limit must be within 1.."),
+    ({"max_subagent_depth": 6}, "--max-subagent-depth must be within 1..5"),
+    ({"max_turns": 101}, "--max-turns must be within 1..100"),
+    ({"lookback_hours": 0, "window_start_at": None}, "--lookback-hours must be within 1.."),
+    ({"model_id": "gpt-17"}, "unknown model id 'gpt-17'"),
+])
+def test_bad_options_are_refused_before_anything_is_created(loaded: Store, options: dict[str, Any],
+                                                            message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        _create(loaded, **options)
+    assert _count_runs(loaded) == 0
+
+
+def test_unknown_agent_names_the_closest_known_agents(loaded: Store) -> None:
+    with pytest.raises(NotFoundError) as caught:
+        _create(loaded, agent_uuid=AGENT_UUID[:-3] + "999")
+    assert AGENT_UUID in caught.value.hint
+    assert _count_runs(loaded) == 0
+
+
+def test_foreground_heuristics_only_run_completes_with_report_and_timeline(loaded: Store) -> None:
+    seen: list[str] = []
+    run = _create(loaded, on_event=lambda event: seen.append(event["kind"]))
+
+    assert run["status"] == "completed", run["statusReason"]
+    assert run["runId"].startswith("run_") and len(run["runId"]) == 16
+    assert run["conversationId"].startswith("conv_") and len(run["conversationId"]) == 17
+    assert run["llm"] == {**run["llm"], "ran": False, "skippedReason": "--no-llm was given", "degraded": False}
+    dataset = run["traceDataset"]
+    assert (dataset["spans"], dataset["traces"], dataset["truncated"]) == (20, 5, False)
+    assert (dataset["spansInWindow"], dataset["tracesInWindow"]) == (20, 5)
+    assert run["timings"]["startedAt"] and run["timings"]["finishedAt"]
+
+    kinds = _kinds(loaded, run["runId"])
+    assert kinds[:3] == ["queued", "started", "heartbeat"] or kinds[:3] == ["queued", "started", "step_started"]
+    assert "heartbeat" in kinds
+    for step in ("snapshot", "heuristics", "report"):
+        assert any(event["detail"].get("step") == step and event["kind"] == "step_finished"
+                   for event in runs.run_events(loaded, run["runId"], limit=1000))
+    assert "llm_skipped" in kinds and kinds[-1] == "completed"
+    assert seen[-1] == "completed"
+
+    conversation = conversations.get_conversation(loaded, run["conversationId"])
+    roles = [message["role"] for message in conversation["messages"]]
+    assert roles == ["user", "assistant"]
+    report_text = conversation["messages"][1]["content"]
+    assert report_text == Path(run["reportPath"]).read_text(encoding="utf-8")
+    assert report_text.startswith("# Trace analysis: Helper")
+    assert "LLM pass: skipped (--no-llm was given)" in report_text
+    assert conversation["traceDataset"]["spans"] == 20
+    assert conversation["run"]["runId"] == run["runId"]
+
+    full = runs.get_run(loaded, run["runId"])
+    assert isinstance(full["findings"], list)
+    for finding in full["findings"]:
+        assert {"category", "severity", "title", "subject", "agentUuid", "key", "exampleTraceIds"} <= set(finding)
+
+
+def test_snapshot_keeps_whole_error_traces_first_within_the_span_limit(loaded: Store) -> None:
+    run = _create(loaded, span_limit=10)
+
+    dataset = run["traceDataset"]
+    assert (dataset["spans"], dataset["traces"], dataset["truncated"]) == (8, 2, True)
+    assert (dataset["spansInWindow"], dataset["tracesInWindow"]) == (20, 5)
+    with duckdb.connect() as connection:
+        kept = connection.read_parquet(dataset["path"]).aggregate(
+            "list(DISTINCT trace_id ORDER BY trace_id)").fetchall()[0][0]
+        snapshot_columns = connection.read_parquet(dataset["path"]).columns
+    # Traces 0, 2 and 4 fail; the newest failing ones come first: 4 then 2 (8 spans), 0 would exceed 10.
+    assert kept == [f"{2:032x}", f"{4:032x}"]
+    with loaded.connect() as connection:
+        stored_columns = [row[0] for row in connection.execute("DESCRIBE spans").fetchall()]
+    assert snapshot_columns == stored_columns
+    report_text = Path(run["reportPath"]).read_text(encoding="utf-8")
+    assert "2 of 5 in the window (cut by the span limit of 10" in report_text
+
+
+def test_a_trace_larger_than_the_limit_alone_is_cut_not_dropped(loaded: Store) -> None:
+    run = _create(loaded, span_limit=3)
+    assert run["status"] == "completed"
+    assert (run["traceDataset"]["spans"], run["traceDataset"]["traces"]) == (3, 1)
+
+
+def test_previous_window_is_snapshotted_when_stored(store: Store) -> None:
+    insert_spans(store, agent_traces(3))
+    insert_spans(store, agent_traces(2, first=10, start=datetime(2026, 4, 24, 16, 30)))
+    run = _create(store)
+    assert run["traceDataset"]["previousWindowSpans"] == 8
+    assert (Path(run["traceDataset"]["path"]).parent / runs.PREVIOUS_FILE).exists()
+
+
+def test_empty_window_ends_no_traces_naming_the_stored_range_and_the_flags(loaded: Store) -> None:
+    run = _create(loaded, window_start_at="2026-04-20T00:00:00Z", window_end_at="2026-04-21T00:00:00Z")
+
+    assert run["status"] == "no_traces"
+    reason = run["statusReason"]
+    assert "no spans of agent Helper between 2026-04-20T00:00:00Z and 2026-04-21T00:00:00Z" in reason
+    assert "stored spans cover 2026-04-24T18:00:00Z .. 2026-04-24T18:04:03Z" in reason
+    assert "--window-start-at 2026-04-24T18:00:00Z --window-end-at 2026-04-24T18:04:04Z" in reason
+    assert "--lookback-hours" in reason
+    assert _kinds(loaded, run["runId"])[-1] == "no_traces"
+    assert runs.POLL_EXIT_CODES[run["status"]] == 6
+
+
+def test_lookback_hours_counts_back_from_the_window_end(loaded: Store) -> None:
+    run = _create(loaded, window_start_at=None, window_end_at="2026-04-24T19:00:00+01:00", lookback_hours=2)
+    assert run["window"] == {"start": "2026-04-24T16:00:00Z", "end": "2026-04-24T18:00:00Z"}
+    assert run["status"] == "no_traces"
+
+
+def test_a_dead_worker_is_marked_failed_by_the_next_reader(loaded: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    run = _queued(loaded, monkeypatch)
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(finished.stdout)
+    with loaded.transaction() as connection:
+        connection.execute(
+            "UPDATE runs SET status = 'running', worker_pid = $pid, worker_host = $host, started_at = created_at,"
+            " heartbeat_at = created_at WHERE run_id = $run_id",
+            {"pid": dead_pid, "host": __import__("socket").gethostname(), "run_id": run["runId"]},
+        )
+
+    after = runs.get_run(loaded, run["runId"])
+
+    assert after["status"] == "failed"
+    assert after["statusReason"].startswith(f"worker stopped (killed or crashed): process {dead_pid} is gone")
+    assert _kinds(loaded, run["runId"])[-1] == "failed"
+
+
+def test_a_silent_worker_fails_and_an_overrun_times_out(loaded: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    silent = _queued(loaded, monkeypatch)
+    overrun = _queued(loaded, monkeypatch, time_limit_seconds=60)
+    now = datetime(2026, 5, 1, 12, 0, 0)
+    with loaded.transaction() as connection:
+        connection.execute(
+            "UPDATE runs SET status = 'running', worker_host = 'elsewhere', started_at = $started,"
+            " heartbeat_at = $beat WHERE run_id = $run_id",
+            {"started": now - timedelta(minutes=5), "beat": now - timedelta(minutes=4), "run_id": silent["runId"]},
+        )
+        connection.execute(
+            "UPDATE runs SET status = 'running', worker_host = 'elsewhere', started_at = $started,"
+            " heartbeat_at = $beat WHERE run_id = $run_id",
+            {"started": now - timedelta(minutes=5), "beat": now - timedelta(seconds=1), "run_id": overrun["runId"]},
+        )
+
+    ended = runs.reap_stale_runs(loaded, now=now)
+
+    assert sorted(ended) == sorted([silent["runId"], overrun["runId"]])
+    silent_after = runs.get_run(loaded, silent["runId"])
+    assert silent_after["status"] == "failed"
+    assert "no heartbeat since" in silent_after["statusReason"]
+    overrun_after = runs.get_run(loaded, overrun["runId"])
+    assert overrun_after["status"] == "timed_out"
+    assert "time limit of 1 min" in overrun_after["statusReason"]
+    assert runs.reap_stale_runs(loaded, now=now + timedelta(hours=1)) == []
+
+
+def test_a_queued_run_is_cancelled_at_once_and_never_starts(loaded: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    run = _queued(loaded, monkeypatch)
+
+    cancelled = runs.cancel_run(loaded, run["runId"], reason="changed my mind")
+
+    assert cancelled["status"] == "cancelled"
+    assert cancelled["statusReason"] == "changed my mind"
+    assert cancelled["cancel"]["reason"] == "changed my mind"
+    assert runs.execute_run(loaded, run["runId"]) == "cancelled"
+    assert _kinds(loaded, run["runId"]) == ["queued", "cancel_requested", "cancelled"]
+    assert runs.cancel_run(loaded, run["runId"])["status"] == "cancelled"
+
+
+class _BlockingLlm:
+    """Stands in for run_analysis: waits (like a long Messages API call) until told to stop."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+
+    def __call__(self, *, should_cancel: Any, on_event: Any, **_: Any) -> Any:
+        self.entered.set()
+        on_event("llm_turn", {"depth": 0, "turn": 1, "inputTokens": 10, "outputTokens": 2})
+        wait_until(should_cancel, timeout=20, step=0.02)
+        raise llm.LlmCancelled()
+
+
+def _with_llm(monkeypatch: pytest.MonkeyPatch, analysis: Any) -> None:
+    monkeypatch.setattr(llm, "llm_skip_reason", lambda no_llm: "--no-llm was given" if no_llm else None)
+    monkeypatch.setattr(llm, "run_analysis", analysis)
+
+
+def test_cancel_is_honoured_in_the_middle_of_the_llm_pass(loaded: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocking = _BlockingLlm()
+    _with_llm(monkeypatch, blocking)
+    run = _queued(loaded, monkeypatch, no_llm=False)
+    outcome: list[str] = []
+    worker = threading.Thread(target=lambda: outcome.append(runs.execute_run(loaded, run["runId"])))
+    worker.start()
+    assert blocking.entered.wait(20)
+
+    cancelled = runs.cancel_run(loaded, run["runId"], wait_seconds=10)
+    worker.join(10)
+
+    assert outcome == ["cancelled"]
+    assert cancelled["status"] == "cancelled"
+    assert cancelled["statusReason"] == runs.DEFAULT_CANCEL_REASON
+    kinds = _kinds(loaded, run["runId"])
+    assert kinds.index("llm_turn") < kinds.index("cancel_requested") < kinds.index("cancelled")
+    assert conversations.get_conversation(loaded, run["conversationId"])["messages"][-1]["role"] == "user"
+
+
+def test_the_run_time_limit_ends_it_timed_out(loaded: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    _with_llm(monkeypatch, _BlockingLlm())
+    run = _create(loaded, no_llm=False, time_limit_seconds=1)
+    assert run["status"] == "timed_out"
+    assert "time limit" in run["statusReason"]
+    assert runs.POLL_EXIT_CODES["timed_out"] == 5
+
+
+def test_llm_failure_completes_degraded_with_the_heuristics_report(loaded: Store,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(**_: Any) -> Any:
+        raise llm.LlmError("the Messages API kept answering 500 after 4 retries")
+
+    _with_llm(monkeypatch, failing)
+    run = _create(loaded, no_llm=False)
+
+    assert run["status"] == "completed"
+    assert run["llm"]["degraded"] is True
+    assert "500" in run["llm"]["error"]
+    assert "degraded" in run["statusReason"]
+    assert "llm_failed" in _kinds(loaded, run["runId"])
+    report_text = Path(run["reportPath"]).read_text(encoding="utf-8")
+    assert "LLM pass: failed (the Messages API kept answering 500 after 4 retries)" in report_text
+    assert "## Top issues" in report_text
+
+
+def test_a_crash_inside_the_run_ends_it_failed_with_the_reason(loaded: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("detector exploded")
+
+    monkeypatch.setattr(runs.heuristics, "analyze", broken)
+    run = _create(loaded)
+    assert run["status"] == "failed"
+    assert run["statusReason"] == "RuntimeError: detector exploded"
+
+
+def test_followup_without_llm_quotes_the_matching_findings(loaded: Store) -> None:
+    run = _create(loaded)
+    with loaded.transaction() as connection:
+        connection.execute("UPDATE runs SET findings = $findings WHERE run_id = $run_id", {
+            "run_id": run["runId"], "findings": json.dumps([_finding("error", "list_files"),
+                                                            _finding("latency", "chat gpt-4o")])})
+
+    answered = conversations.ask(loaded, run["conversationId"], "Why is list_files failing?")
+
+    assert answered["status"] == "completed"
+    assert answered["answer"].startswith("_The LLM pass was unavailable (ANTHROPIC_API_KEY is not set)")
+    assert "One finding of the report matches" in answered["answer"]
+    assert "list_files" in answered["answer"] and "chat gpt-4o" not in answered["answer"]
+    conversation = conversations.get_conversation(loaded, run["conversationId"])
+    assert [message["role"] for message in conversation["messages"]] == ["user", "assistant", "user", "assistant"]
+    assert [item["kind"] for item in conversation["runs"]] == ["analysis", "followup"]
+
+    slow = conversations.ask(loaded, run["conversationId"], "what is slow?", no_llm=True)
+    assert "chat gpt-4o" in slow["answer"] and "--no-llm was given" in slow["answer"]
+
+
+def test_followup_needs_a_finished_analysis(loaded: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    queued = _queued(loaded, monkeypatch)
+    with pytest.raises(UsageError, match="is still queued"):
+        conversations.ask(loaded, queued["conversationId"], "anything?")
+    empty = _create(loaded, window_start_at="2026-01-01T00:00:00Z", window_end_at="2026-01-02T00:00:00Z")
+    with pytest.raises(UsageError, match="ended no_traces"):
+        conversations.ask(loaded, empty["conversationId"], "anything?")
+    with pytest.raises(NotFoundError):
+        conversations.ask(loaded, "conv_000000000000", "anything?")
+
+
+def test_poll_returns_on_its_own_timeout_without_sleeping(loaded: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    run = _queued(loaded, monkeypatch)
+    clock = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock[0] += seconds
+
+    events: list[str] = []
+    result, timed_out = runs.poll_run(loaded, run["runId"], interval=5, timeout=12, sleep=sleep,
+                                      clock=lambda: clock[0], on_event=lambda event: events.append(event["kind"]))
+    assert timed_out is True and result["status"] == "queued"
+    assert slept == [5, 5, 2]
+    assert events == ["queued"]
+
+
+def test_list_runs_and_conversations_newest_first(loaded: Store) -> None:
+    first = _create(loaded)
+    second = _create(loaded, window_start_at="2026-01-01T00:00:00Z", window_end_at="2026-01-02T00:00:00Z")
+    assert [item["runId"] for item in runs.list_runs(loaded)] == [second["runId"], first["runId"]]
+    listed = conversations.list_conversations(loaded, limit=1)
+    assert [item["conversationId"] for item in listed] == [second["conversationId"]]
+    assert listed[0]["status"] == "no_traces" and listed[0]["messageCount"] == 1
+
+
+def test_other_agents_spans_stay_out_of_the_snapshot(loaded: Store) -> None:
+    insert_spans(loaded, agent_traces(2, first=50, agent_uuid=OTHER_AGENT_UUID))
+    run = _create(loaded)
+    assert run["traceDataset"]["spans"] == 20
+
+
+def _finding(category: str, subject: str) -> dict[str, Any]:
+    return {
+        "category": category, "severity": "high", "title": f"{subject} {category}", "subject": subject,
+        "agentUuid": AGENT_UUID, "metric": "count", "value": 3.0, "baseline": None, "affectedTraces": 3,
+        "affectedSpans": 3, "traceShare": 0.6, "spanShare": 0.15, "impactSeconds": 6.0, "impactUsd": None,
+        "failedTraces": 3, "firstSeenAt": "2026-04-24T18:00:01Z", "lastSeenAt": "2026-04-24T18:04:01Z",
+        "exampleTraceIds": [f"{0:032x}"], "exampleSpanIds": [f"{0:04x}{2:012x}"], "detail": {},
+        "key": f"{category}:{subject}:0000",
+    }
