@@ -1,0 +1,305 @@
+"""The MCP server: `halo-local mcp` started as a real process and driven with the SDK's own stdio client.
+
+A module-scoped home holds HALO's realistic capture and a finished heuristics-only run. Server
+processes get that home through HALO_HOME; the in-process tests (cache, output capping, crashes)
+connect the SDK's client to `build_server` directly, which is much faster than a process.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import anyio
+import duckdb
+import pytest
+from fake_anthropic import FakeAnthropic, FakeReply, text_message
+from mcp import Client, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.types import CallToolResult
+from runs_support import HALO_FIXTURE, HALO_WINDOW, wait_until
+
+from halo_local import conversations, runs, traces
+from halo_local.ingest import load_paths
+from halo_local.mcp_server import build_server
+from halo_local.store import Store
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEMO_FIXTURE = HALO_FIXTURE.with_name("openai_agents_demo_traces.jsonl")
+TOOL_NAMES = {"list_halo_conversations", "get_halo_conversation", "list_agents", "get_run", "create_run",
+              "ask_followup", "view_trace", "query_spans"}
+Scenario = Callable[[Client], Awaitable[None]]
+
+
+@pytest.fixture(scope="module")
+def analysed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A home with the realistic capture loaded and analysed (heuristics only), and that run's document."""
+    home = tmp_path_factory.mktemp("mcp") / "home"
+    run = runs.analyze_paths(Store(home), [HALO_FIXTURE], no_llm=True)
+    assert run["status"] == "completed" and run["findingCount"] > 0
+    return {"home": home, "run": run}
+
+
+def serve_process(home: Path, errlog: Path, scenario: Scenario, env: Mapping[str, str] | None = None,
+                  mode: str = "auto") -> None:
+    """Start `halo-local mcp` on `home` as a subprocess and run `scenario` against it over stdio.
+
+    `mode="legacy"` speaks the initialize handshake that today's assistants (Claude Code, Cursor) use.
+    """
+    parameters = StdioServerParameters(
+        command=sys.executable, args=["-m", "halo_local.cli", "mcp"], cwd=str(REPO_ROOT),
+        env={"HALO_HOME": str(home), "HALO_HEARTBEAT_SECONDS": "0.2", **(env or {})},
+    )
+
+    async def main() -> None:
+        with errlog.open("w") as stderr:
+            async with Client(stdio_client(parameters, errlog=stderr), read_timeout_seconds=120,
+                              mode=mode) as client:
+                await scenario(client)
+
+    try:
+        anyio.run(main)
+    except BaseException:
+        print("server stderr:\n" + errlog.read_text(encoding="utf-8", errors="replace"))
+        raise
+
+
+def serve_in_process(store: Store, scenario: Callable[[Client, Any], Awaitable[None]]) -> None:
+    """Run `scenario` against `build_server(store)` connected in-process; it also gets the tools object."""
+    server, tools = build_server(store)
+
+    async def main() -> None:
+        async with Client(server) as client:
+            await scenario(client, tools)
+
+    try:
+        anyio.run(main)
+    finally:
+        tools.sandboxes.close()
+
+
+def text_of(result: CallToolResult) -> str:
+    assert len(result.content) == 1 and result.content[0].type == "text"
+    return result.content[0].text
+
+
+def document(result: CallToolResult) -> Any:
+    assert not result.is_error, text_of(result)
+    return json.loads(text_of(result))
+
+
+def test_lists_every_tool_with_a_description_and_an_input_schema(analysed: dict[str, Any], tmp_path: Path) -> None:
+    async def scenario(client: Client) -> None:
+        assert client.protocol_version < "2026"  # the handshake era, as assistants speak it today
+        assert client.server_info is not None and client.server_info.name == "halo-local"
+        assert "get_halo_conversation" in (client.instructions or "")
+        listed = {tool.name: tool for tool in (await client.list_tools()).tools}
+        assert set(listed) == TOOL_NAMES
+        for tool in listed.values():
+            assert tool.description and len(tool.description) > 80, tool.name
+            assert tool.input_schema["type"] == "object"
+            for name, field in tool.input_schema["properties"].items():
+                assert field.get("description"), f"{tool.name}.{name} has no description"
+        required = {name: set(tool.input_schema.get("required", [])) for name, tool in listed.items()}
+        assert required["get_halo_conversation"] == {"conversation_id"}
+        assert required["create_run"] == {"agent_uuid"}
+        assert required["ask_followup"] == {"conversation_id", "question"}
+        assert required["query_spans"] == {"sql"} and required["view_trace"] == {"trace_id"}
+        assert set(listed["create_run"].input_schema["properties"]) >= {"prompt", "lookback_hours", "no_llm"}
+        time_range = listed["list_agents"].input_schema["properties"]["time_range"]
+        assert time_range["enum"] == list(traces.TIME_RANGES) and time_range["default"] == "30d"
+        assert listed["query_spans"].annotations is not None and listed["query_spans"].annotations.read_only_hint
+        assert listed["create_run"].annotations is not None and not listed["create_run"].annotations.read_only_hint
+
+    serve_process(analysed["home"], tmp_path / "stderr.log", scenario, mode="legacy")
+
+
+def test_reads_a_real_runs_conversation_and_verifies_it_with_sql(analysed: dict[str, Any], tmp_path: Path) -> None:
+    home, run = analysed["home"], analysed["run"]
+    report = Path(run["reportPath"]).read_text(encoding="utf-8")
+
+    async def scenario(client: Client) -> None:
+        listed = document(await client.call_tool("list_halo_conversations", {"limit": 50}))
+        assert run["conversationId"] in [item["conversationId"] for item in listed]
+
+        found = document(await client.call_tool("get_halo_conversation", {"conversation_id": run["conversationId"]}))
+        assert found == json.loads(json.dumps(conversations.get_conversation(Store(home), run["conversationId"])))
+        first_answer = [message for message in found["messages"] if message["role"] == "assistant"][0]
+        assert first_answer["content"] == report and report.startswith("# ")
+        assert found["run"]["runId"] == run["runId"] and found["traceDataset"]["spans"] == 58
+
+        # The server holds no lock between calls: this process can open the database read-write.
+        duckdb.connect(str(Store(home).db_path)).close()
+
+        fetched = document(await client.call_tool("get_run", {"run_id": run["runId"]}))
+        assert fetched["status"] == "completed" and fetched["findings"]
+        trace_id = fetched["findings"][0]["exampleTraceIds"][0]
+
+        counted = document(await client.call_tool(
+            "query_spans", {"sql": "SELECT count(*) AS spans, count(DISTINCT trace_id) AS traces FROM spans"}))
+        assert counted == {"columns": ["spans", "traces"], "rows": [[58, 3]], "rowCount": 1, "truncated": False}
+        tree = document(await client.call_tool("view_trace", {"trace_id": trace_id.upper()}))
+        assert tree["traceId"] == trace_id and tree["tree"].startswith(f"trace {trace_id}: ")
+        assert "tool=list_files" in tree["tree"]
+
+        agents = document(await client.call_tool("list_agents", {"time_range": "all"}))
+        assert [agent["name"] for agent in agents] == ["HaloCodeHelper"] and agents[0]["spanCount"] == 58
+        duckdb.connect(str(Store(home).db_path)).close()
+
+    serve_process(home, tmp_path / "stderr.log", scenario)
+
+
+def test_bad_ids_and_forbidden_sql_are_clean_tool_errors(analysed: dict[str, Any], tmp_path: Path) -> None:
+    async def scenario(client: Client) -> None:
+        missing = await client.call_tool("get_halo_conversation", {"conversation_id": "conv_doesnotexist"})
+        assert missing.is_error
+        assert "no conversation with id 'conv_doesnotexist'" in text_of(missing)
+        assert "Hint: `halo-local conversation list`" in text_of(missing) and "Traceback" not in text_of(missing)
+
+        for tool, arguments, expected in [
+            ("get_run", {"run_id": "run_nope"}, "no run with id 'run_nope'"),
+            ("view_trace", {"trace_id": "0" * 32}, f"no trace with id '{'0' * 32}'"),
+            ("query_spans", {"sql": "SELECT * FROM read_csv('/etc/passwd')"}, "disabled by configuration"),
+            ("query_spans", {"sql": "DELETE FROM spans"}, "DELETE statements are not allowed"),
+            ("query_spans", {"sql": "SELECT 1; SELECT 2"}, "one statement at a time"),
+            ("list_agents", {"time_range": "2w"}, "time_range"),
+            ("ask_followup", {"conversation_id": "conv_nope", "question": "why?"}, "no conversation with id"),
+        ]:
+            failed = await client.call_tool(tool, arguments)
+            assert failed.is_error, (tool, text_of(failed))
+            assert expected in text_of(failed), (tool, text_of(failed))
+            assert "root:x:" not in text_of(failed) and "Traceback" not in text_of(failed)
+
+        # Still serving, and the refused statements changed nothing.
+        after = document(await client.call_tool("query_spans", {"sql": "SELECT count(*) AS n FROM spans"}))
+        assert after["rows"] == [[58]]
+
+    serve_process(analysed["home"], tmp_path / "stderr.log", scenario)
+
+
+def test_create_run_waits_for_the_report_and_ask_followup_answers(analysed: dict[str, Any], tmp_path: Path) -> None:
+    home = analysed["home"]
+    agent_uuid = analysed["run"]["agentUuid"]
+    progress: list[str] = []
+
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
+        progress.append(message or "")
+
+    async def scenario(client: Client) -> None:
+        created = document(await client.call_tool("create_run", {
+            "agent_uuid": agent_uuid, "no_llm": True, "window_start_at": HALO_WINDOW[0],
+            "window_end_at": HALO_WINDOW[1]}, progress_callback=on_progress))
+        assert created["status"] == "completed" and created["options"]["noLlm"] is True
+        assert created["findingCount"] > 0 and "findings" not in created  # as `run create --wait --json`
+        assert created["runId"].startswith("run_") and created["conversationId"].startswith("conv_")
+        assert created["report"] == Path(created["reportPath"]).read_text(encoding="utf-8")
+        assert "LLM pass skipped" in " ".join(progress) and progress[-1].endswith("completed")
+
+        stored = conversations.get_conversation(Store(home), created["conversationId"])
+        assert [message["role"] for message in stored["messages"]] == ["user", "assistant"]
+        assert stored["messages"][1]["content"] == created["report"]
+
+        answered = document(await client.call_tool("ask_followup", {
+            "conversation_id": created["conversationId"], "question": "Which tool failed?"}))
+        assert answered["status"] == "completed" and answered["run"]["kind"] == "followup"
+        assert "list_files" in answered["answer"]
+        roles = [message["role"] for message in conversations.get_conversation(
+            Store(home), created["conversationId"])["messages"]]
+        assert roles == ["user", "assistant", "user", "assistant"]
+
+        empty = await client.call_tool("create_run", {"agent_uuid": agent_uuid, "no_llm": True, "lookback_hours": 1})
+        assert empty.is_error
+        ended = json.loads(text_of(empty))
+        assert ended["status"] == "no_traces" and ended["report"] is None
+        assert "2026-04-24T" in ended["statusReason"]
+
+        unknown = await client.call_tool("create_run", {"agent_uuid": "not-an-agent", "no_llm": True})
+        assert unknown.is_error and "no agent with UUID 'not-an-agent'" in text_of(unknown)
+        assert "HaloCodeHelper" in text_of(unknown)
+
+    serve_process(home, tmp_path / "stderr.log", scenario)
+
+
+def test_cancelling_create_run_cancels_the_run(analysed: dict[str, Any], tmp_path: Path) -> None:
+    home = analysed["home"]
+    store = Store(home)
+    before = {item["runId"] for item in runs.list_runs(store, limit=1000)}
+
+    with FakeAnthropic() as fake:
+        fake.push(FakeReply(body=text_message("too late"), hold_seconds=60))
+        env = {"ANTHROPIC_API_KEY": "test-key-not-real", "ANTHROPIC_BASE_URL": fake.base_url,
+               "HALO_LLM_MAX_RETRIES": "0", "HALO_LLM_RETRY_DELAY": "0.01"}
+
+        async def scenario(client: Client) -> None:
+            async with anyio.create_task_group() as group:
+                group.start_soon(client.call_tool, "create_run", {
+                    "agent_uuid": analysed["run"]["agentUuid"], "window_start_at": HALO_WINDOW[0],
+                    "window_end_at": HALO_WINDOW[1]})
+                with anyio.fail_after(60):
+                    while not fake.requests:  # the run is inside its (held) LLM call
+                        await anyio.sleep(0.05)
+                group.cancel_scope.cancel()
+            assert document(await client.call_tool("list_agents", {"time_range": "all"}))
+
+        serve_process(home, tmp_path / "stderr.log", scenario, env)
+
+    (run_id,) = {item["runId"] for item in runs.list_runs(store, limit=1000)} - before
+    wait_until(lambda: runs.get_run(store, run_id)["status"] in runs.TERMINAL_STATES, timeout=30, step=0.1)
+    ended = runs.get_run(store, run_id)
+    assert (ended["status"], ended["statusReason"]) == ("cancelled", "the MCP client cancelled the tool call")
+
+
+def test_query_spans_sees_newly_loaded_spans_and_caps_cells(store: Store) -> None:
+    load_paths(store, [HALO_FIXTURE])
+
+    async def scenario(client: Client, tools: Any) -> None:
+        count = "SELECT count(*) AS n FROM spans"
+        assert document(await client.call_tool("query_spans", {"sql": count}))["rows"] == [[58]]
+        assert document(await client.call_tool("query_spans", {"sql": count}))["rows"] == [[58]]
+        assert tools.sandboxes.builds == 1  # unchanged database: the copy is reused
+
+        await anyio.to_thread.run_sync(load_paths, store, [DEMO_FIXTURE])
+        grown = document(await client.call_tool("query_spans", {"sql": count}))["rows"][0][0]
+        assert grown > 58 and tools.sandboxes.builds == 2
+
+        wide = document(await client.call_tool("query_spans", {
+            "sql": "SELECT repeat('x', 5000) AS big, 'key sk-ant-api03-abcdefghijklmnop' AS secret, "
+                   "[1, 2] AS list, TIMESTAMP '2026-04-24 18:00:00' AS at"}))
+        big, secret, listed, at = wide["rows"][0]
+        assert big.startswith("x" * 2000) and big.endswith("…[+3000 chars]")
+        assert secret == "key [REDACTED]" and listed == [1, 2] and at == "2026-04-24T18:00:00Z"
+
+        many = document(await client.call_tool("query_spans", {"sql": "SELECT * FROM range(500)"}))
+        assert many["rowCount"] == 200 and many["truncated"] is True
+
+    serve_in_process(store, scenario)
+
+
+def test_an_unexpected_failure_is_a_tool_error_and_the_server_goes_on(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    load_paths(store, [HALO_FIXTURE])
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(conversations, "list_conversations", broken)
+
+    async def scenario(client: Client, tools: Any) -> None:
+        failed = await client.call_tool("list_halo_conversations", {})
+        assert failed.is_error and "internal error (RuntimeError): disk on fire" in text_of(failed)
+        assert document(await client.call_tool("list_agents", {"time_range": "all"}))[0]["spanCount"] == 58
+        empty = document(await client.call_tool("query_spans", {"sql": "SELECT * FROM spans WHERE false"}))
+        assert empty["rowCount"] == 0 and "trace_id" in empty["columns"]
+
+    serve_in_process(store, scenario)
+
+
+def test_query_spans_without_a_database_says_to_load_traces(store: Store) -> None:
+    async def scenario(client: Client, tools: Any) -> None:
+        failed = await client.call_tool("query_spans", {"sql": "SELECT 1"})
+        assert failed.is_error and "does not exist" in text_of(failed) and "traces load" in text_of(failed)
+
+    serve_in_process(store, scenario)
