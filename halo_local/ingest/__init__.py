@@ -24,3 +24,7 @@ raw_spans columns (one row per span, every format decoded to this):
     events JSON               [{"name", "timeUnixNano", "attributes": {...}}]
     links JSON                [{"traceId", "spanId", "traceState", "attributes": {...}}]
 """
+
+from halo_local.ingest.loader import FileLoad, LoadSummary, load_paths
+
+__all__ = ["FileLoad", "LoadSummary", "load_paths"]

@@ -1,0 +1,20 @@
+# The two set-up commands of the README. Both create .venv on first use and install into it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HALO_HOME ?= $(CURDIR)/.halo-demo
+
+.PHONY: demo test
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# The main job on the bundled sample traces: no network, no API key needed.
+demo: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	HALO_HOME=$(HALO_HOME) $(BIN)/halo-local analyze sample_traces/
+
+test: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pytest

@@ -1,0 +1,209 @@
+"""Ingest benchmark: `traces load` against baselines measured in the same run on the same data.
+
+Generates OTLP/JSON Lines deterministically (about 400 spans a line, OpenInference attributes like
+real OpenAI Agents SDK exports: agent, LLM and tool spans, prompts, token counts, some errors) and
+the flat span-per-line JSONL form of the same spans, then measures, each in a fresh process:
+
+- halo-local `traces load` of the OTLP file into a fresh $HALO_HOME (parse, normalize, store);
+- a plain Python `json.loads` loop over the same file (the floor any Python parser pays);
+- halo-engine's trace index build over the flat JSONL, when `engine` (halo-engine) is importable.
+
+Usage: python bench/ingest.py [--sizes 100000,1000000] [--out bench/out]
+Install the competitor with `pip install --no-deps halo-engine==0.3.5` (its trace index needs only
+pydantic). Figures go in the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SPANS_PER_LINE = 400
+SPANS_PER_TRACE = 20
+EPOCH_NS = 1_777_000_000_000_000_000
+MODELS = ["gpt-4.1-mini", "gpt-4.1", "claude-sonnet-4-5"]
+TOOLS = ["list_files", "read_file", "search_code", "run_tests", "write_file"]
+
+
+def _kv(key: str, value: object) -> dict:
+    if isinstance(value, bool):
+        return {"key": key, "value": {"boolValue": value}}
+    if isinstance(value, int):
+        return {"key": key, "value": {"intValue": str(value)}}
+    return {"key": key, "value": {"stringValue": str(value)}}
+
+
+def _trace_spans(rng: random.Random, trace_index: int) -> list[dict]:
+    """One agent run: an agent root, then alternating LLM and tool spans."""
+    trace_id = f"{rng.getrandbits(128):032x}"
+    root_id = f"{rng.getrandbits(64):016x}"
+    start = EPOCH_NS + trace_index * 60_000_000_000
+    spans = [{
+        "traceId": trace_id, "spanId": root_id, "name": "Agent workflow", "kind": 1,
+        "startTimeUnixNano": str(start), "endTimeUnixNano": str(start + 30_000_000_000),
+        "attributes": [_kv("openinference.span.kind", "AGENT"), _kv("agent.name", f"agent-{trace_index % 5}"),
+                       _kv("session.id", f"session-{trace_index % 97}")],
+        "status": {"code": 1},
+    }]
+    clock = start + 1_000_000
+    for step in range(SPANS_PER_TRACE - 1):
+        span_id = f"{rng.getrandbits(64):016x}"
+        duration = rng.randint(50_000_000, 3_000_000_000)
+        if step % 2 == 0:
+            model = rng.choice(MODELS)
+            attributes = [
+                _kv("openinference.span.kind", "LLM"), _kv("llm.provider", "openai" if "gpt" in model else "anthropic"),
+                _kv("llm.model_name", model), _kv("llm.token_count.prompt", rng.randint(200, 20_000)),
+                _kv("llm.token_count.completion", rng.randint(10, 800)),
+                _kv("input.value", "You are a coding agent. " + "context " * rng.randint(20, 80)),
+                _kv("output.value", "I will call a tool to inspect the repository. " * rng.randint(1, 4)),
+                _kv("llm.response.id", f"resp_{rng.getrandbits(96):024x}"),
+            ]
+            name, kind, status = "response", 3, {"code": 1}
+        else:
+            tool = rng.choice(TOOLS)
+            failed = rng.random() < 0.03
+            attributes = [
+                _kv("openinference.span.kind", "TOOL"), _kv("tool.name", tool),
+                _kv("input.value", json.dumps({"path": f"src/module_{rng.randint(0, 500)}.py"})),
+                _kv("output.value", "Error: file not found" if failed else "ok " * rng.randint(5, 60)),
+            ]
+            name, kind = f"function.{tool}", 1
+            status = {"code": 2, "message": "tool failed"} if failed else {"code": 1}
+        spans.append({
+            "traceId": trace_id, "spanId": span_id, "parentSpanId": root_id, "name": name, "kind": kind,
+            "startTimeUnixNano": str(clock), "endTimeUnixNano": str(clock + duration),
+            "attributes": attributes, "status": status,
+        })
+        clock += duration + 1_000_000
+    return spans
+
+
+def _flat(span: dict, service: str) -> dict:
+    """The same span in HALO's flat span-per-line JSONL form."""
+    def iso(ns: str) -> str:
+        seconds, nanos = divmod(int(ns), 1_000_000_000)
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{nanos:09d}Z"
+
+    attributes = {}
+    for item in span["attributes"]:
+        value = item["value"]
+        attributes[item["key"]] = int(value["intValue"]) if "intValue" in value else next(iter(value.values()))
+    return {
+        "trace_id": span["traceId"], "span_id": span["spanId"], "parent_span_id": span.get("parentSpanId", ""),
+        "trace_state": "", "name": span["name"],
+        "kind": {1: "SPAN_KIND_INTERNAL", 3: "SPAN_KIND_CLIENT"}[span["kind"]],
+        "start_time": iso(span["startTimeUnixNano"]), "end_time": iso(span["endTimeUnixNano"]),
+        "status": {"code": {1: "STATUS_CODE_OK", 2: "STATUS_CODE_ERROR"}[span["status"]["code"]],
+                   "message": span["status"].get("message", "")},
+        "resource": {"attributes": {"service.name": service}},
+        "scope": {"name": "openai-agents-sdk", "version": "0.14.4"},
+        "attributes": attributes,
+    }
+
+
+def generate(span_count: int, out_dir: Path) -> tuple[Path, Path]:
+    """Write (or reuse) the OTLP JSONL and flat JSONL files holding `span_count` spans."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    otlp_path = out_dir / f"otlp-{span_count}.jsonl"
+    flat_path = out_dir / f"flat-{span_count}.jsonl"
+    if otlp_path.exists() and flat_path.exists():
+        return otlp_path, flat_path
+    rng = random.Random(20261124)
+    service = "bench-agents"
+    with otlp_path.open("w") as otlp, flat_path.open("w") as flat:
+        trace_index = 0
+        written = 0
+        while written < span_count:
+            batch: list[dict] = []
+            while len(batch) < SPANS_PER_LINE and written + len(batch) < span_count:
+                batch.extend(_trace_spans(rng, trace_index))
+                trace_index += 1
+            batch = batch[: span_count - written]
+            document = {"resourceSpans": [{
+                "resource": {"attributes": [_kv("service.name", service)]},
+                "scopeSpans": [{"scope": {"name": "openai-agents-sdk", "version": "0.14.4"}, "spans": batch}],
+            }]}
+            otlp.write(json.dumps(document, separators=(",", ":")) + "\n")
+            for span in batch:
+                flat.write(json.dumps(_flat(span, service), separators=(",", ":")) + "\n")
+            written += len(batch)
+    return otlp_path, flat_path
+
+
+CHILD_CODE = {
+    "halo-local": (
+        "import sys; from halo_local.store import Store; from halo_local.ingest import load_paths;"
+        "s = load_paths(Store(sys.argv[2]), [sys.argv[1]]); assert s.spans_new > 0, s"
+    ),
+    "json.loads": (
+        "import sys, json\n"
+        "with open(sys.argv[1], 'rb') as f:\n"
+        "    for line in f: json.loads(line)"
+    ),
+    "halo-engine": (
+        "import sys, asyncio; from pathlib import Path;"
+        "from engine.traces.trace_index_builder import TraceIndexBuilder;"
+        "d = Path(sys.argv[2]); d.mkdir(parents=True, exist_ok=True);"
+        "asyncio.run(TraceIndexBuilder.build_index(Path(sys.argv[1]), d / 'i.jsonl', d / 'i.meta.json', 2))"
+    ),
+}
+
+
+def measure(label: str, data_path: Path, scratch: Path) -> tuple[float, float]:
+    """Run one contender in a fresh process; return (seconds, peak RSS MiB incl. its children)."""
+    wrapper = (
+        "import resource, subprocess, sys, time\n"
+        "t = time.perf_counter()\n"
+        "subprocess.run([sys.executable, '-c', sys.argv[1], *sys.argv[2:]], check=True)\n"
+        "elapsed = time.perf_counter() - t\n"
+        "print(elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", wrapper, CHILD_CODE[label], str(data_path), str(scratch)],
+        capture_output=True, text=True, check=True,
+    )
+    seconds, rss_kib = result.stdout.split()
+    return float(seconds), int(rss_kib) / 1024
+
+
+def engine_available() -> bool:
+    probe = subprocess.run([sys.executable, "-c", "import engine.traces.trace_index_builder"], capture_output=True)
+    return probe.returncode == 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--out", default=str(Path(__file__).parent / "out"))
+    options = parser.parse_args()
+    with_engine = engine_available()
+    print(f"{'spans':>9} {'MB':>7} | {'contender':<11} {'seconds':>8} {'MB/s':>7} {'spans/s':>10} {'RSS MiB':>8} | ratio")
+    for size in [int(item) for item in options.sizes.split(",")]:
+        otlp_path, flat_path = generate(size, Path(options.out))
+        megabytes = otlp_path.stat().st_size / 1e6
+        figures = {}
+        for label, path in [("json.loads", otlp_path), ("halo-local", otlp_path)] + (
+            [("halo-engine", flat_path)] if with_engine else []
+        ):
+            with tempfile.TemporaryDirectory() as scratch:
+                figures[label] = measure(label, path, Path(scratch))
+        ours = figures["halo-local"][0]
+        for label, (seconds, rss) in figures.items():
+            ratio = "" if label == "halo-local" else f"halo-local is {seconds / ours:.2f}x faster"
+            print(f"{size:>9} {megabytes:>7.0f} | {label:<11} {seconds:>8.2f} {megabytes / seconds:>7.1f}"
+                  f" {size / seconds:>10,.0f} {rss:>8.0f} | {ratio}")
+        if not with_engine:
+            print("  (halo-engine not installed: pip install --no-deps halo-engine==0.3.5)")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus")
+
+
+if __name__ == "__main__":
+    main()

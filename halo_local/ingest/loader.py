@@ -1,0 +1,183 @@
+"""`traces load`: many files, each loaded whole or not at all, idempotently.
+
+A file whose path, size and modification time match a completed load is skipped without being
+read; one whose content hash matches is skipped after hashing. Anything else is read into
+`raw_spans`, normalized, and committed in one transaction together with its `loaded_files` row,
+so an interrupted load leaves the database exactly as it was before that file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from halo_local.ingest.normalize import derive_trace_columns, insert_normalized
+from halo_local.ingest.readers import SkippedRecord, expand_paths, read_trace_file
+from halo_local.store import Store
+
+ProgressCallback = Callable[[int, int, Path], None]
+
+
+@dataclass(frozen=True)
+class FileLoad:
+    """What happened to one file."""
+
+    path: Path
+    format: str | None
+    status: str  # loaded | unchanged
+    spans_read: int = 0
+    spans_new: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    first_skipped: tuple[SkippedRecord, ...] = ()
+
+
+@dataclass
+class LoadSummary:
+    """Totals for one `traces load` call; `to_json` is its `--json` document."""
+
+    files: list[FileLoad] = field(default_factory=list)
+    traces: int = 0
+    agents: int = 0
+    first_start: datetime | None = None
+    last_end: datetime | None = None
+
+    @property
+    def spans_new(self) -> int:
+        return sum(item.spans_new for item in self.files)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(item.duplicates for item in self.files)
+
+    @property
+    def skipped(self) -> int:
+        return sum(item.skipped for item in self.files)
+
+    def to_json(self) -> dict:
+        return {
+            "files": len(self.files),
+            "filesLoaded": sum(1 for item in self.files if item.status == "loaded"),
+            "filesUnchanged": sum(1 for item in self.files if item.status == "unchanged"),
+            "spansNew": self.spans_new,
+            "duplicates": self.duplicates,
+            "skipped": self.skipped,
+            "traces": self.traces,
+            "agents": self.agents,
+            "timeRange": {
+                "start": _iso(self.first_start),
+                "end": _iso(self.last_end),
+            },
+            "details": [
+                {
+                    "path": str(item.path),
+                    "format": item.format,
+                    "status": item.status,
+                    "spansRead": item.spans_read,
+                    "spansNew": item.spans_new,
+                    "duplicates": item.duplicates,
+                    "skipped": item.skipped,
+                    "firstSkipped": [{"line": s.line, "reason": s.reason} for s in item.first_skipped],
+                }
+                for item in self.files
+            ],
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() + "Z" if value is not None else None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_paths(
+    store: Store,
+    paths: Sequence[str | Path],
+    *,
+    format: str = "auto",
+    skip_invalid: bool = False,
+    progress: ProgressCallback | None = None,
+) -> LoadSummary:
+    """Load every trace file under `paths` into `store`; stops at the first invalid file.
+
+    Files before the invalid one stay loaded (each is its own transaction), so fixing the file and
+    re-running loads just the rest.
+    """
+    files = expand_paths(paths)
+    summary = LoadSummary()
+    for index, path in enumerate(files, start=1):
+        if progress is not None:
+            progress(index, len(files), path)
+        outcome = _load_one(store, path, format=format, skip_invalid=skip_invalid)
+        summary.files.append(outcome)
+    _summarize_range(store, files, summary)
+    return summary
+
+
+def _load_one(store: Store, path: Path, *, format: str, skip_invalid: bool) -> FileLoad:
+    resolved = str(path.resolve())
+    stat = path.stat()
+    with store.transaction() as connection:
+        known = connection.execute(
+            "SELECT sha256, size_bytes, mtime_ns, format FROM loaded_files WHERE path = ?"
+            " ORDER BY loaded_at DESC LIMIT 1",
+            [resolved],
+        ).fetchone()
+        if known is not None and known[1] == stat.st_size and known[2] == stat.st_mtime_ns:
+            return FileLoad(path=path, format=known[3], status="unchanged")
+    digest = _sha256(path)
+    with store.transaction() as connection:
+        same_content = connection.execute(
+            "SELECT format FROM loaded_files WHERE path = ? AND sha256 = ?", [resolved, digest]
+        ).fetchone()
+        if same_content is not None:
+            connection.execute(
+                "UPDATE loaded_files SET size_bytes = ?, mtime_ns = ? WHERE path = ? AND sha256 = ?",
+                [stat.st_size, stat.st_mtime_ns, resolved, digest],
+            )
+            return FileLoad(path=path, format=same_content[0], status="unchanged")
+        read = read_trace_file(connection, path, format=format, skip_invalid=skip_invalid)
+        normalized = insert_normalized(connection, source_file=resolved)
+        derive_trace_columns(connection, normalized.trace_ids)
+        connection.execute(
+            "INSERT INTO loaded_files (path, sha256, size_bytes, mtime_ns, format, spans_read, spans_new, skipped)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [resolved, digest, stat.st_size, stat.st_mtime_ns, read.format, read.spans_read,
+             normalized.spans_new, read.skipped],
+        )
+        connection.execute("DROP TABLE IF EXISTS raw_spans")
+    outcome = FileLoad(
+        path=path,
+        format=read.format,
+        status="loaded",
+        spans_read=read.spans_read,
+        spans_new=normalized.spans_new,
+        duplicates=normalized.duplicates,
+        skipped=read.skipped,
+        first_skipped=tuple(read.first_skipped),
+    )
+    return outcome
+
+
+def _summarize_range(store: Store, files: Sequence[Path], summary: LoadSummary) -> None:
+    """Traces, agents and time range of everything the given files contributed (new or not)."""
+    sources = [str(path.resolve()) for path in files]
+    if not sources:
+        return
+    with store.connect() as connection:
+        row = connection.execute(
+            "SELECT count(DISTINCT trace_id), count(DISTINCT agent_uuid), min(start_time), max(end_time)"
+            " FROM spans WHERE trace_id IN (SELECT DISTINCT trace_id FROM spans WHERE source_file IN"
+            " (SELECT unnest(?::VARCHAR[])))",
+            [sources],
+        ).fetchone()
+    summary.traces, summary.agents, summary.first_start, summary.last_end = row

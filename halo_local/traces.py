@@ -1,0 +1,207 @@
+"""Looking at what is stored: agents, traces and spans.
+
+Every function opens a short connection, runs one query from `sql/inspect/`, and returns plain
+dicts with camelCase keys, which are at once the `--json` documents and what the human renderers
+format.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from halo_local.errors import NotFoundError, UsageError
+from halo_local.resources import sql_text
+from halo_local.store import Store
+
+TIME_RANGES: dict[str, timedelta | None] = {
+    "1h": timedelta(hours=1),
+    "6h": timedelta(hours=6),
+    "12h": timedelta(hours=12),
+    "1d": timedelta(days=1),
+    "3d": timedelta(days=3),
+    "7d": timedelta(days=7),
+    "14d": timedelta(days=14),
+    "30d": timedelta(days=30),
+    "90d": timedelta(days=90),
+    "all": None,
+}
+SPAN_TYPES = ("llm", "tool", "agent", "chain", "retriever", "embedding", "other")
+_CAMEL = re.compile(r"_([a-z0-9])")
+_JSON_COLUMNS = {"attributes", "resource_attributes", "events", "links"}
+
+
+def utc_now() -> datetime:
+    """Naive UTC now, the form every stored timestamp takes."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def camel_case(name: str) -> str:
+    return _CAMEL.sub(lambda match: match.group(1).upper(), name)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat() + "Z"
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def rows_as_dicts(cursor: Any, *, json_columns: set[str] = _JSON_COLUMNS) -> list[dict[str, Any]]:
+    """Fetch every row of an executed DuckDB cursor as camelCase dicts with JSON-ready values."""
+    names = [column[0] for column in cursor.description]
+    result = []
+    for row in cursor.fetchall():
+        item = {}
+        for name, value in zip(names, row):
+            if name in json_columns and isinstance(value, str):
+                value = json.loads(value)
+            item[camel_case(name)] = _plain(value)
+        result.append(item)
+    return result
+
+
+def since_for(time_range: str, now: datetime | None = None) -> datetime | None:
+    """Start of a named time range (`30d`, `all`, ...) counted back from now; None for all."""
+    key = str(time_range).strip().lower()
+    if key not in TIME_RANGES:
+        raise UsageError(
+            f"--time-range must be one of {', '.join(TIME_RANGES)}; got {time_range!r}"
+        )
+    span = TIME_RANGES[key]
+    return None if span is None else (now or utc_now()) - span
+
+
+def stored_range(store: Store) -> dict[str, Any]:
+    """What the database holds at all: span count and first/last span times."""
+    with store.connect() as connection:
+        count, first, last = connection.execute(
+            "SELECT count(*), min(start_time), max(coalesce(end_time, start_time)) FROM spans"
+        ).fetchone()
+    return {"spanCount": count, "firstSeenAt": _plain(first), "lastSeenAt": _plain(last)}
+
+
+def list_agents(store: Store, *, time_range: str = "30d", now: datetime | None = None) -> list[dict[str, Any]]:
+    """Agents with spans in the range: UUID, name, service, traces, spans, errors, first/last seen."""
+    since = since_for(time_range, now)
+    with store.connect() as connection:
+        cursor = connection.execute(sql_text("inspect/agents.sql"), {"since": since})
+        return rows_as_dicts(cursor)
+
+
+def find_agent(store: Store, agent: str) -> dict[str, Any]:
+    """An agent by UUID (or unique name); NotFoundError naming the closest known agents."""
+    agents = list_agents(store, time_range="all")
+    wanted = str(agent).strip()
+    for item in agents:
+        if item["agentUuid"] == wanted:
+            return item
+    by_name = [item for item in agents if item["name"] == wanted]
+    if len(by_name) == 1:
+        return by_name[0]
+    raise NotFoundError(f"no agent with UUID {wanted!r}", hint=closest_agents_hint(agents, wanted))
+
+
+def closest_agents_hint(agents: list[dict[str, Any]], wanted: str) -> str:
+    """A hint naming the known agents most like `wanted` (by UUID prefix or name)."""
+    if not agents:
+        return "no traces are loaded yet: run `halo-local traces load PATH` first"
+    keys = {item["agentUuid"]: item for item in agents}
+    keys.update({item["name"]: item for item in agents if item["name"]})
+    close = difflib.get_close_matches(wanted, list(keys), n=3, cutoff=0.3)
+    picks = [keys[key] for key in close] or agents[:3]
+    seen: list[str] = []
+    for item in picks:
+        line = f"{item['agentUuid']} ({item['name']})"
+        if line not in seen:
+            seen.append(line)
+    return "known agents: " + "; ".join(seen) + " — `halo-local agent list --time-range all` lists all"
+
+
+def list_traces(
+    store: Store,
+    *,
+    agent: str | None = None,
+    time_range: str = "30d",
+    errors_only: bool = False,
+    limit: int = 50,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Traces newest first, one row each with its root, agent, duration, span/error counts, tokens and cost."""
+    since = since_for(time_range, now)
+    agent_uuid = find_agent(store, agent)["agentUuid"] if agent else None
+    with store.connect() as connection:
+        cursor = connection.execute(
+            sql_text("inspect/traces.sql"),
+            {"since": since, "agent_uuid": agent_uuid, "errors_only": bool(errors_only), "row_limit": int(limit)},
+        )
+        return rows_as_dicts(cursor)
+
+
+def get_trace(store: Store, trace_id: str) -> dict[str, Any]:
+    """One trace: summary plus every span (parents before children), for the tree view."""
+    wanted = str(trace_id).strip().lower()
+    with store.connect() as connection:
+        cursor = connection.execute(sql_text("inspect/trace_spans.sql"), {"trace_id": wanted})
+        spans = rows_as_dicts(cursor)
+    if not spans:
+        raise NotFoundError(f"no trace with id {wanted!r}", hint="`halo-local trace list --time-range all` lists stored traces")
+    return {"traceId": wanted, "spanCount": len(spans), "spans": spans}
+
+
+def list_spans(
+    store: Store,
+    *,
+    trace_id: str | None = None,
+    agent: str | None = None,
+    span_type: str | None = None,
+    name: str | None = None,
+    time_range: str = "all",
+    errors_only: bool = False,
+    limit: int = 100,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Spans newest first, filtered; canonical columns only (use `get_span` for raw attributes)."""
+    if span_type is not None and span_type not in SPAN_TYPES:
+        raise UsageError(f"--type must be one of {', '.join(SPAN_TYPES)}; got {span_type!r}")
+    since = since_for(time_range, now)
+    agent_uuid = find_agent(store, agent)["agentUuid"] if agent else None
+    with store.connect() as connection:
+        cursor = connection.execute(
+            sql_text("inspect/spans.sql"),
+            {
+                "since": since,
+                "trace_id": str(trace_id).lower() if trace_id else None,
+                "agent_uuid": agent_uuid,
+                "span_type": span_type,
+                "name": name,
+                "errors_only": bool(errors_only),
+                "row_limit": int(limit),
+            },
+        )
+        return rows_as_dicts(cursor)
+
+
+def get_span(store: Store, span_id: str, *, trace_id: str | None = None) -> dict[str, Any]:
+    """Every stored column of one span, raw attributes included."""
+    wanted = str(span_id).strip().lower()
+    with store.connect() as connection:
+        cursor = connection.execute(
+            "SELECT * EXCLUDE (loaded_at) FROM spans WHERE span_id = $span_id"
+            " AND ($trace_id IS NULL OR trace_id = $trace_id) ORDER BY trace_id",
+            {"span_id": wanted, "trace_id": str(trace_id).lower() if trace_id else None},
+        )
+        found = rows_as_dicts(cursor)
+    if not found:
+        raise NotFoundError(f"no span with id {wanted!r}", hint="`halo-local span list` lists stored spans")
+    if len(found) > 1:
+        raise UsageError(
+            f"span id {wanted!r} occurs in {len(found)} traces",
+            hint="add --trace-id to say which: " + ", ".join(item["traceId"] for item in found[:5]),
+        )
+    return found[0]

@@ -1,0 +1,32 @@
+"""Shared test set-up: every test gets its own $HALO_HOME and no Anthropic key from the outside."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from halo_local.store import Store
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point HALO_HOME at a fresh folder and make sure no real key or endpoint leaks in."""
+    home = tmp_path / "halo-home"
+    monkeypatch.setenv("HALO_HOME", str(home))
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
+    return home
+
+
+@pytest.fixture
+def store(isolated_home: Path) -> Store:
+    return Store(isolated_home)
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    return FIXTURES
