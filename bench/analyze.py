@@ -1,0 +1,229 @@
+"""Heuristics benchmark: every detector over 1M stored spans of one agent, against a full scan.
+
+Generates the spans deterministically in DuckDB SQL into a file database (a realistic mix: agent
+roots, model calls with growing context, tool calls with arguments and results, failing tools,
+tool errors reported as data, rate limits, truncations, loops, an unpriced model), then measures,
+each in a fresh process and in the same run:
+
+- baseline: one full scan, `SELECT count(*), sum(duration_ms) FROM <source> WHERE agent_uuid = ?`;
+- text scan: the same plus the lengths of the text columns the detectors read (tool arguments and
+  results, outputs, error messages): a floor for anything that looks at the content;
+- detectors: `halo_local.heuristics.analyze()` (all detectors, checks and stats) over the same spans.
+
+Both run over the stored table and over a Parquet snapshot of it (how a run reads them). Seconds
+are the query time inside the process, the best of --repeat fresh processes (the machine is
+shared); peak RSS is the whole process's, the largest seen.
+
+Usage: python bench/analyze.py [--spans 1000000] [--out bench/out] [--threads N] [--repeat 3]
+Not run by CI. Figures go in the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+
+AGENT = "bench-agent"
+SPANS_PER_TRACE = 20
+REPOSITORY = Path(__file__).resolve().parent.parent
+SCHEMA = REPOSITORY / "sql" / "schema" / "001_spans.sql"
+
+# One row per span: span 0 of each trace is the agent root, odd steps are model calls, even steps
+# tool calls. Every "random" choice is a hash of the span number, so the data is the same each run.
+GENERATE = """
+INSERT INTO spans (trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, start_time, end_time,
+                   duration_ms, status_code, status_message, service_name, agent_name, agent_uuid, span_type,
+                   provider, model, input_tokens, output_tokens, counts_usage, cost_usd, cost_source,
+                   tool_name, tool_arguments, tool_result, declared_tools, finish_reason, error_type,
+                   error_message, output_text)
+WITH numbered AS (
+    SELECT
+        i,
+        i // $per_trace                                       AS trace_no,
+        i % $per_trace                                        AS step,
+        CAST(hash(i) % 10000 AS BIGINT)                       AS roll,
+        CAST(hash(i // $per_trace) % 10 AS BIGINT)            AS trace_roll
+    FROM range($spans) AS r(i)
+),
+shaped AS (
+    SELECT
+        *,
+        CASE WHEN step = 0 THEN 'agent' WHEN step % 2 = 1 THEN 'llm' ELSE 'tool' END AS span_type,
+        CASE WHEN trace_roll < 6 THEN 'gpt-4.1-mini' WHEN trace_roll < 9 THEN 'gpt-4.1' ELSE 'house-model' END AS model,
+        (['list_files', 'read_file', 'search_code', 'run_tests', 'write_file'])[1 + roll % 5] AS tool,
+        1777000000000000000 + trace_no * 60000000000 + step * 1500000000 AS start_ns,
+        CASE WHEN step = 0 THEN 30000 + roll
+             WHEN step % 2 = 1 THEN 500 + roll % 2500 + CASE WHEN roll = 7 THEN 40000 ELSE 0 END
+             ELSE 50 + roll % 450 + CASE WHEN roll = 11 THEN 20000 ELSE 0 END END AS duration_ms,
+        1000 + (step // 2) * 800 + roll % 500                 AS input_tokens,
+        50 + roll % 400                                        AS output_tokens
+    FROM numbered
+)
+SELECT
+    printf('%032x', hash(trace_no))                                        AS trace_id,
+    printf('%016x', hash(i, 'span'))                                       AS span_id,
+    CASE WHEN step > 0 THEN printf('%016x', hash(trace_no * $per_trace, 'span')) END AS parent_span_id,
+    CASE span_type WHEN 'agent' THEN 'invoke_agent coder' WHEN 'llm' THEN 'chat ' || model
+                   ELSE 'execute_tool ' || CASE WHEN roll = 13 THEN 'delete_repo' ELSE tool END END AS name,
+    CASE WHEN span_type = 'llm' THEN 'client' ELSE 'internal' END           AS kind,
+    start_ns,
+    start_ns + CAST(duration_ms * 1000000 AS BIGINT)                       AS end_ns,
+    make_timestamp(start_ns // 1000)                                       AS start_time,
+    make_timestamp((start_ns + CAST(duration_ms * 1000000 AS BIGINT)) // 1000) AS end_time,
+    duration_ms,
+    CASE WHEN span_type = 'tool' AND roll % 100 < 3 THEN 'error'
+         WHEN span_type = 'llm' AND roll % 200 = 1 THEN 'error'
+         ELSE 'ok' END                                                     AS status_code,
+    CASE WHEN span_type = 'tool' AND roll % 100 < 3 THEN 'tool failed'
+         WHEN span_type = 'llm' AND roll % 200 = 1 THEN '429' END          AS status_message,
+    'bench-service', 'coder', $agent, span_type,
+    CASE WHEN span_type = 'llm' THEN 'openai' END                          AS provider,
+    CASE WHEN span_type = 'llm' THEN model END                             AS model,
+    CASE WHEN span_type = 'llm' THEN input_tokens END                      AS input_tokens,
+    CASE WHEN span_type = 'llm' THEN output_tokens END                     AS output_tokens,
+    TRUE                                                                    AS counts_usage,
+    CASE WHEN span_type = 'llm' AND model <> 'house-model'
+         THEN CAST((input_tokens * CASE model WHEN 'gpt-4.1' THEN 2.0 ELSE 0.4 END
+                   + output_tokens * CASE model WHEN 'gpt-4.1' THEN 8.0 ELSE 1.6 END) / 1e6 AS DECIMAL(18, 10)) END AS cost_usd,
+    CASE WHEN span_type = 'llm' THEN CASE WHEN model = 'house-model' THEN 'unpriced' ELSE 'computed' END END AS cost_source,
+    CASE WHEN span_type = 'tool' THEN CASE WHEN roll = 13 THEN 'delete_repo' ELSE tool END END AS tool_name,
+    CASE WHEN span_type = 'tool' THEN
+        CASE WHEN trace_no % 50 = 0 THEN '{"path": "src/main.py"}'
+             ELSE printf('{"path": "src/module_%d.py"}', roll % 500) END END AS tool_arguments,
+    CASE WHEN span_type = 'tool' THEN
+        CASE WHEN roll % 100 < 3 THEN printf('FileNotFoundError: [Errno 2] No such file: ''src/module_%d.py''', roll % 500)
+             WHEN roll % 100 < 5 THEN printf('Error: permission denied for /repo/src/module_%d.py', roll % 500)
+             ELSE repeat('ok ', 5 + roll % 60) END END                     AS tool_result,
+    CASE WHEN span_type = 'llm' THEN ['list_files', 'read_file', 'search_code', 'run_tests', 'write_file'] END AS declared_tools,
+    CASE WHEN span_type = 'llm' THEN
+        CASE WHEN roll % 100 = 5 THEN 'length' WHEN step = $per_trace - 1 THEN 'stop' ELSE 'tool_calls' END END AS finish_reason,
+    CASE WHEN span_type = 'tool' AND roll % 100 < 3 THEN 'FileNotFoundError'
+         WHEN span_type = 'llm' AND roll % 200 = 1 THEN 'RateLimitError' END AS error_type,
+    CASE WHEN span_type = 'tool' AND roll % 100 < 3 THEN printf('[Errno 2] No such file: ''src/module_%d.py''', roll % 500)
+         WHEN span_type = 'llm' AND roll % 200 = 1 THEN 'Error code: 429 - rate limit reached for requests' END AS error_message,
+    CASE WHEN span_type = 'llm' THEN
+        CASE WHEN step = $per_trace - 1 THEN printf('Done: the change for task %d is in place.', trace_no)
+             ELSE printf('I will call %s to inspect the repository (step %d).', tool, step) END END AS output_text
+FROM shaped
+"""
+
+
+def generate(path: Path, spans: int) -> None:
+    """Write `spans` spans of one agent into a fresh database at `path` (and a Parquet copy)."""
+    if path.exists():
+        path.unlink()
+    started = time.perf_counter()
+    with duckdb.connect(str(path)) as connection:
+        connection.execute(SCHEMA.read_text(encoding="utf-8"))
+        connection.execute(GENERATE, {"spans": spans, "per_trace": SPANS_PER_TRACE, "agent": AGENT})
+        connection.table("spans").write_parquet(str(path.with_suffix(".parquet")))
+    print(f"generated {spans:,} spans in {time.perf_counter() - started:.1f}s -> {path}", flush=True)
+
+
+def _open(path: Path, source: str, threads: int | None) -> duckdb.DuckDBPyConnection:
+    if source == "table":
+        connection = duckdb.connect(str(path), read_only=True)
+        connection.execute("CREATE TEMP VIEW window_spans AS SELECT * FROM spans")
+    else:
+        connection = duckdb.connect()
+        connection.read_parquet(str(path.with_suffix(".parquet"))).create_view("window_spans")
+    if threads:
+        connection.execute(f"SET threads = {int(threads)}")
+    return connection
+
+
+def phase(path: Path, source: str, which: str, threads: int | None) -> dict:
+    """One measurement, run in a child process so that its peak RSS is its own."""
+    from halo_local.heuristics import analyze
+
+    connection = _open(path, source, threads)
+    started = time.perf_counter()
+    if which == "baseline":
+        result = connection.execute(
+            "SELECT count(*), sum(duration_ms) FROM window_spans WHERE agent_uuid = ?", [AGENT]
+        ).fetchone()
+        summary = {"spans": result[0]}
+    elif which == "textscan":
+        result = connection.execute(
+            "SELECT count(*), sum(duration_ms), sum(length(tool_arguments)), sum(length(tool_result)),"
+            " sum(length(output_text)), sum(length(error_message)) FROM window_spans WHERE agent_uuid = ?",
+            [AGENT],
+        ).fetchone()
+        summary = {"spans": result[0]}
+    else:
+        analysis = analyze(connection, agent_uuid=AGENT, table="window_spans")
+        summary = {
+            "findings": len(analysis.findings),
+            "byCategory": dict(Counter(finding.category for finding in analysis.findings)),
+        }
+    seconds = time.perf_counter() - started
+    connection.close()
+    return {"seconds": seconds, **summary}
+
+
+def _measure(path: Path, source: str, which: str, threads: int | None) -> dict:
+    command = [sys.executable, __file__, "--phase", which, "--source", source, "--db", str(path)]
+    if threads:
+        command += ["--threads", str(threads)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONPATH": str(REPOSITORY)})
+    output = process.stdout.read() if process.stdout else ""
+    _, status, usage = os.wait4(process.pid, 0)
+    if status != 0:
+        raise SystemExit(f"{which} on {source} failed (status {status})")
+    result = json.loads(output.strip().splitlines()[-1])
+    result["peak_rss_mb"] = usage.ru_maxrss / 1024
+    return result
+
+
+def _best_of(repeat: int, path: Path, source: str, which: str, threads: int | None) -> dict:
+    runs = [_measure(path, source, which, threads) for _ in range(max(repeat, 1))]
+    best = min(runs, key=lambda run: run["seconds"])
+    return {**best, "peak_rss_mb": max(run["peak_rss_mb"] for run in runs)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--spans", type=int, default=1_000_000)
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--phase", choices=["generate", "baseline", "textscan", "detectors"])
+    parser.add_argument("--source", choices=["table", "parquet"], default="table")
+    parser.add_argument("--db", type=Path)
+    args = parser.parse_args()
+    if args.phase == "generate":
+        generate(args.db, args.spans)
+        return
+    if args.phase:
+        print(json.dumps(phase(args.db, args.source, args.phase, args.threads)))
+        return
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"analyze-{args.spans}.duckdb"
+    # Generated in a child too: a child's peak RSS would otherwise include this process's.
+    subprocess.run([sys.executable, __file__, "--phase", "generate", "--spans", str(args.spans), "--db", str(path)],
+                   check=True)
+    for source in ("table", "parquet"):
+        baseline = _best_of(args.repeat, path, source, "baseline", args.threads)
+        textscan = _best_of(args.repeat, path, source, "textscan", args.threads)
+        detectors = _best_of(args.repeat, path, source, "detectors", args.threads)
+        print(f"\n{args.spans:,} spans, one agent, source = {source}")
+        for label, result in (("baseline full scan", baseline), ("text-column scan", textscan),
+                              ("all detectors", detectors)):
+            print(f"  {label:<19}: {result['seconds']:7.3f} s   peak RSS {result['peak_rss_mb']:6.0f} MB")
+        print(f"  findings           : {detectors['findings']} {detectors['byCategory']}")
+        for label, result in (("baseline full scan", baseline), ("text-column scan", textscan)):
+            print(f"  detectors / {label:<19}: {detectors['seconds'] / result['seconds']:7.1f}x time, "
+                  f"{detectors['peak_rss_mb'] / result['peak_rss_mb']:.1f}x peak RSS")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,533 @@
+"""The deterministic half of an analysis: SQL detectors over one agent's window of spans.
+
+Each file `sql/heuristics/<category>.sql` is one detector returning rows in the findings shape
+(`FINDING_COLUMNS`). Files starting with `_` are shared set-up: `_prepare.sql` reads the window
+once into narrow TEMP tables (`halo_h_*`) that every detector reads, so a Parquet snapshot and its
+long text columns are read a single time (plus one narrow pass for tool declarations); the tables
+are dropped when the analysis ends.
+
+Ranking by impact (documented here because reports depend on it):
+
+    points = 10 * failed_traces + impact_seconds / 60 + 10 * impact_usd (0 when unknown)
+    score  = severity_weight * (1 + points),   severity_weight: high 9, medium 3, low 1
+
+A failed trace counts like a dollar or ten minutes of wasted wall time; severity multiplies, so a
+medium finding outranks a high one only when its measured impact is about three times larger.
+Findings sort by score (descending), ties by category order (`CATEGORIES`), subject, then key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from halo_local.config import Thresholds, load_thresholds
+from halo_local.errors import HaloLocalError
+from halo_local.resources import resource_dir
+
+__all__ = [
+    "CATEGORIES",
+    "FINDING_COLUMNS",
+    "SEVERITIES",
+    "Analysis",
+    "CheckResult",
+    "Finding",
+    "Thresholds",
+    "analyze",
+    "detector_files",
+    "find_findings",
+    "healthy_checks",
+    "load_thresholds",
+    "rank_findings",
+]
+
+CATEGORIES: tuple[str, ...] = (
+    "error",
+    "tool_error",
+    "rate_limit",
+    "timeout",
+    "latency",
+    "cost",
+    "loop",
+    "unknown_tool",
+    "truncation",
+    "refusal",
+    "empty_output",
+    "excessive_steps",
+    "data_quality",
+)
+SEVERITIES: tuple[str, ...] = ("high", "medium", "low")
+SEVERITY_WEIGHTS: dict[str, float] = {"high": 9.0, "medium": 3.0, "low": 1.0}
+FAILED_TRACE_POINTS = 10.0
+SECONDS_PER_POINT = 60.0
+POINTS_PER_USD = 10.0
+MAX_EXAMPLES = 5
+
+FINDING_COLUMNS: tuple[str, ...] = (
+    "category",
+    "severity",
+    "title",
+    "subject",
+    "metric",
+    "value",
+    "baseline",
+    "affected_traces",
+    "affected_spans",
+    "trace_share",
+    "span_share",
+    "impact_seconds",
+    "impact_usd",
+    "failed_traces",
+    "first_seen",
+    "last_seen",
+    "example_trace_ids",
+    "example_span_ids",
+    "detail",
+)
+
+_TEMP_TABLES = (
+    "halo_h_spans",
+    "halo_h_declared",
+    "halo_h_traces",
+    "halo_h_failing",
+    "halo_h_error_pairs",
+    "halo_h_failures",
+    "halo_h_totals",
+    "halo_h_subjects",
+    "halo_h_previous",
+)
+_TEMP_MACROS = (
+    "halo_h_subject",
+    "halo_h_mask",
+    "halo_h_failure_kind",
+    "halo_h_failure_severity",
+    "halo_h_output_severity",
+)
+_PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_COMMENT = re.compile(r"--[^\n]*")
+_STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() + "Z" if value is not None else None
+
+
+def _parse_iso(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.fromisoformat(value.removesuffix("Z"))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem a detector found, measured, with deterministic evidence.
+
+    `impact_usd` is None when the money involved cannot be priced (never 0 for unknown);
+    `baseline` is None when there is nothing to compare with. Shares are fractions in [0, 1]:
+    `trace_share` of the window's traces, `span_share` of the spans the finding is about (the
+    subject's spans for failures, the agent's model calls for output problems, ...).
+    """
+
+    category: str
+    severity: str
+    title: str
+    subject: str | None
+    agent_uuid: str
+    metric: str
+    value: float | None
+    baseline: float | None
+    affected_traces: int
+    affected_spans: int
+    trace_share: float
+    span_share: float
+    impact_seconds: float
+    impact_usd: float | None
+    failed_traces: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+    example_trace_ids: tuple[str, ...]
+    example_span_ids: tuple[str, ...]
+    detail: dict[str, Any] = field(default_factory=dict, hash=False, compare=True)
+
+    @property
+    def key(self) -> str:
+        """Stable id across runs: the same problem on the same subject keeps its key."""
+        discriminator = "\x1f".join(
+            [
+                self.category,
+                self.subject or "",
+                self.metric,
+                str(self.detail.get("spanType") or ""),
+                str(self.detail.get("signature") or ""),
+            ]
+        )
+        digest = hashlib.sha1(discriminator.encode("utf-8")).hexdigest()[:8]
+        return f"{self.category}:{self.subject or '-'}:{digest}"
+
+    @property
+    def score(self) -> float:
+        """Ranking score (see the module docstring for the formula)."""
+        points = (
+            FAILED_TRACE_POINTS * self.failed_traces
+            + self.impact_seconds / SECONDS_PER_POINT
+            + POINTS_PER_USD * (self.impact_usd or 0.0)
+        )
+        return round(SEVERITY_WEIGHTS.get(self.severity, 1.0) * (1.0 + points), 6)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "category": self.category,
+            "severity": self.severity,
+            "title": self.title,
+            "subject": self.subject,
+            "agentUuid": self.agent_uuid,
+            "metric": self.metric,
+            "value": self.value,
+            "baseline": self.baseline,
+            "affectedTraces": self.affected_traces,
+            "affectedSpans": self.affected_spans,
+            "traceShare": self.trace_share,
+            "spanShare": self.span_share,
+            "impactSeconds": self.impact_seconds,
+            "impactUsd": self.impact_usd,
+            "failedTraces": self.failed_traces,
+            "firstSeenAt": _iso(self.first_seen),
+            "lastSeenAt": _iso(self.last_seen),
+            "exampleTraceIds": list(self.example_trace_ids),
+            "exampleSpanIds": list(self.example_span_ids),
+            "detail": self.detail,
+            "key": self.key,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Finding:
+        return cls(
+            category=data["category"],
+            severity=data["severity"],
+            title=data["title"],
+            subject=data.get("subject"),
+            agent_uuid=data["agentUuid"],
+            metric=data["metric"],
+            value=data.get("value"),
+            baseline=data.get("baseline"),
+            affected_traces=int(data["affectedTraces"]),
+            affected_spans=int(data["affectedSpans"]),
+            trace_share=float(data["traceShare"]),
+            span_share=float(data["spanShare"]),
+            impact_seconds=float(data["impactSeconds"]),
+            impact_usd=data.get("impactUsd"),
+            failed_traces=int(data["failedTraces"]),
+            first_seen=_parse_iso(data.get("firstSeenAt")),
+            last_seen=_parse_iso(data.get("lastSeenAt")),
+            example_trace_ids=tuple(data.get("exampleTraceIds") or ()),
+            example_span_ids=tuple(data.get("exampleSpanIds") or ()),
+            detail=dict(data.get("detail") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What one detector examined and what it concluded, so a report can say "checked and healthy".
+
+    status: `findings` (the detector reported something), `healthy` (it had data to examine and
+    found nothing), `not_applicable` (the window holds nothing it could examine, e.g. no tool spans).
+    """
+
+    category: str
+    status: str
+    findings: int
+    checked: int  # how many items it examined ...
+    unit: str  # ... of what: spans, tool calls, model calls, traces
+    note: str  # one human sentence
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "category": self.category,
+            "status": self.status,
+            "findings": self.findings,
+            "checked": self.checked,
+            "unit": self.unit,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the heuristics produce for one window: findings (ranked), per-check coverage,
+    and summary statistics (latency percentiles per subject, cost per model and per trace)."""
+
+    findings: list[Finding]
+    checks: list[CheckResult]
+    stats: dict[str, Any]
+
+
+def detector_files() -> dict[str, Path]:
+    """The detector of each category, `sql/heuristics/<category>.sql`."""
+    folder = resource_dir("sql") / "heuristics"
+    return {category: folder / f"{category}.sql" for category in CATEGORIES}
+
+
+def _statements(text: str) -> list[str]:
+    """Split a set-up file at semicolons ending a line; comment-only pieces are dropped."""
+    pieces = [piece.strip() for piece in _STATEMENT_END.split(text)]
+    return [piece for piece in pieces if _COMMENT.sub("", piece).strip()]
+
+
+def _execute(
+    connection: duckdb.DuckDBPyConnection, sql: str, parameters: Mapping[str, Any]
+) -> duckdb.DuckDBPyConnection:
+    """Run `sql` with just the named parameters it uses (DuckDB rejects unused ones)."""
+    used = set(_PARAMETER.findall(_COMMENT.sub("", sql)))
+    missing = used - set(parameters)
+    if missing:
+        raise KeyError(f"SQL parameters without a value: {sorted(missing)}")
+    return connection.execute(sql, {name: parameters[name] for name in used})
+
+
+def _run_script(connection: duckdb.DuckDBPyConnection, name: str, parameters: Mapping[str, Any]) -> None:
+    text = (resource_dir("sql") / "heuristics" / name).read_text(encoding="utf-8")
+    for statement in _statements(text):
+        _execute(connection, statement, parameters)
+
+
+def _check_source(connection: duckdb.DuckDBPyConnection, table: str) -> None:
+    try:
+        connection.execute("SELECT * FROM query_table($table) LIMIT 0", {"table": table})
+    except duckdb.CatalogException as error:
+        raise HaloLocalError(
+            f"no table or view named {table!r} to analyze", hint="create the run's window view first"
+        ) from error
+
+
+def _prepare(
+    connection: duckdb.DuckDBPyConnection, *, agent_uuid: str, table: str, previous_table: str | None
+) -> None:
+    _check_source(connection, table)
+    _run_script(connection, "_prepare.sql", {"source_table": table, "agent_uuid": agent_uuid})
+    if previous_table is None:
+        _run_script(connection, "_no_previous.sql", {})
+    else:
+        _check_source(connection, previous_table)
+        _run_script(connection, "_previous.sql", {"source_table": previous_table, "agent_uuid": agent_uuid})
+
+
+def _cleanup(connection: duckdb.DuckDBPyConnection) -> None:
+    for name in _TEMP_TABLES:
+        connection.execute(f"DROP TABLE IF EXISTS temp.{name}")
+    for name in _TEMP_MACROS:
+        connection.execute(f"DROP MACRO IF EXISTS temp.{name}")
+
+
+def _number(value: Any, digits: int) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    if not math.isfinite(number):
+        return None
+    return round(number, digits)
+
+
+def _finding(row: Mapping[str, Any], agent_uuid: str) -> Finding:
+    detail = row["detail"]
+    if isinstance(detail, str):
+        detail = json.loads(detail)
+    return Finding(
+        category=str(row["category"]),
+        severity=str(row["severity"]),
+        title=str(row["title"]),
+        subject=None if row["subject"] is None else str(row["subject"]),
+        agent_uuid=agent_uuid,
+        metric=str(row["metric"]),
+        value=_number(row["value"], 6),
+        baseline=_number(row["baseline"], 6),
+        affected_traces=int(row["affected_traces"] or 0),
+        affected_spans=int(row["affected_spans"] or 0),
+        trace_share=_number(row["trace_share"], 4) or 0.0,
+        span_share=_number(row["span_share"], 4) or 0.0,
+        impact_seconds=_number(row["impact_seconds"], 3) or 0.0,
+        impact_usd=_number(row["impact_usd"], 6),
+        failed_traces=int(row["failed_traces"] or 0),
+        first_seen=row["first_seen"],
+        last_seen=row["last_seen"],
+        example_trace_ids=tuple(row["example_trace_ids"] or ())[:MAX_EXAMPLES],
+        example_span_ids=tuple(row["example_span_ids"] or ())[:MAX_EXAMPLES],
+        detail=dict(detail or {}),
+    )
+
+
+def _run_detector(
+    connection: duckdb.DuckDBPyConnection, category: str, parameters: Mapping[str, Any], agent_uuid: str
+) -> list[Finding]:
+    sql = detector_files()[category].read_text(encoding="utf-8")
+    cursor = _execute(connection, sql, parameters)
+    columns = tuple(item[0] for item in cursor.description)
+    if columns != FINDING_COLUMNS:
+        raise RuntimeError(f"detector {category}.sql returns {columns}, not the findings shape")
+    findings = [_finding(dict(zip(columns, row)), agent_uuid) for row in cursor.fetchall()]
+    for finding in findings:
+        if finding.category != category or finding.severity not in SEVERITIES:
+            raise RuntimeError(f"detector {category}.sql returned {finding.category}/{finding.severity}")
+    return findings
+
+
+def rank_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Highest impact first; ties by category order, subject, then key (fully deterministic)."""
+    order = {category: index for index, category in enumerate(CATEGORIES)}
+    return sorted(
+        findings,
+        key=lambda item: (-item.score, order.get(item.category, len(order)), item.subject or "", item.key),
+    )
+
+
+def analyze(
+    connection: duckdb.DuckDBPyConnection,
+    *,
+    agent_uuid: str,
+    table: str = "window_spans",
+    previous_table: str | None = None,
+    thresholds: Thresholds | None = None,
+) -> Analysis:
+    """Run every detector over `table` (spans columns; only `agent_uuid`'s rows are read) and
+    return ranked findings, what each check covered, and summary statistics."""
+    thresholds = thresholds or Thresholds()
+    parameters = thresholds.as_parameters()
+    try:
+        _prepare(connection, agent_uuid=agent_uuid, table=table, previous_table=previous_table)
+        findings: list[Finding] = []
+        for category in CATEGORIES:
+            findings.extend(_run_detector(connection, category, parameters, agent_uuid))
+        ranked = rank_findings(findings)
+        coverage = _coverage(connection)
+        stats = _stats(connection)
+    finally:
+        _cleanup(connection)
+    return Analysis(findings=ranked, checks=_checks(coverage, ranked), stats=stats)
+
+
+def find_findings(
+    connection: duckdb.DuckDBPyConnection,
+    *,
+    agent_uuid: str,
+    table: str = "window_spans",
+    previous_table: str | None = None,
+    thresholds: Thresholds | None = None,
+) -> list[Finding]:
+    """Findings ranked by impact, in a deterministic order (see the module docstring)."""
+    return analyze(
+        connection, agent_uuid=agent_uuid, table=table, previous_table=previous_table, thresholds=thresholds
+    ).findings
+
+
+def healthy_checks(
+    connection: duckdb.DuckDBPyConnection,
+    *,
+    agent_uuid: str,
+    table: str = "window_spans",
+    findings: Sequence[Finding] = (),
+) -> list[CheckResult]:
+    """One CheckResult per category, in `CATEGORIES` order, given the findings already made.
+    `analyze()` returns the same list without reading the window twice."""
+    try:
+        _prepare(connection, agent_uuid=agent_uuid, table=table, previous_table=None)
+        coverage = _coverage(connection)
+    finally:
+        _cleanup(connection)
+    return _checks(coverage, findings)
+
+
+def _fetch_dicts(connection: duckdb.DuckDBPyConnection, name: str) -> list[dict[str, Any]]:
+    sql = (resource_dir("sql") / "heuristics" / name).read_text(encoding="utf-8")
+    cursor = connection.execute(sql)
+    columns = [item[0] for item in cursor.description]
+    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+def _coverage(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    rows = _fetch_dicts(connection, "_coverage.sql")
+    return {name: int(value or 0) for name, value in rows[0].items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, float):
+        return round(value, 6) if math.isfinite(value) else None
+    if isinstance(value, datetime):
+        return _iso(value)
+    return value
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def _stats(connection: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Latency percentiles per subject and cost per model and per trace (camelCase keys)."""
+
+    def rows(name: str) -> list[dict[str, Any]]:
+        return [{_camel(key): _plain(value) for key, value in row.items()} for row in _fetch_dicts(connection, name)]
+
+    cost_rows = rows("_stats_cost.sql")
+    return {
+        "latency": rows("_stats_latency.sql"),
+        "costByModel": [row for row in cost_rows if row["scope"] == "model"],
+        "costlyTraces": [row for row in cost_rows if row["scope"] == "trace"],
+    }
+
+
+_CHECK_SCOPE: dict[str, tuple[str, str, str, str]] = {
+    # category: (coverage counter, unit, the unit in the singular, what "healthy" means)
+    "error": ("spans", "spans", "span", "no span failed outside rate limits, timeouts and missing tools"),
+    "tool_error": ("tool_results", "tool results", "tool result", "no tool result reported a failure"),
+    "rate_limit": ("spans", "spans", "span", "no call was rate limited"),
+    "timeout": ("spans", "spans", "span", "no call timed out"),
+    "latency": ("finished_spans", "spans", "span", "no latency outliers, dominant subjects or regressions"),
+    "cost": ("usage_spans", "model calls with usage", "model call with usage",
+             "no costly outliers, model mismatches, context growth or regressions"),
+    "loop": ("loop_candidates", "tool calls and model outputs", "tool call or model output",
+             "no repeated identical calls or outputs"),
+    "unknown_tool": ("tool_calls", "tool calls", "tool call", "every tool called was declared and found"),
+    "truncation": ("llm_with_finish_reason", "model calls with a finish reason", "model call with a finish reason",
+                   "no output was cut off"),
+    "refusal": ("llm_with_finish_or_output", "model calls", "model call", "no call was refused or filtered"),
+    "empty_output": ("llm_calls", "model calls", "model call", "no call returned an empty output"),
+    "excessive_steps": ("traces", "traces", "trace", "no trace took far more steps than usual"),
+    "data_quality": ("spans", "spans", "span", "no orphans, unfinished spans, unpriced usage or clock skew"),
+}
+
+
+def _checks(coverage: Mapping[str, int], findings: Sequence[Finding]) -> list[CheckResult]:
+    counts = {category: 0 for category in CATEGORIES}
+    for finding in findings:
+        counts[finding.category] = counts.get(finding.category, 0) + 1
+    results = []
+    for category in CATEGORIES:
+        counter, unit, singular, healthy = _CHECK_SCOPE[category]
+        checked = int(coverage.get(counter, 0))
+        counted = f"{checked} {singular if checked == 1 else unit}"
+        if counts[category]:
+            status = "findings"
+            note = f"{counts[category]} finding{'s' if counts[category] != 1 else ''} over {counted}"
+        elif checked == 0:
+            status = "not_applicable"
+            note = f"nothing to check: the window has no {unit}"
+        else:
+            status = "healthy"
+            note = f"{counted} checked: {healthy}"
+            if category == "unknown_tool" and not coverage.get("declared_tool_spans"):
+                note += " (no tool declarations recorded, so only not-found failures were checked)"
+            if category == "empty_output" and not coverage.get("llm_with_output"):
+                note += " (no output text recorded, so only zero-token outputs were checked)"
+        results.append(CheckResult(category, status, counts[category], checked, unit, note))
+    return results

@@ -1,0 +1,98 @@
+-- empty_output: model calls that completed without error yet produced nothing: zero output tokens,
+-- or no usage and an output text recorded as empty; and no tool call either (no tool-call finish
+-- reason or payload, and no tool span between the call and the next model call of its trace).
+-- A missing output text proves nothing (many exporters do not record content) and is not counted.
+-- Truncated and filtered calls belong to their own categories. Grouped by model.
+-- Why it matters: an empty turn is paid for and moves nothing forward; it usually means a
+-- malformed prompt, an exhausted context, or a stop sequence that fires immediately.
+-- Value: share of the model's calls that were empty. Impact: the time and dollars of those calls.
+-- Severity: by that share once >= $output_min_spans calls were empty: high at >= $output_high_share,
+-- medium at >= $output_medium_share, else low.
+WITH model_spans AS (
+    SELECT * FROM halo_h_spans WHERE span_type = 'llm' AND counts_usage
+),
+candidates AS (
+    SELECT model_spans.*
+    FROM model_spans
+    WHERE model_spans.status_code <> 'error'
+      AND model_spans.end_ns IS NOT NULL
+      AND NOT model_spans.requested_tools
+      AND coalesce(model_spans.output_chars, 0) = 0
+      AND NOT regexp_matches(coalesce(model_spans.finish_reason, ''),
+              'length|max_tokens|max_output_tokens|content_filter|refusal|safety|blocklist|prohibited_content|spii|recitation|guardrail')
+      AND (model_spans.output_tokens = 0 OR (model_spans.output_tokens IS NULL AND model_spans.output_blank))
+),
+next_model_call AS (
+    SELECT trace_id, span_id,
+           lead(start_ns) OVER (PARTITION BY trace_id ORDER BY start_ns, span_id) AS next_start_ns
+    FROM model_spans
+    SEMI JOIN candidates USING (trace_id)
+),
+followed_by_tool AS (
+    SELECT DISTINCT candidates.trace_id, candidates.span_id
+    FROM candidates
+    JOIN next_model_call USING (trace_id, span_id)
+    JOIN halo_h_spans AS tools
+      ON tools.trace_id = candidates.trace_id AND tools.span_type = 'tool'
+     AND tools.start_ns >= candidates.start_ns
+     AND (next_model_call.next_start_ns IS NULL OR tools.start_ns < next_model_call.next_start_ns)
+),
+calls AS (
+    SELECT
+        candidates.*,
+        traces.failed AS trace_failed,
+        row_number() OVER (PARTITION BY candidates.subject, candidates.trace_id
+                           ORDER BY candidates.start_ns, candidates.span_id) AS rank_in_trace
+    FROM candidates
+    JOIN (SELECT trace_id, failed FROM halo_h_traces) AS traces USING (trace_id)
+    ANTI JOIN followed_by_tool
+           ON followed_by_tool.trace_id = candidates.trace_id AND followed_by_tool.span_id = candidates.span_id
+),
+grouped AS (
+    SELECT
+        subject,
+        count(*)                                                       AS spans,
+        count(DISTINCT trace_id)                                       AS traces,
+        count(DISTINCT trace_id) FILTER (WHERE trace_failed)           AS failed_traces,
+        sum(coalesce(duration_ms, 0)) / 1000.0                         AS seconds,
+        sum(cost_usd)                                                  AS usd,
+        min(start_time)                                                AS first_seen,
+        max(coalesce(end_time, start_time))                            AS last_seen,
+        list(span_id ORDER BY trace_failed DESC, coalesce(input_tokens, 0) DESC, start_ns, span_id)[1:5] AS example_span_ids,
+        (list(trace_id ORDER BY trace_failed DESC, coalesce(input_tokens, 0) DESC, start_ns, span_id)
+            FILTER (WHERE rank_in_trace = 1))[1:5]                     AS example_trace_ids,
+        list(DISTINCT finish_reason ORDER BY finish_reason) FILTER (WHERE finish_reason IS NOT NULL) AS finish_reasons
+    FROM calls
+    GROUP BY subject
+),
+model_calls AS (
+    SELECT subject, count(*) AS calls FROM model_spans GROUP BY subject
+)
+SELECT
+    'empty_output'                                                     AS category,
+    halo_h_output_severity(grouped.spans, grouped.spans / model_calls.calls, $output_min_spans,
+                           $output_medium_share, $output_high_share)  AS severity,
+    printf('%s returned an empty output in %d of %d calls (%.0f%%)',
+           grouped.subject, grouped.spans, model_calls.calls, 100.0 * grouped.spans / model_calls.calls) AS title,
+    grouped.subject                                                    AS subject,
+    'empty_share'                                                      AS metric,
+    grouped.spans / model_calls.calls                                  AS value,
+    NULL::DOUBLE                                                       AS baseline,
+    grouped.traces                                                     AS affected_traces,
+    grouped.spans                                                      AS affected_spans,
+    grouped.traces / totals.traces                                     AS trace_share,
+    grouped.spans / model_calls.calls                                  AS span_share,
+    grouped.seconds                                                    AS impact_seconds,
+    grouped.usd                                                        AS impact_usd,
+    grouped.failed_traces                                              AS failed_traces,
+    grouped.first_seen                                                 AS first_seen,
+    grouped.last_seen                                                  AS last_seen,
+    grouped.example_trace_ids                                          AS example_trace_ids,
+    grouped.example_span_ids                                           AS example_span_ids,
+    json_object(
+        'finishReasons', coalesce(grouped.finish_reasons, []),
+        'modelCalls', model_calls.calls
+    )                                                                  AS detail
+FROM grouped
+JOIN model_calls USING (subject)
+CROSS JOIN halo_h_totals AS totals

@@ -1,0 +1,168 @@
+-- loop: the agent going round in circles within one trace.
+--   tool repeats:   the same tool called with the same arguments (compared after JSON
+--                   normalization) >= $loop_min_repeats times in one trace. The calls after the
+--                   first are waste, and so is each model call that asked for one of them (the
+--                   latest model call starting before it): their tokens and dollars are the impact.
+--   output repeats: a model returning the identical output (>= $loop_output_min_chars characters)
+--                   >= $loop_min_repeats times in one trace; the repeats after the first are waste.
+-- One finding per tool (or model), over all traces where it looped.
+-- Why it matters: loops burn tokens without progress and usually end in a step limit or a timeout;
+-- the cause is typically a tool result the model cannot use or an instruction it cannot satisfy.
+-- Severity: high when one trace repeats >= $loop_high_repeats times, else medium.
+-- Value: most repeats in one trace.
+WITH repeated_calls AS (
+    SELECT trace_id, subject, arguments_hash, count(*) AS repeats
+    FROM halo_h_spans
+    WHERE span_type = 'tool' AND arguments_hash IS NOT NULL
+    GROUP BY trace_id, subject, arguments_hash
+    HAVING count(*) >= $loop_min_repeats
+),
+tool_loops AS (
+    SELECT
+        spans.*,
+        repeated_calls.repeats,
+        row_number() OVER (PARTITION BY spans.trace_id, spans.subject, spans.arguments_hash
+                           ORDER BY spans.start_ns, spans.span_id) AS occurrence
+    FROM halo_h_spans AS spans
+    JOIN repeated_calls USING (trace_id, subject, arguments_hash)
+    WHERE spans.span_type = 'tool'
+),
+model_calls AS (
+    SELECT trace_id, span_id, start_ns, input_tokens, output_tokens, cost_usd, duration_ms
+    FROM halo_h_spans
+    SEMI JOIN repeated_calls USING (trace_id)
+    WHERE span_type = 'llm' AND counts_usage
+),
+requesting AS (
+    SELECT DISTINCT tool_loops.subject, model_calls.span_id, model_calls.input_tokens,
+           model_calls.output_tokens, model_calls.cost_usd, model_calls.duration_ms
+    FROM tool_loops
+    ASOF JOIN model_calls
+           ON model_calls.trace_id = tool_loops.trace_id AND tool_loops.start_ns >= model_calls.start_ns
+    WHERE tool_loops.occurrence > 1
+),
+requesting_totals AS (
+    SELECT
+        subject,
+        sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) AS tokens,
+        sum(cost_usd)                                              AS usd,
+        sum(coalesce(duration_ms, 0)) / 1000.0                     AS seconds
+    FROM requesting
+    GROUP BY subject
+),
+tool_groups AS (
+    SELECT
+        subject,
+        count(*)                                                   AS spans,
+        count(DISTINCT trace_id)                                   AS traces,
+        count(DISTINCT trace_id) FILTER (WHERE traces.failed)      AS failed_traces,
+        max(repeats)                                               AS max_repeats,
+        count(*) FILTER (WHERE occurrence > 1)                     AS wasted_calls,
+        sum(coalesce(duration_ms, 0)) FILTER (WHERE occurrence > 1) / 1000.0 AS wasted_seconds,
+        min(start_time)                                            AS first_seen,
+        max(coalesce(end_time, start_time))                        AS last_seen,
+        list(span_id ORDER BY repeats DESC, trace_id, arguments_hash, start_ns, span_id)[1:5] AS example_span_ids,
+        (list(trace_id ORDER BY repeats DESC, trace_id) FILTER (WHERE occurrence = 1))[1:5] AS example_trace_ids,
+        arg_max(arguments_head, (repeats, trace_id))               AS sample_arguments
+    FROM tool_loops
+    JOIN (SELECT trace_id, failed, cost_usd AS trace_cost_usd FROM halo_h_traces) AS traces USING (trace_id)
+    GROUP BY subject
+),
+repeated_outputs AS (
+    SELECT trace_id, output_hash, count(*) AS repeats
+    FROM halo_h_spans
+    WHERE span_type = 'llm' AND output_hash IS NOT NULL AND output_chars >= $loop_output_min_chars
+    GROUP BY trace_id, output_hash
+    HAVING count(*) >= $loop_min_repeats
+),
+outputs AS (
+    SELECT
+        spans.*,
+        repeated_outputs.repeats,
+        row_number() OVER (PARTITION BY spans.trace_id, spans.output_hash ORDER BY spans.start_ns, spans.span_id) AS occurrence
+    FROM halo_h_spans AS spans
+    JOIN repeated_outputs USING (trace_id, output_hash)
+    WHERE spans.span_type = 'llm'
+),
+output_groups AS (
+    SELECT
+        subject,
+        count(*)                                                   AS spans,
+        count(DISTINCT trace_id)                                   AS traces,
+        count(DISTINCT trace_id) FILTER (WHERE traces.failed)      AS failed_traces,
+        max(repeats)                                               AS max_repeats,
+        count(*) FILTER (WHERE occurrence > 1)                     AS wasted_calls,
+        sum(coalesce(duration_ms, 0)) FILTER (WHERE occurrence > 1) / 1000.0 AS wasted_seconds,
+        sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) FILTER (WHERE occurrence > 1 AND counts_usage) AS wasted_tokens,
+        sum(cost_usd) FILTER (WHERE occurrence > 1 AND counts_usage) AS wasted_usd,
+        min(start_time)                                            AS first_seen,
+        max(coalesce(end_time, start_time))                        AS last_seen,
+        list(span_id ORDER BY repeats DESC, trace_id, output_hash, start_ns, span_id)[1:5] AS example_span_ids,
+        (list(trace_id ORDER BY repeats DESC, trace_id) FILTER (WHERE occurrence = 1))[1:5] AS example_trace_ids,
+        arg_max(output_head, (repeats, trace_id))                  AS sample_output
+    FROM outputs
+    JOIN (SELECT trace_id, failed, cost_usd AS trace_cost_usd FROM halo_h_traces) AS traces USING (trace_id)
+    GROUP BY subject
+)
+SELECT
+    'loop'                                                         AS category,
+    CASE WHEN tool_groups.max_repeats >= $loop_high_repeats THEN 'high' ELSE 'medium' END AS severity,
+    printf('Tool %s called with the same arguments up to %d times in one trace (%d trace%s, %d wasted calls)',
+           tool_groups.subject, tool_groups.max_repeats, tool_groups.traces,
+           CASE WHEN tool_groups.traces = 1 THEN '' ELSE 's' END, tool_groups.wasted_calls) AS title,
+    tool_groups.subject                                            AS subject,
+    'repeated_tool_calls'                                          AS metric,
+    tool_groups.max_repeats                                        AS value,
+    NULL::DOUBLE                                                   AS baseline,
+    tool_groups.traces                                             AS affected_traces,
+    tool_groups.spans                                              AS affected_spans,
+    tool_groups.traces / totals.traces                             AS trace_share,
+    tool_groups.spans / totals.tool_calls                          AS span_share,
+    tool_groups.wasted_seconds + coalesce(requesting_totals.seconds, 0) AS impact_seconds,
+    requesting_totals.usd                                          AS impact_usd,
+    tool_groups.failed_traces                                      AS failed_traces,
+    tool_groups.first_seen                                         AS first_seen,
+    tool_groups.last_seen                                          AS last_seen,
+    tool_groups.example_trace_ids                                  AS example_trace_ids,
+    tool_groups.example_span_ids                                   AS example_span_ids,
+    json_object(
+        'spanType', 'tool',
+        'wastedCalls', tool_groups.wasted_calls,
+        'wastedTokens', coalesce(requesting_totals.tokens, 0),
+        'sampleArguments', tool_groups.sample_arguments
+    )                                                              AS detail
+FROM tool_groups
+LEFT JOIN requesting_totals USING (subject)
+CROSS JOIN halo_h_totals AS totals
+
+UNION ALL
+
+SELECT
+    'loop',
+    CASE WHEN output_groups.max_repeats >= $loop_high_repeats THEN 'high' ELSE 'medium' END,
+    printf('%s returned the same output up to %d times in one trace (%d trace%s, %d wasted calls)',
+           output_groups.subject, output_groups.max_repeats, output_groups.traces,
+           CASE WHEN output_groups.traces = 1 THEN '' ELSE 's' END, output_groups.wasted_calls),
+    output_groups.subject,
+    'repeated_outputs',
+    output_groups.max_repeats,
+    NULL::DOUBLE,
+    output_groups.traces,
+    output_groups.spans,
+    output_groups.traces / totals.traces,
+    output_groups.spans / totals.llm_calls,
+    output_groups.wasted_seconds,
+    output_groups.wasted_usd,
+    output_groups.failed_traces,
+    output_groups.first_seen,
+    output_groups.last_seen,
+    output_groups.example_trace_ids,
+    output_groups.example_span_ids,
+    json_object(
+        'spanType', 'llm',
+        'wastedCalls', output_groups.wasted_calls,
+        'wastedTokens', coalesce(output_groups.wasted_tokens, 0),
+        'sampleOutput', output_groups.sample_output
+    )
+FROM output_groups
+CROSS JOIN halo_h_totals AS totals

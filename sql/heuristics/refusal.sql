@@ -1,0 +1,78 @@
+-- refusal: model calls that were refused or filtered: finish reason content_filter, refusal,
+-- safety, blocklist, prohibited_content, spii, recitation or guardrail; or a short output that is
+-- a refusal ("I'm sorry, but I can't help with that"). Grouped by model.
+-- Why it matters: a refusal ends the step without a result; repeated refusals mean the prompt or
+-- the inputs trip the provider's filters, or the model misreads the task as disallowed.
+-- Value: share of the model's calls refused. Impact: the time and dollars of those calls.
+-- Severity: by that share once >= $output_min_spans calls were refused: high at >= $output_high_share,
+-- medium at >= $output_medium_share, else low.
+WITH calls AS (
+    SELECT
+        spans.*,
+        traces.failed AS trace_failed,
+        regexp_matches(coalesce(spans.finish_reason, ''),
+                       'content_filter|refusal|safety|blocklist|prohibited_content|spii|recitation|guardrail') AS filtered,
+        row_number() OVER (PARTITION BY spans.subject, spans.trace_id ORDER BY spans.start_ns, spans.span_id) AS rank_in_trace
+    FROM halo_h_spans AS spans
+    JOIN (SELECT trace_id, failed, cost_usd AS trace_cost_usd FROM halo_h_traces) AS traces USING (trace_id)
+    WHERE spans.span_type = 'llm' AND spans.counts_usage
+      AND (spans.text_refusal
+           OR regexp_matches(coalesce(spans.finish_reason, ''),
+                             'content_filter|refusal|safety|blocklist|prohibited_content|spii|recitation|guardrail'))
+),
+grouped AS (
+    SELECT
+        subject,
+        count(*)                                                       AS spans,
+        count(*) FILTER (WHERE filtered)                               AS filtered_spans,
+        count(DISTINCT trace_id)                                       AS traces,
+        count(DISTINCT trace_id) FILTER (WHERE trace_failed)           AS failed_traces,
+        sum(coalesce(duration_ms, 0)) / 1000.0                         AS seconds,
+        sum(cost_usd)                                                  AS usd,
+        min(start_time)                                                AS first_seen,
+        max(coalesce(end_time, start_time))                            AS last_seen,
+        list(span_id ORDER BY trace_failed DESC, filtered DESC, start_ns, span_id)[1:5] AS example_span_ids,
+        (list(trace_id ORDER BY trace_failed DESC, filtered DESC, start_ns, span_id)
+            FILTER (WHERE rank_in_trace = 1))[1:5]                     AS example_trace_ids,
+        list(DISTINCT finish_reason ORDER BY finish_reason) FILTER (WHERE finish_reason IS NOT NULL) AS finish_reasons,
+        arg_min(output_head, (start_ns, span_id)) FILTER (WHERE text_refusal) AS sample_output
+    FROM calls
+    GROUP BY subject
+),
+model_calls AS (
+    SELECT subject, count(*) AS calls
+    FROM halo_h_spans
+    WHERE span_type = 'llm' AND counts_usage
+    GROUP BY subject
+)
+SELECT
+    'refusal'                                                          AS category,
+    halo_h_output_severity(grouped.spans, grouped.spans / model_calls.calls, $output_min_spans,
+                           $output_medium_share, $output_high_share)  AS severity,
+    printf('%s refused or was filtered in %d of %d calls (%.0f%%)',
+           grouped.subject, grouped.spans, model_calls.calls, 100.0 * grouped.spans / model_calls.calls) AS title,
+    grouped.subject                                                    AS subject,
+    'refused_share'                                                    AS metric,
+    grouped.spans / model_calls.calls                                  AS value,
+    NULL::DOUBLE                                                       AS baseline,
+    grouped.traces                                                     AS affected_traces,
+    grouped.spans                                                      AS affected_spans,
+    grouped.traces / totals.traces                                     AS trace_share,
+    grouped.spans / model_calls.calls                                  AS span_share,
+    grouped.seconds                                                    AS impact_seconds,
+    grouped.usd                                                        AS impact_usd,
+    grouped.failed_traces                                              AS failed_traces,
+    grouped.first_seen                                                 AS first_seen,
+    grouped.last_seen                                                  AS last_seen,
+    grouped.example_trace_ids                                          AS example_trace_ids,
+    grouped.example_span_ids                                           AS example_span_ids,
+    json_object(
+        'filteredCalls', grouped.filtered_spans,
+        'textRefusals', grouped.spans - grouped.filtered_spans,
+        'finishReasons', coalesce(grouped.finish_reasons, []),
+        'sampleOutput', grouped.sample_output,
+        'modelCalls', model_calls.calls
+    )                                                                  AS detail
+FROM grouped
+JOIN model_calls USING (subject)
+CROSS JOIN halo_h_totals AS totals
