@@ -1,0 +1,21 @@
+-- The raw_spans rows to store: the first occurrence of each (trace_id, span_id) in the file, unless
+-- the span is stored already. span_key numbers them for the extraction; raw_row points back into
+-- raw_spans (no copy of the large JSON columns).
+CREATE OR REPLACE TEMP TABLE normalize_new AS
+SELECT
+    row_number() OVER (ORDER BY raw.source_line, raw.trace_id, raw.span_id) AS span_key,
+    raw.raw_row,
+    raw.trace_id,
+    raw.span_id
+FROM (
+    SELECT rowid AS raw_row, trace_id, span_id, source_line FROM raw_spans
+    QUALIFY row_number() OVER (PARTITION BY trace_id, span_id ORDER BY source_line, start_ns, name) = 1
+) AS raw
+WHERE NOT EXISTS (
+    SELECT 1 FROM spans WHERE spans.trace_id = raw.trace_id AND spans.span_id = raw.span_id
+);
+
+CREATE OR REPLACE TEMP VIEW normalize_input AS
+SELECT new.span_key, raw.name, raw.status_code, raw.status_message, raw.attributes, raw.events
+FROM normalize_new AS new
+JOIN raw_spans AS raw ON raw.rowid = new.raw_row;
