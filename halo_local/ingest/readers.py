@@ -1,0 +1,530 @@
+"""Trace files → the TEMP table `raw_spans` (its columns are documented in `halo_local.ingest`).
+
+Python only moves bytes: it streams the file (gzip is recognised by its magic bytes, not its name),
+cuts it into lines with Arrow, and hands each batch of lines to DuckDB, which parses them with explicit
+types (`sql/ingest/*.sql`) — no Python loop per span or per line, and exact line numbers.
+
+Bad input never raises inside DuckDB (that would abort the loader's transaction): each batch becomes
+rows with a `read_error`, and the reader stops at the first one or, with `skip_invalid`, leaves those
+records out and counts them. A record is a line (not UTF-8, not JSON, a list field that is not a list)
+or a span (no trace or span id, a start time that is not an integer).
+
+Decisions worth knowing:
+- An empty (or whitespace-only) file reads as zero spans, not an error: collectors create files before
+  they write to them. `detect_format` calls such a file OTLP/JSON.
+- A span that ends before it starts is kept as it is (raw data is raw); normalize decides.
+- A JSON array at the top level (of a file or of a line) is read as a list of documents (OTLP) or of
+  spans (HALO JSONL).
+- A file is read line by line (JSON Lines; a minified single document is one line) unless it opens with
+  `{` or `[` and its first two non-blank lines are not JSON on their own: a pretty-printed document,
+  read whole as "line 1", whose errors name the line found in the text.
+- AnyValue arrays and kvlists are decoded to plain JSON down to `MAX_ANYVALUE_DEPTH` levels of nesting
+  (one SQL statement per level actually present, and only for the values that are arrays or kvlists);
+  deeper ones are kept as their raw AnyValue JSON text, in a string.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import json
+import re
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from halo_local.errors import HaloLocalError, InvalidTraceFileError, UsageError
+from halo_local.resources import sql_text
+
+SUPPORTED_FORMATS = ("otlp-json", "halo-jsonl")
+MAX_ANYVALUE_DEPTH = 64
+"""AnyValue arrays / kvlists nested deeper than this stay raw AnyValue JSON text."""
+
+TRACE_FILE_SUFFIXES = (".json", ".jsonl", ".ndjson")
+"""What a directory contributes (also with .gz appended); files named explicitly are read whatever their name."""
+
+MAX_FIRST_SKIPPED = 5
+_BLOCK_BYTES = 32 << 20
+_SCAN_PIECES = 16
+_PEEK_BYTES = 1 << 20
+_PEEK_LIMIT = 16 << 20
+_GZIP_MAGIC = b"\x1f\x8b"
+_UTF8_BOM = b"\xef\xbb\xbf"
+_OTLP_MARKER = re.compile(
+    rb'"(?:resourceSpans|resource_spans|batches|scopeSpans|scope_spans|instrumentationLibrarySpans)"\s*:'
+)
+_HALO_MARKER = re.compile(rb'"(?:trace_id|span_id|parent_span_id|start_time)"\s*:')
+_GLOB_CHARACTERS = re.compile(r"[*?\[]")
+
+
+@dataclass(frozen=True)
+class SkippedRecord:
+    """A line (or span) left out by `skip_invalid`, and why."""
+
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """What `read_trace_file` put into raw_spans."""
+
+    path: Path
+    format: str
+    spans_read: int
+    skipped: int
+    first_skipped: list[SkippedRecord] = field(default_factory=list)
+
+
+def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
+    """Resolve files, directories (recursively, trace files only) and globs to sorted unique files.
+
+    Each argument must match at least one file, so that a typo is an error rather than a silent no-op.
+    """
+    found: set[Path] = set()
+    for given in paths:
+        text = str(given)
+        candidate = Path(text).expanduser()
+        if candidate.exists():
+            matches = [candidate]
+        elif _GLOB_CHARACTERS.search(text):
+            matches = [Path(name) for name in glob.glob(str(candidate), recursive=True)]
+        else:
+            matches = []
+        files = [file for match in matches for file in _files_under(match)]
+        if not files:
+            raise HaloLocalError(
+                f"no trace files match {text}",
+                hint="give files, directories holding *.json/*.jsonl/*.ndjson (or .gz), "
+                "or a glob such as 'traces/**/*.jsonl'",
+            )
+        found.update(file.resolve() for file in files)
+    return sorted(found)
+
+
+def _files_under(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        return []
+    return [
+        child
+        for child in path.rglob("*")
+        if child.is_file()
+        and not any(part.startswith(".") for part in child.relative_to(path).parts)
+        and _is_trace_file_name(child.name)
+    ]
+
+
+def _is_trace_file_name(name: str) -> bool:
+    lowered = name.lower().removesuffix(".gz")
+    return lowered.endswith(TRACE_FILE_SUFFIXES)
+
+
+def detect_format(path: Path) -> str:
+    """"otlp-json" or "halo-jsonl", from the first key that only one of the formats has."""
+    head = _peek(path, stop_at_marker=True)
+    if not head.strip():
+        return "otlp-json"
+    otlp = _OTLP_MARKER.search(head)
+    halo = _HALO_MARKER.search(head)
+    if otlp is not None and (halo is None or otlp.start() < halo.start()):
+        return "otlp-json"
+    if halo is not None:
+        return "halo-jsonl"
+    first_line, line_number = _first_record(head)
+    if not _is_pretty_document(head) and not _is_json(first_line):
+        raise InvalidTraceFileError(
+            str(path), "is not valid JSON", line=line_number,
+            hint="halo-local reads OTLP/JSON (a document or JSON Lines of them) and HALO JSON Lines",
+        )
+    raise InvalidTraceFileError(
+        str(path),
+        "is neither OTLP/JSON (no resourceSpans) nor HALO JSON Lines (no trace_id) as far as it was read "
+        f"({len(head):,} bytes)",
+        hint="if it is one of them, pass --format otlp-json or --format halo-jsonl",
+    )
+
+
+def _first_record(head: bytes) -> tuple[bytes, int]:
+    """The first non-blank line of `head` and its 1-based number."""
+    for number, line in enumerate(head.split(b"\n"), start=1):
+        if line.strip():
+            return line, number
+    return b"", 1
+
+
+def read_trace_file(
+    connection: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    format: str = "auto",
+    skip_invalid: bool = False,
+) -> ReadResult:
+    """(Re)create TEMP table raw_spans on `connection` holding the spans of one trace file.
+
+    Raises InvalidTraceFileError naming the file, the line and what is wrong at the first bad record,
+    unless `skip_invalid`: then bad records are left out and counted. raw_spans is dropped on error.
+    """
+    path = Path(path)
+    if format != "auto" and format not in SUPPORTED_FORMATS:
+        raise UsageError(
+            f"unknown trace format {format!r}",
+            hint=f"use auto or one of: {', '.join(SUPPORTED_FORMATS)}",
+        )
+    chosen = detect_format(path) if format == "auto" else format
+    connection.execute(sql_text("ingest/raw_spans.sql"))
+    skipped = 0
+    first_skipped: list[SkippedRecord] = []
+    # The work happens in a private in-memory database: its scratch tables are freed batch by batch
+    # (while the caller's transaction is open, the caller's database keeps every dropped version until it
+    # ends, even those of other connections), and nothing that goes wrong there can abort the caller's
+    # transaction. Only finished rows cross over, as Arrow.
+    work = duckdb.connect()
+    try:
+        _install_macros(work)
+        for batch in _line_batches(path):
+            rows = _parse_batch(work, chosen, batch)
+            bad_count, bad_rows = _single_row(
+                work.execute(sql_text("ingest/batch_errors.sql"), {"limit": MAX_FIRST_SKIPPED})
+            )
+            if bad_count:
+                if not skip_invalid:
+                    raise _invalid(path, batch, bad_rows[0]["line"], bad_rows[0]["reason"])
+                skipped += bad_count
+                for bad in bad_rows[: MAX_FIRST_SKIPPED - len(first_skipped)]:
+                    first_skipped.append(SkippedRecord(*_explain(batch, bad["line"], bad["reason"])))
+            _append_raw_spans(connection, rows)
+    except BaseException:
+        _drop_quietly(connection, "raw_spans")
+        raise
+    finally:
+        work.close()
+    (spans_read,) = _single_row(connection.execute("SELECT count(*) FROM raw_spans"))
+    return ReadResult(
+        path=path, format=chosen, spans_read=spans_read, skipped=skipped, first_skipped=first_skipped
+    )
+
+
+def _append_raw_spans(connection: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
+    connection.register("halo_good_rows", rows)
+    try:
+        connection.execute("INSERT INTO raw_spans SELECT * FROM halo_good_rows")
+    finally:
+        connection.unregister("halo_good_rows")
+
+
+def _single_row(result: duckdb.DuckDBPyConnection) -> tuple:
+    """The one row of a result, read to the end (DuckDB 2.0 blocks a connection with a half-read result)."""
+    (row,) = result.fetchall()
+    return row
+
+
+def _drop_quietly(connection: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Best-effort cleanup: after an aborted transaction even a DROP fails, and the caller rolls back anyway."""
+    try:
+        connection.execute(f"DROP TABLE IF EXISTS {table}")
+    except duckdb.Error:
+        pass
+
+
+# --- SQL -------------------------------------------------------------------------------------------
+
+_ANY_VALUE_TYPE = {
+    "stringValue": "VARCHAR",
+    "boolValue": "BOOLEAN",
+    "intValue": "VARCHAR",
+    "doubleValue": "DOUBLE",
+    "bytesValue": "VARCHAR",
+    "arrayValue": "JSON",
+    "kvlistValue": "JSON",
+}
+_KEY_VALUES_TYPE = [{"key": "VARCHAR", "value": _ANY_VALUE_TYPE}]
+_SCOPE_TYPE = {"name": "VARCHAR", "version": "VARCHAR"}
+_SPAN_TYPE = {
+    "traceId": "VARCHAR",
+    "spanId": "VARCHAR",
+    "parentSpanId": "VARCHAR",
+    "traceState": "VARCHAR",
+    "name": "VARCHAR",
+    "kind": "VARCHAR",
+    "startTimeUnixNano": "VARCHAR",
+    "endTimeUnixNano": "VARCHAR",
+    "attributes": _KEY_VALUES_TYPE,
+    "events": [{"timeUnixNano": "VARCHAR", "name": "VARCHAR", "attributes": _KEY_VALUES_TYPE}],
+    "links": [
+        {"traceId": "VARCHAR", "spanId": "VARCHAR", "traceState": "VARCHAR", "attributes": _KEY_VALUES_TYPE}
+    ],
+    "status": {"code": "VARCHAR", "message": "VARCHAR"},
+}
+_SCOPE_SPANS_TYPE = {"scope": _SCOPE_TYPE, "instrumentationLibrary": _SCOPE_TYPE, "spans": [_SPAN_TYPE]}
+_RESOURCE_SPANS_TYPE = {
+    "resource": {"attributes": _KEY_VALUES_TYPE},
+    "scopeSpans": [_SCOPE_SPANS_TYPE],
+    "scope_spans": [_SCOPE_SPANS_TYPE],
+    "instrumentationLibrarySpans": [_SCOPE_SPANS_TYPE],
+}
+OTLP_DOCUMENT_TYPE = json.dumps(
+    {
+        "resourceSpans": [_RESOURCE_SPANS_TYPE],
+        "resource_spans": [_RESOURCE_SPANS_TYPE],
+        "batches": [_RESOURCE_SPANS_TYPE],
+    }
+)
+"""json_transform type of one OTLP/JSON document: every field typed, ids and int64 as text."""
+
+HALO_RECORD_TYPE = json.dumps(
+    {
+        "trace_id": "VARCHAR",
+        "span_id": "VARCHAR",
+        "parent_span_id": "VARCHAR",
+        "trace_state": "VARCHAR",
+        "name": "VARCHAR",
+        "kind": "VARCHAR",
+        "start_time": "VARCHAR",
+        "end_time": "VARCHAR",
+        "status": {"code": "VARCHAR", "message": "VARCHAR"},
+        "resource": {"attributes": "JSON"},
+        "scope": {"name": "VARCHAR", "version": "VARCHAR"},
+        "attributes": "JSON",
+        "events": "JSON",
+        "links": "JSON",
+    }
+)
+"""json_transform type of one HALO JSONL span; attributes stay JSON as written."""
+
+
+def _parse_batch(work: duckdb.DuckDBPyConnection, chosen_format: str, batch: _Batch) -> pa.Table:
+    """Lines → halo_chunk_rows on `work` (raw_spans columns + read_error); returns the good rows."""
+    work.register("halo_chunk", batch.table)
+    try:
+        if chosen_format == "halo-jsonl":
+            work.execute(sql_text("ingest/halo_jsonl.sql"), {"record_type": HALO_RECORD_TYPE})
+        else:
+            work.execute(sql_text("ingest/otlp_stage.sql"), {"document_type": OTLP_DOCUMENT_TYPE})
+            work.execute(sql_text("ingest/anyvalue_roots.sql"))
+            if _single_row(work.execute("SELECT count(*) FROM halo_anyvalues"))[0]:
+                _decode_anyvalue_tree(work)
+            work.execute(sql_text("ingest/otlp_spans.sql"))
+    finally:
+        work.unregister("halo_chunk")
+    return work.sql("SELECT * EXCLUDE (read_error) FROM halo_chunk_rows WHERE read_error IS NULL").to_arrow_table()
+
+
+def _decode_anyvalue_tree(connection: duckdb.DuckDBPyConnection) -> None:
+    """Expand the arrays / kvlists in halo_anyvalues level by level, then write their JSON from the leaves up."""
+    deepest = 0
+    while deepest < MAX_ANYVALUE_DEPTH:
+        (added,) = _single_row(connection.execute(sql_text("ingest/anyvalue_children.sql"), {"level": deepest}))
+        if not added:
+            break
+        deepest += 1
+    connection.execute("CREATE OR REPLACE TEMP TABLE halo_anyvalue_texts (node BIGINT, text VARCHAR)")
+    for level in range(deepest, -1, -1):
+        connection.execute(
+            sql_text("ingest/anyvalue_assemble.sql"),
+            {"level": level, "keep_raw": level == MAX_ANYVALUE_DEPTH},
+        )
+    connection.execute(sql_text("ingest/anyvalue_apply.sql"))
+
+
+def _install_macros(connection: duckdb.DuckDBPyConnection) -> None:
+    """Create the readers' TEMP macros on this connection (cheap; a rolled-back transaction drops them)."""
+    for name in ("macros", "otlp_macros", "halo_macros"):
+        connection.execute(sql_text(f"ingest/{name}.sql"))
+
+
+# --- Bytes → batches of lines ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """Consecutive lines of the file: `table` is (line_no, raw) for DuckDB."""
+
+    first_line: int
+    lines: pa.Array
+    ends_file: bool
+    ends_with_newline: bool
+    whole_document: bool
+
+    @property
+    def table(self) -> pa.Table:
+        """In record batches of a few lines each: DuckDB scans one record batch per thread."""
+        numbers = pa.array(range(self.first_line, self.first_line + len(self.lines)), pa.int64())
+        table = pa.table({"line_no": numbers, "raw": self.lines})
+        return pa.Table.from_batches(table.to_batches(max_chunksize=max(1, -(-len(self.lines) // _SCAN_PIECES))))
+
+    def raw_line(self, line: int) -> bytes:
+        index = 0 if self.whole_document else line - self.first_line
+        return self.lines[index].as_py()
+
+
+@contextmanager
+def _open_stream(path: Path) -> Iterator[BinaryIO]:
+    """The file's bytes, decompressed when it starts with the gzip magic number."""
+    try:
+        with path.open("rb") as handle:
+            if handle.read(2) == _GZIP_MAGIC:
+                handle.seek(0)
+                with gzip.GzipFile(fileobj=handle) as unzipped:
+                    yield unzipped
+            else:
+                handle.seek(0)
+                yield handle
+    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+        raise InvalidTraceFileError(str(path), f"is not a readable gzip file ({error})") from error
+    except FileNotFoundError as error:
+        raise HaloLocalError(f"no such file: {path}") from error
+    except IsADirectoryError as error:
+        raise HaloLocalError(f"{path} is a directory", hint="expand_paths turns directories into files") from error
+
+
+def _peek(path: Path, *, stop_at_marker: bool) -> bytes:
+    """The first bytes of the (decompressed) file without a BOM: 1 MiB, or up to 16 MiB to find a format key."""
+    with _open_stream(path) as stream:
+        head = stream.read(_PEEK_BYTES)
+        while (
+            stop_at_marker
+            and len(head) < _PEEK_LIMIT
+            and not (_OTLP_MARKER.search(head) or _HALO_MARKER.search(head))
+        ):
+            more = stream.read(_PEEK_BYTES)
+            if not more:
+                break
+            head += more
+    return head.removeprefix(_UTF8_BOM)
+
+
+def _is_pretty_document(head: bytes) -> bool:
+    """True when the file opens a JSON object or array whose first two lines are not JSON alone:
+    one document printed over many lines."""
+    lines = [line for line in head.split(b"\n", 64)[:64] if line.strip()]
+    if len(lines) < 2 or not lines[0].lstrip().startswith((b"{", b"[")):
+        return False
+    return not _is_json(lines[0]) and not _is_json(lines[1])
+
+
+def _is_json(line: bytes) -> bool:
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
+
+
+def _line_batches(path: Path) -> Iterator[_Batch]:
+    """The file as batches of whole lines of about 32 MiB (a longer line makes a longer batch)."""
+    whole_document = _is_pretty_document(_peek(path, stop_at_marker=False))
+    with _open_stream(path) as stream:
+        if whole_document:
+            data = stream.read().removeprefix(_UTF8_BOM)
+            yield _Batch(1, pa.array([data], pa.large_binary()), True, data.endswith(b"\n"), True)
+            return
+        pending = b""
+        next_line = 1
+        at_start = True
+        while True:
+            block = stream.read(_BLOCK_BYTES)
+            if at_start:
+                block = block.removeprefix(_UTF8_BOM)
+                at_start = False
+            if not block:
+                break
+            data = pending + block
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                pending = data
+                continue
+            pending = data[cut + 1 :]
+            lines = pc.split_pattern(pa.array([data[:cut]], pa.large_binary()), pattern=b"\n").flatten()
+            yield _Batch(next_line, lines, False, True, False)
+            next_line += len(lines)
+        if pending:
+            yield _Batch(next_line, pa.array([pending], pa.large_binary()), True, False, False)
+
+
+# --- Errors ----------------------------------------------------------------------------------------
+
+
+def _invalid(path: Path, batch: _Batch, line: int, reason: str) -> InvalidTraceFileError:
+    located, explained = _explain(batch, line, reason)
+    return InvalidTraceFileError(
+        str(path),
+        explained,
+        line=located,
+        hint="fix or remove that record, or pass --skip-invalid to load the rest and count what was left out",
+    )
+
+
+def _explain(batch: _Batch, line: int, reason: str) -> tuple[int, str]:
+    """Make a batch error precise from the raw bytes: where in the line, and why, as far as Python can tell.
+
+    In a whole pretty-printed document everything is "line 1", so the line is found in the text instead.
+    """
+    raw = batch.raw_line(line)
+    if reason == "is not valid UTF-8":
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line_in_text, column = _position(raw, error.start)
+            return _line_of(batch, line, line_in_text), (
+                f"{reason}: byte 0x{raw[error.start]:02x} at column {column}"
+            )
+    if reason == "is not valid JSON":
+        try:
+            json.loads(raw)
+        except json.JSONDecodeError as error:
+            line_in_text, column = _position(raw, len(error.doc[: error.pos].encode("utf-8")))
+            detail = f"{reason}: {error.msg} (column {column})"
+            # A last record without its newline that is not JSON was cut short; inside a whole document only
+            # an error at its very end (or an unterminated string) means that.
+            cut_short = not batch.whole_document or error.pos >= len(error.doc.rstrip()) - 1 or (
+                error.msg.startswith("Unterminated")
+            )
+            if cut_short and batch.ends_file and not batch.ends_with_newline and line == _last_line(batch):
+                detail = "is truncated: the file ends in the middle of this record"
+            return _line_of(batch, line, line_in_text), detail
+        except ValueError:
+            pass
+    if batch.whole_document:
+        return _find_line(raw, reason), reason
+    return line, reason
+
+
+def _last_line(batch: _Batch) -> int:
+    return batch.first_line + len(batch.lines) - 1
+
+
+def _position(raw: bytes, offset: int) -> tuple[int, int]:
+    """1-based (line, column) of a byte offset in `raw`."""
+    line = raw.count(b"\n", 0, offset) + 1
+    column = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
+    return line, column
+
+
+def _line_of(batch: _Batch, line: int, line_in_text: int) -> int:
+    return line_in_text if batch.whole_document else line
+
+
+_QUOTED_ID = re.compile(r"\(id ([^)]*)\)")
+_QUOTED_KEY = re.compile(r'^"([A-Za-z_]+)" is not a list')
+
+
+def _find_line(raw: bytes, reason: str) -> int:
+    """The line of a whole document an error is about: where the span's id, or the bad key, is written."""
+    patterns: list[bytes] = []
+    if match := _QUOTED_ID.search(reason):
+        patterns.append(b'"' + re.escape(match.group(1).encode()) + b'"')
+    if match := _QUOTED_KEY.match(reason):
+        patterns.append(b'"' + match.group(1).encode() + rb'"\s*:\s*[^\[\sn]')
+    for pattern in patterns:
+        if found := re.search(pattern, raw):
+            return raw.count(b"\n", 0, found.start()) + 1
+    return 1

@@ -1,0 +1,34 @@
+-- Macros of the OTLP/JSON reader (needs macros.sql).
+--
+-- AnyValue arrays and kvlists are decoded relationally (anyvalue_*.sql), not here: DuckDB macros cannot
+-- recurse, and nesting lambdas costs exponential bind time. Their JSON text arrives in `decoded`, a map
+-- from a locator to text: 'r:<i>' resource attribute i, 'a:<i>' span attribute i, 'e<j>:<i>' attribute i
+-- of event j, 'l<j>:<i>' attribute i of link j (1-based).
+
+-- A list of OTLP KeyValue structs → JSON object text (duplicate keys: last wins).
+CREATE OR REPLACE TEMP MACRO halo_otlp_attributes(key_values, decoded, prefix) AS halo_json_object(
+    list_transform(key_values, lambda pair, position: {
+        'key': coalesce(pair.key, ''),
+        'text': coalesce(halo_scalar_json(pair.value), decoded[prefix || position], 'null')}));
+
+-- Span events → JSON text [{"name", "timeUnixNano", "attributes"}] (timeUnixNano an integer).
+CREATE OR REPLACE TEMP MACRO halo_otlp_events(events, decoded) AS '[' || array_to_string(list_transform(
+    coalesce(events, []), lambda event, position:
+        '{"name":' || halo_json_text(coalesce(event.name, ''))
+        || ',"timeUnixNano":' || coalesce(CAST(halo_unix_nano(event.timeUnixNano) AS VARCHAR), 'null')
+        || ',"attributes":' || halo_otlp_attributes(event.attributes, decoded, 'e' || position || ':') || '}'),
+    ',') || ']';
+
+-- Span links → JSON text [{"traceId", "spanId", "traceState", "attributes"}] (ids normalized like spans').
+CREATE OR REPLACE TEMP MACRO halo_otlp_links(links, decoded) AS '[' || array_to_string(list_transform(
+    coalesce(links, []), lambda link, position:
+        '{"traceId":' || halo_json_text(halo_id(link.traceId))
+        || ',"spanId":' || halo_json_text(halo_id(link.spanId))
+        || ',"traceState":' || halo_json_text(nullif(link.traceState, ''))
+        || ',"attributes":' || halo_otlp_attributes(link.attributes, decoded, 'l' || position || ':') || '}'),
+    ',') || ']';
+
+-- The array / kvlist values among a list of KeyValues, as {locator, value} (see above).
+CREATE OR REPLACE TEMP MACRO halo_container_values(key_values, prefix) AS list_filter(
+    list_transform(coalesce(key_values, []), lambda pair, position: {'locator': prefix || position, 'value': pair.value}),
+    lambda found: found.value.arrayValue IS NOT NULL OR found.value.kvlistValue IS NOT NULL);

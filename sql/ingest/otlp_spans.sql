@@ -1,0 +1,41 @@
+-- halo_stage (with its arrays / kvlists decoded) → halo_chunk_rows: the raw_spans columns (the JSON ones
+-- as text, validated once when inserted into raw_spans) plus read_error, NULL when the row is good, else
+-- why the line or span cannot be loaded.
+CREATE OR REPLACE TEMP TABLE halo_chunk_rows AS
+SELECT
+    source_line,
+    halo_id(span.traceId) AS trace_id,
+    halo_id(span.spanId) AS span_id,
+    halo_parent_id(span.parentSpanId) AS parent_span_id,
+    nullif(span.traceState, '') AS trace_state,
+    coalesce(span.name, '') AS name,
+    halo_kind(span.kind) AS kind,
+    halo_unix_nano(span.startTimeUnixNano) AS start_ns,
+    nullif(halo_unix_nano(span.endTimeUnixNano), 0) AS end_ns,
+    halo_status(span.status.code) AS status_code,
+    nullif(span.status.message, '') AS status_message,
+    halo_otlp_attributes(resource_attributes, decoded, 'r:') AS resource_attributes,
+    halo_otlp_attributes(span.attributes, decoded, 'a:') AS attributes,
+    nullif(scope.name, '') AS scope_name,
+    nullif(scope.version, '') AS scope_version,
+    halo_otlp_events(span.events, decoded) AS events,
+    halo_otlp_links(span.links, decoded) AS links,
+    CASE
+        WHEN line_error IS NOT NULL THEN line_error
+        WHEN span IS NULL THEN 'has a span that is not an object'
+        WHEN halo_id(span.traceId) IS NULL
+            THEN halo_span_label(span.name, span.spanId) || ' has no traceId'
+        WHEN halo_id(span.spanId) IS NULL
+            THEN halo_span_label(span.name, span.spanId) || ' has no spanId'
+        WHEN regexp_full_match(halo_id(span.traceId), '0+') OR regexp_full_match(halo_id(span.spanId), '0+')
+            THEN halo_span_label(span.name, span.spanId) || ' has an all-zero traceId or spanId'
+        WHEN span.startTimeUnixNano IS NULL
+            THEN halo_span_label(span.name, span.spanId) || ' has no startTimeUnixNano'
+        WHEN halo_unix_nano(span.startTimeUnixNano) IS NULL
+            THEN halo_span_label(span.name, span.spanId) || ' has a startTimeUnixNano that is not an integer: '
+                 || halo_excerpt(span.startTimeUnixNano)
+        WHEN span.endTimeUnixNano IS NOT NULL AND halo_unix_nano(span.endTimeUnixNano) IS NULL
+            THEN halo_span_label(span.name, span.spanId) || ' has an endTimeUnixNano that is not an integer: '
+                 || halo_excerpt(span.endTimeUnixNano)
+    END AS read_error
+FROM halo_stage;
