@@ -170,7 +170,7 @@ def measure(label: str, data_path: Path, scratch: Path) -> tuple[float, float]:
         [sys.executable, "-c", wrapper, CHILD_CODE[label], str(data_path), str(scratch)],
         capture_output=True, text=True, check=True,
     )
-    seconds, rss_kib = result.stdout.split()
+    seconds, rss_kib = result.stdout.splitlines()[-1].split()
     return float(seconds), int(rss_kib) / 1024
 
 
