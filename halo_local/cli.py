@@ -23,6 +23,7 @@ import fire
 
 from halo_local import conversations, llm, render, runs, schedules, traces
 from halo_local.errors import HaloLocalError, UsageError
+from halo_local.flags import FALSE_WORDS, TRUE_WORDS, parse_bool, parse_int, parse_text
 from halo_local.ingest import load_paths
 from halo_local.ingest.readers import SUPPORTED_FORMATS
 from halo_local.resources import resource_dir
@@ -36,8 +37,6 @@ EXIT_INTERRUPTED = 130
 COMMAND_ALIASES = {"ls": "list", "conv": "conversation"}
 # Whether this invocation asked for --json: interactive prompts are refused then.
 JSON_MODE: contextvars.ContextVar[bool] = contextvars.ContextVar("json_mode", default=False)
-_TRUE = {"true", "1", "yes", "y", "on"}
-_FALSE = {"false", "0", "no", "n", "off"}
 
 
 @dataclass
@@ -47,34 +46,6 @@ class Output:
     data: Any
     text: str
     exit_code: int = EXIT_OK
-
-
-def as_bool(value: Any, flag: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise UsageError(f"{flag} takes true or false; got {value!r}")
-
-
-def as_int(value: Any, flag: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
-    if isinstance(value, bool):
-        raise UsageError(f"{flag} takes a whole number; got {value!r}")
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise UsageError(f"{flag} takes a whole number; got {value!r}") from None
-    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
-        bounds = f"{minimum if minimum is not None else '-inf'}..{maximum if maximum is not None else 'inf'}"
-        raise UsageError(f"{flag} must be within {bounds}; got {number}")
-    return number
-
-
-def as_optional_str(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 def _store() -> Store:
@@ -109,7 +80,7 @@ class TracesCommands:
             raise UsageError(f"--format must be auto or one of {', '.join(SUPPORTED_FORMATS)}; got {chosen!r}")
         summary = load_paths(
             _store(), [str(p) for p in paths], format=chosen,
-            skip_invalid=as_bool(skip_invalid, "--skip-invalid"), progress=_progress_printer(),
+            skip_invalid=parse_bool(skip_invalid, "--skip-invalid"), progress=_progress_printer(),
         )
         data = summary.to_json()
         lines = [
@@ -161,8 +132,8 @@ class TraceCommands:
         """Traces newest first; --agent takes a UUID or name, --errors-only keeps failing traces."""
         store = _store()
         rows = traces.list_traces(
-            store, agent=as_optional_str(agent), time_range=str(time_range),
-            errors_only=as_bool(errors_only, "--errors-only"), limit=as_int(limit, "--limit", minimum=1),
+            store, agent=parse_text(agent), time_range=str(time_range),
+            errors_only=parse_bool(errors_only, "--errors-only"), limit=parse_int(limit, "--limit", 1),
         )
         text = render.table(
             rows,
@@ -188,9 +159,9 @@ class SpanCommands:
              limit: int = 100) -> Output:
         """Spans newest first, filtered by trace, agent, type, name, time range or errors."""
         rows = traces.list_spans(
-            _store(), trace_id=as_optional_str(trace_id), agent=as_optional_str(agent),
-            span_type=as_optional_str(type), name=as_optional_str(name), time_range=str(time_range),
-            errors_only=as_bool(errors_only, "--errors-only"), limit=as_int(limit, "--limit", minimum=1),
+            _store(), trace_id=parse_text(trace_id), agent=parse_text(agent),
+            span_type=parse_text(type), name=parse_text(name), time_range=str(time_range),
+            errors_only=parse_bool(errors_only, "--errors-only"), limit=parse_int(limit, "--limit", 1),
         )
         text = render.table(
             rows,
@@ -202,7 +173,7 @@ class SpanCommands:
 
     def get(self, span_id: str, trace_id: str | None = None) -> Output:
         """Every stored column of one span, raw attributes included."""
-        span = traces.get_span(_store(), str(span_id), trace_id=as_optional_str(trace_id))
+        span = traces.get_span(_store(), str(span_id), trace_id=parse_text(trace_id))
         pairs = [(key, json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value)
                  for key, value in span.items()]
         return Output(span, render.key_values(pairs))
@@ -240,7 +211,7 @@ def _pick_agent(store: Store, time_range: str) -> str:
     sys.stderr.write(f"Agent number [1-{len(agents)}]: ")
     sys.stderr.flush()
     answer = sys.stdin.readline().strip() or "1"
-    choice = as_int(answer, "the agent number", minimum=1, maximum=len(agents))
+    choice = parse_int(answer, "the agent number", 1, len(agents))
     return agents[choice - 1]["agentUuid"]
 
 
@@ -314,23 +285,23 @@ class RunCommands:
         --agent-time-range. --no-llm gives a heuristics-only report.
         """
         options = {
-            "lookback_hours": as_int(lookback_hours, "--lookback-hours", minimum=1),
-            "span_limit": as_int(span_limit, "--span-limit", minimum=1, maximum=runs.MAX_SPAN_LIMIT),
-            "max_subagent_depth": as_int(max_subagent_depth, "--max-subagent-depth", minimum=1, maximum=5),
-            "max_turns": as_int(max_turns, "--max-turns", minimum=1, maximum=100),
-            "time_limit_seconds": 60 * as_int(time_limit_minutes, "--time-limit-minutes", minimum=1),
-            "no_llm": as_bool(no_llm, "--no-llm"),
+            "lookback_hours": parse_int(lookback_hours, "--lookback-hours", 1),
+            "span_limit": parse_int(span_limit, "--span-limit", 1, runs.MAX_SPAN_LIMIT),
+            "max_subagent_depth": parse_int(max_subagent_depth, "--max-subagent-depth", 1, 5),
+            "max_turns": parse_int(max_turns, "--max-turns", 1, 100),
+            "time_limit_seconds": 60 * parse_int(time_limit_minutes, "--time-limit-minutes", 1),
+            "no_llm": parse_bool(no_llm, "--no-llm"),
         }
-        waiting = as_bool(wait, "--wait")
-        runs.resolve_window(as_optional_str(window_start_at), as_optional_str(window_end_at), options["lookback_hours"])
+        waiting = parse_bool(wait, "--wait")
+        runs.resolve_window(parse_text(window_start_at), parse_text(window_end_at), options["lookback_hours"])
         store = _store()
-        chosen = as_optional_str(agent_uuid)
+        chosen = parse_text(agent_uuid)
         if chosen is None:
             traces.since_for(str(agent_time_range))
             chosen = _pick_agent(store, str(agent_time_range))
         run = runs.create_run(
-            store, agent_uuid=chosen, prompt=as_optional_str(prompt), window_start_at=as_optional_str(window_start_at),
-            window_end_at=as_optional_str(window_end_at), model_id=as_optional_str(model_id), wait=waiting,
+            store, agent_uuid=chosen, prompt=parse_text(prompt), window_start_at=parse_text(window_start_at),
+            window_end_at=parse_text(window_end_at), model_id=parse_text(model_id), wait=waiting,
             on_event=_print_event if waiting else None, **options,
         )
         exit_code = runs.POLL_EXIT_CODES.get(run["status"], EXIT_OK) if waiting else EXIT_OK
@@ -358,7 +329,7 @@ class RunCommands:
 
     def events(self, run_id: str, limit: int = 100) -> Output:
         """The run's timeline (latest --limit events, oldest first): steps, LLM turns, tool calls, outcome."""
-        rows = runs.run_events(_store(), str(run_id), limit=as_int(limit, "--limit", minimum=1))
+        rows = runs.run_events(_store(), str(run_id), limit=parse_int(limit, "--limit", 1))
         text = render.table(rows, [("seq", "#"), ("at", "AT", render.timestamp), ("kind", "KIND"),
                                    ("message", "MESSAGE")])
         return Output(rows, text)
@@ -375,7 +346,7 @@ class RunCommands:
 
     def list(self, limit: int = 50) -> Output:
         """Runs newest first."""
-        rows = runs.list_runs(_store(), limit=as_int(limit, "--limit", minimum=1))
+        rows = runs.list_runs(_store(), limit=parse_int(limit, "--limit", 1))
         table_rows = [{**row, "createdAt": row["timings"]["createdAt"]} for row in rows]
         text = render.table(
             table_rows,
@@ -392,7 +363,7 @@ class ConversationCommands:
 
     def list(self, limit: int = 50) -> Output:
         """Conversations newest first."""
-        rows = conversations.list_conversations(_store(), limit=as_int(limit, "--limit", minimum=1))
+        rows = conversations.list_conversations(_store(), limit=parse_int(limit, "--limit", 1))
         text = render.table(
             rows,
             [("conversationId", "CONVERSATION"), ("title", "TITLE"), ("status", "STATUS"),
@@ -413,8 +384,8 @@ class ConversationCommands:
     def ask(self, conversation_id: str, question: str, no_llm: bool = False, model_id: str | None = None) -> Output:
         """Ask a follow-up; answered from the report, the findings and the run's data."""
         answered = conversations.ask(
-            _store(), str(conversation_id), str(question), no_llm=as_bool(no_llm, "--no-llm"),
-            model_id=as_optional_str(model_id), on_event=_print_event if sys.stderr.isatty() else None,
+            _store(), str(conversation_id), str(question), no_llm=parse_bool(no_llm, "--no-llm"),
+            model_id=parse_text(model_id), on_event=_print_event if sys.stderr.isatty() else None,
         )
         exit_code = runs.POLL_EXIT_CODES.get(answered["status"], EXIT_OK)
         text = answered["answer"] or f"No answer: the follow-up run {answered['runId']} ended {answered['status']}"
@@ -484,7 +455,7 @@ class ScheduleCommands:
 
     def list(self, include_archived: bool = False) -> Output:
         """Schedules oldest first; --include-archived adds the archived ones."""
-        found = schedules.list_schedules(_store(), as_bool(include_archived, "--include-archived"))
+        found = schedules.list_schedules(_store(), parse_bool(include_archived, "--include-archived"))
         rows = [{**item.to_json(), "cadence": item.spec.describe(),
                  "state": "archived" if item.archived_at else ("enabled" if item.spec.enabled else "paused")}
                 for item in found]
@@ -505,7 +476,7 @@ class ScheduleCommands:
 
     def runs(self, schedule_id: str, limit: int = 50) -> Output:
         """The fire times the schedule claimed, newest first, with each run's id and status."""
-        fires = schedules.schedule_runs(_store(), str(schedule_id), limit=as_int(limit, "--limit", minimum=1))
+        fires = schedules.schedule_runs(_store(), str(schedule_id), limit=parse_int(limit, "--limit", 1))
         rows = [fire.to_json() for fire in fires]
         text = render.table(
             rows,
@@ -535,7 +506,7 @@ class ScheduleCommands:
         """Archive a schedule (it stops firing); asks first unless -y/--yes, and refuses without a terminal."""
         store = _store()
         found = schedules.get_schedule(store, str(schedule_id))
-        if not as_bool(yes, "--yes"):
+        if not parse_bool(yes, "--yes"):
             if JSON_MODE.get() or not (sys.stdin.isatty() and sys.stderr.isatty()):
                 raise UsageError("schedule archive needs confirmation: pass --yes (no terminal to ask on)")
             sys.stderr.write(f"Archive schedule {found.schedule_id} ({found.spec.title})? [y/N] ")
@@ -615,8 +586,8 @@ class HaloLocalCli:
         """
         sources = [str(path) for path in paths] or [str(resource_dir("sample_traces"))]
         result = runs.analyze_paths(
-            _store(), sources, agent_uuid=as_optional_str(agent_uuid), prompt=as_optional_str(prompt),
-            model_id=as_optional_str(model_id), no_llm=as_bool(no_llm, "--no-llm"),
+            _store(), sources, agent_uuid=parse_text(agent_uuid), prompt=parse_text(prompt),
+            model_id=parse_text(model_id), no_llm=parse_bool(no_llm, "--no-llm"),
             on_event=_print_event if sys.stderr.isatty() else None,
         )
         text = result["report"] or _run_text(result)
@@ -677,10 +648,10 @@ def _normalize_flags(target: Callable[..., Any], words: list[str], rest: list[st
             hint = f"did you mean --{close[0].replace('_', '-')}?" if close else f"`{command} --help` lists its flags"
             raise UsageError(f"unknown flag --{flag} for `{command}`", hint=hint)
         if name in booleans:
-            if not has_value and index < len(rest) and rest[index].lower() in _TRUE | _FALSE:
+            if not has_value and index < len(rest) and rest[index].lower() in TRUE_WORDS | FALSE_WORDS:
                 value, has_value = rest[index], True
                 index += 1
-            result.append(f"--{name}={as_bool(value, '--' + flag) if has_value else True}")
+            result.append(f"--{name}={parse_bool(value, '--' + flag) if has_value else True}")
             continue
         if not has_value:
             if index >= len(rest):
@@ -710,7 +681,7 @@ def _split_json_flag(args: list[str]) -> tuple[list[str], bool]:
         if token == "--json":
             wanted = True
         elif token.startswith("--json="):
-            wanted = as_bool(token.split("=", 1)[1], "--json")
+            wanted = parse_bool(token.split("=", 1)[1], "--json")
         else:
             kept.append(token)
     return kept, wanted

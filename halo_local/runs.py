@@ -41,6 +41,7 @@ import duckdb
 
 from halo_local import heuristics, llm, report, traces
 from halo_local.errors import HaloLocalError, NotFoundError, UsageError
+from halo_local.flags import parse_int
 from halo_local.resources import sql_text
 from halo_local.store import Store
 
@@ -140,7 +141,7 @@ def resolve_window(
     now: datetime | None = None,
 ) -> tuple[datetime, datetime]:
     """The analysed window [start, end): end defaults to now, start to end minus the lookback."""
-    _check_range(lookback_hours, "--lookback-hours", 1, None)
+    parse_int(lookback_hours, "--lookback-hours", 1, None)
     end = parse_timestamp(window_end_at, "--window-end-at") if window_end_at is not None else (now or traces.utc_now())
     if window_start_at is not None:
         start = parse_timestamp(window_start_at, "--window-start-at")
@@ -152,13 +153,6 @@ def resolve_window(
         )
     return start, end
 
-
-def _check_range(value: int, flag: str, minimum: int, maximum: int | None) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise UsageError(f"{flag} takes a whole number; got {value!r}")
-    if value < minimum or (maximum is not None and value > maximum):
-        upper = maximum if maximum is not None else "inf"
-        raise UsageError(f"{flag} must be within {minimum}..{upper}; got {value}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,10 +185,10 @@ def create_run(
     foreground run as it is recorded.
     """
     window_start, window_end = resolve_window(window_start_at, window_end_at, lookback_hours, now)
-    _check_range(span_limit, "--span-limit", 1, MAX_SPAN_LIMIT)
-    _check_range(max_subagent_depth, "--max-subagent-depth", 1, 5)
-    _check_range(max_turns, "--max-turns", 1, 100)
-    _check_range(time_limit_seconds, "time_limit_seconds", 1, None)
+    parse_int(span_limit, "--span-limit", 1, MAX_SPAN_LIMIT)
+    parse_int(max_subagent_depth, "--max-subagent-depth", 1, 5)
+    parse_int(max_turns, "--max-turns", 1, 100)
+    parse_int(time_limit_seconds, "time_limit_seconds", 1, None)
     text = DEFAULT_PROMPT if prompt is None or not str(prompt).strip() else str(prompt).strip()
     resolved_model = llm.resolve_model_id(model_id)
     agent = traces.find_agent(store, agent_uuid)
@@ -997,7 +991,7 @@ def run_document(row: Mapping[str, Any], *, include_findings: bool) -> dict[str,
 
 def run_events(store: Store, run_id: str, *, limit: int = 100, after_seq: int = 0) -> list[dict[str, Any]]:
     """The run's timeline: its latest `limit` events after `after_seq`, oldest first."""
-    _check_range(limit, "--limit", 1, None)
+    parse_int(limit, "--limit", 1, None)
     get_run(store, run_id, include_findings=False)
     with store.connect() as connection:
         cursor = connection.execute(sql_text("runs/events.sql"), {

@@ -50,6 +50,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 
 from halo_local.errors import HaloLocalError, NotFoundError, UsageError
+from halo_local.flags import parse_bool, parse_int, parse_int_list, parse_text
 from halo_local.resources import sql_text
 from halo_local.store import Store
 
@@ -67,8 +68,6 @@ FireRun = Callable[["Schedule", datetime], str]
 LoadSources = Callable[[Sequence[str]], None]
 """Loads trace exports (a schedule's --source paths and globs) incrementally before its run."""
 
-_TRUE = {"true", "1", "yes", "y", "on"}
-_FALSE = {"false", "0", "no", "n", "off"}
 _WEEKDAY_NAMES = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 _MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
                 "September", "October", "November", "December")
@@ -88,58 +87,6 @@ _USED_BY = {
 
 
 # --- Flag parsing: fire hands values over as int, str, tuple or bool; accept each of them. ----------
-
-def parse_int_list(value: Any, flag: str, minimum: int, maximum: int) -> tuple[int, ...]:
-    """`0,30`, `(0, 30)`, `[0, 30]`, `5` or `"5"` -> sorted distinct ints within [minimum, maximum]."""
-    if isinstance(value, (list, tuple)):
-        items: list[Any] = list(value)
-    elif isinstance(value, str):
-        text = value.strip()
-        if text[:1] in "[(" and text[-1:] in "])":
-            text = text[1:-1]
-        items = [] if not text.strip() else text.split(",")
-    else:
-        items = [value]
-    numbers = {_whole_number(item, flag, "takes comma-separated whole numbers") for item in items}
-    if not numbers:
-        raise UsageError(f"{flag} needs at least one value")
-    outside = sorted(number for number in numbers if not minimum <= number <= maximum)
-    if outside:
-        raise UsageError(f"{flag} takes numbers from {minimum} to {maximum}; got {outside[0]}")
-    return tuple(sorted(numbers))
-
-
-def parse_int(value: Any, flag: str, minimum: int, maximum: int | None = None) -> int:
-    """One whole number within bounds (`"50"` and `50` alike)."""
-    number = _whole_number(value, flag, "takes a whole number")
-    if number < minimum or (maximum is not None and number > maximum):
-        bounds = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
-        raise UsageError(f"{flag} takes a number {bounds}; got {number}")
-    return number
-
-
-def parse_bool(value: Any, flag: str) -> bool:
-    """True/False, `'true'`/`'false'` (and yes/no, on/off, 1/0), as fire may hand over either."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise UsageError(f"{flag} takes true or false; got {value!r}")
-
-
-def parse_text(value: Any) -> str | None:
-    """A free-text flag: fire turns `a,b` into a tuple and `123` into an int; give the text back."""
-    if value is None:
-        return None
-    if isinstance(value, (list, tuple)):
-        return ",".join(str(item) for item in value)
-    return str(value)
-
 
 def parse_sources(value: Any) -> tuple[str, ...]:
     """`--source` values (one, a list, or a JSON array of them) as absolute paths or globs.
@@ -182,19 +129,6 @@ def parse_timestamp(value: Any, flag: str = "--now") -> datetime:
     except ValueError:
         raise UsageError(f"{flag} takes an ISO 8601 time such as 2025-01-31T09:00:00Z; got {value!r}") from None
     return _utc(parsed)
-
-
-def _whole_number(value: Any, flag: str, expectation: str) -> int:
-    if isinstance(value, bool):
-        raise UsageError(f"{flag} {expectation}; got {value!r}")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        raise UsageError(f"{flag} {expectation}; got {value!r}") from None
 
 
 # --- The domain objects. ------------------------------------------------------------------------------

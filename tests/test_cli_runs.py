@@ -112,7 +112,7 @@ def test_bad_values_fail_before_anything_is_created(loaded: tuple[Path, str],
     capsys.readouterr()
     cases = [
         (["run", "create"], 2, "--agent-uuid is required"),
-        (["run", "create", "--agent-uuid", agent, "--max-turns", "0"], 2, "--max-turns must be within 1..100"),
+        (["run", "create", "--agent-uuid", agent, "--max-turns", "0"], 2, "--max-turns takes a number from 1 to 100; got 0"),
         (["run", "create", "--agent-uuid", agent, "--max-subagent-depth", "9"], 2, "--max-subagent-depth"),
         (["run", "create", "--agent-uuid", agent, "--window-start-at", "soon"], 2, "--window-start-at takes"),
         (["run", "create", "--agent-uuid", agent, "--model-id", "gpt-99"], 2, "unknown model id"),

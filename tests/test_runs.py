@@ -50,10 +50,10 @@ def _kinds(store: Store, run_id: str) -> list[str]:
 @pytest.mark.parametrize(("options", "message"), [
     ({"window_start_at": "yesterday"}, "--window-start-at takes an ISO date-time"),
     ({"window_start_at": WINDOW[1], "window_end_at": WINDOW[0]}, "must be before --window-end-at"),
-    ({"span_limit": 0}, "--span-limit must be within 1.."),
-    ({"max_subagent_depth": 6}, "--max-subagent-depth must be within 1..5"),
-    ({"max_turns": 101}, "--max-turns must be within 1..100"),
-    ({"lookback_hours": 0, "window_start_at": None}, "--lookback-hours must be within 1.."),
+    ({"span_limit": 0}, "--span-limit takes a number from 1 to"),
+    ({"max_subagent_depth": 6}, "--max-subagent-depth takes a number from 1 to 5; got 6"),
+    ({"max_turns": 101}, "--max-turns takes a number from 1 to 100; got 101"),
+    ({"lookback_hours": 0, "window_start_at": None}, "--lookback-hours takes a number of at least 1; got 0"),
     ({"model_id": "gpt-17"}, "unknown model id 'gpt-17'"),
 ])
 def test_bad_options_are_refused_before_anything_is_created(loaded: Store, options: dict[str, Any],

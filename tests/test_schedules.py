@@ -12,13 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from halo_local.errors import UsageError
+from halo_local.flags import parse_bool, parse_int_list
 from halo_local.schedules import (
     ScheduleChanges,
     ScheduleSpec,
     cron_line,
     next_fire_times,
-    parse_bool,
-    parse_int_list,
     parse_sources,
     parse_timestamp,
     previous_fire_time,
