@@ -23,7 +23,7 @@ import fire
 
 from halo_local import conversations, llm, render, runs, schedules, traces
 from halo_local.errors import HaloLocalError, UsageError
-from halo_local.flags import FALSE_WORDS, TRUE_WORDS, parse_bool, parse_int, parse_text
+from halo_local.flags import FALSE_WORDS, TRUE_WORDS, parse_assignments, parse_bool, parse_int, parse_text
 from halo_local.ingest import load_paths
 from halo_local.ingest.readers import SUPPORTED_FORMATS
 from halo_local.resources import resource_dir
@@ -277,12 +277,13 @@ class RunCommands:
                model_id: str | None = None, span_limit: int = runs.DEFAULT_SPAN_LIMIT,
                max_subagent_depth: int = runs.DEFAULT_MAX_SUBAGENT_DEPTH, max_turns: int = runs.DEFAULT_MAX_TURNS,
                agent_time_range: str = "30d", time_limit_minutes: int = runs.DEFAULT_TIME_LIMIT_SECONDS // 60,
-               no_llm: bool = False, wait: bool = False) -> Output:
+               thresholds: str | None = None, no_llm: bool = False, wait: bool = False) -> Output:
         """Analyse one agent's spans in a window; returns at once unless --wait (then exits like `run poll`).
 
         The window ends at --window-end-at (default now) and starts at --window-start-at (default end
         minus --lookback-hours). Without --agent-uuid on a terminal, pick from the agents active in
-        --agent-time-range. --no-llm gives a heuristics-only report.
+        --agent-time-range. --no-llm gives a heuristics-only report. --thresholds overrides heuristics
+        thresholds for this run (`loop_min_repeats=4,latency_outlier_mad=4` or a JSON object).
         """
         options = {
             "lookback_hours": parse_int(lookback_hours, "--lookback-hours", 1),
@@ -291,6 +292,7 @@ class RunCommands:
             "max_turns": parse_int(max_turns, "--max-turns", 1, 100),
             "time_limit_seconds": 60 * parse_int(time_limit_minutes, "--time-limit-minutes", 1),
             "no_llm": parse_bool(no_llm, "--no-llm"),
+            "thresholds": parse_assignments(thresholds, "--thresholds"),
         }
         waiting = parse_bool(wait, "--wait")
         runs.resolve_window(parse_text(window_start_at), parse_text(window_end_at), options["lookback_hours"])
@@ -732,6 +734,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as error:
+        if os.environ.get("HALO_DEBUG"):
+            raise
+        print(f"Error: unexpected {type(error).__name__}: {error}", file=sys.stderr)
+        print("Hint: this is a bug in halo-local; HALO_DEBUG=1 shows the traceback", file=sys.stderr)
+        return EXIT_ERROR
     if output is not None:
         if json_mode:
             print(json.dumps(output.data, ensure_ascii=False, default=str))

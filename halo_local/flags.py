@@ -7,6 +7,7 @@ so each flag accepts all of those forms and refuses anything else with a UsageEr
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from halo_local.errors import UsageError
@@ -78,3 +79,29 @@ def _whole_number(value: Any, flag: str, expectation: str) -> int:
         return int(str(value).strip())
     except ValueError:
         raise UsageError(f"{flag} {expectation}; got {value!r}") from None
+
+
+def parse_assignments(value: Any, flag: str) -> dict[str, Any] | None:
+    """`name=4,other=0.5` or a JSON object -> {name: value}; numbers stay numbers, None when absent."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return dict(value)
+    text = ",".join(str(item) for item in value) if isinstance(value, (list, tuple)) else str(value).strip()
+    if text.startswith("{"):
+        try:
+            decoded = json.loads(text)
+        except ValueError:
+            raise UsageError(f"{flag} takes name=value pairs or a JSON object; got {text!r}") from None
+        if isinstance(decoded, dict):
+            return decoded
+    pairs: dict[str, Any] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, equals, raw = item.partition("=")
+        if not equals or not name.strip():
+            raise UsageError(f"{flag} takes name=value pairs such as loop_min_repeats=4; got {item!r}")
+        try:
+            pairs[name.strip()] = json.loads(raw.strip())
+        except ValueError:
+            pairs[name.strip()] = raw.strip()
+    return pairs or None

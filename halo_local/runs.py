@@ -76,7 +76,7 @@ REPORT_FILE = "report.md"
 CANCEL_FILE = "cancel"
 WORKER_LOG = "worker.log"
 
-_JSON_COLUMNS = {"findings", "checks", "llm_result", "detail"}
+_JSON_COLUMNS = {"findings", "checks", "llm_result", "detail", "thresholds"}
 # One writer at a time within this process (a worker's heartbeat thread, an MCP server's requests):
 # DuckDB would otherwise fail one of two concurrent transactions appending to the same timeline.
 # Across processes, the database file lock already serialises writers.
@@ -173,6 +173,7 @@ def create_run(
     max_turns: int = DEFAULT_MAX_TURNS,
     no_llm: bool = False,
     time_limit_seconds: int = DEFAULT_TIME_LIMIT_SECONDS,
+    thresholds: Mapping[str, Any] | None = None,
     wait: bool = False,
     schedule_id: str | None = None,
     now: datetime | None = None,
@@ -182,13 +183,15 @@ def create_run(
 
     Without `wait` a detached worker process runs it and this returns at once (status `queued`);
     with `wait` it runs here and this returns when it has ended. `on_event` sees each event of a
-    foreground run as it is recorded.
+    foreground run as it is recorded. `thresholds` overrides heuristics thresholds for this run only
+    (over the defaults and `$HALO_HOME/heuristics.toml`).
     """
     window_start, window_end = resolve_window(window_start_at, window_end_at, lookback_hours, now)
     parse_int(span_limit, "--span-limit", 1, MAX_SPAN_LIMIT)
     parse_int(max_subagent_depth, "--max-subagent-depth", 1, 5)
     parse_int(max_turns, "--max-turns", 1, 100)
     parse_int(time_limit_seconds, "time_limit_seconds", 1, None)
+    heuristics.load_thresholds(store.home, thresholds)
     text = DEFAULT_PROMPT if prompt is None or not str(prompt).strip() else str(prompt).strip()
     resolved_model = llm.resolve_model_id(model_id)
     agent = traces.find_agent(store, agent_uuid)
@@ -206,6 +209,7 @@ def create_run(
             "prompt": text, "window_start": window_start, "window_end": window_end, "model_id": resolved_model,
             "no_llm": bool(no_llm), "span_limit": span_limit, "max_subagent_depth": max_subagent_depth,
             "max_turns": max_turns, "time_limit_seconds": time_limit_seconds, "created_at": created_at,
+            "thresholds": json.dumps(dict(thresholds)) if thresholds else None,
             "llm_skip_reason": llm.llm_skip_reason(bool(no_llm)),
         })
         _add_message(connection, conversation_id, "user", text, run_id, created_at)
@@ -247,7 +251,7 @@ def create_followup_run(store: Store, conversation_id: str, question: str, *, no
             "window_end": analysis["window_end"], "model_id": resolved_model, "no_llm": bool(no_llm),
             "span_limit": analysis["span_limit"], "max_subagent_depth": analysis["max_subagent_depth"],
             "max_turns": analysis["max_turns"], "time_limit_seconds": analysis["time_limit_seconds"],
-            "created_at": created_at, "llm_skip_reason": llm.llm_skip_reason(bool(no_llm)),
+            "thresholds": None, "created_at": created_at, "llm_skip_reason": llm.llm_skip_reason(bool(no_llm)),
         })
         _add_message(connection, conversation_id, "user", text, run_id, created_at)
         _insert_event(connection, run_id, "queued", f"queued: follow-up question on {analysis['run_id']}",
@@ -670,7 +674,8 @@ def _analyse(control: _RunControl, run: Mapping[str, Any]) -> str:
         analysis = heuristics.analyze(
             connection, agent_uuid=run["agent_uuid"], table="window_spans",
             previous_table="previous_spans" if dataset.previous is not None else None,
-            thresholds=heuristics.load_thresholds(store.home),
+            thresholds=heuristics.load_thresholds(
+                store.home, json.loads(run["thresholds"]) if run["thresholds"] else None),
         )
         sections = report.collect_sections(connection)
     findings = analysis.findings
@@ -958,6 +963,7 @@ def run_document(row: Mapping[str, Any], *, include_findings: bool) -> dict[str,
         "options": {
             "prompt": row["prompt"], "spanLimit": row["spanLimit"], "maxSubagentDepth": row["maxSubagentDepth"],
             "maxTurns": row["maxTurns"], "noLlm": row["noLlm"], "timeLimitSeconds": row["timeLimitSeconds"],
+            "thresholds": row["thresholds"],
         },
         "timings": {
             "createdAt": row["createdAt"], "startedAt": started, "finishedAt": finished,

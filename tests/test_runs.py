@@ -14,8 +14,9 @@ import duckdb
 import pytest
 from runs_support import AGENT_UUID, OTHER_AGENT_UUID, WINDOW, agent_traces, insert_spans, wait_until
 
-from halo_local import conversations, llm, runs
-from halo_local.errors import NotFoundError, UsageError
+from halo_local import conversations, llm, runs, traces
+from halo_local.errors import HaloLocalError, NotFoundError, UsageError
+from halo_local.ingest import load_paths
 from halo_local.store import Store
 
 
@@ -366,3 +367,22 @@ def _finding(category: str, subject: str) -> dict[str, Any]:
         "exampleTraceIds": [f"{0:032x}"], "exampleSpanIds": [f"{0:04x}{2:012x}"], "detail": {},
         "key": f"{category}:{subject}:0000",
     }
+
+
+def test_run_thresholds_override_the_defaults_for_that_run_only(store: Store) -> None:
+    """A run's own thresholds reach the detectors; an unknown name is refused before anything is created."""
+    load_paths(store, [Path(__file__).parent / "fixtures" / "halo" / "realistic_traces.jsonl"])
+    agent = traces.list_agents(store, time_range="all")[0]["agentUuid"]
+    window = {"window_start_at": "2026-04-24T18:00:00Z", "window_end_at": "2026-04-24T19:00:00Z"}
+    with pytest.raises(HaloLocalError, match="unknown heuristics threshold 'loop_min_repeat'"):
+        runs.create_run(store, agent_uuid=agent, thresholds={"loop_min_repeat": 2}, wait=True, **window)
+    assert runs.list_runs(store) == []
+    default = runs.create_run(store, agent_uuid=agent, wait=True, **window)
+    strict = runs.create_run(store, agent_uuid=agent, thresholds={"failure_high_rate": 0.2}, wait=True, **window)
+    assert runs.get_run(store, strict["runId"])["options"]["thresholds"] == {"failure_high_rate": 0.2}
+
+    def severities(run: dict[str, Any]) -> list[tuple[str, str]]:
+        return [(item["category"], item["severity"]) for item in runs.get_run(store, run["runId"])["findings"]]
+
+    assert ("error", "medium") in severities(default)
+    assert ("error", "high") in severities(strict)

@@ -30,6 +30,7 @@ CREATE TABLE runs (
     max_subagent_depth  INTEGER NOT NULL,
     max_turns           INTEGER NOT NULL,
     time_limit_seconds  INTEGER NOT NULL,
+    thresholds          JSON,                 -- heuristics thresholds this run overrides ({name: number})
     created_at          TIMESTAMP NOT NULL,
     started_at          TIMESTAMP,
     finished_at         TIMESTAMP,
