@@ -3,8 +3,9 @@
 Each file `sql/heuristics/<category>.sql` is one detector returning rows in the findings shape
 (`FINDING_COLUMNS`). Files starting with `_` are shared set-up: `_prepare.sql` reads the window
 once into narrow TEMP tables (`halo_h_*`) that every detector reads, so a Parquet snapshot and its
-long text columns are read a single time (plus one narrow pass for tool declarations); the tables
-are dropped when the analysis ends.
+long text columns are read a single time (plus one narrow pass for tool declarations); `_shape.sql`
+then defines the macros detectors share (the findings shape, the retried-failure query). The tables
+and macros are dropped when the analysis ends.
 
 Ranking by impact (documented here because reports depend on it):
 
@@ -112,7 +113,11 @@ _TEMP_MACROS = (
     "halo_h_failure_kind",
     "halo_h_failure_severity",
     "halo_h_output_severity",
+    "halo_h_finding",
+    "halo_h_usd_severity",
+    "halo_h_output_finding",
 )
+_TEMP_TABLE_MACROS = ("halo_h_retried_failures", "halo_h_model_calls")
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
 _STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")
@@ -319,6 +324,7 @@ def _prepare(
     else:
         _check_source(connection, previous_table)
         _run_script(connection, "_previous.sql", {"source_table": previous_table, "agent_uuid": agent_uuid})
+    _run_script(connection, "_shape.sql", {})
 
 
 def _cleanup(connection: duckdb.DuckDBPyConnection) -> None:
@@ -326,6 +332,8 @@ def _cleanup(connection: duckdb.DuckDBPyConnection) -> None:
         connection.execute(f"DROP TABLE IF EXISTS temp.{name}")
     for name in _TEMP_MACROS:
         connection.execute(f"DROP MACRO IF EXISTS temp.{name}")
+    for name in _TEMP_TABLE_MACROS:
+        connection.execute(f"DROP MACRO TABLE IF EXISTS temp.{name}")
 
 
 def _number(value: Any, digits: int) -> float | None:

@@ -209,9 +209,7 @@ regression_examples AS (
 )
 SELECT
     'cost'                                                         AS category,
-    CASE WHEN costly_group.excess_usd >= $cost_high_usd THEN 'high'
-         WHEN costly_group.excess_usd >= $cost_medium_usd THEN 'medium'
-         ELSE 'low' END                                            AS severity,
+    halo_h_usd_severity(costly_group.excess_usd, $cost_high_usd, $cost_medium_usd) AS severity,
     printf('%d trace%s cost far above the median trace ($%.4f typical against $%.4f)',
            costly_group.traces, CASE WHEN costly_group.traces = 1 THEN '' ELSE 's' END,
            costly_group.typical_usd, trace_baseline.median_usd)    AS title,
@@ -246,9 +244,7 @@ UNION ALL
 
 SELECT
     'cost',
-    CASE WHEN pricey.excess_usd >= $cost_high_usd THEN 'high'
-         WHEN pricey.excess_usd >= $cost_medium_usd THEN 'medium'
-         ELSE 'low' END,
+    halo_h_usd_severity(pricey.excess_usd, $cost_high_usd, $cost_medium_usd),
     printf('%s costs %.1fx per call what %s costs at %s ($%.4f against $%.4f)',
            pricey.model, pricey.avg_usd / nullif(pricey.cheaper_avg_usd, 0), pricey.cheaper_model,
            pricey.call_site, pricey.avg_usd, pricey.cheaper_avg_usd),
@@ -284,9 +280,7 @@ UNION ALL
 
 SELECT
     'cost',
-    CASE WHEN growth_group.extra_usd >= $cost_high_usd THEN 'high'
-         WHEN growth_group.extra_usd >= $cost_medium_usd THEN 'medium'
-         ELSE 'low' END,
+    halo_h_usd_severity(growth_group.extra_usd, $cost_high_usd, $cost_medium_usd),
     printf('Context grows turn after turn in %d trace%s: input climbs from ~%d to ~%d tokens per call',
            growth_group.traces, CASE WHEN growth_group.traces = 1 THEN '' ELSE 's' END,
            CAST(growth_group.typical_first AS BIGINT), CAST(growth_group.typical_last AS BIGINT)),

@@ -64,35 +64,15 @@ grouped AS (
         list(DISTINCT finish_reason ORDER BY finish_reason) FILTER (WHERE finish_reason IS NOT NULL) AS finish_reasons
     FROM calls
     GROUP BY subject
-),
-model_calls AS (
-    SELECT subject, count(*) AS calls FROM model_spans GROUP BY subject
 )
-SELECT
-    'empty_output'                                                     AS category,
-    halo_h_output_severity(grouped.spans, grouped.spans / model_calls.calls, $output_min_spans,
-                           $output_medium_share, $output_high_share)  AS severity,
-    printf('%s returned an empty output in %d of %d calls (%.0f%%)',
-           grouped.subject, grouped.spans, model_calls.calls, 100.0 * grouped.spans / model_calls.calls) AS title,
-    grouped.subject                                                    AS subject,
-    'empty_share'                                                      AS metric,
-    grouped.spans / model_calls.calls                                  AS value,
-    NULL::DOUBLE                                                       AS baseline,
-    grouped.traces                                                     AS affected_traces,
-    grouped.spans                                                      AS affected_spans,
-    grouped.traces / totals.traces                                     AS trace_share,
-    grouped.spans / model_calls.calls                                  AS span_share,
-    grouped.seconds                                                    AS impact_seconds,
-    grouped.usd                                                        AS impact_usd,
-    grouped.failed_traces                                              AS failed_traces,
-    grouped.first_seen                                                 AS first_seen,
-    grouped.last_seen                                                  AS last_seen,
-    grouped.example_trace_ids                                          AS example_trace_ids,
-    grouped.example_span_ids                                           AS example_span_ids,
+SELECT unnest(halo_h_output_finding(
+    'empty_output', 'returned an empty output', 'empty_share', grouped, model_calls.calls, totals.traces,
     json_object(
         'finishReasons', coalesce(grouped.finish_reasons, []),
         'modelCalls', model_calls.calls
-    )                                                                  AS detail
+    ),
+    $output_min_spans, $output_medium_share, $output_high_share
+))
 FROM grouped
-JOIN model_calls USING (subject)
+JOIN halo_h_model_calls() AS model_calls USING (subject)
 CROSS JOIN halo_h_totals AS totals

@@ -55,32 +55,25 @@ previous AS (
     FROM halo_h_previous
     GROUP BY ALL
 )
-SELECT
-    'error'                                                             AS category,
+SELECT unnest(halo_h_finding(
+    'error',
     halo_h_failure_severity(grouped.failed_traces, totals.traces, grouped.spans,
                             grouped.spans / subjects.spans, $failure_high_trace_share,
-                            $failure_high_rate, $failure_min_spans, $failure_medium_rate) AS severity,
+                            $failure_high_rate, $failure_min_spans, $failure_medium_rate),
     printf('%s %s failed %d time%s in %d trace%s: %s',
            CASE grouped.span_type WHEN 'tool' THEN 'Tool' WHEN 'llm' THEN 'Model call' ELSE 'Span' END,
            grouped.subject, grouped.spans, CASE WHEN grouped.spans = 1 THEN '' ELSE 's' END,
            grouped.traces, CASE WHEN grouped.traces = 1 THEN '' ELSE 's' END,
-           left(coalesce(nullif(grouped.signature, ''), 'no error message'), 120)) AS title,
-    grouped.subject                                                     AS subject,
-    'failure_rate'                                                      AS metric,
-    grouped.spans / subjects.spans                                      AS value,
-    previous.rate                                                       AS baseline,
-    grouped.traces                                                      AS affected_traces,
-    grouped.spans                                                       AS affected_spans,
-    grouped.traces / totals.traces                                      AS trace_share,
-    grouped.spans / subjects.spans                                      AS span_share,
-    grouped.seconds                                                     AS impact_seconds,
+           left(coalesce(nullif(grouped.signature, ''), 'no error message'), 120)),
+    'failure_rate',
+    grouped.spans / subjects.spans,
+    previous.rate,
+    grouped,
+    subjects.spans,
+    totals.traces,
+    grouped.seconds,
     CASE WHEN grouped.failed_trace_usd IS NULL AND grouped.span_usd IS NULL THEN NULL
-         ELSE coalesce(grouped.failed_trace_usd, 0) + coalesce(grouped.span_usd, 0) END AS impact_usd,
-    grouped.failed_traces                                               AS failed_traces,
-    grouped.first_seen                                                  AS first_seen,
-    grouped.last_seen                                                   AS last_seen,
-    grouped.example_trace_ids                                           AS example_trace_ids,
-    grouped.example_span_ids                                            AS example_span_ids,
+         ELSE coalesce(grouped.failed_trace_usd, 0) + coalesce(grouped.span_usd, 0) END,
     json_object(
         'signature', grouped.signature,
         'errorType', grouped.error_type,
@@ -90,7 +83,8 @@ SELECT
         'subjectFailureRate', round(subjects.failed_spans / subjects.spans, 4),
         'propagatedTo', grouped.propagated_to,
         'propagatedSpans', grouped.propagated_spans
-    )                                                                   AS detail
+    )
+))
 FROM grouped
 JOIN halo_h_subjects AS subjects
   ON subjects.span_type = grouped.span_type AND subjects.subject = grouped.subject

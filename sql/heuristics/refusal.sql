@@ -38,41 +38,18 @@ grouped AS (
         arg_min(output_head, (start_ns, span_id)) FILTER (WHERE text_refusal) AS sample_output
     FROM calls
     GROUP BY subject
-),
-model_calls AS (
-    SELECT subject, count(*) AS calls
-    FROM halo_h_spans
-    WHERE span_type = 'llm' AND counts_usage
-    GROUP BY subject
 )
-SELECT
-    'refusal'                                                          AS category,
-    halo_h_output_severity(grouped.spans, grouped.spans / model_calls.calls, $output_min_spans,
-                           $output_medium_share, $output_high_share)  AS severity,
-    printf('%s refused or was filtered in %d of %d calls (%.0f%%)',
-           grouped.subject, grouped.spans, model_calls.calls, 100.0 * grouped.spans / model_calls.calls) AS title,
-    grouped.subject                                                    AS subject,
-    'refused_share'                                                    AS metric,
-    grouped.spans / model_calls.calls                                  AS value,
-    NULL::DOUBLE                                                       AS baseline,
-    grouped.traces                                                     AS affected_traces,
-    grouped.spans                                                      AS affected_spans,
-    grouped.traces / totals.traces                                     AS trace_share,
-    grouped.spans / model_calls.calls                                  AS span_share,
-    grouped.seconds                                                    AS impact_seconds,
-    grouped.usd                                                        AS impact_usd,
-    grouped.failed_traces                                              AS failed_traces,
-    grouped.first_seen                                                 AS first_seen,
-    grouped.last_seen                                                  AS last_seen,
-    grouped.example_trace_ids                                          AS example_trace_ids,
-    grouped.example_span_ids                                           AS example_span_ids,
+SELECT unnest(halo_h_output_finding(
+    'refusal', 'refused or was filtered', 'refused_share', grouped, model_calls.calls, totals.traces,
     json_object(
         'filteredCalls', grouped.filtered_spans,
         'textRefusals', grouped.spans - grouped.filtered_spans,
         'finishReasons', coalesce(grouped.finish_reasons, []),
         'sampleOutput', grouped.sample_output,
         'modelCalls', model_calls.calls
-    )                                                                  AS detail
+    ),
+    $output_min_spans, $output_medium_share, $output_high_share
+))
 FROM grouped
-JOIN model_calls USING (subject)
+JOIN halo_h_model_calls() AS model_calls USING (subject)
 CROSS JOIN halo_h_totals AS totals

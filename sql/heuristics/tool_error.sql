@@ -39,34 +39,28 @@ grouped AS (
     FROM failures
     GROUP BY subject, signature
 )
-SELECT
-    'tool_error'                                                        AS category,
+SELECT unnest(halo_h_finding(
+    'tool_error',
     halo_h_failure_severity(grouped.failed_traces, totals.traces, grouped.spans,
                             grouped.spans / subjects.spans, $failure_high_trace_share,
-                            $failure_high_rate, $failure_min_spans, $failure_medium_rate) AS severity,
+                            $failure_high_rate, $failure_min_spans, $failure_medium_rate),
     printf('Tool %s reported failure in its result %d time%s (span status OK): %s',
            grouped.subject, grouped.spans, CASE WHEN grouped.spans = 1 THEN '' ELSE 's' END,
-           left(coalesce(nullif(grouped.signature, ''), 'no message'), 120)) AS title,
-    grouped.subject                                                     AS subject,
-    'failure_rate'                                                      AS metric,
-    grouped.spans / subjects.spans                                      AS value,
-    NULL::DOUBLE                                                        AS baseline,
-    grouped.traces                                                      AS affected_traces,
-    grouped.spans                                                       AS affected_spans,
-    grouped.traces / totals.traces                                      AS trace_share,
-    grouped.spans / subjects.spans                                      AS span_share,
-    grouped.seconds                                                     AS impact_seconds,
-    grouped.failed_trace_usd                                            AS impact_usd,
-    grouped.failed_traces                                               AS failed_traces,
-    grouped.first_seen                                                  AS first_seen,
-    grouped.last_seen                                                   AS last_seen,
-    grouped.example_trace_ids                                           AS example_trace_ids,
-    grouped.example_span_ids                                            AS example_span_ids,
+           left(coalesce(nullif(grouped.signature, ''), 'no message'), 120)),
+    'failure_rate',
+    grouped.spans / subjects.spans,
+    NULL::DOUBLE,
+    grouped,
+    subjects.spans,
+    totals.traces,
+    grouped.seconds,
+    grouped.failed_trace_usd,
     json_object(
         'signature', grouped.signature,
         'sampleResult', left(grouped.sample_message, 300),
         'subjectSpans', subjects.spans
-    )                                                                   AS detail
+    )
+))
 FROM grouped
 JOIN halo_h_subjects AS subjects ON subjects.span_type = 'tool' AND subjects.subject = grouped.subject
 CROSS JOIN halo_h_totals AS totals
