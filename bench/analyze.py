@@ -8,6 +8,8 @@ each in a fresh process and in the same run:
 - baseline: one full scan, `SELECT count(*), sum(duration_ms) FROM <source> WHERE agent_uuid = ?`;
 - text scan: the same plus the lengths of the text columns the detectors read (tool arguments and
   results, outputs, error messages): a floor for anything that looks at the content;
+- row scan: every column of every span read once (`sum(hash(COLUMNS(*)))`), raw attributes included:
+  what one full pass over the stored spans costs;
 - detectors: `halo_local.heuristics.analyze()` (all detectors, checks and stats) over the same spans.
 
 Both run over the stored table and over a Parquet snapshot of it (how a run reads them). Seconds
@@ -158,6 +160,11 @@ def phase(path: Path, source: str, which: str, threads: int | None) -> dict:
             [AGENT],
         ).fetchone()
         summary = {"spans": result[0]}
+    elif which == "rowscan":
+        result = connection.execute(
+            "SELECT count(*), sum(hash(COLUMNS(*))) FROM window_spans WHERE agent_uuid = ?", [AGENT]
+        ).fetchone()
+        summary = {"spans": result[0]}
     else:
         analysis = analyze(connection, agent_uuid=AGENT, table="window_spans")
         summary = {
@@ -196,7 +203,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--phase", choices=["generate", "baseline", "textscan", "detectors"])
+    parser.add_argument("--phase", choices=["generate", "baseline", "textscan", "rowscan", "detectors"])
     parser.add_argument("--source", choices=["table", "parquet"], default="table")
     parser.add_argument("--db", type=Path)
     args = parser.parse_args()
@@ -214,13 +221,15 @@ def main() -> None:
     for source in ("table", "parquet"):
         baseline = _best_of(args.repeat, path, source, "baseline", args.threads)
         textscan = _best_of(args.repeat, path, source, "textscan", args.threads)
+        rowscan = _best_of(args.repeat, path, source, "rowscan", args.threads)
         detectors = _best_of(args.repeat, path, source, "detectors", args.threads)
         print(f"\n{args.spans:,} spans, one agent, source = {source}")
         for label, result in (("baseline full scan", baseline), ("text-column scan", textscan),
-                              ("all detectors", detectors)):
+                              ("every-column scan", rowscan), ("all detectors", detectors)):
             print(f"  {label:<19}: {result['seconds']:7.3f} s   peak RSS {result['peak_rss_mb']:6.0f} MB")
         print(f"  findings           : {detectors['findings']} {detectors['byCategory']}")
-        for label, result in (("baseline full scan", baseline), ("text-column scan", textscan)):
+        for label, result in (("baseline full scan", baseline), ("text-column scan", textscan),
+                              ("every-column scan", rowscan)):
             print(f"  detectors / {label:<19}: {detectors['seconds'] / result['seconds']:7.1f}x time, "
                   f"{detectors['peak_rss_mb'] / result['peak_rss_mb']:.1f}x peak RSS")
 
