@@ -24,6 +24,8 @@ from halo_local.resources import resource_dir
 
 DATABASE_FILE = "halo.duckdb"
 LOCK_TIMEOUT_ENV = "HALO_LOCK_TIMEOUT"
+MEMORY_LIMIT_ENV = "HALO_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "1GB"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 _migrated: set[Path] = set()
 
@@ -61,7 +63,7 @@ class Store:
         delay = 0.02
         while True:
             try:
-                return duckdb.connect(str(self.db_path))
+                return duckdb.connect(str(self.db_path), config=self._settings())
             except duckdb.Error as error:
                 if not _is_lock_conflict(error):
                     raise
@@ -72,6 +74,17 @@ class Store:
                     ) from error
                 time.sleep(delay + random.uniform(0, delay))
                 delay = min(delay * 2, 0.5)
+
+    def _settings(self) -> dict[str, str]:
+        """Bound DuckDB's memory and let big loads spill under $HALO_HOME instead of growing.
+
+        Without a limit DuckDB takes most of the machine for a large load (10 GB at 1M spans).
+        """
+        return {
+            "memory_limit": os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT),
+            "temp_directory": str(self.home / "tmp"),
+            "preserve_insertion_order": "false",
+        }
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:

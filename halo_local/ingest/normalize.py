@@ -22,6 +22,7 @@ from halo_local.resources import sql_text
 # machine and every load. (The namespace is uuid5(NAMESPACE_URL, "halo-local:agent"); never change it.)
 AGENT_NAMESPACE = uuid.UUID("d9112c5c-7aeb-5985-a1a6-18f38d8c004a")
 _AGENT_NAME_FIELDS = ["declared_agent", "agent_span_label"]
+NORMALIZE_CHUNK_SPANS = 100_000  # spans mapped per statement: bounds the memory a large file needs
 _INSERT_TABLES = ("normalize_new", "normalize_fields", "normalize_providers")
 _DERIVE_TABLES = ("derive_spans", "normalize_fields", "normalize_agent_fields", "derived_agents", "agent_uuids",
                   "derived_usage", "price_candidates", "price_rules", "price_rates", "derived_cost")
@@ -51,11 +52,14 @@ def insert_normalized(connection: duckdb.DuckDBPyConnection, *, source_file: str
     _install_mapping(connection)
     (spans_read,) = connection.execute("SELECT count(*) FROM raw_spans").fetchone()
     connection.execute(sql_text("normalize/select_new_spans.sql"))
-    connection.execute(sql_text("normalize/extract_fields.sql"), {"fields": None})
-    _resolve_providers(connection)
-    connection.execute(sql_text("normalize/insert_spans.sql"), {"source_file": source_file})
-    connection.execute(sql_text("normalize/remember_agent_fields.sql"))
     (spans_new,) = connection.execute("SELECT count(*) FROM normalize_new").fetchone()
+    for first in range(1, spans_new + 1, NORMALIZE_CHUNK_SPANS):
+        connection.execute(f"SET VARIABLE normalize_chunk_first = {int(first)}")
+        connection.execute(f"SET VARIABLE normalize_chunk_last = {int(first + NORMALIZE_CHUNK_SPANS - 1)}")
+        connection.execute(sql_text("normalize/extract_fields.sql"), {"fields": None})
+        _resolve_providers(connection)
+        connection.execute(sql_text("normalize/insert_spans.sql"), {"source_file": source_file})
+        connection.execute(sql_text("normalize/remember_agent_fields.sql"))
     trace_ids = [row[0] for row in connection.execute(
         "SELECT DISTINCT trace_id FROM normalize_new ORDER BY trace_id").fetchall()]
     _drop(connection, _INSERT_TABLES)

@@ -15,7 +15,10 @@ WHERE NOT EXISTS (
     SELECT 1 FROM spans WHERE spans.trace_id = raw.trace_id AND spans.span_id = raw.span_id
 );
 
+-- One chunk of them at a time (span_key in the chunk set by insert_normalized), so that the memory
+-- the field extraction needs stays bounded however large the file is.
 CREATE OR REPLACE TEMP VIEW normalize_input AS
 SELECT new.span_key, raw.name, raw.status_code, raw.status_message, raw.attributes, raw.events
 FROM normalize_new AS new
-JOIN raw_spans AS raw ON raw.rowid = new.raw_row;
+JOIN raw_spans AS raw ON raw.rowid = new.raw_row
+WHERE new.span_key BETWEEN getvariable('normalize_chunk_first') AND getvariable('normalize_chunk_last');

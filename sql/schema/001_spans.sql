@@ -45,8 +45,10 @@ CREATE TABLE spans (
     links               JSON,               -- [{traceId, spanId, attributes}]
     source_file         VARCHAR,            -- absolute path of the file the span was first loaded from
     source_line         BIGINT,             -- 1-based line in that file
-    loaded_at           TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'),
-    PRIMARY KEY (trace_id, span_id)
+    loaded_at           TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'UTC')
+    -- (trace_id, span_id) is unique: the loader stores only spans not stored yet, inside the
+    -- single writer's transaction. No PRIMARY KEY: its index cannot spill to disk and made a load of
+    -- 1M spans need several GB of memory.
 );
 
 -- Files already loaded, so that re-loading an unchanged file costs a stat and a hash.
