@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from halo_local.ingest.normalize import derive_trace_columns, insert_normalized
+from halo_local.ingest.normalize import NormalizeResult, derive_trace_columns, insert_normalized
 from halo_local.ingest.readers import SkippedRecord, expand_paths, read_trace_file
 from halo_local.store import Store
 
@@ -145,8 +145,16 @@ def _load_one(store: Store, path: Path, *, format: str, skip_invalid: bool) -> F
                 [stat.st_size, stat.st_mtime_ns, resolved, digest],
             )
             return FileLoad(path=path, format=same_content[0], status="unchanged")
-        read = read_trace_file(connection, path, format=format, skip_invalid=skip_invalid)
-        normalized = insert_normalized(connection, source_file=resolved)
+        parts: list[NormalizeResult] = []
+        read = read_trace_file(
+            connection, path, format=format, skip_invalid=skip_invalid,
+            consume=lambda scratch: parts.append(insert_normalized(connection, source_file=resolved, scratch=scratch)),
+        )
+        normalized = NormalizeResult(
+            spans_new=sum(part.spans_new for part in parts),
+            duplicates=sum(part.duplicates for part in parts),
+            trace_ids=sorted({trace_id for part in parts for trace_id in part.trace_ids}),
+        )
         derive_trace_columns(connection, normalized.trace_ids)
         connection.execute(
             "INSERT INTO loaded_files (path, sha256, size_bytes, mtime_ns, format, spans_read, spans_new, skipped)"

@@ -1,16 +1,20 @@
 """raw_spans → spans: canonical columns, then the columns that need a whole trace.
 
 Which attribute fills which column is data, not code: `sql/normalize/mapping.sql` lists every
-convention's keys with a priority, and `extract_fields.sql` applies that table to all spans of a file
-at once. Python only orchestrates the SQL files and asks genai-prices and uuid5 about the few
-distinct providers, models and agents — never anything per span.
+convention's keys with a priority. From that table, `extract_plain.sql` is completed once per process
+into one SELECT (each column a coalesce over its candidates, one parse of the attributes per span);
+`extract_fields.sql` applies the table relationally to the few spans with indexed keys or events.
+Python only orchestrates the SQL files and asks genai-prices and uuid5 about the few distinct
+providers, models and agents — never anything per span.
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -22,9 +26,12 @@ from halo_local.resources import sql_text
 # machine and every load. (The namespace is uuid5(NAMESPACE_URL, "halo-local:agent"); never change it.)
 AGENT_NAMESPACE = uuid.UUID("d9112c5c-7aeb-5985-a1a6-18f38d8c004a")
 _AGENT_NAME_FIELDS = ["declared_agent", "agent_span_label"]
+T = TypeVar("T")
 NORMALIZE_CHUNK_SPANS = 100_000  # spans mapped per statement: bounds the memory a large file needs
-_INSERT_TABLES = ("normalize_new", "normalize_fields", "normalize_providers")
-_DERIVE_TABLES = ("derive_spans", "normalize_fields", "normalize_agent_fields", "derived_agents", "agent_uuids",
+_CHUNK_TABLES = ("normalize_fields", "normalize_fields_generic", "normalize_generic_input", "normalize_providers")
+_INSERT_TABLES = ("normalize_input", "normalize_new", *_CHUNK_TABLES)
+_DERIVE_TABLES = ("normalize_input", "derive_spans", "normalize_fields", "normalize_fields_generic",
+                  "normalize_generic_input", "normalize_agent_fields", "derived_agents", "agent_uuids",
                   "derived_usage", "price_candidates", "price_rules", "price_rates", "derived_cost")
 
 
@@ -42,28 +49,63 @@ def agent_uuid_for(service_name: str | None, agent_name: str | None) -> str:
     return str(uuid.uuid5(AGENT_NAMESPACE, f"{service_name or ''}\x1f{agent_name or ''}"))
 
 
-def insert_normalized(connection: duckdb.DuckDBPyConnection, *, source_file: str) -> NormalizeResult:
+def insert_normalized(
+    connection: duckdb.DuckDBPyConnection,
+    *,
+    source_file: str,
+    scratch: duckdb.DuckDBPyConnection | None = None,
+) -> NormalizeResult:
     """Store the raw_spans rows not stored yet, with their canonical columns.
 
     A span whose (trace_id, span_id) is stored already, or appears earlier in the same file, is a
     duplicate: counted, not stored again. agent, counts_usage and computed cost are left to
     derive_trace_columns, which the caller runs on the returned trace_ids.
+
+    raw_spans and every working table live on `scratch` (default: `connection`, the store's); only the
+    finished rows cross to `connection`, as Arrow. A scratch database outside the store's transaction
+    frees its working tables as soon as they are dropped, where the transaction would keep them all.
     """
-    _install_mapping(connection)
-    (spans_read,) = connection.execute("SELECT count(*) FROM raw_spans").fetchone()
-    connection.execute(sql_text("normalize/select_new_spans.sql"))
-    (spans_new,) = connection.execute("SELECT count(*) FROM normalize_new").fetchone()
+    scratch = connection if scratch is None else scratch
+    _install_mapping(scratch)
+    spans_read = _count(scratch, "raw_spans")
+    # Arrow tables reach the store's connection through DuckDB's replacement scan of this frame's locals
+    # (normalize_keys, normalize_rows), not register(): inside a transaction a registered view, and the
+    # Arrow data it holds, is kept until the transaction ends.
+    normalize_keys = scratch.sql(sql_text("normalize/raw_keys.sql")).to_arrow_table()
+    stored = connection.sql(sql_text("normalize/stored_keys.sql")).to_arrow_table()
+    del normalize_keys
+    _with_arrow(scratch, "normalize_stored", stored,
+                lambda: scratch.execute(sql_text("normalize/select_new_spans.sql")))
+    spans_new = _count(scratch, "normalize_new")
     for first in range(1, spans_new + 1, NORMALIZE_CHUNK_SPANS):
-        connection.execute(f"SET VARIABLE normalize_chunk_first = {int(first)}")
-        connection.execute(f"SET VARIABLE normalize_chunk_last = {int(first + NORMALIZE_CHUNK_SPANS - 1)}")
-        connection.execute(sql_text("normalize/extract_fields.sql"), {"fields": None})
-        _resolve_providers(connection)
-        connection.execute(sql_text("normalize/insert_spans.sql"), {"source_file": source_file})
+        scratch.execute("SET VARIABLE normalize_chunk_first = ?", [first])
+        scratch.execute("SET VARIABLE normalize_chunk_last = ?", [first + NORMALIZE_CHUNK_SPANS - 1])
+        _extract_fields(scratch, None)
+        _resolve_providers(scratch)
+        normalize_rows = scratch.sql(sql_text("normalize/normalized_rows.sql"),
+                                     params={"source_file": source_file}).to_arrow_table()
+        _drop(scratch, _CHUNK_TABLES)
+        connection.execute(sql_text("normalize/insert_spans.sql"))
         connection.execute(sql_text("normalize/remember_agent_fields.sql"))
-    trace_ids = [row[0] for row in connection.execute(
+        del normalize_rows
+    trace_ids = [row[0] for row in scratch.execute(
         "SELECT DISTINCT trace_id FROM normalize_new ORDER BY trace_id").fetchall()]
-    _drop(connection, _INSERT_TABLES)
+    _drop(scratch, _INSERT_TABLES)
     return NormalizeResult(spans_new=spans_new, duplicates=spans_read - spans_new, trace_ids=trace_ids)
+
+
+def _count(connection: duckdb.DuckDBPyConnection, table: str) -> int:
+    """Rows of a working table, read to the end (DuckDB 2.0 blocks a connection with a half-read result)."""
+    return connection.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+
+
+def _with_arrow(connection: duckdb.DuckDBPyConnection, name: str, table: pa.Table, work: Callable[[], T]) -> T:
+    """Run `work` with `table` readable as `name` on `connection`."""
+    connection.register(name, table)
+    try:
+        return work()
+    finally:
+        connection.unregister(name)
 
 
 def derive_trace_columns(connection: duckdb.DuckDBPyConnection, trace_ids: Sequence[str]) -> None:
@@ -74,7 +116,7 @@ def derive_trace_columns(connection: duckdb.DuckDBPyConnection, trace_ids: Seque
     _install_mapping(connection)
     connection.execute(sql_text("normalize/derive_input.sql"), {"trace_ids": list(trace_ids)})
     connection.execute(sql_text("normalize/derive_input_view.sql"))
-    connection.execute(sql_text("normalize/extract_fields.sql"), {"fields": _AGENT_NAME_FIELDS})
+    _extract_fields(connection, _AGENT_NAME_FIELDS)
     connection.execute(sql_text("normalize/derive_agents.sql"))
     _register_agent_uuids(connection)
     connection.execute(sql_text("normalize/derive_usage.sql"))
@@ -88,11 +130,142 @@ def derive_trace_columns(connection: duckdb.DuckDBPyConnection, trace_ids: Seque
 def _install_mapping(connection: duckdb.DuckDBPyConnection) -> None:
     """The mapping tables and macros, once per connection (the loader calls insert then derive)."""
     (installed,) = connection.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'provider_aliases'").fetchone()
+        "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'provider_aliases'").fetchall()[0]
     if installed:
         return
     connection.execute(sql_text("normalize/macros.sql"))
     connection.execute(sql_text("normalize/mapping.sql"))
+
+
+class _Rule(NamedTuple):
+    """One attribute_map row."""
+
+    field: str
+    priority: int
+    attribute_key: str
+    transform: str
+    argument: str | None
+
+
+# The columns of normalize_fields (both extraction paths), with the type each is stored as.
+_FIELD_TYPES = {
+    "span_type": "VARCHAR", "session_id": "VARCHAR", "provider_raw": "VARCHAR", "model": "VARCHAR",
+    "input_tokens": "BIGINT", "output_tokens": "BIGINT", "cache_read_tokens": "BIGINT",
+    "cache_write_tokens": "BIGINT", "cost_usd": "DECIMAL(18, 10)", "tool_name": "VARCHAR",
+    "tool_arguments": "VARCHAR", "tool_result": "VARCHAR", "declared_tools": "VARCHAR[]",
+    "finish_reason": "VARCHAR", "error_type": "VARCHAR", "error_message": "VARCHAR", "input_text": "VARCHAR",
+    "output_text": "VARCHAR", "declared_agent": "VARCHAR", "agent_span_label": "VARCHAR",
+    "langfuse_level": "VARCHAR",
+}
+_EVENT_PREFIX = "event:"
+_JSON_TRANSFORMS = {"first", "json_text", "json_int", "json_decimal", "langfuse_total", "tool_names"}
+
+
+def _extract_fields(connection: duckdb.DuckDBPyConnection, fields: Sequence[str] | None) -> None:
+    """TEMP table normalize_fields for the spans of normalize_input ($fields: only these, None = all).
+
+    Spans with indexed keys or events go through the general relational path (extract_fields.sql);
+    all others through one generated SELECT, which costs a fraction of it.
+    """
+    rules = tuple(_Rule(*row) for row in connection.execute(
+        "SELECT field, priority, attribute_key, transform, argument FROM attribute_map"
+        " ORDER BY field, priority, attribute_key, transform, argument").fetchall())
+    plain_sql, plain_parameters, generic_sql, generic_parameters = _plain_extraction(
+        rules, tuple(fields) if fields is not None else None)
+    connection.execute(plain_sql, plain_parameters)
+    connection.execute(generic_sql, generic_parameters)
+    generic_spans = _count(connection, "normalize_generic_input")
+    if generic_spans:
+        connection.execute(sql_text("normalize/extract_fields.sql"), {"fields": list(fields) if fields else None})
+        connection.execute("INSERT INTO normalize_fields BY NAME SELECT * FROM normalize_fields_generic")
+
+
+@functools.cache
+def _plain_extraction(rules: tuple[_Rule, ...], fields: tuple[str, ...] | None) -> tuple[str, dict, str, dict]:
+    """extract_plain.sql and extract_generic_input.sql completed for these rules, with their parameters.
+
+    Generated once per process and mapping; every constant (keys, paths, patterns) is a parameter.
+    """
+    active = [rule for rule in rules if fields is None or rule.field in fields]
+    parameters: dict[str, object] = {}
+
+    def parameter(value: object) -> str:
+        name = f"p{len(parameters)}"
+        parameters[name] = value
+        return f"${name}"
+
+    plain_rules = [rule for rule in active
+                   if not rule.attribute_key.startswith(_EVENT_PREFIX) and "*" not in rule.attribute_key]
+    text_keys = sorted({rule.attribute_key for rule in plain_rules if not rule.attribute_key.startswith("@")})
+    json_keys = sorted({rule.attribute_key for rule in plain_rules
+                        if not rule.attribute_key.startswith("@") and rule.transform in _JSON_TRANSFORMS})
+    parameters["text_paths"] = [f'$."{key}"' for key in text_keys]
+    parameters["json_paths"] = [f'$."{key}"' for key in json_keys]
+
+    def source(rule: _Rule) -> tuple[str, str]:
+        """(text, JSON value) SQL of the rule's key on a span."""
+        if rule.attribute_key.startswith("@"):
+            column = rule.attribute_key[1:]
+            return f"nullif({column}_text, '')", f"{column}_value"
+        json_value = (f"attribute_values[{json_keys.index(rule.attribute_key) + 1}]"
+                      if rule.attribute_key in json_keys else "NULL")
+        return f"nullif(attribute_texts[{text_keys.index(rule.attribute_key) + 1}], '')", json_value
+
+    columns = []
+    for field, column_type in _FIELD_TYPES.items():
+        candidates = [_candidate(rule, *source(rule), parameter) for rule in plain_rules if rule.field == field]
+        expression = "coalesce(" + ", ".join(candidates) + ")" if candidates else "NULL"
+        columns.append(f"CAST({expression} AS {column_type}) AS {field}")
+    plain = sql_text("normalize/extract_plain.sql").replace("/*fields*/", ",\n    ".join(columns))
+
+    generic_parameters: dict[str, object] = {}
+    tests = []
+    if any(rule.attribute_key.startswith(_EVENT_PREFIX) for rule in active):
+        tests.append("coalesce(CAST(events AS VARCHAR), '[]') <> '[]'")
+    # An indexed key is written in the attributes' JSON text as "prefix.N...: look for the prefix.
+    for prefix in sorted({rule.attribute_key.split("*")[0] for rule in active if "*" in rule.attribute_key}):
+        name = f"prefix{len(generic_parameters)}"
+        generic_parameters[name] = '"' + prefix
+        tests.append(f"contains(CAST(attributes AS VARCHAR), ${name})")
+    needs_generic = " OR ".join(tests) or "FALSE"
+    plain = plain.replace("/*needs_generic*/", needs_generic)
+    parameters.update(generic_parameters)
+    generic = sql_text("normalize/extract_generic_input.sql").replace("/*needs_generic*/", needs_generic)
+    return plain, parameters, generic, generic_parameters
+
+
+def _candidate(rule: _Rule, text: str, value: str, parameter: Callable[[object], str]) -> str:
+    """The SQL of one candidate: its transform (as in extract_fields.sql) of the key's `text` (norm_text
+    of its value) or JSON `value`; NULL when absent or not convertible."""
+    argument = parameter(rule.argument) if rule.argument is not None else "NULL"
+    transform = rule.transform
+    if transform == "text":
+        return text
+    if transform == "int":
+        return f"CAST(norm_int({text}) AS VARCHAR)"
+    if transform == "decimal":
+        return f"CAST(norm_decimal({text}) AS VARCHAR)"
+    if transform == "first":
+        return f"norm_first({value})"
+    if transform == "json_text":
+        return f"nullif(json_extract_string(norm_document({value}), {argument}), '')"
+    if transform == "json_int":
+        return f"CAST(norm_int(json_extract_string(norm_document({value}), {argument})) AS VARCHAR)"
+    if transform == "json_decimal":
+        return f"CAST(norm_decimal(json_extract_string(norm_document({value}), {argument})) AS VARCHAR)"
+    if transform == "regex":
+        return f"nullif(regexp_extract({text}, {argument}, 1), '')"
+    if transform == "langfuse_total":
+        return f"CAST(norm_langfuse_total({value}, {argument}) AS VARCHAR)"
+    if transform == "tool_names":
+        return f"CASE WHEN len(norm_tool_names({value}, {argument})) > 0 THEN norm_tool_names({value}, {argument}) END"
+    if transform == "span_type":
+        found = (f"lower({text})" if rule.argument is None
+                 else f"lower(nullif(regexp_extract({text}, {argument}, 1), ''))")
+        key = parameter(rule.attribute_key)
+        return (f"CASE WHEN {found} IS NOT NULL THEN coalesce(span_types[{key} || chr(31) || {found}],"
+                f" span_types[{key} || chr(31) || '*']) END")
+    raise ValueError(f"attribute_map has an unknown transform {transform!r}")
 
 
 def _resolve_providers(connection: duckdb.DuckDBPyConnection) -> None:
@@ -130,7 +303,9 @@ def _create_from_arrow(connection: duckdb.DuckDBPyConnection, name: str, table: 
 
 
 def _drop(connection: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> None:
-    """Free the working tables: a 1M-span file leaves large ones behind otherwise."""
-    connection.execute("DROP VIEW IF EXISTS normalize_input")
+    """Free the working tables (and the view normalize_input when it is among them)."""
     for table in tables:
+        if table == "normalize_input":
+            connection.execute("DROP VIEW IF EXISTS normalize_input")
+            continue
         connection.execute(f"DROP TABLE IF EXISTS {table}")

@@ -30,7 +30,7 @@ import gzip
 import json
 import re
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +51,9 @@ TRACE_FILE_SUFFIXES = (".json", ".jsonl", ".ndjson")
 """What a directory contributes (also with .gz appended); files named explicitly are read whatever their name."""
 
 MAX_FIRST_SKIPPED = 5
-_BLOCK_BYTES = 32 << 20
+CONSUME_EVERY_SPANS = 50_000
+"""How many spans read_trace_file gathers before handing them to `consume` (a few hundred MB at most)."""
+_BLOCK_BYTES = 16 << 20
 _SCAN_PIECES = 16
 _PEEK_BYTES = 1 << 20
 _PEEK_LIMIT = 16 << 20
@@ -167,11 +169,18 @@ def read_trace_file(
     *,
     format: str = "auto",
     skip_invalid: bool = False,
+    consume: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    consume_every: int = CONSUME_EVERY_SPANS,
 ) -> ReadResult:
     """(Re)create TEMP table raw_spans on `connection` holding the spans of one trace file.
 
     Raises InvalidTraceFileError naming the file, the line and what is wrong at the first bad record,
     unless `skip_invalid`: then bad records are left out and counted. raw_spans is dropped on error.
+
+    With `consume`, the file is read a part at a time instead, into raw_spans of a private scratch
+    database: `consume(scratch)` is called whenever it holds at least `consume_every` spans and once at
+    the end, and raw_spans is emptied after each call, so that memory stays bounded however large the
+    file is (nothing is written to `connection`). Parts follow the file's line order.
     """
     path = Path(path)
     if format != "auto" and format not in SUPPORTED_FORMATS:
@@ -180,15 +189,18 @@ def read_trace_file(
             hint=f"use auto or one of: {', '.join(SUPPORTED_FORMATS)}",
         )
     chosen = detect_format(path) if format == "auto" else format
-    connection.execute(sql_text("ingest/raw_spans.sql"))
     skipped = 0
+    spans_read = 0
+    pending = 0
     first_skipped: list[SkippedRecord] = []
     # The work happens in a private in-memory database: its scratch tables are freed batch by batch
     # (while the caller's transaction is open, the caller's database keeps every dropped version until it
     # ends, even those of other connections), and nothing that goes wrong there can abort the caller's
     # transaction. Only finished rows cross over, as Arrow.
-    work = duckdb.connect()
+    work = duckdb.connect(config=_work_settings(connection))
+    target = work if consume is not None else connection
     try:
+        target.execute(sql_text("ingest/raw_spans.sql"))
         _install_macros(work)
         for batch in _line_batches(path):
             rows = _parse_batch(work, chosen, batch)
@@ -201,16 +213,32 @@ def read_trace_file(
                 skipped += bad_count
                 for bad in bad_rows[: MAX_FIRST_SKIPPED - len(first_skipped)]:
                     first_skipped.append(SkippedRecord(*_explain(batch, bad["line"], bad["reason"])))
-            _append_raw_spans(connection, rows)
+            work.execute("DROP TABLE IF EXISTS halo_chunk_rows")
+            _append_raw_spans(target, rows)
+            spans_read += rows.num_rows
+            pending += rows.num_rows
+            del rows
+            if consume is not None and pending >= consume_every:
+                consume(work)
+                work.execute(sql_text("ingest/raw_spans.sql"))
+                pending = 0
+        if consume is not None and pending:
+            consume(work)
     except BaseException:
         _drop_quietly(connection, "raw_spans")
         raise
     finally:
         work.close()
-    (spans_read,) = _single_row(connection.execute("SELECT count(*) FROM raw_spans"))
     return ReadResult(
         path=path, format=chosen, spans_read=spans_read, skipped=skipped, first_skipped=first_skipped
     )
+
+
+def _work_settings(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The private database's settings: the store's memory limit and spill folder (it holds one part)."""
+    memory_limit, temp_directory = _single_row(connection.execute(
+        "SELECT current_setting('memory_limit'), current_setting('temp_directory')"))
+    return {"memory_limit": memory_limit, "temp_directory": temp_directory, "preserve_insertion_order": "false"}
 
 
 def _append_raw_spans(connection: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
@@ -308,11 +336,16 @@ def _parse_batch(work: duckdb.DuckDBPyConnection, chosen_format: str, batch: _Ba
         if chosen_format == "halo-jsonl":
             work.execute(sql_text("ingest/halo_jsonl.sql"), {"record_type": HALO_RECORD_TYPE})
         else:
-            work.execute(sql_text("ingest/otlp_stage.sql"), {"document_type": OTLP_DOCUMENT_TYPE})
-            work.execute(sql_text("ingest/anyvalue_roots.sql"))
-            if _single_row(work.execute("SELECT count(*) FROM halo_anyvalues"))[0]:
+            stage, spans = sql_text("ingest/otlp_stage.sql"), sql_text("ingest/otlp_spans.sql")
+            parameters = {"document_type": OTLP_DOCUMENT_TYPE}
+            if _single_row(work.execute(sql_text("ingest/otlp_has_containers.sql")))[0]:
+                work.execute(f"CREATE OR REPLACE TEMP TABLE halo_stage AS {stage}", parameters)
+                work.execute(sql_text("ingest/anyvalue_roots.sql"))
                 _decode_anyvalue_tree(work)
-            work.execute(sql_text("ingest/otlp_spans.sql"))
+                work.execute(f"CREATE OR REPLACE TEMP TABLE halo_chunk_rows AS {spans}")
+            else:
+                work.execute(f"CREATE OR REPLACE TEMP TABLE halo_chunk_rows AS WITH halo_stage AS ({stage}) {spans}",
+                             parameters)
     finally:
         work.unregister("halo_chunk")
     return work.sql("SELECT * EXCLUDE (read_error) FROM halo_chunk_rows WHERE read_error IS NULL").to_arrow_table()
@@ -443,11 +476,17 @@ def _line_batches(path: Path) -> Iterator[_Batch]:
                 pending = data
                 continue
             pending = data[cut + 1 :]
-            lines = pc.split_pattern(pa.array([data[:cut]], pa.large_binary()), pattern=b"\n").flatten()
+            lines = pc.split_pattern(_binary_view(data, cut), pattern=b"\n").flatten()
             yield _Batch(next_line, lines, False, True, False)
             next_line += len(lines)
         if pending:
             yield _Batch(next_line, pa.array([pending], pa.large_binary()), True, False, False)
+
+
+def _binary_view(data: bytes, length: int) -> pa.Array:
+    """The first `length` bytes of `data` as a one-value Arrow binary array, without copying them."""
+    offsets = pa.array([0, length], pa.int64()).buffers()[1]
+    return pa.LargeBinaryArray.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)])
 
 
 # --- Errors ----------------------------------------------------------------------------------------

@@ -5,11 +5,19 @@
 -- from a locator to text: 'r:<i>' resource attribute i, 'a:<i>' span attribute i, 'e<j>:<i>' attribute i
 -- of event j, 'l<j>:<i>' attribute i of link j (1-based).
 
--- A list of OTLP KeyValue structs → JSON object text (duplicate keys: last wins).
-CREATE OR REPLACE TEMP MACRO halo_otlp_attributes(key_values, decoded, prefix) AS halo_json_object(
-    list_transform(key_values, lambda pair, position: {
-        'key': coalesce(pair.key, ''),
-        'text': coalesce(halo_scalar_json(pair.value), decoded[prefix || position], 'null')}));
+-- A list of OTLP KeyValue structs → JSON object text (duplicate keys: last wins). Keys are nearly
+-- always distinct: then the text is written straight away, without the deduplicating halo_json_object.
+CREATE OR REPLACE TEMP MACRO halo_otlp_value_text(pair, position, decoded, prefix) AS
+    coalesce(halo_scalar_json(pair.value), decoded[prefix || position], 'null');
+
+CREATE OR REPLACE TEMP MACRO halo_otlp_attributes(key_values, decoded, prefix) AS CASE
+    WHEN len(list_distinct(list_transform(key_values, lambda pair: coalesce(pair.key, '')))) = len(key_values)
+        THEN '{' || array_to_string(list_transform(key_values, lambda pair, position:
+            CAST(to_json(coalesce(pair.key, '')) AS VARCHAR) || ':'
+            || halo_otlp_value_text(pair, position, decoded, prefix)), ',') || '}'
+    ELSE halo_json_object(list_transform(key_values, lambda pair, position: {
+        'key': coalesce(pair.key, ''), 'text': halo_otlp_value_text(pair, position, decoded, prefix)}))
+END;
 
 -- Span events → JSON text [{"name", "timeUnixNano", "attributes"}] (timeUnixNano an integer).
 CREATE OR REPLACE TEMP MACRO halo_otlp_events(events, decoded) AS '[' || array_to_string(list_transform(

@@ -1,7 +1,6 @@
 -- halo_stage (with its arrays / kvlists decoded) → halo_chunk_rows: the raw_spans columns (the JSON ones
 -- as text, validated once when inserted into raw_spans) plus read_error, NULL when the row is good, else
--- why the line or span cannot be loaded.
-CREATE OR REPLACE TEMP TABLE halo_chunk_rows AS
+-- why the line or span cannot be loaded. A SELECT: readers.py puts it after the table or CTE halo_stage.
 SELECT
     source_line,
     halo_id(span.traceId) AS trace_id,
@@ -14,7 +13,8 @@ SELECT
     nullif(halo_unix_nano(span.endTimeUnixNano), 0) AS end_ns,
     halo_status(span.status.code) AS status_code,
     nullif(span.status.message, '') AS status_message,
-    halo_otlp_attributes(resource_attributes, decoded, 'r:') AS resource_attributes,
+    CASE WHEN decoded IS NULL THEN resource_attributes_text
+         ELSE halo_otlp_attributes(resource_attributes, decoded, 'r:') END AS resource_attributes,
     halo_otlp_attributes(span.attributes, decoded, 'a:') AS attributes,
     nullif(scope.name, '') AS scope_name,
     nullif(scope.version, '') AS scope_version,
@@ -38,4 +38,4 @@ SELECT
             THEN halo_span_label(span.name, span.spanId) || ' has an endTimeUnixNano that is not an integer: '
                  || halo_excerpt(span.endTimeUnixNano)
     END AS read_error
-FROM halo_stage;
+FROM halo_stage

@@ -4,22 +4,24 @@
 -- $document_type is the json_transform type of a document. Nothing here raises on bad data: TRY() and
 -- lenient json_transform turn it into NULLs that otlp_spans.sql explains (an error would abort the
 -- loader's transaction).
-CREATE OR REPLACE TEMP TABLE halo_stage AS
+-- A SELECT, not a statement: readers.py makes it a TEMP table when AnyValue arrays / kvlists must be
+-- decoded into it, else the CTE of otlp_spans.sql (nothing nested is materialized then).
 WITH lines AS (
     SELECT line_no, TRY(decode(raw)) AS text
     FROM halo_chunk
 ), records AS (
     -- A top-level JSON array holds documents: each element becomes a record of the same line (an array
     -- that is not valid JSON stays whole, to be reported below). One scan: no UNION of two kinds of line.
-    SELECT line_no, unnest(CASE WHEN starts_with(ltrim(text, E' \t\r'), '[')
+    SELECT line_no, unnest(CASE WHEN regexp_matches(text, '^[ \t\r]*\[')
                                 THEN coalesce(CAST(TRY(json_transform(text, '["JSON"]')) AS VARCHAR[]), [text])
                                 ELSE [text] END) AS text
     FROM lines
 ), parsed AS (
-    SELECT line_no, text, left(ltrim(text, E' \t\r'), 1) AS opener,
-        CASE WHEN left(ltrim(text, E' \t\r'), 1) = '{' THEN TRY(json_transform(text, $document_type)) END AS document
+    -- opener: the first character that is not a blank ('' for a blank record). Anchored patterns
+    -- rather than trims, which would copy every (large) record.
+    SELECT line_no, text, regexp_extract(text, '^[ \t\r]*([^ \t\r]?)', 1) AS opener,
+        TRY(json_transform(text, $document_type)) AS document
     FROM records
-    WHERE text IS NULL OR trim(text, E' \t\r') <> ''
 ), checked AS (
     SELECT line_no, document, CASE
         WHEN text IS NULL THEN 'is not valid UTF-8'
@@ -34,6 +36,7 @@ WITH lines AS (
         WHEN regexp_matches(text, '"value"\s*:\s*[^{\sn]') THEN 'has an attribute "value" that is not an AnyValue object'
     END AS line_error
     FROM parsed
+    WHERE text IS NULL OR opener <> ''
 ), resources AS (
     SELECT line_no, line_error,
         unnest(CASE WHEN line_error IS NULL
@@ -43,6 +46,9 @@ WITH lines AS (
 ), scopes AS (
     SELECT line_no, line_error,
         resource_spans.resource.attributes AS resource_attributes,
+        -- Once per resource, not per span (otlp_spans.sql redoes it where arrays / kvlists were decoded).
+        halo_otlp_attributes(resource_spans.resource.attributes, CAST(NULL AS MAP(VARCHAR, VARCHAR)), 'r:')
+            AS resource_attributes_text,
         unnest(CASE WHEN line_error IS NULL
                     THEN coalesce(resource_spans.scopeSpans, resource_spans.scope_spans,
                                   resource_spans.instrumentationLibrarySpans)
@@ -53,7 +59,8 @@ SELECT
     line_no AS source_line,
     line_error,
     resource_attributes,
+    resource_attributes_text,
     coalesce(scope_spans.scope, scope_spans.instrumentationLibrary) AS scope,
     unnest(CASE WHEN line_error IS NULL THEN scope_spans.spans ELSE [NULL] END) AS span,
     CAST(NULL AS MAP(VARCHAR, VARCHAR)) AS decoded
-FROM scopes;
+FROM scopes

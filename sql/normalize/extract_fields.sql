@@ -1,7 +1,9 @@
--- Applies attribute_map (mapping.sql) to the spans of TEMP VIEW normalize_input
+-- Applies attribute_map (mapping.sql) to the spans of TEMP VIEW normalize_generic_input
 -- (span_key, name, status_code, status_message, attributes, events): one row per span_key with
 -- each field's winning candidate. $fields limits the work to some fields (NULL = all of them).
-CREATE OR REPLACE TEMP TABLE normalize_fields AS
+-- The general path, for spans with indexed keys or events (several candidates per field and
+-- priority); every other span takes the generated single-pass SELECT of extract_plain.sql.
+CREATE OR REPLACE TEMP TABLE normalize_fields_generic AS
 WITH active_map AS (
     SELECT field, priority, attribute_key, transform, argument
     FROM attribute_map
@@ -9,17 +11,17 @@ WITH active_map AS (
 ),
 attribute_rows AS (
     SELECT input.span_key, attribute.key AS actual_key, attribute.value, []::INTEGER[] AS position
-    FROM normalize_input AS input, json_each(input.attributes) AS attribute
+    FROM normalize_generic_input AS input, json_each(input.attributes) AS attribute
     WHERE json_type(input.attributes) = 'OBJECT' AND attribute.type <> 'NULL'
     UNION ALL
-    SELECT span_key, '@name', to_json(name), []::INTEGER[] FROM normalize_input
+    SELECT span_key, '@name', to_json(name), []::INTEGER[] FROM normalize_generic_input
     UNION ALL
     SELECT span_key, '@status_message', to_json(status_message), []::INTEGER[]
-    FROM normalize_input WHERE status_code = 'error'
+    FROM normalize_generic_input WHERE status_code = 'error'
     UNION ALL
     SELECT input.span_key, 'event:' || coalesce(event.value ->> '$.name', '') || ':' || attribute.key,
            attribute.value, [CAST(event.key AS INTEGER)]
-    FROM normalize_input AS input, json_each(input.events) AS event, json_each(event.value -> '$.attributes') AS attribute
+    FROM normalize_generic_input AS input, json_each(input.events) AS event, json_each(event.value -> '$.attributes') AS attribute
     WHERE json_type(input.events) = 'ARRAY' AND json_type(event.value -> '$.attributes') = 'OBJECT'
 ),
 -- Indexed keys (a numeric segment) match the map through `*`; their indexes order combined values.
@@ -150,6 +152,6 @@ SELECT
     arg_min(value, priority) FILTER (WHERE field = 'declared_agent')                   AS declared_agent,
     arg_min(value, priority) FILTER (WHERE field = 'agent_span_label')                 AS agent_span_label,
     arg_min(value, priority) FILTER (WHERE field = 'langfuse_level')                   AS langfuse_level
-FROM normalize_input AS input
+FROM normalize_generic_input AS input
 LEFT JOIN combined USING (span_key)
 GROUP BY input.span_key;

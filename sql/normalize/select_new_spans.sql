@@ -1,6 +1,7 @@
 -- The raw_spans rows to store: the first occurrence of each (trace_id, span_id) in the file, unless
--- the span is stored already. span_key numbers them for the extraction; raw_row points back into
--- raw_spans (no copy of the large JSON columns).
+-- the span is stored already (normalize_stored: the keys of raw_spans that the store holds, looked up
+-- by normalize.py, since raw_spans may live in another database than the store). span_key numbers
+-- them for the extraction; raw_row points back into raw_spans (no copy of the large JSON columns).
 CREATE OR REPLACE TEMP TABLE normalize_new AS
 SELECT
     row_number() OVER (ORDER BY raw.source_line, raw.trace_id, raw.span_id) AS span_key,
@@ -12,7 +13,8 @@ FROM (
     QUALIFY row_number() OVER (PARTITION BY trace_id, span_id ORDER BY source_line, start_ns, name) = 1
 ) AS raw
 WHERE NOT EXISTS (
-    SELECT 1 FROM spans WHERE spans.trace_id = raw.trace_id AND spans.span_id = raw.span_id
+    SELECT 1 FROM normalize_stored AS stored
+    WHERE stored.trace_id = raw.trace_id AND stored.span_id = raw.span_id
 );
 
 -- One chunk of them at a time (span_key in the chunk set by insert_normalized), so that the memory
