@@ -64,6 +64,7 @@ _OTLP_MARKER = re.compile(
 )
 _HALO_MARKER = re.compile(rb'"(?:trace_id|span_id|parent_span_id|start_time)"\s*:')
 _GLOB_CHARACTERS = re.compile(r"[*?\[]")
+_CONTAINER_KEY = '"(?:arrayValue|kvlistValue)"'
 
 
 @dataclass(frozen=True)
@@ -338,7 +339,7 @@ def _parse_batch(work: duckdb.DuckDBPyConnection, chosen_format: str, batch: _Ba
         else:
             stage, spans = sql_text("ingest/otlp_stage.sql"), sql_text("ingest/otlp_spans.sql")
             parameters = {"document_type": OTLP_DOCUMENT_TYPE}
-            if _single_row(work.execute(sql_text("ingest/otlp_has_containers.sql")))[0]:
+            if _may_hold_containers(batch.lines):
                 work.execute(f"CREATE OR REPLACE TEMP TABLE halo_stage AS {stage}", parameters)
                 work.execute(sql_text("ingest/anyvalue_roots.sql"))
                 _decode_anyvalue_tree(work)
@@ -349,6 +350,13 @@ def _parse_batch(work: duckdb.DuckDBPyConnection, chosen_format: str, batch: _Ba
     finally:
         work.unregister("halo_chunk")
     return work.sql("SELECT * EXCLUDE (read_error) FROM halo_chunk_rows WHERE read_error IS NULL").to_arrow_table()
+
+
+def _may_hold_containers(lines: pa.Array) -> bool:
+    """Whether any line may hold an AnyValue array or kvlist: only then is the batch staged in a table and
+    decoded relationally (anyvalue_*.sql). A mention inside a string only costs that slower path. One RE2
+    pass over the raw bytes, which is cheaper than decoding them as text in DuckDB."""
+    return bool(pc.any(pc.match_substring_regex(lines, _CONTAINER_KEY)).as_py())
 
 
 def _decode_anyvalue_tree(connection: duckdb.DuckDBPyConnection) -> None:
