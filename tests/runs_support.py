@@ -1,4 +1,5 @@
-"""Helpers shared by the runs, report and CLI-runs tests: a `spans` row factory and small waits."""
+"""Helpers shared by the runs, report, CLI-runs and schedule CLI tests: a `spans` row factory, small
+waits and a stand-in terminal."""
 
 from __future__ import annotations
 
@@ -79,3 +80,16 @@ def wait_until(condition: Callable[[], bool], *, timeout: float = 30.0, step: fl
         if time.monotonic() > deadline:
             raise AssertionError("condition not met within the timeout")
         time.sleep(step)
+
+
+class Terminal:
+    """A stdin that is a terminal and answers with `text` (for commands that ask before acting)."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = iter(text.splitlines(keepends=True))
+
+    def isatty(self) -> bool:
+        return True
+
+    def readline(self) -> str:
+        return next(self.lines, "")

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from fake_anthropic import FakeAnthropic, FakeReply, text_message
-from runs_support import HALO_FIXTURE, HALO_WINDOW, wait_until
+from runs_support import HALO_FIXTURE, HALO_WINDOW, Terminal, wait_until
 
 from halo_local import cli, runs
 from halo_local.store import Store
@@ -223,17 +223,6 @@ def test_picker_on_a_terminal_reads_a_number(monkeypatch: pytest.MonkeyPatch, ca
                                             loaded: tuple[Path, str]) -> None:
     home, agent = loaded
     monkeypatch.setenv("HALO_HOME", str(home))
-
-    class Terminal:
-        def __init__(self, text: str) -> None:
-            self.lines = iter(text.splitlines(keepends=True))
-
-        def isatty(self) -> bool:
-            return True
-
-        def readline(self) -> str:
-            return next(self.lines, "")
-
     monkeypatch.setattr(sys, "stdin", Terminal("1\n"))
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     assert cli.main(["run", "create", "--agent-time-range", "all", "--lookback-hours", "1", "--no-llm", "--wait"]) == 6

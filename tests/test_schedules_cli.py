@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runs_support import HALO_FIXTURE
+from runs_support import HALO_FIXTURE, Terminal
 
 from halo_local import cli, runs, traces
 from halo_local.ingest import load_paths
@@ -24,19 +24,6 @@ def run_json(capsys: pytest.CaptureFixture[str], *args: str, code: int = 0) -> A
 def create(capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, Any]:
     return run_json(capsys, "schedule", "create", "--title", "Nightly", "--agent-uuid", "agent-1",
                     "--frequency", "daily", "--minutes", "0,30", "--hours", "9", *extra)
-
-
-class Terminal:
-    """A stdin that is a terminal and answers with `text`."""
-
-    def __init__(self, text: str) -> None:
-        self.lines = iter(text.splitlines(keepends=True))
-
-    def isatty(self) -> bool:
-        return True
-
-    def readline(self) -> str:
-        return next(self.lines, "")
 
 
 def test_create_takes_comma_lists_and_repeated_sources(capsys: pytest.CaptureFixture[str], tmp_path: Path,

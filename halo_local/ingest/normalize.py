@@ -234,38 +234,36 @@ def _plain_extraction(rules: tuple[_Rule, ...], fields: tuple[str, ...] | None) 
     return plain, parameters, generic, generic_parameters
 
 
+# The SQL of each transform of attribute_map (as in extract_fields.sql), over the key's `text` (norm_text
+# of its value) or JSON `value` and the rule's `argument`; span_type, which also looks the value up, is
+# built in _candidate.
+_TRANSFORM_SQL = {
+    "text": "{text}",
+    "int": "CAST(norm_int({text}) AS VARCHAR)",
+    "decimal": "CAST(norm_decimal({text}) AS VARCHAR)",
+    "first": "norm_first({value})",
+    "json_text": "nullif(json_extract_string(norm_document({value}), {argument}), '')",
+    "json_int": "CAST(norm_int(json_extract_string(norm_document({value}), {argument})) AS VARCHAR)",
+    "json_decimal": "CAST(norm_decimal(json_extract_string(norm_document({value}), {argument})) AS VARCHAR)",
+    "regex": "nullif(regexp_extract({text}, {argument}, 1), '')",
+    "langfuse_total": "CAST(norm_langfuse_total({value}, {argument}) AS VARCHAR)",
+    "tool_names": "CASE WHEN len(norm_tool_names({value}, {argument})) > 0 THEN norm_tool_names({value}, {argument}) END",
+}
+
+
 def _candidate(rule: _Rule, text: str, value: str, parameter: Callable[[object], str]) -> str:
-    """The SQL of one candidate: its transform (as in extract_fields.sql) of the key's `text` (norm_text
-    of its value) or JSON `value`; NULL when absent or not convertible."""
+    """The SQL of one candidate: its transform of the key's `text` or JSON `value`; NULL when absent or
+    not convertible."""
     argument = parameter(rule.argument) if rule.argument is not None else "NULL"
-    transform = rule.transform
-    if transform == "text":
-        return text
-    if transform == "int":
-        return f"CAST(norm_int({text}) AS VARCHAR)"
-    if transform == "decimal":
-        return f"CAST(norm_decimal({text}) AS VARCHAR)"
-    if transform == "first":
-        return f"norm_first({value})"
-    if transform == "json_text":
-        return f"nullif(json_extract_string(norm_document({value}), {argument}), '')"
-    if transform == "json_int":
-        return f"CAST(norm_int(json_extract_string(norm_document({value}), {argument})) AS VARCHAR)"
-    if transform == "json_decimal":
-        return f"CAST(norm_decimal(json_extract_string(norm_document({value}), {argument})) AS VARCHAR)"
-    if transform == "regex":
-        return f"nullif(regexp_extract({text}, {argument}, 1), '')"
-    if transform == "langfuse_total":
-        return f"CAST(norm_langfuse_total({value}, {argument}) AS VARCHAR)"
-    if transform == "tool_names":
-        return f"CASE WHEN len(norm_tool_names({value}, {argument})) > 0 THEN norm_tool_names({value}, {argument}) END"
-    if transform == "span_type":
+    if rule.transform in _TRANSFORM_SQL:
+        return _TRANSFORM_SQL[rule.transform].format(text=text, value=value, argument=argument)
+    if rule.transform == "span_type":
         found = (f"lower({text})" if rule.argument is None
                  else f"lower(nullif(regexp_extract({text}, {argument}, 1), ''))")
         key = parameter(rule.attribute_key)
         return (f"CASE WHEN {found} IS NOT NULL THEN coalesce(span_types[{key} || chr(31) || {found}],"
                 f" span_types[{key} || chr(31) || '*']) END")
-    raise ValueError(f"attribute_map has an unknown transform {transform!r}")
+    raise ValueError(f"attribute_map has an unknown transform {rule.transform!r}")
 
 
 def _resolve_providers(connection: duckdb.DuckDBPyConnection) -> None:
