@@ -204,7 +204,7 @@ def read_trace_file(
         target.execute(sql_text("ingest/raw_spans.sql"))
         _install_macros(work)
         for batch in _line_batches(path):
-            rows = _parse_batch(work, chosen, batch)
+            _parse_batch(work, chosen, batch)
             bad_count, bad_rows = _single_row(
                 work.execute(sql_text("ingest/batch_errors.sql"), {"limit": MAX_FIRST_SKIPPED})
             )
@@ -214,11 +214,10 @@ def read_trace_file(
                 skipped += bad_count
                 for bad in bad_rows[: MAX_FIRST_SKIPPED - len(first_skipped)]:
                     first_skipped.append(SkippedRecord(*_explain(batch, bad["line"], bad["reason"])))
+            good = _append_raw_spans(work, target)
             work.execute("DROP TABLE IF EXISTS halo_chunk_rows")
-            _append_raw_spans(target, rows)
-            spans_read += rows.num_rows
-            pending += rows.num_rows
-            del rows
+            spans_read += good
+            pending += good
             if consume is not None and pending >= consume_every:
                 consume(work)
                 work.execute(sql_text("ingest/raw_spans.sql"))
@@ -242,12 +241,21 @@ def _work_settings(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return {"memory_limit": memory_limit, "temp_directory": temp_directory, "preserve_insertion_order": "false"}
 
 
-def _append_raw_spans(connection: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
-    connection.register("halo_good_rows", rows)
+def _append_raw_spans(work: duckdb.DuckDBPyConnection, target: duckdb.DuckDBPyConnection) -> int:
+    """Append the good rows of halo_chunk_rows (on `work`) to raw_spans on `target`; returns how many.
+
+    Within the work database they are copied by SQL; only to another database do they cross as Arrow."""
+    good_rows = "SELECT * EXCLUDE (read_error) FROM halo_chunk_rows WHERE read_error IS NULL"
+    if target is work:
+        (count,) = _single_row(work.execute(f"INSERT INTO raw_spans {good_rows}"))
+        return count
+    rows = work.sql(good_rows).to_arrow_table()
+    target.register("halo_good_rows", rows)
     try:
-        connection.execute("INSERT INTO raw_spans SELECT * FROM halo_good_rows")
+        target.execute("INSERT INTO raw_spans SELECT * FROM halo_good_rows")
     finally:
-        connection.unregister("halo_good_rows")
+        target.unregister("halo_good_rows")
+    return rows.num_rows
 
 
 def _single_row(result: duckdb.DuckDBPyConnection) -> tuple:
@@ -330,8 +338,8 @@ HALO_RECORD_TYPE = json.dumps(
 """json_transform type of one HALO JSONL span; attributes stay JSON as written."""
 
 
-def _parse_batch(work: duckdb.DuckDBPyConnection, chosen_format: str, batch: _Batch) -> pa.Table:
-    """Lines → halo_chunk_rows on `work` (raw_spans columns + read_error); returns the good rows."""
+def _parse_batch(work: duckdb.DuckDBPyConnection, chosen_format: str, batch: _Batch) -> None:
+    """Lines → halo_chunk_rows on `work`: the raw_spans columns plus read_error (NULL when the row is good)."""
     work.register("halo_chunk", batch.table)
     try:
         if chosen_format == "halo-jsonl":
@@ -349,7 +357,6 @@ def _parse_batch(work: duckdb.DuckDBPyConnection, chosen_format: str, batch: _Ba
                              parameters)
     finally:
         work.unregister("halo_chunk")
-    return work.sql("SELECT * EXCLUDE (read_error) FROM halo_chunk_rows WHERE read_error IS NULL").to_arrow_table()
 
 
 def _may_hold_containers(lines: pa.Array) -> bool:
