@@ -2,10 +2,15 @@
 
 Each file `sql/heuristics/<category>.sql` is one detector returning rows in the findings shape
 (`FINDING_COLUMNS`). Files starting with `_` are shared set-up: `_prepare.sql` reads the window
-once into narrow TEMP tables (`halo_h_*`) that every detector reads, so a Parquet snapshot and its
-long text columns are read a single time (plus one narrow pass for tool declarations); `_shape.sql`
-then defines the macros detectors share (the findings shape, the retried-failure query). The tables
-and macros are dropped when the analysis ends.
+once into a narrow TEMP table of spans (`halo_h_spans`: flags derived from the long text columns,
+not the texts), so a Parquet snapshot and its long text columns are read a single time (plus
+narrow passes for the parent links and for the lists of declared tools). It then groups those spans
+once per trace (`halo_h_traces`), once per subject (`halo_h_subjects`, with the latency
+percentiles) and once for the window (`halo_h_totals`, which also holds the coverage counters), and
+collects the failures (`halo_h_failures`): detectors, checks and statistics read these instead of
+grouping a million spans again each. `_shape.sql` then defines the macros detectors share (the
+findings shape, the retried-failure query). The tables and macros are dropped when the analysis
+ends. The set-up reads the thresholds too (it flags clock skew with its tolerance).
 
 Ranking by impact (documented here because reports depend on it):
 
@@ -98,10 +103,9 @@ FINDING_COLUMNS: tuple[str, ...] = (
 
 _TEMP_TABLES = (
     "halo_h_spans",
-    "halo_h_declared",
+    "halo_h_tool_lists",
+    "halo_h_finish_reasons",
     "halo_h_traces",
-    "halo_h_failing",
-    "halo_h_error_pairs",
     "halo_h_failures",
     "halo_h_totals",
     "halo_h_subjects",
@@ -315,10 +319,17 @@ def _check_source(connection: duckdb.DuckDBPyConnection, table: str) -> None:
 
 
 def _prepare(
-    connection: duckdb.DuckDBPyConnection, *, agent_uuid: str, table: str, previous_table: str | None
+    connection: duckdb.DuckDBPyConnection,
+    *,
+    agent_uuid: str,
+    table: str,
+    previous_table: str | None,
+    parameters: Mapping[str, Any],
 ) -> None:
+    """Read the window into the TEMP tables; `parameters` are the thresholds (the set-up flags
+    clock skew with its tolerance, so that data_quality reads a flag instead of every span)."""
     _check_source(connection, table)
-    _run_script(connection, "_prepare.sql", {"source_table": table, "agent_uuid": agent_uuid})
+    _run_script(connection, "_prepare.sql", {**parameters, "source_table": table, "agent_uuid": agent_uuid})
     if previous_table is None:
         _run_script(connection, "_no_previous.sql", {})
     else:
@@ -410,7 +421,8 @@ def analyze(
     thresholds = thresholds or Thresholds()
     parameters = thresholds.as_parameters()
     try:
-        _prepare(connection, agent_uuid=agent_uuid, table=table, previous_table=previous_table)
+        _prepare(connection, agent_uuid=agent_uuid, table=table, previous_table=previous_table,
+                 parameters=parameters)
         findings: list[Finding] = []
         for category in CATEGORIES:
             findings.extend(_run_detector(connection, category, parameters, agent_uuid))
@@ -446,7 +458,8 @@ def healthy_checks(
     """One CheckResult per category, in `CATEGORIES` order, given the findings already made.
     `analyze()` returns the same list without reading the window twice."""
     try:
-        _prepare(connection, agent_uuid=agent_uuid, table=table, previous_table=None)
+        _prepare(connection, agent_uuid=agent_uuid, table=table, previous_table=None,
+                 parameters=Thresholds().as_parameters())
         coverage = _coverage(connection)
     finally:
         _cleanup(connection)

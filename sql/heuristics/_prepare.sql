@@ -1,7 +1,10 @@
 -- Shared set-up for the detectors (files starting with "_" are not detectors).
 -- Reads the window's spans of one agent ONCE into narrow TEMP tables that every detector reads,
 -- so the cost of scanning a Parquet snapshot (and of its text columns) is paid a single time.
--- Parameters: $source_table (a table or view with the spans columns), $agent_uuid.
+-- Then it groups those spans once per trace and once per subject, so that detectors, checks and
+-- statistics read a few thousand grouped rows instead of grouping the spans again each.
+-- Parameters: $source_table (a table or view with the spans columns), $agent_uuid, and the
+-- thresholds (only $clock_skew_tolerance_ms is used here).
 -- Statements are separated by a semicolon at the end of a line.
 
 -- The thing a span is about: the tool for tool calls, the model for model calls, else its name.
@@ -75,69 +78,59 @@ CREATE OR REPLACE TEMP MACRO halo_h_output_severity(spans, share, min_spans, med
 
 -- The window: narrow columns plus flags derived from the long text columns (which are not copied),
 -- and what the parent tells: whether the span is a top span of the window (a root, or a span whose
--- parent is not in the window), its times, and for model calls its name (the call site). The
--- parent side of the join reads only a few columns, so the wide rows are never put in a hash table.
+-- parent is not in the window), whether it sticks out of its parent's times (clock skew), and for
+-- model calls the parent's name (the call site). The parent side of the join reads only a few
+-- columns, so the wide rows are never put in a hash table.
+-- Every text column costs a copy of a million strings here, so short categorical columns are kept
+-- as flags where detectors only compare them (is_error, unpriced), and what only failures need
+-- (status message, error type, tool name, result head) is kept for failing spans only.
+-- Text functions run where their answer can matter: a cut (left) only on text long enough to be
+-- cut, a pattern only on text that contains the letters it needs, and a finish reason is matched
+-- against "tool" or "function" only for calls without output (the only ones empty_output asks about).
 CREATE OR REPLACE TEMP TABLE halo_h_spans AS
 WITH source_spans AS NOT MATERIALIZED (
     SELECT * FROM query_table($source_table) WHERE agent_uuid = $agent_uuid
 ),
 parents AS (
     -- Joined on a 64-bit hash of (trace id, span id): much cheaper than joining two strings, and a
-    -- collision among a window's spans is vanishingly unlikely (about n^2 / 2^65).
-    SELECT hash(trace_id, span_id) AS span_key, name, start_ns, end_ns FROM source_spans
+    -- collision among a window's spans is vanishingly unlikely (about n^2 / 2^65). Only spans that
+    -- are some span's parent go in the hash table: a small table, fast to build and to probe.
+    SELECT hash(trace_id, span_id) AS span_key, name, start_ns, end_ns
+    FROM source_spans
+    WHERE hash(trace_id, span_id) IN (
+        SELECT hash(trace_id, parent_span_id) FROM source_spans WHERE nullif(parent_span_id, '') IS NOT NULL)
 ),
 texts AS (
-    -- Each long text is cut or trimmed once, for the span types that use it.
+    -- Each long text is cut or trimmed once, for the span types that use it. The first 2000
+    -- characters of a result are the result itself when it has at most 2000 bytes. The output is
+    -- trimmed on every span (it is NULL on nearly all but model calls): DuckDB trims a column
+    -- faster than a CASE around it, and the columns below keep it for model calls only.
     SELECT
         * EXCLUDE (tool_arguments, tool_result, output_text),
         CASE WHEN span_type = 'tool' THEN nullif(trim(tool_arguments), '') END AS arguments_text,
-        CASE WHEN span_type = 'tool' THEN left(ltrim(tool_result), 2000) END   AS result_text,
-        CASE WHEN span_type = 'llm' THEN nullif(trim(output_text), '') END     AS output_trimmed,
-        output_text IS NOT NULL AND trim(output_text) = ''                     AS output_blank
+        CASE WHEN span_type = 'tool' THEN
+            CASE WHEN strlen(tool_result) <= 2000 THEN ltrim(tool_result) ELSE left(ltrim(tool_result), 2000) END
+        END                                                                   AS result_text,
+        nullif(trim(output_text), '')                                         AS output_trimmed,
+        output_text IS NOT NULL AND trim(output_text) = ''                    AS output_blank
     FROM source_spans
 ),
-spans AS (
+flagged AS (
     SELECT
-        trace_id,
-        span_id,
-        nullif(parent_span_id, '')                                           AS parent_span_id,
-        hash(trace_id, span_id)                                              AS span_key,
-        CASE WHEN nullif(parent_span_id, '') IS NOT NULL
-             THEN hash(trace_id, parent_span_id) END                         AS parent_key,
-        name,
-        span_type,
-        start_ns,
-        end_ns,
-        start_time,
-        end_time,
-        duration_ms,
-        status_code,
-        nullif(trim(status_message), '')                                     AS status_message,
-        nullif(trim(error_type), '')                                         AS error_type,
-        CASE WHEN status_code = 'error'
-             THEN coalesce(nullif(trim(error_message), ''), nullif(trim(status_message), ''), '') END AS error_text,
-        nullif(trim(model), '')                                              AS model,
-        input_tokens,
-        output_tokens,
-        coalesce(counts_usage, TRUE)                                         AS counts_usage,
-        CAST(cost_usd AS DOUBLE)                                             AS cost_usd,
-        cost_source,
-        nullif(trim(tool_name), '')                                          AS tool_name,
-        len(declared_tools)                                                  AS declared_count,
-        lower(finish_reason)                                                 AS finish_reason,
-        halo_h_subject(span_type, tool_name, model, name)                    AS subject,
-        -- Tool arguments, compared by hash: the same call made again has the same hash.
-        CASE WHEN arguments_text IS NOT NULL
-             THEN hash(CASE WHEN json_valid(arguments_text) THEN CAST(json(arguments_text) AS VARCHAR)
-                            ELSE arguments_text END) END                     AS arguments_hash,
-        left(arguments_text, 120)                                            AS arguments_head,
-        -- A tool result that reports failure as data (the span status says nothing).
+        *,
+        status_code = 'error'                                                 AS is_error,
+        -- A tool result that reports failure as data (the span status says nothing). The exit
+        -- code pattern needs "exit" or "return" in some case, so an "x" or an "rn" in some case:
+        -- plain substring searches rule most results out before it runs. It is split in two, each
+        -- with a literal start, which the regex engine scans for much faster than an alternation.
         span_type = 'tool' AND status_code <> 'error' AND result_text <> '' AND (
-            regexp_matches(result_text,
-                           '^(?i)((error|exception|fatal)\b\s*[:!\-\]]|failed to\b|failure:|an error occurred|command failed)')
-            OR contains(result_text, 'Traceback (most recent call last)')
+            contains(result_text, 'Traceback (most recent call last)')
             OR regexp_matches(result_text,
-                              '(?i)(exit(ed)?( with)?( status| code)?|return ?code|exit_?code|returncode)\W{0,3}(-?[1-9][0-9]*)\b')
+                              '^(?i)((error|exception|fatal)\b\s*[:!\-\]]|failed to\b|failure:|an error occurred|command failed)')
+            OR ((contains(result_text, 'x') OR contains(result_text, 'X') OR contains(result_text, 'rn')
+                 OR contains(result_text, 'rN') OR contains(result_text, 'Rn') OR contains(result_text, 'RN'))
+                AND (regexp_matches(result_text, '(?i)(exit(ed)?( with)?( status| code)?|exit_?code)\W{0,3}(-?[1-9][0-9]*)\b')
+                     OR regexp_matches(result_text, '(?i)(return ?code|returncode)\W{0,3}(-?[1-9][0-9]*)\b')))
             OR CASE WHEN starts_with(result_text, '{') AND json_valid(result_text) THEN (
                     coalesce(json_extract_string(result_text, '$.error'), 'false') NOT IN ('false', '', '{}', '[]')
                  OR json_extract_string(result_text, '$.isError') = 'true'
@@ -148,49 +141,109 @@ spans AS (
                                                json_extract_string(result_text, '$.returncode'),
                                                json_extract_string(result_text, '$.return_code')) AS BIGINT), 0) <> 0)
                ELSE FALSE END
-        )                                                                    AS result_reports_failure,
+        )                                                                     AS result_reports_failure
+    FROM texts
+),
+spans AS (
+    SELECT
+        trace_id,
+        span_id,
+        hash(trace_id, span_id)                                              AS span_key,
+        CASE WHEN nullif(parent_span_id, '') IS NOT NULL
+             THEN hash(trace_id, parent_span_id) END                         AS parent_key,
+        name,
+        span_type,
+        start_ns,
+        end_ns,
+        start_time,
+        end_time,
+        duration_ms,
+        is_error,                                                            -- status_code = 'error'
+        -- What failing spans report (NULL for the others).
+        CASE WHEN is_error OR result_reports_failure THEN nullif(trim(status_message), '') END AS status_message,
+        CASE WHEN is_error OR result_reports_failure THEN nullif(trim(error_type), '') END     AS error_type,
+        CASE WHEN is_error
+             THEN coalesce(nullif(trim(error_message), ''), nullif(trim(status_message), ''), '') END AS error_text,
+        CASE WHEN is_error OR result_reports_failure THEN nullif(trim(tool_name), '') END      AS tool_name,
+        -- The head of a tool result is kept only where it reports a failure (it becomes the message).
+        CASE WHEN result_reports_failure THEN left(result_text, 300) END     AS result_head,
+        nullif(trim(model), '')                                              AS model,
+        input_tokens,
+        output_tokens,
+        coalesce(counts_usage, TRUE)                                         AS counts_usage,
+        CAST(cost_usd AS DOUBLE)                                             AS cost_usd,
+        cost_source = 'unpriced'                                             AS unpriced,  -- NULL: no cost source
+        -- The tools offered to the model, by a hash of the list (halo_h_tool_lists has the names).
+        CASE WHEN len(declared_tools) > 0 THEN hash(declared_tools) END     AS tools_key,
+        lower(finish_reason)                                                 AS finish_reason,
+        halo_h_subject(span_type, tool_name, model, name)                    AS subject,
+        -- Tool arguments, compared by hash: the same call made again has the same hash.
+        CASE WHEN arguments_text IS NOT NULL
+             THEN hash(CASE WHEN json_valid(arguments_text) THEN CAST(json(arguments_text) AS VARCHAR)
+                            ELSE arguments_text END) END                     AS arguments_hash,
+        CASE WHEN strlen(arguments_text) <= 120 THEN arguments_text
+             ELSE left(arguments_text, 120) END                              AS arguments_head,
+        -- A failure: the status says error, or the tool result reports one.
+        is_error OR result_reports_failure                                   AS is_failure,
         result_text <> ''                                                    AS has_result,
-        left(result_text, 300)                                               AS result_head_raw,
         -- Model output, compared by hash; only its length and head are kept.
         CASE WHEN span_type = 'llm' THEN coalesce(length(output_trimmed), 0) END AS output_chars,
         span_type = 'llm' AND output_blank                                   AS output_blank,
-        hash(output_trimmed)                                                 AS output_hash_raw,
-        left(output_trimmed, 80)                                             AS output_head,
-        span_type = 'llm' AND (
-            regexp_matches(coalesce(finish_reason, ''), '(?i)tool|function')
-            OR regexp_matches(coalesce(output_trimmed, ''), 'tool_call|function_call|tool_use')
-        )                                                                    AS requested_tools,
+        CASE WHEN span_type = 'llm' THEN hash(output_trimmed) END           AS output_hash_raw,
+        CASE WHEN span_type = 'llm' AND strlen(output_trimmed) <= 80 THEN output_trimmed
+             WHEN span_type = 'llm' THEN left(output_trimmed, 80) END        AS output_head,
+        -- Whether a call without output asked for a tool (its finish reason says so).
+        span_type = 'llm' AND output_trimmed IS NULL
+            AND regexp_matches(coalesce(finish_reason, ''), '(?i)tool|function') AS requested_tools,
         span_type = 'llm' AND length(output_trimmed) < 400 AND regexp_matches(output_trimmed,
             '^(?i)(i''m sorry|i am sorry|sorry|i apologi[sz]e|unfortunately)?[, ]*(but )?(i can''t|i cannot|i can not|i''m not able to|i am not able to|i''m unable to|i am unable to|i won''t|i will not)\s+(help|assist|comply|provide|fulfil|support|do that|answer)'
         )                                                                    AS text_refusal
-    FROM texts
+    FROM flagged
 )
 SELECT
-    spans.* EXCLUDE (output_hash_raw, result_head_raw),
+    spans.* EXCLUDE (output_hash_raw),
     CASE WHEN spans.output_chars > 0 THEN spans.output_hash_raw END   AS output_hash,
-    -- The head of a tool result is kept only where it reports a failure (it becomes the message).
-    CASE WHEN spans.status_code = 'error' OR spans.result_reports_failure
-         THEN spans.result_head_raw END                               AS result_head,
-    parents.span_key IS NULL                                    AS is_top,
-    spans.parent_span_id IS NOT NULL AND parents.span_key IS NULL AS parent_missing,
+    parents.span_key IS NULL                                    AS is_top,  -- with a parent_key: orphaned
     CASE WHEN spans.span_type = 'llm' THEN parents.name END     AS parent_name,
-    parents.start_ns                                            AS parent_start_ns,
-    parents.end_ns                                              AS parent_end_ns
+    -- What data_quality reports: a child sticking out of its parent by more than the tolerance,
+    -- and a span ending before it starts.
+    parents.start_ns IS NOT NULL
+        AND (spans.start_ns < parents.start_ns - $clock_skew_tolerance_ms * 1e6
+             OR (spans.end_ns IS NOT NULL AND parents.end_ns IS NOT NULL
+                 AND spans.end_ns > parents.end_ns + $clock_skew_tolerance_ms * 1e6)) AS clock_skew,
+    spans.end_ns < spans.start_ns                               AS negative_duration
 FROM spans
 LEFT JOIN parents ON parents.span_key = spans.parent_key;
 
--- The tools offered to the model in each trace (declared_tools of its model calls), names
--- normalized without case and punctuation: what unknown_tool compares tool calls with.
-CREATE OR REPLACE TEMP TABLE halo_h_declared AS
-SELECT DISTINCT trace_id, regexp_replace(lower(unnest(declared_tools)), '[^a-z0-9]', '', 'g') AS tool
+-- The tools offered to the model (declared_tools of its calls), per distinct list: names
+-- normalized without case and punctuation, what unknown_tool compares tool calls with. A list is
+-- keyed by its hash, as in halo_h_spans.tools_key; one agent offers the same few lists each time,
+-- so each list is read from one span that offers it (found by its key, not by hashing every list).
+CREATE OR REPLACE TEMP TABLE halo_h_tool_lists AS
+SELECT DISTINCT
+    lists.tools_key,
+    regexp_replace(lower(unnest(source_spans.declared_tools)), '[^a-z0-9]', '', 'g') AS tool
 FROM (
-    SELECT trace_id, any_value(declared_tools) AS declared_tools
+    SELECT tools_key, min(span_key) AS span_key
+    FROM halo_h_spans
+    WHERE tools_key IS NOT NULL
+    GROUP BY tools_key
+) AS lists
+JOIN (
+    SELECT hash(trace_id, span_id) AS span_key, declared_tools
     FROM query_table($source_table)
     WHERE agent_uuid = $agent_uuid AND len(declared_tools) > 0
-    GROUP BY trace_id, hash(declared_tools)
-);
+) AS source_spans USING (span_key);
 
--- One row per trace: its extent, step counts, priced cost and whether it failed (a top span failed).
+-- The distinct finish reasons of the window's model calls (lower case): detectors match their
+-- patterns against these few values instead of against every call.
+CREATE OR REPLACE TEMP TABLE halo_h_finish_reasons AS
+SELECT DISTINCT finish_reason
+FROM halo_h_spans
+WHERE span_type = 'llm' AND finish_reason IS NOT NULL;
+
+-- One row per trace: its extent, step counts, usage, priced cost, whether it failed (a top span
+-- failed), and what data_quality asks of its top spans.
 CREATE OR REPLACE TEMP TABLE halo_h_traces AS
 SELECT
     trace_id,
@@ -202,70 +255,144 @@ SELECT
     count(*)                                                                 AS spans,
     count(*) FILTER (WHERE span_type = 'llm' AND counts_usage)               AS llm_calls,
     count(*) FILTER (WHERE span_type = 'tool')                               AS tool_calls,
+    sum(input_tokens) FILTER (WHERE counts_usage)                            AS input_tokens,
+    sum(output_tokens) FILTER (WHERE counts_usage)                           AS output_tokens,
     sum(cost_usd) FILTER (WHERE counts_usage)                                AS cost_usd,
     count(*) FILTER (WHERE counts_usage AND cost_usd IS NOT NULL)            AS priced_spans,
-    count(*) FILTER (WHERE counts_usage AND cost_source = 'unpriced')        AS unpriced_spans,
-    coalesce(bool_or(is_top AND status_code = 'error'), FALSE)               AS failed
+    count(*) FILTER (WHERE counts_usage AND unpriced)                        AS unpriced_spans,
+    coalesce(bool_or(is_top AND is_error), FALSE)                            AS failed,
+    count(*) FILTER (WHERE is_top)                                           AS top_spans,
+    coalesce(bool_or(is_top AND parent_key IS NOT NULL), FALSE)              AS orphan_top
 FROM halo_h_spans
 GROUP BY trace_id;
 
--- Every failure: spans with status error, and tool results that report failure as data.
-CREATE OR REPLACE TEMP TABLE halo_h_failing AS
+-- One row per subject (span type and subject): its spans and failures (the denominators of
+-- failure rates), its model calls with usage (what output problems are a share of), and its
+-- latency: the percentiles of its finished spans with a duration >= 0 (the baselines of latency),
+-- plus what the latency statistics need (every finished span, negative durations included; when
+-- a subject has some, _stats_latency computes its percentiles from the spans).
+CREATE OR REPLACE TEMP TABLE halo_h_subjects AS
 SELECT
-    trace_id, span_id, span_key, parent_key, name, span_type, subject, tool_name, is_top,
-    start_ns, end_ns, start_time, end_time, duration_ms, error_type,
-    CASE WHEN counts_usage THEN cost_usd END                                    AS cost_usd,
-    CASE WHEN status_code = 'error' THEN 'status' ELSE 'result' END             AS source,
-    CASE WHEN status_code = 'error' THEN error_text
-         ELSE split_part(result_head, chr(10), 1) END                          AS message,
-    halo_h_failure_kind(error_type,
-        CASE WHEN status_code = 'error' THEN error_text ELSE result_head END,
-        status_message)                                                         AS kind,
-    CASE WHEN starts_with(masked, coalesce(error_type, chr(0))) THEN masked
-         ELSE concat_ws(': ', error_type, nullif(masked, '')) END             AS signature
-FROM (
-    SELECT *, halo_h_mask(CASE WHEN status_code = 'error' THEN error_text
-                               ELSE split_part(result_head, chr(10), 1) END) AS masked
-    FROM halo_h_spans
-    WHERE status_code = 'error' OR result_reports_failure
-);
+    span_type,
+    subject,
+    count(*)                                                                 AS spans,
+    count(*) FILTER (WHERE is_failure)                                       AS failed_spans,
+    count(*) FILTER (WHERE counts_usage)                                     AS usage_spans,
+    count(*) FILTER (WHERE duration_ms >= 0)                                 AS timed_calls,
+    quantile_cont(duration_ms, [0.5, 0.95, 0.99]) FILTER (WHERE duration_ms >= 0) AS timed_quantiles,
+    mad(duration_ms) FILTER (WHERE duration_ms >= 0)                         AS timed_mad_ms,
+    avg(duration_ms) FILTER (WHERE duration_ms >= 0)                         AS timed_mean_ms,
+    sum(duration_ms) FILTER (WHERE duration_ms >= 0)                         AS timed_total_ms,
+    min(start_time) FILTER (WHERE duration_ms >= 0)                          AS timed_first_seen,
+    max(coalesce(end_time, start_time)) FILTER (WHERE duration_ms >= 0)      AS timed_last_seen,
+    count(duration_ms)                                                       AS finished_calls,
+    count(*) FILTER (WHERE duration_ms < 0)                                  AS negative_calls,
+    max(duration_ms)                                                         AS max_ms,
+    sum(duration_ms)                                                         AS total_ms
+FROM halo_h_spans
+GROUP BY ALL;
 
--- (failing ancestor, failing descendant) pairs where the ancestor's error repeats the descendant's:
--- same error type or signature, a message that quotes it, or no error detail of its own.
-CREATE OR REPLACE TEMP TABLE halo_h_error_pairs AS
-WITH RECURSIVE up(cause_key, ancestor_key, depth) AS (
+-- Window-wide totals the detectors divide by, and the counters of what each check examines.
+CREATE OR REPLACE TEMP TABLE halo_h_totals AS
+SELECT
+    (SELECT count(*) FROM halo_h_traces)                                     AS traces,
+    (SELECT count(trace_id) FROM halo_h_traces)                              AS distinct_traces, -- with an id
+    count(*)                                                                 AS spans,
+    count(*) FILTER (WHERE span_type = 'llm' AND counts_usage)               AS llm_calls,
+    count(*) FILTER (WHERE span_type = 'tool')                               AS tool_calls,
+    count(*) FILTER (WHERE duration_ms IS NOT NULL)                          AS finished_spans,
+    count(*) FILTER (WHERE span_type = 'tool' AND has_result)                AS tool_results,
+    count(*) FILTER (WHERE span_type = 'llm' AND counts_usage
+                       AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)) AS usage_spans,
+    count(*) FILTER (WHERE span_type = 'llm' AND finish_reason IS NOT NULL)  AS llm_with_finish_reason,
+    count(*) FILTER (WHERE span_type = 'llm' AND output_chars > 0)           AS llm_with_output,
+    count(*) FILTER (WHERE span_type = 'llm'
+                       AND (finish_reason IS NOT NULL OR output_chars > 0))  AS llm_with_finish_or_output,
+    count(*) FILTER (WHERE arguments_hash IS NOT NULL OR output_hash IS NOT NULL) AS loop_candidates,
+    count(*) FILTER (WHERE tools_key IS NOT NULL)                            AS declared_tool_spans,
+    count(*) FILTER (WHERE counts_usage AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL
+                                             OR unpriced IS NOT NULL))       AS calls_with_usage
+FROM halo_h_spans;
+
+-- Every failure as reported: spans with status error, and tool results that report failure as
+-- data. A failing ancestor whose error repeats a failing descendant's (same error type or
+-- signature, a message that quotes it, or no error detail of its own) only propagates it:
+-- propagated failures point at their root causes and are not reported again; a root cause "fails
+-- its trace" when it is the failing top span or a failing top span only propagates it.
+-- One statement: the failing spans and their ancestor pairs are CTEs, not tables of their own.
+CREATE OR REPLACE TEMP TABLE halo_h_failures AS
+WITH RECURSIVE failing_spans AS (
+    SELECT
+        trace_id, span_id, span_key, parent_key, name, span_type, subject, tool_name, is_top,
+        start_ns, end_ns, start_time, end_time, duration_ms, error_type, status_message,
+        CASE WHEN counts_usage THEN cost_usd END                                AS cost_usd,
+        CASE WHEN is_error THEN 'status' ELSE 'result' END                      AS source,
+        CASE WHEN is_error THEN error_text ELSE split_part(result_head, chr(10), 1) END AS message,
+        CASE WHEN is_error THEN error_text ELSE result_head END                 AS kind_text
+    FROM halo_h_spans
+    WHERE is_failure
+),
+masks AS (
+    -- Masks and kinds are regular expressions over the text: they run once per distinct text.
+    SELECT message, halo_h_mask(message) AS masked
+    FROM (SELECT DISTINCT message FROM failing_spans)
+),
+kinds AS (
+    SELECT error_type, kind_text, status_message,
+           halo_h_failure_kind(error_type, kind_text, status_message) AS kind
+    FROM (SELECT DISTINCT error_type, kind_text, status_message FROM failing_spans)
+),
+failing AS MATERIALIZED (
+    SELECT
+        failing_spans.* EXCLUDE (status_message, kind_text),
+        kinds.kind,
+        CASE WHEN starts_with(masks.masked, coalesce(failing_spans.error_type, chr(0))) THEN masks.masked
+             ELSE concat_ws(': ', failing_spans.error_type, nullif(masks.masked, '')) END AS signature
+    FROM failing_spans
+    JOIN masks ON masks.message IS NOT DISTINCT FROM failing_spans.message
+    JOIN kinds
+      ON kinds.error_type IS NOT DISTINCT FROM failing_spans.error_type
+     AND kinds.kind_text IS NOT DISTINCT FROM failing_spans.kind_text
+     AND kinds.status_message IS NOT DISTINCT FROM failing_spans.status_message
+),
+parent_links AS MATERIALIZED (
+    -- Ancestors are walked up through the parent links of the traces with such failures only.
+    SELECT span_key, parent_key
+    FROM halo_h_spans
+    WHERE parent_key IS NOT NULL
+      AND trace_id IN (SELECT trace_id FROM failing WHERE source = 'status' AND parent_key IS NOT NULL)
+),
+up(cause_key, ancestor_key, depth) AS (
     SELECT span_key, parent_key, 1
-    FROM halo_h_failing
+    FROM failing
     WHERE source = 'status' AND parent_key IS NOT NULL
     UNION ALL
-    SELECT up.cause_key, spans.parent_key, up.depth + 1
+    SELECT up.cause_key, parent_links.parent_key, up.depth + 1
     FROM up
-    JOIN halo_h_spans AS spans ON spans.span_key = up.ancestor_key
-    WHERE spans.parent_key IS NOT NULL AND up.depth < 100
-)
-SELECT DISTINCT
-    ancestor.trace_id,
-    ancestor.span_id AS ancestor_span_id,
-    cause.span_id    AS cause_span_id
-FROM up
-JOIN halo_h_failing AS ancestor ON ancestor.span_key = up.ancestor_key AND ancestor.source = 'status'
-JOIN halo_h_failing AS cause ON cause.span_key = up.cause_key AND cause.trace_id = ancestor.trace_id
-WHERE (ancestor.error_type IS NULL AND ancestor.message = '')
-   OR lower(ancestor.error_type) = lower(cause.error_type)
-   OR ancestor.signature = cause.signature
-   OR (cause.error_type IS NOT NULL AND contains(ancestor.message, cause.error_type))
-   OR (length(cause.message) >= 8 AND contains(ancestor.message, left(cause.message, 100)));
-
--- Each failure as reported: propagated failures point at their root causes and are not reported
--- again; a root cause "fails its trace" when it is the failing top span or a failing top span
--- only propagates it.
-CREATE OR REPLACE TEMP TABLE halo_h_failures AS
-WITH propagated AS (
-    SELECT DISTINCT trace_id, ancestor_span_id AS span_id FROM halo_h_error_pairs
+    JOIN parent_links ON parent_links.span_key = up.ancestor_key
+    WHERE up.depth < 100
+),
+error_pairs AS (
+    -- (failing ancestor, failing descendant) pairs where the ancestor's error repeats the descendant's.
+    SELECT DISTINCT
+        ancestor.trace_id,
+        ancestor.span_id AS ancestor_span_id,
+        cause.span_id    AS cause_span_id
+    FROM up
+    JOIN failing AS ancestor ON ancestor.span_key = up.ancestor_key AND ancestor.source = 'status'
+    JOIN failing AS cause ON cause.span_key = up.cause_key AND cause.trace_id = ancestor.trace_id
+    WHERE (ancestor.error_type IS NULL AND ancestor.message = '')
+       OR lower(ancestor.error_type) = lower(cause.error_type)
+       OR ancestor.signature = cause.signature
+       OR (cause.error_type IS NOT NULL AND contains(ancestor.message, cause.error_type))
+       OR (length(cause.message) >= 8 AND contains(ancestor.message, left(cause.message, 100)))
+),
+propagated AS (
+    SELECT DISTINCT trace_id, ancestor_span_id AS span_id FROM error_pairs
 ),
 root_links AS (
     SELECT pairs.trace_id, pairs.ancestor_span_id, pairs.cause_span_id
-    FROM halo_h_error_pairs AS pairs
+    FROM error_pairs AS pairs
     ANTI JOIN propagated
            ON propagated.trace_id = pairs.trace_id AND propagated.span_id = pairs.cause_span_id
 ),
@@ -276,7 +403,7 @@ links_per_cause AS (
         list(DISTINCT ancestor.name ORDER BY ancestor.name)      AS propagated_to,
         bool_or(ancestor.is_top)                                 AS fails_trace
     FROM root_links AS links
-    JOIN halo_h_failing AS ancestor
+    JOIN failing AS ancestor
       ON ancestor.trace_id = links.trace_id AND ancestor.span_id = links.ancestor_span_id
     GROUP BY ALL
 )
@@ -286,29 +413,8 @@ SELECT
     coalesce(links.propagated_to, [])                                      AS propagated_to,
     failing.source = 'status' AND propagated.span_id IS NULL
         AND (failing.is_top OR coalesce(links.fails_trace, FALSE))         AS fails_trace
-FROM halo_h_failing AS failing
+FROM failing
 LEFT JOIN propagated
        ON propagated.trace_id = failing.trace_id AND propagated.span_id = failing.span_id
 LEFT JOIN links_per_cause AS links
        ON links.trace_id = failing.trace_id AND links.span_id = failing.span_id;
-
-DROP TABLE halo_h_failing;
-
--- Window-wide totals the detectors divide by.
-CREATE OR REPLACE TEMP TABLE halo_h_totals AS
-SELECT
-    (SELECT count(*) FROM halo_h_traces)                      AS traces,
-    (SELECT count(*) FROM halo_h_spans)                       AS spans,
-    (SELECT count(*) FROM halo_h_spans WHERE span_type = 'llm' AND counts_usage) AS llm_calls,
-    (SELECT count(*) FROM halo_h_spans WHERE span_type = 'tool') AS tool_calls;
-
--- Spans per subject, the denominators of failure rates.
-CREATE OR REPLACE TEMP TABLE halo_h_subjects AS
-SELECT
-    span_type,
-    subject,
-    count(*)                                                     AS spans,
-    count(DISTINCT trace_id)                                     AS traces,
-    count(*) FILTER (WHERE status_code = 'error' OR result_reports_failure) AS failed_spans
-FROM halo_h_spans
-GROUP BY ALL;

@@ -3,7 +3,8 @@
 -- Statements are separated by a semicolon at the end of a line.
 
 -- One finding in the findings shape (FINDING_COLUMNS, in order): a STRUCT that a detector expands
--- into columns with `SELECT unnest(halo_h_finding(...))`. `measured` is the row of a group of spans
+-- into columns with `SELECT finding.* FROM (SELECT halo_h_finding(...) AS finding FROM ...)` (which
+-- DuckDB plans faster than unnest() of the STRUCT). `measured` is the row of a group of spans
 -- (pass the CTE's name) with the columns subject, spans, traces, failed_traces, first_seen,
 -- last_seen, example_trace_ids and example_span_ids; `span_total` and `trace_total` are what the
 -- group's spans and traces are shares of (the subject's calls, the window's traces, ...).
@@ -53,7 +54,7 @@ sequence AS (
     SELECT
         spans.trace_id, spans.span_id,
         lead(spans.start_ns) OVER same_subject    AS next_start_ns,
-        lead(spans.status_code) OVER same_subject AS next_status
+        lead(spans.is_error) OVER same_subject    AS next_error
     FROM halo_h_spans AS spans
     SEMI JOIN (SELECT DISTINCT trace_id, span_type, subject FROM failed) AS keys
            ON keys.trace_id = spans.trace_id AND keys.span_type = spans.span_type AND keys.subject = spans.subject
@@ -64,7 +65,7 @@ attempts AS (
         failed.*,
         failed.fails_trace OR (failed.source = 'result' AND failed.trace_failed) AS failed_trace,
         sequence.next_start_ns IS NOT NULL                                       AS retried,
-        sequence.next_start_ns IS NOT NULL AND sequence.next_status <> 'error'   AS recovered,
+        sequence.next_start_ns IS NOT NULL AND NOT sequence.next_error          AS recovered,
         CASE WHEN sequence.next_start_ns IS NOT NULL
              THEN greatest(sequence.next_start_ns - coalesce(failed.end_ns, failed.start_ns), 0) / 1e9
              ELSE 0 END                                                          AS backoff_seconds,
@@ -97,43 +98,45 @@ grouped AS (
     FROM attempts
     GROUP BY span_type, subject
 )
-SELECT unnest(halo_h_finding(
-    failure_kind,
-    halo_h_failure_severity(grouped.failed_traces, totals.traces, grouped.spans,
-                            grouped.spans / subjects.spans, high_trace_share, high_rate, min_spans, medium_rate),
-    printf('%s ' || title_verb || ' %d time%s (%d retried, %d recovered, %d trace%s failed)',
-           grouped.subject, grouped.spans, CASE WHEN grouped.spans = 1 THEN '' ELSE 's' END,
-           grouped.retries, grouped.recovered, grouped.failed_traces,
-           CASE WHEN grouped.failed_traces = 1 THEN '' ELSE 's' END),
-    metric,
-    grouped.spans / subjects.spans,
-    NULL::DOUBLE,
-    grouped,
-    subjects.spans,
-    totals.traces,
-    grouped.seconds,
-    grouped.failed_trace_usd,
-    json_object(
-        'spanType', grouped.span_type,
-        'retries', grouped.retries,
-        'recovered', grouped.recovered,
-        'backoffSeconds', round(grouped.backoff_seconds, 3),
-        'sampleMessage', left(grouped.sample_message, 300),
-        'firstSignature', grouped.signature,
-        'subjectSpans', subjects.spans
-    )
-))
-FROM grouped
-JOIN halo_h_subjects AS subjects
-  ON subjects.span_type = grouped.span_type AND subjects.subject = grouped.subject
-CROSS JOIN halo_h_totals AS totals;
+SELECT finding.*
+FROM (
+    SELECT halo_h_finding(
+        failure_kind,
+        halo_h_failure_severity(grouped.failed_traces, totals.traces, grouped.spans,
+                                grouped.spans / subjects.spans, high_trace_share, high_rate, min_spans, medium_rate),
+        printf('%s ' || title_verb || ' %d time%s (%d retried, %d recovered, %d trace%s failed)',
+               grouped.subject, grouped.spans, CASE WHEN grouped.spans = 1 THEN '' ELSE 's' END,
+               grouped.retries, grouped.recovered, grouped.failed_traces,
+               CASE WHEN grouped.failed_traces = 1 THEN '' ELSE 's' END),
+        metric,
+        grouped.spans / subjects.spans,
+        NULL::DOUBLE,
+        grouped,
+        subjects.spans,
+        totals.traces,
+        grouped.seconds,
+        grouped.failed_trace_usd,
+        json_object(
+            'spanType', grouped.span_type,
+            'retries', grouped.retries,
+            'recovered', grouped.recovered,
+            'backoffSeconds', round(grouped.backoff_seconds, 3),
+            'sampleMessage', left(grouped.sample_message, 300),
+            'firstSignature', grouped.signature,
+            'subjectSpans', subjects.spans
+        )
+    ) AS finding
+    FROM grouped
+    JOIN halo_h_subjects AS subjects
+      ON subjects.span_type = grouped.span_type AND subjects.subject = grouped.subject
+    CROSS JOIN halo_h_totals AS totals
+);
 
 -- Model calls per model (subject): what output problems (truncation, refusal, empty output) are a share of.
 CREATE OR REPLACE TEMP MACRO halo_h_model_calls() AS TABLE
-SELECT subject, count(*) AS calls
-FROM halo_h_spans
-WHERE span_type = 'llm' AND counts_usage
-GROUP BY subject;
+SELECT subject, usage_spans AS calls
+FROM halo_h_subjects
+WHERE span_type = 'llm' AND usage_spans > 0;
 
 -- The finding of an output problem of a model: `measured` (a group as for halo_h_finding, plus
 -- seconds and usd) out of `model_calls` calls; severity by halo_h_output_severity; `title_verb`

@@ -10,7 +10,7 @@
         sum(output_tokens)                                             AS output_tokens,
         sum(cost_usd)                                                  AS cost_usd,
         count(*) FILTER (WHERE cost_usd IS NOT NULL)                   AS priced_calls,
-        count(*) FILTER (WHERE cost_source = 'unpriced')               AS unpriced_calls
+        count(*) FILTER (WHERE unpriced)                               AS unpriced_calls
     FROM halo_h_spans
     WHERE span_type IN ('llm', 'embedding') AND counts_usage
       AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL OR cost_usd IS NOT NULL)
@@ -24,18 +24,12 @@ UNION ALL
         traces.trace_id               AS name,
         traces.llm_calls              AS calls,
         1                             AS traces,
-        usage.input_tokens            AS input_tokens,
-        usage.output_tokens           AS output_tokens,
+        traces.input_tokens           AS input_tokens,
+        traces.output_tokens          AS output_tokens,
         traces.cost_usd               AS cost_usd,
         traces.priced_spans           AS priced_calls,
         traces.unpriced_spans         AS unpriced_calls
     FROM halo_h_traces AS traces
-    LEFT JOIN (
-        SELECT trace_id, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens
-        FROM halo_h_spans
-        WHERE counts_usage
-        GROUP BY trace_id
-    ) AS usage USING (trace_id)
     WHERE traces.cost_usd IS NOT NULL
     ORDER BY traces.cost_usd DESC, traces.trace_id
     LIMIT 10

@@ -22,7 +22,7 @@ WITH unpriced AS (
     SELECT coalesce(list(DISTINCT coalesce(model, '(unknown model)') ORDER BY coalesce(model, '(unknown model)')), [])
                AS models
     FROM halo_h_spans
-    WHERE counts_usage AND cost_source = 'unpriced'
+    WHERE counts_usage AND unpriced
 ),
 priced_traces AS (
     SELECT * FROM halo_h_traces WHERE cost_usd IS NOT NULL
@@ -49,21 +49,26 @@ costly_group AS (
         max(cost_usd)                                              AS max_usd,
         min(first_seen)                                            AS first_seen,
         max(last_seen)                                             AS last_seen,
-        list(trace_id ORDER BY cost_usd DESC, trace_id)[1:5]       AS example_trace_ids
+        arg_min(trace_id, (-cost_usd, trace_id), 5)                AS example_trace_ids
     FROM costly
     HAVING count(*) > 0
 ),
 costly_spans AS (
-    SELECT list(span_id ORDER BY cost_usd DESC, start_ns, span_id)[1:5] AS example_span_ids
+    -- The costliest call of each costly trace (cost descending, then start), then the first 5 of
+    -- those. arg_min(x, key, 5) keeps the rows of the 5 smallest keys in key order, as a sort
+    -- would; negating the cost orders it descending.
+    SELECT arg_min(span_id, top_key, 5) AS example_span_ids
     FROM (
-        SELECT spans.*, row_number() OVER (PARTITION BY spans.trace_id ORDER BY spans.cost_usd DESC, spans.start_ns, spans.span_id) AS rank_in_trace
+        SELECT spans.trace_id,
+               arg_min(spans.span_id, (-spans.cost_usd, spans.start_ns, spans.span_id)) AS span_id,
+               min((-spans.cost_usd, spans.start_ns, spans.span_id))                  AS top_key
         FROM halo_h_spans AS spans
         SEMI JOIN costly ON costly.trace_id = spans.trace_id
         WHERE spans.counts_usage AND spans.cost_usd IS NOT NULL
+        GROUP BY spans.trace_id
     )
-    WHERE rank_in_trace = 1
 ),
-calls AS (
+calls AS NOT MATERIALIZED (
     SELECT *, coalesce(parent_name, split_part(name, ' ', 1)) AS call_site
     FROM halo_h_spans
     WHERE span_type = 'llm' AND counts_usage AND cost_usd IS NOT NULL AND model IS NOT NULL
@@ -74,7 +79,7 @@ per_model AS (
         model,
         count(*)                                                   AS calls,
         avg(cost_usd)                                              AS avg_usd,
-        avg(CASE WHEN status_code = 'error' THEN 1.0 ELSE 0.0 END) AS error_rate
+        avg(CASE WHEN is_error THEN 1.0 ELSE 0.0 END)              AS error_rate
     FROM calls
     GROUP BY call_site, model
     HAVING count(*) >= $cost_model_min_calls
@@ -104,26 +109,44 @@ pricey AS (
       AND per_model.avg_usd >= $cost_model_ratio * cheapest.avg_usd
       AND cheapest.error_rate <= per_model.error_rate + 0.05
 ),
+pricey_calls AS (
+    SELECT calls.*, (-calls.cost_usd, calls.start_ns, calls.span_id) AS cost_order
+    FROM calls
+    SEMI JOIN pricey ON pricey.call_site = calls.call_site AND pricey.model = calls.model
+),
+pricey_traces AS (
+    -- Each trace's costliest call of a (call site, model): example traces come in that order.
+    SELECT call_site, model, trace_id, min(cost_order) AS cost_order
+    FROM pricey_calls
+    GROUP BY call_site, model, trace_id
+),
 pricey_examples AS (
     SELECT
-        calls.call_site,
-        calls.model,
-        count(DISTINCT calls.trace_id)                             AS traces,
-        count(DISTINCT calls.trace_id) FILTER (WHERE traces.failed) AS failed_traces,
-        min(calls.start_time)                                      AS first_seen,
-        max(coalesce(calls.end_time, calls.start_time))            AS last_seen,
-        list(calls.span_id ORDER BY calls.cost_usd DESC, calls.start_ns, calls.span_id)[1:5] AS example_span_ids,
-        (list(calls.trace_id ORDER BY calls.cost_usd DESC, calls.start_ns, calls.span_id)
-            FILTER (WHERE calls.rank_in_trace = 1))[1:5]           AS example_trace_ids
+        examples.*,
+        traces.traces,
+        traces.failed_traces,
+        traces.example_trace_ids
     FROM (
-        SELECT calls.*, row_number() OVER (
-            PARTITION BY calls.call_site, calls.model, calls.trace_id
-            ORDER BY calls.cost_usd DESC, calls.start_ns, calls.span_id) AS rank_in_trace
-        FROM calls
-        SEMI JOIN pricey ON pricey.call_site = calls.call_site AND pricey.model = calls.model
-    ) AS calls
-    JOIN (SELECT trace_id, failed, cost_usd AS trace_cost_usd FROM halo_h_traces) AS traces USING (trace_id)
-    GROUP BY calls.call_site, calls.model
+        SELECT
+            call_site,
+            model,
+            min(start_time)                                        AS first_seen,
+            max(coalesce(end_time, start_time))                    AS last_seen,
+            arg_min(span_id, cost_order, 5)                        AS example_span_ids
+        FROM pricey_calls
+        GROUP BY call_site, model
+    ) AS examples
+    JOIN (
+        SELECT
+            pricey_traces.call_site,
+            pricey_traces.model,
+            count(pricey_traces.trace_id)                          AS traces,
+            count(pricey_traces.trace_id) FILTER (WHERE traces.failed) AS failed_traces,
+            arg_min(pricey_traces.trace_id, pricey_traces.cost_order, 5) AS example_trace_ids
+        FROM pricey_traces
+        JOIN (SELECT trace_id, failed FROM halo_h_traces) AS traces USING (trace_id)
+        GROUP BY pricey_traces.call_site, pricey_traces.model
+    ) AS traces USING (call_site, model)
 ),
 turns AS (
     SELECT
@@ -204,7 +227,7 @@ regression_examples AS (
         sum(spans)                                                 AS spans,
         min(first_seen)                                            AS first_seen,
         max(last_seen)                                             AS last_seen,
-        list(trace_id ORDER BY cost_usd DESC, trace_id)[1:5]       AS example_trace_ids
+        arg_min(trace_id, (-cost_usd, trace_id), 5)                AS example_trace_ids
     FROM priced_traces
 )
 SELECT

@@ -8,67 +8,67 @@
 --   clock skew:        a child starting before its parent or ending after it by more than
 --                      $clock_skew_tolerance_ms.
 --   negative duration: spans ending before they start.
+--   (_prepare.sql flags clock skew and negative durations on each span, and orphans per trace.)
 -- Why it matters: orphans and skew break the trees root causes are traced through; unfinished and
 -- negative spans distort latency; unpriced usage makes cost totals lower bounds.
 -- Severity: medium for negative durations; medium when >= $data_quality_medium_share of spans are
 -- orphaned or unfinished, or >= $unpriced_medium_share of calls with usage are unpriced; else low.
-WITH broken_traces AS (
-    SELECT trace_id
+WITH issues AS (
+    -- Only the columns the findings show: the unpriced usage of a big window is many spans.
+    SELECT 'orphan_spans' AS metric, NULL::VARCHAR AS subject,
+           trace_id, span_id, name, start_ns, start_time, end_time, input_tokens, output_tokens
     FROM halo_h_spans
-    WHERE is_top
-    GROUP BY trace_id
-    HAVING count(*) >= 2 AND bool_or(parent_missing)
-),
-issues AS (
-    SELECT 'orphan_spans' AS metric, NULL::VARCHAR AS subject, spans.* EXCLUDE (subject)
-    FROM halo_h_spans AS spans
-    SEMI JOIN broken_traces USING (trace_id)
-    WHERE spans.parent_missing
+    WHERE is_top AND parent_key IS NOT NULL
+      AND trace_id IN (SELECT trace_id FROM halo_h_traces WHERE top_spans >= 2 AND orphan_top)
     UNION ALL
-    SELECT 'unfinished_spans', NULL, spans.* EXCLUDE (subject)
-    FROM halo_h_spans AS spans
-    WHERE spans.end_ns IS NULL
+    SELECT 'unfinished_spans', NULL,
+           trace_id, span_id, name, start_ns, start_time, end_time, input_tokens, output_tokens
+    FROM halo_h_spans
+    WHERE end_ns IS NULL
     UNION ALL
-    SELECT 'unpriced_usage', coalesce(spans.model, '(unknown model)'), spans.* EXCLUDE (subject)
-    FROM halo_h_spans AS spans
-    WHERE spans.counts_usage AND spans.cost_source = 'unpriced'
+    SELECT 'unpriced_usage', coalesce(model, '(unknown model)'),
+           trace_id, span_id, name, start_ns, start_time, end_time, input_tokens, output_tokens
+    FROM halo_h_spans
+    WHERE counts_usage AND unpriced
     UNION ALL
-    SELECT 'clock_skew_spans', NULL, spans.* EXCLUDE (subject)
-    FROM halo_h_spans AS spans
-    WHERE spans.parent_start_ns IS NOT NULL
-      AND (spans.start_ns < spans.parent_start_ns - $clock_skew_tolerance_ms * 1e6
-           OR (spans.end_ns IS NOT NULL AND spans.parent_end_ns IS NOT NULL
-               AND spans.end_ns > spans.parent_end_ns + $clock_skew_tolerance_ms * 1e6))
+    SELECT 'clock_skew_spans', NULL,
+           trace_id, span_id, name, start_ns, start_time, end_time, input_tokens, output_tokens
+    FROM halo_h_spans
+    WHERE clock_skew
     UNION ALL
-    SELECT 'negative_duration_spans', NULL, spans.* EXCLUDE (subject)
-    FROM halo_h_spans AS spans
-    WHERE spans.end_ns < spans.start_ns
-),
-ranked AS (
-    SELECT issues.*,
-           row_number() OVER (PARTITION BY metric, subject, trace_id ORDER BY start_ns, span_id) AS rank_in_trace
-    FROM issues
+    SELECT 'negative_duration_spans', NULL,
+           trace_id, span_id, name, start_ns, start_time, end_time, input_tokens, output_tokens
+    FROM halo_h_spans
+    WHERE negative_duration
 ),
 grouped AS (
+    -- Examples are the first spans (by start); example traces those whose first span comes first.
+    -- arg_min(x, key, 5) keeps the 5 rows of smallest key, in key order: a sort of the group
+    -- would give the same list.
     SELECT
         metric,
         subject,
         count(*)                                                           AS spans,
-        count(DISTINCT trace_id)                                           AS traces,
         sum(coalesce(input_tokens, 0))                                     AS input_tokens,
         sum(coalesce(output_tokens, 0))                                    AS output_tokens,
         min(start_time)                                                    AS first_seen,
         max(coalesce(end_time, start_time))                                AS last_seen,
-        list(span_id ORDER BY start_ns, span_id)[1:5]                      AS example_span_ids,
-        (list(trace_id ORDER BY start_ns, span_id) FILTER (WHERE rank_in_trace = 1))[1:5] AS example_trace_ids,
+        arg_min(span_id, (start_ns, span_id), 5)                           AS example_span_ids,
         list(DISTINCT name ORDER BY name)[1:5]                             AS span_names
-    FROM ranked
+    FROM issues
+    GROUP BY metric, subject
+),
+trace_examples AS (
+    SELECT metric, subject, count(trace_id) AS traces, arg_min(trace_id, first_span, 5) AS example_trace_ids
+    FROM (
+        SELECT metric, subject, trace_id, min((start_ns, span_id)) AS first_span
+        FROM issues
+        GROUP BY metric, subject, trace_id
+    )
     GROUP BY metric, subject
 ),
 usage_calls AS (
-    SELECT count(*) AS calls
-    FROM halo_h_spans
-    WHERE counts_usage AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL OR cost_source IS NOT NULL)
+    SELECT calls_with_usage AS calls FROM halo_h_totals
 )
 SELECT
     'data_quality'                                                         AS category,
@@ -97,9 +97,9 @@ SELECT
     CASE WHEN grouped.metric = 'unpriced_usage' THEN grouped.spans / greatest(usage_calls.calls, 1)
          ELSE grouped.spans / totals.spans END                             AS value,
     NULL::DOUBLE                                                           AS baseline,
-    grouped.traces                                                         AS affected_traces,
+    examples.traces                                                        AS affected_traces,
     grouped.spans                                                          AS affected_spans,
-    grouped.traces / totals.traces                                         AS trace_share,
+    examples.traces / totals.traces                                        AS trace_share,
     CASE WHEN grouped.metric = 'unpriced_usage' THEN grouped.spans / greatest(usage_calls.calls, 1)
          ELSE grouped.spans / totals.spans END                             AS span_share,
     0.0                                                                    AS impact_seconds,
@@ -107,7 +107,7 @@ SELECT
     0                                                                      AS failed_traces,
     grouped.first_seen                                                     AS first_seen,
     grouped.last_seen                                                      AS last_seen,
-    grouped.example_trace_ids                                              AS example_trace_ids,
+    examples.example_trace_ids                                             AS example_trace_ids,
     grouped.example_span_ids                                               AS example_span_ids,
     json_object(
         'spanNames', grouped.span_names,
@@ -115,5 +115,7 @@ SELECT
         'outputTokens', grouped.output_tokens
     )                                                                      AS detail
 FROM grouped
+JOIN trace_examples AS examples
+  ON examples.metric = grouped.metric AND examples.subject IS NOT DISTINCT FROM grouped.subject
 CROSS JOIN halo_h_totals AS totals
 CROSS JOIN usage_calls

@@ -8,25 +8,24 @@
 -- Value: share of the model's calls that were empty. Impact: the time and dollars of those calls.
 -- Severity: by that share once >= $output_min_spans calls were empty: high at >= $output_high_share,
 -- medium at >= $output_medium_share, else low.
-WITH model_spans AS (
-    SELECT * FROM halo_h_spans WHERE span_type = 'llm' AND counts_usage
-),
-candidates AS (
-    SELECT model_spans.*
-    FROM model_spans
-    WHERE model_spans.status_code <> 'error'
-      AND model_spans.end_ns IS NOT NULL
-      AND NOT model_spans.requested_tools
-      AND coalesce(model_spans.output_chars, 0) = 0
-      AND NOT regexp_matches(coalesce(model_spans.finish_reason, ''),
+WITH candidates AS (
+    -- The cheap, selective conditions first: the pattern runs on calls without any output only.
+    SELECT *
+    FROM halo_h_spans
+    WHERE span_type = 'llm' AND counts_usage
+      AND coalesce(output_chars, 0) = 0
+      AND (output_tokens = 0 OR (output_tokens IS NULL AND output_blank))
+      AND NOT is_error
+      AND end_ns IS NOT NULL
+      AND NOT requested_tools
+      AND NOT regexp_matches(coalesce(finish_reason, ''),
               'length|max_tokens|max_output_tokens|content_filter|refusal|safety|blocklist|prohibited_content|spii|recitation|guardrail')
-      AND (model_spans.output_tokens = 0 OR (model_spans.output_tokens IS NULL AND model_spans.output_blank))
 ),
 next_model_call AS (
     SELECT trace_id, span_id,
            lead(start_ns) OVER (PARTITION BY trace_id ORDER BY start_ns, span_id) AS next_start_ns
-    FROM model_spans
-    SEMI JOIN candidates USING (trace_id)
+    FROM halo_h_spans
+    WHERE span_type = 'llm' AND counts_usage AND trace_id IN (SELECT trace_id FROM candidates)
 ),
 followed_by_tool AS (
     SELECT DISTINCT candidates.trace_id, candidates.span_id
@@ -65,14 +64,17 @@ grouped AS (
     FROM calls
     GROUP BY subject
 )
-SELECT unnest(halo_h_output_finding(
-    'empty_output', 'returned an empty output', 'empty_share', grouped, model_calls.calls, totals.traces,
-    json_object(
-        'finishReasons', coalesce(grouped.finish_reasons, []),
-        'modelCalls', model_calls.calls
-    ),
-    $output_min_spans, $output_medium_share, $output_high_share
-))
-FROM grouped
-JOIN halo_h_model_calls() AS model_calls USING (subject)
-CROSS JOIN halo_h_totals AS totals
+SELECT finding.*
+FROM (
+    SELECT halo_h_output_finding(
+        'empty_output', 'returned an empty output', 'empty_share', grouped, model_calls.calls, totals.traces,
+        json_object(
+            'finishReasons', coalesce(grouped.finish_reasons, []),
+            'modelCalls', model_calls.calls
+        ),
+        $output_min_spans, $output_medium_share, $output_high_share
+    ) AS finding
+    FROM grouped
+    JOIN halo_h_model_calls() AS model_calls USING (subject)
+    CROSS JOIN halo_h_totals AS totals
+)

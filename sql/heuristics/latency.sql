@@ -14,26 +14,27 @@
 -- Why it matters: slow steps are the agent's wall time; an outlier points at a retry storm, a
 -- huge input or a hanging dependency; a regression points at a change.
 -- Severity: high when impact >= $latency_high_seconds, medium when >= $latency_medium_seconds, else low.
-WITH timed AS (
+WITH timed AS NOT MATERIALIZED (
     SELECT *
     FROM halo_h_spans
     WHERE duration_ms IS NOT NULL AND duration_ms >= 0
 ),
 baselines AS (
+    -- Per subject, over its spans with a duration >= 0 (computed once in _prepare.sql).
     SELECT
         span_type,
         subject,
-        count(*)                                      AS calls,
-        median(duration_ms)                           AS median_ms,
-        mad(duration_ms)                              AS mad_ms,
-        quantile_cont(duration_ms, 0.95)              AS p95_ms,
-        quantile_cont(duration_ms, 0.99)              AS p99_ms,
-        avg(duration_ms)                              AS mean_ms,
-        sum(duration_ms)                              AS total_ms,
-        min(start_time)                               AS first_seen,
-        max(coalesce(end_time, start_time))           AS last_seen
-    FROM timed
-    GROUP BY span_type, subject
+        timed_calls                                   AS calls,
+        timed_quantiles[1]                            AS median_ms,
+        timed_mad_ms                                  AS mad_ms,
+        timed_quantiles[2]                            AS p95_ms,
+        timed_quantiles[3]                            AS p99_ms,
+        timed_mean_ms                                 AS mean_ms,
+        timed_total_ms                                AS total_ms,
+        timed_first_seen                              AS first_seen,
+        timed_last_seen                               AS last_seen
+    FROM halo_h_subjects
+    WHERE timed_calls > 0
 ),
 outliers AS (
     SELECT
@@ -50,6 +51,11 @@ outliers AS (
     JOIN (SELECT trace_id, failed, cost_usd AS trace_cost_usd FROM halo_h_traces) AS traces USING (trace_id)
     WHERE timed.span_type NOT IN ('agent', 'chain')
       AND baselines.calls >= $latency_min_samples
+      -- No span is an outlier below the lowest threshold: most spans are ruled out before the join.
+      AND timed.duration_ms >= (
+          SELECT min(median_ms + greatest($latency_outlier_mad * 1.4826 * mad_ms, $latency_outlier_min_excess_ms))
+          FROM baselines
+          WHERE span_type NOT IN ('agent', 'chain') AND calls >= $latency_min_samples)
       AND timed.duration_ms >= baselines.median_ms
           + greatest($latency_outlier_mad * 1.4826 * baselines.mad_ms, $latency_outlier_min_excess_ms)
       AND timed.duration_ms >= baselines.median_ms * $latency_outlier_min_ratio
@@ -84,23 +90,6 @@ dominant AS (
       AND wall.wall_ms > 0
       AND baselines.total_ms / wall.wall_ms >= $latency_dominant_share
 ),
-dominant_examples AS (
-    SELECT
-        span_type,
-        subject,
-        count(DISTINCT trace_id)                                   AS traces,
-        list(span_id ORDER BY duration_ms DESC, start_ns, span_id)[1:5] AS example_span_ids,
-        (list(trace_id ORDER BY duration_ms DESC, start_ns, span_id)
-            FILTER (WHERE rank_in_trace = 1))[1:5]                 AS example_trace_ids
-    FROM (
-        SELECT timed.*, row_number() OVER (
-            PARTITION BY timed.span_type, timed.subject, timed.trace_id
-            ORDER BY timed.duration_ms DESC, timed.start_ns, timed.span_id) AS rank_in_trace
-        FROM timed
-        SEMI JOIN dominant ON dominant.span_type = timed.span_type AND dominant.subject = timed.subject
-    )
-    GROUP BY span_type, subject
-),
 previous AS (
     SELECT
         span_type,
@@ -126,24 +115,43 @@ regressed AS (
       AND baselines.p95_ms >= previous.p95_ms * $latency_regression_ratio
       AND baselines.p95_ms - previous.p95_ms >= $latency_regression_min_excess_ms
 ),
-regressed_examples AS (
+subject_spans AS (
+    -- Every span of a dominant or regressed subject, slowest first (then by start).
     SELECT
-        span_type,
-        subject,
-        count(DISTINCT trace_id)                                   AS traces,
-        count(DISTINCT trace_id) FILTER (WHERE failed)             AS failed_traces,
-        list(span_id ORDER BY duration_ms DESC, start_ns, span_id)[1:5] AS example_span_ids,
-        (list(trace_id ORDER BY duration_ms DESC, start_ns, span_id)
-            FILTER (WHERE rank_in_trace = 1))[1:5]                 AS example_trace_ids
+        timed.span_type,
+        timed.subject,
+        timed.trace_id,
+        timed.span_id,
+        (-timed.duration_ms, timed.start_ns, timed.span_id)        AS slow_order
+    FROM timed
+    SEMI JOIN (SELECT span_type, subject FROM dominant UNION SELECT span_type, subject FROM regressed) AS flagged
+           ON flagged.span_type = timed.span_type AND flagged.subject = timed.subject
+),
+subject_examples AS (
+    -- Example spans are the slowest; example traces those whose slowest span is slowest.
+    -- arg_min(x, key, 5) keeps the rows of the 5 smallest keys in key order, as a sort would.
+    SELECT spans.span_type, spans.subject, spans.example_span_ids, per_trace.traces,
+           per_trace.failed_traces, per_trace.example_trace_ids
     FROM (
-        SELECT timed.*, traces.failed, row_number() OVER (
-            PARTITION BY timed.span_type, timed.subject, timed.trace_id
-            ORDER BY timed.duration_ms DESC, timed.start_ns, timed.span_id) AS rank_in_trace
-        FROM timed
-        JOIN (SELECT trace_id, failed, cost_usd AS trace_cost_usd FROM halo_h_traces) AS traces USING (trace_id)
-        SEMI JOIN regressed ON regressed.span_type = timed.span_type AND regressed.subject = timed.subject
-    )
-    GROUP BY span_type, subject
+        SELECT span_type, subject, arg_min(span_id, slow_order, 5) AS example_span_ids
+        FROM subject_spans
+        GROUP BY span_type, subject
+    ) AS spans
+    JOIN (
+        SELECT
+            subject_traces.span_type,
+            subject_traces.subject,
+            count(subject_traces.trace_id)                         AS traces,
+            count(subject_traces.trace_id) FILTER (WHERE traces.failed) AS failed_traces,
+            arg_min(subject_traces.trace_id, subject_traces.slow_order, 5) AS example_trace_ids
+        FROM (
+            SELECT span_type, subject, trace_id, min(slow_order) AS slow_order
+            FROM subject_spans
+            GROUP BY span_type, subject, trace_id
+        ) AS subject_traces
+        JOIN (SELECT trace_id, failed FROM halo_h_traces) AS traces USING (trace_id)
+        GROUP BY subject_traces.span_type, subject_traces.subject
+    ) AS per_trace USING (span_type, subject)
 )
 SELECT
     'latency'                                                       AS category,
@@ -214,7 +222,7 @@ SELECT
         'p99Ms', round(dominant.p99_ms, 3)
     )
 FROM dominant
-JOIN dominant_examples AS examples USING (span_type, subject)
+JOIN subject_examples AS examples USING (span_type, subject)
 CROSS JOIN halo_h_totals AS totals
 
 UNION ALL
@@ -249,5 +257,5 @@ SELECT
         'ratio', round(regressed.p95_ms / regressed.previous_p95_ms, 3)
     )
 FROM regressed
-JOIN regressed_examples AS examples USING (span_type, subject)
+JOIN subject_examples AS examples USING (span_type, subject)
 CROSS JOIN halo_h_totals AS totals

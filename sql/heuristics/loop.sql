@@ -10,22 +10,31 @@
 -- the cause is typically a tool result the model cannot use or an instruction it cannot satisfy.
 -- Severity: high when one trace repeats >= $loop_high_repeats times, else medium.
 -- Value: most repeats in one trace.
-WITH repeated_calls AS (
-    SELECT trace_id, subject, arguments_hash, count(*) AS repeats
+-- Repeats are found in two steps: calls are first counted by one 64-bit hash of (trace, tool,
+-- arguments), which is cheap to group a window's calls by; only calls whose hash repeats are then
+-- counted exactly, by the columns themselves (a hash collision cannot add or hide a loop).
+WITH tool_calls AS NOT MATERIALIZED (
+    SELECT *, hash(trace_id, subject, arguments_hash) AS call_key
     FROM halo_h_spans
     WHERE span_type = 'tool' AND arguments_hash IS NOT NULL
-    GROUP BY trace_id, subject, arguments_hash
-    HAVING count(*) >= $loop_min_repeats
 ),
 tool_loops AS (
-    SELECT
-        spans.*,
-        repeated_calls.repeats,
-        row_number() OVER (PARTITION BY spans.trace_id, spans.subject, spans.arguments_hash
-                           ORDER BY spans.start_ns, spans.span_id) AS occurrence
-    FROM halo_h_spans AS spans
-    JOIN repeated_calls USING (trace_id, subject, arguments_hash)
-    WHERE spans.span_type = 'tool'
+    SELECT *
+    FROM (
+        SELECT
+            tool_calls.*,
+            count(*) OVER same_call                                        AS repeats,
+            row_number() OVER (same_call ORDER BY start_ns, span_id)       AS occurrence
+        FROM tool_calls
+        WHERE call_key IN (
+            SELECT call_key FROM tool_calls GROUP BY call_key HAVING count(*) >= $loop_min_repeats
+        )
+        WINDOW same_call AS (PARTITION BY trace_id, subject, arguments_hash)
+    )
+    WHERE repeats >= $loop_min_repeats
+),
+repeated_calls AS (
+    SELECT DISTINCT trace_id FROM tool_loops
 ),
 model_calls AS (
     SELECT trace_id, span_id, start_ns, input_tokens, output_tokens, cost_usd, duration_ms
@@ -68,21 +77,26 @@ tool_groups AS (
     JOIN (SELECT trace_id, failed, cost_usd AS trace_cost_usd FROM halo_h_traces) AS traces USING (trace_id)
     GROUP BY subject
 ),
-repeated_outputs AS (
-    SELECT trace_id, output_hash, count(*) AS repeats
-    FROM halo_h_spans
-    WHERE span_type = 'llm' AND output_hash IS NOT NULL AND output_chars >= $loop_output_min_chars
-    GROUP BY trace_id, output_hash
-    HAVING count(*) >= $loop_min_repeats
-),
 outputs AS (
-    SELECT
-        spans.*,
-        repeated_outputs.repeats,
-        row_number() OVER (PARTITION BY spans.trace_id, spans.output_hash ORDER BY spans.start_ns, spans.span_id) AS occurrence
-    FROM halo_h_spans AS spans
-    JOIN repeated_outputs USING (trace_id, output_hash)
-    WHERE spans.span_type = 'llm'
+    -- The same two steps for model outputs, counting only outputs of at least the minimum length.
+    SELECT *
+    FROM (
+        SELECT
+            spans.*,
+            count(*) FILTER (WHERE spans.output_chars >= $loop_output_min_chars) OVER same_output AS repeats,
+            row_number() OVER (same_output ORDER BY spans.start_ns, spans.span_id)            AS occurrence
+        FROM halo_h_spans AS spans
+        WHERE spans.span_type = 'llm' AND spans.output_hash IS NOT NULL
+          AND hash(spans.trace_id, spans.output_hash) IN (
+            SELECT hash(trace_id, output_hash)
+            FROM halo_h_spans
+            WHERE span_type = 'llm' AND output_hash IS NOT NULL AND output_chars >= $loop_output_min_chars
+            GROUP BY hash(trace_id, output_hash)
+            HAVING count(*) >= $loop_min_repeats
+          )
+        WINDOW same_output AS (PARTITION BY spans.trace_id, spans.output_hash)
+    )
+    WHERE repeats >= $loop_min_repeats
 ),
 output_groups AS (
     SELECT

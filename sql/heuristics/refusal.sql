@@ -17,8 +17,11 @@ WITH calls AS (
     JOIN (SELECT trace_id, failed, cost_usd AS trace_cost_usd FROM halo_h_traces) AS traces USING (trace_id)
     WHERE spans.span_type = 'llm' AND spans.counts_usage
       AND (spans.text_refusal
-           OR regexp_matches(coalesce(spans.finish_reason, ''),
-                             'content_filter|refusal|safety|blocklist|prohibited_content|spii|recitation|guardrail'))
+           OR spans.finish_reason IN (
+               SELECT finish_reason
+               FROM halo_h_finish_reasons
+               WHERE regexp_matches(finish_reason,
+                                    'content_filter|refusal|safety|blocklist|prohibited_content|spii|recitation|guardrail')))
 ),
 grouped AS (
     SELECT
@@ -39,17 +42,20 @@ grouped AS (
     FROM calls
     GROUP BY subject
 )
-SELECT unnest(halo_h_output_finding(
-    'refusal', 'refused or was filtered', 'refused_share', grouped, model_calls.calls, totals.traces,
-    json_object(
-        'filteredCalls', grouped.filtered_spans,
-        'textRefusals', grouped.spans - grouped.filtered_spans,
-        'finishReasons', coalesce(grouped.finish_reasons, []),
-        'sampleOutput', grouped.sample_output,
-        'modelCalls', model_calls.calls
-    ),
-    $output_min_spans, $output_medium_share, $output_high_share
-))
-FROM grouped
-JOIN halo_h_model_calls() AS model_calls USING (subject)
-CROSS JOIN halo_h_totals AS totals
+SELECT finding.*
+FROM (
+    SELECT halo_h_output_finding(
+        'refusal', 'refused or was filtered', 'refused_share', grouped, model_calls.calls, totals.traces,
+        json_object(
+            'filteredCalls', grouped.filtered_spans,
+            'textRefusals', grouped.spans - grouped.filtered_spans,
+            'finishReasons', coalesce(grouped.finish_reasons, []),
+            'sampleOutput', grouped.sample_output,
+            'modelCalls', model_calls.calls
+        ),
+        $output_min_spans, $output_medium_share, $output_high_share
+    ) AS finding
+    FROM grouped
+    JOIN halo_h_model_calls() AS model_calls USING (subject)
+    CROSS JOIN halo_h_totals AS totals
+)

@@ -12,8 +12,11 @@ WITH calls AS (
     FROM halo_h_spans AS spans
     JOIN (SELECT trace_id, failed, cost_usd AS trace_cost_usd FROM halo_h_traces) AS traces USING (trace_id)
     WHERE spans.span_type = 'llm' AND spans.counts_usage
-      AND regexp_matches(coalesce(spans.finish_reason, ''),
-                         '(^|[^a-z_])(length|max_tokens|max_output_tokens|model_length|max_tokens_reached)([^a-z_]|$)')
+      AND spans.finish_reason IN (
+          SELECT finish_reason
+          FROM halo_h_finish_reasons
+          WHERE regexp_matches(finish_reason,
+                               '(^|[^a-z_])(length|max_tokens|max_output_tokens|model_length|max_tokens_reached)([^a-z_]|$)'))
 ),
 grouped AS (
     SELECT
@@ -33,15 +36,18 @@ grouped AS (
     FROM calls
     GROUP BY subject
 )
-SELECT unnest(halo_h_output_finding(
-    'truncation', 'hit its output limit', 'truncated_share', grouped, model_calls.calls, totals.traces,
-    json_object(
-        'finishReasons', grouped.finish_reasons,
-        'maxOutputTokens', grouped.max_output_tokens,
-        'modelCalls', model_calls.calls
-    ),
-    $output_min_spans, $output_medium_share, $output_high_share
-))
-FROM grouped
-JOIN halo_h_model_calls() AS model_calls USING (subject)
-CROSS JOIN halo_h_totals AS totals
+SELECT finding.*
+FROM (
+    SELECT halo_h_output_finding(
+        'truncation', 'hit its output limit', 'truncated_share', grouped, model_calls.calls, totals.traces,
+        json_object(
+            'finishReasons', grouped.finish_reasons,
+            'maxOutputTokens', grouped.max_output_tokens,
+            'modelCalls', model_calls.calls
+        ),
+        $output_min_spans, $output_medium_share, $output_high_share
+    ) AS finding
+    FROM grouped
+    JOIN halo_h_model_calls() AS model_calls USING (subject)
+    CROSS JOIN halo_h_totals AS totals
+)

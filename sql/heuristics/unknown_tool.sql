@@ -29,29 +29,48 @@ WITH not_found AS (
     JOIN (SELECT trace_id, failed, cost_usd AS trace_cost_usd FROM halo_h_traces) AS traces USING (trace_id)
     WHERE failures.kind = 'unknown_tool' AND NOT failures.propagated
 ),
-unmatched AS (
-    SELECT spans.*, regexp_replace(lower(spans.subject), '[^a-z0-9]', '', 'g') AS called
-    FROM halo_h_spans AS spans
-    SEMI JOIN halo_h_declared AS in_trace ON in_trace.trace_id = spans.trace_id
-    ANTI JOIN halo_h_declared AS exact
-           ON exact.trace_id = spans.trace_id
-          AND exact.tool = regexp_replace(lower(spans.subject), '[^a-z0-9]', '', 'g')
-    WHERE spans.span_type = 'tool'
+called AS (
+    -- Each tool subject, normalized like the declared names.
+    SELECT subject, regexp_replace(lower(subject), '[^a-z0-9]', '', 'g') AS called
+    FROM halo_h_subjects
+    WHERE span_type = 'tool'
+),
+verdicts AS (
+    -- Whether a declared list (halo_h_tool_lists) declares a subject: one of its names is the
+    -- called name, or one contains the other (both at least 4 characters long). Judged once per
+    -- distinct list and subject, not per call.
+    SELECT
+        lists.tools_key,
+        called.subject,
+        coalesce(bool_or(lists.tool = called.called
+                         OR (length(lists.tool) >= 4 AND length(called.called) >= 4
+                             AND (contains(called.called, lists.tool) OR contains(lists.tool, called.called)))),
+                 FALSE)                                                AS declared
+    FROM halo_h_tool_lists AS lists
+    CROSS JOIN called
+    GROUP BY lists.tools_key, called.subject
+),
+undeclared_pairs AS (
+    -- (trace, subject) pairs of traces with declarations where no list of the trace declares the
+    -- subject; only subjects that some list does not declare can be in one.
+    SELECT trace_lists.trace_id, verdicts.subject
+    FROM (SELECT DISTINCT trace_id, tools_key FROM halo_h_spans WHERE tools_key IS NOT NULL) AS trace_lists
+    JOIN verdicts USING (tools_key)
+    WHERE verdicts.subject IN (SELECT subject FROM verdicts WHERE NOT declared)
+    GROUP BY trace_lists.trace_id, verdicts.subject
+    HAVING NOT bool_or(verdicts.declared)
 ),
 undeclared AS (
     SELECT
-        unmatched.*,
-        unmatched.subject                                                    AS tool,
-        unmatched.status_code = 'error' OR unmatched.result_reports_failure AS failed_call,
+        spans.*,
+        spans.subject                                                        AS tool,
+        spans.is_failure                                                     AS failed_call,
         traces.failed                                                        AS failed_trace
-    FROM unmatched
+    FROM halo_h_spans AS spans
+    JOIN undeclared_pairs USING (trace_id, subject)
     JOIN (SELECT trace_id, failed FROM halo_h_traces) AS traces USING (trace_id)
-    JOIN (SELECT trace_id, list(tool) AS tools
-          FROM halo_h_declared SEMI JOIN unmatched USING (trace_id)
-          GROUP BY trace_id) AS declared_sets USING (trace_id)
-    ANTI JOIN not_found ON not_found.trace_id = unmatched.trace_id AND not_found.span_id = unmatched.span_id
-    WHERE len(list_filter(declared_sets.tools, lambda name: length(name) >= 4 AND length(unmatched.called) >= 4
-                          AND (contains(unmatched.called, name) OR contains(name, unmatched.called)))) = 0
+    ANTI JOIN not_found ON not_found.trace_id = spans.trace_id AND not_found.span_id = spans.span_id
+    WHERE spans.span_type = 'tool'
 ),
 not_found_ranked AS (
     SELECT *, row_number() OVER (PARTITION BY tool, trace_id ORDER BY failed_trace DESC, start_ns, span_id) AS rank_in_trace
