@@ -112,6 +112,7 @@ _TEMP_TABLES = (
     "halo_h_previous",
 )
 _TEMP_MACROS = (
+    "halo_h_spread",
     "halo_h_subject",
     "halo_h_mask",
     "halo_h_failure_kind",

@@ -2,6 +2,17 @@
 -- _prepare.sql: the table macros below read its TEMP tables, which must exist when they are created.
 -- Statements are separated by a semicolon at the end of a line.
 
+-- How far a group of spans reaches, the columns every finding reports: spans, traces, traces that
+-- failed (`failed`: the row's trace failed) and when the group was first and last seen. Aggregates:
+-- a detector expands them into its grouped columns with `unnest(halo_h_spread(...))`.
+CREATE OR REPLACE TEMP MACRO halo_h_spread(trace_id, failed, start_time, end_time) AS {
+    'spans': count(*),
+    'traces': count(DISTINCT trace_id),
+    'failed_traces': count(DISTINCT trace_id) FILTER (WHERE failed),
+    'first_seen': min(start_time),
+    'last_seen': max(coalesce(end_time, start_time))
+};
+
 -- One finding in the findings shape (FINDING_COLUMNS, in order): a STRUCT that a detector expands
 -- into columns with `SELECT finding.* FROM (SELECT halo_h_finding(...) AS finding FROM ...)` (which
 -- DuckDB plans faster than unnest() of the STRUCT). `measured` is the row of a group of spans
@@ -80,16 +91,12 @@ grouped AS (
     SELECT
         span_type,
         subject,
-        count(*)                                                        AS spans,
-        count(DISTINCT trace_id)                                        AS traces,
-        count(DISTINCT trace_id) FILTER (WHERE failed_trace)            AS failed_traces,
+        unnest(halo_h_spread(trace_id, failed_trace, start_time, end_time)),
         count(*) FILTER (WHERE retried)                                 AS retries,
         count(*) FILTER (WHERE recovered)                               AS recovered,
         sum(backoff_seconds)                                            AS backoff_seconds,
         sum(coalesce(duration_ms, 0)) / 1000.0 + sum(backoff_seconds)   AS seconds,
         sum(failed_trace_cost) FILTER (WHERE failed_trace AND rank_in_trace = 1) AS failed_trace_usd,
-        min(start_time)                                                 AS first_seen,
-        max(coalesce(end_time, start_time))                             AS last_seen,
         list(span_id ORDER BY failed_trace DESC, duration_ms DESC NULLS LAST, start_ns, span_id)[1:5] AS example_span_ids,
         (list(trace_id ORDER BY failed_trace DESC, duration_ms DESC NULLS LAST, start_ns, span_id)
             FILTER (WHERE rank_in_trace = 1))[1:5]                      AS example_trace_ids,

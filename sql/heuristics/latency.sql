@@ -64,14 +64,10 @@ outlier_groups AS (
     SELECT
         span_type,
         subject,
-        count(*)                                                   AS spans,
-        count(DISTINCT trace_id)                                   AS traces,
-        count(DISTINCT trace_id) FILTER (WHERE trace_failed)       AS failed_traces,
+        unnest(halo_h_spread(trace_id, trace_failed, start_time, end_time)),
         sum(excess_ms) / 1000.0                                    AS excess_seconds,
         median(duration_ms)                                        AS typical_outlier_ms,
         max(duration_ms)                                           AS max_ms,
-        min(start_time)                                            AS first_seen,
-        max(coalesce(end_time, start_time))                        AS last_seen,
         list(span_id ORDER BY duration_ms DESC, start_ns, span_id)[1:5] AS example_span_ids,
         (list(trace_id ORDER BY duration_ms DESC, start_ns, span_id)
             FILTER (WHERE rank_in_trace = 1))[1:5]                 AS example_trace_ids

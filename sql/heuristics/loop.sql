@@ -62,14 +62,10 @@ requesting_totals AS (
 tool_groups AS (
     SELECT
         subject,
-        count(*)                                                   AS spans,
-        count(DISTINCT trace_id)                                   AS traces,
-        count(DISTINCT trace_id) FILTER (WHERE traces.failed)      AS failed_traces,
+        unnest(halo_h_spread(trace_id, traces.failed, start_time, end_time)),
         max(repeats)                                               AS max_repeats,
         count(*) FILTER (WHERE occurrence > 1)                     AS wasted_calls,
         sum(coalesce(duration_ms, 0)) FILTER (WHERE occurrence > 1) / 1000.0 AS wasted_seconds,
-        min(start_time)                                            AS first_seen,
-        max(coalesce(end_time, start_time))                        AS last_seen,
         list(span_id ORDER BY repeats DESC, trace_id, arguments_hash, start_ns, span_id)[1:5] AS example_span_ids,
         (list(trace_id ORDER BY repeats DESC, trace_id) FILTER (WHERE occurrence = 1))[1:5] AS example_trace_ids,
         arg_max(arguments_head, (repeats, trace_id))               AS sample_arguments
@@ -101,16 +97,12 @@ outputs AS (
 output_groups AS (
     SELECT
         subject,
-        count(*)                                                   AS spans,
-        count(DISTINCT trace_id)                                   AS traces,
-        count(DISTINCT trace_id) FILTER (WHERE traces.failed)      AS failed_traces,
+        unnest(halo_h_spread(trace_id, traces.failed, start_time, end_time)),
         max(repeats)                                               AS max_repeats,
         count(*) FILTER (WHERE occurrence > 1)                     AS wasted_calls,
         sum(coalesce(duration_ms, 0)) FILTER (WHERE occurrence > 1) / 1000.0 AS wasted_seconds,
         sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) FILTER (WHERE occurrence > 1 AND counts_usage) AS wasted_tokens,
         sum(cost_usd) FILTER (WHERE occurrence > 1 AND counts_usage) AS wasted_usd,
-        min(start_time)                                            AS first_seen,
-        max(coalesce(end_time, start_time))                        AS last_seen,
         list(span_id ORDER BY repeats DESC, trace_id, output_hash, start_ns, span_id)[1:5] AS example_span_ids,
         (list(trace_id ORDER BY repeats DESC, trace_id) FILTER (WHERE occurrence = 1))[1:5] AS example_trace_ids,
         arg_max(output_head, (repeats, trace_id))                  AS sample_output

@@ -26,14 +26,10 @@ WITH calls AS (
 grouped AS (
     SELECT
         subject,
-        count(*)                                                       AS spans,
+        unnest(halo_h_spread(trace_id, trace_failed, start_time, end_time)),
         count(*) FILTER (WHERE filtered)                               AS filtered_spans,
-        count(DISTINCT trace_id)                                       AS traces,
-        count(DISTINCT trace_id) FILTER (WHERE trace_failed)           AS failed_traces,
         sum(coalesce(duration_ms, 0)) / 1000.0                         AS seconds,
         sum(cost_usd)                                                  AS usd,
-        min(start_time)                                                AS first_seen,
-        max(coalesce(end_time, start_time))                            AS last_seen,
         list(span_id ORDER BY trace_failed DESC, filtered DESC, start_ns, span_id)[1:5] AS example_span_ids,
         (list(trace_id ORDER BY trace_failed DESC, filtered DESC, start_ns, span_id)
             FILTER (WHERE rank_in_trace = 1))[1:5]                     AS example_trace_ids,

@@ -83,13 +83,9 @@ undeclared_ranked AS (
 not_found_groups AS (
     SELECT
         tool,
-        count(*)                                                       AS spans,
-        count(DISTINCT trace_id)                                       AS traces,
-        count(DISTINCT trace_id) FILTER (WHERE failed_trace)           AS failed_traces,
+        unnest(halo_h_spread(trace_id, failed_trace, start_time, end_time)),
         sum(coalesce(duration_ms, 0)) / 1000.0                         AS seconds,
         sum(failed_trace_cost) FILTER (WHERE rank_in_trace = 1)        AS failed_trace_usd,
-        min(start_time)                                                AS first_seen,
-        max(coalesce(end_time, start_time))                            AS last_seen,
         list(span_id ORDER BY failed_trace DESC, start_ns, span_id)[1:5] AS example_span_ids,
         (list(trace_id ORDER BY failed_trace DESC, start_ns, span_id)
             FILTER (WHERE rank_in_trace = 1))[1:5]                     AS example_trace_ids,
@@ -100,13 +96,9 @@ not_found_groups AS (
 undeclared_groups AS (
     SELECT
         tool,
-        count(*)                                                       AS spans,
+        unnest(halo_h_spread(trace_id, failed_trace, start_time, end_time)),
         count(*) FILTER (WHERE failed_call)                            AS failed_calls,
-        count(DISTINCT trace_id)                                       AS traces,
-        count(DISTINCT trace_id) FILTER (WHERE failed_trace)           AS failed_traces,
         sum(coalesce(duration_ms, 0)) / 1000.0                         AS seconds,
-        min(start_time)                                                AS first_seen,
-        max(coalesce(end_time, start_time))                            AS last_seen,
         list(span_id ORDER BY failed_call DESC, start_ns, span_id)[1:5] AS example_span_ids,
         (list(trace_id ORDER BY failed_call DESC, start_ns, span_id)
             FILTER (WHERE rank_in_trace = 1))[1:5]                     AS example_trace_ids
