@@ -10,6 +10,8 @@ each in a fresh process and in the same run:
   results, outputs, error messages): a floor for anything that looks at the content;
 - row scan: every column of every span read once (`sum(hash(COLUMNS(*)))`), raw attributes included:
   what one full pass over the stored spans costs;
+- trace grouping: the spans counted and summed per trace (`GROUP BY trace_id`): the least any
+  detector that judges whole traces (loops, steps, cost per trace) must pay, once;
 - detectors: `halo_local.heuristics.analyze()` (all detectors, checks and stats) over the same spans.
 
 Both run over the stored table and over a Parquet snapshot of it (how a run reads them). Seconds
@@ -160,6 +162,12 @@ def phase(path: Path, source: str, which: str, threads: int | None) -> dict:
             [AGENT],
         ).fetchone()
         summary = {"spans": result[0]}
+    elif which == "tracegroup":
+        result = connection.execute(
+            "SELECT count(*), sum(spans) FROM (SELECT trace_id, count(*) AS spans, sum(duration_ms)"
+            " FROM window_spans WHERE agent_uuid = ? GROUP BY trace_id)", [AGENT]
+        ).fetchall()[0]
+        summary = {"spans": result[1]}
     elif which == "rowscan":
         result = connection.execute(
             "SELECT count(*), sum(hash(COLUMNS(*))) FROM window_spans WHERE agent_uuid = ?", [AGENT]
@@ -203,7 +211,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--phase", choices=["generate", "baseline", "textscan", "rowscan", "detectors"])
+    parser.add_argument("--phase", choices=["generate", "baseline", "textscan", "rowscan", "tracegroup", "detectors"])
     parser.add_argument("--source", choices=["table", "parquet"], default="table")
     parser.add_argument("--db", type=Path)
     args = parser.parse_args()
@@ -222,14 +230,17 @@ def main() -> None:
         baseline = _best_of(args.repeat, path, source, "baseline", args.threads)
         textscan = _best_of(args.repeat, path, source, "textscan", args.threads)
         rowscan = _best_of(args.repeat, path, source, "rowscan", args.threads)
+        tracegroup = _best_of(args.repeat, path, source, "tracegroup", args.threads)
         detectors = _best_of(args.repeat, path, source, "detectors", args.threads)
         print(f"\n{args.spans:,} spans, one agent, source = {source}")
         for label, result in (("baseline full scan", baseline), ("text-column scan", textscan),
-                              ("every-column scan", rowscan), ("all detectors", detectors)):
+                              ("every-column scan", rowscan), ("trace grouping", tracegroup),
+                              ("all detectors", detectors)):
             print(f"  {label:<19}: {result['seconds']:7.3f} s   peak RSS {result['peak_rss_mb']:6.0f} MB")
         print(f"  findings           : {detectors['findings']} {detectors['byCategory']}")
+        print(f"  trace grouping / baseline full scan: {tracegroup['seconds'] / baseline['seconds']:.1f}x time")
         for label, result in (("baseline full scan", baseline), ("text-column scan", textscan),
-                              ("every-column scan", rowscan)):
+                              ("every-column scan", rowscan), ("trace grouping", tracegroup)):
             print(f"  detectors / {label:<19}: {detectors['seconds'] / result['seconds']:7.1f}x time, "
                   f"{detectors['peak_rss_mb'] / result['peak_rss_mb']:.1f}x peak RSS")
 

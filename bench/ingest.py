@@ -8,6 +8,8 @@ the flat span-per-line JSONL form of the same spans, then measures, each in a fr
 - a plain Python `json.loads` loop over the same file (the floor any Python parser pays);
 - Arrow's multi-threaded JSON reader parsing the same file into columns with an explicit OTLP schema,
   nothing normalized or stored: the floor of any parse into columns available here;
+- the same reader keeping only each span's traceId: what reading the bytes costs at all, the least any
+  load through Arrow or DuckDB can take;
 - halo-engine's trace index build over the flat JSONL, when `engine` (halo-engine) is importable.
 
 Usage: python bench/ingest.py [--sizes 100000,1000000] [--out bench/out]
@@ -167,6 +169,15 @@ CHILD_CODE = {
         " parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior='ignore'))\n"
         "assert table.num_rows > 0"
     ),
+    "arrow tokenize": (
+        "import sys, pyarrow as pa, pyarrow.json as pj\n"
+        "span = pa.struct([('traceId', pa.string())])\n"
+        "scope_spans = pa.struct([('spans', pa.list_(span))])\n"
+        "schema = pa.schema([('resourceSpans', pa.list_(pa.struct([('scopeSpans', pa.list_(scope_spans))])))])\n"
+        "table = pj.read_json(sys.argv[1], read_options=pj.ReadOptions(block_size=16 << 20),"
+        " parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior='ignore'))\n"
+        "assert table.num_rows > 0"
+    ),
     "halo-engine": (
         "import sys, asyncio; from pathlib import Path;"
         "from engine.traces.trace_index_builder import TraceIndexBuilder;"
@@ -204,12 +215,13 @@ def main() -> None:
     parser.add_argument("--out", default=str(Path(__file__).parent / "out"))
     options = parser.parse_args()
     with_engine = engine_available()
-    print(f"{'spans':>9} {'MB':>7} | {'contender':<12} {'seconds':>8} {'MB/s':>7} {'spans/s':>10} {'RSS MiB':>8} | ratio")
+    print(f"{'spans':>9} {'MB':>7} | {'contender':<14} {'seconds':>8} {'MB/s':>7} {'spans/s':>10} {'RSS MiB':>8} | ratio")
     for size in [int(item) for item in options.sizes.split(",")]:
         otlp_path, flat_path = generate(size, Path(options.out))
         megabytes = otlp_path.stat().st_size / 1e6
         figures = {}
-        for label, path in [("json.loads", otlp_path), ("arrow parse", otlp_path), ("halo-local", otlp_path)] + (
+        for label, path in [("json.loads", otlp_path), ("arrow parse", otlp_path), ("arrow tokenize", otlp_path),
+                             ("halo-local", otlp_path)] + (
             [("halo-engine", flat_path)] if with_engine else []
         ):
             with tempfile.TemporaryDirectory() as scratch:
@@ -217,7 +229,7 @@ def main() -> None:
         ours = figures["halo-local"][0]
         for label, (seconds, rss) in figures.items():
             ratio = "" if label == "halo-local" else f"halo-local takes {ours / seconds:.2f}x its time"
-            print(f"{size:>9} {megabytes:>7.0f} | {label:<12} {seconds:>8.2f} {megabytes / seconds:>7.1f}"
+            print(f"{size:>9} {megabytes:>7.0f} | {label:<14} {seconds:>8.2f} {megabytes / seconds:>7.1f}"
                   f" {size / seconds:>10,.0f} {rss:>8.0f} | {ratio}")
         if not with_engine:
             print("  (halo-engine not installed: pip install --no-deps halo-engine==0.3.5)")
