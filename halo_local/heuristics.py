@@ -508,24 +508,36 @@ def _stats(connection: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     }
 
 
-_CHECK_SCOPE: dict[str, tuple[str, str, str, str]] = {
-    # category: (coverage counter, unit, the unit in the singular, what "healthy" means)
-    "error": ("spans", "spans", "span", "no span failed outside rate limits, timeouts and missing tools"),
-    "tool_error": ("tool_results", "tool results", "tool result", "no tool result reported a failure"),
-    "rate_limit": ("spans", "spans", "span", "no call was rate limited"),
-    "timeout": ("spans", "spans", "span", "no call timed out"),
-    "latency": ("finished_spans", "spans", "span", "no latency outliers, dominant subjects or regressions"),
+_CHECK_SCOPE: dict[str, tuple[str, str, str, str, str]] = {
+    # category: (coverage counter, unit, the unit in the singular, what "healthy" means, why there is
+    # nothing to check when the counter is 0). That last one names exactly what the counter needs, since a
+    # window can hold model or tool calls and still have none that a check can read.
+    "error": ("spans", "spans", "span", "no span failed outside rate limits, timeouts and missing tools",
+              "the window has no spans"),
+    "tool_error": ("tool_results", "tool results", "tool result", "no tool result reported a failure",
+                   "no tool call records its result"),
+    "rate_limit": ("spans", "spans", "span", "no call was rate limited", "the window has no spans"),
+    "timeout": ("spans", "spans", "span", "no call timed out", "the window has no spans"),
+    "latency": ("finished_spans", "spans", "span", "no latency outliers, dominant subjects or regressions",
+                "no span has an end time to measure its duration"),
     "cost": ("usage_spans", "model calls with usage", "model call with usage",
-             "no costly outliers, model mismatches, context growth or regressions"),
+             "no costly outliers, model mismatches, context growth or regressions",
+             "no model call reports token usage"),
     "loop": ("loop_candidates", "tool calls and model outputs", "tool call or model output",
-             "no repeated identical calls or outputs"),
-    "unknown_tool": ("tool_calls", "tool calls", "tool call", "every tool called was declared and found"),
+             "no repeated identical calls or outputs",
+             "no tool call records its arguments and no model call its output text"),
+    "unknown_tool": ("tool_calls", "tool calls", "tool call", "every tool called was declared and found",
+                     "the window has no tool calls"),
     "truncation": ("llm_with_finish_reason", "model calls with a finish reason", "model call with a finish reason",
-                   "no output was cut off"),
-    "refusal": ("llm_with_finish_or_output", "model calls", "model call", "no call was refused or filtered"),
-    "empty_output": ("llm_calls", "model calls", "model call", "no call returned an empty output"),
-    "excessive_steps": ("traces", "traces", "trace", "no trace took far more steps than usual"),
-    "data_quality": ("spans", "spans", "span", "no orphans, unfinished spans, unpriced usage or clock skew"),
+                   "no output was cut off", "no model call reports a finish reason"),
+    "refusal": ("llm_with_finish_or_output", "model calls", "model call", "no call was refused or filtered",
+                "no model call reports a finish reason or output text"),
+    "empty_output": ("llm_calls", "model calls", "model call", "no call returned an empty output",
+                     "the window has no model calls"),
+    "excessive_steps": ("traces", "traces", "trace", "no trace took far more steps than usual",
+                        "the window has no traces"),
+    "data_quality": ("spans", "spans", "span", "no orphans, unfinished spans, unpriced usage or clock skew",
+                     "the window has no spans"),
 }
 
 
@@ -535,7 +547,7 @@ def _checks(coverage: Mapping[str, int], findings: Sequence[Finding]) -> list[Ch
         counts[finding.category] = counts.get(finding.category, 0) + 1
     results = []
     for category in CATEGORIES:
-        counter, unit, singular, healthy = _CHECK_SCOPE[category]
+        counter, unit, singular, healthy, missing = _CHECK_SCOPE[category]
         checked = int(coverage.get(counter, 0))
         counted = f"{checked} {singular if checked == 1 else unit}"
         if counts[category]:
@@ -543,7 +555,7 @@ def _checks(coverage: Mapping[str, int], findings: Sequence[Finding]) -> list[Ch
             note = f"{counts[category]} finding{'s' if counts[category] != 1 else ''} over {counted}"
         elif checked == 0:
             status = "not_applicable"
-            note = f"nothing to check: the window has no {unit}"
+            note = f"nothing to check: {missing}"
         else:
             status = "healthy"
             note = f"{counted} checked: {healthy}"

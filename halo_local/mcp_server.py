@@ -23,7 +23,7 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Literal, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -47,7 +47,6 @@ POLL_FIRST_SECONDS = 0.1
 POLL_MAX_SECONDS = 1.0
 CANCEL_REASON = "the MCP client cancelled the tool call"
 
-TimeRange = Literal["1h", "6h", "12h", "1d", "3d", "7d", "14d", "30d", "90d", "all"]
 
 INSTRUCTIONS = """\
 halo-local analyses an LLM agent's OpenTelemetry traces stored on this machine. Each analysis run
@@ -174,7 +173,8 @@ class HaloTools:
     @_reported
     async def list_halo_conversations(
         self,
-        limit: Annotated[int, Field(ge=1, le=10_000, description="at most this many conversations")] = 50,
+        limit: Annotated[int, Field(description="at most this many conversations (at least 1)",
+                                    json_schema_extra={"minimum": 1})] = 50,
     ) -> str:
         """List the halo-local conversations, newest first (the same JSON as `halo-local conversation list --json`).
 
@@ -201,7 +201,7 @@ class HaloTools:
     async def ask_followup(
         self,
         conversation_id: Annotated[str, Field(description="the conversation whose report the question is about")],
-        question: Annotated[str, Field(min_length=1, description="the question, in plain words")],
+        question: Annotated[str, Field(description="the question, in plain words")],
         ctx: Context,
     ) -> CallToolResult:
         """Ask a follow-up question about a conversation's report and wait for the answer.
@@ -225,8 +225,9 @@ class HaloTools:
     @_reported
     async def list_agents(
         self,
-        time_range: Annotated[TimeRange, Field(description="only agents with spans in this range back from now; "
-                                                          "'all' for every stored agent")] = "30d",
+        time_range: Annotated[str, Field(description="only agents with spans in this range back from now; "
+                                                    "'all' for every stored agent",
+                                         json_schema_extra={"enum": list(traces.TIME_RANGES)})] = "30d",
     ) -> str:
         """List the agents found in the stored traces (the same JSON as `halo-local agent list --json`).
 
@@ -257,11 +258,12 @@ class HaloTools:
         ctx: Context,
         prompt: Annotated[str | None, Field(description="what the analysis should focus on; default: find "
                                                         "what makes the agent fail, slow or expensive")] = None,
-        lookback_hours: Annotated[int, Field(ge=1, description="window length in hours, ending at "
-                                                               "window_end_at (default now)")]
-        = runs.DEFAULT_LOOKBACK_HOURS,
+        lookback_hours: Annotated[int | None, Field(description=f"window length in hours (at least 1) ending at "
+                                                                f"window_end_at; default {runs.DEFAULT_LOOKBACK_HOURS}; "
+                                                                "not together with window_start_at",
+                                                    json_schema_extra={"minimum": 1})] = None,
         window_start_at: Annotated[str | None, Field(description="ISO UTC start of the window, e.g. "
-                                                                 "2026-04-24T00:00:00Z; overrides lookback_hours")]
+                                                                 "2026-04-24T00:00:00Z; not with lookback_hours")]
         = None,
         window_end_at: Annotated[str | None, Field(description="ISO UTC end of the window; default now")] = None,
         no_llm: Annotated[bool, Field(description="true for a heuristics-only report (no Anthropic call)")] = False,
@@ -271,8 +273,8 @@ class HaloTools:
         """Analyse one agent's spans in a time window and wait for the run to end (like `halo-local run create --wait`).
 
         The window is [window_start_at, window_end_at): it ends now unless window_end_at is given and
-        starts lookback_hours earlier unless window_start_at is given. For traces that are not recent,
-        pass the window around the agent's firstSeenAt..lastSeenAt from list_agents. The run snapshots
+        starts lookback_hours earlier, or at window_start_at (give one of the two). For traces that are
+        not recent, pass the window around the agent's firstSeenAt..lastSeenAt from list_agents. The run snapshots
         the spans, runs the heuristics and, unless no_llm or no ANTHROPIC_API_KEY, the LLM pass (which
         can take minutes); progress is reported as it goes, and cancelling the call cancels the run.
         Returns the run document (as `halo-local run create --wait --json`; get_run adds the findings)
@@ -311,8 +313,7 @@ class HaloTools:
     @_reported
     async def query_spans(
         self,
-        sql: Annotated[str, Field(min_length=1, description="one read-only DuckDB statement over the table "
-                                                            "`spans`")],
+        sql: Annotated[str, Field(description="one read-only DuckDB statement over the table `spans`")],
     ) -> str:
         """Run one read-only DuckDB SQL statement (SELECT, WITH, DESCRIBE, SUMMARIZE, EXPLAIN) over the stored spans.
 

@@ -137,16 +137,28 @@ def parse_timestamp(value: str | datetime, flag: str) -> datetime:
 def resolve_window(
     window_start_at: str | datetime | None,
     window_end_at: str | datetime | None,
-    lookback_hours: int,
+    lookback_hours: int | None = None,
     now: datetime | None = None,
 ) -> tuple[datetime, datetime]:
-    """The analysed window [start, end): end defaults to now, start to end minus the lookback."""
-    parse_int(lookback_hours, "--lookback-hours", 1, None)
+    """The analysed window [start, end): end defaults to now, start to end minus the lookback (default 24 h).
+
+    A lookback together with a start is refused rather than ignored: the start alone decides where the
+    window begins. Callers that always pass the default lookback (the CLI's flag default) cannot say
+    whether it was given, so the default value itself is taken as "not given".
+    """
+    hours = DEFAULT_LOOKBACK_HOURS if lookback_hours is None else parse_int(lookback_hours, "--lookback-hours", 1)
+    if window_start_at is not None and hours != DEFAULT_LOOKBACK_HOURS:
+        raise UsageError(
+            f"--lookback-hours {hours} conflicts with --window-start-at: the window starts at "
+            "--window-start-at, so the lookback would be ignored",
+            hint="give --window-start-at (and --window-end-at) for an exact window, or --lookback-hours "
+                 "to count back from --window-end-at (default now), not both",
+        )
     end = parse_timestamp(window_end_at, "--window-end-at") if window_end_at is not None else (now or traces.utc_now())
     if window_start_at is not None:
         start = parse_timestamp(window_start_at, "--window-start-at")
     else:
-        start = end - timedelta(hours=lookback_hours)
+        start = end - timedelta(hours=hours)
     if start >= end:
         raise UsageError(
             f"--window-start-at ({iso(start)}) must be before --window-end-at ({iso(end)})"
@@ -166,7 +178,7 @@ def create_run(
     prompt: str | None = None,
     window_start_at: str | datetime | None = None,
     window_end_at: str | datetime | None = None,
-    lookback_hours: int = DEFAULT_LOOKBACK_HOURS,
+    lookback_hours: int | None = None,
     model_id: str | None = None,
     span_limit: int = DEFAULT_SPAN_LIMIT,
     max_subagent_depth: int = DEFAULT_MAX_SUBAGENT_DEPTH,
@@ -1112,14 +1124,15 @@ def analyze_paths(
         raise UsageError("the files hold no spans to analyse", hint="check the paths, or `traces load` them to see why")
     chosen = agents[0]
     if agent_uuid is not None:
-        wanted = traces.find_agent(store, agent_uuid)["agentUuid"]
-        matching = [item for item in agents if item["agentUuid"] == wanted]
-        if not matching:
+        in_files = [{"agentUuid": item["agentUuid"], "name": item["agentName"], "serviceName": item["serviceName"]}
+                    for item in agents]
+        try:
+            wanted = traces.resolve_agent(in_files, agent_uuid)["agentUuid"]
+        except NotFoundError:
+            traces.find_agent(store, agent_uuid)  # not stored at all: the usual "no agent" error
             raise NotFoundError(f"agent {agent_uuid!r} has no spans in these files",
-                                hint=traces.closest_agents_hint(
-                                    [{"agentUuid": a["agentUuid"], "name": a["agentName"]} for a in agents],
-                                    str(agent_uuid)))
-        chosen = matching[0]
+                                hint=traces.closest_agents_hint(in_files, str(agent_uuid))) from None
+        chosen = next(item for item in agents if item["agentUuid"] == wanted)
     start = datetime.fromisoformat(chosen["firstStart"][:-1]).replace(microsecond=0)
     end = datetime.fromisoformat(chosen["lastStart"][:-1]).replace(microsecond=0) + timedelta(seconds=1)
     run = create_run(store, agent_uuid=chosen["agentUuid"], prompt=prompt, window_start_at=start,

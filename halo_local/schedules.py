@@ -40,6 +40,7 @@ import secrets
 import shlex
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -49,7 +50,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
-from halo_local.errors import HaloLocalError, NotFoundError, UsageError
+from halo_local.errors import HaloLocalError, InvalidTraceFileError, NotFoundError, UsageError
 from halo_local.flags import parse_bool, parse_int, parse_int_list, parse_text
 from halo_local.resources import sql_text
 from halo_local.store import Store
@@ -65,8 +66,9 @@ TICK_LOG_FILE = "schedule-tick.log"
 
 FireRun = Callable[["Schedule", datetime], str]
 """(schedule, slot time UTC) -> run id: creates and starts the run for that fire time."""
-LoadSources = Callable[[Sequence[str]], None]
-"""Loads trace exports (a schedule's --source paths and globs) incrementally before its run."""
+LoadSources = Callable[[Sequence[str], bool], Sequence[str] | None]
+"""(sources, skip_invalid) -> warnings: loads a schedule's --source paths and globs incrementally
+before its run; the warnings name what was left out (None: nothing to say)."""
 
 _WEEKDAY_NAMES = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 _MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -157,6 +159,7 @@ class ScheduleSpec:
     max_turns: int = DEFAULT_MAX_TURNS
     enabled: bool = True
     sources: tuple[str, ...] = ()
+    skip_invalid: bool = True
 
     @classmethod
     def from_flags(cls, *, title: Any = None, agent_uuid: Any = None, frequency: Any = None,
@@ -166,7 +169,7 @@ class ScheduleSpec:
                    lookback_hours: Any = DEFAULT_LOOKBACK_HOURS,
                    max_subagent_depth: Any = DEFAULT_MAX_SUBAGENT_DEPTH,
                    max_turns: Any = DEFAULT_MAX_TURNS, enabled: Any = True,
-                   source: Any = None) -> ScheduleSpec:
+                   source: Any = None, skip_invalid: Any = True) -> ScheduleSpec:
         """The `schedule create` flags as fire delivers them -> a validated spec."""
         for value, flag in ((title, "--title"), (agent_uuid, "--agent-uuid"),
                             (frequency, "--frequency"), (minutes, "--minutes")):
@@ -177,7 +180,7 @@ class ScheduleSpec:
             days_of_week=days_of_week, days_of_month=days_of_month,
             timezone="UTC" if timezone is None else timezone, prompt=prompt, model_id=model_id,
             span_limit=span_limit, lookback_hours=lookback_hours, max_subagent_depth=max_subagent_depth,
-            max_turns=max_turns, enabled=enabled, source=source,
+            max_turns=max_turns, enabled=enabled, source=source, skip_invalid=skip_invalid,
         )
         return given.apply_to(cls(title="", agent_uuid="", frequency="", minutes=())).validated()
 
@@ -215,6 +218,7 @@ class ScheduleSpec:
             max_turns=parse_int(self.max_turns, "--max-turns", 1, 100),
             enabled=parse_bool(self.enabled, "--enabled"),
             sources=parse_sources(list(self.sources)),
+            skip_invalid=parse_bool(self.skip_invalid, "--skip-invalid"),
         )
 
     def cadence(self) -> tuple[Any, ...]:
@@ -270,6 +274,7 @@ class ScheduleChanges:
     max_turns: int | None = None
     enabled: bool | None = None
     sources: tuple[str, ...] | None = None
+    skip_invalid: bool | None = None
 
     @classmethod
     def from_flags(cls, *, title: Any = None, agent_uuid: Any = None, frequency: Any = None,
@@ -277,7 +282,7 @@ class ScheduleChanges:
                    days_of_month: Any = None, timezone: Any = None, prompt: Any = None,
                    model_id: Any = None, span_limit: Any = None, lookback_hours: Any = None,
                    max_subagent_depth: Any = None, max_turns: Any = None, enabled: Any = None,
-                   source: Any = None) -> ScheduleChanges:
+                   source: Any = None, skip_invalid: Any = None) -> ScheduleChanges:
         """The `schedule update` flags as fire delivers them; each is converted and range-checked."""
 
         def optional(value: Any, convert: Callable[[Any], Any]) -> Any:
@@ -301,6 +306,7 @@ class ScheduleChanges:
             max_turns=optional(max_turns, lambda v: parse_int(v, "--max-turns", 1, 100)),
             enabled=optional(enabled, lambda v: parse_bool(v, "--enabled")),
             sources=None if source is None else parse_sources(source),
+            skip_invalid=optional(skip_invalid, lambda v: parse_bool(v, "--skip-invalid")),
         )
 
     def is_empty(self) -> bool:
@@ -369,6 +375,7 @@ class Schedule:
             "archived": self.archived_at is not None,
             "archivedAt": iso(self.archived_at),
             "sources": list(spec.sources),
+            "skipInvalid": spec.skip_invalid,
             "nextRunAt": iso(self.next_run_at),
             "lastFiredAt": iso(self.last_fired_at),
             "createdAt": iso(self.created_at),
@@ -401,17 +408,19 @@ class ScheduleFire:
 
 @dataclass(frozen=True)
 class Fired:
-    """What one tick did for one schedule: the run it started, or the error that stopped it."""
+    """What one tick did for one schedule: the run it started, or the error that stopped it, and the
+    source files it left out (skip-invalid loading) as warnings."""
 
     schedule_id: str
     title: str
     slot_at: datetime
     run_id: str | None
     error: str | None = None
+    warnings: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {"scheduleId": self.schedule_id, "title": self.title, "slotAt": iso(self.slot_at),
-                "runId": self.run_id, "error": self.error}
+                "runId": self.run_id, "error": self.error, "warnings": list(self.warnings)}
 
 
 # --- Fire times. ------------------------------------------------------------------------------------
@@ -503,14 +512,59 @@ def _days_in_month(year: int, month: int) -> int:
 # --- Storage. -------------------------------------------------------------------------------------------
 
 def create_schedule(store: Store, spec: ScheduleSpec, *, now: datetime | None = None) -> Schedule:
-    """Store a new schedule; its first fire time is the first slot after `now`."""
-    spec = spec.validated()
+    """Store a new schedule; its first fire time is the first slot after `now`.
+
+    Its agent and sources are checked first (`checked_targets`), so that a typo is refused now rather
+    than failing every fire.
+    """
+    spec = checked_targets(store, spec.validated())
     moment = _utc(now or utc_now())
     schedule_id = "sch_" + secrets.token_hex(6)
     with store.transaction() as connection:
         connection.execute(sql_text("schedules/insert_schedule.sql"),
                            {"schedule_id": schedule_id, "now": _naive(moment), **_spec_parameters(spec)})
     return get_schedule(store, schedule_id, now=moment)
+
+
+def checked_targets(store: Store, spec: ScheduleSpec) -> ScheduleSpec:
+    """`spec` with its agent as a UUID, once its sources and agent are known to exist (UsageError if not).
+
+    Every source must match a trace file now, as `traces load` requires. The agent (a UUID, or a name
+    only one agent has) must be stored, or else appear in the sources: each run loads them first, so an
+    agent that only they hold yet is accepted once a read of them into a scratch database (nothing is
+    stored) finds it.
+    """
+    from halo_local import traces
+    from halo_local.ingest.readers import expand_paths
+
+    for source in spec.sources:
+        try:
+            expand_paths([source])
+        except HaloLocalError as error:
+            raise UsageError(error.message, hint=error.hint) from None
+    stored = traces.list_agents(store, time_range="all")
+    try:
+        return replace(spec, agent_uuid=traces.resolve_agent(stored, spec.agent_uuid)["agentUuid"])
+    except NotFoundError as error:
+        if not spec.sources:
+            raise UsageError(error.message, hint=error.hint) from None
+    stored_uuids = {agent["agentUuid"] for agent in stored}
+    in_sources = [agent for agent in _agents_in_sources(store, spec) if agent["agentUuid"] not in stored_uuids]
+    try:
+        return replace(spec, agent_uuid=traces.resolve_agent(stored + in_sources, spec.agent_uuid)["agentUuid"])
+    except NotFoundError as error:
+        raise UsageError(error.message, hint=error.hint) from None
+
+
+def _agents_in_sources(store: Store, spec: ScheduleSpec) -> list[dict[str, Any]]:
+    """The agents the schedule's sources hold, read as its runs would read them, into a throwaway store."""
+    from halo_local import traces
+
+    store.home.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="schedule-check-", dir=store.home) as scratch_home:
+        scratch = Store(scratch_home)
+        load_sources(scratch, spec.sources, skip_invalid=spec.skip_invalid)
+        return traces.list_agents(scratch, time_range="all")
 
 
 def get_schedule(store: Store, schedule_id: str, *, now: datetime | None = None) -> Schedule:
@@ -532,9 +586,15 @@ def update_schedule(store: Store, schedule_id: str, changes: ScheduleChanges, *,
         raise UsageError("schedule update needs at least one flag to change",
                          hint="`halo-local schedule update --help` lists the flags")
     moment = _utc(now or utc_now())
+    resolved_agent: str | None = None
+    if changes.agent_uuid is not None or changes.sources is not None:  # checked before the write transaction
+        merged = changes.apply_to(get_schedule(store, str(schedule_id), now=moment).spec).validated()
+        resolved_agent = checked_targets(store, merged).agent_uuid
     with store.transaction() as connection:
         current = _fetch_one(connection, str(schedule_id), moment)
         spec = changes.apply_to(current.spec).validated()
+        if resolved_agent is not None:
+            spec = replace(spec, agent_uuid=resolved_agent)
         fired_through = current.fired_through
         resumed = spec.enabled and not current.spec.enabled
         if spec.cadence() != current.spec.cadence() or resumed:
@@ -585,7 +645,7 @@ def _spec_parameters(spec: ScheduleSpec) -> dict[str, Any]:
         "timezone": spec.timezone, "prompt": spec.prompt, "model_id": spec.model_id,
         "span_limit": spec.span_limit, "lookback_hours": spec.lookback_hours,
         "max_subagent_depth": spec.max_subagent_depth, "max_turns": spec.max_turns,
-        "enabled": spec.enabled, "sources": list(spec.sources),
+        "enabled": spec.enabled, "sources": list(spec.sources), "skip_invalid": spec.skip_invalid,
     }
 
 
@@ -607,13 +667,13 @@ def _fetch(connection: duckdb.DuckDBPyConnection, schedule_id: str | None, inclu
 def _schedule_from_row(row: tuple[Any, ...], now: datetime) -> Schedule:
     (schedule_id, title, agent_uuid, frequency, minutes, hours, days_of_week, days_of_month, timezone,
      prompt, model_id, span_limit, lookback_hours, max_subagent_depth, max_turns, enabled, sources,
-     archived_at, fired_through, created_at, updated_at, last_fired_at) = row
+     skip_invalid, archived_at, fired_through, created_at, updated_at, last_fired_at) = row
     spec = ScheduleSpec(
         title=title, agent_uuid=agent_uuid, frequency=frequency, minutes=tuple(minutes),
         hours=_tuple_or_none(hours), days_of_week=_tuple_or_none(days_of_week),
         days_of_month=_tuple_or_none(days_of_month), timezone=timezone, prompt=prompt, model_id=model_id,
         span_limit=span_limit, lookback_hours=lookback_hours, max_subagent_depth=max_subagent_depth,
-        max_turns=max_turns, enabled=enabled, sources=tuple(sources),
+        max_turns=max_turns, enabled=enabled, sources=tuple(sources), skip_invalid=skip_invalid,
     )
     schedule = Schedule(
         schedule_id=schedule_id, spec=spec, archived_at=_aware(archived_at), fired_through=_aware(fired_through),
@@ -686,9 +746,10 @@ def _fire(store: Store, schedule: Schedule, slot: datetime, fire_run: FireRun,
           load_sources: LoadSources) -> Fired:
     run_id: str | None = None
     error: str | None = None
+    warnings: tuple[str, ...] = ()
     try:
         if schedule.spec.sources:
-            load_sources(list(schedule.spec.sources))
+            warnings = tuple(load_sources(list(schedule.spec.sources), schedule.spec.skip_invalid) or ())
         run_id = fire_run(schedule, slot)
     except Exception as failure:  # a cron tick must go on with the other schedules; the error is kept
         error = getattr(failure, "message", None) or f"{type(failure).__name__}: {failure}"
@@ -697,7 +758,7 @@ def _fire(store: Store, schedule: Schedule, slot: datetime, fire_run: FireRun,
             "schedule_id": schedule.schedule_id, "slot_at": _naive(slot), "run_id": run_id, "error": error,
         })
     return Fired(schedule_id=schedule.schedule_id, title=schedule.spec.title, slot_at=slot,
-                 run_id=run_id, error=error)
+                 run_id=run_id, error=error, warnings=warnings)
 
 
 def start_scheduled_run(store: Store) -> FireRun:
@@ -719,18 +780,36 @@ def start_scheduled_run(store: Store) -> FireRun:
 
 
 def load_trace_sources(store: Store) -> LoadSources:
-    """The real LoadSources: `traces load` of the paths, skipping invalid lines.
+    """The real LoadSources: `traces load` of the paths, with the schedule's skip-invalid choice."""
 
-    Skipping matters under cron: an exporter may be half-way through writing a file; its complete
-    lines load now and the rest when the file has changed (reloading a file stores no duplicates).
-    """
-
-    def load(sources: Sequence[str]) -> None:
-        from halo_local.ingest import load_paths
-
-        load_paths(store, list(sources), skip_invalid=True)
+    def load(sources: Sequence[str], skip_invalid: bool) -> list[str]:
+        return load_sources(store, sources, skip_invalid=skip_invalid)
 
     return load
+
+
+def load_sources(store: Store, sources: Sequence[str], *, skip_invalid: bool) -> list[str]:
+    """Load a schedule's sources incrementally; returns a warning per file left out.
+
+    Strict, it is `traces load`: the first bad record stops the load and fails the fire. With
+    `skip_invalid`, which matters under cron, an exporter may be half-way through writing a file: bad
+    records are left out (the complete lines load now, the rest once the file has changed; reloading
+    stores no duplicates), and so is a file that cannot be read at all yet (a .gz still being written,
+    a first record still incomplete), so that it stops neither the other files nor the run.
+    """
+    from halo_local.ingest import load_paths
+    from halo_local.ingest.readers import expand_paths
+
+    if not skip_invalid:
+        load_paths(store, list(sources))
+        return []
+    warnings = []
+    for path in expand_paths(sources):
+        try:
+            load_paths(store, [path], skip_invalid=True)
+        except InvalidTraceFileError as error:
+            warnings.append(f"left out {error.message}")
+    return warnings
 
 
 def installed_executable() -> Path:
@@ -797,8 +876,9 @@ def _article(word: str) -> str:
 
 __all__ = [
     "FREQUENCIES", "FireRun", "Fired", "LoadSources", "Schedule", "ScheduleChanges", "ScheduleFire",
-    "ScheduleSpec", "archive_schedule", "create_schedule", "cron_line", "due_slot", "get_schedule",
-    "installed_executable", "iso", "list_schedules", "load_trace_sources", "next_fire_times", "parse_bool",
-    "parse_int", "parse_int_list", "parse_sources", "parse_text", "parse_timestamp", "previous_fire_time",
-    "schedule_runs", "start_scheduled_run", "tick", "unarchive_schedule", "update_schedule", "utc_now", "zone_of",
+    "ScheduleSpec", "archive_schedule", "checked_targets", "create_schedule", "cron_line", "due_slot",
+    "get_schedule", "installed_executable", "iso", "list_schedules", "load_sources", "load_trace_sources",
+    "next_fire_times", "parse_bool", "parse_int", "parse_int_list", "parse_sources", "parse_text",
+    "parse_timestamp", "previous_fire_time", "schedule_runs", "start_scheduled_run", "tick",
+    "unarchive_schedule", "update_schedule", "utc_now", "zone_of",
 ]

@@ -95,8 +95,16 @@ def list_agents(store: Store, *, time_range: str = "30d", now: datetime | None =
 
 
 def find_agent(store: Store, agent: str) -> dict[str, Any]:
-    """An agent by UUID (or unique name); NotFoundError naming the closest known agents."""
-    agents = list_agents(store, time_range="all")
+    """An agent by UUID (or unique name); NotFoundError naming the closest known agents (see `resolve_agent`)."""
+    return resolve_agent(list_agents(store, time_range="all"), agent)
+
+
+def resolve_agent(agents: list[dict[str, Any]], agent: str) -> dict[str, Any]:
+    """The agent among `agents` with this UUID, else the one with this name.
+
+    A name that several agents share (the same agent name in two services) is a UsageError listing
+    them all, since picking one would silently analyse the wrong agent.
+    """
     wanted = str(agent).strip()
     for item in agents:
         if item["agentUuid"] == wanted:
@@ -104,20 +112,34 @@ def find_agent(store: Store, agent: str) -> dict[str, Any]:
     by_name = [item for item in agents if item["name"] == wanted]
     if len(by_name) == 1:
         return by_name[0]
+    if by_name:
+        raise UsageError(
+            f"agent name {wanted!r} is shared by {len(by_name)} agents: "
+            + "; ".join(describe_agent(item) for item in by_name),
+            hint="pass the UUID of the one you mean instead of the name",
+        )
     raise NotFoundError(f"no agent with UUID {wanted!r}", hint=closest_agents_hint(agents, wanted))
 
 
+def describe_agent(agent: dict[str, Any]) -> str:
+    """`UUID (name, service)`: names alone do not tell agents apart."""
+    return f"{agent['agentUuid']} ({agent.get('name') or '-'}, {agent.get('serviceName') or '-'})"
+
+
 def closest_agents_hint(agents: list[dict[str, Any]], wanted: str) -> str:
-    """A hint naming the known agents most like `wanted` (by UUID prefix or name)."""
+    """A hint naming the known agents most like `wanted` (by UUID prefix or name), every namesake included."""
     if not agents:
         return "no traces are loaded yet: run `halo-local traces load PATH` first"
-    keys = {item["agentUuid"]: item for item in agents}
-    keys.update({item["name"]: item for item in agents if item["name"]})
+    keys: dict[str, list[dict[str, Any]]] = {}
+    for item in agents:
+        keys.setdefault(item["agentUuid"], []).append(item)
+        if item["name"]:
+            keys.setdefault(item["name"], []).append(item)
     close = difflib.get_close_matches(wanted, list(keys), n=3, cutoff=0.3)
-    picks = [keys[key] for key in close] or agents[:3]
+    picks = [item for key in close for item in keys[key]] or agents[:3]
     seen: list[str] = []
     for item in picks:
-        line = f"{item['agentUuid']} ({item['name']})"
+        line = describe_agent(item)
         if line not in seen:
             seen.append(line)
     return "known agents: " + "; ".join(seen) + " — `halo-local agent list --time-range all` lists all"
@@ -190,13 +212,20 @@ def list_spans(
 def get_span(store: Store, span_id: str, *, trace_id: str | None = None) -> dict[str, Any]:
     """Every stored column of one span, raw attributes included."""
     wanted = str(span_id).strip().lower()
+    in_trace = str(trace_id).strip().lower() if trace_id else None
     with store.connect() as connection:
         cursor = connection.execute(
-            "SELECT * EXCLUDE (loaded_at) FROM spans WHERE span_id = $span_id"
-            " AND ($trace_id IS NULL OR trace_id = $trace_id) ORDER BY trace_id",
-            {"span_id": wanted, "trace_id": str(trace_id).lower() if trace_id else None},
+            "SELECT * EXCLUDE (loaded_at) FROM spans WHERE span_id = $span_id ORDER BY trace_id",
+            {"span_id": wanted},
         )
-        found = rows_as_dicts(cursor)
+        anywhere = rows_as_dicts(cursor)
+    found = [item for item in anywhere if in_trace is None or item["traceId"] == in_trace]
+    if not found and in_trace is not None:
+        others = [item["traceId"] for item in anywhere[:5]]
+        hint = (f"that span id is stored under trace{'s' if len(others) > 1 else ''} {', '.join(others)}: "
+                "pass that --trace-id, or leave it out" if others
+                else f"`halo-local span list --trace-id {in_trace}` lists that trace's spans")
+        raise NotFoundError(f"no span with id {wanted!r} in trace {in_trace!r}", hint=hint)
     if not found:
         raise NotFoundError(f"no span with id {wanted!r}", hint="`halo-local span list` lists stored spans")
     if len(found) > 1:

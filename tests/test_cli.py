@@ -10,9 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from halo_local import cli
+from halo_local import cli, traces
+from halo_local.ingest import load_paths
+from halo_local.store import Store
 
 HALO_FIXTURE = Path(__file__).parent / "fixtures" / "halo" / "realistic_traces.jsonl"
+SAMPLE_TRACES = Path(__file__).resolve().parent.parent / "sample_traces"
 
 
 def run_cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
@@ -134,3 +137,42 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
     for words, method in commands:
         assert (method.__doc__ or "").strip(), f"`{' '.join(words)}` has no help text"
         assert f"halo-local {' '.join(words)}" in readme, f"`halo-local {' '.join(words)}` is not documented"
+
+
+def test_an_agent_name_two_agents_share_is_refused_naming_both(capsys: pytest.CaptureFixture[str]) -> None:
+    load_paths(Store(), [SAMPLE_TRACES])
+    namesakes = [item for item in traces.list_agents(Store(), time_range="all") if item["name"] == "HaloCodeHelper"]
+    assert len({item["serviceName"] for item in namesakes}) == 2
+    listed = [f"{item['agentUuid']} (HaloCodeHelper, {item['serviceName']})" for item in namesakes]
+    for args in (["trace", "list", "--agent", "HaloCodeHelper", "--time-range", "all"],
+                 ["span", "list", "--agent", "HaloCodeHelper"],
+                 ["run", "create", "--agent-uuid", "HaloCodeHelper", "--no-llm"],
+                 ["analyze", str(SAMPLE_TRACES), "--agent-uuid", "HaloCodeHelper", "--no-llm"]):
+        assert cli.main(args) == 2, args
+        captured = capsys.readouterr()
+        assert captured.err.startswith("Error: agent name 'HaloCodeHelper' is shared by 2 agents: "), captured.err
+        assert all(line in captured.err for line in listed), captured.err
+        assert "Hint: pass the UUID of the one you mean instead of the name" in captured.err
+
+    assert cli.main(["trace", "list", "--agent", "HaloCodeHelpr", "--time-range", "all"]) == 1
+    hint = capsys.readouterr().err
+    assert all(line in hint for line in listed), hint  # the hint names every namesake
+    assert cli.main(["trace", "list", "--agent", "joke_agent", "--time-range", "all", "--json"]) == 0
+    assert [row["agentName"] for row in json.loads(capsys.readouterr().out)] == ["joke_agent"]
+    assert cli.main(["trace", "list", "--agent", namesakes[0]["agentUuid"], "--time-range", "all", "--json"]) == 0
+    assert {row["agentName"] for row in json.loads(capsys.readouterr().out)} == {"HaloCodeHelper"}
+
+
+def test_span_get_with_the_wrong_trace_id_names_it_and_the_right_one(capsys: pytest.CaptureFixture[str]) -> None:
+    load_paths(Store(), [HALO_FIXTURE])
+    [span] = traces.list_spans(Store(), limit=1)
+    wrong = "0" * 32
+    assert cli.main(["span", "get", span["spanId"], "--trace-id", wrong]) == 1
+    error = capsys.readouterr().err
+    assert f"Error: no span with id '{span['spanId']}' in trace '{wrong}'" in error
+    assert f"Hint: that span id is stored under trace {span['traceId']}" in error
+    assert cli.main(["span", "get", "f" * 16, "--trace-id", span["traceId"]]) == 1
+    error = capsys.readouterr().err
+    assert f"in trace '{span['traceId']}'" in error and f"span list --trace-id {span['traceId']}" in error
+    assert cli.main(["span", "get", span["spanId"], "--trace-id", span["traceId"].upper(), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["spanId"] == span["spanId"]

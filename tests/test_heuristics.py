@@ -168,6 +168,27 @@ def test_odd_windows_do_not_raise() -> None:
     assert other_agent_only.findings() == []
 
 
+def test_a_check_with_nothing_to_read_names_what_the_calls_lack() -> None:
+    """Model and tool calls that carry no finish reason, output, usage, arguments, result or end time:
+    the checks that need those say so, never that the window has no model or tool calls."""
+    spans = Spans()
+    root = spans.agent("t1")
+    spans.llm("t1", parent=root, input_tokens=None, output_tokens=None, cost=None, duration=None)
+    spans.tool("t1", "search", parent=root, duration=None)
+    with spans.connect() as connection:
+        checks = {check.category: check for check in analyze(connection, agent_uuid=AGENT, table="spans").checks}
+    expected = {
+        "refusal": "nothing to check: no model call reports a finish reason or output text",
+        "truncation": "nothing to check: no model call reports a finish reason",
+        "cost": "nothing to check: no model call reports token usage",
+        "tool_error": "nothing to check: no tool call records its result",
+        "loop": "nothing to check: no tool call records its arguments and no model call its output text",
+    }
+    assert {category: checks[category].note for category in expected} == expected
+    assert all(checks[category].status == "not_applicable" for category in expected)
+    assert checks["empty_output"].status == "healthy" and checks["unknown_tool"].status == "healthy"
+
+
 def test_unknown_table_is_a_user_error() -> None:
     with Spans().connect() as connection, pytest.raises(HaloLocalError, match="no table or view"):
         find_findings(connection, agent_uuid=AGENT, table="window_spans")

@@ -165,7 +165,7 @@ def test_bad_ids_and_forbidden_sql_are_clean_tool_errors(analysed: dict[str, Any
             ("query_spans", {"sql": "SELECT * FROM read_csv('/etc/passwd')"}, "disabled by configuration"),
             ("query_spans", {"sql": "DELETE FROM spans"}, "DELETE statements are not allowed"),
             ("query_spans", {"sql": "SELECT 1; SELECT 2"}, "one statement at a time"),
-            ("list_agents", {"time_range": "2w"}, "time_range"),
+            ("list_agents", {"time_range": "2w"}, "--time-range must be one of 1h, 6h, 12h"),
             ("ask_followup", {"conversation_id": "conv_nope", "question": "why?"}, "no conversation with id"),
         ]:
             failed = await client.call_tool(tool, arguments)
@@ -178,6 +178,30 @@ def test_bad_ids_and_forbidden_sql_are_clean_tool_errors(analysed: dict[str, Any
         assert after["rows"] == [[58]]
 
     serve_process(analysed["home"], tmp_path / "stderr.log", scenario)
+
+
+def test_invalid_arguments_get_the_clis_message_not_a_validation_dump(store: Store) -> None:
+    load_paths(store, [HALO_FIXTURE])
+    agent_uuid = traces.list_agents(store, time_range="all")[0]["agentUuid"]
+
+    async def scenario(client: Client, tools: Any) -> None:
+        for tool, arguments, expected in [
+            ("list_agents", {"time_range": "2d"},
+             "--time-range must be one of 1h, 6h, 12h, 1d, 3d, 7d, 14d, 30d, 90d, all; got '2d'"),
+            ("list_halo_conversations", {"limit": 0}, "--limit must be at least 1; got 0"),
+            ("create_run", {"agent_uuid": agent_uuid, "lookback_hours": 0},
+             "--lookback-hours takes a number of at least 1; got 0"),
+            ("create_run", {"agent_uuid": agent_uuid, "lookback_hours": 48, "window_start_at": HALO_WINDOW[0]},
+             "--lookback-hours 48 conflicts with --window-start-at"),
+            ("ask_followup", {"conversation_id": "conv_nope", "question": " "}, "the question is empty"),
+            ("query_spans", {"sql": ""}, "the query is empty"),
+        ]:
+            failed = await client.call_tool(tool, arguments)
+            assert failed.is_error, (tool, text_of(failed))
+            assert expected in text_of(failed) and "validation error" not in text_of(failed), (tool, text_of(failed))
+        assert runs.list_runs(store) == []
+
+    serve_in_process(store, scenario)
 
 
 def test_create_run_waits_for_the_report_and_ask_followup_answers(analysed: dict[str, Any], tmp_path: Path) -> None:

@@ -9,11 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runs_support import HALO_FIXTURE, Terminal
+from runs_support import BASE, HALO_FIXTURE, Terminal, insert_spans, span
 
 from halo_local import cli, runs, traces
 from halo_local.ingest import load_paths
 from halo_local.store import Store
+
+
+@pytest.fixture(autouse=True)
+def known_agent(isolated_home: Path) -> None:
+    """`agent-1` is stored: creating a schedule checks that its agent exists."""
+    insert_spans(Store(isolated_home), [span(0, 0, start=BASE, agent_uuid="agent-1")])
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *args: str, code: int = 0) -> Any:
@@ -29,10 +35,13 @@ def create(capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, Any]:
 def test_create_takes_comma_lists_and_repeated_sources(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    created = create(capsys, "--source", "exports/*.jsonl", "--source=/data/b.json", "--enabled", "false",
+    for name in ("exports/a.jsonl", "data/b.json"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).touch()
+    created = create(capsys, "--source", "exports/*.jsonl", f"--source={tmp_path}/data/b.json", "--enabled", "false",
                      "--max-turns", "7", "--timezone", "Europe/Paris")
     assert created["scheduleId"].startswith("sch_") and created["minutes"] == [0, 30] and created["hours"] == [9]
-    assert created["sources"] == [str(tmp_path / "exports" / "*.jsonl"), "/data/b.json"]
+    assert created["sources"] == [str(tmp_path / "exports" / "*.jsonl"), str(tmp_path / "data" / "b.json")]
     assert (created["enabled"], created["maxTurns"], created["timezone"], created["nextRunAt"]) == (
         False, 7, "Europe/Paris", None)
     fetched = run_json(capsys, "schedule", "get", created["scheduleId"])
@@ -116,3 +125,14 @@ def test_tick_loads_sources_runs_to_a_report_and_fires_a_slot_once(
     [record] = run_json(capsys, "schedule", "runs", schedule_id)
     assert (record["runId"], record["runStatus"], record["slotAt"]) == (fired["runId"], "completed", slot)
     assert run_json(capsys, "schedule", "get", schedule_id)["lastFiredAt"] == slot
+
+
+def test_create_refuses_an_unknown_agent_and_a_source_matching_nothing_as_usage_errors(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    base = ["schedule", "create", "--title", "T", "--frequency", "hourly", "--minutes", "0"]
+    assert cli.main([*base, "--agent-uuid", "nosuch"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith("Error: no agent with UUID 'nosuch'\nHint: known agents:")
+    assert cli.main([*base, "--agent-uuid", "agent-1", "--source", str(tmp_path / "*.jsonl")]) == 2
+    assert capsys.readouterr().err.startswith(f"Error: no trace files match {tmp_path}/*.jsonl\nHint: ")
+    assert run_json(capsys, "schedule", "list") == []

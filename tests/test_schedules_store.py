@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import shutil
 import subprocess
 import sys
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
+from runs_support import BASE, HALO_FIXTURE, insert_spans, span
 
+from halo_local import traces
 from halo_local.errors import NotFoundError, UsageError
+from halo_local.ingest import load_paths
 from halo_local.schedules import (
     Fired,
     Schedule,
@@ -22,14 +29,32 @@ from halo_local.schedules import (
     create_schedule,
     get_schedule,
     list_schedules,
+    load_trace_sources,
     schedule_runs,
     tick,
     unarchive_schedule,
     update_schedule,
 )
-from halo_local.store import Store
+from halo_local.store import Store, apply_migrations, migration_files
 
 CREATED = datetime(2025, 6, 1, 8, 0, tzinfo=UTC)  # a Sunday
+
+
+@pytest.fixture(autouse=True)
+def known_agents(store: Store) -> None:
+    """The agents the schedules below name are stored: creating a schedule checks that its agent exists."""
+    insert_spans(store, [span(0, 0, start=BASE, agent_uuid="agent-1", agent_name="Checker"),
+                         span(1, 0, start=BASE, agent_uuid="a", agent_name="Another")])
+
+
+@pytest.fixture
+def exports(tmp_path: Path) -> Path:
+    """A folder of (empty) trace exports for schedules' --source paths to match."""
+    folder = tmp_path / "exports"
+    (folder / "a").mkdir(parents=True)
+    for name in ("a/today.jsonl", "b.json", "c.jsonl"):
+        (folder / name).touch()
+    return folder
 
 
 def at(day: int, hour: int, minute: int = 0, month: int = 6) -> datetime:
@@ -50,7 +75,7 @@ class Recorder:
             raise RuntimeError("worker would not start")
         return f"run_{len(self.calls):012d}"
 
-    def load_sources(self, sources: Sequence[str]) -> None:
+    def load_sources(self, sources: Sequence[str], skip_invalid: bool) -> None:
         self.calls.append(("load", tuple(sources)))
         if self.fail_load:
             raise UsageError("no trace files match /missing/*.jsonl")
@@ -68,14 +93,14 @@ def run_tick(store: Store, now: datetime, recorder: Recorder) -> list[Fired]:
     return tick(store, now, recorder.fire_run, recorder.load_sources)
 
 
-def test_create_get_list_round_trip_with_camel_case_json(store: Store) -> None:
-    created = create_schedule(store, daily(prompt="Why slow?", sources=("/data/*.jsonl",)), now=CREATED)
+def test_create_get_list_round_trip_with_camel_case_json(store: Store, exports: Path) -> None:
+    created = create_schedule(store, daily(prompt="Why slow?", sources=(f"{exports}/*.jsonl",)), now=CREATED)
     assert created.schedule_id.startswith("sch_") and len(created.schedule_id) == 16
     document = get_schedule(store, created.schedule_id, now=CREATED).to_json()
     assert document == created.to_json()
     assert {"scheduleId", "title", "agentUuid", "frequency", "minutes", "hours", "daysOfWeek", "daysOfMonth",
             "timezone", "prompt", "modelId", "spanLimit", "lookbackHours", "maxSubagentDepth", "maxTurns",
-            "enabled", "archived", "sources", "nextRunAt", "lastFiredAt", "createdAt", "updatedAt"} <= set(document)
+            "enabled", "archived", "sources", "skipInvalid", "nextRunAt", "lastFiredAt", "createdAt", "updatedAt"} <= set(document)
     assert document["nextRunAt"] == "2025-06-01T10:00:00Z"
     assert (document["hours"], document["daysOfWeek"], document["prompt"]) == ([10], None, "Why slow?")
     assert document["createdAt"] == "2025-06-01T08:00:00Z" and document["lastFiredAt"] is None
@@ -164,18 +189,19 @@ def test_tick_in_a_dst_zone_fires_at_local_wall_clock_time(store: Store) -> None
         datetime(2025, 3, 31, 7, 0, tzinfo=UTC))
 
 
-def test_sources_are_loaded_before_the_run_starts(store: Store) -> None:
-    sourced = create_schedule(store, daily(sources=("/exports/a/*.jsonl", "/exports/b.json")), now=CREATED)
+def test_sources_are_loaded_before_the_run_starts(store: Store, exports: Path) -> None:
+    sources = (f"{exports}/a/*.jsonl", f"{exports}/b.json")
+    sourced = create_schedule(store, daily(sources=sources), now=CREATED)
     create_schedule(store, daily(hour=10), now=CREATED)  # no sources: nothing to load
     recorder = Recorder()
     run_tick(store, at(1, 10), recorder)
     assert sorted(kind for kind, _ in recorder.calls) == ["load", "run", "run"]
-    loaded_at = recorder.calls.index(("load", ("/exports/a/*.jsonl", "/exports/b.json")))
+    loaded_at = recorder.calls.index(("load", sources))
     assert recorder.calls[loaded_at + 1] == ("run", (sourced.schedule_id, at(1, 10)))
 
 
-def test_a_failed_fire_is_recorded_not_retried_and_does_not_stop_the_others(store: Store) -> None:
-    broken = create_schedule(store, daily(sources=("/missing/*.jsonl",)), now=CREATED)
+def test_a_failed_fire_is_recorded_not_retried_and_does_not_stop_the_others(store: Store, exports: Path) -> None:
+    broken = create_schedule(store, daily(sources=(f"{exports}/*.jsonl",)), now=CREATED)
     healthy = create_schedule(store, daily(), now=CREATED)
     recorder = Recorder(fail_load=True)
     fired = {item.schedule_id: item for item in run_tick(store, at(1, 10), recorder)}
@@ -300,7 +326,8 @@ from halo_local.store import Store
 home, now, name = Path(sys.argv[1]), datetime.fromisoformat(sys.argv[2]), sys.argv[3]
 print("ready", flush=True)
 sys.stdin.readline()
-fired = tick(Store(home), now, lambda schedule, slot: f"run_{name}_{schedule.schedule_id}", lambda sources: None)
+fired = tick(Store(home), now, lambda schedule, slot: f"run_{name}_{schedule.schedule_id}",
+             lambda sources, skip_invalid: None)
 print(json.dumps([item.to_json() for item in fired]), flush=True)
 """
 
@@ -331,3 +358,91 @@ def test_overlapping_ticks_in_separate_processes_fire_each_slot_once(store: Stor
         [record] = schedule_runs(store, schedule.schedule_id)
         [winner] = [item for item in fired if item["scheduleId"] == schedule.schedule_id]
         assert record.run_id == winner["runId"] and record.slot_at == at(1, 9)
+
+
+def test_create_and_update_refuse_an_unknown_agent_or_a_source_matching_nothing(store: Store, exports: Path) -> None:
+    with pytest.raises(UsageError) as unknown:
+        create_schedule(store, replace(daily(), agent_uuid="agent-9"), now=CREATED)
+    assert unknown.value.message == "no agent with UUID 'agent-9'"  # as `run create` says it
+    assert unknown.value.hint is not None and "agent-1 (Checker, helper-service)" in unknown.value.hint
+    with pytest.raises(UsageError) as unmatched:
+        create_schedule(store, daily(sources=(f"{exports}/*.json", f"{exports}/nothing/*.jsonl")), now=CREATED)
+    assert unmatched.value.message == f"no trace files match {exports}/nothing/*.jsonl"  # as `traces load` says it
+    assert list_schedules(store, now=CREATED) == []
+
+    by_name = create_schedule(store, replace(daily(), agent_uuid="Checker"), now=CREATED)
+    assert by_name.spec.agent_uuid == "agent-1"  # stored as the UUID: a later namesake cannot make it ambiguous
+    for changes in (ScheduleChanges.from_flags(agent_uuid="nosuch"),
+                    ScheduleChanges.from_flags(source=f"{exports}/nothing.jsonl")):
+        with pytest.raises(UsageError):
+            update_schedule(store, by_name.schedule_id, changes, now=CREATED)
+    moved = update_schedule(store, by_name.schedule_id, ScheduleChanges.from_flags(agent_uuid="Another"), now=CREATED)
+    assert get_schedule(store, by_name.schedule_id).spec == moved.spec and moved.spec.agent_uuid == "a"
+
+
+def test_an_agent_only_the_sources_hold_is_found_by_reading_them_without_storing(
+        store: Store, tmp_path: Path) -> None:
+    scratch = Store(tmp_path / "scratch")
+    load_paths(scratch, [HALO_FIXTURE])
+    [agent] = traces.list_agents(scratch, time_range="all")
+    exports = tmp_path / "live"
+    exports.mkdir()
+    shutil.copy(HALO_FIXTURE, exports / "today.jsonl")
+    before = traces.stored_range(store)["spanCount"]
+
+    for given in (agent["agentUuid"], "HaloCodeHelper"):
+        created = create_schedule(store, replace(daily(), agent_uuid=given, sources=(str(exports),)), now=CREATED)
+        assert created.spec.agent_uuid == agent["agentUuid"]
+    assert traces.stored_range(store)["spanCount"] == before  # read to check, not loaded
+    with pytest.raises(UsageError) as unknown:
+        create_schedule(store, replace(daily(), agent_uuid="HaloCodeHelpr", sources=(str(exports),)), now=CREATED)
+    assert unknown.value.message == "no agent with UUID 'HaloCodeHelpr'"
+    assert unknown.value.hint is not None and agent["agentUuid"] in unknown.value.hint  # found in the sources
+
+
+def test_skip_invalid_leaves_out_a_file_still_being_written_and_strict_fails_the_fire(
+        store: Store, tmp_path: Path) -> None:
+    exports = tmp_path / "live"
+    exports.mkdir()
+    shutil.copy(HALO_FIXTURE, exports / "done.jsonl")
+    lines = HALO_FIXTURE.read_bytes().splitlines(keepends=True)
+    (exports / "writing.jsonl").write_bytes(b"".join(lines[:3]) + lines[3][:40])  # a record cut short
+    (exports / "writing.jsonl.gz").write_bytes(gzip.compress(HALO_FIXTURE.read_bytes())[:500])
+    before = traces.stored_range(store)["spanCount"]
+    forgiving = create_schedule(store, replace(daily(), agent_uuid="HaloCodeHelper", sources=(str(exports),)),
+                                now=CREATED)
+    assert forgiving.spec.skip_invalid is True and forgiving.to_json()["skipInvalid"] is True
+    recorder = Recorder()
+
+    [fired] = tick(store, at(1, 10), recorder.fire_run, load_trace_sources(store))
+    assert fired.error is None and fired.run_id is not None
+    [warning] = fired.warnings
+    assert warning.startswith(f"left out {exports / 'writing.jsonl.gz'}: is not a readable gzip file")
+    assert fired.to_json()["warnings"] == [warning]
+    assert traces.stored_range(store)["spanCount"] == before + 58  # writing.jsonl's complete lines repeat done's
+
+    (tmp_path / "strict").mkdir()
+    shutil.copy(exports / "writing.jsonl", tmp_path / "strict" / "writing.jsonl")
+    strict = create_schedule(store, replace(daily(hour=11), agent_uuid="HaloCodeHelper", skip_invalid=False,
+                                            sources=(str(tmp_path / "strict"),)), now=CREATED)
+    [failed] = [item for item in tick(store, at(1, 11), recorder.fire_run, load_trace_sources(store))
+                if item.schedule_id == strict.schedule_id]
+    assert failed.run_id is None and failed.error is not None
+    assert "writing.jsonl:4: is truncated: the file ends in the middle of this record" in failed.error
+    relaxed = update_schedule(store, strict.schedule_id, ScheduleChanges.from_flags(skip_invalid="true"), now=at(1, 12))
+    assert relaxed.spec.skip_invalid is True
+
+
+def test_schedules_made_before_skip_invalid_existed_keep_skipping(isolated_home: Path) -> None:
+    database = duckdb.connect(str(isolated_home / "old.duckdb"))
+    database.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+                     " applied_at TIMESTAMP NOT NULL DEFAULT now())")
+    for version, name, path in migration_files():
+        if version <= 3:
+            database.execute(path.read_text(encoding="utf-8"))
+            database.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+    database.execute("INSERT INTO schedules VALUES ('sch_000000000001', 'Old', 'a', 'hourly', [0], NULL, NULL, NULL,"
+                     " 'UTC', NULL, NULL, 10000, 24, 3, 50, TRUE, NULL, [], now(), now(), now())")
+    assert 5 in apply_migrations(database)
+    assert database.execute("SELECT skip_invalid FROM schedules").fetchall() == [(True,)]
+    database.close()

@@ -3,6 +3,7 @@
 SELECT
     agent_uuid,
     any_value(agent_name)                  AS agent_name,
+    any_value(service_name)                AS service_name,
     count(*)                               AS spans,
     count(DISTINCT trace_id)               AS traces,
     min(start_time)                        AS first_start,

@@ -2,7 +2,7 @@
 SELECT
     s.schedule_id, s.title, s.agent_uuid, s.frequency, s.minutes, s.hours, s.days_of_week, s.days_of_month,
     s.timezone, s.prompt, s.model_id, s.span_limit, s.lookback_hours, s.max_subagent_depth, s.max_turns,
-    s.enabled, s.sources, s.archived_at, s.fired_through, s.created_at, s.updated_at,
+    s.enabled, s.sources, s.skip_invalid, s.archived_at, s.fired_through, s.created_at, s.updated_at,
     f.last_fired_at
 FROM schedules AS s
 LEFT JOIN (

@@ -4,5 +4,5 @@ UPDATE schedules SET
     days_of_week = $days_of_week, days_of_month = $days_of_month, timezone = $timezone, prompt = $prompt,
     model_id = $model_id, span_limit = $span_limit, lookback_hours = $lookback_hours,
     max_subagent_depth = $max_subagent_depth, max_turns = $max_turns, enabled = $enabled,
-    sources = $sources, fired_through = $fired_through, updated_at = $now
+    sources = $sources, skip_invalid = $skip_invalid, fired_through = $fired_through, updated_at = $now
 WHERE schedule_id = $schedule_id;
