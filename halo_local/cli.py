@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import difflib
+import importlib.metadata
 import inspect
 import json
 import os
@@ -299,7 +300,7 @@ class RunCommands:
         store = _store()
         chosen = parse_text(agent_uuid)
         if chosen is None:
-            traces.since_for(str(agent_time_range))
+            traces.since_for(str(agent_time_range), flag="--agent-time-range")
             chosen = _pick_agent(store, str(agent_time_range))
         run = runs.create_run(
             store, agent_uuid=chosen, prompt=parse_text(prompt), window_start_at=parse_text(window_start_at),
@@ -442,9 +443,11 @@ class ScheduleCommands:
                lookback_hours: int = schedules.DEFAULT_LOOKBACK_HOURS,
                max_subagent_depth: int = schedules.DEFAULT_MAX_SUBAGENT_DEPTH,
                max_turns: int = schedules.DEFAULT_MAX_TURNS, enabled: bool = True, source: tuple[str, ...] = ()) -> Output:
-        """Create a schedule: --frequency hourly|daily|weekly|monthly, --minutes 0-59 (comma-separated),
-        --hours 0-23 (not hourly), --days-of-week 0=Sun..6 (weekly), --days-of-month 1-31 (monthly; a month
-        without the day is skipped), --timezone IANA. --source PATH_OR_GLOB (repeatable) is loaded before each run.
+        """Create a recurring analysis of one agent.
+
+        --frequency hourly|daily|weekly|monthly, --minutes 0-59 (comma-separated), --hours 0-23 (not
+        hourly), --days-of-week 0=Sun..6 (weekly), --days-of-month 1-31 (monthly; a month without the
+        day is skipped), --timezone IANA. --source PATH_OR_GLOB (repeatable) is loaded before each run.
         """
         spec = schedules.ScheduleSpec.from_flags(
             title=title, agent_uuid=agent_uuid, frequency=frequency, minutes=minutes, hours=hours,
@@ -555,9 +558,9 @@ class HaloLocalCli:
 
     def __init__(self) -> None:
         self.traces = TracesCommands()
+        self.agent = AgentCommands()
         self.trace = TraceCommands()
         self.span = SpanCommands()
-        self.agent = AgentCommands()
         self.run = RunCommands()
         self.conversation = ConversationCommands()
         self.model = ModelCommands()
@@ -580,16 +583,18 @@ class HaloLocalCli:
         return Output(None, "")
 
     def analyze(self, *paths: str, agent_uuid: str | None = None, prompt: str | None = None,
-                model_id: str | None = None, no_llm: bool = False) -> Output:
+                model_id: str | None = None, no_llm: bool = False, skip_invalid: bool = False) -> Output:
         """Load trace files (default: the bundled sample traces) and print a full analysis report.
 
         Analyses the busiest agent in the files (or --agent-uuid) over the files' own time range;
-        heuristics-only without ANTHROPIC_API_KEY or with --no-llm. Exit codes are those of `run poll`.
+        heuristics-only without ANTHROPIC_API_KEY or with --no-llm. --skip-invalid loads the good
+        records of a damaged file, as `traces load` does. Exit codes are those of `run poll`.
         """
         sources = [str(path) for path in paths] or [str(resource_dir("sample_traces"))]
         result = runs.analyze_paths(
             _store(), sources, agent_uuid=parse_text(agent_uuid), prompt=parse_text(prompt),
             model_id=parse_text(model_id), no_llm=parse_bool(no_llm, "--no-llm"),
+            skip_invalid=parse_bool(skip_invalid, "--skip-invalid"),
             on_event=_print_event if sys.stderr.isatty() else None,
         )
         text = result["report"] or _run_text(result)
@@ -599,29 +604,64 @@ class HaloLocalCli:
         return Output(result, text.rstrip("\n"), runs.POLL_EXIT_CODES.get(result["status"], EXIT_OK))
 
 
-def _resolve_target(root: Any, args: Sequence[str]) -> tuple[Callable[..., Any] | None, list[str], int]:
-    """Walk the command words to the method they name; returns (method, words, index after them)."""
+def _commands_of(component: Any) -> dict[str, Any]:
+    """The groups and commands of the program, or the commands of a group, in the order they are defined."""
+    names = [*vars(component), *vars(type(component))]
+    return {name: getattr(component, name) for name in names if not name.startswith("_")}
+
+
+def _resolve_target(root: Any, args: Sequence[str]) -> tuple[Any, list[str], int]:
+    """Walk the command words to the method (or bare group) they name; returns (it, names, index after them).
+
+    Aliases (`ls`, `conv`) apply to these command words only, never to values further on.
+    """
     component = root
     words: list[str] = []
     index = 0
     while index < len(args) and not args[index].startswith("-"):
-        word = args[index].replace("-", "_")
-        members = [name for name in dir(component) if not name.startswith("_")]
+        typed = args[index]
+        word = COMMAND_ALIASES.get(typed, typed).replace("-", "_")
+        members = list(_commands_of(component))
         if word not in members:
             where = " ".join(["halo-local", *words])
             close = difflib.get_close_matches(word, members, n=1)
-            hint = f"did you mean `{where} {close[0]}`?" if close else f"`{where} --help` lists the commands"
-            raise UsageError(f"unknown command {args[index]!r} for `{where}`", hint=hint)
-        words.append(args[index])
+            hint = f"did you mean `{where} {close[0]}`?" if close else f"`{where}` lists the commands"
+            raise UsageError(f"unknown command {typed!r} for `{where}`", hint=hint)
+        words.append(word)
         component = getattr(component, word)
         index += 1
         if inspect.ismethod(component):
-            return component, words, index
-    return None, words, index
+            break
+    return component, words, index
+
+
+def _positional_names(target: Callable[..., Any]) -> list[str]:
+    """What a command takes by position (TRACE_ID, PATH...): its required parameters and *args; the rest are flags."""
+    names = []
+    for name, parameter in inspect.signature(target).parameters.items():
+        if parameter.kind is parameter.VAR_POSITIONAL:
+            names.append(f"{name.upper().removesuffix('S')}...")
+        elif parameter.default is parameter.empty:
+            names.append(name.upper())
+    return names
+
+
+def _usage(target: Callable[..., Any], words: Sequence[str]) -> str:
+    """`halo-local span get SPAN_ID [--trace-id]`: the command line a command takes (long flag lists via --help)."""
+    command = " ".join(["halo-local", *words])
+    flags = [f"[--{name.replace('_', '-')}]" for name, parameter in inspect.signature(target).parameters.items()
+             if parameter.default is not parameter.empty]
+    if len(flags) > 8:
+        flags = [f"[flags: `{command} --help` lists them]"]
+    return " ".join([command, *_positional_names(target), *flags])
 
 
 def _normalize_flags(target: Callable[..., Any], words: list[str], rest: list[str]) -> list[str]:
-    """Refuse unknown flags; make bare booleans explicit so they never swallow the next word."""
+    """Refuse unknown flags and stray words; make bare booleans explicit so they never swallow the next word.
+
+    Only required parameters and *args are filled by position, so a stray word is an error instead
+    of the value of whichever option comes next in the signature (fire's default).
+    """
     parameters = inspect.signature(target).parameters
     names = {name for name, p in parameters.items() if p.kind is not inspect.Parameter.VAR_POSITIONAL}
     booleans = {name for name in names if isinstance(parameters[name].default, bool)}
@@ -629,6 +669,10 @@ def _normalize_flags(target: Callable[..., Any], words: list[str], rest: list[st
     repeated: dict[str, list[str]] = {}
     command = " ".join(["halo-local", *words])
     result: list[str] = []
+    positional: list[str] = []
+    given: set[str] = set()
+    switch_before: dict[int, str] = {}  # positional word number -> the bare boolean flag just before it
+    bare_switch: str | None = None
     index = 0
     while index < len(rest):
         token = rest[index]
@@ -636,7 +680,11 @@ def _normalize_flags(target: Callable[..., Any], words: list[str], rest: list[st
         if token in ("--help", "-h", "--"):
             return result + rest[index - 1:]
         if not token.startswith("-") or _is_number(token):
+            if bare_switch:
+                switch_before[len(positional)] = bare_switch
+            positional.append(token)
             result.append(token)
+            bare_switch = None
             continue
         flag, has_value, value = token.lstrip("-").partition("=")
         name = flag.replace("-", "_")
@@ -649,12 +697,15 @@ def _normalize_flags(target: Callable[..., Any], words: list[str], rest: list[st
             close = difflib.get_close_matches(name, list(names), n=1)
             hint = f"did you mean --{close[0].replace('_', '-')}?" if close else f"`{command} --help` lists its flags"
             raise UsageError(f"unknown flag --{flag} for `{command}`", hint=hint)
+        given.add(name)
         if name in booleans:
             if not has_value and index < len(rest) and rest[index].lower() in TRUE_WORDS | FALSE_WORDS:
                 value, has_value = rest[index], True
                 index += 1
             result.append(f"--{name}={parse_bool(value, '--' + flag) if has_value else True}")
+            bare_switch = None if has_value else token
             continue
+        bare_switch = None
         if not has_value:
             if index >= len(rest):
                 raise UsageError(f"--{flag} needs a value")
@@ -664,7 +715,26 @@ def _normalize_flags(target: Callable[..., Any], words: list[str], rest: list[st
             repeated.setdefault(name, []).append(value)
             continue
         result.append(f"--{name}={value}")
+    _check_positional(target, words, positional, given, switch_before)
     return result + [f"--{name}={json.dumps(values)}" for name, values in repeated.items()]
+
+
+def _check_positional(target: Callable[..., Any], words: list[str], positional: list[str], given: set[str],
+                      switch_before: dict[int, str]) -> None:
+    """UsageError unless the bare words fill exactly the positional parameters not given as flags."""
+    parameters = inspect.signature(target).parameters
+    wanted = [name for name, p in parameters.items()
+              if p.default is p.empty and p.kind is not p.VAR_POSITIONAL and name not in given]
+    takes_any = any(p.kind is p.VAR_POSITIONAL for p in parameters.values())
+    command, usage = " ".join(words), f"usage: {_usage(target, words)}"
+    if len(positional) < len(wanted):
+        missing = " and ".join(name.upper() for name in wanted[len(positional):])
+        raise UsageError(f"{command} needs {missing}", hint=usage)
+    if len(positional) > len(wanted) and not takes_any:
+        extra = len(wanted)
+        switch = switch_before.get(extra)
+        hint = f"{switch} is a switch ({switch}=false turns it off); {usage}" if switch else usage
+        raise UsageError(f"unexpected argument {positional[extra]!r} for `{command}`", hint=hint)
 
 
 def _is_number(token: str) -> bool:
@@ -706,40 +776,93 @@ def _quote_values(args: list[str]) -> list[str]:
     return quoted
 
 
-def run(argv: Sequence[str]) -> tuple[Output | None, bool]:
-    """Parse and run one command line; returns its Output (None when fire showed help) and json mode."""
-    args, json_mode = _split_json_flag(list(argv))
-    JSON_MODE.set(json_mode)
-    args = [COMMAND_ALIASES.get(token, token) if not token.startswith("-") else token for token in args]
+def _usage_output(component: Any, words: list[str]) -> Output:
+    """What a bare `halo-local` or `halo-local GROUP` prints: its commands, one line each."""
+    rows: list[tuple[str, str]] = []
+    commands: list[str] = []
+    for name, member in _commands_of(component).items():
+        if inspect.ismethod(member):
+            call = " ".join([name, *_positional_names(member)])
+            rows.append((call, (member.__doc__ or "").strip().splitlines()[0]))
+            commands.append(" ".join([*words, call]))
+        else:
+            rows.append((name, ", ".join(_commands_of(member))))
+            commands += [" ".join([*words, name, sub, *_positional_names(method)])
+                         for sub, method in _commands_of(member).items()]
+    width = max(len(left) for left, _ in rows) + 2
+    lines = [f"Usage: {' '.join(['halo-local', *words])} COMMAND [ARGS] [--json]", ""]
+    lines += [f"  {left:<{width}}{right}" for left, right in rows]
+    lines += ["", "`halo-local GROUP` lists a group's commands; `COMMAND --help` shows a command's flags." if not words
+              else f"`halo-local {' '.join(words)} COMMAND --help` shows a command's flags."]
+    return Output({"commands": commands}, "\n".join(lines))
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("halo-local")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def run(args: Sequence[str]) -> Output | None:
+    """Parse and run one command line (--json already taken out); returns its Output, None when fire showed help."""
+    args = list(args)
+    if args == ["--version"]:
+        return Output({"version": _version()}, f"halo-local {_version()}")
     root = HaloLocalCli()
     target, words, index = _resolve_target(root, args)
-    if target is not None:
-        args = words + _quote_values(_normalize_flags(target, words, args[index:]))
+    rest = args[index:]
+    if inspect.ismethod(target):
+        args = words + _quote_values(_normalize_flags(target, words, rest))
+    elif not rest:
+        return _usage_output(target, words)
+    elif rest[0] not in ("--help", "-h"):
+        where = " ".join(["halo-local", *words])
+        raise UsageError(f"unknown flag {rest[0]!r} for `{where}`",
+                         hint=f"`{where}` lists the commands; flags go after the command")
     os.environ.setdefault("PAGER", "cat")
     result = fire.Fire(root, command=args, name="halo-local", serialize=lambda _: None)
-    return (result if isinstance(result, Output) else None), json_mode
+    return result if isinstance(result, Output) else None
+
+
+def _error_document(message: str, hint: str | None, exit_code: int) -> str:
+    """The one JSON document a failing command prints on stdout under --json."""
+    return json.dumps({"error": {"message": message, "hint": hint, "exitCode": exit_code}}, ensure_ascii=False)
+
+
+def _print_error(json_mode: bool, exit_code: int, message: str, hint: str | None = None) -> int:
+    """`Error: ...` (and `Hint: ...`) on stderr; with --json also the error document on stdout."""
+    if json_mode:
+        print(_error_document(message, hint, exit_code))
+    print(f"Error: {message}", file=sys.stderr)
+    if hint:
+        print(f"Hint: {hint}", file=sys.stderr)
+    return exit_code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run, print one JSON document or human text on stdout, errors on stderr."""
+    json_mode = False
     try:
-        output, json_mode = run(sys.argv[1:] if argv is None else argv)
+        args, json_mode = _split_json_flag(list(sys.argv[1:] if argv is None else argv))
+        JSON_MODE.set(json_mode)
+        output = run(args)
     except HaloLocalError as error:
-        print(f"Error: {error.message}", file=sys.stderr)
-        if error.hint:
-            print(f"Hint: {error.hint}", file=sys.stderr)
-        return error.exit_code
+        return _print_error(json_mode, error.exit_code, error.message, error.hint)
     except fire.core.FireExit as done:
+        if done.code and json_mode:  # fire has explained the problem on stderr already
+            print(_error_document("the command line could not be parsed", None, int(done.code)))
         return int(done.code or 0)
     except KeyboardInterrupt:
+        if json_mode:
+            print(_error_document("interrupted", None, EXIT_INTERRUPTED))
         print("Interrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as error:
         if os.environ.get("HALO_DEBUG"):
             raise
-        print(f"Error: unexpected {type(error).__name__}: {error}", file=sys.stderr)
-        print("Hint: this is a bug in halo-local; HALO_DEBUG=1 shows the traceback", file=sys.stderr)
-        return EXIT_ERROR
+        return _print_error(json_mode, EXIT_ERROR, f"unexpected {type(error).__name__}: {error}",
+                            "this is a bug in halo-local; HALO_DEBUG=1 shows the traceback")
     if output is not None:
         if json_mode:
             print(json.dumps(output.data, ensure_ascii=False, default=str))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from halo_local.errors import HaloLocalError
+from halo_local.errors import HaloLocalError, UsageError
 
 THRESHOLDS_FILE = "heuristics.toml"
 
@@ -89,15 +89,19 @@ _FIELDS = {item.name: item for item in fields(Thresholds)}
 
 def load_thresholds(home: Path | None, overrides: Mapping[str, Any] | None = None) -> Thresholds:
     """Defaults, then `home/heuristics.toml` when it exists (no file is read when home is None),
-    then `overrides` (the run's options). Unknown names and bad values raise HaloLocalError."""
+    then `overrides` (the run's options). Unknown names and bad values raise HaloLocalError (UsageError
+    for `overrides`)."""
     values: dict[str, float | int] = {}
     if home is not None:
         path = Path(home) / THRESHOLDS_FILE
         if path.is_file():
             values.update(_read_file(path))
     for name, raw in (overrides or {}).items():
-        known = _known_name(name, source="run options")
-        values[known] = _coerce(known, raw, source="run options")
+        try:
+            known = _known_name(name, source="--thresholds")
+            values[known] = _coerce(known, raw, source="--thresholds")
+        except HaloLocalError as error:  # the run's options come from a command line: a usage mistake
+            raise UsageError(error.message, hint=error.hint) from None
     return Thresholds(**values)
 
 

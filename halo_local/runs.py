@@ -1106,6 +1106,7 @@ def analyze_paths(
     model_id: str | None = None,
     no_llm: bool = False,
     span_limit: int = DEFAULT_SPAN_LIMIT,
+    skip_invalid: bool = False,
     on_event: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Load trace files and analyse their busiest agent (or `agent_uuid`) over the files' own time range.
@@ -1115,7 +1116,7 @@ def analyze_paths(
     """
     from halo_local.ingest import load_paths
 
-    summary = load_paths(store, paths)
+    summary = load_paths(store, paths, skip_invalid=skip_invalid)
     sources = [str(item.path.resolve()) for item in summary.files]
     with store.connect() as connection:
         cursor = connection.execute(sql_text("runs/agents_in_files.sql"), {"sources": sources})

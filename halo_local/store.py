@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,13 +20,14 @@ from pathlib import Path
 import duckdb
 import platformdirs
 
-from halo_local.errors import DatabaseBusyError
+from halo_local.errors import DatabaseBusyError, HaloLocalError
 from halo_local.resources import resource_dir
 
 DATABASE_FILE = "halo.duckdb"
 LOCK_TIMEOUT_ENV = "HALO_LOCK_TIMEOUT"
 MEMORY_LIMIT_ENV = "HALO_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "768MB"
+WAIT_NOTICE_SECONDS = 2.0  # waiting for the lock longer than this is said on stderr, once
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 _migrated: set[Path] = set()
 
@@ -58,20 +60,32 @@ class Store:
         return self.home / "runs"
 
     def _open(self) -> duckdb.DuckDBPyConnection:
+        """Connect, retrying while another process holds the file; says so on stderr once the wait is noticeable."""
         timeout = float(os.environ.get(LOCK_TIMEOUT_ENV, "60"))
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
         delay = 0.02
+        announced = False
         while True:
             try:
                 return duckdb.connect(str(self.db_path), config=self._settings())
             except duckdb.Error as error:
                 if not _is_lock_conflict(error):
+                    if isinstance(error, duckdb.IOException):  # not a database file, no permission, ...
+                        raise HaloLocalError(f"cannot open the database {self.db_path}: {error}",
+                                             hint="it must be a halo-local database you can write to; "
+                                                  "or point HALO_HOME at another folder") from error
                     raise
                 if time.monotonic() >= deadline:
                     raise DatabaseBusyError(
                         f"the database {self.db_path} stayed busy for {timeout:.0f}s",
                         hint=f"another halo-local process is holding it; retry, or raise {LOCK_TIMEOUT_ENV}",
                     ) from error
+                if not announced and time.monotonic() - started >= WAIT_NOTICE_SECONDS:
+                    sys.stderr.write(f"Waiting for the database: another halo-local process is using it "
+                                     f"({LOCK_TIMEOUT_ENV}={timeout:g}s) ...\n")
+                    sys.stderr.flush()
+                    announced = True
                 time.sleep(delay + random.uniform(0, delay))
                 delay = min(delay * 2, 0.5)
 
@@ -90,7 +104,12 @@ class Store:
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A short-lived connection with the schema up to date; closed on exit."""
-        self.home.mkdir(parents=True, exist_ok=True)
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            reason = "it is not a folder" if self.home.exists() else (error.strerror or str(error)).lower()
+            hint = "point HALO_HOME at a folder you can write to, or unset it for the default"
+            raise HaloLocalError(f"cannot use HALO_HOME {self.home}: {reason}", hint=hint) from error
         connection = self._open()
         try:
             if self.db_path not in _migrated:

@@ -66,13 +66,14 @@ def rows_as_dicts(cursor: Any, *, json_columns: set[str] = _JSON_COLUMNS) -> lis
     return result
 
 
-def since_for(time_range: str, now: datetime | None = None) -> datetime | None:
-    """Start of a named time range (`30d`, `all`, ...) counted back from now; None for all."""
+def since_for(time_range: str, now: datetime | None = None, *, flag: str = "--time-range") -> datetime | None:
+    """Start of a named time range (`30d`, `all`, ...) counted back from now; None for all.
+
+    `flag` is the option the value came from, for the error message.
+    """
     key = str(time_range).strip().lower()
     if key not in TIME_RANGES:
-        raise UsageError(
-            f"--time-range must be one of {', '.join(TIME_RANGES)}; got {time_range!r}"
-        )
+        raise UsageError(f"{flag} must be one of {', '.join(TIME_RANGES)}; got {time_range!r}")
     span = TIME_RANGES[key]
     return None if span is None else (now or utc_now()) - span
 

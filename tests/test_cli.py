@@ -6,6 +6,9 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
+from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -45,7 +48,7 @@ def test_unknown_command_suggests_the_closest(capsys: pytest.CaptureFixture[str]
 
 
 def test_bad_value_is_a_usage_error_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["agent", "list", "--time-range", "2w", "--json"]) == 2
+    assert cli.main(["agent", "list", "--time-range", "2w"]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.startswith("Error: --time-range must be one of")
@@ -97,6 +100,8 @@ def test_load_and_inspect_through_real_processes(tmp_path: Path) -> None:
     assert tree.returncode == 0
     assert "ERROR" in tree.stdout and "list_files" in tree.stdout
 
+    assert json.loads(run_cli("span", "list", "--name", "ls", "--json", home=home).stdout) == []  # not `list`
+    assert len(json.loads(run_cli("span", "list", "--name", "list", "--json", home=home).stdout)) == 11
     errors = json.loads(run_cli("span", "list", "--errors-only", "--json", home=home).stdout)
     assert len(errors) == 3
     span = json.loads(run_cli("span", "get", errors[0]["spanId"], "--json", home=home).stdout)
@@ -176,3 +181,154 @@ def test_span_get_with_the_wrong_trace_id_names_it_and_the_right_one(capsys: pyt
     assert f"in trace '{span['traceId']}'" in error and f"span list --trace-id {span['traceId']}" in error
     assert cli.main(["span", "get", span["spanId"], "--trace-id", span["traceId"].upper(), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["spanId"] == span["spanId"]
+
+
+@pytest.mark.parametrize("args, message, hint", [
+    (["span", "list", "--errors-only", "extra"], "unexpected argument 'extra' for `span list`",
+     "--errors-only is a switch (--errors-only=false turns it off); usage: halo-local span list [--trace-id]"),
+    (["schedule", "create", "--title", "T", "--agent-uuid", "a", "--frequency", "daily", "--minutes", "0",
+      "--enabled", "9"], "unexpected argument '9' for `schedule create`", "--enabled is a switch"),
+    (["schedule", "tick", "extra"], "unexpected argument 'extra' for `schedule tick`",
+     "usage: halo-local schedule tick [--now]"),
+    (["trace", "get", "0123", "extra"], "unexpected argument 'extra' for `trace get`",
+     "usage: halo-local trace get TRACE_ID"),
+    (["home", "extra"], "unexpected argument 'extra' for `home`", "usage: halo-local home"),
+    (["trace", "get"], "trace get needs TRACE_ID", "usage: halo-local trace get TRACE_ID"),
+    (["conversation", "ask", "conv_1", "--no-llm"], "conversation ask needs QUESTION",
+     "usage: halo-local conversation ask CONVERSATION_ID QUESTION [--no-llm] [--model-id]"),
+    (["traces", "ls"], "unknown command 'ls' for `halo-local traces`", "`halo-local traces` lists the commands"),
+    (["trace", "--errors-only"], "unknown flag '--errors-only' for `halo-local trace`", "flags go after the command"),
+])
+def test_stray_and_missing_words_are_one_line_usage_errors(capsys: pytest.CaptureFixture[str], args: list[str],
+                                                           message: str, hint: str) -> None:
+    """Only TRACE_ID-like parameters take bare words; a stray word never becomes some option's value."""
+    assert cli.main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    error, hint_line = captured.err.splitlines()
+    assert error == f"Error: {message}"
+    assert hint_line.startswith("Hint: ") and hint in hint_line
+    assert cli.main(["schedule", "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
+def test_positional_parameters_still_take_bare_words_or_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["trace", "get", "--trace-id", "0123"]) == 1
+    assert "no trace with id '0123'" in capsys.readouterr().err
+    assert cli.main(["conversation", "ask", "conv_nosuch", "ls", "--no-llm"]) == 1
+    assert "conv_nosuch" in capsys.readouterr().err
+
+
+def test_aliases_apply_to_command_words_only(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["schedule", "create", "--title", "conv", "--prompt", "ls", "--agent-uuid", "a",
+                     "--frequency", "hourly", "--minutes", "0", "--json"]) == 0
+    created = json.loads(capsys.readouterr().out)
+    assert (created["title"], created["prompt"]) == ("conv", "ls")
+    assert cli.main(["schedule", "ls", "--json"]) == 0
+    assert [item["title"] for item in json.loads(capsys.readouterr().out)] == ["conv"]
+
+
+def _raise(error: BaseException) -> Callable[..., None]:
+    def fail(*_: object, **__: object) -> None:
+        raise error
+    return fail
+
+
+@pytest.mark.parametrize("args, broken, code, message", [
+    (["agent", "list", "--time-rnage", "7d"], None, 2, "unknown flag --time-rnage for `halo-local agent list`"),
+    (["span", "list", "extra"], None, 2, "unexpected argument 'extra' for `span list`"),
+    (["agent", "list", "--time-range", "2w"], None, 2, "--time-range must be one of"),
+    (["trace", "get", "0123"], None, 1, "no trace with id '0123'"),
+    (["agent", "list"], RuntimeError("boom"), 1, "unexpected RuntimeError: boom"),
+    (["agent", "list"], KeyboardInterrupt(), 130, "interrupted"),
+])
+def test_json_failures_print_one_error_document(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                                                args: list[str], broken: BaseException | None, code: int,
+                                                message: str) -> None:
+    if broken is not None:
+        monkeypatch.setattr(cli.traces, "list_agents", _raise(broken))
+    assert cli.main([*args, "--json"]) == code
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)
+    assert set(document) == {"error"} and set(document["error"]) == {"message", "hint", "exitCode"}
+    assert message in document["error"]["message"] and document["error"]["exitCode"] == code
+    first_line = captured.err.splitlines()[0]
+    assert first_line == ("Interrupted." if code == 130 else f"Error: {document['error']['message']}")
+
+
+def test_bare_program_and_group_print_their_commands(tmp_path: Path) -> None:
+    bare = run_cli(home=tmp_path)
+    assert bare.returncode == 0 and bare.stderr == ""
+    lines = bare.stdout.splitlines()
+    assert lines[0] == "Usage: halo-local COMMAND [ARGS] [--json]"
+    assert any(line.split() == ["schedule", "create,", "list,", "get,", "runs,", "update,", "archive,",
+                                "unarchive,", "tick,", "cron"] for line in lines)
+    assert any(line.split()[:2] == ["analyze", "PATH..."] for line in lines)
+    group = run_cli("trace", home=tmp_path)
+    assert group.returncode == 0
+    assert [line.split()[:2] for line in group.stdout.splitlines() if line.startswith("  ")] == [
+        ["list", "Traces"], ["get", "TRACE_ID"]]
+    commands = json.loads(run_cli("--json", home=tmp_path).stdout)["commands"]
+    for words, _ in _commands(cli.HaloLocalCli()):
+        assert any(command.split()[:len(words)] == list(words) for command in commands), words
+    assert "conversation ask CONVERSATION_ID QUESTION" in commands
+
+
+def test_version_comes_from_the_package_metadata(tmp_path: Path) -> None:
+    done = run_cli("--version", home=tmp_path)
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"halo-local {version('halo-local')}\n", "")
+
+
+@pytest.mark.parametrize("relative_home", ["file", "file/home"])
+def test_unusable_halo_home_is_a_clear_error(tmp_path: Path, relative_home: str) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    done = run_cli("agent", "list", home=tmp_path / relative_home)
+    assert done.returncode == 1
+    error, hint = done.stderr.splitlines()
+    assert error.startswith(f"Error: cannot use HALO_HOME {tmp_path / relative_home}: ")
+    assert hint.startswith("Hint: point HALO_HOME at a folder") and "bug" not in done.stderr
+
+
+def test_busy_database_says_it_is_waiting_once(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert run_cli("agent", "list", home=home).returncode == 0
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                               "print('held', flush=True); time.sleep(60)", str(home / "halo.duckdb")],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        done = subprocess.run([sys.executable, "-m", "halo_local.cli", "agent", "list"], capture_output=True,
+                              text=True, timeout=60, env={**os.environ, "HALO_HOME": str(home),
+                                                          "HALO_LOCK_TIMEOUT": "3"})
+    finally:
+        holder.kill()
+        holder.wait()
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[0] == ("Waiting for the database: another halo-local process is using it "
+                                           "(HALO_LOCK_TIMEOUT=3s) ...")
+    assert done.stderr.count("Waiting for the database") == 1 and "stayed busy for 3s" in done.stderr
+
+
+def test_common_commands_do_not_import_the_anthropic_sdk(tmp_path: Path) -> None:
+    """The SDK takes most of a second to import; only the LLM pass may pay for it."""
+    code = "import sys; from halo_local import cli; cli.main(['agent', 'list']); print('anthropic' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "HALO_HOME": str(tmp_path)})
+    assert done.stdout.splitlines()[-1] == "False", done.stderr
+
+
+def test_console_script_turns_ctrl_c_during_imports_into_exit_130() -> None:
+    pyproject = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    module, function = pyproject["project"]["scripts"]["halo-local"].split(":")
+    interrupt_on_cli_import = (
+        "import sys\n"
+        "class Interrupt:\n"
+        "    def find_spec(self, name, *_):\n"
+        "        if name == 'halo_local.cli':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Interrupt())\n"
+        f"from {module} import {function}\n"
+        f"sys.exit({function}())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", interrupt_on_cli_import], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (130, "", "Interrupted.\n")

@@ -120,6 +120,11 @@ def test_bad_values_fail_before_anything_is_created(loaded: tuple[Path, str],
         (["run", "create", "--agent-uuid", agent, "--window-start-at", HALO_WINDOW[0], "--lookback-hours", "2"],
          2, "--lookback-hours 2 conflicts with --window-start-at"),
         (["run", "create", "--agent-uuid", agent, "--model-id", "gpt-99"], 2, "unknown model id"),
+        (["run", "create", "--agent-uuid", agent, "--thresholds", "nosuch=4"], 2,
+         "Error: --thresholds: unknown heuristics threshold 'nosuch'"),
+        (["run", "create", "--agent-uuid", agent, "--thresholds", "loop_min_repeats=abc"], 2,
+         "Error: --thresholds: threshold 'loop_min_repeats' must be a number, not 'abc'"),
+        (["run", "create", "--agent-time-range", "7x"], 2, "Error: --agent-time-range must be one of"),
         (["run", "create", "--agent-uuid", agent[:-2] + "00"], 1, f"Hint: known agents: {agent}"),
     ]
     for args, code, message in cases:
@@ -209,7 +214,9 @@ def test_many_cli_processes_at_once_never_show_a_lock_error(loaded: tuple[Path, 
     outputs = [process.communicate(timeout=180) for process in processes]
     for args, process, (stdout, stderr) in zip(commands, processes, outputs):
         assert process.returncode == 0, (args, stderr)
-        assert "lock" not in stderr.lower() and "Error" not in stderr, (args, stderr)
+        waiting = "Waiting for the database: another halo-local process is using it (HALO_LOCK_TIMEOUT=60s) ...\n"
+        assert stderr.count(waiting) <= 1, (args, stderr)  # a notice on a busy machine, never an error
+        assert "lock" not in stderr.replace(waiting, "").lower() and "Error" not in stderr, (args, stderr)
         json.loads(stdout)
     detached = json.loads(outputs[2][0])["runId"]
     assert run_cli("run", "poll", detached, "--interval", "0.2", "--timeout", "90", home=home).returncode == 0
@@ -243,3 +250,13 @@ def test_analyze_loads_and_reports_in_one_go(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("# Trace analysis: ")
     assert "LLM pass: skipped (ANTHROPIC_API_KEY is not set)" in done.stdout
+
+
+def test_analyze_skip_invalid_as_its_hint_suggests(tmp_path: Path) -> None:
+    damaged = tmp_path / "damaged.jsonl"
+    damaged.write_text(HALO_FIXTURE.read_text() + '{"trace_id": "ab", "span_id": \n')
+    refused = run_cli("analyze", str(damaged), home=tmp_path / "home")
+    assert refused.returncode == 1 and "--skip-invalid" in refused.stderr
+    done = run_cli("analyze", str(damaged), "--skip-invalid", "--json", home=tmp_path / "home")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["traceDataset"]["spans"] == 58

@@ -4,6 +4,8 @@ The SDK's own retries are switched off so that every retry is reported (`retry` 
 backoff can be made short in tests (`HALO_LLM_RETRY_DELAY`). Each call runs on a daemon worker
 thread while the caller polls `should_cancel`, so a cancel lands within a poll interval even
 while the server is still thinking; the abandoned request ends on its own and is discarded.
+The SDK itself is imported only when a client is made: it takes most of a second, which every
+command would otherwise pay at start-up.
 """
 
 from __future__ import annotations
@@ -15,14 +17,14 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import anthropic
-from anthropic.types import Message
+from typing import TYPE_CHECKING, Any
 
 from halo_local.errors import HaloLocalError
 from halo_local.llm.models import API_KEY_ENV
 from halo_local.llm.redact import redact, redact_value
+
+if TYPE_CHECKING:
+    from anthropic.types import Message
 
 BASE_URL_ENV = "ANTHROPIC_BASE_URL"
 RETRY_DELAY_ENV = "HALO_LLM_RETRY_DELAY"
@@ -84,6 +86,8 @@ class MessagesClient:
         self.policy = policy or RetryPolicy.from_env()
         self._on_event = on_event
         self._should_cancel = should_cancel
+        import anthropic
+
         self._client = anthropic.Anthropic(
             api_key=api_key,
             base_url=os.environ.get(BASE_URL_ENV, "").strip() or None,
@@ -101,6 +105,8 @@ class MessagesClient:
 
     def create(self, params: Mapping[str, Any]) -> Message:
         """messages.create with every text redacted; retries transient failures, then LlmError."""
+        import anthropic
+
         request = redacted_request(params)
         attempt = 0
         while True:
@@ -215,6 +221,8 @@ def _redacted_block(block: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _status_of(error: Exception) -> int | str:
+    import anthropic
+
     if isinstance(error, anthropic.APIStatusError):
         return error.status_code
     if isinstance(error, anthropic.APITimeoutError):
@@ -223,6 +231,8 @@ def _status_of(error: Exception) -> int | str:
 
 
 def _is_transient(error: Exception) -> bool:
+    import anthropic
+
     if isinstance(error, anthropic.APIStatusError):
         return error.status_code in _RETRY_STATUSES or error.status_code >= 500
     return isinstance(error, anthropic.APIConnectionError)  # timeouts, resets, truncated bodies
@@ -240,6 +250,8 @@ def _retry_after(error: Exception) -> float | None:
 
 
 def _as_llm_error(error: Exception, *, attempts: int) -> LlmError:
+    import anthropic
+
     status = _status_of(error)
     tries = f" after {attempts} attempts" if attempts > 1 else ""
     if isinstance(error, anthropic.AuthenticationError):
