@@ -114,15 +114,21 @@ class AgentCommands:
         return Output(agents, text)
 
 
+def _range_phrase(time_range: str) -> str:
+    """`in the last 30d`, and `at any time` for all."""
+    key = time_range.strip().lower()
+    return "at any time" if key == "all" else f"in the last {key}"
+
+
 def _empty_range_message(store: Store, time_range: str) -> str:
     covered = traces.stored_range(store)
     if not covered["spanCount"]:
         return "No traces are stored yet. Load some with `halo-local traces load PATH`."
-    return (
-        f"Nothing in the last {time_range}. Stored spans cover "
-        f"{render.timestamp(covered['firstSeenAt'])} .. {render.timestamp(covered['lastSeenAt'])} UTC; "
-        "try --time-range all."
-    )
+    stored = (f"Stored spans cover {render.timestamp(covered['firstSeenAt'])} .. "
+              f"{render.timestamp(covered['lastSeenAt'])} UTC")
+    if time_range.strip().lower() == "all":
+        return f"Nothing matches these filters. {stored}."
+    return f"Nothing {_range_phrase(time_range)}. {stored}; try --time-range all."
 
 
 class TraceCommands:
@@ -159,8 +165,9 @@ class SpanCommands:
              name: str | None = None, time_range: str = "all", errors_only: bool = False,
              limit: int = 100) -> Output:
         """Spans newest first, filtered by trace, agent, type, name, time range or errors."""
+        store = _store()
         rows = traces.list_spans(
-            _store(), trace_id=parse_text(trace_id), agent=parse_text(agent),
+            store, trace_id=parse_text(trace_id), agent=parse_text(agent),
             span_type=parse_text(type), name=parse_text(name), time_range=str(time_range),
             errors_only=parse_bool(errors_only, "--errors-only"), limit=parse_int(limit, "--limit", 1),
         )
@@ -169,6 +176,7 @@ class SpanCommands:
             [("spanId", "SPAN ID"), ("traceId", "TRACE ID"), ("name", "NAME"), ("spanType", "TYPE"),
              ("startTime", "STARTED", render.timestamp), ("durationMs", "DURATION", render.duration),
              ("statusCode", "STATUS"), ("model", "MODEL"), ("toolName", "TOOL")],
+            empty=_empty_range_message(store, str(time_range)),
         )
         return Output(rows, text)
 
@@ -203,9 +211,9 @@ def _pick_agent(store: Store, time_range: str) -> str:
                          hint="`halo-local agent list --time-range all` shows the agent UUIDs")
     agents = traces.list_agents(store, time_range=time_range)
     if not agents:
-        raise UsageError(f"no agent has spans in the last {time_range}",
+        raise UsageError(f"no agent has spans {_range_phrase(time_range)}",
                          hint="widen --agent-time-range (e.g. all), or load traces with `halo-local traces load PATH`")
-    sys.stderr.write(f"Agents active in the last {time_range}:\n")
+    sys.stderr.write(f"Agents active {_range_phrase(time_range)}:\n")
     for number, agent in enumerate(agents, start=1):
         sys.stderr.write(f"  {number:>2}. {agent['name'] or '-'}  {agent['agentUuid']}  "
                          f"{agent['traceCount']:,} traces, last seen {render.timestamp(agent['lastSeenAt'])}\n")
@@ -274,7 +282,7 @@ class RunCommands:
     """Analysis runs: create one, follow it, read its results, cancel it."""
 
     def create(self, agent_uuid: str | None = None, prompt: str | None = None, window_start_at: str | None = None,
-               window_end_at: str | None = None, lookback_hours: int = runs.DEFAULT_LOOKBACK_HOURS,
+               window_end_at: str | None = None, lookback_hours: int | None = None,
                model_id: str | None = None, span_limit: int = runs.DEFAULT_SPAN_LIMIT,
                max_subagent_depth: int = runs.DEFAULT_MAX_SUBAGENT_DEPTH, max_turns: int = runs.DEFAULT_MAX_TURNS,
                agent_time_range: str = "30d", time_limit_minutes: int = runs.DEFAULT_TIME_LIMIT_SECONDS // 60,
@@ -287,7 +295,7 @@ class RunCommands:
         thresholds for this run (`loop_min_repeats=4,latency_outlier_mad=4` or a JSON object).
         """
         options = {
-            "lookback_hours": parse_int(lookback_hours, "--lookback-hours", 1),
+            "lookback_hours": None if lookback_hours is None else parse_int(lookback_hours, "--lookback-hours", 1),
             "span_limit": parse_int(span_limit, "--span-limit", 1, runs.MAX_SPAN_LIMIT),
             "max_subagent_depth": parse_int(max_subagent_depth, "--max-subagent-depth", 1, 5),
             "max_turns": parse_int(max_turns, "--max-turns", 1, 100),
@@ -416,7 +424,9 @@ def _schedule_text(schedule: schedules.Schedule, upcoming: int = 0) -> str:
         ("Last fired", f"{render.timestamp(data['lastFiredAt'])} UTC" if data["lastFiredAt"] else None),
         ("Runs", f"look back {spec.lookback_hours}h, span limit {spec.span_limit:,}, max turns {spec.max_turns}, "
                  f"max sub-agent depth {spec.max_subagent_depth}, model {spec.model_id or 'default'}"),
-        ("Prompt", spec.prompt or "(default)"), ("Sources", ", ".join(spec.sources) or None),
+        ("Prompt", spec.prompt or "(default)"),
+        ("Sources", (", ".join(spec.sources) + ("" if spec.skip_invalid else " (strict: --skip-invalid false)"))
+         if spec.sources else None),
     ]
     text = render.key_values(pairs)
     if upcoming:
@@ -442,18 +452,21 @@ class ScheduleCommands:
                model_id: str | None = None, span_limit: int = schedules.DEFAULT_SPAN_LIMIT,
                lookback_hours: int = schedules.DEFAULT_LOOKBACK_HOURS,
                max_subagent_depth: int = schedules.DEFAULT_MAX_SUBAGENT_DEPTH,
-               max_turns: int = schedules.DEFAULT_MAX_TURNS, enabled: bool = True, source: tuple[str, ...] = ()) -> Output:
+               max_turns: int = schedules.DEFAULT_MAX_TURNS, enabled: bool = True, source: tuple[str, ...] = (),
+               skip_invalid: bool = True) -> Output:
         """Create a recurring analysis of one agent.
 
         --frequency hourly|daily|weekly|monthly, --minutes 0-59 (comma-separated), --hours 0-23 (not
         hourly), --days-of-week 0=Sun..6 (weekly), --days-of-month 1-31 (monthly; a month without the
-        day is skipped), --timezone IANA. --source PATH_OR_GLOB (repeatable) is loaded before each run.
+        day is skipped), --timezone IANA. --source PATH_OR_GLOB (repeatable) is loaded before each run,
+        leaving out bad records and unreadable files unless --skip-invalid false.
         """
         spec = schedules.ScheduleSpec.from_flags(
             title=title, agent_uuid=agent_uuid, frequency=frequency, minutes=minutes, hours=hours,
             days_of_week=days_of_week, days_of_month=days_of_month, timezone=timezone, prompt=prompt,
             model_id=model_id, span_limit=span_limit, lookback_hours=lookback_hours,
             max_subagent_depth=max_subagent_depth, max_turns=max_turns, enabled=enabled, source=source or None,
+            skip_invalid=skip_invalid,
         )
         created = schedules.create_schedule(_store(), spec)
         return Output(created.to_json(), "Created.\n" + _schedule_text(created))
@@ -496,13 +509,15 @@ class ScheduleCommands:
                days_of_week: str | None = None, days_of_month: str | None = None, timezone: str | None = None,
                prompt: str | None = None, model_id: str | None = None, span_limit: int | None = None,
                lookback_hours: int | None = None, max_subagent_depth: int | None = None,
-               max_turns: int | None = None, enabled: str | None = None, source: tuple[str, ...] = ()) -> Output:
+               max_turns: int | None = None, enabled: str | None = None, source: tuple[str, ...] = (),
+               skip_invalid: str | None = None) -> Output:
         """Change any of the create flags; `--enabled false` pauses, a new cadence skips the slots already past."""
         changes = schedules.ScheduleChanges.from_flags(
             title=title, agent_uuid=agent_uuid, frequency=frequency, minutes=minutes, hours=hours,
             days_of_week=days_of_week, days_of_month=days_of_month, timezone=timezone, prompt=prompt,
             model_id=model_id, span_limit=span_limit, lookback_hours=lookback_hours,
             max_subagent_depth=max_subagent_depth, max_turns=max_turns, enabled=enabled, source=source or None,
+            skip_invalid=skip_invalid,
         )
         updated = schedules.update_schedule(_store(), str(schedule_id), changes)
         return Output(updated.to_json(), "Updated.\n" + _schedule_text(updated))
@@ -541,6 +556,7 @@ class ScheduleCommands:
         for item in fired:
             outcome = f"run {item.run_id}" if item.run_id else f"FAILED: {item.error}"
             lines.append(f"  {item.schedule_id} ({item.title}) slot {schedules.iso(item.slot_at)}: {outcome}")
+            lines.extend(f"    warning: {warning}" for warning in item.warnings)
         return Output(data, "\n".join(lines), EXIT_ERROR if any(item.error for item in fired) else EXIT_OK)
 
     def cron(self) -> Output:

@@ -143,11 +143,10 @@ def resolve_window(
     """The analysed window [start, end): end defaults to now, start to end minus the lookback (default 24 h).
 
     A lookback together with a start is refused rather than ignored: the start alone decides where the
-    window begins. Callers that always pass the default lookback (the CLI's flag default) cannot say
-    whether it was given, so the default value itself is taken as "not given".
+    window begins.
     """
     hours = DEFAULT_LOOKBACK_HOURS if lookback_hours is None else parse_int(lookback_hours, "--lookback-hours", 1)
-    if window_start_at is not None and hours != DEFAULT_LOOKBACK_HOURS:
+    if window_start_at is not None and lookback_hours is not None:
         raise UsageError(
             f"--lookback-hours {hours} conflicts with --window-start-at: the window starts at "
             "--window-start-at, so the lookback would be ignored",

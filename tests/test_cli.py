@@ -220,7 +220,9 @@ def test_positional_parameters_still_take_bare_words_or_flags(capsys: pytest.Cap
 
 
 def test_aliases_apply_to_command_words_only(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["schedule", "create", "--title", "conv", "--prompt", "ls", "--agent-uuid", "a",
+    load_paths(Store(), [SAMPLE_TRACES])
+    agent_uuid = traces.list_agents(Store(), time_range="all")[0]["agentUuid"]
+    assert cli.main(["schedule", "create", "--title", "conv", "--prompt", "ls", "--agent-uuid", agent_uuid,
                      "--frequency", "hourly", "--minutes", "0", "--json"]) == 0
     created = json.loads(capsys.readouterr().out)
     assert (created["title"], created["prompt"]) == ("conv", "ls")
