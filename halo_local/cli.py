@@ -584,7 +584,8 @@ class HaloLocalCli:
         """Load trace files (default: the bundled sample traces) and print a full analysis report.
 
         Analyses the busiest agent in the files (or --agent-uuid) over the files' own time range;
-        heuristics-only without ANTHROPIC_API_KEY or with --no-llm. Exit codes are those of `run poll`.
+        heuristics-only without ANTHROPIC_API_KEY or with --no-llm. Exit codes are those of `run poll`
+        (6 no_traces also when the files hold no spans).
         """
         sources = [str(path) for path in paths] or [str(resource_dir("sample_traces"))]
         result = runs.analyze_paths(

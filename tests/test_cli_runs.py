@@ -239,3 +239,21 @@ def test_analyze_loads_and_reports_in_one_go(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("# Trace analysis: ")
     assert "LLM pass: skipped (ANTHROPIC_API_KEY is not set)" in done.stdout
+
+
+def test_analyze_a_file_whose_spans_were_loaded_from_other_files(tmp_path: Path) -> None:
+    """The same traces in another format, after the sample traces (which hold them) were analysed."""
+    same_traces = HALO_FIXTURE.with_name("realistic_traces.otlp.json")
+    alone = run_json("analyze", str(same_traces), "--no-llm", home=tmp_path / "alone")
+    home = tmp_path / "home"
+    run_json("analyze", str(Path(__file__).parent.parent / "sample_traces"), "--no-llm", home=home)
+    after = run_json("analyze", str(same_traces), "--no-llm", home=home)
+    assert (after["status"], after["agentUuid"], after["window"], after["otherAgents"]) == (
+        "completed", alone["agentUuid"], alone["window"], [])
+
+
+def test_analyze_files_without_spans_exits_no_traces(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.json"
+    empty.write_text('{"resourceSpans": []}')
+    assert cli.main(["analyze", str(empty), "--no-llm"]) == runs.POLL_EXIT_CODES["no_traces"]
+    assert capsys.readouterr().err.startswith("Error: the files hold no spans to analyse\n")
