@@ -604,7 +604,8 @@ class HaloLocalCli:
 
         Analyses the busiest agent in the files (or --agent-uuid) over the files' own time range;
         heuristics-only without ANTHROPIC_API_KEY or with --no-llm. --skip-invalid loads the good
-        records of a damaged file, as `traces load` does. Exit codes are those of `run poll`.
+        records of a damaged file, as `traces load` does. Exit codes are those of `run poll`
+        (6 no_traces also when the files hold no spans).
         """
         sources = [str(path) for path in paths] or [str(resource_dir("sample_traces"))]
         result = runs.analyze_paths(

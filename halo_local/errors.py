@@ -24,6 +24,12 @@ class UsageError(HaloLocalError):
     exit_code = 2
 
 
+class NoTracesError(HaloLocalError):
+    """Trace files that were read but hold no spans: nothing to analyse, as for a run ending no_traces."""
+
+    exit_code = 6
+
+
 class NotFoundError(HaloLocalError):
     """An id (agent, trace, span, run, conversation, schedule) that is not stored."""
 

@@ -40,7 +40,7 @@ from typing import Any
 import duckdb
 
 from halo_local import heuristics, llm, report, traces
-from halo_local.errors import HaloLocalError, NotFoundError, UsageError
+from halo_local.errors import HaloLocalError, NotFoundError, NoTracesError, UsageError
 from halo_local.flags import parse_int
 from halo_local.resources import sql_text
 from halo_local.store import Store
@@ -1116,12 +1116,12 @@ def analyze_paths(
     from halo_local.ingest import load_paths
 
     summary = load_paths(store, paths, skip_invalid=skip_invalid)
-    sources = [str(item.path.resolve()) for item in summary.files]
     with store.connect() as connection:
-        cursor = connection.execute(sql_text("runs/agents_in_files.sql"), {"sources": sources})
+        cursor = connection.execute(sql_text("runs/agents_in_files.sql"), summary.file_keys())
         agents = traces.rows_as_dicts(cursor)
     if not agents:
-        raise UsageError("the files hold no spans to analyse", hint="check the paths, or `traces load` them to see why")
+        raise NoTracesError("the files hold no spans to analyse",
+                            hint="`halo-local traces load PATH --json` shows what each file held")
     chosen = agents[0]
     if agent_uuid is not None:
         in_files = [{"agentUuid": item["agentUuid"], "name": item["agentName"], "serviceName": item["serviceName"]}

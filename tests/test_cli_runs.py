@@ -260,3 +260,21 @@ def test_analyze_skip_invalid_as_its_hint_suggests(tmp_path: Path) -> None:
     done = run_cli("analyze", str(damaged), "--skip-invalid", "--json", home=tmp_path / "home")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["traceDataset"]["spans"] == 58
+
+
+def test_analyze_a_file_whose_spans_were_loaded_from_other_files(tmp_path: Path) -> None:
+    """The same traces in another format, after the sample traces (which hold them) were analysed."""
+    same_traces = HALO_FIXTURE.with_name("realistic_traces.otlp.json")
+    alone = run_json("analyze", str(same_traces), "--no-llm", home=tmp_path / "alone")
+    home = tmp_path / "home"
+    run_json("analyze", str(Path(__file__).parent.parent / "sample_traces"), "--no-llm", home=home)
+    after = run_json("analyze", str(same_traces), "--no-llm", home=home)
+    assert (after["status"], after["agentUuid"], after["window"], after["otherAgents"]) == (
+        "completed", alone["agentUuid"], alone["window"], [])
+
+
+def test_analyze_files_without_spans_exits_no_traces(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.json"
+    empty.write_text('{"resourceSpans": []}')
+    assert cli.main(["analyze", str(empty), "--no-llm"]) == runs.POLL_EXIT_CODES["no_traces"]
+    assert capsys.readouterr().err.startswith("Error: the files hold no spans to analyse\n")

@@ -1,21 +1,27 @@
 """`traces load`: many files, each loaded whole or not at all, idempotently.
 
 A file whose path, size and modification time match a completed load is skipped without being
-read; one whose content hash matches is skipped after hashing. Anything else is read into
-`raw_spans`, normalized, and committed in one transaction together with its `loaded_files` row,
+read; one whose content hash matches a loaded file (at this path or, for a copy, at another) is
+skipped after hashing. Anything else is read into `raw_spans`, normalized, and committed in one
+transaction together with its `loaded_files` row and the traces it holds (`loaded_file_traces`),
 so an interrupted load leaves the database exactly as it was before that file.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
+import pyarrow as pa
+
 from halo_local.ingest.normalize import NormalizeResult, derive_trace_columns, insert_normalized
 from halo_local.ingest.readers import SkippedRecord, expand_paths, read_trace_file
+from halo_local.resources import sql_text
 from halo_local.store import Store
 
 ProgressCallback = Callable[[int, int, Path], None]
@@ -28,6 +34,7 @@ class FileLoad:
     path: Path
     format: str | None
     status: str  # loaded | unchanged
+    sha256: str  # with the resolved path, the key of its loaded_files and loaded_file_traces rows
     spans_read: int = 0
     spans_new: int = 0
     duplicates: int = 0
@@ -56,6 +63,12 @@ class LoadSummary:
     @property
     def skipped(self) -> int:
         return sum(item.skipped for item in self.files)
+
+    def file_keys(self) -> dict[str, list[str]]:
+        """The files' loaded_files keys as the parameters $paths and $hashes (paired by position) of the
+        queries that find the traces these files hold through loaded_file_traces."""
+        return {"paths": [str(item.path.resolve()) for item in self.files],
+                "hashes": [item.sha256 for item in self.files]}
 
     def to_json(self) -> dict:
         return {
@@ -119,7 +132,7 @@ def load_paths(
             progress(index, len(files), path)
         outcome = _load_one(store, path, format=format, skip_invalid=skip_invalid)
         summary.files.append(outcome)
-    _summarize_range(store, files, summary)
+    _summarize_range(store, summary)
     return summary
 
 
@@ -133,59 +146,83 @@ def _load_one(store: Store, path: Path, *, format: str, skip_invalid: bool) -> F
             [resolved],
         ).fetchone()
         if known is not None and known[1] == stat.st_size and known[2] == stat.st_mtime_ns:
-            return FileLoad(path=path, format=known[3], status="unchanged")
+            return FileLoad(path=path, format=known[3], status="unchanged", sha256=known[0])
     digest = _sha256(path)
     with store.transaction() as connection:
         same_content = connection.execute(
-            "SELECT format FROM loaded_files WHERE path = ? AND sha256 = ?", [resolved, digest]
+            "SELECT path, format FROM loaded_files WHERE sha256 = ? ORDER BY path = ? DESC, loaded_at DESC LIMIT 1",
+            [digest, resolved],
         ).fetchone()
         if same_content is not None:
-            connection.execute(
-                "UPDATE loaded_files SET size_bytes = ?, mtime_ns = ? WHERE path = ? AND sha256 = ?",
-                [stat.st_size, stat.st_mtime_ns, resolved, digest],
-            )
-            return FileLoad(path=path, format=same_content[0], status="unchanged")
+            _remember_same_content(connection, resolved, digest, stat, loaded_as=same_content[0])
+            return FileLoad(path=path, format=same_content[1], status="unchanged", sha256=digest)
         parts: list[NormalizeResult] = []
         read = read_trace_file(
             connection, path, format=format, skip_invalid=skip_invalid,
             consume=lambda scratch: parts.append(insert_normalized(connection, source_file=resolved, scratch=scratch)),
         )
-        normalized = NormalizeResult(
-            spans_new=sum(part.spans_new for part in parts),
-            duplicates=sum(part.duplicates for part in parts),
-            trace_ids=sorted({trace_id for part in parts for trace_id in part.trace_ids}),
-        )
-        derive_trace_columns(connection, normalized.trace_ids)
+        spans_new = sum(part.spans_new for part in parts)
+        derive_trace_columns(connection, sorted({trace_id for part in parts for trace_id in part.trace_ids}))
         connection.execute(
             "INSERT INTO loaded_files (path, sha256, size_bytes, mtime_ns, format, spans_read, spans_new, skipped)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [resolved, digest, stat.st_size, stat.st_mtime_ns, read.format, read.spans_read,
-             normalized.spans_new, read.skipped],
+            [resolved, digest, stat.st_size, stat.st_mtime_ns, read.format, read.spans_read, spans_new, read.skipped],
         )
+        if parts:
+            # Made distinct in SQL, since a trace may span parts; read through DuckDB's replacement scan of
+            # this local, as in insert_normalized.
+            held_trace_ids = pa.concat_tables(part.held_trace_ids for part in parts)
+            connection.execute(
+                "INSERT INTO loaded_file_traces (path, sha256, trace_id)"
+                " SELECT DISTINCT ?, ?, trace_id FROM held_trace_ids",
+                [resolved, digest],
+            )
+            del held_trace_ids
         connection.execute("DROP TABLE IF EXISTS raw_spans")
-    outcome = FileLoad(
+    return FileLoad(
         path=path,
         format=read.format,
         status="loaded",
+        sha256=digest,
         spans_read=read.spans_read,
-        spans_new=normalized.spans_new,
-        duplicates=normalized.duplicates,
+        spans_new=spans_new,
+        duplicates=sum(part.duplicates for part in parts),
         skipped=read.skipped,
         first_skipped=tuple(read.first_skipped),
     )
-    return outcome
 
 
-def _summarize_range(store: Store, files: Sequence[Path], summary: LoadSummary) -> None:
-    """Traces, agents and time range of everything the given files contributed (new or not)."""
-    sources = [str(path.resolve()) for path in files]
-    if not sources:
+def _remember_same_content(connection: duckdb.DuckDBPyConnection, resolved: str, digest: str,
+                           stat: os.stat_result, *, loaded_as: str) -> None:
+    """Record a file whose content was loaded before, at `loaded_as`, without reading it.
+
+    At the same path only its size and mtime changed. A copy at another path gets its own loaded_files
+    row (nothing new stored: spans_new 0) and the traces of the original, so the next load of the copy
+    costs a stat and its summary covers the same traces.
+    """
+    if loaded_as == resolved:
+        connection.execute(
+            "UPDATE loaded_files SET size_bytes = ?, mtime_ns = ? WHERE path = ? AND sha256 = ?",
+            [stat.st_size, stat.st_mtime_ns, resolved, digest],
+        )
+        return
+    connection.execute(
+        "INSERT INTO loaded_files (path, sha256, size_bytes, mtime_ns, format, spans_read, spans_new, skipped)"
+        " SELECT ?, sha256, ?, ?, format, spans_read, 0, skipped FROM loaded_files WHERE path = ? AND sha256 = ?",
+        [resolved, stat.st_size, stat.st_mtime_ns, loaded_as, digest],
+    )
+    connection.execute(
+        "INSERT INTO loaded_file_traces (path, sha256, trace_id)"
+        " SELECT ?, sha256, trace_id FROM loaded_file_traces WHERE path = ? AND sha256 = ?",
+        [resolved, loaded_as, digest],
+    )
+
+
+def _summarize_range(store: Store, summary: LoadSummary) -> None:
+    """Traces, agents and time range of the traces the loaded files hold, whether their spans were new or
+    stored already from other files."""
+    if not summary.files:
         return
     with store.connect() as connection:
-        row = connection.execute(
-            "SELECT count(DISTINCT trace_id), count(DISTINCT agent_uuid), min(start_time), max(end_time)"
-            " FROM spans WHERE trace_id IN (SELECT DISTINCT trace_id FROM spans WHERE source_file IN"
-            " (SELECT unnest(?::VARCHAR[])))",
-            [sources],
-        ).fetchone()
+        row = connection.execute(sql_text("ingest/load_summary.sql"), summary.file_keys()).fetchone()
     summary.traces, summary.agents, summary.first_start, summary.last_end = row

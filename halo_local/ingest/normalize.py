@@ -18,6 +18,7 @@ from typing import NamedTuple, TypeVar
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from halo_local.pricing import load_price_tables, provider_id_for
 from halo_local.resources import sql_text
@@ -37,11 +38,14 @@ _DERIVE_TABLES = ("normalize_input", "derive_spans", "normalize_fields", "normal
 
 @dataclass(frozen=True)
 class NormalizeResult:
-    """What insert_normalized stored: new spans, spans already stored (or repeated), traces touched."""
+    """What insert_normalized stored: new spans, spans already stored (or repeated), traces touched
+    (`trace_ids`: of the new spans), and every trace the part holds (`held_trace_ids`, one column
+    `trace_id`: new or duplicate, what the file is recorded as holding)."""
 
     spans_new: int
     duplicates: int
     trace_ids: list[str]
+    held_trace_ids: pa.Table
 
 
 def agent_uuid_for(service_name: str | None, agent_name: str | None) -> str:
@@ -73,6 +77,7 @@ def insert_normalized(
     # Arrow data it holds, is kept until the transaction ends.
     normalize_keys = scratch.sql(sql_text("normalize/raw_keys.sql")).to_arrow_table()
     stored = connection.sql(sql_text("normalize/stored_keys.sql")).to_arrow_table()
+    held_trace_ids = pa.table({"trace_id": pc.unique(normalize_keys.column("trace_id"))})
     del normalize_keys
     _with_arrow(scratch, "normalize_stored", stored,
                 lambda: scratch.execute(sql_text("normalize/select_new_spans.sql")))
@@ -91,7 +96,8 @@ def insert_normalized(
     trace_ids = [row[0] for row in scratch.execute(
         "SELECT DISTINCT trace_id FROM normalize_new ORDER BY trace_id").fetchall()]
     _drop(scratch, _INSERT_TABLES)
-    return NormalizeResult(spans_new=spans_new, duplicates=spans_read - spans_new, trace_ids=trace_ids)
+    return NormalizeResult(spans_new=spans_new, duplicates=spans_read - spans_new, trace_ids=trace_ids,
+                           held_trace_ids=held_trace_ids)
 
 
 def _count(connection: duckdb.DuckDBPyConnection, table: str) -> int:

@@ -1,5 +1,12 @@
--- The agents whose spans came from the given files, busiest first, with the time range they cover:
--- what `analyze PATH` analyses when no agent is named.
+-- The agents of the traces the given loaded files hold ($paths and $hashes: their loaded_files keys,
+-- paired by position; the spans may have been stored from other files first), busiest first, with the
+-- time range they cover: what `analyze PATH` analyses when no agent is named.
+WITH held AS (
+    SELECT DISTINCT traces.trace_id
+    FROM loaded_file_traces AS traces
+    JOIN (SELECT unnest($paths::VARCHAR[]) AS path, unnest($hashes::VARCHAR[]) AS sha256) AS files
+        ON traces.path = files.path AND traces.sha256 = files.sha256
+)
 SELECT
     agent_uuid,
     any_value(agent_name)                  AS agent_name,
@@ -9,6 +16,6 @@ SELECT
     min(start_time)                        AS first_start,
     max(start_time)                        AS last_start
 FROM spans
-WHERE source_file IN (SELECT unnest($sources::VARCHAR[]))
+WHERE trace_id IN (SELECT trace_id FROM held)
 GROUP BY agent_uuid
 ORDER BY spans DESC, agent_uuid;

@@ -1,0 +1,122 @@
+"""`traces load` summaries cover the traces each file holds, also when its spans were stored from another file."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from halo_local import store as store_module
+from halo_local.errors import InvalidTraceFileError
+from halo_local.ingest import LoadSummary, load_paths, loader, readers
+from halo_local.store import Store
+
+HALO = Path(__file__).parent / "fixtures" / "halo"
+JSONL = HALO / "realistic_traces.jsonl"
+OTLP = HALO / "realistic_traces.otlp.json"  # the same 58 spans (3 traces, 1 agent) as OTLP/JSON
+DEMO = HALO / "openai_agents_demo_traces.jsonl"  # 7 spans of 1 other trace and agent
+
+
+def reach(summary: LoadSummary) -> tuple[int, int, datetime | None, datetime | None]:
+    return summary.traces, summary.agents, summary.first_start, summary.last_end
+
+
+def held_traces(store: Store) -> dict[str, list[str]]:
+    """loaded_file_traces as {path: its trace ids, with any repeats}."""
+    with store.connect() as connection:
+        rows = connection.execute("SELECT path, trace_id FROM loaded_file_traces ORDER BY path, trace_id").fetchall()
+    held: dict[str, list[str]] = {}
+    for path, trace_id in rows:
+        held.setdefault(path, []).append(trace_id)
+    return held
+
+
+def test_a_file_whose_spans_were_stored_from_another_format_reports_its_traces(store: Store) -> None:
+    first = load_paths(store, [JSONL])
+    assert (first.spans_new, first.traces, first.agents) == (58, 3, 1)
+
+    other_format = load_paths(store, [OTLP])
+    assert [item.status for item in other_format.files] == ["loaded"]
+    assert (other_format.spans_new, other_format.duplicates) == (0, 58)
+    assert reach(other_format) == reach(first)
+
+    unchanged = load_paths(store, [OTLP])
+    assert [item.status for item in unchanged.files] == ["unchanged"]
+    assert reach(unchanged) == reach(first)
+
+
+def test_a_copy_under_another_path_is_recognised_by_its_hash_and_reports_the_originals_traces(
+        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = load_paths(store, [JSONL])
+    copy = tmp_path / "elsewhere" / "traces.jsonl"
+    copy.parent.mkdir()
+    shutil.copyfile(JSONL, copy)
+
+    copied = load_paths(store, [copy])
+    assert [item.status for item in copied.files] == ["unchanged"]
+    assert (copied.spans_new, copied.duplicates) == (0, 0)
+    assert reach(copied) == reach(original)
+    assert held_traces(store)[str(copy.resolve())] == held_traces(store)[str(JSONL.resolve())]
+
+    # recorded under its own path: the next load of the copy costs a stat, no hashing
+    monkeypatch.setattr(loader, "_sha256", lambda path: pytest.fail(f"{path} was hashed"))
+    assert reach(load_paths(store, [copy])) == reach(original)
+
+
+def test_a_glob_with_a_file_of_duplicates_counts_every_trace(store: Store, tmp_path: Path) -> None:
+    load_paths(store, [JSONL])
+    export = tmp_path / "export"
+    export.mkdir()
+    shutil.copyfile(OTLP, export / "realistic.otlp.json")
+    shutil.copyfile(DEMO, export / "demo.jsonl")
+
+    summary = load_paths(store, [str(export / "*")])
+    assert (summary.spans_new, summary.duplicates) == (7, 58)
+    assert (summary.traces, summary.agents) == (4, 2)
+
+
+def test_each_trace_is_recorded_once_per_file_across_the_parts_it_is_read_in(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(readers, "_BLOCK_BYTES", 8 << 10)
+    monkeypatch.setattr(loader, "read_trace_file", functools.partial(readers.read_trace_file, consume_every=1))
+    summary = load_paths(store, [JSONL])
+    assert (summary.spans_new, summary.traces) == (58, 3)
+    with store.connect() as connection:
+        stored = [row[0] for row in connection.execute("SELECT DISTINCT trace_id FROM spans ORDER BY 1").fetchall()]
+    assert held_traces(store) == {str(JSONL.resolve()): stored}
+
+
+def test_a_file_that_fails_to_load_records_no_traces(store: Store, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    lines = JSONL.read_text().splitlines()
+    bad.write_text("\n".join([*lines[:5], '{"trace_id": "ab", "span_id": ']) + "\n")
+    with pytest.raises(InvalidTraceFileError):
+        load_paths(store, [bad])
+    assert held_traces(store) == {}
+
+
+def test_the_migration_records_the_traces_of_files_loaded_before_it(store: Store) -> None:
+    """A database of schema version 3 (no loaded_file_traces) gets the traces of its fully new files from
+    spans.source_file, and forgets the files that had duplicates, so that their next load records theirs."""
+    first = load_paths(store, [JSONL])
+    load_paths(store, [OTLP])
+    with store.connect() as connection:
+        connection.execute("DROP TABLE loaded_file_traces")
+        connection.execute("DELETE FROM schema_migrations WHERE version = 4")
+    store_module._migrated.discard(store.db_path)
+
+    with store.connect() as connection:
+        assert connection.execute("SELECT max(version) FROM schema_migrations").fetchone() == (4,)
+        remembered = [row[0] for row in connection.execute("SELECT path FROM loaded_files").fetchall()]
+    assert remembered == [str(JSONL.resolve())]
+    assert len(held_traces(store)[str(JSONL.resolve())]) == 3
+
+    again = load_paths(store, [JSONL, OTLP])
+    assert {item.path.name: item.status for item in again.files} == {
+        JSONL.name: "unchanged", OTLP.name: "loaded"}
+    assert (again.spans_new, again.duplicates) == (0, 58)
+    assert reach(again) == reach(first)
+    assert reach(load_paths(store, [OTLP])) == reach(first)
