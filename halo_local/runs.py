@@ -1068,9 +1068,6 @@ def cancel_run(
     run = get_run(store, run_id, include_findings=False)
     if run["status"] in TERMINAL_STATES:
         return run
-    flag = store.runs_dir / run["runId"] / CANCEL_FILE
-    flag.parent.mkdir(parents=True, exist_ok=True)
-    flag.write_text(text, encoding="utf-8")
     at = traces.utc_now()
     with _writing(store) as connection:
         connection.execute(
@@ -1084,6 +1081,11 @@ def cancel_run(
                                     {"run_id": run["runId"]}).fetchall()[0][0]
         if status == "queued":
             _finish(connection, run["runId"], "cancelled", text, at)
+    # The flag follows the recorded request, so that a worker which stops on it logs `cancelled` after
+    # `cancel_requested`, never before.
+    flag = store.runs_dir / run["runId"] / CANCEL_FILE
+    flag.parent.mkdir(parents=True, exist_ok=True)
+    flag.write_text(text, encoding="utf-8")
     deadline = time.monotonic() + wait_seconds
     while True:
         run = get_run(store, run_id, include_findings=False)

@@ -109,7 +109,7 @@ def test_the_migration_records_the_traces_of_files_loaded_before_it(store: Store
     store_module._migrated.discard(store.db_path)
 
     with store.connect() as connection:
-        assert connection.execute("SELECT max(version) FROM schema_migrations").fetchone() == (4,)
+        assert connection.execute("SELECT count(*) FROM schema_migrations WHERE version = 4").fetchall() == [(1,)]
         remembered = [row[0] for row in connection.execute("SELECT path FROM loaded_files").fetchall()]
     assert remembered == [str(JSONL.resolve())]
     assert len(held_traces(store)[str(JSONL.resolve())]) == 3
@@ -120,3 +120,18 @@ def test_the_migration_records_the_traces_of_files_loaded_before_it(store: Store
     assert (again.spans_new, again.duplicates) == (0, 58)
     assert reach(again) == reach(first)
     assert reach(load_paths(store, [OTLP])) == reach(first)
+
+
+def test_a_strict_load_reads_again_a_file_an_earlier_load_skipped_records_of(store: Store, tmp_path: Path) -> None:
+    damaged = tmp_path / "damaged.jsonl"
+    lines = JSONL.read_text().splitlines()
+    damaged.write_text("\n".join([*lines[:5], '{"trace_id": "ab", "span_id": ']) + "\n")
+    copy = tmp_path / "copy.jsonl"
+    shutil.copy(damaged, copy)
+    assert load_paths(store, [damaged], skip_invalid=True).skipped == 1
+    for path in (damaged, copy):
+        with pytest.raises(InvalidTraceFileError) as refused:
+            load_paths(store, [path])
+        assert refused.value.line == 6
+    assert [item.status for item in load_paths(store, [damaged, copy], skip_invalid=True).files] == [
+        "unchanged", "unchanged"]

@@ -139,19 +139,22 @@ def load_paths(
 def _load_one(store: Store, path: Path, *, format: str, skip_invalid: bool) -> FileLoad:
     resolved = str(path.resolve())
     stat = path.stat()
+    # A strict load does not take the word of an earlier load that skipped bad records: it reads the
+    # file again, so that its errors are reported.
     with store.transaction() as connection:
         known = connection.execute(
-            "SELECT sha256, size_bytes, mtime_ns, format FROM loaded_files WHERE path = ?"
+            "SELECT sha256, size_bytes, mtime_ns, format FROM loaded_files WHERE path = ? AND (skipped = 0 OR ?)"
             " ORDER BY loaded_at DESC LIMIT 1",
-            [resolved],
+            [resolved, skip_invalid],
         ).fetchone()
         if known is not None and known[1] == stat.st_size and known[2] == stat.st_mtime_ns:
             return FileLoad(path=path, format=known[3], status="unchanged", sha256=known[0])
     digest = _sha256(path)
     with store.transaction() as connection:
         same_content = connection.execute(
-            "SELECT path, format FROM loaded_files WHERE sha256 = ? ORDER BY path = ? DESC, loaded_at DESC LIMIT 1",
-            [digest, resolved],
+            "SELECT path, format FROM loaded_files WHERE sha256 = ? AND (skipped = 0 OR ?)"
+            " ORDER BY path = ? DESC, loaded_at DESC LIMIT 1",
+            [digest, skip_invalid, resolved],
         ).fetchone()
         if same_content is not None:
             _remember_same_content(connection, resolved, digest, stat, loaded_as=same_content[0])
