@@ -10,6 +10,9 @@ the flat span-per-line JSONL form of the same spans, then measures, each in a fr
   nothing normalized or stored: the floor of any parse into columns available here;
 - the same reader keeping only each span's traceId: what reading the bytes costs at all, the least any
   load through Arrow or DuckDB can take;
+- storing only: the spans halo-local stored, already in memory as Arrow, written into a fresh DuckDB
+  file and checkpointed (timed inside the process, reading them excluded): the least any load that
+  stores these columns can take on top of reading the file;
 - halo-engine's trace index build over the flat JSONL, when `engine` (halo-engine) is importable.
 
 Usage: python bench/ingest.py [--sizes 100000,1000000] [--out bench/out]
@@ -147,6 +150,15 @@ CHILD_CODE = {
         "import sys; from halo_local.store import Store; from halo_local.ingest import load_paths;"
         "s = load_paths(Store(sys.argv[2]), [sys.argv[1]]); assert s.spans_new > 0, s"
     ),
+    "store only": (
+        "import sys, time, duckdb\n"
+        "rows = duckdb.connect(sys.argv[1], read_only=True).sql('SELECT * FROM spans').to_arrow_table()\n"
+        "target = duckdb.connect(sys.argv[2] + '/spans.duckdb', config={'preserve_insertion_order': 'false'})\n"
+        "started = time.perf_counter()\n"
+        "target.execute('CREATE TABLE spans AS SELECT * FROM rows')\n"
+        "target.execute('CHECKPOINT')\n"
+        "print('elapsed', time.perf_counter() - started)"
+    ),
     "json.loads": (
         "import sys, json\n"
         "with open(sys.argv[1], 'rb') as f:\n"
@@ -188,7 +200,9 @@ CHILD_CODE = {
 
 
 def measure(label: str, data_path: Path, scratch: Path) -> tuple[float, float]:
-    """Run one contender in a fresh process; return (seconds, peak RSS MiB incl. its children)."""
+    """Run one contender in a fresh process; return (seconds, peak RSS MiB incl. its children).
+
+    The seconds are the whole process's, unless the contender prints its own `elapsed SECONDS`."""
     wrapper = (
         "import resource, subprocess, sys, time\n"
         "t = time.perf_counter()\n"
@@ -200,8 +214,10 @@ def measure(label: str, data_path: Path, scratch: Path) -> tuple[float, float]:
         [sys.executable, "-c", wrapper, CHILD_CODE[label], str(data_path), str(scratch)],
         capture_output=True, text=True, check=True,
     )
-    seconds, rss_kib = result.stdout.splitlines()[-1].split()
-    return float(seconds), int(rss_kib) / 1024
+    *own, last = result.stdout.splitlines()
+    seconds, rss_kib = last.split()
+    timed = [line.split()[1] for line in own if line.startswith("elapsed ")]
+    return float(timed[0] if timed else seconds), int(rss_kib) / 1024
 
 
 def engine_available() -> bool:
@@ -220,17 +236,22 @@ def main() -> None:
         otlp_path, flat_path = generate(size, Path(options.out))
         megabytes = otlp_path.stat().st_size / 1e6
         figures = {}
-        for label, path in [("json.loads", otlp_path), ("arrow parse", otlp_path), ("arrow tokenize", otlp_path),
-                             ("halo-local", otlp_path)] + (
-            [("halo-engine", flat_path)] if with_engine else []
-        ):
-            with tempfile.TemporaryDirectory() as scratch:
-                figures[label] = measure(label, path, Path(scratch))
+        with tempfile.TemporaryDirectory() as scratch:
+            home = Path(scratch) / "halo-local"
+            contenders = [("json.loads", otlp_path), ("arrow parse", otlp_path), ("arrow tokenize", otlp_path),
+                          ("halo-local", otlp_path), ("store only", home / "halo.duckdb")]
+            for label, path in contenders + ([("halo-engine", flat_path)] if with_engine else []):
+                own_scratch = Path(scratch) / label
+                own_scratch.mkdir()
+                figures[label] = measure(label, path, own_scratch)
         ours = figures["halo-local"][0]
         for label, (seconds, rss) in figures.items():
             ratio = "" if label == "halo-local" else f"halo-local takes {ours / seconds:.2f}x its time"
             print(f"{size:>9} {megabytes:>7.0f} | {label:<14} {seconds:>8.2f} {megabytes / seconds:>7.1f}"
                   f" {size / seconds:>10,.0f} {rss:>8.0f} | {ratio}")
+        floor = figures["arrow tokenize"][0] + figures["store only"][0]
+        print(f"  reading + storing alone: {floor:.2f} s; targets: {figures['json.loads'][0]:.2f} s (the json.loads"
+              " loop)" + (f", {figures['halo-engine'][0] / 5:.2f} s (5x halo-engine)" if with_engine else ""))
         if not with_engine:
             print("  (halo-engine not installed: pip install --no-deps halo-engine==0.3.5)")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus")
