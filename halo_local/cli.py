@@ -857,6 +857,18 @@ def _print_error(json_mode: bool, exit_code: int, message: str, hint: str | None
     return exit_code
 
 
+def _is_interrupted_query(error: Exception) -> bool:
+    """DuckDB turns a Ctrl-C that arrives during a query into RuntimeError('Query interrupted')."""
+    return isinstance(error, RuntimeError) and str(error) == "Query interrupted"
+
+
+def _interrupted(json_mode: bool) -> int:
+    if json_mode:
+        print(_error_document("interrupted", None, EXIT_INTERRUPTED))
+    print("Interrupted.", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run, print one JSON document or human text on stdout, errors on stderr."""
     json_mode = False
@@ -871,11 +883,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(_error_document("the command line could not be parsed", None, int(done.code)))
         return int(done.code or 0)
     except KeyboardInterrupt:
-        if json_mode:
-            print(_error_document("interrupted", None, EXIT_INTERRUPTED))
-        print("Interrupted.", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _interrupted(json_mode)
     except Exception as error:
+        if _is_interrupted_query(error):
+            return _interrupted(json_mode)
         if os.environ.get("HALO_DEBUG"):
             raise
         return _print_error(json_mode, EXIT_ERROR, f"unexpected {type(error).__name__}: {error}",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -30,6 +31,7 @@ from halo_local.resources import sql_text
 DEFAULT_TIME_LIMIT_SECONDS = 10.0
 MAX_CELL_CHARS = 2000
 _ALLOWED_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+_EXPLAIN_PREFIX = re.compile(r"^\s*EXPLAIN\b\s*(?:ANALY[SZ]E\b\s*)?(?:\([^)]*\)\s*)?", re.IGNORECASE)
 _LOCKDOWN = (
     "SET enable_external_access = false",
     "SET autoinstall_known_extensions = false",
@@ -80,6 +82,14 @@ def json_value(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(key): json_value(item) for key, item in value.items()}
     return value
+
+
+def _roll_back(connection: duckdb.DuckDBPyConnection) -> None:
+    """End the query's transaction; a statement that ended it itself is refused, never a crash."""
+    try:
+        connection.execute("ROLLBACK")
+    except duckdb.TransactionException as error:
+        raise SandboxError("the query tried to end the sandbox's transaction: the sandbox is read-only") from error
 
 
 def cell_text(value: Any, limit: int = MAX_CELL_CHARS) -> str:
@@ -212,7 +222,7 @@ class SpanSandbox:
             except duckdb.Error as error:
                 raise SandboxError(f"the query failed: {_first_line_block(str(error))}") from error
             finally:
-                connection.execute("ROLLBACK")
+                _roll_back(connection)
         rows, truncated, text = render_table(columns, fetched[:max_rows], more_rows=len(fetched) > max_rows,
                                              max_chars=max_chars)
         return QueryResult(columns=columns, rows=rows, truncated=truncated, text=text)
@@ -228,13 +238,26 @@ class SpanSandbox:
         if len(statements) != 1:
             raise SandboxError(f"send one statement at a time (got {len(statements)})")
         statement = statements[0]
-        if statement.type not in _ALLOWED_STATEMENTS:
-            kind = statement.type.name
-            raise SandboxError(
-                f"{kind} statements are not allowed: the sandbox is read-only",
-                hint="use SELECT (or WITH ... SELECT, DESCRIBE, SUMMARIZE, EXPLAIN) over the `spans` table",
-            )
+        explained = self._explained_statement(statement) if statement.type == duckdb.StatementType.EXPLAIN else None
+        for checked in (statement, explained):
+            if checked is not None and checked.type not in _ALLOWED_STATEMENTS:
+                kind = checked.type.name
+                raise SandboxError(
+                    f"{kind} statements are not allowed: the sandbox is read-only",
+                    hint="use SELECT (or WITH ... SELECT, DESCRIBE, SUMMARIZE, EXPLAIN) over the `spans` table",
+                )
         return statement
+
+    def _explained_statement(self, statement: duckdb.Statement) -> duckdb.Statement:
+        """The statement an EXPLAIN shows: EXPLAIN ANALYZE runs it, so it must be allowed on its own."""
+        inner = _EXPLAIN_PREFIX.sub("", statement.query, count=1)
+        try:
+            statements = self._connection.extract_statements(inner)
+        except duckdb.Error as error:
+            raise SandboxError(f"the query does not parse: {_first_line_block(str(error))}") from error
+        if len(statements) != 1 or inner == statement.query:
+            raise SandboxError("EXPLAIN must be followed by one SELECT", hint="e.g. EXPLAIN SELECT count(*) FROM spans")
+        return statements[0]
 
     def _internal(self, sql: str, parameters: dict[str, Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
         with self._time_limited() as connection:

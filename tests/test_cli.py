@@ -243,6 +243,7 @@ def _raise(error: BaseException) -> Callable[..., None]:
     (["trace", "get", "0123"], None, 1, "no trace with id '0123'"),
     (["agent", "list"], RuntimeError("boom"), 1, "unexpected RuntimeError: boom"),
     (["agent", "list"], KeyboardInterrupt(), 130, "interrupted"),
+    (["agent", "list"], RuntimeError("Query interrupted"), 130, "interrupted"),
 ])
 def test_json_failures_print_one_error_document(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
                                                 args: list[str], broken: BaseException | None, code: int,

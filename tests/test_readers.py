@@ -637,3 +637,12 @@ def test_expand_paths_files_directories_and_globs(tmp_path: Path, monkeypatch: p
     for missing in ["nope.jsonl", "a/*.parquet", "a/deep/empty-dir-glob/**"]:
         with pytest.raises(HaloLocalError, match=re.escape(missing)):
             expand_paths(["a", missing])
+
+
+def test_nesting_too_deep_for_python_still_gets_a_clean_error(connection: duckdb.DuckDBPyConnection,
+                                                              tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(InvalidTraceFileError) as refused:
+        read_trace_file(connection, deep)
+    assert str(deep) in refused.value.message and "neither OTLP/JSON" in refused.value.message

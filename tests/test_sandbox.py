@@ -98,6 +98,10 @@ def test_long_cells_are_cut_with_a_count(sandbox: SpanSandbox) -> None:
         "CALL pragma_version()",
         "SELECT 1; DELETE FROM spans",
         "EXPORT DATABASE '/tmp/halo-sandbox-export'",
+        "EXPLAIN ANALYZE COMMIT",
+        "EXPLAIN ANALYZE ROLLBACK",
+        "EXPLAIN ANALYZE DELETE FROM spans",
+        "EXPLAIN (FORMAT json) CREATE TABLE copy AS SELECT * FROM spans",
         "SELECT FROM WHERE",
         "",
     ],
@@ -194,3 +198,8 @@ def test_unreadable_inputs_are_clean_errors(tmp_path: Path) -> None:
     duckdb.connect(str(empty_db)).close()
     with pytest.raises(NotFoundError, match="no spans yet"):
         SpanSandbox.from_database(empty_db)
+
+
+def test_explain_of_a_select_still_works(sandbox: SpanSandbox) -> None:
+    assert sandbox.query("EXPLAIN ANALYZE SELECT count(*) FROM spans").rows
+    assert sandbox.query("explain (format json) select 1").rows

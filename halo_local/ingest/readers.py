@@ -460,10 +460,13 @@ def _is_pretty_document(head: bytes) -> bool:
 
 
 def _is_json(line: bytes) -> bool:
+    """Whether `line` is JSON; nesting too deep for Python's parser counts as JSON (DuckDB reads it)."""
     try:
         json.loads(line)
     except ValueError:
         return False
+    except RecursionError:
+        return True
     return True
 
 
@@ -545,7 +548,7 @@ def _explain(batch: _Batch, line: int, reason: str) -> tuple[int, str]:
             if cut_short and batch.ends_file and not batch.ends_with_newline and line == _last_line(batch):
                 detail = "is truncated: the file ends in the middle of this record"
             return _line_of(batch, line, line_in_text), detail
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
     if batch.whole_document:
         return _find_line(raw, reason), reason
