@@ -30,11 +30,49 @@ def _percent(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value * 100:.{digits}f}%"
 
 
+def _one_line(value: Any, width: int | None = None) -> str:
+    """Text on one line, cut at a word boundary with an ellipsis when longer than `width`."""
+    text = "-" if value is None or value == "" else " ".join(str(value).split())
+    if width is None or len(text) <= width:
+        return text
+    head = text[: width - 1]
+    cut = head.rfind(" ")
+    if cut >= width // 2:
+        head = head[:cut]
+    return head.rstrip(" ,;:.-") + "…"
+
+
 def _cell(value: Any, width: int = 80) -> str:
     """Text safe inside a markdown table cell: one line, pipes escaped, shortened."""
-    text = "-" if value is None or value == "" else str(value)
-    text = " ".join(text.split()).replace("|", "\\|")
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return _one_line(value, width).replace("|", "\\|")
+
+
+# Markdown and HTML punctuation; an underscore inside a word (`list_files`) cannot start emphasis.
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*\[\]<>#|~&]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z]))")
+
+
+def _text(value: Any, width: int | None = None) -> str:
+    """Plain text safe anywhere in markdown (headings, prose, table cells): one line, with markdown
+    and HTML punctuation backslash-escaped, so data can never become emphasis, links or tags."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", _one_line(value, width))
+
+
+def _code(value: Any) -> str:
+    """An inline code span of one line that holds any text: per CommonMark, the fence is one
+    backtick longer than the longest run of backticks inside, padded when the text starts or ends
+    with a backtick."""
+    text = _one_line(value)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    if text.startswith("`") or text.endswith("`"):
+        text = f" {text} "
+    return f"{fence}{text}{fence}"
+
+
+def _counted(value: int | None, singular: str, plural: str | None = None) -> str:
+    """`1 span`, `3 spans`: a count with its noun in the right number."""
+    noun = singular if value == 1 else (plural or singular + "s")
+    return f"{render.count(value)} {noun}"
 
 
 def _sql_string(value: Any) -> str:
@@ -49,15 +87,16 @@ def _number(value: float | None, digits: int = 2) -> str:
     return f"{value:,.{digits}f}"
 
 
-def _detail(detail: Mapping[str, Any] | None, width: int = 300) -> str:
-    """A finding's detector-specific extras on one line: `key: value; ...`, shortened."""
+def _detail(detail: Mapping[str, Any] | None, width: int = 200) -> str:
+    """A finding's detector-specific extras on one line: `key: value; ...`, each value shortened
+    to `width` characters and shown as inline code, so no text from the traces acts as markdown."""
     parts = []
     for key, value in (detail or {}).items():
         if value is None or value == "" or value == [] or value == {}:
             continue
         shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
-        parts.append(f"{key}: {shown}")
-    return _cell("; ".join(parts), width) if parts else ""
+        parts.append(f"{_text(key)}: {_code(_one_line(shown, width))}")
+    return "; ".join(parts)
 
 
 def _timestamp(value: str | None) -> str:
@@ -78,7 +117,8 @@ def environment() -> Environment:
         )
         env.filters.update(
             usd=render.usd, duration=render.duration, count=render.count, ts=_timestamp, pct=_percent,
-            cell=_cell, sql=_sql_string, number=_number, detail=_detail, tojson=lambda value: json.dumps(value, sort_keys=True),
+            cell=_cell, text=_text, code=_code, counted=_counted, line=_one_line,
+            sql=_sql_string, number=_number, detail=_detail, tojson=lambda value: json.dumps(value, sort_keys=True),
         )
         _environment = env
     return _environment

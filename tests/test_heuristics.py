@@ -819,3 +819,14 @@ def test_thresholds_change_what_is_found() -> None:
     assert of(spans.findings(), "loop") == []
     stricter = load_thresholds(None, {"loop_min_repeats": 2})
     assert len(of(spans.findings(thresholds=stricter), "loop")) == 1
+
+
+def test_error_finding_quotes_the_failed_tool_result_on_one_line() -> None:
+    spans = Spans()
+    cause = "Error running tool:\n[Errno 2] No such file or directory: '/srv/x' " + "padding " * 40
+    spans.tool("t1", "list_files", status="error", status_message="Error running tool (non-fatal)",
+               tool_result=cause)
+    finding = of(spans.findings(), "error")[0]
+    sample = finding.detail["sampleResult"]
+    assert sample.startswith("Error running tool: [Errno 2] No such file or directory: '/srv/x'")
+    assert "\n" not in sample and len(sample) == 200 and sample.endswith("…")

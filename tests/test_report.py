@@ -126,3 +126,72 @@ def test_followup_matching_prefers_subject_then_category() -> None:
     answer = report.render_followup_answer(question="hello there", findings=findings,
                                            unavailable_reason="--no-llm was given")
     assert "No finding matches" in answer and "latency on chat gpt-4o" in answer
+
+
+def _guidance(finding: dict[str, Any]) -> tuple[str, str]:
+    module = report.environment().get_template("report/guidance.md.j2").module
+    return str(module.likely_cause(finding)), str(module.fix(finding))
+
+
+def test_each_data_quality_kind_has_its_own_cause_and_fix() -> None:
+    kinds = [("unpriced_usage", "(unknown model)"), ("unpriced_usage", "mystery-1"), ("orphan_spans", None),
+             ("unfinished_spans", None), ("clock_skew_spans", None), ("negative_duration_spans", None)]
+    texts = [_guidance(_finding("data_quality", subject, "low", metric=metric)) for metric, subject in kinds]
+    assert len({cause for cause, _ in texts}) == len(kinds) and len({fix for _, fix in texts}) == len(kinds)
+    missing_model_fix, unpriced_fix = texts[0][1], texts[1][1]
+    assert "gen_ai.request.model" in missing_model_fix and "llm.model_name" in missing_model_fix
+    assert "price table" in unpriced_fix and "cost on the span" in unpriced_fix and "mystery-1" in unpriced_fix
+    assert "clocks" not in missing_model_fix and "flush" not in unpriced_fix
+
+
+def test_a_single_failure_is_not_called_recurring_or_deterministic() -> None:
+    once, _ = _guidance(_finding("error", "list_files", "low", affectedSpans=1))
+    twice, _ = _guidance(_finding("error", "list_files", "low", affectedSpans=2))
+    assert "recurs" not in once and "deterministic" not in once and "1 spans" not in once
+    assert "recurs in `list_files` (2 spans)" in twice and "deterministic" in twice
+
+
+def test_evidence_gives_the_share_of_all_spans_not_of_the_subject() -> None:
+    module = report.environment().get_template("report/evidence.md.j2").module
+    finding = _finding("error", "list_files", "low", affectedSpans=3, affectedTraces=1, traceShare=0.5,
+                       spanShare=0.273)
+    assert str(module.evidence(finding, 60)).startswith("3 spans in 1 trace (50.0% of all traces, 5.0% of all 60 spans)")
+    assert str(module.evidence(finding)).startswith("3 spans in 1 trace (50.0% of all traces)")
+    single = _finding("error", "x", "low", affectedSpans=1, affectedTraces=1, failedTraces=1)
+    assert str(module.evidence(single, 1)).startswith("1 span in 1 trace (")
+    assert str(module.impact(single)).startswith("1 failed trace,")
+
+
+def test_markdown_from_the_data_cannot_break_the_report(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    nasty = "x | y\n**boom** <script>alert(1)</script>"
+    insert_spans(store, [dict(row, agent_name="md|agent") for row in agent_traces(2)])
+    insert_spans(store, [span(9, 0, start=BASE, span_type="tool", name="run|`sh`", tool_name="run|`sh`",
+                              agent_name="md|agent", status="error", error_message=nasty)])
+    title = "Tool run|`sh` failed: " + nasty + " and then a rather long tail of words " * 6
+    findings = [heuristics.Finding.from_json(_finding("error", "run|`sh`", "high", title=title,
+                                                      detail={"signature": nasty}))]
+    findings += [heuristics.Finding.from_json(_finding("loop", f"tool{number}|`x`", "low", title=nasty,
+                                                       failedTraces=0, impactUsd=None, impactSeconds=0.0))
+                 for number in range(10)]
+    monkeypatch.setattr(heuristics, "analyze", lambda *_, **__: heuristics.Analysis(findings=findings, checks=[],
+                                                                                     stats={}))
+    run = runs.create_run(store, agent_uuid=AGENT_UUID, window_start_at=WINDOW[0], window_end_at=WINDOW[1],
+                          no_llm=True, wait=True)
+    text = Path(run["reportPath"]).read_text(encoding="utf-8")
+
+    assert text.startswith("# Trace analysis: md\\|agent\n")
+    assert "| Agent | md\\|agent (`0b6a3c36-5b1e-5d2f-9a43-3f5c6f0a1d11`) |" in text
+    assert "**subject**: `` run|`sh` ``" in text
+    outside_code = re.sub(r"(`+)[^`].*?\1(?!`)", "", text.split("## How to reproduce")[0])
+    assert "<script>" not in outside_code and "**boom**" not in outside_code
+    assert "recurs in `` run|`sh` `` (3 spans)" in text
+    heading = next(line for line in text.splitlines() if line.startswith("### 1. "))
+    assert "\\*\\*boom\\*\\* \\<script\\>" in heading and heading.endswith("…")
+    assert heading.removesuffix("…").endswith(("and", "then", "a", "rather", "long", "tail", "of", "words"))
+    for line in text.splitlines():
+        if line.startswith("|") and not line.startswith("|---"):
+            assert len(re.findall(r"(?<!\\)\|", line.replace("`` ", "").replace(" ``", ""))) >= 3, line
+    error_row = next(line for line in text.splitlines() if line.startswith("| `` run\\|`sh` ``"))
+    assert error_row.count(" | ") == 6, error_row
+    further = next(line for line in text.splitlines() if line.startswith("| 11 |"))
+    assert further.count(" | ") == 4, further

@@ -165,8 +165,9 @@ spans AS (
         CASE WHEN is_error
              THEN coalesce(nullif(trim(error_message), ''), nullif(trim(status_message), ''), '') END AS error_text,
         CASE WHEN is_error OR result_reports_failure THEN nullif(trim(tool_name), '') END      AS tool_name,
-        -- The head of a tool result is kept only where it reports a failure (it becomes the message).
-        CASE WHEN result_reports_failure THEN left(result_text, 300) END     AS result_head,
+        -- The head of a tool result is kept only for failing tools: where the result reports the
+        -- failure it becomes the message; under an error status it often holds the real cause.
+        CASE WHEN is_error OR result_reports_failure THEN left(result_text, 300) END AS result_head,
         nullif(trim(model), '')                                              AS model,
         input_tokens,
         output_tokens,
@@ -324,7 +325,7 @@ CREATE OR REPLACE TEMP TABLE halo_h_failures AS
 WITH RECURSIVE failing_spans AS (
     SELECT
         trace_id, span_id, span_key, parent_key, name, span_type, subject, tool_name, is_top,
-        start_ns, end_ns, start_time, end_time, duration_ms, error_type, status_message,
+        start_ns, end_ns, start_time, end_time, duration_ms, error_type, status_message, result_head,
         CASE WHEN counts_usage THEN cost_usd END                                AS cost_usd,
         CASE WHEN is_error THEN 'status' ELSE 'result' END                      AS source,
         CASE WHEN is_error THEN error_text ELSE split_part(result_head, chr(10), 1) END AS message,

@@ -85,8 +85,11 @@ SELECT
                                         CASE WHEN grouped.spans = 1 THEN '' ELSE 's' END)
         WHEN 'unfinished_spans' THEN printf('%d span%s never ended', grouped.spans,
                                             CASE WHEN grouped.spans = 1 THEN '' ELSE 's' END)
-        WHEN 'unpriced_usage' THEN printf('Usage of %s cannot be priced (%d call%s, %d input and %d output tokens left out of costs)',
-                                          grouped.subject, grouped.spans, CASE WHEN grouped.spans = 1 THEN '' ELSE 's' END,
+        WHEN 'unpriced_usage' THEN printf('%s cannot be priced (%d call%s, %d input and %d output tokens left out of costs)',
+                                          CASE WHEN grouped.subject = '(unknown model)'
+                                               THEN 'Usage of LLM calls that record no model name'
+                                               ELSE 'Usage of ' || grouped.subject END,
+                                          grouped.spans, CASE WHEN grouped.spans = 1 THEN '' ELSE 's' END,
                                           grouped.input_tokens, grouped.output_tokens)
         WHEN 'clock_skew_spans' THEN printf('%d span%s start before or end after their parent (clock skew)', grouped.spans,
                                             CASE WHEN grouped.spans = 1 THEN '' ELSE 's' END)

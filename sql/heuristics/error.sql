@@ -6,7 +6,8 @@
 -- its failure is credited to the root cause (detail.propagatedTo names those parents).
 -- Rate limits, timeouts and missing tools have their own categories and are left out here.
 -- Value: the share of the subject's calls failing with this signature; baseline: the subject's
--- failure rate in the previous window when stored; detail.subjectFailureRate: all its failures.
+-- failure rate in the previous window when stored; detail.subjectFailureRate: all its failures;
+-- detail.sampleResult: the first failed tool call's result on one line, cut to 200 characters.
 -- Thresholds: high when the failures fail >= $failure_high_trace_share of traces, or when at least
 -- $failure_min_spans spans fail and the rate is >= $failure_high_rate; medium when they fail a trace,
 -- recur, or the rate is >= $failure_medium_rate; else low.
@@ -40,6 +41,9 @@ grouped AS (
         (list(trace_id ORDER BY fails_trace DESC, duration_ms DESC NULLS LAST, start_ns, span_id)
             FILTER (WHERE rank_in_trace = 1))[1:5]                      AS example_trace_ids,
         arg_min(message, (start_ns, span_id))                           AS sample_message,
+        -- The result of a failed tool call often names the cause its status message leaves out.
+        trim(regexp_replace(arg_min(result_head, (start_ns, span_id)) FILTER (WHERE result_head IS NOT NULL),
+                            '\s+', ' ', 'g'))                          AS sample_result,
         arg_min(error_type, (start_ns, span_id))                        AS error_type,
         list_sort(list_distinct(flatten(list(propagated_to))))          AS propagated_to,
         sum(len(propagated_to))                                         AS propagated_spans
@@ -76,6 +80,8 @@ FROM (
             'signature', grouped.signature,
             'errorType', grouped.error_type,
             'sampleMessage', left(grouped.sample_message, 500),
+            'sampleResult', CASE WHEN length(grouped.sample_result) > 200
+                                 THEN left(grouped.sample_result, 199) || '…' ELSE nullif(grouped.sample_result, '') END,
             'spanType', grouped.span_type,
             'subjectSpans', subjects.spans,
             'subjectFailureRate', round(subjects.failed_spans / subjects.spans, 4),
