@@ -25,7 +25,7 @@ import fire
 from halo_local import conversations, llm, render, runs, schedules, traces
 from halo_local.errors import HaloLocalError, UsageError
 from halo_local.flags import FALSE_WORDS, TRUE_WORDS, parse_assignments, parse_bool, parse_int, parse_text
-from halo_local.ingest import load_paths
+from halo_local.ingest import describe_skipped, load_paths
 from halo_local.ingest.readers import SUPPORTED_FORMATS
 from halo_local.resources import resource_dir
 from halo_local.store import Store
@@ -233,7 +233,7 @@ def _run_text(run: dict[str, Any]) -> str:
     ]
     if run["status"] in ("queued", "running"):
         lines.append(f"Follow it: halo-local run poll {run['runId']}")
-    elif run["status"] == "completed":
+    elif run["status"] == "completed" or run["reportPath"]:
         lines.append(f"Report: halo-local conversation get {run['conversationId']}")
     return "\n".join(lines)
 
@@ -245,9 +245,19 @@ def _run_details_text(run: dict[str, Any]) -> str:
                     f"tokens, {render.usd(llm_use['costUsd'])}, {llm_use['turns']} turns")
     elif llm_use["degraded"]:
         llm_line = f"failed, report is heuristics-only (degraded): {llm_use['error']}"
+    elif llm_use["skippedReason"]:
+        llm_line = f"skipped: {llm_use['skippedReason']}"
+    elif run["status"] in runs.ACTIVE_STATES:
+        llm_line = "pending"
     else:
-        llm_line = f"skipped: {llm_use['skippedReason'] or '-'}"
+        llm_line = "did not run"
     cut = " (cut by the span limit)" if dataset["truncated"] else ""
+    dataset_line = "-"
+    if dataset["spans"] is not None:
+        dataset_line = (f"{render.count(dataset['spans'])} spans in {render.count(dataset['traces'])} traces{cut}"
+                        f"; {render.count(dataset['spansInWindow'])} spans in the window")
+    snapshot = dataset["path"] if dataset["path"] and os.path.exists(dataset["path"]) else "-"
+    findings_count = str(run["findingCount"]) if run["kind"] == "analysis" and dataset["spans"] is not None else "-"
     pairs = [
         ("Run", run["runId"]), ("Kind", run["kind"]), ("Status", run["status"]),
         ("Reason", run["statusReason"]), ("Conversation", run["conversationId"]),
@@ -262,10 +272,9 @@ def _run_details_text(run: dict[str, Any]) -> str:
         ("Finished", render.timestamp(timings["finishedAt"])),
         ("Duration", render.duration(timings["durationSeconds"] * 1000 if timings["durationSeconds"] is not None else None)),
         ("LLM pass", llm_line),
-        ("Trace dataset", f"{render.count(dataset['spans'])} spans in {render.count(dataset['traces'])} traces{cut}"
-                          f"; {render.count(dataset['spansInWindow'])} spans in the window"),
-        ("Snapshot", dataset["path"]),
-        ("Findings", str(run["findingCount"])),
+        ("Trace dataset", dataset_line),
+        ("Snapshot", snapshot),
+        ("Findings", findings_count),
     ]
     text = render.key_values(pairs)
     findings = run.get("findings") or []
@@ -351,7 +360,7 @@ class RunCommands:
         text = _run_text(run)
         if run["status"] in ("queued", "running"):
             text += "\nCancel requested; the worker has not confirmed yet."
-        elif run["cancel"] is None:
+        elif not run["cancelRequested"]:
             text = f"Nothing to cancel: run {run['runId']} had already ended {run['status']}.\n" + text
         return Output(run, text)
 
@@ -614,6 +623,8 @@ class HaloLocalCli:
             skip_invalid=parse_bool(skip_invalid, "--skip-invalid"),
             on_event=_print_event if sys.stderr.isatty() else None,
         )
+        for entry in result["skipped"]:
+            sys.stderr.write(f"Warning: {describe_skipped(entry)}\n")
         text = result["report"] or _run_text(result)
         if result["otherAgents"]:
             names = ", ".join(f"{item['name'] or '-'} ({item['agentUuid']})" for item in result["otherAgents"])

@@ -68,6 +68,8 @@ MAX_SPAN_LIMIT = 1_000_000
 HEARTBEAT_SECONDS_ENV = "HALO_HEARTBEAT_SECONDS"
 STALE_SECONDS_ENV = "HALO_RUN_STALE_SECONDS"
 HEARTBEAT_EVENT_EVERY = 15  # beats between two `heartbeat` events on the timeline (the column moves every beat)
+# A run stopped during its LLM pass for these reasons still writes the heuristics-only report.
+LLM_STOP_KEEPS_REPORT = frozenset({"cancelled", "timed_out"})
 TIME_LIMIT_GRACE_SECONDS = 60  # past its limit plus this, a run whose worker did not stop it is marked timed_out
 
 SNAPSHOT_FILE = "snapshot.parquet"
@@ -704,8 +706,10 @@ def _analyse(control: _RunControl, run: Mapping[str, Any]) -> str:
 
     control.check()
     llm_state = _llm_pass(control, run, dataset, findings, sections)
+    stopped = llm_state.pop("stoppedBy", None)
 
-    control.check()
+    if stopped is None:
+        control.check()
     control.event("step_started", "report: rendering", {"step": "report"})
     markdown = report.render_report(
         run=_report_run_facts(run, dataset), sections=sections, findings=[item.to_json() for item in findings],
@@ -714,16 +718,19 @@ def _analyse(control: _RunControl, run: Mapping[str, Any]) -> str:
     report_path = run_dir / REPORT_FILE
     report_path.write_text(markdown, encoding="utf-8")
     control.event("step_finished", f"report: {len(markdown):,} characters", {"step": "report", "path": str(report_path)})
+    if stopped is not None:
+        return _complete(control, run, markdown, report_path, stopped[1], status=stopped[0])
     reason = "LLM pass failed; the report is heuristics-only (degraded)" if llm_state["degraded"] else None
     return _complete(control, run, markdown, report_path, reason)
 
 
 def _complete(control: _RunControl, run: Mapping[str, Any], markdown: str, report_path: Path | None,
-              reason: str | None) -> str:
-    """completed + the assistant message, in one transaction; a run ended meanwhile stays as it ended."""
+              reason: str | None, *, status: str = "completed") -> str:
+    """End the run (`completed`, or `cancelled`/`timed_out` with the heuristics report) and add the
+    assistant message, in one transaction; a run ended meanwhile stays as it ended."""
     at = traces.utc_now()
     with _writing(control.store) as connection:
-        ended = _finish(connection, control.run_id, "completed", reason, at)
+        ended = _finish(connection, control.run_id, status, reason, at)
         if ended:
             _add_message(connection, run["conversation_id"], "assistant", markdown, control.run_id, at)
             connection.execute("UPDATE runs SET report_path = $path WHERE run_id = $run_id",
@@ -731,8 +738,9 @@ def _complete(control: _RunControl, run: Mapping[str, Any], markdown: str, repor
     if not ended:
         return _status_of(control.store, control.run_id)
     if control.on_event is not None:
-        control.on_event({"at": iso(at), "kind": "completed", "message": "completed", "detail": {}})
-    return "completed"
+        message = f"{status}: {reason}" if reason else status
+        control.on_event({"at": iso(at), "kind": status, "message": message, "detail": {}})
+    return status
 
 
 def _take_snapshot(control: _RunControl, run: Mapping[str, Any], run_dir: Path) -> _Dataset:
@@ -833,7 +841,15 @@ def _llm_pass(control: _RunControl, run: Mapping[str, Any], dataset: _Dataset, f
             on_event=control.llm_event, should_cancel=control.should_cancel,
         )
     except llm.LlmCancelled:
-        raise
+        stop = control.stop_requested()
+        if stop is None or stop[0] not in LLM_STOP_KEEPS_REPORT:
+            raise
+        note = _llm_stop_note(*stop, run["time_limit_seconds"])
+        state.update(degraded=True, error=note, stoppedBy=stop)
+        _save_llm(control, ran=False, degraded=True, error=note, result=None)
+        control.event("llm_stopped", f"LLM pass {note}; writing the heuristics-only report",
+                      {"step": "llm", "status": stop[0], "reason": stop[1]})
+        return state
     except llm.LlmError as error:
         state.update(degraded=True, error=error.message)
         _save_llm(control, ran=False, degraded=True, error=error.message, result=None)
@@ -846,6 +862,13 @@ def _llm_pass(control: _RunControl, run: Mapping[str, Any], dataset: _Dataset, f
                   {"step": "llm", "turns": result.turns, "notes": len(result.notes),
                    "inventedIdsRemoved": result.invented_ids_removed})
     return state
+
+
+def _llm_stop_note(status: str, reason: str, time_limit_seconds: int) -> str:
+    """Why the LLM pass stopped early, as the report and `run get` word it."""
+    if status == "timed_out":
+        return f"stopped at the run's time limit of {_minutes(time_limit_seconds)}"
+    return f"stopped because the run was cancelled: {reason}"
 
 
 def _save_llm(control: _RunControl, *, ran: bool, degraded: bool, error: str | None, result: Any) -> None:
@@ -1062,12 +1085,13 @@ def cancel_run(
     """Ask a run to stop: recorded in the database and as a flag file the worker watches.
 
     A queued run is cancelled at once; a running one within a few seconds (also mid LLM call).
-    Waits up to `wait_seconds` for the worker to confirm. A run that already ended is returned as is.
+    Waits up to `wait_seconds` for the worker to confirm. Returns the run's document plus
+    `cancelRequested`: False when the run had already ended (nothing was cancelled), else True.
     """
     text = str(reason).strip() or DEFAULT_CANCEL_REASON
     run = get_run(store, run_id, include_findings=False)
     if run["status"] in TERMINAL_STATES:
-        return run
+        return {**run, "cancelRequested": False}
     at = traces.utc_now()
     with _writing(store) as connection:
         connection.execute(
@@ -1090,7 +1114,7 @@ def cancel_run(
     while True:
         run = get_run(store, run_id, include_findings=False)
         if run["status"] in TERMINAL_STATES or time.monotonic() >= deadline:
-            return run
+            return {**run, "cancelRequested": True}
         sleep(0.25)
 
 
@@ -1112,8 +1136,9 @@ def analyze_paths(
 ) -> dict[str, Any]:
     """Load trace files and analyse their busiest agent (or `agent_uuid`) over the files' own time range.
 
-    Returns the finished run's document plus `report` (the markdown) and `otherAgents` (the agents
-    in the files that were not analysed, for a hint).
+    Returns the finished run's document (with its findings) plus `report` (the markdown),
+    `otherAgents` (the agents in the files that were not analysed, for a hint) and `skipped` (per file,
+    the records `skip_invalid` left out: path, records, firstLine, reason).
     """
     from halo_local.ingest import load_paths
 
@@ -1140,12 +1165,13 @@ def analyze_paths(
     run = create_run(store, agent_uuid=chosen["agentUuid"], prompt=prompt, window_start_at=start,
                      window_end_at=end, model_id=model_id, no_llm=no_llm, span_limit=span_limit,
                      wait=True, on_event=on_event)
+    run = get_run(store, run["runId"])
     report_text = None
     if run["reportPath"]:
         report_text = Path(run["reportPath"]).read_text(encoding="utf-8")
     others = [{"agentUuid": item["agentUuid"], "name": item["agentName"], "spans": item["spans"]}
               for item in agents if item["agentUuid"] != chosen["agentUuid"]]
-    return {**run, "report": report_text, "otherAgents": others}
+    return {**run, "report": report_text, "otherAgents": others, "skipped": summary.skipped_records()}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -789,7 +789,7 @@ def load_trace_sources(store: Store) -> LoadSources:
 
 
 def load_sources(store: Store, sources: Sequence[str], *, skip_invalid: bool) -> list[str]:
-    """Load a schedule's sources incrementally; returns a warning per file left out.
+    """Load a schedule's sources incrementally; returns a warning per file left out or loaded in part.
 
     Strict, it is `traces load`: the first bad record stops the load and fails the fire. With
     `skip_invalid`, which matters under cron, an exporter may be half-way through writing a file: bad
@@ -797,7 +797,7 @@ def load_sources(store: Store, sources: Sequence[str], *, skip_invalid: bool) ->
     stores no duplicates), and so is a file that cannot be read at all yet (a .gz still being written,
     a first record still incomplete), so that it stops neither the other files nor the run.
     """
-    from halo_local.ingest import load_paths
+    from halo_local.ingest import describe_skipped, load_paths
     from halo_local.ingest.readers import expand_paths
 
     if not skip_invalid:
@@ -806,9 +806,11 @@ def load_sources(store: Store, sources: Sequence[str], *, skip_invalid: bool) ->
     warnings = []
     for path in expand_paths(sources):
         try:
-            load_paths(store, [path], skip_invalid=True)
+            summary = load_paths(store, [path], skip_invalid=True)
         except InvalidTraceFileError as error:
             warnings.append(f"left out {error.message}")
+        else:
+            warnings.extend(describe_skipped(entry) for entry in summary.skipped_records())
     return warnings
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -103,6 +104,45 @@ def test_create_poll_get_events_conversation_and_ask(loaded: tuple[Path, str], m
     assert cli.main(["conversation", "list", "--limit", "50", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert created["conversationId"] in [item["conversationId"] for item in listed]
+    followup = next(item for item in runs.list_runs(Store(home)) if item["kind"] == "followup")
+    assert cli.main(["run", "get", followup["runId"]]) == 0
+    details = _details(capsys.readouterr().out)
+    assert (details["Findings"], details["Trace dataset"]) == ("-", "-")
+
+
+def _details(text: str) -> dict[str, str]:
+    """The `Label   value` lines of `run get`'s human output."""
+    pairs = (re.split(r"\s{2,}", line, maxsplit=1) for line in text.splitlines() if "  " in line)
+    return {pair[0]: pair[1] for pair in pairs if len(pair) == 2}
+
+
+def test_run_get_of_a_run_that_has_not_run_yet_or_never_will(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("HALO_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.setattr(runs.llm, "llm_skip_reason", lambda no_llm: None)
+    monkeypatch.setattr(runs, "start_worker", lambda store, run_id: 0)
+    store = Store()
+    assert cli.main(["traces", "load", str(HALO_FIXTURE), "--json"]) == 0
+    agent = runs.traces.list_agents(store, time_range="all")[0]["agentUuid"]
+    queued = runs.create_run(store, agent_uuid=agent, window_start_at=HALO_WINDOW[0],
+                             window_end_at=HALO_WINDOW[1])
+    capsys.readouterr()
+
+    assert cli.main(["run", "get", queued["runId"]]) == 0
+    details = _details(capsys.readouterr().out)
+    assert details["LLM pass"] == "pending"
+    assert (details["Trace dataset"], details["Snapshot"], details["Findings"]) == ("-", "-", "-")
+
+    assert cli.main(["run", "cancel", queued["runId"], "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["cancelRequested"] is True
+    assert cli.main(["run", "cancel", queued["runId"], "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert (again["status"], again["cancelRequested"]) == ("cancelled", False)
+    assert cli.main(["run", "cancel", queued["runId"]]) == 0
+    assert capsys.readouterr().out.startswith(f"Nothing to cancel: run {queued['runId']} had already ended cancelled.")
+    assert cli.main(["run", "get", queued["runId"]]) == 0
+    assert _details(capsys.readouterr().out)["LLM pass"] == "did not run"
 
 
 def test_bad_values_fail_before_anything_is_created(loaded: tuple[Path, str],
@@ -141,6 +181,9 @@ def test_empty_window_waits_to_no_traces_with_its_exit_code(loaded: tuple[Path, 
     done = run_cli("run", "create", "--agent-uuid", agent, "--lookback-hours", "1", "--no-llm", "--wait", home=home)
     assert done.returncode == runs.POLL_EXIT_CODES["no_traces"] == 6
     assert "--window-start-at 2026-04-24T" in done.stdout and "--lookback-hours" in done.stdout
+    run_id = done.stdout.split()[1]
+    details = _details(run_cli("run", "get", run_id, home=home).stdout)
+    assert (details["Status"], details["Snapshot"], details["Findings"]) == ("no_traces", "-", "-")
 
 
 def _start_held_run(home: Path, agent: str, server: FakeAnthropic, env: Mapping[str, str]) -> dict[str, Any]:
@@ -171,10 +214,14 @@ def test_poll_timeout_then_cancel_mid_llm_call(loaded: tuple[Path, str],
 
     cancelled = run_json("run", "cancel", created["runId"], "--reason", "enough for today", home=home)
     assert (cancelled["status"], cancelled["statusReason"]) == ("cancelled", "enough for today")
+    assert cancelled["cancelRequested"] is True
     polled = run_cli("run", "poll", created["runId"], "--interval", "0.1", home=home)
     assert polled.returncode == 4
     kinds = [event["kind"] for event in run_json("run", "events", created["runId"], home=home)]
-    assert kinds[-2:] == ["cancel_requested", "cancelled"] and "llm_turn" not in kinds
+    assert kinds.index("cancel_requested") < kinds.index("llm_stopped") < kinds.index("cancelled") == len(kinds) - 1
+    assert "llm_turn" not in kinds
+    report_text = Path(run_json("run", "get", created["runId"], home=home)["reportPath"]).read_text(encoding="utf-8")
+    assert "LLM pass: failed (stopped because the run was cancelled: enough for today)" in report_text
 
 
 def test_sigkilled_worker_is_marked_failed_and_sigterm_cancels(loaded: tuple[Path, str],
@@ -259,7 +306,19 @@ def test_analyze_skip_invalid_as_its_hint_suggests(tmp_path: Path) -> None:
     assert refused.returncode == 1 and "--skip-invalid" in refused.stderr
     done = run_cli("analyze", str(damaged), "--skip-invalid", "--json", home=tmp_path / "home")
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["traceDataset"]["spans"] == 58
+    document = json.loads(done.stdout)
+    assert document["traceDataset"]["spans"] == 58
+    bad_line = len(HALO_FIXTURE.read_text().splitlines()) + 1
+    [skipped] = document["skipped"]
+    assert (skipped["path"], skipped["records"], skipped["firstLine"]) == (str(damaged), 1, bad_line)
+    assert skipped["reason"]
+    notice = f"Warning: left out 1 record of {damaged}: first at line {bad_line}: {skipped['reason']}"
+    assert notice in done.stderr.splitlines()
+    assert len(document["findings"]) == document["findingCount"] > 0
+
+    again = run_cli("analyze", str(damaged), "--skip-invalid", home=tmp_path / "fresh")
+    assert again.returncode == 0, again.stderr
+    assert notice in again.stderr.splitlines() and "left out 1 record" not in again.stdout
 
 
 def test_analyze_a_file_whose_spans_were_loaded_from_other_files(tmp_path: Path) -> None:

@@ -254,16 +254,34 @@ def test_cancel_is_honoured_in_the_middle_of_the_llm_pass(loaded: Store, monkeyp
     assert cancelled["status"] == "cancelled"
     assert cancelled["statusReason"] == runs.DEFAULT_CANCEL_REASON
     kinds = _kinds(loaded, run["runId"])
-    assert kinds.index("llm_turn") < kinds.index("cancel_requested") < kinds.index("cancelled")
-    assert conversations.get_conversation(loaded, run["conversationId"])["messages"][-1]["role"] == "user"
+    order = [kinds.index(kind) for kind in ("llm_turn", "cancel_requested", "llm_stopped", "cancelled")]
+    assert order == sorted(order)
+    _assert_heuristics_report_kept(loaded, runs.get_run(loaded, run["runId"]),
+                                   "stopped because the run was cancelled: user-cancelled")
 
 
-def test_the_run_time_limit_ends_it_timed_out(loaded: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def _assert_heuristics_report_kept(store: Store, run: dict[str, Any], note: str) -> None:
+    """The run stopped mid LLM pass still has its heuristics-only report, also as the assistant message."""
+    assert run["llm"]["degraded"] is True
+    assert run["llm"]["error"] == note
+    assert run["findingCount"] > 0
+    report_text = Path(run["reportPath"]).read_text(encoding="utf-8")
+    assert f"LLM pass: failed ({note})" in report_text
+    assert "## Top issues" in report_text
+    messages = conversations.get_conversation(store, run["conversationId"])["messages"]
+    assert [message["role"] for message in messages] == ["user", "assistant"]
+    assert messages[-1]["content"] == report_text
+
+
+def test_the_run_time_limit_ends_it_timed_out_keeping_the_heuristics_report(
+        loaded: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     _with_llm(monkeypatch, _BlockingLlm())
     run = _create(loaded, no_llm=False, time_limit_seconds=1)
     assert run["status"] == "timed_out"
     assert "time limit" in run["statusReason"]
     assert runs.POLL_EXIT_CODES["timed_out"] == 5
+    _assert_heuristics_report_kept(loaded, runs.get_run(loaded, run["runId"]),
+                                   "stopped at the run's time limit of 0.0166667 min")
 
 
 def test_llm_failure_completes_degraded_with_the_heuristics_report(loaded: Store,

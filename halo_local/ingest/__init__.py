@@ -25,6 +25,6 @@ raw_spans columns (one row per span, every format decoded to this):
     links JSON                [{"traceId", "spanId", "traceState", "attributes": {...}}]
 """
 
-from halo_local.ingest.loader import FileLoad, LoadSummary, load_paths
+from halo_local.ingest.loader import FileLoad, LoadSummary, describe_skipped, load_paths
 
-__all__ = ["FileLoad", "LoadSummary", "load_paths"]
+__all__ = ["FileLoad", "LoadSummary", "describe_skipped", "load_paths"]

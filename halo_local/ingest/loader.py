@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -42,6 +43,15 @@ class FileLoad:
     first_skipped: tuple[SkippedRecord, ...] = ()
 
 
+def describe_skipped(entry: dict[str, Any]) -> str:
+    """`left out 2 records of PATH: first at line 3: REASON` for one `skipped_records` entry."""
+    count = entry["records"]
+    text = f"left out {count} record{'s' if count != 1 else ''} of {entry['path']}"
+    if entry["firstLine"] is not None:
+        text += f": first at line {entry['firstLine']}: {entry['reason']}"
+    return text
+
+
 @dataclass
 class LoadSummary:
     """Totals for one `traces load` call; `to_json` is its `--json` document."""
@@ -63,6 +73,16 @@ class LoadSummary:
     @property
     def skipped(self) -> int:
         return sum(item.skipped for item in self.files)
+
+    def skipped_records(self) -> list[dict[str, Any]]:
+        """One entry per file whose bad records skip-invalid loading left out (path, records, firstLine,
+        reason), so that commands which load as a side step can still name what they left out."""
+        return [
+            {"path": str(item.path), "records": item.skipped,
+             "firstLine": item.first_skipped[0].line if item.first_skipped else None,
+             "reason": item.first_skipped[0].reason if item.first_skipped else None}
+            for item in self.files if item.skipped
+        ]
 
     def file_keys(self) -> dict[str, list[str]]:
         """The files' loaded_files keys as the parameters $paths and $hashes (paired by position) of the
