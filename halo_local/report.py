@@ -195,7 +195,7 @@ def render_report(
     `run`: the run's facts (runId, agentUuid, agentName, windowStart/End, prompt, modelId, spanLimit,
     snapshotSpans/Traces, windowSpans/Traces, truncated); `findings`: `Finding.to_json()` dicts,
     ranked; `checks`: `CheckResult.to_json()` dicts (one per category); `llm_state`: ran, skippedReason, degraded, error,
-    modelId and `result` (an `LlmResult` or None).
+    stopped (by the time limit or a cancel, not failed), modelId and `result` (an `LlmResult` or None).
     """
     result = llm_state.get("result")
     issues = build_issues(findings, result)
@@ -217,7 +217,7 @@ def render_report(
         "llm": {
             "ran": bool(llm_state.get("ran")), "skippedReason": llm_state.get("skippedReason"),
             "degraded": bool(llm_state.get("degraded")), "error": llm_state.get("error"),
-            "modelId": llm_state.get("modelId"),
+            "stopped": bool(llm_state.get("stopped")), "modelId": llm_state.get("modelId"),
             "summary": result.summary if result is not None else None,
             "turns": result.turns if result is not None else None,
             "inputTokens": result.input_tokens if result is not None else None,

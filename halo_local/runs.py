@@ -713,7 +713,7 @@ def _analyse(control: _RunControl, run: Mapping[str, Any]) -> str:
     control.event("step_started", "report: rendering", {"step": "report"})
     markdown = report.render_report(
         run=_report_run_facts(run, dataset), sections=sections, findings=[item.to_json() for item in findings],
-        checks=checks, llm_state=llm_state,
+        checks=checks, llm_state={**llm_state, "stopped": stopped is not None},
     )
     report_path = run_dir / REPORT_FILE
     report_path.write_text(markdown, encoding="utf-8")
