@@ -195,7 +195,7 @@ class HaloTools:
         and span ids) and suggested fixes; later pairs are follow-up questions and answers. `run` is the
         analysis run (status, findings, options), `traceDataset` the spans it analysed.
         """
-        return _json_text(await _blocking(conversations.get_conversation, self.store, conversation_id))
+        return _json_text(redact_value(await _blocking(conversations.get_conversation, self.store, conversation_id)))
 
     @_reported
     async def ask_followup(
@@ -248,7 +248,7 @@ class HaloTools:
         whether the span limit cut it) and findings (ranked heuristic findings with example trace and
         span ids) with the checks that ran.
         """
-        return _json_text(await _blocking(runs.get_run, self.store, run_id))
+        return _json_text(redact_value(await _blocking(runs.get_run, self.store, run_id)))
 
     @_reported
     async def create_run(
@@ -375,8 +375,8 @@ class HaloTools:
 
 
 def _run_result(document: dict[str, Any]) -> CallToolResult:
-    """The run's JSON; an error result unless it completed (the CLI exits non-zero then too)."""
-    return CallToolResult(content=[TextContent(type="text", text=_json_text(document))],
+    """The run's JSON, secrets redacted; an error result unless it completed (as the CLI's exit code)."""
+    return CallToolResult(content=[TextContent(type="text", text=_json_text(redact_value(document)))],
                           is_error=document["status"] != "completed")
 
 

@@ -752,6 +752,7 @@ def _take_snapshot(control: _RunControl, run: Mapping[str, Any], run_dir: Path) 
     previous_params = {**params, "window_start": run["window_start"] - length, "window_end": run["window_start"]}
     snapshot, previous = run_dir / SNAPSHOT_FILE, run_dir / PREVIOUS_FILE
     with _WRITE_LOCK, store.connect() as connection:
+        connection.execute(llm.redact.sql_macro())
         window_spans, window_traces = connection.execute(sql_text("runs/window_counts.sql"), {
             key: params[key] for key in ("agent_uuid", "window_start", "window_end")}).fetchall()[0]
         if window_spans == 0:

@@ -327,3 +327,26 @@ def test_query_spans_without_a_database_says_to_load_traces(store: Store) -> Non
         assert failed.is_error and "does not exist" in text_of(failed) and "traces load" in text_of(failed)
 
     serve_in_process(store, scenario)
+
+
+def test_runs_and_conversations_come_back_with_secrets_redacted(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A run analysed before snapshots were redacted kept error messages verbatim in its findings.
+    secret = "sk-ant-api03-abcdefghijklmnopqrstuvwxyz"
+    stored_run = {"runId": "run_0123456789ab", "status": "completed",
+                  "findings": [{"title": f"ConnectionError: {secret} invalid", "detail": f"key:\n{secret}"}]}
+    report = f"# Report\n\nAuthorization: Bearer {secret}"
+    stored_conversation = {"conversationId": "conv_0123456789ab", "run": stored_run,
+                           "messages": [{"role": "assistant", "content": report}]}
+    monkeypatch.setattr(runs, "get_run", lambda *args, **kwargs: stored_run)
+    monkeypatch.setattr(conversations, "get_conversation", lambda *args, **kwargs: stored_conversation)
+
+    async def scenario(client: Client, tools: Any) -> None:
+        fetched = await client.call_tool("get_run", {"run_id": "run_0123456789ab"})
+        found = await client.call_tool("get_halo_conversation", {"conversation_id": "conv_0123456789ab"})
+        for result in (fetched, found):
+            assert secret not in text_of(result) and "sk-ant" not in text_of(result)
+        assert document(fetched)["findings"][0]["title"] == "ConnectionError: [REDACTED] invalid"
+        assert document(found)["messages"][0]["content"] == "# Report\n\nAuthorization: Bearer [REDACTED]"
+
+    serve_in_process(store, scenario)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 
+import duckdb
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from halo_local.llm.client import redacted_request
-from halo_local.llm.redact import REDACTED, redact, redact_counting, redact_value
+from halo_local.llm.redact import REDACTED, redact, redact_counting, redact_value, sql_macro
+from halo_local.sandbox import cell_text
 
 CAUGHT = [
     ("anthropic key", "key=sk-ant-api03-Abc123_def456-ghi789 end", "sk-ant-api03-Abc123_def456-ghi789"),
@@ -37,6 +39,30 @@ CAUGHT = [
     ("pem", "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA75\nabc\n-----END RSA PRIVATE KEY-----", "MIIEpAIBAAKCAQEA75"),
     ("escaped pem", '"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBg\\n-----END PRIVATE KEY-----"', "MIIEvQIBADANBg"),
     ("cut-off pem", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA", "b3BlbnNzaC1rZXktdjEAAAA"),
+    # Text already escaped (a table cell, a JSON column): no word boundary before the secret.
+    ("key after escaped newline", "my key:\\nsk-ant-api03-abcdefghijklmnopqrstuvwxyz", "abcdefghijklmnop"),
+    ("openai key after escaped tab", "key\\tsk-proj-AbCdEf0123456789XyZaBc", "AbCdEf0123456789"),
+    ("bearer after escaped newline", "headers:\\nBearer 7f3a9c1e5b2d4f6a8c0e", "7f3a9c1e5b2d4f6a8c0e"),
+    ("password after escaped newline", "config:\\npassword=Tr0ub4dor", "Tr0ub4dor"),
+    ("url-encoded key", "redirect?q=key%3Dsk-ant-api03-abcdefghijklmnopqrstuvwx", "abcdefghijklmnop"),
+    ("key after a word", "MY_KEY_sk-ant-api03-abcdefghijklmnopqrstuvwx", "abcdefghijklmnop"),
+    ("openai key after encoded equals", "OPENAI_API_KEY%3Dsk-proj-AbCdEf0123456789XyZaBc", "AbCdEf0123456789"),
+    ("pgp private key",
+     "-----BEGIN PGP PRIVATE KEY BLOCK-----\nlQOYBF0abcdefghijkl\n-----END PGP PRIVATE KEY BLOCK-----",
+     "lQOYBF0abcdefghijkl"),
+    ("basic auth without digit", "Authorization: Basic dXNlcjpwYXNzd29yZA==", "dXNlcjpwYXNzd29yZA"),
+    ("basic auth with digit", "Authorization: Basic dXNlcjpwYXNzMTIz", "dXNlcjpwYXNzMTIz"),
+    ("token auth header", "Authorization: Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b", "9944b09199c62bcf"),
+    ("short bearer in json header", '{"authorization": "Bearer abc"}', "abc"),
+    ("json token", '{"token": "abcd1234efgh5678ijkl"}', "abcd1234efgh5678ijkl"),
+    ("token query parameter", "https://api.example.com/v1?token=abcd1234efgh5678&x=1", "abcd1234efgh5678"),
+    ("aws session token", "x-amz-security-token: IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD",
+     "IQoJb3JpZ2luX2VjEJr"),
+    ("hugging face token", "HF hf_abcdefghijklmnopqrstuvwxyzABCDEFGH set", "hf_abcdefghijklmnopqrstuvwxyzABCDEFGH"),
+    ("session cookie", "Cookie: sessionid=abcdef1234567890abcdef", "abcdef1234567890abcdef"),
+    ("connection string password", "Server=db;User Id=sa;Password=Hunter2!;", "Hunter2!"),
+    ("pem key inside json",
+     '{"private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADAN\\n-----END PRIVATE KEY-----\\n"}', "MIIEvQIBADAN"),
 ]
 
 UNTOUCHED = [
@@ -105,3 +131,45 @@ def test_an_anthropic_key_never_survives_whatever_surrounds_it(prefix: str, suff
 def test_redaction_is_idempotent(text: str) -> None:
     once = redact(text)
     assert redact(once) == once
+
+
+@pytest.mark.parametrize("text", [
+    "my key:\nsk-ant-api03-abcdefghijklmnopqrstuvwxyz",
+    "token\tsk-proj-AbCdEf0123456789XyZaBc",
+    "headers:\r\nAuthorization: Bearer 7f3a9c1e5b2d4f6a8c0e",
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA75abcdefghijklmnopqrstuvwxyz\n-----END RSA PRIVATE KEY-----",
+    {"args": "key:\nsk-ant-api03-abcdefghijklmnopqrstuvwxyz"},
+])
+def test_a_table_cell_is_redacted_after_its_newlines_are_escaped(text: str | dict[str, str]) -> None:
+    """The sandbox writes a newline as the two characters \\n before the text is redacted."""
+    cell = redact(cell_text(text))
+    assert "abcdefghijklmnopqrstuvwxyz" not in cell and "AbCdEf0123456789" not in cell
+    assert "7f3a9c1e5b2d4f6a8c0e" not in cell
+    assert REDACTED in cell
+
+
+@pytest.fixture(scope="module")
+def sql_redaction() -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect()
+    connection.execute(sql_macro())
+    return connection
+
+
+@pytest.mark.parametrize("text", [case[1] for case in CAUGHT] + UNTOUCHED + [
+    "my key:\nsk-ant-api03-abcdefghijklmnopqrstuvwxyz",
+    '{"note": "password: \\"x\\", see", "api_key": 12345, "secret": "it\'s a \\\\ secret"}',
+    "Tr0ub4dor password=",
+    "",
+])
+def test_sql_and_python_redaction_agree(sql_redaction: duckdb.DuckDBPyConnection, text: str) -> None:
+    """The snapshot (redacted in DuckDB) and tool output (redacted in Python) use the same patterns."""
+    assert sql_redaction.execute("SELECT redact_secrets($text)", {"text": text}).fetchall()[0][0] == redact(text)
+
+
+_FRAGMENTS = [*"ab1-_:=\"'\\ \n/@%Dsk", "sk-ant-", "password", "Bearer ", "-----BEGIN PRIVATE KEY-----", "ghp_",
+              "://", "\\n", "%3D", "Authorization: "]
+
+
+@given(text=st.lists(st.sampled_from(_FRAGMENTS), max_size=40).map("".join))
+def test_sql_and_python_redaction_agree_on_generated_text(sql_redaction: duckdb.DuckDBPyConnection, text: str) -> None:
+    assert sql_redaction.execute("SELECT redact_secrets($text)", {"text": text}).fetchall()[0][0] == redact(text)

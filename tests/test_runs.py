@@ -17,6 +17,7 @@ from runs_support import AGENT_UUID, OTHER_AGENT_UUID, WINDOW, agent_traces, ins
 from halo_local import conversations, llm, runs, traces
 from halo_local.errors import HaloLocalError, NotFoundError, UsageError
 from halo_local.ingest import load_paths
+from halo_local.sandbox import SpanSandbox
 from halo_local.store import Store
 
 
@@ -368,6 +369,32 @@ def test_list_runs_and_conversations_newest_first(loaded: Store) -> None:
     listed = conversations.list_conversations(loaded, limit=1)
     assert [item["conversationId"] for item in listed] == [second["conversationId"]]
     assert listed[0]["status"] == "no_traces" and listed[0]["messageCount"] == 1
+
+
+def test_the_snapshot_holds_no_secret_whatever_sql_reads_it(store: Store) -> None:
+    anthropic, password = "sk-ant-api03-abcdefghijklmnopqrstuvwxyz", "Hunter2QAQA"
+    rows = agent_traces(1, failing=lambda trace: True)
+    rows[2].update(
+        error_message=f"upstream failed\n{anthropic}",
+        tool_arguments=json.dumps({"dsn": f"postgres://admin:{password}@db/prod", "password": password}),
+        attributes=json.dumps({"http.request.header.authorization": f"Bearer {anthropic}", "retries": 3,
+                               "note": "password: \"x\", see"}),
+        declared_tools=[f"call_with_{anthropic}"])
+    insert_spans(store, rows)
+    run = _create(store)
+    assert run["status"] == "completed"
+
+    with SpanSandbox.from_parquet(Path(run["traceDataset"]["path"])) as sandbox:
+        every_column = sandbox.query("SELECT * FROM spans").to_text()
+        reshaped = sandbox.query("SELECT upper(error_message), reverse(tool_arguments), "
+                                 "replace(attributes::VARCHAR, '-', '') FROM spans").to_text()
+        typed = sandbox.query("SELECT typeof(attributes), attributes->>'retries' FROM spans "
+                              "WHERE tool_arguments IS NOT NULL").rows
+    for text in (every_column, reshaped):
+        for secret in ("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", password, password[::-1]):
+            assert secret not in text
+    assert "UPSTREAM FAILED\\n[REDACTED]" in reshaped
+    assert typed == (("JSON", "3"),)
 
 
 def test_other_agents_spans_stay_out_of_the_snapshot(loaded: Store) -> None:

@@ -2,56 +2,100 @@
 
 Span content is whatever the traced agent saw: API keys pasted into prompts, connection strings
 in tool arguments, bearer headers in HTTP attributes. Every text that leaves the machine goes
-through `redact` first; the patterns aim at credentials with a recognisable shape (or a telling
-key name), so token counts, hex trace ids and ordinary prose pass through untouched.
+through `redact` first, and a run's snapshot is redacted in DuckDB as it is written (SQL that
+reshapes text, such as upper() or reverse(), would otherwise hide a secret from the patterns).
+The patterns aim at credentials with a recognisable shape (or a telling key name), so token
+counts, hex trace ids and ordinary prose pass through untouched.
+
+`PATTERNS` is the one table both engines use: each regex is written in the common subset of
+Python `re` (ASCII mode) and RE2 (no lookarounds, no backreferences), and each replacement is a
+template with `\\N` group references that `re` and DuckDB's regexp_replace expand alike. Text may
+already be escaped (a JSON column, or a table cell where a newline is the two characters `\\n`),
+so the generic patterns take `\\n`, `\\t`, `\\"` or a `%XX` escape as a word boundary, and keys
+with a distinctive prefix (sk-ant-, ghp_, AIza, ...) need no boundary at all.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 REDACTED = "[REDACTED]"
 
+
+class RedactionPattern(NamedTuple):
+    """A credential shape: an RE2-compatible regex and the template that replaces a match."""
+
+    name: str
+    regex: str
+    replacement: str
+
+
+# What may stand just before a generic secret: start of text, a non-alphanumeric character, an
+# escaped newline/tab/return, or a URL-encoded character. Captured as group 1 and written back.
+_BOUNDARY = r"(^|[^A-Za-z0-9]|\\[nrt]|%[0-9A-Fa-f]{2})"
+# Space, or an escaped newline/tab, between a key name and its value.
+_SPACE = r"(?:[ \t\r\n]|\\[nrt])*"
 _KEY_NAMES = (
-    r"password|passwd|passphrase|pwd|secret|client[_-]?secret|api[_-]?key|apikey|access[_-]?key"
-    r"|secret[_-]?key|private[_-]?key|auth[_-]?token|access[_-]?token|refresh[_-]?token"
-    r"|session[_-]?token|id[_-]?token|credentials?"
+    r"password|passwd|passphrase|pwd|secret|api[_-]?key|apikey|access[_-]?key|private[_-]?key"
+    r"|token|credentials?|cookie"
+)
+_TOKEN = r"[A-Za-z0-9\-._~+/]"
+_BASE64 = r"[A-Za-z0-9+/]"
+_PEM_MARKER = r"[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
+
+PATTERNS: tuple[RedactionPattern, ...] = (
+    # The body stops at a quote (escaped or not), so a key inside a JSON string leaves the JSON valid.
+    RedactionPattern(
+        "private key",
+        r"-----BEGIN" + _PEM_MARKER + r"(?:[^\"\\-]|\\[^\"]|-[^-\"\\])*(?:-----END" + _PEM_MARKER + ")?",
+        "-----BEGIN PRIVATE KEY-----" + REDACTED + "-----END PRIVATE KEY-----"),
+    RedactionPattern("anthropic key", r"sk-ant-[A-Za-z0-9_\-]{8,}", REDACTED),
+    RedactionPattern("openai-style key", _BOUNDARY + r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{16,}",
+                     r"\1" + REDACTED),
+    RedactionPattern("stripe-style key", r"(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}", REDACTED),
+    RedactionPattern("aws access key id", r"(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}", REDACTED),
+    RedactionPattern("github token", r"(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})", REDACTED),
+    RedactionPattern("slack token", r"xox[abposr]-[A-Za-z0-9\-]{10,}", REDACTED),
+    RedactionPattern("google api key", r"AIza[0-9A-Za-z_\-]{35}", REDACTED),
+    RedactionPattern("hugging face token", r"hf_[A-Za-z0-9]{30,}", REDACTED),
+    RedactionPattern("jwt", r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}", REDACTED),
+    # Whatever follows an Authorization header's scheme is a credential, whatever its shape.
+    RedactionPattern(
+        "authorization header",
+        r"(?i)(authorization(?:\\?[\"'])?[ \t]*[:=][ \t]*(?:\\?[\"'])?[ \t]*(?:basic|bearer|token)[ \t]+)"
+        r"[^ \t\r\n\"'\\,;]+",
+        r"\1" + REDACTED),
+    # Elsewhere a bearer token has a digit or is long, which keeps "Bearer authentication" intact.
+    RedactionPattern(
+        "bearer token",
+        r"(?i)" + _BOUNDARY + r"(bearer[ \t]+)(?:" + _TOKEN + r"{4,}[0-9]" + _TOKEN + r"*|" + _TOKEN + r"*[0-9]"
+        + _TOKEN + r"{4,}|" + _TOKEN + r"{20,})=*",
+        r"\1\2" + REDACTED),
+    RedactionPattern(
+        "basic credentials",
+        r"(?i)" + _BOUNDARY + r"(basic[ \t]+)(?:" + _BASE64 + r"{6,}[0-9]" + _BASE64 + r"*|" + _BASE64 + r"*[0-9]"
+        + _BASE64 + r"{6,})={0,2}",
+        r"\1\2" + REDACTED),
+    RedactionPattern(
+        "password in url",
+        r"([a-zA-Z][a-zA-Z0-9+.\-]*://)([^\s:/?#@\"'<>\\]+):([^\s@/?#\"'<>\\]+)@",
+        r"\1\2:" + REDACTED + "@"),
+    # "password": "value" in JSON, also JSON-encoded inside JSON (\"). A JSON value that is not a
+    # string (null, true, 42) is left alone, so the JSON stays valid.
+    RedactionPattern(
+        "secret in json",
+        r"(?i)((?:" + _KEY_NAMES + r")[\w.\-]*\\?\"" + _SPACE + ":" + _SPACE + r")(\\?)\"(?:[^\"\\]|\\[^\"])+(\\?)\"",
+        r'\1\2"' + REDACTED + r'\3"'),
+    # password=value, API_KEY: value, Cookie: a=b, ?token=value, password: "a b c".
+    RedactionPattern(
+        "secret assignment",
+        r"(?i)((?:" + _KEY_NAMES + r")" + _SPACE + "[:=]" + _SPACE + r")"
+        r"(?:(\\?\")(?:[^\"\\\r\n]|\\[^\"])+(\\?\")|(\\?')?[^\s\"'\\&,;{}\[\]]{3,})",
+        r"\1\2\4" + REDACTED + r"\3"),
 )
 
-_Replacement = str | Callable[[re.Match[str]], str]
-_TOKEN_CHARS = r"[A-Za-z0-9\-._~+/]"
-_PATTERNS: tuple[tuple[str, re.Pattern[str], _Replacement], ...] = (
-    ("private key", re.compile(
-        r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?!\[REDACTED\]).*?(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|\Z)",
-        re.DOTALL),
-     "-----BEGIN PRIVATE KEY-----" + REDACTED + "-----END PRIVATE KEY-----"),
-    ("anthropic key", re.compile(r"\bsk-ant-[A-Za-z0-9_\-]{8,}"), REDACTED),
-    ("openai-style key", re.compile(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{16,}"), REDACTED),
-    ("stripe-style key", re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}"), REDACTED),
-    ("aws access key id", re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b"), REDACTED),
-    ("github token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"), REDACTED),
-    ("slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9\-]{10,}"), REDACTED),
-    ("google api key", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}"), REDACTED),
-    ("jwt", re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"), REDACTED),
-    # A bearer token is long or has a digit, which keeps prose like "Bearer authentication" intact.
-    ("bearer token", re.compile(
-        r"(?i)\b(bearer\s+)(?!\[REDACTED\])(?:(?=" + _TOKEN_CHARS + r"*\d)" + _TOKEN_CHARS + r"{8,}|"
-        + _TOKEN_CHARS + r"{20,})=*"),
-     lambda match: f"{match.group(1)}{REDACTED}"),
-    ("basic credentials", re.compile(r"(?i)\b(basic\s+)(?=[A-Za-z0-9+/]*\d)[A-Za-z0-9+/]{12,}={0,2}"),
-     lambda match: f"{match.group(1)}{REDACTED}"),
-    ("password in url", re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.\-]*://)([^\s:/?#@\"'<>]+):(?!\[REDACTED\]@)([^\s@/?#\"'<>]+)@"),
-     lambda match: f"{match.group(1)}{match.group(2)}:{REDACTED}@"),
-    # key = value, "key": "value", KEY=value, also inside JSON that was itself JSON-encoded (\").
-    ("secret assignment", re.compile(
-        r"(?i)(\b[\w.\-]*?(?:" + _KEY_NAMES + r")(?:\\?[\"'])?\s*[:=]\s*)"
-        r"(?:(\")(?!\[REDACTED\])([^\"\\\n]{1,200})\"|(\\?[\"'])?(?!\[REDACTED\])(?!(?:null|none|true|false)\b)"
-        r"([^\s\"'\\&,;{}\[\]]{3,}))"),
-     lambda match: (f"{match.group(1)}\"{REDACTED}\"" if match.group(2)
-                    else f"{match.group(1)}{match.group(4) or ''}{REDACTED}")),
-)
+_COMPILED = tuple((re.compile(pattern.regex, re.ASCII), pattern.replacement) for pattern in PATTERNS)
 
 
 def redact(text: str) -> str:
@@ -60,11 +104,17 @@ def redact(text: str) -> str:
 
 
 def redact_counting(text: str) -> tuple[str, int]:
-    """`text` redacted, and how many secrets were replaced."""
+    """`text` redacted, and how many secrets were replaced (a match already redacted not counted)."""
     total = 0
-    for _name, pattern, replacement in _PATTERNS:
-        text, count = pattern.subn(replacement, text)
-        total += count
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal total
+        replaced = match.expand(template)
+        total += replaced != match.group(0)
+        return replaced
+
+    for compiled, template in _COMPILED:
+        text = compiled.sub(replace, text)
     return text, total
 
 
@@ -77,3 +127,16 @@ def redact_value(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [redact_value(item) for item in value]
     return value
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def sql_macro() -> str:
+    """DuckDB `CREATE TEMP MACRO redact_secrets(text)`: `redact` in SQL, built from the same table."""
+    expression = "text"
+    for pattern in PATTERNS:
+        expression = (f"regexp_replace({expression}, {_sql_string(pattern.regex)}, "
+                      f"{_sql_string(pattern.replacement)}, 'g')")
+    return f"CREATE OR REPLACE TEMP MACRO redact_secrets(text) AS {expression}"
