@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from halo_local.errors import DatabaseBusyError, HaloLocalError, NotFoundError
 from halo_local.resources import sql_text
@@ -38,8 +39,12 @@ _LOCKDOWN = (
     "SET autoload_known_extensions = false",
     "SET allow_community_extensions = false",
     "SET memory_limit = '1GB'",
+    # Results leave through Arrow (see `_fetch_bounded`); lossless keeps every type as DuckDB returns it.
+    "SET arrow_lossless_conversion = true",
     "SET lock_configuration = true",
 )
+MAX_RESULT_BYTES = 16 << 20
+"""The most a query's shown rows may hold before they become Python values (outside the time limit)."""
 
 
 class SandboxError(HaloLocalError):
@@ -82,6 +87,39 @@ def json_value(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(key): json_value(item) for key, item in value.items()}
     return value
+
+
+def _fetch_bounded(result: duckdb.DuckDBPyRelation, rows: int) -> list[tuple[Any, ...]]:
+    """The first `rows` rows of a query, refused when they are too large to turn into Python.
+
+    They are streamed as Arrow first, which is cheap and sized exactly: `SELECT range(40000000)` is one
+    row that would take gigabytes and minutes as Python objects. Within the limit, a throwaway
+    connection converts them, so that values have the types DuckDB itself would return.
+    """
+    reader = result.to_arrow_reader(rows)
+    try:
+        batches = [reader.read_next_batch()]
+    except StopIteration:
+        batches = []
+    except OSError as error:
+        if "INTERRUPT" in str(error):  # the time limit, surfacing through Arrow
+            raise duckdb.InterruptException(str(error)) from error
+        raise
+    finally:
+        reader.close()
+    size = sum(batch.nbytes for batch in batches)
+    if size > MAX_RESULT_BYTES:
+        raise SandboxError(
+            f"the result is too large to show ({size / (1 << 20):,.0f} MB in its first {rows} rows)",
+            hint="aggregate, or select fewer and shorter values (len(), left(), list_slice())",
+        )
+    if not batches:
+        return []
+    converter = duckdb.connect(config={"arrow_lossless_conversion": "true"})
+    try:
+        return converter.from_arrow(pa.Table.from_batches(batches)).fetchall()
+    finally:
+        converter.close()
 
 
 def _roll_back(connection: duckdb.DuckDBPyConnection) -> None:
@@ -214,12 +252,12 @@ class SpanSandbox:
         with self._time_limited() as connection:
             connection.execute("BEGIN TRANSACTION")
             try:
-                cursor = connection.execute(statement)
-                columns = tuple(column[0] for column in cursor.description or ())
-                fetched = cursor.fetchmany(max_rows + 1) if columns else []
+                result = connection.sql(statement.query)
+                columns = tuple(result.columns)
+                fetched = _fetch_bounded(result, max_rows + 1)
             except duckdb.InterruptException:
                 raise
-            except duckdb.Error as error:
+            except (duckdb.Error, OSError) as error:
                 raise SandboxError(f"the query failed: {_first_line_block(str(error))}") from error
             finally:
                 _roll_back(connection)

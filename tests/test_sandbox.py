@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -203,3 +204,15 @@ def test_unreadable_inputs_are_clean_errors(tmp_path: Path) -> None:
 def test_explain_of_a_select_still_works(sandbox: SpanSandbox) -> None:
     assert sandbox.query("EXPLAIN ANALYZE SELECT count(*) FROM spans").rows
     assert sandbox.query("explain (format json) select 1").rows
+
+
+def test_a_result_too_large_to_convert_is_refused_before_it_becomes_python(sandbox: SpanSandbox) -> None:
+    with pytest.raises(SandboxError) as refused:
+        sandbox.query("SELECT range(3000000) AS r")
+    assert refused.value.message.startswith("the result is too large to show")
+    assert sandbox.query("SELECT len(range(3000000)) AS n").rows == ((3000000,),)
+
+
+def test_values_keep_the_types_duckdb_returns(sandbox: SpanSandbox) -> None:
+    (row,) = sandbox.query("SELECT sum(1) AS total, map(['k'], ['v']) AS m, 1.5::DECIMAL(4, 2) AS d").rows
+    assert row == (1, {"k": "v"}, Decimal("1.50"))
