@@ -48,9 +48,9 @@ FIXTURE_COUNTS = [
     ("langfuse-frameworks/google-gemini-2025-08-01.otlp.json", 1, 1, 0, 0),
     ("langfuse-frameworks/google-vertex-tools-langchain-2025-09-19.otlp.json", 1, 1, 0, 0),
     ("langfuse-frameworks/koog-2025-08-26.otlp.json", 11, 1, 0, 2),
-    ("langfuse-frameworks/langgraph-2025-08-22.otlp.json", 9, 1, 0, 0),
+    ("langfuse-frameworks/langgraph-2025-08-22.otlp.json", 9, 1, 0, 1),
     ("langfuse-frameworks/langgraph-js-2025-10-30.otlp.json", 20, 1, 0, 0),
-    ("langfuse-frameworks/langgraph-python-2025-08-22.otlp.json", 9, 1, 0, 0),
+    ("langfuse-frameworks/langgraph-python-2025-08-22.otlp.json", 9, 1, 0, 1),
     ("langfuse-frameworks/llamaindex-2025-06-05.otlp.json", 2, 1, 0, 0),
     ("langfuse-frameworks/microsoft-agent-2025-10-14.otlp.json", 4, 1, 0, 1),
     ("langfuse-frameworks/microsoft-agent-2025-12-17.otlp.json", 4, 1, 0, 1),
@@ -408,6 +408,69 @@ def test_vercel_ai_sdk(loaded: dict) -> None:
     payload = only(loaded["vendor-payloads/04-should-convert-a-vercel-ai-sdk-embedding-span-to-langfuse-embedding-cr"
                           ".otlp.json"], span_type="embedding")  # operation.name "ai.embed.doEmbed <function id>"
     assert (payload["model"], payload["agent_name"], payload["service_name"]) == ("gemini-embedding-001", None, None)
+
+
+VERCEL_CAPTURE = FIXTURES / "vercel-ai-sdk" / "vercel-ai-sdk-v6-all-spans.otlp.json"
+VERCEL_WRAPPERS = {"ai.generateText", "ai.streamText", "ai.generateObject", "ai.embed"}
+
+
+def _usage_totals(rows: list[dict[str, Any]]) -> tuple[int, int, Decimal]:
+    """Input tokens, output tokens and cost of the spans that count usage."""
+    counted = [row for row in rows if row["counts_usage"]]
+    return (sum(row["input_tokens"] or 0 for row in counted), sum(row["output_tokens"] or 0 for row in counted),
+            sum((row["cost_usd"] or Decimal(0) for row in counted), Decimal(0)))
+
+
+def _inner_call_totals(rows: list[dict[str, Any]]) -> tuple[int, int, Decimal]:
+    """The same totals over the provider-call (do*) spans alone: usage counted once."""
+    inner = [row for row in rows if ".do" in row["name"]]
+    assert len(inner) == 5
+    return (sum(row["input_tokens"] or 0 for row in inner), sum(row["output_tokens"] or 0 for row in inner),
+            sum((row["cost_usd"] or Decimal(0) for row in inner), Decimal(0)))
+
+
+def test_vercel_wrappers_do_not_count_usage_again_without_parent_links(loaded: dict) -> None:
+    """Every span of the capture is its own trace: the outer ai.* spans still aggregate the do* calls."""
+    rows = loaded["vercel-ai-sdk/vercel-ai-sdk-v6-all-spans.otlp.json"]
+    assert {row["name"] for row in rows if not row["counts_usage"]} == VERCEL_WRAPPERS
+    assert all(row["input_tokens"] is not None for row in rows if row["name"] in VERCEL_WRAPPERS)
+    assert _usage_totals(rows) == _inner_call_totals(rows)
+    assert _usage_totals(rows)[:2] == (152, 297)
+
+
+def test_vercel_wrappers_loaded_before_their_calls(tmp_path: Path) -> None:
+    """The wrappers' file loaded first: the later calls' load re-derives them."""
+    document = json.loads(VERCEL_CAPTURE.read_text(encoding="utf-8"))
+    files = []
+    for part, keep in (("wrappers", lambda name: ".do" not in name), ("calls", lambda name: ".do" in name)):
+        copy = json.loads(json.dumps(document))
+        for resource in copy["resourceSpans"]:
+            for scope in resource["scopeSpans"]:
+                scope["spans"] = [item for item in scope["spans"] if keep(item["name"])]
+        path = tmp_path / f"{part}.otlp.json"
+        path.write_text(json.dumps(copy), encoding="utf-8")
+        files.append(path)
+    store = Store(tmp_path / "store")
+    for path in files:
+        load_paths(store, [path])
+    with store.connect() as connection:
+        cursor = connection.execute("SELECT * FROM spans ORDER BY start_ns, span_id")
+        columns = [description[0] for description in cursor.description]
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    assert {row["name"] for row in rows if not row["counts_usage"]} == VERCEL_WRAPPERS
+    assert _usage_totals(rows) == _inner_call_totals(rows)
+
+
+def test_langgraph_tool_span_from_langfuse_langchain_metadata(loaded: dict) -> None:
+    """Langfuse's LangChain handler records a tool as a plain span with on_tool_start's `inputs`."""
+    for relative in ("langfuse-frameworks/langgraph-2025-08-22.otlp.json",
+                     "langfuse-frameworks/langgraph-python-2025-08-22.otlp.json"):
+        rows = loaded[relative]
+        tool = only(rows, span_type="tool")
+        assert (tool["name"], tool["tool_name"], tool["tool_arguments"]) == ("Web-Search", "Web-Search",
+                                                                             "{'query': 'example'}")
+        assert "example.com" in tool["tool_result"]
+        assert only(rows, name="tools")["span_type"] == "other"
 
 
 def test_vercel_ai_sdk_tool_call(loaded: dict) -> None:

@@ -195,3 +195,17 @@ def test_markdown_from_the_data_cannot_break_the_report(store: Store, monkeypatc
     assert error_row.count(" | ") == 6, error_row
     further = next(line for line in text.splitlines() if line.startswith("| 11 |"))
     assert further.count(" | ") == 4, further
+
+
+def test_beeai_instances_group_under_one_name(store: Store) -> None:
+    """BeeAI's per-instance counters (agent.react.update-11/12/13) do not split Latency and Tool use rows."""
+    from halo_local.ingest import load_paths
+
+    load_paths(store, [Path(__file__).parent / "fixtures" / "langfuse-frameworks" / "beeai-2025-08-01.otlp.json"])
+    agent = traces.list_agents(store, time_range="all")[0]["agentUuid"]
+    run = runs.create_run(store, agent_uuid=agent, window_start_at="2025-01-01T00:00:00Z",
+                          window_end_at="2027-01-01T00:00:00Z", no_llm=True, wait=True)
+    text = Path(run["reportPath"]).read_text(encoding="utf-8")
+    assert "| `agent.react.update` | agent | 10 |" in text
+    assert "| `tool.search.wikipedia.start` | 1 | 1 | 0 |" in text
+    assert not re.search(r"`[a-z_.]+-[0-9]+`", text.split("## Latency")[1].split("## Checked")[0])

@@ -8,10 +8,16 @@
 -- Statements are separated by a semicolon at the end of a line.
 
 -- The thing a span is about: the tool for tool calls, the model for model calls, else its name.
-CREATE OR REPLACE TEMP MACRO halo_h_subject(span_type, tool_name, model, name) AS
+-- BeeAI names its spans after an event plus a per-instance counter (agent.react.update-12,
+-- tool.search.wikipedia.start-12): the counter is cut, so that every instance falls in one subject.
+-- The stored name stays raw; model names are never cut (their dates end in -<digits>).
+CREATE OR REPLACE TEMP MACRO halo_h_subject(span_type, tool_name, model, name, scope_name) AS
     CASE
-        WHEN span_type = 'tool' THEN coalesce(nullif(trim(tool_name), ''), name)
         WHEN span_type IN ('llm', 'embedding') THEN coalesce(nullif(trim(model), ''), name)
+        WHEN contains(lower(coalesce(scope_name, '')), 'beeai') THEN regexp_replace(
+            CASE WHEN span_type = 'tool' THEN coalesce(nullif(trim(tool_name), ''), name) ELSE name END,
+            '-[0-9]+$', '')
+        WHEN span_type = 'tool' THEN coalesce(nullif(trim(tool_name), ''), name)
         ELSE name
     END;
 
@@ -177,7 +183,7 @@ spans AS (
         -- The tools offered to the model, by a hash of the list (halo_h_tool_lists has the names).
         CASE WHEN len(declared_tools) > 0 THEN hash(declared_tools) END     AS tools_key,
         lower(finish_reason)                                                 AS finish_reason,
-        halo_h_subject(span_type, tool_name, model, name)                    AS subject,
+        halo_h_subject(span_type, tool_name, model, name, scope_name)        AS subject,
         -- Tool arguments, compared by hash: the same call made again has the same hash.
         CASE WHEN arguments_text IS NOT NULL
              THEN hash(CASE WHEN json_valid(arguments_text) THEN CAST(json(arguments_text) AS VARCHAR)

@@ -5,7 +5,7 @@ SELECT
     trace_id,
     span_id,
     span_type,
-    halo_h_subject(span_type, tool_name, model, name) AS subject,
+    halo_h_subject(span_type, tool_name, model, name, scope_name) AS subject,
     status_code,
     duration_ms,
     coalesce(counts_usage, TRUE)                      AS counts_usage,

@@ -72,3 +72,8 @@ CREATE OR REPLACE TEMP MACRO norm_langfuse_total_in(document, direction) AS
 
 CREATE OR REPLACE TEMP MACRO norm_langfuse_total(value, direction) AS
     norm_langfuse_total_in(norm_document(value), direction);
+-- A span carries usage: tokens, or a cost given on it.
+CREATE OR REPLACE TEMP MACRO norm_has_usage(input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
+                                            cost_source) AS
+    input_tokens IS NOT NULL OR output_tokens IS NOT NULL OR cache_read_tokens IS NOT NULL
+    OR cache_write_tokens IS NOT NULL OR cost_source IS NOT DISTINCT FROM 'span';

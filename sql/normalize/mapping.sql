@@ -53,6 +53,9 @@ INSERT INTO attribute_map VALUES
     ('span_type', 50, 'langsmith.span.kind',                  'span_type', NULL,        'langsmith'),
     ('span_type', 55, 'inference.observation_kind',           'span_type', NULL,        'inference.net'),
     ('span_type', 60, 'langfuse.observation.type',            'span_type', NULL,        'langfuse'),
+    -- Langfuse's LangChain handler (v3) records tool calls as plain spans; only they carry LangChain's
+    -- on_tool_start keyword `inputs` as a top-level metadata key
+    ('span_type', 61, 'langfuse.observation.metadata',        'span_type', '(?:^\{|, )"(inputs)": ', 'langfuse (langchain)'),
     ('span_type', 70, 'agent_name',                           'span_type', NULL,        'pydantic-ai'),
     ('span_type', 80, '@name',                                'span_type', '^(\S+)',    'span name'),
     ('span_type', 85, 'gen_ai.tool.name',                     'span_type', NULL,        'otel-genai'),
@@ -307,6 +310,7 @@ INSERT INTO span_type_values VALUES
     ('langfuse.observation.type', 'retriever', 'retriever'),
     ('langfuse.observation.type', 'evaluator', 'chain'),
     ('langfuse.observation.type', 'guardrail', 'chain'),
+    ('langfuse.observation.metadata', 'inputs', 'tool'),
     -- pydantic-ai `<agent> run` spans are the only ones carrying agent_name
     ('agent_name', '*', 'agent'),
     -- span names (first word) of OTel GenAI and agent frameworks
@@ -323,6 +327,23 @@ INSERT INTO span_type_values VALUES
     ('@name', 'call_llm', 'chain'),
     ('gen_ai.tool.name', '*', 'tool'),
     ('tool.name', '*', 'tool');
+
+-- Wrapper spans whose usage, by their convention, aggregates that of their inner provider-call spans:
+-- a wrapper does not count usage when its trace holds such an inner span (parent links or not), or
+-- when one of the same service starts within the wrapper's time in another trace (captures that lost
+-- the trace context). Matched on the span name, which the Vercel AI SDK sets to the operation id.
+CREATE OR REPLACE TEMP TABLE usage_wrappers (
+    wrapper_name VARCHAR NOT NULL,
+    inner_name   VARCHAR NOT NULL,
+    convention   VARCHAR NOT NULL
+);
+INSERT INTO usage_wrappers VALUES
+    ('ai.generateText',   'ai.generateText.doGenerate',   'vercel-ai'),
+    ('ai.streamText',     'ai.streamText.doStream',       'vercel-ai'),
+    ('ai.generateObject', 'ai.generateObject.doGenerate', 'vercel-ai'),
+    ('ai.streamObject',   'ai.streamObject.doStream',     'vercel-ai'),
+    ('ai.embed',          'ai.embed.doEmbed',             'vercel-ai'),
+    ('ai.embedMany',      'ai.embedMany.doEmbed',         'vercel-ai');
 
 -- OTel provider names genai-prices does not resolve itself (or resolves differently); other names
 -- go through genai-prices' own provider matching, and names it does not know are kept lower-cased.

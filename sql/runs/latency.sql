@@ -1,6 +1,8 @@
--- The report's latency section: where the agent's wall time goes, per span name and type.
+-- The report's latency section: where the agent's wall time goes, per span name and type. BeeAI's
+-- per-instance counter (agent.react.update-12) is cut from the name, as halo_h_subject does.
 SELECT
-    name                                   AS subject,
+    CASE WHEN contains(lower(coalesce(scope_name, '')), 'beeai') THEN regexp_replace(name, '-[0-9]+$', '')
+         ELSE name END                     AS subject,
     span_type,
     count(*)                               AS spans,
     quantile_cont(duration_ms, 0.5)        AS p50_ms,

@@ -1,6 +1,9 @@
--- The report's tool-use section: each tool's calls, failures and latency.
+-- The report's tool-use section: each tool's calls, failures and latency. BeeAI's per-instance
+-- counter (tool.search.wikipedia.start-12) is cut from the name, as halo_h_subject does.
 SELECT
-    coalesce(tool_name, name)                              AS tool,
+    CASE WHEN contains(lower(coalesce(scope_name, '')), 'beeai')
+         THEN regexp_replace(coalesce(tool_name, name), '-[0-9]+$', '')
+         ELSE coalesce(tool_name, name) END                AS tool,
     count(*)                                               AS calls,
     count(DISTINCT trace_id)                               AS traces,
     count(*) FILTER (WHERE status_code = 'error')          AS errors,
