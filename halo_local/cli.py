@@ -27,6 +27,7 @@ from halo_local.errors import HaloLocalError, UsageError
 from halo_local.flags import FALSE_WORDS, TRUE_WORDS, parse_assignments, parse_bool, parse_int, parse_text
 from halo_local.ingest import describe_skipped, load_paths
 from halo_local.ingest.readers import SUPPORTED_FORMATS
+from halo_local.llm.models import API_KEY_ENV
 from halo_local.resources import resource_dir
 from halo_local.store import Store
 
@@ -301,7 +302,8 @@ class RunCommands:
         The window ends at --window-end-at (default now) and starts at --window-start-at (default end
         minus --lookback-hours). Without --agent-uuid on a terminal, pick from the agents active in
         --agent-time-range. --no-llm gives a heuristics-only report. --thresholds overrides heuristics
-        thresholds for this run (`loop_min_repeats=4,latency_outlier_mad=4` or a JSON object).
+        thresholds for this run (`loop_min_repeats=4,latency_outlier_mad=4` or a JSON object). --wait shows
+        progress on stderr only when it is a terminal, as `analyze` does.
         """
         options = {
             "lookback_hours": None if lookback_hours is None else parse_int(lookback_hours, "--lookback-hours", 1),
@@ -322,7 +324,7 @@ class RunCommands:
         run = runs.create_run(
             store, agent_uuid=chosen, prompt=parse_text(prompt), window_start_at=parse_text(window_start_at),
             window_end_at=parse_text(window_end_at), model_id=parse_text(model_id), wait=waiting,
-            on_event=_print_event if waiting else None, **options,
+            on_event=_print_event if waiting and sys.stderr.isatty() else None, **options,
         )
         exit_code = runs.POLL_EXIT_CODES.get(run["status"], EXIT_OK) if waiting else EXIT_OK
         return Output(run, _run_text(run), exit_code)
@@ -555,13 +557,18 @@ class ScheduleCommands:
         """Fire every schedule whose time has come, each fire time once; cron runs this every minute.
 
         A missed tick fires only the latest missed time. --now (ISO) ticks as if at that time (tests, back-fills).
+        Runs fired without ANTHROPIC_API_KEY are heuristics-only, and the output says so.
         Exit code 1 when a schedule failed to fire (its error is recorded and shown).
         """
         moment = schedules.parse_timestamp(now) if now is not None else schedules.utc_now()
         store = _store()
         fired = schedules.tick(store, moment, schedules.start_scheduled_run(store), schedules.load_trace_sources(store))
-        data = {"now": schedules.iso(moment), "fired": [item.to_json() for item in fired]}
-        lines = [f"{schedules.iso(moment)} fired {len(fired)} schedule(s)"]
+        # Cron gives the tick a bare environment: without the key every run it starts is heuristics-only.
+        heuristics_only = any(item.run_id for item in fired) and llm.llm_skip_reason(no_llm=False) is not None
+        data = {"now": schedules.iso(moment), "fired": [item.to_json() for item in fired],
+                "heuristicsOnly": heuristics_only}
+        lines = [f"{schedules.iso(moment)} fired {len(fired)} schedule(s)"
+                 + (f" (heuristics-only: no {API_KEY_ENV})" if heuristics_only else "")]
         for item in fired:
             outcome = f"run {item.run_id}" if item.run_id else f"FAILED: {item.error}"
             lines.append(f"  {item.schedule_id} ({item.title}) slot {schedules.iso(item.slot_at)}: {outcome}")
@@ -596,6 +603,16 @@ class HaloLocalCli:
         store = _store()
         data = {"home": str(store.home), "database": str(store.db_path)}
         return Output(data, str(store.home))
+
+    def query(self, sql: str, limit: int = 200) -> Output:
+        """Read-only SQL over the stored spans (the table `spans`).
+
+        Runs the SQL a report's "How to reproduce" gives, or any other: one SELECT-like statement (WITH,
+        DESCRIBE, SUMMARIZE, EXPLAIN); anything that writes is refused. At most --limit rows are shown;
+        `truncated` (--json) says when the query returned more.
+        """
+        result = traces.query_spans(_store(), str(sql), max_rows=parse_int(limit, "--limit", 1))
+        return Output(result.to_json(), result.to_text())
 
     def mcp(self) -> Output:
         """Serve this $HALO_HOME to coding assistants (Claude Code, Cursor) as an MCP server over stdio.

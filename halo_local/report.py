@@ -79,6 +79,12 @@ def _sql_string(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def _shell_quoted(value: Any) -> str:
+    """Text as one double-quoted shell word (newlines kept), so SQL with '...' literals pastes as is."""
+    text = str(value).strip()
+    return '"' + re.sub(r'([\\"$`])', r"\\\1", text) + '"'
+
+
 def _number(value: float | None, digits: int = 2) -> str:
     if value is None:
         return "-"
@@ -118,7 +124,8 @@ def environment() -> Environment:
         env.filters.update(
             usd=render.usd, duration=render.duration, count=render.count, ts=_timestamp, pct=_percent,
             cell=_cell, text=_text, code=_code, counted=_counted, line=_one_line,
-            sql=_sql_string, number=_number, detail=_detail, tojson=lambda value: json.dumps(value, sort_keys=True),
+            sql=_sql_string, shell=_shell_quoted, number=_number, detail=_detail,
+            tojson=lambda value: json.dumps(value, sort_keys=True),
         )
         _environment = env
     return _environment

@@ -16,6 +16,7 @@ from typing import Any
 
 from halo_local.errors import NotFoundError, UsageError
 from halo_local.resources import sql_text
+from halo_local.sandbox import QueryResult, SpanSandbox
 from halo_local.store import Store
 
 TIME_RANGES: dict[str, timedelta | None] = {
@@ -30,6 +31,8 @@ TIME_RANGES: dict[str, timedelta | None] = {
     "90d": timedelta(days=90),
     "all": None,
 }
+# `halo-local query` prints for a person or a script, not into a prompt: only the row limit should cut.
+QUERY_MAX_CHARS = 10_000_000
 SPAN_TYPES = ("llm", "tool", "agent", "chain", "retriever", "embedding", "other")
 _CAMEL = re.compile(r"_([a-z0-9])")
 _JSON_COLUMNS = {"attributes", "resource_attributes", "events", "links"}
@@ -235,3 +238,14 @@ def get_span(store: Store, span_id: str, *, trace_id: str | None = None) -> dict
             hint="add --trace-id to say which: " + ", ".join(item["traceId"] for item in found[:5]),
         )
     return found[0]
+
+
+def query_spans(store: Store, sql: str, *, max_rows: int = 200) -> QueryResult:
+    """Run one read-only SQL statement over the stored spans (the table `spans`), as the LLM's run_sql does.
+
+    It goes through the same sandbox, so the same statements are refused. The sandbox copies every
+    stored span into memory first (`SpanSandbox.from_database`): fine at the sizes halo-local handles
+    now, but a very large store would want a read-only connection to the file instead.
+    """
+    with SpanSandbox.from_database(store.db_path) as sandbox:
+        return sandbox.query(sql, max_rows=max_rows, max_chars=QUERY_MAX_CHARS)

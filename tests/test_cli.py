@@ -135,6 +135,27 @@ def _commands(component: object, prefix: tuple[str, ...] = ()) -> list[tuple[tup
     return found
 
 
+def test_query_runs_read_only_sql_over_the_stored_spans(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["query", "SELECT 1"]) == 1
+    assert "does not exist" in capsys.readouterr().err
+    load_paths(Store(), [HALO_FIXTURE])
+
+    assert cli.main(["query", "SELECT span_id FROM spans ORDER BY span_id", "--limit", "2", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["columns"] == ["span_id"] and len(document["rows"]) == 2 and document["truncated"] is True
+    assert cli.main(["query", "SELECT count(*) AS spans FROM spans"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["spans", "58", "(1 row)"]
+
+    assert cli.main(["query", "DELETE FROM spans"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith("Error: DELETE statements are not allowed")
+    assert cli.main(["query", "SELECT 1", "--limit", "0"]) == 2
+    assert cli.main(["query"]) == 2
+    assert "query needs SQL" in capsys.readouterr().err
+    assert cli.main(["query", "SELECT count(*) FROM spans", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == [[58]]
+
+
 def test_every_command_has_help_and_is_in_the_readme() -> None:
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     commands = _commands(cli.HaloLocalCli())

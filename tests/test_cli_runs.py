@@ -292,6 +292,23 @@ def test_picker_on_a_terminal_reads_a_number(monkeypatch: pytest.MonkeyPatch, ca
     assert "--agent-uuid is required" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("on_terminal", [False, True])
+def test_run_create_wait_and_analyze_show_progress_only_on_a_terminal(
+        on_terminal: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        loaded: tuple[Path, str], tmp_path: Path) -> None:
+    home, agent = loaded
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: on_terminal)
+    commands = [(home, ["run", "create", *_window_args(agent), "--no-llm", "--wait"]),
+                (tmp_path / "fresh", ["analyze", str(HALO_FIXTURE), "--no-llm"])]
+    for command_home, args in commands:
+        monkeypatch.setenv("HALO_HOME", str(command_home))
+        assert cli.main(args) == 0, args
+        progress = capsys.readouterr().err
+        assert ("started" in progress) is on_terminal, (args, progress)
+        if not on_terminal:
+            assert progress == "", (args, progress)
+
+
 def test_analyze_loads_and_reports_in_one_go(tmp_path: Path) -> None:
     done = run_cli("analyze", str(HALO_FIXTURE), home=tmp_path / "home")
     assert done.returncode == 0, done.stderr

@@ -135,3 +135,16 @@ def test_a_strict_load_reads_again_a_file_an_earlier_load_skipped_records_of(sto
         assert refused.value.line == 6
     assert [item.status for item in load_paths(store, [damaged, copy], skip_invalid=True).files] == [
         "unchanged", "unchanged"]
+
+
+def test_a_span_that_ends_before_it_starts_keeps_the_time_range_in_order(store: Store, tmp_path: Path) -> None:
+    line = DEMO.read_text(encoding="utf-8").splitlines()[0]
+    skewed = tmp_path / "skewed.jsonl"
+    skewed.write_text(line.replace('"start_time":"2026-04-28T22:09:22.714980000Z"', '"start_time":"2026-04-28T22:09:30Z"')
+                      + "\n", encoding="utf-8")
+
+    summary = load_paths(store, [skewed])
+
+    assert summary.spans_new == 1
+    assert (summary.first_start, summary.last_end) == (datetime(2026, 4, 28, 22, 9, 25, 154087),
+                                                       datetime(2026, 4, 28, 22, 9, 30))

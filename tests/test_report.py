@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,35 @@ def test_golden_heuristics_only_report_on_the_halo_capture(store: Store) -> None
     assert text == _normalized(Path(second["reportPath"]).read_text(encoding="utf-8"))
     _check_golden("report_halo_realistic.md", text)
     assert "list_files" in text
+
+
+def _reproduce_queries(report_text: str) -> list[str]:
+    """The SQL of every `halo-local query "..."` under "How to reproduce", unquoted by a real shell."""
+    section = report_text.split("## How to reproduce", 1)[1].split("\n---\n", 1)[0]
+    commands = re.findall(r'^halo-local query ("(?:[^"\\]|\\.)*")$', section, flags=re.MULTILINE | re.DOTALL)
+    return [subprocess.run(["bash", "-c", f"printf %s {quoted}"], capture_output=True, text=True, check=True).stdout
+            for quoted in commands]
+
+
+def test_every_reproduce_query_of_a_real_report_runs_through_halo_local_query(store: Store) -> None:
+    from halo_local.ingest import load_paths
+
+    load_paths(store, [HALO_FIXTURE])
+    agent = traces.list_agents(store, time_range="all")[0]["agentUuid"]
+    run = runs.create_run(store, agent_uuid=agent, window_start_at=HALO_WINDOW[0], window_end_at=HALO_WINDOW[1],
+                          no_llm=True, wait=True)
+    text = Path(run["reportPath"]).read_text(encoding="utf-8")
+    assert "duckdb -readonly" not in text
+
+    queries = _reproduce_queries(text)
+    issues_with_spans = [item for item in runs.get_run(store, run["runId"])["findings"] if item["exampleSpanIds"]]
+    assert len(queries) == 1 + min(3, len(issues_with_spans)) >= 2
+    overview = traces.query_spans(store, queries[0])
+    assert overview.rows[0][:2] == (run["traceDataset"]["traces"], run["traceDataset"]["spans"]) == (3, 58)
+    for query in queries[1:]:
+        found = traces.query_spans(store, query)
+        quoted_ids = re.findall(r"'([0-9a-f]{16,32})'", query)
+        assert sorted(row[1] for row in found.rows) == sorted(quoted_ids) and not found.truncated
 
 
 @pytest.mark.parametrize("category", heuristics.CATEGORIES)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from runs_support import BASE, HALO_FIXTURE, Terminal, insert_spans, span
 
-from halo_local import cli, runs, traces
+from halo_local import cli, runs, schedules, traces
 from halo_local.ingest import load_paths
 from halo_local.store import Store
 
@@ -112,6 +112,7 @@ def test_tick_loads_sources_runs_to_a_report_and_fires_a_slot_once(
 
     ticked = run_json(capsys, "schedule", "tick", "--now", slot)
     [fired] = ticked["fired"]
+    assert ticked["heuristicsOnly"] is True
     assert (fired["scheduleId"], fired["slotAt"], fired["error"]) == (schedule_id, slot, None)
     assert cli.main(["run", "poll", fired["runId"], "--interval", "0.2", "--timeout", "120"]) == 0
     capsys.readouterr()
@@ -125,6 +126,21 @@ def test_tick_loads_sources_runs_to_a_report_and_fires_a_slot_once(
     [record] = run_json(capsys, "schedule", "runs", schedule_id)
     assert (record["runId"], record["runStatus"], record["slotAt"]) == (fired["runId"], "completed", slot)
     assert run_json(capsys, "schedule", "get", schedule_id)["lastFiredAt"] == slot
+
+
+def test_tick_says_when_the_runs_it_fires_are_heuristics_only(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(schedules, "start_scheduled_run", lambda store: lambda schedule, slot: "run_000000000001")
+    created = run_json(capsys, "schedule", "create", "--title", "Hourly", "--agent-uuid", "agent-1",
+                       "--frequency", "hourly", "--minutes", "0")
+    assert run_json(capsys, "schedule", "tick", "--now", "2000-01-01T00:00:00Z")["heuristicsOnly"] is False
+
+    assert cli.main(["schedule", "tick", "--now", created["nextRunAt"]]) == 0
+    assert "fired 1 schedule(s) (heuristics-only: no ANTHROPIC_API_KEY)" in capsys.readouterr().out
+    following = run_json(capsys, "schedule", "get", created["scheduleId"])["nextRunAt"]
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key-not-real")
+    ticked = run_json(capsys, "schedule", "tick", "--now", following)
+    assert len(ticked["fired"]) == 1 and ticked["heuristicsOnly"] is False
 
 
 def test_create_refuses_an_unknown_agent_and_a_source_matching_nothing_as_usage_errors(
