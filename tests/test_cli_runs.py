@@ -221,7 +221,7 @@ def test_poll_timeout_then_cancel_mid_llm_call(loaded: tuple[Path, str],
     assert kinds.index("cancel_requested") < kinds.index("llm_stopped") < kinds.index("cancelled") == len(kinds) - 1
     assert "llm_turn" not in kinds
     report_text = Path(run_json("run", "get", created["runId"], home=home)["reportPath"]).read_text(encoding="utf-8")
-    assert "LLM pass: stopped (stopped because the run was cancelled: enough for today)" in report_text
+    assert "LLM pass: stopped because the run was cancelled: enough for today. " in report_text
 
 
 def test_sigkilled_worker_is_marked_failed_and_sigterm_cancels(loaded: tuple[Path, str],

@@ -267,7 +267,7 @@ def _assert_heuristics_report_kept(store: Store, run: dict[str, Any], note: str)
     assert run["llm"]["error"] == note
     assert run["findingCount"] > 0
     report_text = Path(run["reportPath"]).read_text(encoding="utf-8")
-    assert f"LLM pass: stopped ({note})" in report_text
+    assert f"LLM pass: {note}. This report is heuristics-only" in report_text
     assert "## Top issues" in report_text
     messages = conversations.get_conversation(store, run["conversationId"])["messages"]
     assert [message["role"] for message in messages] == ["user", "assistant"]
