@@ -98,6 +98,20 @@ PATTERNS: tuple[RedactionPattern, ...] = (
 _COMPILED = tuple((re.compile(pattern.regex, re.ASCII), pattern.replacement) for pattern in PATTERNS)
 
 
+def _scoped(regex: str) -> str:
+    """`regex` as one alternative of a larger pattern: a leading `(?i)` becomes a scoped `(?i:...)`."""
+    if regex.startswith("(?i)"):
+        return "(?i:" + regex.removeprefix("(?i)") + ")"
+    return "(?:" + regex + ")"
+
+
+# Any pattern at all, in one RE2 pass: nearly every text holds no secret, and in DuckDB one scan that
+# says so is about 5x cheaper than running every replacement (0.27 s against 1.27 s over the text
+# columns of 100k bench spans). Python's `re` gains nothing from it (a backtracking alternation is
+# slower than the patterns' own literal-prefix scans), so `redact` runs the patterns directly.
+ANY_SECRET = "|".join(_scoped(pattern.regex) for pattern in PATTERNS)
+
+
 def redact(text: str) -> str:
     """`text` with every recognised secret replaced by [REDACTED]."""
     return redact_counting(text)[0]
@@ -139,4 +153,5 @@ def sql_macro() -> str:
     for pattern in PATTERNS:
         expression = (f"regexp_replace({expression}, {_sql_string(pattern.regex)}, "
                       f"{_sql_string(pattern.replacement)}, 'g')")
-    return f"CREATE OR REPLACE TEMP MACRO redact_secrets(text) AS {expression}"
+    return (f"CREATE OR REPLACE TEMP MACRO redact_secrets(text) AS "
+            f"CASE WHEN regexp_matches(text, {_sql_string(ANY_SECRET)}) THEN {expression} ELSE text END")
