@@ -85,13 +85,18 @@ class TracesCommands:
             skip_invalid=parse_bool(skip_invalid, "--skip-invalid"), progress=_progress_printer(),
         )
         data = summary.to_json()
+        not_traces = f", {data['filesNotTraces']} not traces" if data["filesNotTraces"] else ""
         lines = [
-            f"Files: {data['files']} ({data['filesLoaded']} loaded, {data['filesUnchanged']} unchanged)",
+            f"Files: {data['files']} ({data['filesLoaded']} loaded, {data['filesUnchanged']} unchanged{not_traces})",
             f"Spans: {data['spansNew']:,} new, {data['duplicates']:,} duplicates, {data['skipped']:,} skipped",
             f"Traces: {data['traces']:,}   Agents: {data['agents']:,}",
             f"Time range: {render.timestamp(data['timeRange']['start'])} .. {render.timestamp(data['timeRange']['end'])} UTC",
         ]
         for detail in data["details"]:
+            if detail["status"] == "not_traces":
+                lines.append(f"  left alone {detail['path']}: not trace data")
+            elif detail["status"] == "loaded" and not detail["spansRead"] and not detail["skipped"]:
+                lines.append(f"  no spans in {detail['path']}")
             for skipped in detail["firstSkipped"]:
                 lines.append(f"  skipped {detail['path']}:{skipped['line']}: {skipped['reason']}")
         return Output(data, "\n".join(lines))

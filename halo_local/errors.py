@@ -51,5 +51,10 @@ class InvalidTraceFileError(HaloLocalError):
         self.reason = message
 
 
+class NotTraceFileError(InvalidTraceFileError):
+    """Valid JSON that is no trace export (a labels.json or package.json beside the traces): a load of
+    a directory or glob leaves it alone; a file named on its own is still an error."""
+
+
 class DatabaseBusyError(HaloLocalError):
     """Another process held the database for longer than we are willing to wait."""

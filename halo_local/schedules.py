@@ -50,7 +50,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
-from halo_local.errors import HaloLocalError, InvalidTraceFileError, NotFoundError, UsageError
+from halo_local.errors import HaloLocalError, InvalidTraceFileError, NotFoundError, NotTraceFileError, UsageError
 from halo_local.flags import parse_bool, parse_int, parse_int_list, parse_text
 from halo_local.resources import sql_text
 from halo_local.store import Store
@@ -798,15 +798,19 @@ def load_sources(store: Store, sources: Sequence[str], *, skip_invalid: bool) ->
     a first record still incomplete), so that it stops neither the other files nor the run.
     """
     from halo_local.ingest import describe_skipped, load_paths
-    from halo_local.ingest.readers import expand_paths
+    from halo_local.ingest.readers import expand_paths, named_files
 
     if not skip_invalid:
         load_paths(store, list(sources))
         return []
     warnings = []
+    named = named_files(sources)
     for path in expand_paths(sources):
         try:
             summary = load_paths(store, [path], skip_invalid=True)
+        except NotTraceFileError:
+            if path in named:
+                raise
         except InvalidTraceFileError as error:
             warnings.append(f"left out {error.message}")
         else:

@@ -148,3 +148,34 @@ def test_a_span_that_ends_before_it_starts_keeps_the_time_range_in_order(store: 
     assert summary.spans_new == 1
     assert (summary.first_start, summary.last_end) == (datetime(2026, 4, 28, 22, 9, 25, 154087),
                                                        datetime(2026, 4, 28, 22, 9, 30))
+
+
+def test_a_directory_leaves_alone_json_that_is_no_trace_export_but_a_named_one_is_an_error(
+        store: Store, tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    export.mkdir()
+    shutil.copyfile(JSONL, export / "traces.jsonl")
+    labels = export / "labels.json"
+    labels.write_text('{"golden": "x", "error_spans": []}\n')
+
+    summary = load_paths(store, [export])
+    assert {item.path.name: item.status for item in summary.files} == {"labels.json": "not_traces",
+                                                                        "traces.jsonl": "loaded"}
+    assert (summary.spans_new, summary.traces) == (58, 3)
+    document = summary.to_json()
+    assert (document["filesLoaded"], document["filesNotTraces"]) == (1, 1)
+    assert "neither OTLP/JSON" in next(item["reason"] for item in document["details"] if item["status"] == "not_traces")
+    assert str(labels.resolve()) not in held_traces(store)
+
+    with pytest.raises(InvalidTraceFileError, match="neither OTLP/JSON"):
+        load_paths(store, [labels])
+
+
+def test_a_damaged_trace_file_in_a_directory_still_stops_the_load(store: Store, tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    export.mkdir()
+    lines = JSONL.read_text().splitlines()
+    (export / "cut.jsonl").write_text("\n".join([*lines[:5], '{"trace_id": "ab", "span_id": ']) + "\n")
+    with pytest.raises(InvalidTraceFileError, match="cut.jsonl:6"):
+        load_paths(store, [export])
+    assert held_traces(store) == {}

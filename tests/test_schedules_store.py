@@ -408,6 +408,7 @@ def test_skip_invalid_leaves_out_a_file_still_being_written_and_strict_fails_the
     lines = HALO_FIXTURE.read_bytes().splitlines(keepends=True)
     (exports / "writing.jsonl").write_bytes(b"".join(lines[:3]) + lines[3][:40])  # a record cut short
     (exports / "writing.jsonl.gz").write_bytes(gzip.compress(HALO_FIXTURE.read_bytes())[:500])
+    (exports / "labels.json").write_text('{"golden": "done", "error_spans": []}\n')  # beside them, no traces
     before = traces.stored_range(store)["spanCount"]
     forgiving = create_schedule(store, replace(daily(), agent_uuid="HaloCodeHelper", sources=(str(exports),)),
                                 now=CREATED)

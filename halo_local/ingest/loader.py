@@ -21,7 +21,8 @@ import duckdb
 import pyarrow as pa
 
 from halo_local.ingest.normalize import NormalizeResult, derive_trace_columns, insert_normalized
-from halo_local.ingest.readers import SkippedRecord, expand_paths, read_trace_file
+from halo_local.errors import NotTraceFileError
+from halo_local.ingest.readers import SkippedRecord, expand_paths, named_files, read_trace_file
 from halo_local.resources import sql_text
 from halo_local.store import Store
 
@@ -34,13 +35,14 @@ class FileLoad:
 
     path: Path
     format: str | None
-    status: str  # loaded | unchanged
+    status: str  # loaded | unchanged | not_traces (found in a directory or glob, holds no trace data)
     sha256: str  # with the resolved path, the key of its loaded_files and loaded_file_traces rows
     spans_read: int = 0
     spans_new: int = 0
     duplicates: int = 0
     skipped: int = 0
     first_skipped: tuple[SkippedRecord, ...] = ()
+    reason: str | None = None  # why a not_traces file was left alone
 
 
 def describe_skipped(entry: dict[str, Any]) -> str:
@@ -87,14 +89,16 @@ class LoadSummary:
     def file_keys(self) -> dict[str, list[str]]:
         """The files' loaded_files keys as the parameters $paths and $hashes (paired by position) of the
         queries that find the traces these files hold through loaded_file_traces."""
-        return {"paths": [str(item.path.resolve()) for item in self.files],
-                "hashes": [item.sha256 for item in self.files]}
+        stored = [item for item in self.files if item.status != "not_traces"]
+        return {"paths": [str(item.path.resolve()) for item in stored],
+                "hashes": [item.sha256 for item in stored]}
 
     def to_json(self) -> dict:
         return {
             "files": len(self.files),
             "filesLoaded": sum(1 for item in self.files if item.status == "loaded"),
             "filesUnchanged": sum(1 for item in self.files if item.status == "unchanged"),
+            "filesNotTraces": sum(1 for item in self.files if item.status == "not_traces"),
             "spansNew": self.spans_new,
             "duplicates": self.duplicates,
             "skipped": self.skipped,
@@ -114,6 +118,7 @@ class LoadSummary:
                     "duplicates": item.duplicates,
                     "skipped": item.skipped,
                     "firstSkipped": [{"line": s.line, "reason": s.reason} for s in item.first_skipped],
+                    "reason": item.reason,
                 }
                 for item in self.files
             ],
@@ -143,14 +148,21 @@ def load_paths(
     """Load every trace file under `paths` into `store`; stops at the first invalid file.
 
     Files before the invalid one stay loaded (each is its own transaction), so fixing the file and
-    re-running loads just the rest.
+    re-running loads just the rest. A file that a directory or glob brought in and that is valid JSON
+    but no trace export (labels, configs) is left alone as `not_traces`; named on its own, it is an error.
     """
     files = expand_paths(paths)
+    named = named_files(paths)
     summary = LoadSummary()
     for index, path in enumerate(files, start=1):
         if progress is not None:
             progress(index, len(files), path)
-        outcome = _load_one(store, path, format=format, skip_invalid=skip_invalid)
+        try:
+            outcome = _load_one(store, path, format=format, skip_invalid=skip_invalid)
+        except NotTraceFileError as error:
+            if format != "auto" or path in named:
+                raise
+            outcome = FileLoad(path=path, format=None, status="not_traces", sha256="", reason=error.reason)
         summary.files.append(outcome)
     _summarize_range(store, summary)
     return summary

@@ -40,7 +40,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from halo_local.errors import HaloLocalError, InvalidTraceFileError, UsageError
+from halo_local.errors import HaloLocalError, InvalidTraceFileError, NotTraceFileError, UsageError
 from halo_local.resources import sql_text
 
 SUPPORTED_FORMATS = ("otlp-json", "halo-jsonl")
@@ -112,6 +112,12 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
     return sorted(found)
 
 
+def named_files(paths: Sequence[str | Path]) -> set[Path]:
+    """The arguments that name a file itself (resolved), as opposed to directories and globs, whose
+    files that hold no traces are left alone."""
+    return {Path(str(given)).expanduser().resolve() for given in paths if Path(str(given)).expanduser().is_file()}
+
+
 def _files_under(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
@@ -148,7 +154,7 @@ def detect_format(path: Path) -> str:
             str(path), "is not valid JSON", line=line_number,
             hint="halo-local reads OTLP/JSON (a document or JSON Lines of them) and HALO JSON Lines",
         )
-    raise InvalidTraceFileError(
+    raise NotTraceFileError(
         str(path),
         "is neither OTLP/JSON (no resourceSpans) nor HALO JSON Lines (no trace_id) as far as it was read "
         f"({len(head):,} bytes)",
