@@ -44,6 +44,9 @@ CREATE OR REPLACE TEMP TABLE attribute_map (
 );
 INSERT INTO attribute_map VALUES
     -- span type (values in span_type_values)
+    -- BeeAI emits a span per lifecycle event of a call (tool.search.wikipedia.start-12, .success-12,
+    -- .finish-12), all of the call's kind: the start span is the call, the others only mark its end.
+    ('span_type', 5,  '@name', 'span_type', '^(?:backend|tool|agent)\.\S+(\.(?:success|finish))-[0-9]+$', 'beeai'),
     ('span_type', 10, 'openinference.span.kind',              'span_type', NULL,        'openinference'),
     ('span_type', 20, 'gen_ai.operation.name',                'span_type', NULL,        'otel-genai'),
     ('span_type', 30, 'traceloop.span.kind',                  'span_type', NULL,        'openllmetry'),
@@ -234,6 +237,8 @@ CREATE OR REPLACE TEMP TABLE span_type_values (
     span_type     VARCHAR NOT NULL
 );
 INSERT INTO span_type_values VALUES
+    ('@name', '.success', 'chain'),
+    ('@name', '.finish', 'chain'),
     ('openinference.span.kind', 'llm', 'llm'),
     ('openinference.span.kind', 'embedding', 'embedding'),
     ('openinference.span.kind', 'tool', 'tool'),
