@@ -9,8 +9,9 @@ once per trace (`halo_h_traces`), once per subject (`halo_h_subjects`, with the 
 percentiles) and once for the window (`halo_h_totals`, which also holds the coverage counters), and
 collects the failures (`halo_h_failures`): detectors, checks and statistics read these instead of
 grouping a million spans again each. `_shape.sql` then defines the macros detectors share (the
-findings shape, the retried-failure query). The tables and macros are dropped when the analysis
-ends. The set-up reads the thresholds too (it flags clock skew with its tolerance).
+findings shape, the findings of failures and of output problems, the retried-failure query). The
+tables and macros are dropped when the analysis ends. The set-up reads the thresholds too (it flags
+clock skew with its tolerance).
 
 Ranking by impact (documented here because reports depend on it):
 
@@ -113,6 +114,7 @@ _TEMP_TABLES = (
 )
 _TEMP_MACROS = (
     "halo_h_spread",
+    "halo_h_trace_spread",
     "halo_h_subject",
     "halo_h_mask",
     "halo_h_failure_kind",
@@ -120,9 +122,13 @@ _TEMP_MACROS = (
     "halo_h_output_severity",
     "halo_h_finding",
     "halo_h_usd_severity",
-    "halo_h_output_finding",
 )
-_TEMP_TABLE_MACROS = ("halo_h_retried_failures", "halo_h_model_calls")
+_TEMP_TABLE_MACROS = (
+    "halo_h_failure_findings",
+    "halo_h_retried_failures",
+    "halo_h_output_findings",
+    "halo_h_group_examples",
+)
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
 _STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from halo_local import runs
 from halo_local.store import Store
 
 AGENT_UUID = "0b6a3c36-5b1e-5d2f-9a43-3f5c6f0a1d11"
@@ -71,6 +72,14 @@ def insert_spans(store: Store, rows: Iterable[Mapping[str, Any]]) -> None:
                 f"INSERT INTO spans ({', '.join(names)}) VALUES ({', '.join('$' + name for name in names)})",
                 dict(row),
             )
+
+
+def create_run(store: Store, **options: Any) -> dict[str, Any]:
+    """`runs.create_run` for AGENT_UUID over WINDOW, waiting for the run to end unless `options` say otherwise."""
+    values: dict[str, Any] = {"agent_uuid": AGENT_UUID, "window_start_at": WINDOW[0], "window_end_at": WINDOW[1],
+                              "wait": True}
+    values.update(options)
+    return runs.create_run(store, **values)
 
 
 def wait_until(condition: Callable[[], bool], *, timeout: float = 30.0, step: float = 0.05) -> None:

@@ -830,3 +830,13 @@ def test_error_finding_quotes_the_failed_tool_result_on_one_line() -> None:
     sample = finding.detail["sampleResult"]
     assert sample.startswith("Error running tool: [Errno 2] No such file or directory: '/srv/x'")
     assert "\n" not in sample and len(sample) == 200 and sample.endswith("…")
+
+
+def test_an_analysis_drops_every_macro_it_creates() -> None:
+    spans = Spans()
+    healthy_trace(spans, "t1")
+    with spans.connect() as connection:
+        analyze(connection, agent_uuid=AGENT, table="spans")
+        left = connection.execute(
+            "SELECT function_name FROM duckdb_functions() WHERE function_name LIKE 'halo_h_%'").fetchall()
+    assert left == []

@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from runs_support import AGENT_UUID, OTHER_AGENT_UUID, WINDOW, agent_traces, insert_spans, wait_until
+from runs_support import AGENT_UUID, OTHER_AGENT_UUID, WINDOW, agent_traces, create_run, insert_spans, wait_until
 
 from halo_local import conversations, llm, runs, traces
 from halo_local.errors import HaloLocalError, NotFoundError, UsageError
@@ -28,10 +28,8 @@ def loaded(store: Store) -> Store:
 
 
 def _create(store: Store, **options: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {"agent_uuid": AGENT_UUID, "window_start_at": WINDOW[0], "window_end_at": WINDOW[1],
-                              "no_llm": True, "wait": True}
-    values.update(options)
-    return runs.create_run(store, **values)
+    """A run without the LLM pass unless `options` ask for it."""
+    return create_run(store, **{"no_llm": True, **options})
 
 
 def _queued(store: Store, monkeypatch: pytest.MonkeyPatch, **options: Any) -> dict[str, Any]:

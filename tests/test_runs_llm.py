@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_anthropic import FakeAnthropic, FakeReply, error_reply, text_message, tool_use_message, usage
-from runs_support import AGENT_UUID, BASE, WINDOW, agent_traces, insert_spans, span, wait_until
+from fake_anthropic import (
+    FakeAnthropic,
+    FakeReply,
+    error_reply,
+    fake_anthropic,  # noqa: F401  (fixture)
+    text_message,
+    tool_use_message,
+    usage,
+)
+from runs_support import BASE, agent_traces, create_run, insert_spans, span, wait_until
 
 from halo_local import conversations, llm, runs
 from halo_local.store import Store
@@ -22,26 +29,9 @@ SECRET = "sk-ant-api03-" + "Q" * 40
 
 
 @pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
-    with FakeAnthropic() as fake:
-        monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key-not-real")
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
-        monkeypatch.setenv("HALO_LLM_RETRY_DELAY", "0.01")
-        monkeypatch.setenv("HALO_LLM_MAX_RETRIES", "2")
-        yield fake
-
-
-@pytest.fixture
 def loaded(store: Store) -> Store:
     insert_spans(store, agent_traces(5))
     return store
-
-
-def _create(store: Store, **options: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {"agent_uuid": AGENT_UUID, "window_start_at": WINDOW[0], "window_end_at": WINDOW[1],
-                              "wait": True}
-    values.update(options)
-    return runs.create_run(store, **values)
 
 
 def _submission(finding_key: str | None) -> dict[str, Any]:
@@ -56,17 +46,18 @@ def _submission(finding_key: str | None) -> dict[str, Any]:
     })], tokens=usage(2000, 300))
 
 
-def test_multi_turn_tool_use_explains_findings_and_removes_invented_ids(loaded: Store, server: FakeAnthropic) -> None:
-    first_key = _create(loaded, no_llm=True)
+def test_multi_turn_tool_use_explains_findings_and_removes_invented_ids(loaded: Store,
+                                                                         fake_anthropic: FakeAnthropic) -> None:
+    first_key = create_run(loaded, no_llm=True)
     findings = runs.get_run(loaded, first_key["runId"])["findings"]
     finding_key = findings[0]["key"] if findings else None
-    server.push(
+    fake_anthropic.push(
         tool_use_message([("run_sql", {"sql": "SELECT count(*) AS failures FROM spans WHERE status_code = 'error'"})],
                          tokens=usage(1500, 40)),
         _submission(finding_key),
     )
 
-    run = _create(loaded)
+    run = create_run(loaded)
 
     assert run["status"] == "completed", run["statusReason"]
     llm_use = run["llm"]
@@ -83,20 +74,20 @@ def test_multi_turn_tool_use_explains_findings_and_removes_invented_ids(loaded: 
     events = runs.run_events(loaded, run["runId"], limit=1000)
     assert [event["kind"] for event in events].count("llm_turn") == 2
     assert any(event["kind"] == "tool_call" and event["detail"].get("tool") == "run_sql" for event in events)
-    sent = server.message_requests
+    sent = fake_anthropic.message_requests
     assert len(sent) == 2 and sent[0]["model"] == llm.default_model_id()
 
 
-def test_rate_limit_then_success_is_retried(loaded: Store, server: FakeAnthropic) -> None:
-    server.push(error_reply(429, "rate_limit_error", headers={"retry-after": "0"}), _submission(None))
-    run = _create(loaded)
+def test_rate_limit_then_success_is_retried(loaded: Store, fake_anthropic: FakeAnthropic) -> None:
+    fake_anthropic.push(error_reply(429, "rate_limit_error", headers={"retry-after": "0"}), _submission(None))
+    run = create_run(loaded)
     assert run["status"] == "completed" and run["llm"]["ran"] is True
     assert "retry" in [event["kind"] for event in runs.run_events(loaded, run["runId"], limit=1000)]
 
 
-def test_repeated_server_errors_degrade_the_run(loaded: Store, server: FakeAnthropic) -> None:
-    server.push(*[error_reply(500, "api_error") for _ in range(3)])
-    run = _create(loaded)
+def test_repeated_server_errors_degrade_the_run(loaded: Store, fake_anthropic: FakeAnthropic) -> None:
+    fake_anthropic.push(*[error_reply(500, "api_error") for _ in range(3)])
+    run = create_run(loaded)
     assert run["status"] == "completed"
     assert run["llm"]["degraded"] is True and run["llm"]["ran"] is False
     assert "llm_failed" in [event["kind"] for event in runs.run_events(loaded, run["runId"], limit=1000)]
@@ -107,23 +98,23 @@ def test_repeated_server_errors_degrade_the_run(loaded: Store, server: FakeAnthr
     FakeReply(raw=b"{not json at all"),
     FakeReply(body=text_message("x"), truncate=True),
 ], ids=["malformed", "truncated"])
-def test_malformed_and_truncated_responses_degrade_the_run(loaded: Store, server: FakeAnthropic,
+def test_malformed_and_truncated_responses_degrade_the_run(loaded: Store, fake_anthropic: FakeAnthropic,
                                                           reply: FakeReply) -> None:
-    server.push(*[reply] * 3)
-    run = _create(loaded)
+    fake_anthropic.push(*[reply] * 3)
+    run = create_run(loaded)
     assert run["status"] == "completed"
     assert run["llm"]["degraded"] is True
 
 
-def test_cancel_during_an_llm_call_ends_the_run_within_seconds(loaded: Store, server: FakeAnthropic,
+def test_cancel_during_an_llm_call_ends_the_run_within_seconds(loaded: Store, fake_anthropic: FakeAnthropic,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runs, "start_worker", lambda store, run_id: 0)
-    server.push(FakeReply(body=text_message("too late"), hold_seconds=30))
-    queued = _create(loaded, wait=False)
+    fake_anthropic.push(FakeReply(body=text_message("too late"), hold_seconds=30))
+    queued = create_run(loaded, wait=False)
     outcome: list[str] = []
     worker = threading.Thread(target=lambda: outcome.append(runs.execute_run(loaded, queued["runId"])))
     worker.start()
-    wait_until(lambda: len(server.requests) >= 1, timeout=30)
+    wait_until(lambda: len(fake_anthropic.requests) >= 1, timeout=30)
 
     started = time.monotonic()
     cancelled = runs.cancel_run(loaded, queued["runId"], reason="stop now", wait_seconds=10)
@@ -134,32 +125,32 @@ def test_cancel_during_an_llm_call_ends_the_run_within_seconds(loaded: Store, se
     assert (cancelled["status"], cancelled["statusReason"]) == ("cancelled", "stop now")
 
 
-def test_secrets_in_span_content_never_reach_the_server(store: Store, server: FakeAnthropic) -> None:
+def test_secrets_in_span_content_never_reach_the_server(store: Store, fake_anthropic: FakeAnthropic) -> None:
     insert_spans(store, agent_traces(2))
     insert_spans(store, [span(9, 0, start=BASE, span_type="tool", name="deploy", tool_name="deploy",
                               tool_arguments=f'{{"token": "{SECRET}", "url": "https://bob:hunter2@db.local/x"}}',
                               output_text=f"using key {SECRET}")])
-    server.push(
+    fake_anthropic.push(
         tool_use_message([("run_sql", {"sql": "SELECT tool_arguments, output_text FROM spans"})]),
         tool_use_message([("search_spans", {"text": "key"})]),
         _submission(None),
     )
-    run = _create(store)
+    run = create_run(store)
     assert run["status"] == "completed" and run["llm"]["ran"] is True
-    sent = server.all_sent_text()
-    assert len(server.message_requests) == 3
+    sent = fake_anthropic.all_sent_text()
+    assert len(fake_anthropic.message_requests) == 3
     assert SECRET not in sent and "hunter2" not in sent
 
 
-def test_followup_with_the_llm_answers_in_the_conversation(loaded: Store, server: FakeAnthropic) -> None:
-    server.push(_submission(None), text_message("Fix list_files first: it fails in 3 of 5 traces."))
-    run = _create(loaded)
+def test_followup_with_the_llm_answers_in_the_conversation(loaded: Store, fake_anthropic: FakeAnthropic) -> None:
+    fake_anthropic.push(_submission(None), text_message("Fix list_files first: it fails in 3 of 5 traces."))
+    run = create_run(loaded)
 
     answered = conversations.ask(loaded, run["conversationId"], "What should I fix first?")
 
     assert answered["status"] == "completed"
     assert answered["answer"] == "Fix list_files first: it fails in 3 of 5 traces."
-    followup_request = server.message_requests[-1]
+    followup_request = fake_anthropic.message_requests[-1]
     sent_text = str(followup_request["messages"])
     assert "What should I fix first?" in sent_text and "# Trace analysis: Helper" in sent_text
     assert answered["run"]["llm"]["ran"] is True

@@ -13,6 +13,16 @@ CREATE OR REPLACE TEMP MACRO halo_h_spread(trace_id, failed, start_time, end_tim
     'last_seen': max(coalesce(end_time, start_time))
 };
 
+-- The same for a group of traces (rows of halo_h_traces, or rows of one trace each): `spans` is what
+-- a trace counts (its spans, or the steps a detector counts), `failed` whether it failed.
+CREATE OR REPLACE TEMP MACRO halo_h_trace_spread(spans, failed, first_seen, last_seen) AS {
+    'spans': sum(spans),
+    'traces': count(*),
+    'failed_traces': count(*) FILTER (WHERE failed),
+    'first_seen': min(first_seen),
+    'last_seen': max(last_seen)
+};
+
 -- One finding in the findings shape (FINDING_COLUMNS, in order): a STRUCT that a detector expands
 -- into columns with `SELECT finding.* FROM (SELECT halo_h_finding(...) AS finding FROM ...)` (which
 -- DuckDB plans faster than unnest() of the STRUCT). `measured` is the row of a group of spans
@@ -45,6 +55,38 @@ CREATE OR REPLACE TEMP MACRO halo_h_finding(category, severity, title, metric, v
 -- Severity from the dollars a finding costs (cost findings).
 CREATE OR REPLACE TEMP MACRO halo_h_usd_severity(usd, high_usd, medium_usd) AS
     CASE WHEN usd >= high_usd THEN 'high' WHEN usd >= medium_usd THEN 'medium' ELSE 'low' END;
+
+-- halo_h_failure_findings, halo_h_output_findings and halo_h_group_examples read a CTE of the
+-- calling query, passed by its name (`measured`, `group_spans`): query_table() finds it there, so
+-- a detector hands over the rows it grouped.
+
+-- The findings of groups of failures: `measured` names a CTE with a row per group, holding the
+-- columns halo_h_finding reads plus subject_spans (the calls of the group's subject, what its
+-- failures are a share of: the value), title, baseline, seconds, usd and detail. Severity by
+-- halo_h_failure_severity, with its thresholds.
+CREATE OR REPLACE TEMP MACRO halo_h_failure_findings(measured, category, metric, high_trace_share, high_rate,
+                                                     min_spans, medium_rate) AS TABLE
+SELECT finding.*
+FROM (
+    SELECT halo_h_finding(
+        category,
+        halo_h_failure_severity(failure_group.failed_traces, totals.traces, failure_group.spans,
+                                failure_group.spans / failure_group.subject_spans,
+                                high_trace_share, high_rate, min_spans, medium_rate),
+        failure_group.title,
+        metric,
+        failure_group.spans / failure_group.subject_spans,
+        failure_group.baseline,
+        failure_group,
+        failure_group.subject_spans,
+        totals.traces,
+        failure_group.seconds,
+        failure_group.usd,
+        failure_group.detail
+    ) AS finding
+    FROM query_table(measured) AS failure_group
+    CROSS JOIN halo_h_totals AS totals
+);
 
 -- The findings of failures that a retry may cure, of one failure kind (rate_limit, timeout):
 -- root-cause failures of that kind grouped by subject. For each failed call, the next call to the
@@ -104,25 +146,17 @@ grouped AS (
         arg_min(message, (start_ns, span_id))                           AS sample_message
     FROM attempts
     GROUP BY span_type, subject
-)
-SELECT finding.*
-FROM (
-    SELECT halo_h_finding(
-        failure_kind,
-        halo_h_failure_severity(grouped.failed_traces, totals.traces, grouped.spans,
-                                grouped.spans / subjects.spans, high_trace_share, high_rate, min_spans, medium_rate),
+),
+measured AS (
+    SELECT
+        grouped.*,
+        subjects.spans                                                  AS subject_spans,
         printf('%s ' || title_verb || ' %d time%s (%d retried, %d recovered, %d trace%s failed)',
                grouped.subject, grouped.spans, CASE WHEN grouped.spans = 1 THEN '' ELSE 's' END,
                grouped.retries, grouped.recovered, grouped.failed_traces,
-               CASE WHEN grouped.failed_traces = 1 THEN '' ELSE 's' END),
-        metric,
-        grouped.spans / subjects.spans,
-        NULL::DOUBLE,
-        grouped,
-        subjects.spans,
-        totals.traces,
-        grouped.seconds,
-        grouped.failed_trace_usd,
+               CASE WHEN grouped.failed_traces = 1 THEN '' ELSE 's' END) AS title,
+        NULL::DOUBLE                                                    AS baseline,
+        grouped.failed_trace_usd                                        AS usd,
         json_object(
             'spanType', grouped.span_type,
             'retries', grouped.retries,
@@ -131,37 +165,72 @@ FROM (
             'sampleMessage', left(grouped.sample_message, 300),
             'firstSignature', grouped.signature,
             'subjectSpans', subjects.spans
-        )
-    ) AS finding
+        )                                                               AS detail
     FROM grouped
     JOIN halo_h_subjects AS subjects
       ON subjects.span_type = grouped.span_type AND subjects.subject = grouped.subject
+)
+SELECT *
+FROM halo_h_failure_findings('measured', failure_kind, metric, high_trace_share, high_rate, min_spans, medium_rate);
+
+-- The findings of an output problem of models (truncation, refusal, empty output): `measured`
+-- names a CTE with a row per model (subject), holding the columns halo_h_finding reads plus
+-- seconds, usd and detail. The value is the share of the model's calls with usage; severity by
+-- halo_h_output_severity; `title_verb` says what the calls did ("hit its output limit"). The detail
+-- ends with modelCalls, those calls.
+CREATE OR REPLACE TEMP MACRO halo_h_output_findings(measured, category, title_verb, metric, min_spans, medium_share,
+                                                    high_share) AS TABLE
+SELECT finding.*
+FROM (
+    SELECT halo_h_finding(
+        category,
+        halo_h_output_severity(problem.spans, problem.spans / model_calls.calls, min_spans, medium_share, high_share),
+        printf('%s ' || title_verb || ' in %d of %d calls (%.0f%%)',
+               problem.subject, problem.spans, model_calls.calls, 100.0 * problem.spans / model_calls.calls),
+        metric,
+        problem.spans / model_calls.calls,
+        NULL::DOUBLE,
+        problem,
+        model_calls.calls,
+        totals.traces,
+        problem.seconds,
+        problem.usd,
+        json_merge_patch(problem.detail, json_object('modelCalls', model_calls.calls))
+    ) AS finding
+    FROM query_table(measured) AS problem
+    JOIN (SELECT subject, usage_spans AS calls FROM halo_h_subjects WHERE span_type = 'llm' AND usage_spans > 0)
+         AS model_calls USING (subject)
     CROSS JOIN halo_h_totals AS totals
 );
 
--- Model calls per model (subject): what output problems (truncation, refusal, empty output) are a share of.
-CREATE OR REPLACE TEMP MACRO halo_h_model_calls() AS TABLE
-SELECT subject, usage_spans AS calls
-FROM halo_h_subjects
-WHERE span_type = 'llm' AND usage_spans > 0;
-
--- The finding of an output problem of a model: `measured` (a group as for halo_h_finding, plus
--- seconds and usd) out of `model_calls` calls; severity by halo_h_output_severity; `title_verb`
--- says what the calls did ("hit its output limit").
-CREATE OR REPLACE TEMP MACRO halo_h_output_finding(category, title_verb, metric, measured, model_calls, trace_total,
-                                                   detail, min_spans, medium_share, high_share) AS
-    halo_h_finding(
-        category,
-        halo_h_output_severity(measured.spans, measured.spans / model_calls, min_spans, medium_share, high_share),
-        printf('%s ' || title_verb || ' in %d of %d calls (%.0f%%)',
-               measured.subject, measured.spans, model_calls, 100.0 * measured.spans / model_calls),
-        metric,
-        measured.spans / model_calls,
-        NULL::DOUBLE,
-        measured,
-        model_calls,
-        trace_total,
-        measured.seconds,
-        measured.usd,
-        detail
-    );
+-- The reach and examples of groups of many spans (every call of a flagged subject or model):
+-- `group_spans` names a CTE with a row per span, holding group_key (what to group by), trace_id,
+-- span_id, start_time, end_time and order_key (the best example first). Per group: when it was
+-- first and last seen, the first 5 spans by order_key; its traces, failed traces, and the first
+-- 5 traces by their best span. arg_min(x, key, 5) keeps the rows of the 5 smallest keys in key
+-- order, as a sort would.
+CREATE OR REPLACE TEMP MACRO halo_h_group_examples(group_spans) AS TABLE
+SELECT per_span.*, per_trace.traces, per_trace.failed_traces, per_trace.example_trace_ids
+FROM (
+    SELECT
+        group_key,
+        min(start_time)                                                 AS first_seen,
+        max(coalesce(end_time, start_time))                             AS last_seen,
+        arg_min(span_id, order_key, 5)                                  AS example_span_ids
+    FROM query_table(group_spans)
+    GROUP BY group_key
+) AS per_span
+JOIN (
+    SELECT
+        group_traces.group_key,
+        count(*)                                                        AS traces,
+        count(*) FILTER (WHERE traces.failed)                           AS failed_traces,
+        arg_min(group_traces.trace_id, group_traces.order_key, 5)       AS example_trace_ids
+    FROM (
+        SELECT group_key, trace_id, min(order_key) AS order_key
+        FROM query_table(group_spans)
+        GROUP BY group_key, trace_id
+    ) AS group_traces
+    JOIN (SELECT trace_id, failed FROM halo_h_traces) AS traces USING (trace_id)
+    GROUP BY group_traces.group_key
+) AS per_trace USING (group_key);

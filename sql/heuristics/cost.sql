@@ -41,14 +41,10 @@ costly AS (
 ),
 costly_group AS (
     SELECT
-        count(*)                                                   AS traces,
-        sum(spans)                                                 AS spans,
-        count(*) FILTER (WHERE failed)                             AS failed_traces,
+        unnest(halo_h_trace_spread(spans, failed, first_seen, last_seen)),
         sum(excess_usd)                                            AS excess_usd,
         median(cost_usd)                                           AS typical_usd,
         max(cost_usd)                                              AS max_usd,
-        min(first_seen)                                            AS first_seen,
-        max(last_seen)                                             AS last_seen,
         arg_min(trace_id, (-cost_usd, trace_id), 5)                AS example_trace_ids
     FROM costly
     HAVING count(*) > 0
@@ -110,43 +106,12 @@ pricey AS (
       AND cheapest.error_rate <= per_model.error_rate + 0.05
 ),
 pricey_calls AS (
-    SELECT calls.*, (-calls.cost_usd, calls.start_ns, calls.span_id) AS cost_order
+    -- The calls of each pricey (call site, model), costliest first: example spans and traces
+    -- come in that order.
+    SELECT (call_site, model) AS group_key, trace_id, span_id, start_time, end_time,
+           (-cost_usd, start_ns, span_id) AS order_key
     FROM calls
-    SEMI JOIN pricey ON pricey.call_site = calls.call_site AND pricey.model = calls.model
-),
-pricey_traces AS (
-    -- Each trace's costliest call of a (call site, model): example traces come in that order.
-    SELECT call_site, model, trace_id, min(cost_order) AS cost_order
-    FROM pricey_calls
-    GROUP BY call_site, model, trace_id
-),
-pricey_examples AS (
-    SELECT
-        examples.*,
-        traces.traces,
-        traces.failed_traces,
-        traces.example_trace_ids
-    FROM (
-        SELECT
-            call_site,
-            model,
-            min(start_time)                                        AS first_seen,
-            max(coalesce(end_time, start_time))                    AS last_seen,
-            arg_min(span_id, cost_order, 5)                        AS example_span_ids
-        FROM pricey_calls
-        GROUP BY call_site, model
-    ) AS examples
-    JOIN (
-        SELECT
-            pricey_traces.call_site,
-            pricey_traces.model,
-            count(pricey_traces.trace_id)                          AS traces,
-            count(pricey_traces.trace_id) FILTER (WHERE traces.failed) AS failed_traces,
-            arg_min(pricey_traces.trace_id, pricey_traces.cost_order, 5) AS example_trace_ids
-        FROM pricey_traces
-        JOIN (SELECT trace_id, failed FROM halo_h_traces) AS traces USING (trace_id)
-        GROUP BY pricey_traces.call_site, pricey_traces.model
-    ) AS traces USING (call_site, model)
+    SEMI JOIN pricey USING (call_site, model)
 ),
 turns AS (
     SELECT
@@ -182,16 +147,12 @@ growth AS (
 ),
 growth_group AS (
     SELECT
-        count(*)                                                   AS traces,
-        sum(growth.turns)                                          AS spans,
-        count(*) FILTER (WHERE traces.failed)                      AS failed_traces,
+        unnest(halo_h_trace_spread(growth.turns, traces.failed, growth.first_seen, growth.last_seen)),
         median(growth.first_input)                                 AS typical_first,
         median(growth.last_input)                                  AS typical_last,
         max(growth.peak_input)                                     AS peak_input,
         sum(growth.extra_tokens)                                   AS extra_tokens,
         sum(growth.extra_usd)                                      AS extra_usd,
-        min(growth.first_seen)                                     AS first_seen,
-        max(growth.last_seen)                                      AS last_seen,
         list(growth.trace_id ORDER BY growth.peak_input DESC, growth.trace_id)[1:5] AS example_trace_ids,
         list(growth.last_span_id ORDER BY growth.peak_input DESC, growth.trace_id)[1:5] AS example_span_ids
     FROM growth
@@ -223,10 +184,7 @@ regression AS (
 ),
 regression_examples AS (
     SELECT
-        count(*) FILTER (WHERE failed)                             AS failed_traces,
-        sum(spans)                                                 AS spans,
-        min(first_seen)                                            AS first_seen,
-        max(last_seen)                                             AS last_seen,
+        unnest(halo_h_trace_spread(spans, failed, first_seen, last_seen)),
         arg_min(trace_id, (-cost_usd, trace_id), 5)                AS example_trace_ids
     FROM priced_traces
 )
@@ -295,7 +253,7 @@ SELECT
         'unpricedModels', unpriced.models
     )
 FROM pricey
-JOIN pricey_examples AS examples USING (call_site, model)
+JOIN halo_h_group_examples('pricey_calls') AS examples ON examples.group_key = (pricey.call_site, pricey.model)
 CROSS JOIN unpriced
 CROSS JOIN halo_h_totals AS totals
 

@@ -56,21 +56,13 @@ grouped AS (
         list(span_id ORDER BY trace_failed DESC, coalesce(input_tokens, 0) DESC, start_ns, span_id)[1:5] AS example_span_ids,
         (list(trace_id ORDER BY trace_failed DESC, coalesce(input_tokens, 0) DESC, start_ns, span_id)
             FILTER (WHERE rank_in_trace = 1))[1:5]                     AS example_trace_ids,
-        list(DISTINCT finish_reason ORDER BY finish_reason) FILTER (WHERE finish_reason IS NOT NULL) AS finish_reasons
+        json_object(
+            'finishReasons', coalesce(list(DISTINCT finish_reason ORDER BY finish_reason)
+                                          FILTER (WHERE finish_reason IS NOT NULL), [])
+        )                                                              AS detail
     FROM calls
     GROUP BY subject
 )
-SELECT finding.*
-FROM (
-    SELECT halo_h_output_finding(
-        'empty_output', 'returned an empty output', 'empty_share', grouped, model_calls.calls, totals.traces,
-        json_object(
-            'finishReasons', coalesce(grouped.finish_reasons, []),
-            'modelCalls', model_calls.calls
-        ),
-        $output_min_spans, $output_medium_share, $output_high_share
-    ) AS finding
-    FROM grouped
-    JOIN halo_h_model_calls() AS model_calls USING (subject)
-    CROSS JOIN halo_h_totals AS totals
-)
+SELECT *
+FROM halo_h_output_findings('grouped', 'empty_output', 'returned an empty output', 'empty_share',
+                            $output_min_spans, $output_medium_share, $output_high_share)

@@ -54,28 +54,19 @@ previous AS (
     SELECT span_type, subject, avg(CASE WHEN status_code = 'error' THEN 1.0 ELSE 0.0 END) AS rate
     FROM halo_h_previous
     GROUP BY ALL
-)
-SELECT finding.*
-FROM (
-    SELECT halo_h_finding(
-        'error',
-        halo_h_failure_severity(grouped.failed_traces, totals.traces, grouped.spans,
-                                grouped.spans / subjects.spans, $failure_high_trace_share,
-                                $failure_high_rate, $failure_min_spans, $failure_medium_rate),
+),
+measured AS (
+    SELECT
+        grouped.*,
+        subjects.spans                                                  AS subject_spans,
         printf('%s %s failed %d time%s in %d trace%s: %s',
                CASE grouped.span_type WHEN 'tool' THEN 'Tool' WHEN 'llm' THEN 'Model call' ELSE 'Span' END,
                grouped.subject, grouped.spans, CASE WHEN grouped.spans = 1 THEN '' ELSE 's' END,
                grouped.traces, CASE WHEN grouped.traces = 1 THEN '' ELSE 's' END,
-               left(coalesce(nullif(grouped.signature, ''), 'no error message'), 120)),
-        'failure_rate',
-        grouped.spans / subjects.spans,
-        previous.rate,
-        grouped,
-        subjects.spans,
-        totals.traces,
-        grouped.seconds,
+               left(coalesce(nullif(grouped.signature, ''), 'no error message'), 120)) AS title,
+        previous.rate                                                   AS baseline,
         CASE WHEN grouped.failed_trace_usd IS NULL AND grouped.span_usd IS NULL THEN NULL
-             ELSE coalesce(grouped.failed_trace_usd, 0) + coalesce(grouped.span_usd, 0) END,
+             ELSE coalesce(grouped.failed_trace_usd, 0) + coalesce(grouped.span_usd, 0) END AS usd,
         json_object(
             'signature', grouped.signature,
             'errorType', grouped.error_type,
@@ -87,12 +78,13 @@ FROM (
             'subjectFailureRate', round(subjects.failed_spans / subjects.spans, 4),
             'propagatedTo', grouped.propagated_to,
             'propagatedSpans', grouped.propagated_spans
-        )
-    ) AS finding
+        )                                                               AS detail
     FROM grouped
     JOIN halo_h_subjects AS subjects
       ON subjects.span_type = grouped.span_type AND subjects.subject = grouped.subject
     LEFT JOIN previous
       ON previous.span_type = grouped.span_type AND previous.subject = grouped.subject
-    CROSS JOIN halo_h_totals AS totals
 )
+SELECT *
+FROM halo_h_failure_findings('measured', 'error', 'failure_rate', $failure_high_trace_share,
+                             $failure_high_rate, $failure_min_spans, $failure_medium_rate)

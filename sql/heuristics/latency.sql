@@ -112,42 +112,21 @@ regressed AS (
       AND baselines.p95_ms - previous.p95_ms >= $latency_regression_min_excess_ms
 ),
 subject_spans AS (
-    -- Every span of a dominant or regressed subject, slowest first (then by start).
+    -- Every span of a dominant or regressed subject, slowest first (then by start): example spans
+    -- are the slowest, example traces those whose slowest span is slowest.
     SELECT
-        timed.span_type,
-        timed.subject,
+        (timed.span_type, timed.subject)                           AS group_key,
         timed.trace_id,
         timed.span_id,
-        (-timed.duration_ms, timed.start_ns, timed.span_id)        AS slow_order
+        timed.start_time,
+        timed.end_time,
+        (-timed.duration_ms, timed.start_ns, timed.span_id)        AS order_key
     FROM timed
     SEMI JOIN (SELECT span_type, subject FROM dominant UNION SELECT span_type, subject FROM regressed) AS flagged
            ON flagged.span_type = timed.span_type AND flagged.subject = timed.subject
 ),
 subject_examples AS (
-    -- Example spans are the slowest; example traces those whose slowest span is slowest.
-    -- arg_min(x, key, 5) keeps the rows of the 5 smallest keys in key order, as a sort would.
-    SELECT spans.span_type, spans.subject, spans.example_span_ids, per_trace.traces,
-           per_trace.failed_traces, per_trace.example_trace_ids
-    FROM (
-        SELECT span_type, subject, arg_min(span_id, slow_order, 5) AS example_span_ids
-        FROM subject_spans
-        GROUP BY span_type, subject
-    ) AS spans
-    JOIN (
-        SELECT
-            subject_traces.span_type,
-            subject_traces.subject,
-            count(subject_traces.trace_id)                         AS traces,
-            count(subject_traces.trace_id) FILTER (WHERE traces.failed) AS failed_traces,
-            arg_min(subject_traces.trace_id, subject_traces.slow_order, 5) AS example_trace_ids
-        FROM (
-            SELECT span_type, subject, trace_id, min(slow_order) AS slow_order
-            FROM subject_spans
-            GROUP BY span_type, subject, trace_id
-        ) AS subject_traces
-        JOIN (SELECT trace_id, failed FROM halo_h_traces) AS traces USING (trace_id)
-        GROUP BY subject_traces.span_type, subject_traces.subject
-    ) AS per_trace USING (span_type, subject)
+    SELECT * FROM halo_h_group_examples('subject_spans')
 )
 SELECT
     'latency'                                                       AS category,
@@ -218,7 +197,7 @@ SELECT
         'p99Ms', round(dominant.p99_ms, 3)
     )
 FROM dominant
-JOIN subject_examples AS examples USING (span_type, subject)
+JOIN subject_examples AS examples ON examples.group_key = (dominant.span_type, dominant.subject)
 CROSS JOIN halo_h_totals AS totals
 
 UNION ALL
@@ -253,5 +232,5 @@ SELECT
         'ratio', round(regressed.p95_ms / regressed.previous_p95_ms, 3)
     )
 FROM regressed
-JOIN subject_examples AS examples USING (span_type, subject)
+JOIN subject_examples AS examples ON examples.group_key = (regressed.span_type, regressed.subject)
 CROSS JOIN halo_h_totals AS totals

@@ -27,31 +27,21 @@ grouped AS (
     SELECT
         subject,
         unnest(halo_h_spread(trace_id, trace_failed, start_time, end_time)),
-        count(*) FILTER (WHERE filtered)                               AS filtered_spans,
         sum(coalesce(duration_ms, 0)) / 1000.0                         AS seconds,
         sum(cost_usd)                                                  AS usd,
         list(span_id ORDER BY trace_failed DESC, filtered DESC, start_ns, span_id)[1:5] AS example_span_ids,
         (list(trace_id ORDER BY trace_failed DESC, filtered DESC, start_ns, span_id)
             FILTER (WHERE rank_in_trace = 1))[1:5]                     AS example_trace_ids,
-        list(DISTINCT finish_reason ORDER BY finish_reason) FILTER (WHERE finish_reason IS NOT NULL) AS finish_reasons,
-        arg_min(output_head, (start_ns, span_id)) FILTER (WHERE text_refusal) AS sample_output
+        json_object(
+            'filteredCalls', count(*) FILTER (WHERE filtered),
+            'textRefusals', count(*) FILTER (WHERE NOT filtered),
+            'finishReasons', coalesce(list(DISTINCT finish_reason ORDER BY finish_reason)
+                                          FILTER (WHERE finish_reason IS NOT NULL), []),
+            'sampleOutput', arg_min(output_head, (start_ns, span_id)) FILTER (WHERE text_refusal)
+        )                                                              AS detail
     FROM calls
     GROUP BY subject
 )
-SELECT finding.*
-FROM (
-    SELECT halo_h_output_finding(
-        'refusal', 'refused or was filtered', 'refused_share', grouped, model_calls.calls, totals.traces,
-        json_object(
-            'filteredCalls', grouped.filtered_spans,
-            'textRefusals', grouped.spans - grouped.filtered_spans,
-            'finishReasons', coalesce(grouped.finish_reasons, []),
-            'sampleOutput', grouped.sample_output,
-            'modelCalls', model_calls.calls
-        ),
-        $output_min_spans, $output_medium_share, $output_high_share
-    ) AS finding
-    FROM grouped
-    JOIN halo_h_model_calls() AS model_calls USING (subject)
-    CROSS JOIN halo_h_totals AS totals
-)
+SELECT *
+FROM halo_h_output_findings('grouped', 'refusal', 'refused or was filtered', 'refused_share',
+                            $output_min_spans, $output_medium_share, $output_high_share)

@@ -34,32 +34,24 @@ grouped AS (
         arg_min(message, (start_ns, span_id))                           AS sample_message
     FROM failures
     GROUP BY subject, signature
-)
-SELECT finding.*
-FROM (
-    SELECT halo_h_finding(
-        'tool_error',
-        halo_h_failure_severity(grouped.failed_traces, totals.traces, grouped.spans,
-                                grouped.spans / subjects.spans, $failure_high_trace_share,
-                                $failure_high_rate, $failure_min_spans, $failure_medium_rate),
+),
+measured AS (
+    SELECT
+        grouped.*,
+        subjects.spans                                                  AS subject_spans,
         printf('Tool %s reported failure in its result %d time%s (span status OK): %s',
                grouped.subject, grouped.spans, CASE WHEN grouped.spans = 1 THEN '' ELSE 's' END,
-               left(coalesce(nullif(grouped.signature, ''), 'no message'), 120)),
-        'failure_rate',
-        grouped.spans / subjects.spans,
-        NULL::DOUBLE,
-        grouped,
-        subjects.spans,
-        totals.traces,
-        grouped.seconds,
-        grouped.failed_trace_usd,
+               left(coalesce(nullif(grouped.signature, ''), 'no message'), 120)) AS title,
+        NULL::DOUBLE                                                    AS baseline,
+        grouped.failed_trace_usd                                        AS usd,
         json_object(
             'signature', grouped.signature,
             'sampleResult', left(grouped.sample_message, 300),
             'subjectSpans', subjects.spans
-        )
-    ) AS finding
+        )                                                               AS detail
     FROM grouped
     JOIN halo_h_subjects AS subjects ON subjects.span_type = 'tool' AND subjects.subject = grouped.subject
-    CROSS JOIN halo_h_totals AS totals
 )
+SELECT *
+FROM halo_h_failure_findings('measured', 'tool_error', 'failure_rate', $failure_high_trace_share,
+                             $failure_high_rate, $failure_min_spans, $failure_medium_rate)

@@ -24,26 +24,16 @@ grouped AS (
         unnest(halo_h_spread(trace_id, trace_failed, start_time, end_time)),
         sum(coalesce(duration_ms, 0)) / 1000.0                         AS seconds,
         sum(cost_usd)                                                  AS usd,
-        max(output_tokens)                                             AS max_output_tokens,
         list(span_id ORDER BY trace_failed DESC, coalesce(output_tokens, 0) DESC, start_ns, span_id)[1:5] AS example_span_ids,
         (list(trace_id ORDER BY trace_failed DESC, coalesce(output_tokens, 0) DESC, start_ns, span_id)
             FILTER (WHERE rank_in_trace = 1))[1:5]                     AS example_trace_ids,
-        list(DISTINCT finish_reason ORDER BY finish_reason)            AS finish_reasons
+        json_object(
+            'finishReasons', list(DISTINCT finish_reason ORDER BY finish_reason),
+            'maxOutputTokens', max(output_tokens)
+        )                                                              AS detail
     FROM calls
     GROUP BY subject
 )
-SELECT finding.*
-FROM (
-    SELECT halo_h_output_finding(
-        'truncation', 'hit its output limit', 'truncated_share', grouped, model_calls.calls, totals.traces,
-        json_object(
-            'finishReasons', grouped.finish_reasons,
-            'maxOutputTokens', grouped.max_output_tokens,
-            'modelCalls', model_calls.calls
-        ),
-        $output_min_spans, $output_medium_share, $output_high_share
-    ) AS finding
-    FROM grouped
-    JOIN halo_h_model_calls() AS model_calls USING (subject)
-    CROSS JOIN halo_h_totals AS totals
-)
+SELECT *
+FROM halo_h_output_findings('grouped', 'truncation', 'hit its output limit', 'truncated_share',
+                            $output_min_spans, $output_medium_share, $output_high_share)
