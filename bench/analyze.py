@@ -14,6 +14,14 @@ each in a fresh process and in the same run:
   detector that judges whole traces (loops, steps, cost per trace) must pay, once;
 - detectors: `halo_local.heuristics.analyze()` (all detectors, checks and stats) over the same spans.
 
+And three parts of the work the issue's detectors cannot skip, each alone, as plain DuckDB queries
+over the stored columns (no flags, no text, nothing reported): a floor for the detector set.
+
+- latency statistics: per subject, p50/p95/p99 and the median absolute deviation of the durations
+  (what the latency detector reports and its outlier baseline);
+- parent links: every span joined to its parent (root causes, orphans, clock skew);
+- turn order: each trace's model calls in order, with the previous call's input tokens (context growth).
+
 Both run over the stored table and over a Parquet snapshot of it (how a run reads them). Seconds
 are the query time inside the process, the best of --repeat fresh processes (the machine is
 shared); peak RSS is the whole process's, the largest seen.
@@ -120,6 +128,23 @@ FROM shaped
 """
 
 
+# The floor: work the detectors cannot skip, each measured alone (the generated spans are named after
+# their subject: `chat <model>`, `execute_tool <tool>`).
+FLOORS = {
+    # The statistics are summed, so the optimizer cannot drop them.
+    "latencyfloor": "SELECT count(*), sum(list_sum(percentiles)), sum(deviation) FROM (SELECT name,"
+                    " quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS percentiles, mad(duration_ms) AS deviation"
+                    " FROM window_spans WHERE agent_uuid = ? GROUP BY name)",
+    "parentfloor": "SELECT count(*) FROM window_spans AS child LEFT JOIN window_spans AS parent"
+                   " ON parent.trace_id = child.trace_id AND parent.span_id = child.parent_span_id"
+                   " WHERE child.agent_uuid = $1 AND parent.span_id IS NULL",
+    "turnfloor": "SELECT count(*) FROM (SELECT input_tokens - lag(input_tokens) OVER (PARTITION BY trace_id"
+                 " ORDER BY start_ns) AS growth FROM window_spans WHERE agent_uuid = ? AND span_type = 'llm')"
+                 " WHERE growth > 0",
+}
+FLOOR_LABELS = {"latencyfloor": "latency statistics", "parentfloor": "parent links", "turnfloor": "turn order"}
+
+
 def generate(path: Path, spans: int) -> None:
     """Write `spans` spans of one agent into a fresh database at `path` (and a Parquet copy)."""
     if path.exists():
@@ -173,6 +198,9 @@ def phase(path: Path, source: str, which: str, threads: int | None) -> dict:
             "SELECT count(*), sum(hash(COLUMNS(*))) FROM window_spans WHERE agent_uuid = ?", [AGENT]
         ).fetchone()
         summary = {"spans": result[0]}
+    elif which in FLOORS:
+        result = connection.execute(FLOORS[which], [AGENT]).fetchall()[0]
+        summary = {"rows": result[0]}
     else:
         analysis = analyze(connection, agent_uuid=AGENT, table="window_spans")
         summary = {
@@ -211,7 +239,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--phase", choices=["generate", "baseline", "textscan", "rowscan", "tracegroup", "detectors"])
+    parser.add_argument("--phase", choices=["generate", "baseline", "textscan", "rowscan", "tracegroup", "detectors",
+                                            *FLOORS])
     parser.add_argument("--source", choices=["table", "parquet"], default="table")
     parser.add_argument("--db", type=Path)
     args = parser.parse_args()
@@ -232,6 +261,7 @@ def main() -> None:
         rowscan = _best_of(args.repeat, path, source, "rowscan", args.threads)
         tracegroup = _best_of(args.repeat, path, source, "tracegroup", args.threads)
         detectors = _best_of(args.repeat, path, source, "detectors", args.threads)
+        floors = {which: _best_of(args.repeat, path, source, which, args.threads) for which in FLOORS}
         print(f"\n{args.spans:,} spans, one agent, source = {source}")
         for label, result in (("baseline full scan", baseline), ("text-column scan", textscan),
                               ("every-column scan", rowscan), ("trace grouping", tracegroup),
@@ -243,6 +273,13 @@ def main() -> None:
                               ("every-column scan", rowscan), ("trace grouping", tracegroup)):
             print(f"  detectors / {label:<19}: {detectors['seconds'] / result['seconds']:7.1f}x time, "
                   f"{detectors['peak_rss_mb'] / result['peak_rss_mb']:.1f}x peak RSS")
+        floor_seconds = sum(result["seconds"] for result in floors.values())
+        print(f"  floor (work no detector set can skip, each part alone; target 10x = "
+              f"{10 * baseline['seconds']:.3f} s):")
+        for which, result in floors.items():
+            print(f"    {FLOOR_LABELS[which]:<19}: {result['seconds']:7.3f} s "
+                  f"({result['seconds'] / baseline['seconds']:5.1f}x baseline)   peak RSS {result['peak_rss_mb']:6.0f} MB")
+        print(f"    {'together':<19}: {floor_seconds:7.3f} s ({floor_seconds / baseline['seconds']:5.1f}x baseline)")
 
 
 if __name__ == "__main__":
