@@ -32,7 +32,8 @@ BASE_NS = 1_767_225_600_000_000_000  # 2026-01-01T00:00:00Z
 
 # (file, spans, traces, error spans, tool spans) — tests/fixtures/README.md, except koog: its
 # `tool.X` spans carry gen_ai.tool.name and are tool spans here (the README counts explicit kinds only),
-# and beeai: its .success/.finish spans only mark the end of a call and are not tool spans here.
+# beeai: its .success/.finish spans only mark the end of a call and are not tool spans here, and
+# langgraph-js: its tool run is a plain Langfuse SPAN whose output is a ToolMessage, a tool span here.
 FIXTURE_COUNTS = [
     ("adk-goldens/inference-error-resource-exhausted-schema-v2.otlp.json", 4, 1, 4, 0),
     ("adk-goldens/tool-error-valueerror-schema-v2.otlp.json", 5, 1, 3, 1),
@@ -50,7 +51,7 @@ FIXTURE_COUNTS = [
     ("langfuse-frameworks/google-vertex-tools-langchain-2025-09-19.otlp.json", 1, 1, 0, 0),
     ("langfuse-frameworks/koog-2025-08-26.otlp.json", 11, 1, 0, 2),
     ("langfuse-frameworks/langgraph-2025-08-22.otlp.json", 9, 1, 0, 1),
-    ("langfuse-frameworks/langgraph-js-2025-10-30.otlp.json", 20, 1, 0, 0),
+    ("langfuse-frameworks/langgraph-js-2025-10-30.otlp.json", 20, 1, 0, 1),
     ("langfuse-frameworks/langgraph-python-2025-08-22.otlp.json", 9, 1, 0, 1),
     ("langfuse-frameworks/llamaindex-2025-06-05.otlp.json", 2, 1, 0, 0),
     ("langfuse-frameworks/microsoft-agent-2025-10-14.otlp.json", 4, 1, 0, 1),
@@ -328,6 +329,16 @@ def test_langfuse_usage_details_add_detail_tokens_back(loaded: dict) -> None:
     assert (call["output_tokens"], call["cache_read_tokens"]) == (99, 0)
     assert (call["span_type"], call["model"]) == ("llm", "gpt-5-mini-2025-08-07")
     assert (call["cost_usd"], call["cost_source"]) == (Decimal("0.00024275"), "span")
+
+
+def test_langchain_js_tool_run_is_a_tool_span(loaded: dict) -> None:
+    rows = loaded["langfuse-frameworks/langgraph-js-2025-10-30.otlp.json"]
+    tool = only(rows, name="get_weather")
+    assert (tool["span_type"], tool["tool_name"], tool["tool_arguments"]) == ("tool", "get_weather",
+                                                                               '{"city":"San Francisco"}')
+    assert "It's always sunny in San Francisco!" in tool["tool_result"]
+    # the graph's own spans pass the ToolMessage on inside a list of messages: not tool runs
+    assert [row["name"] for row in rows if row["span_type"] == "tool"] == ["get_weather"]
 
 
 def test_otel_genai_current_csharp(loaded: dict) -> None:

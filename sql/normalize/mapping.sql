@@ -59,6 +59,9 @@ INSERT INTO attribute_map VALUES
     -- Langfuse's LangChain handler (v3) records tool calls as plain spans; only they carry LangChain's
     -- on_tool_start keyword `inputs` as a top-level metadata key
     ('span_type', 61, 'langfuse.observation.metadata',        'span_type', '(?:^\{|, )"(inputs)": ', 'langfuse (langchain)'),
+    -- LangChain JS under Langfuse marks a tool run as a plain SPAN; its output is the ToolMessage itself.
+    ('span_type', 62, 'langfuse.observation.output', 'span_type',
+     '^\{\s*"lc"\s*:\s*1\s*,\s*"type"\s*:\s*"constructor"\s*,\s*"id"\s*:\s*\[\s*"langchain_core"\s*,\s*"messages"\s*,\s*"(ToolMessage)"', 'langfuse (langchain js)'),
     ('span_type', 70, 'agent_name',                           'span_type', NULL,        'pydantic-ai'),
     ('span_type', 80, '@name',                                'span_type', '^(\S+)',    'span name'),
     ('span_type', 85, 'gen_ai.tool.name',                     'span_type', NULL,        'otel-genai'),
@@ -310,6 +313,7 @@ INSERT INTO span_type_values VALUES
     ('langfuse.observation.type', 'generation', 'llm'),
     ('langfuse.observation.type', 'embedding', 'embedding'),
     ('langfuse.observation.type', 'tool', 'tool'),
+    ('langfuse.observation.output', 'toolmessage', 'tool'),
     ('langfuse.observation.type', 'agent', 'agent'),
     ('langfuse.observation.type', 'chain', 'chain'),
     ('langfuse.observation.type', 'retriever', 'retriever'),
