@@ -179,3 +179,10 @@ def test_a_damaged_trace_file_in_a_directory_still_stops_the_load(store: Store, 
     with pytest.raises(InvalidTraceFileError, match="cut.jsonl:6"):
         load_paths(store, [export])
     assert held_traces(store) == {}
+
+
+def test_the_adk_goldens_folder_loads_its_traces_and_leaves_its_labels_alone(store: Store) -> None:
+    summary = load_paths(store, [Path(__file__).parent / "fixtures" / "adk-goldens"])
+    statuses = sorted((item.path.name.split(".", 1)[1], item.status) for item in summary.files)
+    assert statuses == [("labels.json", "not_traces")] * 2 + [("otlp.json", "loaded")] * 2
+    assert (summary.spans_new, summary.traces) == (9, 2)

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from halo_local.errors import HaloLocalError, InvalidTraceFileError, UsageError
+from halo_local.errors import HaloLocalError, InvalidTraceFileError, NotTraceFileError, UsageError
 from halo_local.ingest import readers
 from halo_local.ingest.readers import (
     SUPPORTED_FORMATS,
@@ -556,6 +556,20 @@ def test_a_file_that_is_not_a_trace_file(tmp_path: Path, connection: duckdb.Duck
         detect_format(other)
     with pytest.raises(UsageError):
         read_trace_file(connection, other, format="jaeger")
+
+
+def test_labels_with_trace_ids_are_no_halo_spans_but_a_damaged_halo_span_still_is(
+        tmp_path: Path, connection: duckdb.DuckDBPyConnection) -> None:
+    labels = FIXTURES / "adk-goldens" / "tool-error-valueerror-schema-v2.labels.json"  # pretty, top-level trace_id
+    with pytest.raises(NotTraceFileError, match="no spans: its first record has none of span_id"):
+        detect_format(labels)
+    one_line = write_lines(tmp_path / "labels.jsonl", [{"trace_id": "ab" * 16, "golden": "x"}])
+    with pytest.raises(NotTraceFileError):
+        detect_format(one_line)
+    damaged = write_lines(tmp_path / "damaged.jsonl", [{"trace_id": "ab" * 16, "start_time": "2026-04-24T18:12:13Z"}])
+    assert detect_format(damaged) == "halo-jsonl"
+    with pytest.raises(InvalidTraceFileError, match=r"damaged.jsonl:1: .*has no span_id"):
+        read_trace_file(connection, damaged)
 
 
 def test_a_failed_read_leaves_the_callers_transaction_usable(tmp_path: Path) -> None:

@@ -147,6 +147,12 @@ def detect_format(path: Path) -> str:
     if otlp is not None and (halo is None or otlp.start() < halo.start()):
         return "otlp-json"
     if halo is not None:
+        if not _may_be_halo_span(head):
+            raise NotTraceFileError(
+                str(path), "is JSON with trace ids but no spans: its first record has none of span_id, "
+                "parent_span_id, start_time, end_time (labels or a report beside the traces?)",
+                hint="if it is HALO JSON Lines, pass --format halo-jsonl to read it anyway",
+            )
         return "halo-jsonl"
     first_line, line_number = _first_record(head)
     if not _is_pretty_document(head) and not _is_json(first_line):
@@ -160,6 +166,22 @@ def detect_format(path: Path) -> str:
         f"({len(head):,} bytes)",
         hint="if it is one of them, pass --format otlp-json or --format halo-jsonl",
     )
+
+
+_HALO_SPAN_KEYS = frozenset({"span_id", "parent_span_id", "start_time", "end_time"})
+
+
+def _may_be_halo_span(head: bytes) -> bool:
+    """False only when the first record is readable JSON and, at its top, no span: a HALO span always
+    has one of _HALO_SPAN_KEYS, even a damaged one, whose errors the reader then reports by line."""
+    text = head if _is_pretty_document(head) else _first_record(head)[0]
+    try:
+        record = json.loads(text)
+    except (ValueError, RecursionError):
+        return True
+    if isinstance(record, list):
+        record = record[0] if record else None
+    return not isinstance(record, dict) or not _HALO_SPAN_KEYS.isdisjoint(record)
 
 
 def _first_record(head: bytes) -> tuple[bytes, int]:
