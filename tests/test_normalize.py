@@ -32,7 +32,8 @@ BASE_NS = 1_767_225_600_000_000_000  # 2026-01-01T00:00:00Z
 
 # (file, spans, traces, error spans, tool spans) — tests/fixtures/README.md, except koog: its
 # `tool.X` spans carry gen_ai.tool.name and are tool spans here (the README counts explicit kinds only),
-# and beeai: its .success/.finish spans only mark the end of a call and are not tool spans here.
+# langgraph: Langfuse's LangChain handler records its Web-Search tool call as a plain span (typed by its
+# `inputs` metadata here), and beeai: its .success/.finish spans only mark the end of a call.
 FIXTURE_COUNTS = [
     ("adk-goldens/inference-error-resource-exhausted-schema-v2.otlp.json", 4, 1, 4, 0),
     ("adk-goldens/tool-error-valueerror-schema-v2.otlp.json", 5, 1, 3, 1),
