@@ -32,8 +32,9 @@ BASE_NS = 1_767_225_600_000_000_000  # 2026-01-01T00:00:00Z
 
 # (file, spans, traces, error spans, tool spans) — tests/fixtures/README.md, except koog: its
 # `tool.X` spans carry gen_ai.tool.name and are tool spans here (the README counts explicit kinds only),
-# beeai: its .success/.finish spans only mark the end of a call and are not tool spans here, and
-# langgraph-js: its tool run is a plain Langfuse SPAN whose output is a ToolMessage, a tool span here.
+# langgraph: Langfuse's LangChain handler records its Web-Search tool call as a plain span (typed by its
+# `inputs` metadata here), langgraph-js: its tool run is a plain Langfuse SPAN whose output is a
+# ToolMessage, and beeai: its .success/.finish spans only mark the end of a call.
 FIXTURE_COUNTS = [
     ("adk-goldens/inference-error-resource-exhausted-schema-v2.otlp.json", 4, 1, 4, 0),
     ("adk-goldens/tool-error-valueerror-schema-v2.otlp.json", 5, 1, 3, 1),
