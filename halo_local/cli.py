@@ -35,6 +35,7 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_PIPE_CLOSED = 141  # as a shell reports a command killed by SIGPIPE (`... | head`)
 
 COMMAND_ALIASES = {"ls": "list", "conv": "conversation"}
 # Whether this invocation asked for --json: interactive prompts are refused then.
@@ -924,13 +925,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         return _print_error(json_mode, EXIT_ERROR, f"unexpected {type(error).__name__}: {error}",
                             "this is a bug in halo-local; HALO_DEBUG=1 shows the traceback")
-    if output is not None:
+    if output is None:
+        return EXIT_OK
+    try:
         if json_mode:
             print(json.dumps(output.data, ensure_ascii=False, default=str))
         elif output.text:
             print(output.text)
-        return output.exit_code
-    return EXIT_OK
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): nothing is wrong, and nothing more can be written.
+        # Point stdout at /dev/null so that Python's flush at exit does not complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PIPE_CLOSED
+    return output.exit_code
 
 
 if __name__ == "__main__":

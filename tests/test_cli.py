@@ -356,3 +356,17 @@ def test_console_script_turns_ctrl_c_during_imports_into_exit_130() -> None:
     )
     done = subprocess.run([sys.executable, "-c", interrupt_on_cli_import], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout, done.stderr) == (130, "", "Interrupted.\n")
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(isolated_home: Path) -> None:
+    """`halo-local ... --json | head -c 20`: exit 141 as for SIGPIPE, and no traceback on stderr."""
+    assert run_cli("traces", "load", str(HALO_FIXTURE), home=isolated_home).returncode == 0
+    sql = "SELECT range AS n, repeat('x', 200) AS padding FROM range(20000)"  # ~5 MB, far over a pipe's buffer
+    process = subprocess.Popen([sys.executable, "-m", "halo_local", "query", sql, "--limit", "20000", "--json"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env={**os.environ, "HALO_HOME": str(isolated_home)})
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.read(20).startswith(b'{"columns"')
+    process.stdout.close()
+    assert process.wait(timeout=60) == cli.EXIT_PIPE_CLOSED == 141
+    assert process.stderr.read() == b""
