@@ -279,7 +279,8 @@ class SpanSandbox:
         explained = self._explained_statement(statement) if statement.type == duckdb.StatementType.EXPLAIN else None
         for checked in (statement, explained):
             if checked is not None and checked.type not in _ALLOWED_STATEMENTS:
-                kind = checked.type.name
+                # DuckDB files INSTALL under LOAD: name both, so that "INSTALL httpfs" is not told "LOAD".
+                kind = "INSTALL and LOAD" if checked.type == duckdb.StatementType.LOAD else checked.type.name
                 raise SandboxError(
                     f"{kind} statements are not allowed: the sandbox is read-only",
                     hint="use SELECT (or WITH ... SELECT, DESCRIBE, SUMMARIZE, EXPLAIN) over the `spans` table",

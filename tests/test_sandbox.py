@@ -115,6 +115,13 @@ def test_refused_statements_raise_a_clean_error(sandbox: SpanSandbox, sql: str) 
     assert not Path("/tmp/halo-sandbox-leak.csv").exists()
 
 
+def test_a_refusal_names_the_statement_as_written(sandbox: SpanSandbox) -> None:
+    with pytest.raises(SandboxError, match="^INSTALL and LOAD statements are not allowed"):
+        sandbox.query("INSTALL httpfs")
+    with pytest.raises(SandboxError, match="^DELETE statements are not allowed"):
+        sandbox.query("DELETE FROM spans")
+
+
 def test_file_reads_are_refused_even_for_the_snapshot_itself(sandbox: SpanSandbox, snapshot: Path) -> None:
     with pytest.raises(SandboxError, match="disabled by configuration"):
         sandbox.query(f"SELECT * FROM read_parquet('{snapshot}')")
