@@ -96,6 +96,9 @@ class TracesCommands:
         for detail in data["details"]:
             if detail["status"] == "not_traces":
                 lines.append(f"  left alone {detail['path']}: not trace data")
+            elif detail["status"] == "loaded" and detail["readFromLine"] > 1:
+                lines.append(f"  read {detail['path']} from line {detail['readFromLine']:,} on: it grew, the lines"
+                             " before are loaded and unchanged")
             elif detail["status"] == "loaded" and not detail["spansRead"] and not detail["skipped"]:
                 lines.append(f"  no spans in {detail['path']}")
             for skipped in detail["firstSkipped"]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gzip
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -186,3 +187,65 @@ def test_the_adk_goldens_folder_loads_its_traces_and_leaves_its_labels_alone(sto
     statuses = sorted((item.path.name.split(".", 1)[1], item.status) for item in summary.files)
     assert statuses == [("labels.json", "not_traces")] * 2 + [("otlp.json", "loaded")] * 2
     assert (summary.spans_new, summary.traces) == (9, 2)
+
+
+def _held_trace_ids(store: Store, path: Path) -> set[str]:
+    """The trace ids recorded for the newest load of `path`."""
+    with store.connect() as connection:
+        rows = connection.execute(
+            "SELECT trace_id FROM loaded_file_traces WHERE path = ? AND sha256 ="
+            " (SELECT sha256 FROM loaded_files WHERE path = ? ORDER BY loaded_at DESC LIMIT 1)",
+            [str(path.resolve())] * 2).fetchall()
+    return {row[0] for row in rows}
+
+
+def test_a_file_an_exporter_appends_to_is_read_from_where_its_last_load_ended(store: Store, tmp_path: Path) -> None:
+    lines = JSONL.read_bytes().splitlines(keepends=True)
+    live = tmp_path / "live.jsonl"
+    live.write_bytes(b"".join(lines[:20]))
+    first = load_paths(store, [live])
+    assert (first.spans_new, first.files[0].first_line) == (20, 1)
+
+    with live.open("ab") as handle:
+        handle.write(b"".join(lines[20:]))
+    grown = load_paths(store, [live])
+    assert grown.files[0].first_line == 21
+    assert (grown.files[0].spans_read, grown.spans_new, grown.duplicates) == (38, 38, 0)  # only the new lines
+    assert reach(grown) == reach(load_paths(store, [JSONL]))  # every trace of the file, old lines' too
+    assert grown.to_json()["details"][0]["readFromLine"] == 21
+    all_traces = _held_trace_ids(store, live)
+    assert len(all_traces) == 3
+
+    # The lines already read changed (a rewrite, not an append): the whole file is read again.
+    live.write_bytes(lines[0].replace(b'"name"', b'"name" ') + b"".join(lines[1:]) + lines[0])
+    rewritten = load_paths(store, [live])
+    assert (rewritten.files[0].first_line, rewritten.files[0].spans_read) == (1, 59)
+    assert _held_trace_ids(store, live) == all_traces
+
+
+def test_a_line_cut_short_by_the_exporter_is_read_again_once_complete(store: Store, tmp_path: Path) -> None:
+    lines = JSONL.read_bytes().splitlines(keepends=True)
+    live = tmp_path / "live.jsonl"
+    live.write_bytes(b"".join(lines[:10]) + lines[10][:40])
+    partial = load_paths(store, [live], skip_invalid=True)
+    assert (partial.spans_new, partial.skipped) == (10, 1)
+
+    with live.open("ab") as handle:
+        handle.write(lines[10][40:] + b"".join(lines[11:30]) + b'{"trace_id": "ab", "span_id": \n')
+    with pytest.raises(InvalidTraceFileError) as strict:
+        load_paths(store, [live])
+    assert strict.value.line == 31  # a strict load reads it all again: the last load left a record out
+    resumed = load_paths(store, [live], skip_invalid=True)
+    assert resumed.files[0].first_line == 11
+    assert (resumed.files[0].spans_read, resumed.spans_new, resumed.skipped) == (20, 20, 1)
+    assert resumed.files[0].first_skipped[0].line == 31  # counted from the start, though reading began at 11
+
+
+def test_a_growing_gzip_file_is_read_whole(store: Store, tmp_path: Path) -> None:
+    lines = JSONL.read_bytes().splitlines(keepends=True)
+    live = tmp_path / "live.jsonl.gz"
+    live.write_bytes(gzip.compress(b"".join(lines[:20])))
+    load_paths(store, [live])
+    live.write_bytes(gzip.compress(b"".join(lines)))
+    grown = load_paths(store, [live])
+    assert (grown.files[0].first_line, grown.files[0].spans_read, grown.spans_new) == (1, 58, 38)

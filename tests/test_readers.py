@@ -20,6 +20,7 @@ from halo_local.errors import HaloLocalError, InvalidTraceFileError, NotTraceFil
 from halo_local.ingest import readers
 from halo_local.ingest.readers import (
     SUPPORTED_FORMATS,
+    LinePosition,
     ReadResult,
     SkippedRecord,
     detect_format,
@@ -513,6 +514,7 @@ def test_skip_invalid_counts_everything_and_lists_the_first_five(
         spans_read=20 - len(bad_lines),
         skipped=len(bad_lines),
         first_skipped=[SkippedRecord(line, result.first_skipped[0].reason) for line in bad_lines[:5]],
+        resume_at=LinePosition(path.stat().st_size, 20),
     )
     assert result.first_skipped[0].reason.startswith("is not valid JSON")
 

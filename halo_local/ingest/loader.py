@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from halo_local.ingest.normalize import NormalizeResult, derive_trace_columns, insert_normalized
 from halo_local.errors import NotTraceFileError
-from halo_local.ingest.readers import SkippedRecord, expand_paths, named_files, read_trace_file
+from halo_local.ingest.readers import LinePosition, SkippedRecord, expand_paths, named_files, read_trace_file
 from halo_local.resources import sql_text
 from halo_local.store import Store
 
@@ -43,6 +43,16 @@ class FileLoad:
     skipped: int = 0
     first_skipped: tuple[SkippedRecord, ...] = ()
     reason: str | None = None  # why a not_traces file was left alone
+    first_line: int = 1  # where reading began: after the lines an earlier load read, when the file grew
+
+
+@dataclass(frozen=True)
+class _Resume:
+    """Where a grown file's earlier load left off, and what that load recorded."""
+
+    start: LinePosition
+    previous_sha256: str
+    format: str
 
 
 def describe_skipped(entry: dict[str, Any]) -> str:
@@ -119,6 +129,7 @@ class LoadSummary:
                     "skipped": item.skipped,
                     "firstSkipped": [{"line": s.line, "reason": s.reason} for s in item.first_skipped],
                     "reason": item.reason,
+                    "readFromLine": item.first_line,
                 }
                 for item in self.files
             ],
@@ -129,12 +140,23 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() + "Z" if value is not None else None
 
 
-def _sha256(path: Path) -> str:
+def _sha256(path: Path, prefix_bytes: int | None = None) -> tuple[str, str | None]:
+    """The file's SHA-256 and, in the same pass, that of its first `prefix_bytes` bytes."""
     digest = hashlib.sha256()
+    prefix = None
+    done = 0
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+            if prefix_bytes is not None and prefix is None and done + len(block) >= prefix_bytes:
+                digest.update(block[: prefix_bytes - done])
+                prefix = digest.hexdigest()
+                digest.update(block[prefix_bytes - done:])
+            else:
+                digest.update(block)
+            done += len(block)
+    if prefix_bytes is not None and prefix is None:
+        prefix = digest.hexdigest() if done == prefix_bytes else None
+    return digest.hexdigest(), prefix
 
 
 def load_paths(
@@ -175,13 +197,20 @@ def _load_one(store: Store, path: Path, *, format: str, skip_invalid: bool) -> F
     # file again, so that its errors are reported.
     with store.transaction() as connection:
         known = connection.execute(
-            "SELECT sha256, size_bytes, mtime_ns, format FROM loaded_files WHERE path = ? AND (skipped = 0 OR ?)"
-            " ORDER BY loaded_at DESC LIMIT 1",
+            "SELECT sha256, size_bytes, mtime_ns, format, complete_bytes, complete_sha256, line_count"
+            " FROM loaded_files WHERE path = ? AND (skipped = 0 OR ?) ORDER BY loaded_at DESC LIMIT 1",
             [resolved, skip_invalid],
         ).fetchone()
         if known is not None and known[1] == stat.st_size and known[2] == stat.st_mtime_ns:
             return FileLoad(path=path, format=known[3], status="unchanged", sha256=known[0])
-    digest = _sha256(path)
+    # A file that grew past the complete lines of its last load, which are unchanged, is read from there.
+    resume = None
+    if known is not None and known[4] is not None and stat.st_size > known[4]:
+        digest, prefix_digest = _sha256(path, prefix_bytes=known[4])
+        if prefix_digest == known[5]:
+            resume = _Resume(LinePosition(known[4], known[6]), previous_sha256=known[0], format=known[3])
+    else:
+        digest, _ = _sha256(path)
     with store.transaction() as connection:
         same_content = connection.execute(
             "SELECT path, format FROM loaded_files WHERE sha256 = ? AND (skipped = 0 OR ?)"
@@ -193,26 +222,33 @@ def _load_one(store: Store, path: Path, *, format: str, skip_invalid: bool) -> F
             return FileLoad(path=path, format=same_content[1], status="unchanged", sha256=digest)
         parts: list[NormalizeResult] = []
         read = read_trace_file(
-            connection, path, format=format, skip_invalid=skip_invalid,
+            connection, path, format=resume.format if resume and format == "auto" else format,
+            skip_invalid=skip_invalid, start=resume.start if resume else None,
             consume=lambda scratch: parts.append(insert_normalized(connection, source_file=resolved, scratch=scratch)),
         )
         spans_new = sum(part.spans_new for part in parts)
         derive_trace_columns(connection, sorted({trace_id for part in parts for trace_id in part.trace_ids}))
+        complete = read.resume_at
+        complete_sha256 = None
+        if complete is not None:
+            complete_sha256 = digest if complete.offset == stat.st_size else _sha256(path, complete.offset)[1]
         connection.execute(
-            "INSERT INTO loaded_files (path, sha256, size_bytes, mtime_ns, format, spans_read, spans_new, skipped)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [resolved, digest, stat.st_size, stat.st_mtime_ns, read.format, read.spans_read, spans_new, read.skipped],
+            "INSERT INTO loaded_files (path, sha256, size_bytes, mtime_ns, format, spans_read, spans_new, skipped,"
+            " complete_bytes, complete_sha256, line_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [resolved, digest, stat.st_size, stat.st_mtime_ns, read.format, read.spans_read, spans_new, read.skipped,
+             complete.offset if complete else None, complete_sha256, complete.lines if complete else None],
         )
-        if parts:
-            # Made distinct in SQL, since a trace may span parts; read through DuckDB's replacement scan of
-            # this local, as in insert_normalized.
-            held_trace_ids = pa.concat_tables(part.held_trace_ids for part in parts)
+        # Made distinct in SQL, since a trace may span parts; read through DuckDB's replacement scan of this
+        # local, as in insert_normalized. A resumed file also holds the traces of the lines not read again.
+        held_trace_ids = pa.concat_tables([part.held_trace_ids for part in parts]) if parts else None
+        if parts or resume:
             connection.execute(
-                "INSERT INTO loaded_file_traces (path, sha256, trace_id)"
-                " SELECT DISTINCT ?, ?, trace_id FROM held_trace_ids",
-                [resolved, digest],
+                "INSERT INTO loaded_file_traces (path, sha256, trace_id) SELECT DISTINCT $path, $sha256, trace_id"
+                " FROM (" + ("SELECT trace_id FROM held_trace_ids" if parts else "SELECT NULL AS trace_id WHERE FALSE")
+                + " UNION ALL SELECT trace_id FROM loaded_file_traces WHERE path = $path AND sha256 = $previous)",
+                {"path": resolved, "sha256": digest, "previous": resume.previous_sha256 if resume else None},
             )
-            del held_trace_ids
+        del held_trace_ids
         connection.execute("DROP TABLE IF EXISTS raw_spans")
     return FileLoad(
         path=path,
@@ -224,6 +260,7 @@ def _load_one(store: Store, path: Path, *, format: str, skip_invalid: bool) -> F
         duplicates=sum(part.duplicates for part in parts),
         skipped=read.skipped,
         first_skipped=tuple(read.first_skipped),
+        first_line=resume.start.lines + 1 if resume else 1,
     )
 
 

@@ -84,6 +84,18 @@ class ReadResult:
     spans_read: int
     skipped: int
     first_skipped: list[SkippedRecord] = field(default_factory=list)
+    # Where the complete lines read end (the byte after the last newline) and how many lines that is,
+    # counted from the start of the file: where the next read of a growing file may resume. None for a
+    # whole JSON document or a gzip file.
+    resume_at: LinePosition | None = None
+
+
+@dataclass(frozen=True)
+class LinePosition:
+    """A place in a JSON Lines file: after its first `lines` lines, which end at byte `offset`."""
+
+    offset: int
+    lines: int
 
 
 def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
@@ -200,6 +212,7 @@ def read_trace_file(
     skip_invalid: bool = False,
     consume: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     consume_every: int = CONSUME_EVERY_SPANS,
+    start: LinePosition | None = None,
 ) -> ReadResult:
     """(Re)create TEMP table raw_spans on `connection` holding the spans of one trace file.
 
@@ -210,6 +223,9 @@ def read_trace_file(
     database: `consume(scratch)` is called whenever it holds at least `consume_every` spans and once at
     the end, and raw_spans is emptied after each call, so that memory stays bounded however large the
     file is (nothing is written to `connection`). Parts follow the file's line order.
+
+    With `start` (a JSON Lines file, not gzip), reading begins there: the lines before it are not read,
+    and line numbers in errors still count from the start of the file.
     """
     path = Path(path)
     if format != "auto" and format not in SUPPORTED_FORMATS:
@@ -222,6 +238,7 @@ def read_trace_file(
     spans_read = 0
     pending = 0
     first_skipped: list[SkippedRecord] = []
+    resume_at = start or LinePosition(0, 0)
     # The work happens in a private in-memory database: its scratch tables are freed batch by batch
     # (while the caller's transaction is open, the caller's database keeps every dropped version until it
     # ends, even those of other connections), and nothing that goes wrong there can abort the caller's
@@ -231,7 +248,9 @@ def read_trace_file(
     try:
         target.execute(sql_text("ingest/raw_spans.sql"))
         _install_macros(work)
-        for batch in _line_batches(path):
+        for batch in _line_batches(path, start or LinePosition(0, 0)):
+            if batch.ends_with_newline or batch.whole_document:
+                resume_at = batch.resume_at
             _parse_batch(work, chosen, batch)
             bad_count, bad_rows = _single_row(
                 work.execute(sql_text("ingest/batch_errors.sql"), {"limit": MAX_FIRST_SKIPPED})
@@ -258,7 +277,8 @@ def read_trace_file(
     finally:
         work.close()
     return ReadResult(
-        path=path, format=chosen, spans_read=spans_read, skipped=skipped, first_skipped=first_skipped
+        path=path, format=chosen, spans_read=spans_read, skipped=skipped, first_skipped=first_skipped,
+        resume_at=resume_at,
     )
 
 
@@ -429,6 +449,7 @@ class _Batch:
     ends_file: bool
     ends_with_newline: bool
     whole_document: bool
+    resume_at: LinePosition | None = None  # after this batch's lines; None where a read cannot resume
 
     @property
     def table(self) -> pa.Table:
@@ -498,20 +519,28 @@ def _is_json(line: bytes) -> bool:
     return True
 
 
-def _line_batches(path: Path) -> Iterator[_Batch]:
-    """The file as batches of whole lines of about 32 MiB (a longer line makes a longer batch)."""
-    whole_document = _is_pretty_document(_peek(path, stop_at_marker=False))
+def _line_batches(path: Path, start: LinePosition) -> Iterator[_Batch]:
+    """The file from `start` on as batches of whole lines of about 32 MiB (a longer line makes a longer
+    batch), each saying where its lines end in the file's bytes (not in a gzip file's)."""
+    whole_document = start.offset == 0 and _is_pretty_document(_peek(path, stop_at_marker=False))
     with _open_stream(path) as stream:
         if whole_document:
             data = stream.read().removeprefix(_UTF8_BOM)
             yield _Batch(1, pa.array([data], pa.large_binary()), True, data.endswith(b"\n"), True)
             return
+        seekable = not isinstance(stream, gzip.GzipFile)
+        if start.offset:
+            if not seekable:
+                raise ValueError("a gzip file is read from its start")
+            stream.seek(start.offset)
+        offset = start.offset  # where `pending` starts in the file
         pending = b""
-        next_line = 1
-        at_start = True
+        next_line = start.lines + 1
+        at_start = start.offset == 0
         while True:
             block = stream.read(_BLOCK_BYTES)
             if at_start:
+                offset += len(block) - len(block.removeprefix(_UTF8_BOM))
                 block = block.removeprefix(_UTF8_BOM)
                 at_start = False
             if not block:
@@ -522,8 +551,10 @@ def _line_batches(path: Path) -> Iterator[_Batch]:
                 pending = data
                 continue
             pending = data[cut + 1 :]
+            offset += cut + 1
             lines = pc.split_pattern(_binary_view(data, cut), pattern=b"\n").flatten()
-            yield _Batch(next_line, lines, False, True, False)
+            resume_at = LinePosition(offset, next_line + len(lines) - 1) if seekable else None
+            yield _Batch(next_line, lines, False, True, False, resume_at)
             next_line += len(lines)
         if pending:
             yield _Batch(next_line, pa.array([pending], pa.large_binary()), True, False, False)
