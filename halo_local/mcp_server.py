@@ -28,12 +28,12 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import anyio
 import anyio.to_thread
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from halo_local import conversations, runs, traces
-from halo_local.errors import HaloLocalError
+from halo_local.errors import HaloLocalError, NotFoundError, UsageError
 from halo_local.llm.redact import redact, redact_value
 from halo_local.sandbox import MAX_CELL_CHARS, SpanSandbox, cell_text, json_value
 from halo_local.store import Store
@@ -43,6 +43,7 @@ log = logging.getLogger("halo_local.mcp")
 SERVER_NAME = "halo-local"
 QUERY_MAX_ROWS = 200
 QUERY_MAX_CHARS = 20000
+LIST_MAX_ITEMS = 100
 POLL_FIRST_SECONDS = 0.1
 POLL_MAX_SECONDS = 1.0
 CANCEL_REASON = "the MCP client cancelled the tool call"
@@ -152,13 +153,43 @@ class SandboxCache:
 
 
 def _capped_cell(value: Any) -> Any:
-    """A result cell as JSON, long text cut like the sandbox's text tables, secrets redacted."""
-    plain = json_value(value)
+    """A result cell as JSON, secrets redacted, then long text cut like the sandbox's text tables.
+
+    Redacting first matters: a secret cut in half no longer looks like one and would leak its start.
+    """
+    plain = redact_value(json_value(value))
     if isinstance(plain, str) and len(plain) > MAX_CELL_CHARS:
         plain = cell_text(plain)
     elif isinstance(plain, (list, dict)) and len(json.dumps(plain, ensure_ascii=False)) > MAX_CELL_CHARS:
         plain = cell_text(plain)
-    return redact_value(plain)
+    return plain
+
+
+def _rows_within(rows: list[list[Any]], max_chars: int) -> list[list[Any]]:
+    """The leading rows whose JSON fits in `max_chars` (quotes and escapes counted, as the client gets them)."""
+    kept: list[list[Any]] = []
+    used = 0
+    for row in rows:
+        used += len(_json_text(row)) + 2
+        if used > max_chars:
+            break
+        kept.append(row)
+    return kept
+
+
+def _checked_limit(limit: int) -> int:
+    """`limit` if it is at least 1; the schema's minimum is advice a model may not follow."""
+    if isinstance(limit, bool) or limit < 1:
+        raise UsageError(f"limit must be at least 1; got {limit!r}")
+    return limit
+
+
+def _listed(items: list[dict[str, Any]], note: str | None) -> CallToolResult:
+    """A list document as the CLI prints it, and a second text block saying what was left out."""
+    content = [TextContent(type="text", text=_json_text(items))]
+    if note:
+        content.append(TextContent(type="text", text=note))
+    return CallToolResult(content=content)
 
 
 class HaloTools:
@@ -173,15 +204,23 @@ class HaloTools:
     @_reported
     async def list_halo_conversations(
         self,
-        limit: Annotated[int, Field(description="at most this many conversations (at least 1)",
-                                    json_schema_extra={"minimum": 1})] = 50,
-    ) -> str:
+        limit: Annotated[int, Field(description=f"at most this many conversations (1 to {LIST_MAX_ITEMS})",
+                                    json_schema_extra={"minimum": 1, "maximum": LIST_MAX_ITEMS})] = 50,
+    ) -> CallToolResult:
         """List the halo-local conversations, newest first (the same JSON as `halo-local conversation list --json`).
 
         Each item has conversationId, title (agent and analysed window), status (of its analysis run),
-        messageCount and createdAt. Read one with get_halo_conversation.
+        messageCount and createdAt. Read one with get_halo_conversation. When more conversations exist
+        than are listed, a second text block says so.
         """
-        return _json_text(await _blocking(conversations.list_conversations, self.store, limit=limit))
+        shown = min(_checked_limit(limit), LIST_MAX_ITEMS)
+        found = await _blocking(conversations.list_conversations, self.store, limit=shown + 1)
+        note = None
+        if len(found) > shown:
+            note = (f"Only the {shown} newest conversations are listed; older ones exist. "
+                    + (f"Pass a larger limit (at most {LIST_MAX_ITEMS})." if shown < LIST_MAX_ITEMS else
+                       "`halo-local conversation list --limit N` in a shell lists them all."))
+        return _listed(found[:shown], note)
 
     @_reported
     async def get_halo_conversation(
@@ -228,13 +267,25 @@ class HaloTools:
         time_range: Annotated[str, Field(description="only agents with spans in this range back from now; "
                                                     "'all' for every stored agent",
                                          json_schema_extra={"enum": list(traces.TIME_RANGES)})] = "30d",
-    ) -> str:
+        limit: Annotated[int, Field(description=f"at most this many agents, most recently active first "
+                                                f"(1 to {LIST_MAX_ITEMS})",
+                                    json_schema_extra={"minimum": 1, "maximum": LIST_MAX_ITEMS})] = 50,
+    ) -> CallToolResult:
         """List the agents found in the stored traces (the same JSON as `halo-local agent list --json`).
 
         Each item has agentUuid (what create_run takes), name, serviceName, traceCount, spanCount,
-        errorCount, firstSeenAt and lastSeenAt (UTC). An empty list means nothing in the range: try "all".
+        errorCount, firstSeenAt and lastSeenAt (UTC), most recently active first. An empty list means
+        nothing in the range: try "all". When more agents exist than are listed, a second text block says so.
         """
-        return _json_text(await _blocking(traces.list_agents, self.store, time_range=time_range))
+        shown = min(_checked_limit(limit), LIST_MAX_ITEMS)
+        found = await _blocking(traces.list_agents, self.store, time_range=time_range)
+        note = None
+        if len(found) > shown:
+            note = (f"Only the {shown} most recently active of {len(found)} agents are listed. To see others, pass "
+                    + (f"a larger limit (at most {LIST_MAX_ITEMS}), " if shown < LIST_MAX_ITEMS else "")
+                    + "a shorter time_range, or find one with query_spans: SELECT agent_uuid, any_value(agent_name) "
+                      "AS name, count(*) AS spans FROM spans WHERE agent_name ILIKE '%...%' GROUP BY agent_uuid.")
+        return _listed(found[:shown], note)
 
     @_reported
     async def get_run(
@@ -300,15 +351,34 @@ class HaloTools:
         """Show one stored trace as an indented span tree, to check a finding's evidence.
 
         Every span on one line: name, type, span id, duration, status, agent, model, tokens, cost, tool,
-        finish reason and error. Returns JSON {"traceId", "tree"}. Read any span in full with query_spans
+        finish reason and error. Returns JSON {"traceId", "tree"}, plus "note" when the tree was cut
+        (at 300 spans or about 20,000 characters). Read any span in full with query_spans
         (SELECT * FROM spans WHERE span_id = '...'). Text that looks like a secret shows as [REDACTED].
         """
+        wanted = trace_id.strip().lower()
+
         def tree() -> str:
             with self.sandboxes.sandbox() as sandbox:
-                return sandbox.view_trace(trace_id, max_chars=QUERY_MAX_CHARS)
+                try:
+                    return sandbox.view_trace(wanted, max_chars=QUERY_MAX_CHARS * 10)
+                except NotFoundError as error:
+                    raise NotFoundError(
+                        f"no trace with id {wanted!r} is stored",
+                        hint="trace ids are 32 hex characters, as in the report's evidence; list some with "
+                             "query_spans: SELECT trace_id, min(start_time) AS started, count(*) AS spans FROM spans "
+                             "GROUP BY trace_id ORDER BY started DESC LIMIT 20",
+                    ) from error
 
-        text = await _blocking(tree)
-        return _json_text({"traceId": trace_id.strip().lower(), "tree": redact(text)})
+        text = redact(await _blocking(tree))  # redacted before it is cut, so no secret is left half-shown
+        document: dict[str, Any] = {"traceId": wanted, "tree": text}
+        if len(text) > QUERY_MAX_CHARS:
+            document["tree"] = text[:text.rfind("\n", 0, QUERY_MAX_CHARS) + 1] + "(tree cut here)"
+        if len(text) > QUERY_MAX_CHARS or "more spans not shown" in text:
+            document["note"] = (
+                "The tree was cut to fit. Read the remaining spans with query_spans: SELECT span_id, "
+                "parent_span_id, name, span_type, duration_ms, status_code, error_message FROM spans "
+                f"WHERE trace_id = '{wanted}' ORDER BY start_time LIMIT 100 OFFSET 100 (raise OFFSET to page).")
+        return _json_text(document)
 
     @_reported
     async def query_spans(
@@ -326,17 +396,19 @@ class HaloTools:
         attributes/resource_attributes/events as JSON (attributes->>'gen_ai.request.model'); DESCRIBE spans
         lists all. Same sandbox as the LLM pass: no file or network access, nothing is written, 10 s per
         query, at most 200 rows and about 20,000 characters (long cells cut), secrets shown as [REDACTED].
-        Returns JSON {"columns", "rows", "rowCount", "truncated"}; when truncated, aggregate, filter or LIMIT.
+        Returns JSON {"columns", "rows", "rowCount", "truncated"}, plus "note" saying how to get the rest
+        when truncated (select fewer columns, filter, aggregate, or page with LIMIT/OFFSET).
         """
         def run_query() -> dict[str, Any]:
             with self.sandboxes.sandbox() as sandbox:
                 result = sandbox.query(sql, max_rows=QUERY_MAX_ROWS, max_chars=QUERY_MAX_CHARS)
-            return {
-                "columns": list(result.columns),
-                "rows": [[_capped_cell(value) for value in row] for row in result.rows],
-                "rowCount": len(result.rows),
-                "truncated": result.truncated,
-            }
+            rows = [[_capped_cell(value) for value in row] for row in result.rows]
+            kept = _rows_within(rows, QUERY_MAX_CHARS)
+            document: dict[str, Any] = {"columns": list(result.columns), "rows": kept, "rowCount": len(kept),
+                                        "truncated": result.truncated or len(kept) < len(rows)}
+            if document["truncated"]:
+                document["note"] = _truncation_note(len(kept))
+            return document
 
         return _json_text(await _blocking(run_query))
 
@@ -374,6 +446,18 @@ class HaloTools:
         return written[-1] if written else None
 
 
+def _truncation_note(shown: int) -> str:
+    """What a cut query result left out and how the assistant gets the rest."""
+    if shown == QUERY_MAX_ROWS:
+        cause = f"the query returned more than {QUERY_MAX_ROWS} rows"
+    elif shown == 0:
+        cause = f"not even the first row fits in about {QUERY_MAX_CHARS:,} characters"
+    else:
+        cause = f"only {shown} rows fit in about {QUERY_MAX_CHARS:,} characters"
+    return (f"Truncated: {cause}. To see more, select fewer columns (or left(column, 300) of long text), "
+            "filter with WHERE, aggregate, or page with ORDER BY ... LIMIT n OFFSET m.")
+
+
 def _run_result(document: dict[str, Any]) -> CallToolResult:
     """The run's JSON, secrets redacted; an error result unless it completed (as the CLI's exit code)."""
     return CallToolResult(content=[TextContent(type="text", text=_json_text(redact_value(document)))],
@@ -395,10 +479,42 @@ _TOOL_ANNOTATIONS: dict[str, ToolAnnotations] = {
 }
 
 
+def invalid_arguments_text(error: ValidationError, schema: dict[str, Any]) -> str:
+    """Arguments that do not match the input schema, one line each: the argument, what is wrong, what it takes.
+
+    Replaces pydantic's dump (model names, error codes, links), which tells a model less in more words.
+    """
+    properties = schema.get("properties", {})
+    lines = ["invalid arguments:"]
+    for problem in error.errors(include_url=False):
+        name = ".".join(str(part) for part in problem["loc"]) or "arguments"
+        wrong = "missing (it is required)" if problem["type"] == "missing" else (
+            f"{problem['msg']} (got {json.dumps(problem['input'], default=str)[:80]})")
+        field = properties.get(str(problem["loc"][0]) if problem["loc"] else "", {})
+        expected = f". Expected: {field['description']}" if field.get("description") else ""
+        lines.append(f"- {name}: {wrong}{expected}")
+    return "\n".join(lines)
+
+
+class HaloMCPServer(MCPServer):
+    """The SDK's server, with argument errors that say plainly what to send instead."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any],
+                        context: Context[Any, Any] | None = None) -> Any:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as error:
+            if isinstance(error, UnexpectedToolError) or not isinstance(error.__cause__, ValidationError):
+                raise
+            schemas = {tool.name: tool.input_schema for tool in await self.list_tools()}
+            raise ToolError(f"Error executing tool {name}: "
+                            + invalid_arguments_text(error.__cause__, schemas.get(name, {}))) from error.__cause__
+
+
 def build_server(store: Store) -> tuple[MCPServer, HaloTools]:
     """The MCP server with every halo-local tool registered, and the tools object (for its cache)."""
-    server: MCPServer = MCPServer(SERVER_NAME, title="halo-local", instructions=INSTRUCTIONS,
-                                  version=_package_version(), log_level="WARNING")
+    server: MCPServer = HaloMCPServer(SERVER_NAME, title="halo-local", instructions=INSTRUCTIONS,
+                                       version=_package_version(), log_level="WARNING")
     tools = HaloTools(store)
     for name, annotations in _TOOL_ANNOTATIONS.items():
         method = getattr(tools, name)

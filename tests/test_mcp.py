@@ -20,11 +20,11 @@ from fake_anthropic import FakeAnthropic, FakeReply, text_message
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.types import CallToolResult
-from runs_support import HALO_FIXTURE, HALO_WINDOW, wait_until
+from runs_support import BASE, HALO_FIXTURE, HALO_WINDOW, insert_spans, span, wait_until
 
 from halo_local import conversations, runs, traces
 from halo_local.ingest import load_paths
-from halo_local.mcp_server import build_server
+from halo_local.mcp_server import LIST_MAX_ITEMS, QUERY_MAX_CHARS, build_server
 from halo_local.store import Store
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -173,6 +173,24 @@ def test_bad_ids_and_forbidden_sql_are_clean_tool_errors(analysed: dict[str, Any
             assert expected in text_of(failed), (tool, text_of(failed))
             assert "root:x:" not in text_of(failed) and "Traceback" not in text_of(failed)
 
+        for tool, arguments, expected in [
+            ("get_run", {}, "- run_id: missing (it is required). Expected: a runId such as run_"),
+            ("list_halo_conversations", {"limit": "ten"}, '- limit: Input should be a valid integer, unable to parse '
+                                                          'string as an integer (got "ten"). Expected: at most this many'),
+            ("view_trace", {"trace_id": 42}, "- trace_id: Input should be a valid string (got 42). Expected: a 32-hex"),
+            ("create_run", {"no_llm": True, "lookback_hours": 1.5}, "- agent_uuid: missing (it is required)"),
+        ]:
+            failed = await client.call_tool(tool, arguments)
+            assert failed.is_error and f"Error executing tool {tool}: invalid arguments:\n" in text_of(failed)
+            assert expected in text_of(failed), (tool, text_of(failed))
+            assert "pydantic" not in text_of(failed) and "Arguments" not in text_of(failed), text_of(failed)
+        both = text_of(await client.call_tool("create_run", {"no_llm": True, "lookback_hours": 1.5}))
+        assert "- lookback_hours: Input should be a valid integer, got a number with a fractional part (got 1.5)" in both
+
+        unknown_trace = text_of(await client.call_tool("view_trace", {"trace_id": "nope"}))
+        assert "no trace with id 'nope' is stored\nHint: trace ids are 32 hex characters" in unknown_trace
+        assert "SELECT trace_id, min(start_time)" in unknown_trace
+
         # Still serving, and the refused statements changed nothing.
         after = document(await client.call_tool("query_spans", {"sql": "SELECT count(*) AS n FROM spans"}))
         assert after["rows"] == [[58]]
@@ -188,7 +206,8 @@ def test_invalid_arguments_get_the_clis_message_not_a_validation_dump(store: Sto
         for tool, arguments, expected in [
             ("list_agents", {"time_range": "2d"},
              "--time-range must be one of 1h, 6h, 12h, 1d, 3d, 7d, 14d, 30d, 90d, all; got '2d'"),
-            ("list_halo_conversations", {"limit": 0}, "--limit must be at least 1; got 0"),
+            ("list_halo_conversations", {"limit": 0}, "limit must be at least 1; got 0"),
+            ("list_agents", {"limit": -1}, "limit must be at least 1; got -1"),
             ("create_run", {"agent_uuid": agent_uuid, "lookback_hours": 0},
              "--lookback-hours takes a number of at least 1; got 0"),
             ("create_run", {"agent_uuid": agent_uuid, "lookback_hours": 48, "window_start_at": HALO_WINDOW[0]},
@@ -348,5 +367,78 @@ def test_runs_and_conversations_come_back_with_secrets_redacted(
             assert secret not in text_of(result) and "sk-ant" not in text_of(result)
         assert document(fetched)["findings"][0]["title"] == "ConnectionError: [REDACTED] invalid"
         assert document(found)["messages"][0]["content"] == "# Report\n\nAuthorization: Bearer [REDACTED]"
+
+    serve_in_process(store, scenario)
+
+
+def test_lists_stay_short_and_say_how_to_reach_the_rest(store: Store) -> None:
+    many = [span(trace, 0, start=BASE, agent_uuid=f"00000000-0000-5000-8000-{trace:012d}", agent_name=f"agent-{trace}")
+            for trace in range(LIST_MAX_ITEMS + 20)]
+    insert_spans(store, many)
+    for _ in range(3):
+        runs.analyze_paths(store, [HALO_FIXTURE], no_llm=True)
+
+    async def scenario(client: Client, tools: Any) -> None:
+        default = await client.call_tool("list_agents", {"time_range": "all"})
+        assert len(json.loads(default.content[0].text)) == 50 and not default.is_error
+        assert default.content[1].text.startswith(f"Only the 50 most recently active of {LIST_MAX_ITEMS + 21} agents")
+        assert "a larger limit (at most 100)" in default.content[1].text
+
+        huge = await client.call_tool("list_agents", {"time_range": "all", "limit": 10**9})
+        assert len(json.loads(huge.content[0].text)) == LIST_MAX_ITEMS and "larger limit" not in huge.content[1].text
+        assert "query_spans: SELECT agent_uuid" in huge.content[1].text
+
+        few = await client.call_tool("list_halo_conversations", {"limit": 2})
+        assert len(json.loads(few.content[0].text)) == 2
+        assert few.content[1].text == ("Only the 2 newest conversations are listed; older ones exist. "
+                                       "Pass a larger limit (at most 100).")
+        beyond_int64 = await client.call_tool("list_halo_conversations", {"limit": 10**30})
+        assert len(json.loads(text_of(beyond_int64))) == 3  # all of them, no note, no overflow
+
+    serve_in_process(store, scenario)
+
+
+def test_query_spans_fits_its_json_in_the_budget_and_says_how_to_get_more(store: Store) -> None:
+    load_paths(store, [HALO_FIXTURE])
+
+    async def scenario(client: Client, tools: Any) -> None:
+        quoted = await client.call_tool("query_spans", {"sql": "SELECT repeat('\"', 1900) AS q FROM range(200)"})
+        assert len(text_of(quoted)) < QUERY_MAX_CHARS + 500  # JSON escapes counted, not just the characters
+        cut = json.loads(text_of(quoted))
+        assert cut["truncated"] and cut["rowCount"] == len(cut["rows"]) and 0 < cut["rowCount"] < 10
+        assert cut["note"].startswith(f"Truncated: only {cut['rowCount']} rows fit in about 20,000 characters")
+
+        many = document(await client.call_tool("query_spans", {"sql": "SELECT * FROM range(500)"}))
+        assert many["note"].startswith("Truncated: the query returned more than 200 rows")
+        assert "LIMIT n OFFSET m" in many["note"]
+
+        wide = ", ".join(f"repeat('ab', 1000) AS c{index}" for index in range(11))
+        nothing = document(await client.call_tool("query_spans", {"sql": f"SELECT {wide}"}))
+        assert nothing["rows"] == [] and nothing["truncated"]
+        assert "not even the first row fits" in nothing["note"] and "select fewer columns" in nothing["note"]
+
+        whole = document(await client.call_tool("query_spans", {"sql": "SELECT count(*) AS n FROM spans"}))
+        assert "note" not in whole
+
+    serve_in_process(store, scenario)
+
+
+def test_secrets_at_a_cut_are_redacted_before_the_cut(store: Store) -> None:
+    token = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"
+    padding = "x" * 1995  # the token starts 5 characters before the 2000-character cut
+    rows = [span(1, 0, start=BASE, output_text=padding + token)]
+    rows += [span(1, index, start=BASE, parent=0, span_type="tool", name="function.search", tool_name="search",
+                  error_message=f"{'y' * 60} {token}", status="error") for index in range(1, 300)]
+    insert_spans(store, rows)
+    trace_id = f"{1:032x}"
+
+    async def scenario(client: Client, tools: Any) -> None:
+        root = await client.call_tool("query_spans", {"sql": "SELECT output_text FROM spans WHERE parent_span_id IS NULL"})
+        assert document(root)["rows"] == [[padding + "[REDA…[+5 chars]"]] and "ghp_" not in text_of(root)
+
+        tree = document(await client.call_tool("view_trace", {"trace_id": trace_id}))
+        assert "ghp_" not in tree["tree"] and len(tree["tree"]) <= QUERY_MAX_CHARS + 20
+        assert tree["tree"].endswith("\n(tree cut here)") and "[REDACTED]" in tree["tree"]
+        assert f"WHERE trace_id = '{trace_id}' ORDER BY start_time LIMIT 100 OFFSET 100" in tree["note"]
 
     serve_in_process(store, scenario)
