@@ -247,7 +247,7 @@ def create_followup_run(store: Store, conversation_id: str, question: str, *, no
             f"the conversation's analysis run {analysis['run_id']} is still {analysis['status']}",
             hint=f"wait for it with `halo-local run poll {analysis['run_id']}`",
         )
-    if analysis["status"] != "completed":
+    if analysis["status"] != "completed" and analysis["report_path"] is None:
         raise UsageError(
             f"the conversation's analysis run {analysis['run_id']} ended {analysis['status']}: "
             f"{analysis['status_reason']}",
@@ -540,6 +540,9 @@ def _describe_llm_event(kind: str, detail: Mapping[str, Any]) -> str:
         return f"LLM retry {detail.get('attempt', '?')} after {detail.get('status', 'an error')}"
     if kind == "llm_error":
         return f"LLM error: {detail.get('message', '?')}"
+    if kind == "context_trimmed":
+        return (f"LLM context full: {detail.get('elidedResults', '?')} older tool results elided "
+                f"(depth {detail.get('depth', 0)})")
     return kind.replace("_", " ")
 
 
@@ -720,7 +723,8 @@ def _analyse(control: _RunControl, run: Mapping[str, Any]) -> str:
     control.event("step_finished", f"report: {len(markdown):,} characters", {"step": "report", "path": str(report_path)})
     if stopped is not None:
         return _complete(control, run, markdown, report_path, stopped[1], status=stopped[0])
-    reason = "LLM pass failed; the report is heuristics-only (degraded)" if llm_state["degraded"] else None
+    reason = (f"LLM pass failed ({llm_state['error']}); the report is heuristics-only (degraded)"
+              if llm_state["degraded"] else None)
     return _complete(control, run, markdown, report_path, reason)
 
 
@@ -852,10 +856,10 @@ def _llm_pass(control: _RunControl, run: Mapping[str, Any], dataset: _Dataset, f
                       {"step": "llm", "status": stop[0], "reason": stop[1]})
         return state
     except llm.LlmError as error:
-        state.update(degraded=True, error=error.message)
-        _save_llm(control, ran=False, degraded=True, error=error.message, result=None)
-        control.event("llm_failed", f"LLM pass failed, continuing heuristics-only: {error.message}",
-                      {"step": "llm", "error": error.message})
+        state.update(degraded=True, error=_llm_error_text(error))
+        _save_llm(control, ran=False, degraded=True, error=state["error"], result=None)
+        control.event("llm_failed", f"LLM pass failed, continuing heuristics-only: {state['error']}",
+                      {"step": "llm", "error": state["error"]})
         return state
     state.update(ran=True, result=result)
     _save_llm(control, ran=True, degraded=False, error=None, result=result)
@@ -863,6 +867,11 @@ def _llm_pass(control: _RunControl, run: Mapping[str, Any], dataset: _Dataset, f
                   {"step": "llm", "turns": result.turns, "notes": len(result.notes),
                    "inventedIdsRemoved": result.invented_ids_removed})
     return state
+
+
+def _llm_error_text(error: llm.LlmError) -> str:
+    """The failure as `llm.error`, the report and the status reason word it: what happened, then what to do."""
+    return f"{error.message}; {error.hint}" if error.hint else error.message
 
 
 def _llm_stop_note(status: str, reason: str, time_limit_seconds: int) -> str:
@@ -903,7 +912,8 @@ def _report_run_facts(run: Mapping[str, Any], dataset: _Dataset) -> dict[str, An
 
 
 def _answer_followup(control: _RunControl, run: Mapping[str, Any]) -> str:
-    """A follow-up: the LLM answers from the report, findings and snapshot; else the findings do."""
+    """A follow-up: the LLM answers from the report, findings and snapshot; else (also when the LLM pass is
+    cancelled or timed out, which the run's status keeps) the findings do."""
     store = control.store
     parent = _run_row(store, run["parent_run_id"])
     findings_json = json.loads(parent["findings"] or "[]")
@@ -920,6 +930,7 @@ def _answer_followup(control: _RunControl, run: Mapping[str, Any]) -> str:
     control.check()
     answer: str | None = None
     reason: str | None = None
+    stopped: tuple[str, str] | None = None
     if skip is None:
         control.event("step_started", f"llm: answering with {run['model_id']}", {"step": "llm"})
         try:
@@ -931,13 +942,21 @@ def _answer_followup(control: _RunControl, run: Mapping[str, Any]) -> str:
                 should_cancel=control.should_cancel,
             )
         except llm.LlmCancelled:
-            raise
+            stopped = control.stop_requested()
+            if stopped is None or stopped[0] not in LLM_STOP_KEEPS_REPORT:
+                raise
+            note = _llm_stop_note(*stopped, run["time_limit_seconds"])
+            _save_llm(control, ran=False, degraded=True, error=note, result=None)
+            control.event("llm_stopped", f"LLM pass {note}; answering from the findings",
+                          {"step": "llm", "status": stopped[0], "reason": stopped[1]})
+            skip = f"the LLM pass {note}"
         except llm.LlmError as error:
-            _save_llm(control, ran=False, degraded=True, error=error.message, result=None)
-            control.event("llm_failed", f"LLM pass failed, answering from the findings: {error.message}",
-                          {"step": "llm", "error": error.message})
-            skip = f"the LLM pass failed ({error.message})"
-            reason = "LLM pass failed; answered from the findings (degraded)"
+            failure = _llm_error_text(error)
+            _save_llm(control, ran=False, degraded=True, error=failure, result=None)
+            control.event("llm_failed", f"LLM pass failed, answering from the findings: {failure}",
+                          {"step": "llm", "error": failure})
+            skip = f"the LLM pass failed ({failure})"
+            reason = f"LLM pass failed ({failure}); answered from the findings (degraded)"
         else:
             _save_llm(control, ran=True, degraded=False, error=None, result=result)
             answer = result.summary
@@ -946,6 +965,8 @@ def _answer_followup(control: _RunControl, run: Mapping[str, Any]) -> str:
     if answer is None:
         answer = report.render_followup_answer(question=run["prompt"], findings=findings_json,
                                                unavailable_reason=skip or "")
+    if stopped is not None:
+        return _complete(control, run, answer, None, stopped[1], status=stopped[0])
     control.check()
     return _complete(control, run, answer, None, reason)
 

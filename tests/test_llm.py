@@ -14,6 +14,7 @@ from fake_anthropic import (
     FakeReply,
     error_reply,
     fake_anthropic,  # noqa: F401  (fixture)
+    message,
     text_message,
     tool_use_message,
     usage,
@@ -23,6 +24,7 @@ from fake_anthropic import (
 from halo_local.errors import UsageError
 from halo_local.llm import (
     LlmCancelled,
+    LlmContextTooLong,
     LlmError,
     answer_followup,
     default_model_id,
@@ -467,3 +469,146 @@ def test_followup_answers_with_tools_and_verified_ids(fake_anthropic: FakeAnthro
     assert "submit_analysis" not in {tool["name"] for tool in first["tools"]}
     assert last["tool_choice"] == {"type": "none"}
     assert "execute_tool search" in last["messages"][-1]["content"][0]["content"]
+
+
+# --- what the real API does when things go wrong ---------------------------------------------------
+
+
+@pytest.mark.parametrize("reply", [
+    text_message("I can't help with that.", stop_reason="refusal"),
+    message([], stop_reason="refusal"),
+], ids=["with-text", "empty"])
+def test_a_refusal_ends_the_pass_instead_of_becoming_the_summary(fake_anthropic: FakeAnthropic, snapshot: Path,
+                                                                 reply: dict[str, Any]) -> None:
+    fake_anthropic.push(reply, submit())
+    recorder = Recorder()
+    with pytest.raises(LlmError, match=r"declined to continue \(stop_reason refusal\)"):
+        analyse(snapshot, recorder)
+    assert len(fake_anthropic.requests) == 1  # asking again gets the same refusal
+    assert recorder.of("llm_error")
+
+
+def test_a_refusing_subagent_is_reported_to_the_main_agent(fake_anthropic: FakeAnthropic, snapshot: Path) -> None:
+    fake_anthropic.push(
+        tool_use_message([("delegate_finding", {"finding_key": FINDING_KEY, "question": "why?"})]),
+        text_message("No.", stop_reason="refusal"),
+        submit(),
+    )
+    assert len(analyse(snapshot, Recorder()).notes) == 1
+    sub_report = fake_anthropic.message_requests[-1]["messages"][-1]["content"][0]
+    assert sub_report["is_error"] is True and "declined" in sub_report["content"]
+
+
+def test_empty_replies_end_the_pass_before_max_turns(fake_anthropic: FakeAnthropic, snapshot: Path) -> None:
+    fake_anthropic.push(*[message([])] * 10)
+    with pytest.raises(LlmError, match="3 empty replies in a row"):
+        analyse(snapshot, Recorder(), max_turns=10)
+    assert len(fake_anthropic.requests) == 3
+
+
+def test_a_conversation_that_outgrows_the_context_window_elides_older_tool_output(
+        fake_anthropic: FakeAnthropic, snapshot: Path) -> None:
+    too_long = error_reply(400, "invalid_request_error", "prompt is too long: 215000 tokens > 200000 maximum")
+    fake_anthropic.push(
+        tool_use_message([("view_trace", {"trace_id": TRACE})]),
+        tool_use_message([("search_spans", {"text": "quota"})]),
+        too_long,
+        submit(),
+    )
+    recorder = Recorder()
+    result = analyse(snapshot, recorder)
+    assert len(result.notes) == 1 and result.turns == 3
+    refused, resent = fake_anthropic.message_requests[2:]
+    assert len(json.dumps(resent)) < len(json.dumps(refused))
+    results = [block for item in resent["messages"] for block in item["content"] if block["type"] == "tool_result"]
+    assert "output elided" in results[0]["content"] and "Quota exceeded" in results[1]["content"]
+    assert recorder.of("context_trimmed") == [{"depth": 0, "elidedResults": 1}]
+
+
+@pytest.mark.parametrize("reply", [
+    error_reply(400, "invalid_request_error", "prompt is too long: 215000 tokens > 200000 maximum"),
+    error_reply(413, "request_too_large", "Request exceeds the maximum allowed number of bytes."),
+], ids=["400-prompt-too-long", "413"])
+def test_a_first_request_too_large_fails_clearly_without_retrying(fake_anthropic: FakeAnthropic, snapshot: Path,
+                                                                  reply: FakeReply) -> None:
+    fake_anthropic.push(reply, submit())
+    with pytest.raises(LlmContextTooLong, match="too large for the model") as caught:
+        analyse(snapshot, Recorder())
+    assert "does not fit" in caught.value.message and "--model-id" in caught.value.hint
+    assert len(fake_anthropic.requests) == 1
+
+
+@pytest.mark.parametrize(("reply", "expected", "hint"), [
+    (error_reply(403, "permission_error", "no access to this model"),
+     "refused this API key access (403): permission_error: no access to this model", "permissions"),
+    (error_reply(404, "not_found_error", "model: claude-sonnet-5-5"),
+     "does not know this model or path: not_found_error: model: claude-sonnet-5-5", "--model-id"),
+    (error_reply(400, "invalid_request_error", "tools.0: bad schema"),
+     "failed (400): invalid_request_error: tools.0: bad schema", None),
+], ids=["403", "404", "400"])
+def test_client_errors_say_what_the_api_said(fake_anthropic: FakeAnthropic, snapshot: Path, reply: FakeReply,
+                                             expected: str, hint: str | None) -> None:
+    fake_anthropic.push(reply)
+    with pytest.raises(LlmError) as caught:
+        analyse(snapshot, Recorder())
+    assert expected in caught.value.message and "Error code" not in caught.value.message
+    assert (hint is None and caught.value.hint is None) or hint in caught.value.hint
+    assert len(fake_anthropic.requests) == 1
+
+
+def test_rate_limit_after_every_retry_names_the_limit(fake_anthropic: FakeAnthropic, snapshot: Path) -> None:
+    fake_anthropic.push(*[error_reply(429, "rate_limit_error", "slow down")] * 3)
+    with pytest.raises(LlmError, match=r"rate-limited after 3 attempts \(429\): rate_limit_error: slow down") as caught:
+        analyse(snapshot, Recorder())
+    assert "HALO_LLM_MAX_RETRIES" in caught.value.hint
+
+
+def test_retry_after_is_waited_for(fake_anthropic: FakeAnthropic, snapshot: Path) -> None:
+    fake_anthropic.push(error_reply(529, "overloaded_error", headers={"retry-after": "1"}), submit())
+    recorder = Recorder()
+    started = time.monotonic()
+    analyse(snapshot, recorder)
+    assert time.monotonic() - started >= 1.0
+    assert recorder.of("retry")[0]["delaySeconds"] >= 1.0
+
+
+def test_the_servers_x_should_retry_header_wins(fake_anthropic: FakeAnthropic, snapshot: Path) -> None:
+    fake_anthropic.push(error_reply(500, "api_error", headers={"x-should-retry": "false"}))
+    with pytest.raises(LlmError, match=r"failed \(500\)"):
+        analyse(snapshot, Recorder())
+    fake_anthropic.push(error_reply(400, "invalid_request_error", headers={"x-should-retry": "true"}), submit())
+    assert len(analyse(snapshot, Recorder()).notes) == 1
+    assert len(fake_anthropic.requests) == 3
+
+
+def test_an_error_that_echoes_a_secret_is_redacted(fake_anthropic: FakeAnthropic, snapshot: Path) -> None:
+    fake_anthropic.push(error_reply(400, "invalid_request_error", f"bad header x-api-key: {SECRETS['anthropic key']}"))
+    recorder = Recorder()
+    with pytest.raises(LlmError) as caught:
+        analyse(snapshot, recorder)
+    assert SECRETS["anthropic key"] not in caught.value.message and "[REDACTED]" in caught.value.message
+    assert SECRETS["anthropic key"] not in json.dumps(recorder.events)
+
+
+def test_otel_header_lists_and_planted_secrets_never_reach_the_server(fake_anthropic: FakeAnthropic,
+                                                                      tmp_path: Path) -> None:
+    headers = {"http.request.header.authorization": ["Basic dXNlcjpwYXNz"],
+               "http.request.header.x-api-key": ["k3yV4lue99"], "http.request.header.cookie": ["sid=c00kieVal"]}
+    planted = write_spans_parquet(tmp_path / "planted.parquet", [
+        *SPANS,
+        {"trace_id": TRACE, "span_id": "feed00000000beef", "parent_span_id": ROOT_SPAN, "name": "http GET",
+         "span_type": "tool", "start_ns": T0 + 3_500_000_000, "status_code": "error", "attributes": json.dumps(headers),
+         "tool_arguments": json.dumps({"password": "Pa55word!"}), "error_message": "login failed: password=Pa55word!"},
+    ])
+    fake_anthropic.push(
+        tool_use_message([("get_span", {"span_id": "feed00000000beef"}), ("search_spans", {"text": "http"}),
+                          ("run_sql", {"sql": "SELECT attributes, error_message, tool_arguments FROM spans"}),
+                          ("run_sql", {"sql": "SELECT CAST(error_message AS INTEGER) FROM spans"}),
+                          ("view_trace", {"trace_id": TRACE})]),
+        submit(),
+    )
+    analyse(planted, Recorder())
+    sent = fake_anthropic.all_sent_text()
+    for secret in ("dXNlcjpwYXNz", "k3yV4lue99", "c00kieVal", "Pa55word"):
+        assert secret not in sent, secret
+    assert "http.request.header.x-api-key" in sent

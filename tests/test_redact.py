@@ -61,6 +61,10 @@ CAUGHT = [
     ("hugging face token", "HF hf_abcdefghijklmnopqrstuvwxyzABCDEFGH set", "hf_abcdefghijklmnopqrstuvwxyzABCDEFGH"),
     ("session cookie", "Cookie: sessionid=abcdef1234567890abcdef", "abcdef1234567890abcdef"),
     ("connection string password", "Server=db;User Id=sa;Password=Hunter2!;", "Hunter2!"),
+    ("otel header list", '{"http.request.header.authorization": ["Basic dXNlcjpwYXNz"]}', "dXNlcjpwYXNz"),
+    ("otel api key header list", '{"http.request.header.x-api-key": ["abcd1234efgh"], "n": 1}', "abcd1234efgh"),
+    ("second value of a secret list", '{"cookie": ["a=b", "session=abc123xyz"]}', "abc123xyz"),
+    ("escaped secret list", '{"args": "{\\"api_key\\": [\\"zz99yy88\\"]}"}', "zz99yy88"),
     ("pem key inside json",
      '{"private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADAN\\n-----END PRIVATE KEY-----\\n"}', "MIIEvQIBADAN"),
 ]
@@ -72,6 +76,7 @@ UNTOUCHED = [
     "Bearer authentication is configured; basic functionality works.",
     "see https://example.com/docs?page=2 and postgres://db.internal/prod",
     '{"password": null, "api_key": true, "secret": ""}',
+    '{"tokens": [1, 2, 3], "token_ids": [], "input_tokens": 12}',
     "git commit 3f786850e387550fdab836ed7e6dc881de23001b",
     "task-runner sk-learn model",
 ]

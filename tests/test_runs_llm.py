@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -156,3 +160,84 @@ def test_followup_with_the_llm_answers_in_the_conversation(loaded: Store, fake_a
     assert answered["run"]["llm"]["ran"] is True
     messages = conversations.get_conversation(loaded, run["conversationId"])["messages"]
     assert [message["role"] for message in messages] == ["user", "assistant", "user", "assistant"]
+
+
+def _ask_cli(store: Store, server: FakeAnthropic, *args: str) -> subprocess.CompletedProcess[str]:
+    """`halo-local conversation ask ...` in a real process pointed at the fake Messages API."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ANTHROPIC_")}
+    env.update({"HALO_HOME": str(store.home), "ANTHROPIC_API_KEY": "test-key-not-real",
+                "ANTHROPIC_BASE_URL": server.base_url, "HALO_LLM_RETRY_DELAY": "0.01", "HALO_LLM_MAX_RETRIES": "0"})
+    return subprocess.run([sys.executable, "-m", "halo_local.cli", "conversation", "ask", *args], capture_output=True,
+                          text=True, env=env, timeout=120)
+
+
+def test_a_rejected_key_degrades_the_run_and_says_so(loaded: Store, fake_anthropic: FakeAnthropic) -> None:
+    fake_anthropic.push(error_reply(401, "authentication_error", "invalid x-api-key"))
+    run = create_run(loaded)
+    assert run["status"] == "completed"
+    assert run["statusReason"] == ("LLM pass failed (the LLM endpoint rejected the API key; check ANTHROPIC_API_KEY);"
+                                   " the report is heuristics-only (degraded)")
+    assert run["llm"]["error"] == "the LLM endpoint rejected the API key; check ANTHROPIC_API_KEY"
+    assert "rejected the API key" in Path(run["reportPath"]).read_text(encoding="utf-8")
+    assert len(fake_anthropic.requests) == 1
+
+
+def test_a_long_retry_after_ends_at_the_time_limit_with_the_report_kept(loaded: Store,
+                                                                        fake_anthropic: FakeAnthropic) -> None:
+    fake_anthropic.push(error_reply(429, "rate_limit_error", headers={"retry-after": "30"}))
+    started = time.monotonic()
+    run = create_run(loaded, time_limit_seconds=2)
+    assert time.monotonic() - started < 15
+    assert run["status"] == "timed_out" and "time limit" in run["statusReason"]
+    assert run["llm"]["degraded"] is True and "time limit" in run["llm"]["error"]
+    assert Path(run["reportPath"]).exists()
+    assert len(fake_anthropic.requests) == 1
+    assert [event["kind"] for event in runs.run_events(loaded, run["runId"], limit=1000)].count("retry") == 1
+
+    fake_anthropic.push(text_message("Fix list_files first."))
+    answered = conversations.ask(loaded, run["conversationId"], "What should I fix first?")
+    assert (answered["status"], answered["answer"]) == ("completed", "Fix list_files first.")
+
+    fake_anthropic.push(error_reply(529, "overloaded_error", headers={"retry-after": "30"}))
+    stopped = conversations.ask(loaded, run["conversationId"], "Why does list_files fail?")
+    assert stopped["status"] == "timed_out" and "time limit" in stopped["statusReason"]
+    assert "list_files" in stopped["answer"] and "time limit" in stopped["answer"]
+    assert runs.list_runs(loaded, conversation_id=run["conversationId"], limit=10)[0]["status"] == "timed_out"
+
+
+def test_conversation_ask_when_the_llm_refuses_or_the_context_is_full(loaded: Store,
+                                                                       fake_anthropic: FakeAnthropic) -> None:
+    run = create_run(loaded, no_llm=True)
+    fake_anthropic.push(text_message("I won't.", stop_reason="refusal"),
+                        error_reply(400, "invalid_request_error", "prompt is too long: 999999 tokens > 200000 maximum"))
+
+    refused = _ask_cli(loaded, fake_anthropic, run["conversationId"], "why does list_files fail?")
+    assert refused.returncode == 0, refused.stderr
+    assert "declined to continue" in refused.stdout and "list_files" in refused.stdout
+    assert "I won't." not in refused.stdout and "Traceback" not in refused.stderr
+
+    too_long = _ask_cli(loaded, fake_anthropic, run["conversationId"], "x" * 100_000, "--json")
+    document = json.loads(too_long.stdout)
+    assert too_long.returncode == 0 and document["status"] == "completed"
+    assert "too large for the model" in document["statusReason"] and document["run"]["llm"]["degraded"] is True
+
+    empty = _ask_cli(loaded, fake_anthropic, run["conversationId"], "  ")
+    assert (empty.returncode, empty.stdout) == (2, "")
+    assert empty.stderr.startswith("Error: the question is empty\n")
+    assert len(fake_anthropic.requests) == 2
+
+
+def test_a_planted_otel_header_never_reaches_the_server(store: Store, fake_anthropic: FakeAnthropic) -> None:
+    insert_spans(store, agent_traces(2))
+    insert_spans(store, [span(9, 0, start=BASE, span_type="tool", name="http GET", tool_name="http", status="error",
+                              attributes=json.dumps({"http.request.header.authorization": ["Basic dXNlcjpwYXNz"]}),
+                              error_message="401 for Authorization: Basic dXNlcjpwYXNz")])
+    fake_anthropic.push(
+        tool_use_message([("run_sql", {"sql": "SELECT upper(attributes::VARCHAR), error_message FROM spans"}),
+                          ("get_span", {"span_id": f"{9:04x}{0:012x}"})]),
+        _submission(None),
+    )
+    run = create_run(store)
+    assert run["llm"]["ran"] is True
+    sent = fake_anthropic.all_sent_text()
+    assert "dXNlcjpwYXNz" not in sent and "DXNLCJPWYXNZ" not in sent

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from halo_local.errors import UsageError
-from halo_local.llm.client import CancelCheck, EventSink, LlmError, MessagesClient
+from halo_local.llm.client import CancelCheck, EventSink, LlmContextTooLong, LlmError, MessagesClient
 from halo_local.llm.models import CallUsage, cost_usd, resolve_model_id
 from halo_local.llm.redact import redact_value
 from halo_local.llm.tools import (
@@ -42,6 +42,9 @@ MAX_FINDINGS_SHOWN = 40
 MAX_FINDING_STRING = 1500
 MAX_NOTES = 20
 MAX_SUMMARY_CHARS = 20000
+MAX_EMPTY_REPLIES = 3
+ELIDED_RESULT = ("(output elided to keep the conversation within the model's context window; "
+                 "run the tool again if needed)")
 UNVERIFIED_ID = "[unverified id]"
 _EPHEMERAL = {"type": "ephemeral"}
 _ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{24}|[0-9a-fA-F]{16})(?![0-9A-Za-z])")
@@ -99,6 +102,10 @@ class _Outcome:
 
 class _NoAnswer(LlmError):
     """An agent used all its turns without an answer."""
+
+
+class _Refused(LlmError):
+    """The model declined to go on (stop_reason `refusal`): asking again gets the same answer."""
 
 
 @dataclass
@@ -231,6 +238,7 @@ def _converse(session: _Session, *, depth: int, finding_key: str | None, system:
     tool_params[-1] = {**tool_params[-1], "cache_control": _EPHEMERAL}
     offered = {tool["name"] for tool in tools}
     last_text = ""
+    empty_replies = 0
     for turn in range(1, session.max_turns + 1):
         final_turn = turn == session.max_turns
         if not final_turn:
@@ -239,13 +247,12 @@ def _converse(session: _Session, *, depth: int, finding_key: str | None, system:
             tool_choice = {"type": "tool", "name": SUBMIT}
         else:
             tool_choice = {"type": "none"}
-        message = session.client.create({
+        message = _create_fitting(session, depth, messages, {
             "model": session.model_id,
             "max_tokens": MAX_OUTPUT_TOKENS,
             "system": [{"type": "text", "text": system, "cache_control": _EPHEMERAL}],
             "tools": tool_params,
             "tool_choice": tool_choice,
-            "messages": _with_moving_breakpoint(messages),
         })
         usage = _usage_of(message)
         session.calls.append(usage)
@@ -254,7 +261,15 @@ def _converse(session: _Session, *, depth: int, finding_key: str | None, system:
             "inputTokens": usage.input_tokens, "outputTokens": usage.output_tokens,
             "cacheReadTokens": usage.cache_read_tokens, "cacheWriteTokens": usage.cache_write_tokens,
         })
+        if message.stop_reason == "refusal":
+            raise _Refused("the model declined to continue (stop_reason refusal)",
+                           hint="reword the prompt or question, or try another --model-id")
         blocks = _assistant_blocks(message)
+        empty_replies = 0 if blocks else empty_replies + 1
+        if empty_replies >= MAX_EMPTY_REPLIES:
+            raise LlmError(f"the model sent {empty_replies} empty replies in a row",
+                           hint="check ANTHROPIC_BASE_URL points at an Anthropic-compatible API, "
+                                "or try another --model-id")
         text = "\n\n".join(block["text"] for block in blocks if block["type"] == "text").strip()
         last_text = text or last_text
         uses = [block for block in blocks if block["type"] == "tool_use"]
@@ -289,6 +304,34 @@ def _converse(session: _Session, *, depth: int, finding_key: str | None, system:
                     hint="raise --max-turns, or narrow the prompt")
 
 
+def _create_fitting(session: _Session, depth: int, messages: list[dict[str, Any]], params: Mapping[str, Any]) -> Any:
+    """One call; when the conversation outgrew the context window, older tool output is elided and it is
+    sent again, so a long exploration ends in an answer rather than losing every turn so far."""
+    while True:
+        try:
+            return session.client.create({**params, "messages": _with_moving_breakpoint(messages)})
+        except LlmContextTooLong as error:
+            elided = _elide_tool_results(messages)
+            if not elided:
+                raise LlmContextTooLong(error.message + "; even without tool output the conversation does not fit",
+                                        hint="shorten the prompt or question, or use a model with a larger context "
+                                             "window (--model-id)") from error
+            session.on_event("context_trimmed", {"depth": depth, "elidedResults": elided})
+
+
+def _elide_tool_results(messages: list[dict[str, Any]]) -> int:
+    """Replace the older half of the tool results not yet elided (at least one) with a note; how many."""
+    places = [(index, position) for index, item in enumerate(messages)
+              for position, block in enumerate(item["content"])
+              if block.get("type") == "tool_result" and block.get("content") != ELIDED_RESULT]
+    chosen = places[:max(1, len(places) // 2)] if places else []
+    for index, position in chosen:
+        content = list(messages[index]["content"])
+        content[position] = {**content[position], "content": ELIDED_RESULT}
+        messages[index] = {**messages[index], "content": content}
+    return len(chosen)
+
+
 def _explore(session: _Session, use: Mapping[str, Any], depth: int) -> dict[str, Any]:
     output = SpanTools(session.sandbox).run(use["name"], use["input"])
     session.on_event("tool_call", {
@@ -314,7 +357,7 @@ def _delegate(session: _Session, use: Mapping[str, Any], depth: int) -> dict[str
     try:
         outcome = _run_agent(session, depth=depth + 1, finding_key=key, system_template="llm_subagent.md.j2",
                              first_message=first)
-    except _NoAnswer as error:
+    except (_NoAnswer, _Refused, LlmContextTooLong) as error:
         return _tool_result(use["id"], f"The sub-agent gave no answer: {error.message}", is_error=True)
     report = {"summary": outcome.summary, "notes": [note.to_json() for note in outcome.notes]}
     return _tool_result(use["id"], _json(report))

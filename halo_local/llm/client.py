@@ -41,6 +41,10 @@ class LlmError(HaloLocalError):
     """The LLM pass failed (after its retries, or on a response that makes no sense)."""
 
 
+class LlmContextTooLong(LlmError):
+    """The request does not fit the model's context window (or the endpoint's size limit)."""
+
+
 class LlmCancelled(Exception):
     """The run was cancelled while the LLM pass was under way."""
 
@@ -231,9 +235,13 @@ def _status_of(error: Exception) -> int | str:
 
 
 def _is_transient(error: Exception) -> bool:
+    """The SDK's own rule: the server's x-should-retry header first, then the status."""
     import anthropic
 
     if isinstance(error, anthropic.APIStatusError):
+        should_retry = error.response.headers.get("x-should-retry", "").strip().lower()
+        if should_retry in ("true", "false"):
+            return should_retry == "true"
         return error.status_code in _RETRY_STATUSES or error.status_code >= 500
     return isinstance(error, anthropic.APIConnectionError)  # timeouts, resets, truncated bodies
 
@@ -254,14 +262,34 @@ def _as_llm_error(error: Exception, *, attempts: int) -> LlmError:
 
     status = _status_of(error)
     tries = f" after {attempts} attempts" if attempts > 1 else ""
+    detail = _api_error_text(error)
     if isinstance(error, anthropic.AuthenticationError):
         return LlmError("the LLM endpoint rejected the API key", hint=f"check {API_KEY_ENV}")
+    if isinstance(error, anthropic.PermissionDeniedError):
+        return LlmError(f"the LLM endpoint refused this API key access (403): {detail}",
+                        hint=f"check that {API_KEY_ENV} may use this model (its workspace and permissions)")
     if isinstance(error, anthropic.NotFoundError):
-        return LlmError(f"the LLM endpoint does not know this model or path: {_short(str(error))}",
+        return LlmError(f"the LLM endpoint does not know this model or path: {detail}",
                         hint="check --model-id and ANTHROPIC_BASE_URL")
-    return LlmError(f"the LLM call failed{tries} ({status}): {_short(str(error))}")
+    if status == 413 or (status == 400 and "too long" in detail.lower()):
+        return LlmContextTooLong(f"the request is too large for the model ({status}): {detail}")
+    if status == 429:
+        return LlmError(f"the LLM call was rate-limited{tries} (429): {detail}",
+                        hint=f"wait and run again, or raise {MAX_RETRIES_ENV}")
+    return LlmError(f"the LLM call failed{tries} ({status}): {detail}")
+
+
+def _api_error_text(error: Exception) -> str:
+    """The API's own `type: message` when the body has one (not the SDK's dump of the whole body)."""
+    body = getattr(error, "body", None)
+    inner = body.get("error") if isinstance(body, dict) else None
+    if isinstance(inner, dict) and isinstance(inner.get("message"), str):
+        kind = inner.get("type")
+        return _short(f"{kind}: {inner['message']}" if isinstance(kind, str) else inner["message"])
+    return _short(str(error))
 
 
 def _short(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
+    """One line, capped, and redacted: an endpoint may echo what it was sent (a key, a header)."""
+    text = redact(" ".join(text.split()))
     return text if len(text) <= limit else text[:limit] + "…"

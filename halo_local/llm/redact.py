@@ -87,6 +87,14 @@ PATTERNS: tuple[RedactionPattern, ...] = (
         "secret in json",
         r"(?i)((?:" + _KEY_NAMES + r")[\w.\-]*\\?\"" + _SPACE + ":" + _SPACE + r")(\\?)\"(?:[^\"\\]|\\[^\"])+(\\?)\"",
         r'\1\2"' + REDACTED + r'\3"'),
+    # The same as a JSON list, the shape OTel gives HTTP headers (http.request.header.authorization:
+    # ["Basic ..."]): every string in the list goes, the list stays one valid element long.
+    RedactionPattern(
+        "secret list in json",
+        r"(?i)((?:" + _KEY_NAMES + r"|authorization)[\w.\-]*\\?\"" + _SPACE + ":" + _SPACE + r"\[" + _SPACE + r")"
+        r"(\\?)\"(?:[^\"\\]|\\[^\"])*\\?\"(?:" + _SPACE + "," + _SPACE + r"\\?\"(?:[^\"\\]|\\[^\"])*\\?\")*"
+        r"(" + _SPACE + r"\])",
+        r'\1\2"' + REDACTED + r'\2"\3'),
     # password=value, API_KEY: value, Cookie: a=b, ?token=value, password: "a b c".
     RedactionPattern(
         "secret assignment",
