@@ -64,6 +64,7 @@ DEFAULT_MAX_SUBAGENT_DEPTH = 3
 DEFAULT_MAX_TURNS = 50
 DEFAULT_TIME_LIMIT_SECONDS = 30 * 60
 MAX_SPAN_LIMIT = 1_000_000
+MAX_LOOKBACK_HOURS = 876_000  # 100 years: further back, datetime arithmetic overflows
 
 HEARTBEAT_SECONDS_ENV = "HALO_HEARTBEAT_SECONDS"
 STALE_SECONDS_ENV = "HALO_RUN_STALE_SECONDS"
@@ -147,7 +148,8 @@ def resolve_window(
     A lookback together with a start is refused rather than ignored: the start alone decides where the
     window begins.
     """
-    hours = DEFAULT_LOOKBACK_HOURS if lookback_hours is None else parse_int(lookback_hours, "--lookback-hours", 1)
+    hours = (DEFAULT_LOOKBACK_HOURS if lookback_hours is None
+             else parse_int(lookback_hours, "--lookback-hours", 1, MAX_LOOKBACK_HOURS))
     if window_start_at is not None and lookback_hours is not None:
         raise UsageError(
             f"--lookback-hours {hours} conflicts with --window-start-at: the window starts at "
@@ -159,7 +161,10 @@ def resolve_window(
     if window_start_at is not None:
         start = parse_timestamp(window_start_at, "--window-start-at")
     else:
-        start = end - timedelta(hours=hours)
+        try:
+            start = end - timedelta(hours=hours)
+        except OverflowError:
+            raise UsageError(f"--lookback-hours {hours} from {iso(end)} reaches before the year 1") from None
     if start >= end:
         raise UsageError(
             f"--window-start-at ({iso(start)}) must be before --window-end-at ({iso(end)})"

@@ -61,6 +61,7 @@ DEFAULT_LOOKBACK_HOURS = 24
 DEFAULT_MAX_SUBAGENT_DEPTH = 3
 DEFAULT_MAX_TURNS = 50
 MAX_SPAN_LIMIT = 1_000_000  # the runs' own ceiling: refuse at create time what a run would refuse later
+MAX_LOOKBACK_HOURS = 876_000  # the runs' own ceiling too (100 years)
 UPCOMING_COUNT = 5
 TICK_LOG_FILE = "schedule-tick.log"
 
@@ -213,7 +214,7 @@ class ScheduleSpec:
             days_of_month=_optional_list(self.days_of_month, "--days-of-month", 1, 31),
             model_id=_checked_model_id(self.model_id),
             span_limit=parse_int(self.span_limit, "--span-limit", 1, MAX_SPAN_LIMIT),
-            lookback_hours=parse_int(self.lookback_hours, "--lookback-hours", 1),
+            lookback_hours=parse_int(self.lookback_hours, "--lookback-hours", 1, MAX_LOOKBACK_HOURS),
             max_subagent_depth=parse_int(self.max_subagent_depth, "--max-subagent-depth", 1, 5),
             max_turns=parse_int(self.max_turns, "--max-turns", 1, 100),
             enabled=parse_bool(self.enabled, "--enabled"),
@@ -301,7 +302,7 @@ class ScheduleChanges:
             prompt=parse_text(prompt),
             model_id=parse_text(model_id),
             span_limit=optional(span_limit, lambda v: parse_int(v, "--span-limit", 1, MAX_SPAN_LIMIT)),
-            lookback_hours=optional(lookback_hours, lambda v: parse_int(v, "--lookback-hours", 1)),
+            lookback_hours=optional(lookback_hours, lambda v: parse_int(v, "--lookback-hours", 1, MAX_LOOKBACK_HOURS)),
             max_subagent_depth=optional(max_subagent_depth, lambda v: parse_int(v, "--max-subagent-depth", 1, 5)),
             max_turns=optional(max_turns, lambda v: parse_int(v, "--max-turns", 1, 100)),
             enabled=optional(enabled, lambda v: parse_bool(v, "--enabled")),

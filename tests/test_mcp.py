@@ -209,7 +209,7 @@ def test_invalid_arguments_get_the_clis_message_not_a_validation_dump(store: Sto
             ("list_halo_conversations", {"limit": 0}, "limit must be at least 1; got 0"),
             ("list_agents", {"limit": -1}, "limit must be at least 1; got -1"),
             ("create_run", {"agent_uuid": agent_uuid, "lookback_hours": 0},
-             "--lookback-hours takes a number of at least 1; got 0"),
+             "--lookback-hours takes a number from 1 to 876000; got 0"),
             ("create_run", {"agent_uuid": agent_uuid, "lookback_hours": 48, "window_start_at": HALO_WINDOW[0]},
              "--lookback-hours 48 conflicts with --window-start-at"),
             ("ask_followup", {"conversation_id": "conv_nope", "question": " "}, "the question is empty"),

@@ -246,7 +246,7 @@ CREATE = {"title": "Nightly", "agent_uuid": "agent-1", "frequency": "daily", "mi
     ({"max_subagent_depth": "6"}, "--max-subagent-depth takes a number from 1 to 5; got 6"),
     ({"max_turns": 0}, "--max-turns takes a number from 1 to 100; got 0"),
     ({"span_limit": "0"}, "--span-limit takes a number from 1 to 1000000; got 0"),
-    ({"lookback_hours": "0"}, "--lookback-hours takes a number of at least 1; got 0"),
+    ({"lookback_hours": "0"}, "--lookback-hours takes a number from 1 to 876000; got 0"),
     ({"enabled": "sometimes"}, "--enabled takes true or false; got 'sometimes'"),
     ({"title": "  "}, "--title must not be empty"),
     ({"model_id": "gpt-4o"}, "--model-id: unknown model id 'gpt-4o'"),
