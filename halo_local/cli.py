@@ -419,7 +419,8 @@ class ConversationCommands:
             model_id=parse_text(model_id), on_event=_print_event if sys.stderr.isatty() else None,
         )
         exit_code = runs.POLL_EXIT_CODES.get(answered["status"], EXIT_OK)
-        text = answered["answer"] or f"No answer: the follow-up run {answered['runId']} ended {answered['status']}"
+        reason = f": {answered['statusReason']}" if answered["statusReason"] else ""
+        text = answered["answer"] or f"No answer: the follow-up run {answered['runId']} ended {answered['status']}{reason}"
         return Output(answered, text.rstrip("\n"), exit_code)
 
 
