@@ -65,6 +65,9 @@ CAUGHT = [
     ("otel api key header list", '{"http.request.header.x-api-key": ["abcd1234efgh"], "n": 1}', "abcd1234efgh"),
     ("second value of a secret list", '{"cookie": ["a=b", "session=abc123xyz"]}', "abc123xyz"),
     ("escaped secret list", '{"args": "{\\"api_key\\": [\\"zz99yy88\\"]}"}', "zz99yy88"),
+    ("password flag", "mysql -u root --password hunter22 -h db", "hunter22"),
+    ("api key flag", 'run(["tool", "--api-key abc123def456"])', "abc123def456"),
+    ("token flag after escaped newline", "cmd:\\n--token abcd1234efgh", "abcd1234efgh"),
     ("pem key inside json",
      '{"private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADAN\\n-----END PRIVATE KEY-----\\n"}', "MIIEvQIBADAN"),
 ]
@@ -79,6 +82,7 @@ UNTOUCHED = [
     '{"tokens": [1, 2, 3], "token_ids": [], "input_tokens": 12}',
     "git commit 3f786850e387550fdab836ed7e6dc881de23001b",
     "task-runner sk-learn model",
+    "pytest --token-count 5 --password-file creds.txt --secret --verbose",
 ]
 
 

@@ -101,6 +101,14 @@ PATTERNS: tuple[RedactionPattern, ...] = (
         r"(?i)((?:" + _KEY_NAMES + r")" + _SPACE + "[:=]" + _SPACE + r")"
         r"(?:(\\?\")(?:[^\"\\\r\n]|\\[^\"])+(\\?\")|(\\?')?[^\s\"'\\&,;{}\[\]]{3,})",
         r"\1\2\4" + REDACTED + r"\3"),
+    # A command line's flag and its value: mysql --password hunter2, tool --api-key abc123. The value
+    # does not start with a dash (the next flag) and the flag name ends where the key does
+    # (--token-count 5 is left alone).
+    RedactionPattern(
+        "secret flag",
+        r"(?i)((?:^|[\s\"'=]|\\[nrt])--?(?:password|passwd|passphrase|secret|client[_-]?secret|api[_-]?key|apikey"
+        r"|access[_-]?key|private[_-]?key|token|auth[_-]?token)[ \t]+)[^\s\"'\\\[\-][^\s\"'\\]{2,}",
+        r"\1" + REDACTED),
 )
 
 _COMPILED = tuple((re.compile(pattern.regex, re.ASCII), pattern.replacement) for pattern in PATTERNS)
