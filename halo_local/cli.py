@@ -18,6 +18,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import fire
@@ -33,7 +34,6 @@ from halo_local.store import Store
 
 EXIT_OK = 0
 EXIT_ERROR = 1
-EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 EXIT_PIPE_CLOSED = 141  # as a shell reports a command killed by SIGPIPE (`... | head`)
 
@@ -55,12 +55,12 @@ def _store() -> Store:
     return Store()
 
 
-def _progress_printer() -> Callable[[int, int, Any], None] | None:
+def _progress_printer() -> Callable[[int, int, Path], None] | None:
     """A one-line progress display on stderr, only when stderr is a terminal."""
     if not sys.stderr.isatty():
         return None
 
-    def show(index: int, total: int, path: Any) -> None:
+    def show(index: int, total: int, path: Path) -> None:
         width = 24
         filled = int(width * index / max(total, 1))
         sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {index}/{total} {str(path)[-60:]:<60}")

@@ -1066,11 +1066,6 @@ def run_events(store: Store, run_id: str, *, limit: int = 100, after_seq: int = 
         return traces.rows_as_dicts(cursor, json_columns=_JSON_COLUMNS)
 
 
-def run_findings(store: Store, run_id: str) -> list[Any]:
-    """The run's findings as `heuristics.Finding` objects, ranked as stored."""
-    return [heuristics.Finding.from_json(item) for item in get_run(store, run_id)["findings"]]
-
-
 def poll_run(
     store: Store,
     run_id: str,

@@ -103,7 +103,7 @@ class LoadSummary:
         return {"paths": [str(item.path.resolve()) for item in stored],
                 "hashes": [item.sha256 for item in stored]}
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "files": len(self.files),
             "filesLoaded": sum(1 for item in self.files if item.status == "loaded"),

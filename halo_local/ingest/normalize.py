@@ -187,7 +187,9 @@ def _extract_fields(connection: duckdb.DuckDBPyConnection, fields: Sequence[str]
 
 
 @functools.cache
-def _plain_extraction(rules: tuple[_Rule, ...], fields: tuple[str, ...] | None) -> tuple[str, dict, str, dict]:
+def _plain_extraction(
+    rules: tuple[_Rule, ...], fields: tuple[str, ...] | None
+) -> tuple[str, dict[str, object], str, dict[str, object]]:
     """extract_plain.sql and extract_generic_input.sql completed for these rules, with their parameters.
 
     Generated once per process and mapping; every constant (keys, paths, patterns) is a parameter.

@@ -1,4 +1,5 @@
--- THE attribute → canonical column mapping, in one place (see /work/shared/CONVENTIONS.md).
+-- THE attribute → canonical column mapping, in one place: the keys of the OpenTelemetry GenAI
+-- semantic conventions, OpenInference, OpenLLMetry (Traceloop), Langfuse, pydantic-ai and BeeAI.
 --
 -- attribute_map: for each canonical field, the attribute keys that can fill it. Per span and field
 -- the candidate with the lowest priority wins; a key that is absent, JSON null, an empty string or
