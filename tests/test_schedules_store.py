@@ -450,3 +450,24 @@ def test_schedules_made_before_skip_invalid_existed_keep_skipping(isolated_home:
     assert 5 in apply_migrations(database)
     assert database.execute("SELECT skip_invalid FROM schedules").fetchall() == [(True,)]
     database.close()
+
+
+def test_each_tick_reads_only_the_lines_an_exporter_appended_since_the_last(store: Store, tmp_path: Path) -> None:
+    exports = tmp_path / "collector"
+    exports.mkdir()
+    lines = HALO_FIXTURE.read_bytes().splitlines(keepends=True)
+    live = exports / "spans.jsonl"
+    live.write_bytes(b"".join(lines[:20]))
+    create_schedule(store, replace(daily(), agent_uuid="HaloCodeHelper", sources=(str(exports),)), now=CREATED)
+    recorder = Recorder()
+
+    [first] = tick(store, at(1, 10), recorder.fire_run, load_trace_sources(store))
+    with live.open("ab") as handle:
+        handle.write(b"".join(lines[20:]))
+    [second] = tick(store, at(2, 10), recorder.fire_run, load_trace_sources(store))
+
+    assert first.error is None and second.error is None and second.warnings == ()
+    with store.connect() as connection:
+        loads = connection.execute("SELECT spans_read, spans_new, line_count FROM loaded_files WHERE path = ?"
+                                   " ORDER BY loaded_at", [str(live.resolve())]).fetchall()
+    assert loads == [(20, 20, 20), (38, 38, 58)]  # the second tick parsed the 38 new lines only
