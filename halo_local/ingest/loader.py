@@ -238,16 +238,10 @@ def _load_one(store: Store, path: Path, *, format: str, skip_invalid: bool) -> F
             [resolved, digest, stat.st_size, stat.st_mtime_ns, read.format, read.spans_read, spans_new, read.skipped,
              complete.offset if complete else None, complete_sha256, complete.lines if complete else None],
         )
-        # Made distinct in SQL, since a trace may span parts; read through DuckDB's replacement scan of this
-        # local, as in insert_normalized. A resumed file also holds the traces of the lines not read again.
-        held_trace_ids = pa.concat_tables([part.held_trace_ids for part in parts]) if parts else None
-        if parts or resume:
-            connection.execute(
-                "INSERT INTO loaded_file_traces (path, sha256, trace_id) SELECT DISTINCT $path, $sha256, trace_id"
-                " FROM (" + ("SELECT trace_id FROM held_trace_ids" if parts else "SELECT NULL AS trace_id WHERE FALSE")
-                + " UNION ALL SELECT trace_id FROM loaded_file_traces WHERE path = $path AND sha256 = $previous)",
-                {"path": resolved, "sha256": digest, "previous": resume.previous_sha256 if resume else None},
-            )
+        held_trace_ids = (pa.concat_tables([part.held_trace_ids for part in parts]) if parts
+                          else pa.table({"trace_id": pa.array([], pa.string())}))
+        connection.execute(sql_text("ingest/file_traces.sql"), {
+            "path": resolved, "sha256": digest, "previous": resume.previous_sha256 if resume else None})
         del held_trace_ids
         connection.execute("DROP TABLE IF EXISTS raw_spans")
     return FileLoad(
