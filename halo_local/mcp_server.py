@@ -148,6 +148,11 @@ class SandboxCache:
         self._sandbox, self._signature = None, None
 
     def close(self) -> None:
+        """At shutdown: a query still running holds the lock to its end (up to the time limit), so it
+        is stopped first, and the server exits as soon as the client closes stdin."""
+        running = self._sandbox
+        if running is not None:
+            running.interrupt()
         with self._lock:
             self._drop()
 

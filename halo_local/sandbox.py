@@ -219,6 +219,10 @@ class SpanSandbox:
             raise
         return cls(connection, time_limit_seconds=time_limit_seconds)
 
+    def interrupt(self) -> None:
+        """Stop the query running now, from another thread (it ends with the time-limit error)."""
+        self._connection.interrupt()
+
     def close(self) -> None:
         with self._lock:
             self._connection.close()

@@ -442,3 +442,33 @@ def test_secrets_at_a_cut_are_redacted_before_the_cut(store: Store) -> None:
         assert f"WHERE trace_id = '{trace_id}' ORDER BY start_time LIMIT 100 OFFSET 100" in tree["note"]
 
     serve_in_process(store, scenario)
+
+
+def test_closing_the_sandbox_cache_stops_a_running_query_at_once(store: Store) -> None:
+    """The client closed stdin mid-query: the server exits now, not when the query's time limit ends."""
+    import threading
+    import time
+
+    from halo_local.mcp_server import SandboxCache
+    from halo_local.sandbox import SandboxError
+
+    load_paths(store, [HALO_FIXTURE])
+    cache = SandboxCache(store.db_path)
+    outcome: list[BaseException] = []
+
+    def slow_query() -> None:
+        try:
+            with cache.sandbox() as sandbox:
+                sandbox.query("SELECT sum(range % 7) FROM range(100000000000)")  # minutes, were it not stopped
+        except SandboxError as error:
+            outcome.append(error)
+
+    worker = threading.Thread(target=slow_query)
+    worker.start()
+    wait_until(lambda: cache.builds == 1)
+    time.sleep(0.3)
+    started = time.monotonic()
+    cache.close()
+    worker.join(timeout=5)
+    assert time.monotonic() - started < 3 and not worker.is_alive()
+    assert len(outcome) == 1 and "was stopped" in outcome[0].message
