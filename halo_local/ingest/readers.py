@@ -28,6 +28,7 @@ from __future__ import annotations
 import glob
 import gzip
 import json
+import os
 import re
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -49,6 +50,13 @@ MAX_ANYVALUE_DEPTH = 64
 
 TRACE_FILE_SUFFIXES = (".json", ".jsonl", ".ndjson")
 """What a directory contributes (also with .gz appended); files named explicitly are read whatever their name."""
+
+ATTRIBUTE_VALUE_LIMIT_ENV = "HALO_ATTRIBUTE_VALUE_LIMIT"
+DEFAULT_ATTRIBUTE_VALUE_LIMIT = 64 * 1024
+"""Attribute string values of more characters are stored cut, with their length and hash (macros.sql)."""
+DECOMPRESSED_LIMIT_ENV = "HALO_MAX_DECOMPRESSED_BYTES"
+DEFAULT_DECOMPRESSED_LIMIT = 1 << 30
+"""A compressed file that inflates past this many bytes is refused whole: a small gzip can hold gigabytes."""
 
 MAX_FIRST_SKIPPED = 5
 CONSUME_EVERY_SPANS = 50_000
@@ -433,8 +441,27 @@ def _decode_anyvalue_tree(connection: duckdb.DuckDBPyConnection) -> None:
 
 def _install_macros(connection: duckdb.DuckDBPyConnection) -> None:
     """Create the readers' TEMP macros on this connection (cheap; a rolled-back transaction drops them)."""
+    connection.execute(sql_text("ingest/value_cap.sql"),
+                       {"cap": size_setting(ATTRIBUTE_VALUE_LIMIT_ENV, DEFAULT_ATTRIBUTE_VALUE_LIMIT)})
     for name in ("macros", "otlp_macros", "halo_macros"):
         connection.execute(sql_text(f"ingest/{name}.sql"))
+
+
+_SIZE = re.compile(r"^\s*(\d+)\s*(|k|m|g|kb|mb|gb|kib|mib|gib)\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "kb": 1000, "mb": 1000**2, "gb": 1000**3,
+               "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30}
+
+
+def size_setting(name: str, default: int) -> int:
+    """A positive size from the environment variable `name` (`65536`, `64KiB`, `1GiB`, `2GB`), else `default`."""
+    text = os.environ.get(name)
+    if text is None or not text.strip():
+        return default
+    match = _SIZE.match(text)
+    value = int(match.group(1)) * _SIZE_UNITS[match.group(2).lower()] if match else 0
+    if value <= 0:
+        raise UsageError(f"{name}={text!r} is not a size", hint=f"give a positive number, e.g. {name}=1GiB")
+    return value
 
 
 # --- Bytes → batches of lines ----------------------------------------------------------------------
@@ -463,15 +490,50 @@ class _Batch:
         return self.lines[index].as_py()
 
 
+class DecompressedStream:
+    """A decompressing reader that refuses to inflate past `limit` bytes: its read() raises
+    InvalidTraceFileError naming the file once the limit is passed, long before memory or disk run out.
+    Not seekable: a compressed file is read from its start."""
+
+    def __init__(self, inner: BinaryIO, path: Path, limit: int) -> None:
+        self._inner = inner
+        self._path = path
+        self._limit = limit
+        self._read = 0
+
+    def read(self, size: int = -1) -> bytes:
+        wanted = self._limit + 1 - self._read if size < 0 else min(size, self._limit + 1 - self._read)
+        data = self._inner.read(max(wanted, 1))
+        self._read += len(data)
+        if self._read > self._limit:
+            raise InvalidTraceFileError(
+                str(self._path),
+                f"decompresses to more than {_format_size(self._limit)} ({DECOMPRESSED_LIMIT_ENV}); "
+                "nothing of it was loaded",
+                hint=f"if the file is genuine, raise {DECOMPRESSED_LIMIT_ENV} (e.g. {DECOMPRESSED_LIMIT_ENV}=4GiB) "
+                     "or load it uncompressed",
+            )
+        return data
+
+
+def _format_size(size: int) -> str:
+    """1073741824 → '1 GiB'; sizes that are no whole number of KiB/MiB/GiB in bytes."""
+    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor} {unit}"
+    return f"{size:,} bytes"
+
+
 @contextmanager
-def _open_stream(path: Path) -> Iterator[BinaryIO]:
-    """The file's bytes, decompressed when it starts with the gzip magic number."""
+def _open_stream(path: Path) -> Iterator[BinaryIO | DecompressedStream]:
+    """The file's bytes, decompressed (up to HALO_MAX_DECOMPRESSED_BYTES) when it starts with the gzip magic."""
     try:
         with path.open("rb") as handle:
             if handle.read(2) == _GZIP_MAGIC:
                 handle.seek(0)
                 with gzip.GzipFile(fileobj=handle) as unzipped:
-                    yield unzipped
+                    yield DecompressedStream(unzipped, path, size_setting(DECOMPRESSED_LIMIT_ENV,
+                                                                          DEFAULT_DECOMPRESSED_LIMIT))
             else:
                 handle.seek(0)
                 yield handle
@@ -528,7 +590,7 @@ def _line_batches(path: Path, start: LinePosition) -> Iterator[_Batch]:
             data = stream.read().removeprefix(_UTF8_BOM)
             yield _Batch(1, pa.array([data], pa.large_binary()), True, data.endswith(b"\n"), True)
             return
-        seekable = not isinstance(stream, gzip.GzipFile)
+        seekable = not isinstance(stream, DecompressedStream)
         if start.offset:
             if not seekable:
                 raise ValueError("a gzip file is read from its start")
