@@ -161,3 +161,17 @@ def test_the_decompression_cap_holds_in_the_reader_and_is_configurable(
     monkeypatch.setenv(readers.DECOMPRESSED_LIMIT_ENV, str(inflated))
     assert load_paths(store, [path]).spans_new == 49
     assert readers.DEFAULT_DECOMPRESSED_LIMIT == 1 << 30
+
+
+def test_a_gzip_whose_size_field_lies_is_stopped_while_it_inflates(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = gzip_of(tmp_path / "liar.jsonl.gz", [otlp_line(n, [string_attribute("pad", "0" * 4000)]) for n in range(1, 400)])
+    data = bytearray(path.read_bytes())
+    data[-4:] = (100).to_bytes(4, "little")  # claims 100 bytes
+    path.write_bytes(bytes(data))
+    monkeypatch.setenv(readers.DECOMPRESSED_LIMIT_ENV, "1MiB")
+    with pytest.raises(InvalidTraceFileError, match="decompresses to more than 1 MiB"):
+        load_paths(store, [path])
+    with store.connect() as connection:
+        assert connection.execute("SELECT count(*) FROM spans").fetchone() == (0,)

@@ -506,14 +506,30 @@ class DecompressedStream:
         data = self._inner.read(max(wanted, 1))
         self._read += len(data)
         if self._read > self._limit:
-            raise InvalidTraceFileError(
-                str(self._path),
-                f"decompresses to more than {_format_size(self._limit)} ({DECOMPRESSED_LIMIT_ENV}); "
-                "nothing of it was loaded",
-                hint=f"if the file is genuine, raise {DECOMPRESSED_LIMIT_ENV} (e.g. {DECOMPRESSED_LIMIT_ENV}=4GiB) "
-                     "or load it uncompressed",
-            )
+            raise too_large_when_decompressed(self._path, self._limit)
         return data
+
+
+def too_large_when_decompressed(path: Path, limit: int) -> InvalidTraceFileError:
+    """The error for a compressed file that inflates (or says it inflates) past `limit` bytes."""
+    return InvalidTraceFileError(
+        str(path),
+        f"decompresses to more than {_format_size(limit)} ({DECOMPRESSED_LIMIT_ENV}); nothing of it was loaded",
+        hint=f"if the file is genuine, raise {DECOMPRESSED_LIMIT_ENV} (e.g. {DECOMPRESSED_LIMIT_ENV}=4GiB) "
+             "or load it uncompressed",
+    )
+
+
+def _gzip_size_field(handle: BinaryIO) -> int:
+    """The inflated size a gzip file states in its last 4 bytes (modulo 4 GiB, of its last member only: a
+    quick first check; DecompressedStream is what holds whatever the field says)."""
+    if handle.seek(0, os.SEEK_END) < 4:
+        handle.seek(0)
+        return 0  # not even a trailer: GzipFile says what is wrong with it
+    handle.seek(-4, os.SEEK_END)
+    size = int.from_bytes(handle.read(4), "little")
+    handle.seek(0)
+    return size
 
 
 def _format_size(size: int) -> str:
@@ -530,10 +546,11 @@ def _open_stream(path: Path) -> Iterator[BinaryIO | DecompressedStream]:
     try:
         with path.open("rb") as handle:
             if handle.read(2) == _GZIP_MAGIC:
-                handle.seek(0)
+                limit = size_setting(DECOMPRESSED_LIMIT_ENV, DEFAULT_DECOMPRESSED_LIMIT)
+                if _gzip_size_field(handle) > limit:
+                    raise too_large_when_decompressed(path, limit)
                 with gzip.GzipFile(fileobj=handle) as unzipped:
-                    yield DecompressedStream(unzipped, path, size_setting(DECOMPRESSED_LIMIT_ENV,
-                                                                          DEFAULT_DECOMPRESSED_LIMIT))
+                    yield DecompressedStream(unzipped, path, limit)
             else:
                 handle.seek(0)
                 yield handle
