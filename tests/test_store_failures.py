@@ -52,8 +52,15 @@ def test_halo_home_and_everything_in_it_are_private(tmp_path: Path) -> None:
     done = cli("analyze", str(FIXTURE), "--no-llm", "--json", home=home)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
-    run_folder = home / "runs" / json.loads(done.stdout)["runId"]
-    assert {path.name for path in run_folder.iterdir()} >= {"snapshot.parquet", "report.md"}
+    analysed = json.loads(done.stdout)
+    assert {path.name for path in (home / "runs" / analysed["runId"]).iterdir()} >= {"snapshot.parquet", "report.md"}
+    window = analysed["window"]
+    detached = cli("run", "create", "--agent-uuid", analysed["agentUuid"], "--window-start-at", window["start"],
+                   "--window-end-at", window["end"], "--no-llm", "--json", home=home)
+    assert detached.returncode == 0, detached.stderr
+    run_id = json.loads(detached.stdout)["runId"]
+    assert cli("run", "poll", run_id, "--interval", "1", "--timeout", "240", home=home).returncode == 0
+    assert (home / "runs" / run_id / "worker.log").is_file()
     for path in [home, *home.rglob("*")]:
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode == (0o700 if path.is_dir() else 0o600), f"{path} is {mode:o}"
