@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 
 from halo_local.errors import InvalidTraceFileError
-from halo_local.ingest import load_paths, readers
+from halo_local.ingest import limits, load_paths
 from halo_local.store import Store
 
 TRACE_ID = "5b8efff798038103d269b633813fc60c"
 START_NS = 1_544_712_660_000_000_000
-CAP = readers.DEFAULT_ATTRIBUTE_VALUE_LIMIT
+CAP = limits.DEFAULT_ATTRIBUTE_VALUE_LIMIT
 
 
 def otlp_line(span_number: int, attributes: list[dict[str, Any]], events: list[dict[str, Any]] | None = None) -> str:
@@ -75,7 +75,7 @@ def test_a_cut_changes_no_other_stored_column(tmp_path: Path, monkeypatch: pytes
                     + otlp_line(2, [string_attribute("custom.short", "z" * CAP)]), encoding="utf-8")
     cut_store = Store(tmp_path / "cut")
     load_paths(cut_store, [path])
-    monkeypatch.setenv(readers.ATTRIBUTE_VALUE_LIMIT_ENV, "1MiB")
+    monkeypatch.setenv(limits.ATTRIBUTE_VALUE_LIMIT_ENV, "1MiB")
     whole_store = Store(tmp_path / "whole")
     load_paths(whole_store, [path])
     cut, whole = stored_rows(cut_store), stored_rows(whole_store)
@@ -155,12 +155,12 @@ def test_the_decompression_cap_holds_in_the_reader_and_is_configurable(
 ) -> None:
     path = gzip_of(tmp_path / "t.jsonl.gz", [otlp_line(n, []) for n in range(1, 50)])
     inflated = len(gzip.decompress(path.read_bytes()))
-    monkeypatch.setenv(readers.DECOMPRESSED_LIMIT_ENV, str(inflated - 1))
+    monkeypatch.setenv(limits.DECOMPRESSED_LIMIT_ENV, str(inflated - 1))
     with pytest.raises(InvalidTraceFileError, match="decompresses to more than"):
         load_paths(store, [path])
-    monkeypatch.setenv(readers.DECOMPRESSED_LIMIT_ENV, str(inflated))
+    monkeypatch.setenv(limits.DECOMPRESSED_LIMIT_ENV, str(inflated))
     assert load_paths(store, [path]).spans_new == 49
-    assert readers.DEFAULT_DECOMPRESSED_LIMIT == 1 << 30
+    assert limits.DEFAULT_DECOMPRESSED_LIMIT == 1 << 30
 
 
 def test_a_gzip_whose_size_field_lies_is_stopped_while_it_inflates(
@@ -170,7 +170,7 @@ def test_a_gzip_whose_size_field_lies_is_stopped_while_it_inflates(
     data = bytearray(path.read_bytes())
     data[-4:] = (100).to_bytes(4, "little")  # claims 100 bytes
     path.write_bytes(bytes(data))
-    monkeypatch.setenv(readers.DECOMPRESSED_LIMIT_ENV, "1MiB")
+    monkeypatch.setenv(limits.DECOMPRESSED_LIMIT_ENV, "1MiB")
     with pytest.raises(InvalidTraceFileError, match="decompresses to more than 1 MiB"):
         load_paths(store, [path])
     with store.connect() as connection:
