@@ -41,6 +41,7 @@ PRIVATE_BITS = 0o077  # group and others: nothing under $HALO_HOME is theirs to 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 _migrated: set[Path] = set()
 _checked_privacy: set[Path] = set()
+_wait_announced = False
 _QUOTED_PATH = re.compile(r'"(/[^"]+)"')
 _DAMAGE_SIGNS = {
     "not a valid DuckDB database file": "it is not a DuckDB database",
@@ -56,6 +57,12 @@ def default_home() -> Path:
     if configured:
         return Path(configured).expanduser().resolve()
     return Path(platformdirs.user_data_dir("halo-local", appauthor=False))
+
+
+def _announce_once() -> None:
+    """A command that waits for the lock more than once (each of its connections) says so only once."""
+    global _wait_announced
+    _wait_announced = True
 
 
 def make_new_files_private() -> None:
@@ -117,7 +124,6 @@ class Store:
         started = time.monotonic()
         deadline = started + timeout
         delay = 0.02
-        announced = False
         while True:
             try:
                 return duckdb.connect(str(self.db_path), config=self._settings())
@@ -136,11 +142,11 @@ class Store:
                         f"the database {self.db_path} stayed busy for {timeout:.0f}s",
                         hint=f"another halo-local process is holding it; retry, or raise {LOCK_TIMEOUT_ENV}",
                     ) from error
-                if not announced and time.monotonic() - started >= WAIT_NOTICE_SECONDS:
+                if not _wait_announced and time.monotonic() - started >= WAIT_NOTICE_SECONDS:
                     sys.stderr.write(f"Waiting for the database: another halo-local process is using it "
                                      f"({LOCK_TIMEOUT_ENV}={timeout:g}s) ...\n")
                     sys.stderr.flush()
-                    announced = True
+                    _announce_once()
                 time.sleep(delay + random.uniform(0, delay))
                 delay = min(delay * 2, 0.5)
 
