@@ -30,7 +30,7 @@ from halo_local.ingest import describe_skipped, load_paths
 from halo_local.ingest.readers import SUPPORTED_FORMATS
 from halo_local.llm.models import API_KEY_ENV
 from halo_local.resources import resource_dir
-from halo_local.store import Store
+from halo_local.store import Store, environment_failure
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -927,7 +927,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _interrupted(json_mode)
         if os.environ.get("HALO_DEBUG"):
             raise
-        return _print_error(json_mode, EXIT_ERROR, f"unexpected {type(error).__name__}: {error}",
+        named = environment_failure(error, Store().db_path)  # disk full, damaged database, ... met outside the store
+        if named is not None:
+            return _print_error(json_mode, named.exit_code, named.message, named.hint)
+        where = "".join(f" ({note})" for note in getattr(error, "__notes__", []))
+        return _print_error(json_mode, EXIT_ERROR, f"unexpected {type(error).__name__}: {error}{where}",
                             "this is a bug in halo-local; HALO_DEBUG=1 shows the traceback")
     if output is None:
         return EXIT_OK

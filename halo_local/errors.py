@@ -58,3 +58,36 @@ class NotTraceFileError(InvalidTraceFileError):
 
 class DatabaseBusyError(HaloLocalError):
     """Another process held the database for longer than we are willing to wait."""
+
+
+class EnvironmentFailure(HaloLocalError):
+    """The machine failed, not the input or the code: a damaged database, a full disk, a refused
+    permission, memory run out. The message names the path and the next step, on one line."""
+
+    def during(self, activity: str) -> EnvironmentFailure:
+        """The same failure with what was being done put first (`while loading PATH: ...`)."""
+        return type(self)(f"{activity}: {self.message}", self.hint)
+
+
+class DatabaseDamagedError(EnvironmentFailure):
+    """The database file (or a file beside it) cannot be read back: truncated, overwritten, bit rot."""
+
+    exit_code = 8
+
+
+class DiskFullError(EnvironmentFailure):
+    """A write failed for lack of space (ENOSPC, or the disk quota)."""
+
+    exit_code = 9
+
+
+class PermissionDeniedError(EnvironmentFailure):
+    """The operating system refused to let us read or write a path."""
+
+    exit_code = 10
+
+
+class MemoryExhaustedError(EnvironmentFailure):
+    """DuckDB (or Python) could not get the memory a command needed within HALO_MEMORY_LIMIT."""
+
+    exit_code = 11

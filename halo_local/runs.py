@@ -23,6 +23,7 @@ import json
 import logging
 import math
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -395,7 +396,7 @@ def reap_stale_runs(store: Store, *, now: datetime | None = None) -> list[str]:
         active = [dict(zip(names, row)) for row in cursor.fetchall()]
     verdicts: list[tuple[str, str, str]] = []
     for run in active:
-        verdict = _verdict(run, moment, stale, host)
+        verdict = _verdict(run, moment, stale, host, store.runs_dir)
         if verdict is not None:
             verdicts.append((run["run_id"], *verdict))
     ended = []
@@ -407,11 +408,14 @@ def reap_stale_runs(store: Store, *, now: datetime | None = None) -> list[str]:
 
 
 def _verdict(run: Mapping[str, Any], now: datetime, stale: timedelta,
-             host: str) -> tuple[str, str] | None:
+             host: str, runs_dir: Path) -> tuple[str, str] | None:
     pid = run["worker_pid"]
     local = pid is not None and run["worker_host"] == host
     if local and not process_alive(pid, run["worker_started_ticks"]):
         last = f"; last heartbeat {iso(run['heartbeat_at'])}" if run["heartbeat_at"] else ""
+        died_of = _fatal_exception(runs_dir / run["run_id"] / WORKER_LOG)
+        if died_of is not None:
+            return "failed", f"worker died of {died_of} (process {pid} is gone{last}; see {WORKER_LOG})"
         return "failed", f"worker stopped (killed or crashed): process {pid} is gone{last}; see {WORKER_LOG}"
     if run["status"] == "running":
         last_sign = run["heartbeat_at"] or run["started_at"] or run["created_at"]
@@ -428,6 +432,39 @@ def _verdict(run: Mapping[str, Any], now: datetime, stale: timedelta,
 
 def _minutes(seconds: int) -> str:
     return f"{seconds / 60:g} min"
+
+
+_LOG_RECORD_START = re.compile(r"^\d{4}-\d\d-\d\d ")
+_LOG_TAIL_BYTES = 64 << 10
+
+
+def _fatal_exception(log_path: Path) -> str | None:
+    """`Type: message` of the traceback a worker's log ends with (the exception it died of), else None:
+    a log that goes on after its last traceback was not ended by it."""
+    try:
+        with log_path.open("rb") as handle:
+            handle.seek(max(0, handle.seek(0, os.SEEK_END) - _LOG_TAIL_BYTES))
+            tail = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+    header = tail.rfind("Traceback (most recent call last):")
+    if header < 0:
+        return None
+    lines = tail[header:].splitlines()[1:]
+    message = [line for line in lines if line.strip() and not line.startswith(" ")]
+    if not message or any(_LOG_RECORD_START.match(line) for line in message):
+        return None
+    return describe_exception_text(" ".join(message))
+
+
+def describe_exception(error: BaseException) -> str:
+    """`Type: message` of an exception on one line, as a run's statusReason records it."""
+    return describe_exception_text(f"{type(error).__name__}: {error}")
+
+
+def describe_exception_text(text: str) -> str:
+    collapsed = " ".join(text.split())
+    return collapsed if len(collapsed) <= 500 else collapsed[:499] + "…"
 
 
 def _finish(connection: duckdb.DuckDBPyConnection, run_id: str, status: str, reason: str | None,
@@ -630,7 +667,7 @@ def execute_run(store: Store, run_id: str, *, on_event: Callable[[dict[str, Any]
             stop = control.stop_requested()
             if stop is not None and stop[0] != "failed":
                 return control.finish(*stop)
-            return control.finish("failed", f"{type(error).__name__}: {error}")
+            return control.finish("failed", describe_exception(error))
 
 
 def _mark_running(store: Store, run_id: str) -> bool:
@@ -1207,9 +1244,24 @@ def worker_main(argv: Sequence[str]) -> int:
         return 2
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(message)s")
-    status = execute_run(Store(), argv[0])
+    try:
+        status = execute_run(Store(), argv[0])
+    except Exception as error:  # recorded as the run's statusReason, not left for "process is gone"
+        log.exception("worker for run %s died", argv[0])
+        _record_death(Store(), argv[0], error)
+        return 1
     log.info("run %s ended %s", argv[0], status)
     return 0
+
+
+def _record_death(store: Store, run_id: str, error: Exception) -> None:
+    """End the run failed with the exception that killed its worker; when even that fails (disk full, a
+    damaged database), the traceback in worker.log is what the next reader's reaper reports."""
+    try:
+        with _writing(store) as connection:
+            _finish(connection, run_id, "failed", f"worker died of {describe_exception(error)}", traces.utc_now())
+    except Exception:
+        log.exception("could not record the failure of run %s", run_id)
 
 
 if __name__ == "__main__":

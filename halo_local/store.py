@@ -8,6 +8,7 @@ opening retries with backoff while another halo-local process holds the file, an
 
 from __future__ import annotations
 
+import errno
 import os
 import random
 import re
@@ -20,7 +21,15 @@ from pathlib import Path
 import duckdb
 import platformdirs
 
-from halo_local.errors import DatabaseBusyError, HaloLocalError
+from halo_local.errors import (
+    DatabaseBusyError,
+    DatabaseDamagedError,
+    DiskFullError,
+    EnvironmentFailure,
+    HaloLocalError,
+    MemoryExhaustedError,
+    PermissionDeniedError,
+)
 from halo_local.resources import resource_dir
 
 DATABASE_FILE = "halo.duckdb"
@@ -28,8 +37,18 @@ LOCK_TIMEOUT_ENV = "HALO_LOCK_TIMEOUT"
 MEMORY_LIMIT_ENV = "HALO_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "768MB"
 WAIT_NOTICE_SECONDS = 2.0  # waiting for the lock longer than this is said on stderr, once
+PRIVATE_BITS = 0o077  # group and others: nothing under $HALO_HOME is theirs to read
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 _migrated: set[Path] = set()
+_checked_privacy: set[Path] = set()
+_wait_announced = False
+_QUOTED_PATH = re.compile(r'"(/[^"]+)"')
+_DAMAGE_SIGNS = {
+    "not a valid DuckDB database file": "it is not a DuckDB database",
+    "Could not read enough bytes": "it ends before its contents do: truncated",
+    "Corrupt database file": "a block fails its checksum",
+    "does not match stored checksum": "a block fails its checksum",
+}
 
 
 def default_home() -> Path:
@@ -38,6 +57,46 @@ def default_home() -> Path:
     if configured:
         return Path(configured).expanduser().resolve()
     return Path(platformdirs.user_data_dir("halo-local", appauthor=False))
+
+
+def _announce_once() -> None:
+    """A command that waits for the lock more than once (each of its connections) says so only once."""
+    global _wait_announced
+    _wait_announced = True
+
+
+def make_new_files_private() -> None:
+    """From now on this process creates files 0600 and folders 0700: the database, its WAL and the run
+    folders hold raw trace data, secrets included. Idempotent; DuckDB's own files follow the umask too."""
+    os.umask(os.umask(PRIVATE_BITS) | PRIVATE_BITS)
+
+
+def environment_failure(error: BaseException, database: Path) -> EnvironmentFailure | None:
+    """The named failure (damaged database, disk full, permission denied, out of memory) that `error` is,
+    with the path it concerns and the next step; None for anything else."""
+    if isinstance(error, EnvironmentFailure):
+        return error
+    text = str(error)
+    code = getattr(error, "errno", None)
+    quoted = _QUOTED_PATH.search(text)
+    named = getattr(error, "filename", None) or (quoted.group(1) if quoted else None) or str(database)
+    if isinstance(error, (duckdb.OutOfMemoryException, MemoryError)) or "Out of Memory Error" in text:
+        limit = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT)
+        return MemoryExhaustedError(
+            f"out of memory ({MEMORY_LIMIT_ENV}={limit}) working on {database}: raise {MEMORY_LIMIT_ENV} "
+            f"(e.g. {MEMORY_LIMIT_ENV}=4GB) or give the command less data at a time")
+    if code in (errno.ENOSPC, errno.EDQUOT) or "No space left on device" in text or "Disk quota exceeded" in text:
+        return DiskFullError(f"the disk holding {named} is full: free some space (or point HALO_HOME at a "
+                             "bigger disk) and run the command again")
+    if isinstance(error, PermissionError) or code in (errno.EACCES, errno.EPERM) or "Permission denied" in text:
+        return PermissionDeniedError(f"permission denied on {named}: give your user read and write access "
+                                     f"(chmod u+rw {named}) or point HALO_HOME at a folder you own")
+    if isinstance(error, duckdb.Error):
+        for sign, reason in _DAMAGE_SIGNS.items():
+            if sign in text:
+                return DatabaseDamagedError(f"the database file {named} is damaged ({reason}): move it aside "
+                                            f"(mv {named} {named}.damaged) and load your traces again")
+    return None
 
 
 def _is_lock_conflict(error: duckdb.Error) -> bool:
@@ -65,13 +124,15 @@ class Store:
         started = time.monotonic()
         deadline = started + timeout
         delay = 0.02
-        announced = False
         while True:
             try:
                 return duckdb.connect(str(self.db_path), config=self._settings())
             except duckdb.Error as error:
                 if not _is_lock_conflict(error):
-                    if isinstance(error, duckdb.IOException):  # not a database file, no permission, ...
+                    named = environment_failure(error, self.db_path)
+                    if named is not None:
+                        raise named from error
+                    if isinstance(error, duckdb.IOException):
                         raise HaloLocalError(f"cannot open the database {self.db_path}: {error}",
                                              hint="it must be a halo-local database you can write to; "
                                                   "or point HALO_HOME at another folder") from error
@@ -81,11 +142,11 @@ class Store:
                         f"the database {self.db_path} stayed busy for {timeout:.0f}s",
                         hint=f"another halo-local process is holding it; retry, or raise {LOCK_TIMEOUT_ENV}",
                     ) from error
-                if not announced and time.monotonic() - started >= WAIT_NOTICE_SECONDS:
+                if not _wait_announced and time.monotonic() - started >= WAIT_NOTICE_SECONDS:
                     sys.stderr.write(f"Waiting for the database: another halo-local process is using it "
                                      f"({LOCK_TIMEOUT_ENV}={timeout:g}s) ...\n")
                     sys.stderr.flush()
-                    announced = True
+                    _announce_once()
                 time.sleep(delay + random.uniform(0, delay))
                 delay = min(delay * 2, 0.5)
 
@@ -103,21 +164,47 @@ class Store:
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A short-lived connection with the schema up to date; closed on exit."""
+        """A short-lived connection with the schema up to date; closed on exit.
+
+        A damaged database, a full disk, a refused permission or memory run out, met while it is open,
+        leave as the named EnvironmentFailure rather than a raw DuckDB or OS error."""
+        make_new_files_private()
         try:
             self.home.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             reason = "it is not a folder" if self.home.exists() else (error.strerror or str(error)).lower()
             hint = "point HALO_HOME at a folder you can write to, or unset it for the default"
             raise HaloLocalError(f"cannot use HALO_HOME {self.home}: {reason}", hint=hint) from error
+        self._warn_if_readable_by_others()
         connection = self._open()
         try:
             if self.db_path not in _migrated:
                 apply_migrations(connection)
                 _migrated.add(self.db_path)
             yield connection
+        except (duckdb.Error, OSError, MemoryError) as error:
+            named = environment_failure(error, self.db_path)
+            if named is None or named is error:
+                raise
+            raise named from error
         finally:
             connection.close()
+
+    def _warn_if_readable_by_others(self) -> None:
+        """Say on stderr, once per process, that an existing HALO_HOME or database is open to other users."""
+        if self.home in _checked_privacy:
+            return
+        _checked_privacy.add(self.home)
+        for path in (self.home, self.db_path):
+            try:
+                mode = path.stat().st_mode & 0o777
+            except OSError:
+                continue
+            if mode & PRIVATE_BITS:
+                sys.stderr.write(f"Warning: {path} can be read by other users (mode {mode:03o}) and holds raw trace "
+                                 f"data, secrets included: chmod -R go-rwx {self.home}\n")
+                sys.stderr.flush()
+                return
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -127,9 +214,18 @@ class Store:
             try:
                 yield connection
             except BaseException:
-                connection.execute("ROLLBACK")
+                _roll_back_quietly(connection)
                 raise
             connection.execute("COMMIT")
+
+
+def _roll_back_quietly(connection: duckdb.DuckDBPyConnection) -> None:
+    """Roll back, keeping the error that caused it: after a disk-full or out-of-memory failure DuckDB may
+    refuse even the ROLLBACK, and its complaint would hide the cause."""
+    try:
+        connection.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
 
 
 def migration_files() -> list[tuple[int, str, Path]]:

@@ -351,7 +351,10 @@ def test_byte_order_mark_and_pretty_printing(tmp_path: Path, connection: duckdb.
     assert read_trace_file(connection, path).spans_read == 2
 
 
-def test_a_ten_megabyte_attribute_value_is_read_whole(tmp_path: Path, connection: duckdb.DuckDBPyConnection) -> None:
+def test_a_ten_megabyte_attribute_value_is_read_whole_under_a_raised_cap(
+    tmp_path: Path, connection: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HALO_ATTRIBUTE_VALUE_LIMIT", "16MiB")
     huge = "é" + "x" * 10_000_000
     span = otlp_span(1, attributes=[{"key": "input.value", "value": {"stringValue": huge}}])
     path = write_lines(tmp_path / "huge.jsonl", [otlp_document(span), otlp_document(otlp_span(2))])

@@ -18,7 +18,9 @@ raw_spans columns (one row per span, every format decoded to this):
     status_code VARCHAR       unset|ok|error
     status_message VARCHAR
     resource_attributes JSON  object: key → plain JSON value (AnyValue decoded)
-    attributes JSON           object: key → plain JSON value (AnyValue decoded; JSON null kept)
+    attributes JSON           object: key → plain JSON value (AnyValue decoded; JSON null kept; a string
+                              over HALO_ATTRIBUTE_VALUE_LIMIT cut, with KEY.halo_truncated_length and
+                              KEY.halo_sha256 beside it, also in the other attribute objects)
     scope_name VARCHAR
     scope_version VARCHAR
     events JSON               [{"name", "timeUnixNano", "attributes": {...}}]

@@ -21,10 +21,10 @@ import duckdb
 import pyarrow as pa
 
 from halo_local.ingest.normalize import NormalizeResult, derive_trace_columns, insert_normalized
-from halo_local.errors import NotTraceFileError
+from halo_local.errors import HaloLocalError, InvalidTraceFileError, NotTraceFileError
 from halo_local.ingest.readers import LinePosition, SkippedRecord, expand_paths, named_files, read_trace_file
 from halo_local.resources import sql_text
-from halo_local.store import Store
+from halo_local.store import Store, environment_failure
 
 ProgressCallback = Callable[[int, int, Path], None]
 
@@ -185,9 +185,25 @@ def load_paths(
             if format != "auto" or path in named:
                 raise
             outcome = FileLoad(path=path, format=None, status="not_traces", sha256="", reason=error.reason)
+        except Exception as error:
+            raise _naming_the_file(error, path, store) from error
         summary.files.append(outcome)
     _summarize_range(store, summary)
     return summary
+
+
+def _naming_the_file(error: Exception, path: Path, store: Store) -> Exception:
+    """The error a failed load of `path` ends with, saying which file it was loading: trace file errors
+    name it already; a named environment failure gets it put first; anything else gets it as a note."""
+    if isinstance(error, InvalidTraceFileError) or (isinstance(error, HaloLocalError) and str(path) in error.message):
+        return error
+    named = environment_failure(error, store.db_path)
+    if named is not None:
+        return named.during(f"while loading {path}")
+    if isinstance(error, HaloLocalError):
+        return type(error)(f"while loading {path}: {error.message}", error.hint)
+    error.add_note(f"while loading {path}")
+    return error
 
 
 def _load_one(store: Store, path: Path, *, format: str, skip_invalid: bool) -> FileLoad:

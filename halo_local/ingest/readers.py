@@ -41,6 +41,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from halo_local.errors import HaloLocalError, InvalidTraceFileError, NotTraceFileError, UsageError
+from halo_local.ingest.limits import (
+    ATTRIBUTE_VALUE_LIMIT_ENV,
+    DECOMPRESSED_LIMIT_ENV,
+    DEFAULT_ATTRIBUTE_VALUE_LIMIT,
+    DEFAULT_DECOMPRESSED_LIMIT,
+    DecompressedStream,
+    gzip_size_field,
+    size_setting,
+    too_large_when_decompressed,
+)
 from halo_local.resources import sql_text
 
 SUPPORTED_FORMATS = ("otlp-json", "halo-jsonl")
@@ -433,6 +443,8 @@ def _decode_anyvalue_tree(connection: duckdb.DuckDBPyConnection) -> None:
 
 def _install_macros(connection: duckdb.DuckDBPyConnection) -> None:
     """Create the readers' TEMP macros on this connection (cheap; a rolled-back transaction drops them)."""
+    connection.execute(sql_text("ingest/value_cap.sql"),
+                       {"cap": size_setting(ATTRIBUTE_VALUE_LIMIT_ENV, DEFAULT_ATTRIBUTE_VALUE_LIMIT)})
     for name in ("macros", "otlp_macros", "halo_macros"):
         connection.execute(sql_text(f"ingest/{name}.sql"))
 
@@ -464,14 +476,16 @@ class _Batch:
 
 
 @contextmanager
-def _open_stream(path: Path) -> Iterator[BinaryIO]:
-    """The file's bytes, decompressed when it starts with the gzip magic number."""
+def _open_stream(path: Path) -> Iterator[BinaryIO | DecompressedStream]:
+    """The file's bytes, decompressed (up to HALO_MAX_DECOMPRESSED_BYTES) when it starts with the gzip magic."""
     try:
         with path.open("rb") as handle:
             if handle.read(2) == _GZIP_MAGIC:
-                handle.seek(0)
+                limit = size_setting(DECOMPRESSED_LIMIT_ENV, DEFAULT_DECOMPRESSED_LIMIT)
+                if gzip_size_field(handle) > limit:
+                    raise too_large_when_decompressed(path, limit)
                 with gzip.GzipFile(fileobj=handle) as unzipped:
-                    yield unzipped
+                    yield DecompressedStream(unzipped, path, limit)
             else:
                 handle.seek(0)
                 yield handle
@@ -528,7 +542,7 @@ def _line_batches(path: Path, start: LinePosition) -> Iterator[_Batch]:
             data = stream.read().removeprefix(_UTF8_BOM)
             yield _Batch(1, pa.array([data], pa.large_binary()), True, data.endswith(b"\n"), True)
             return
-        seekable = not isinstance(stream, gzip.GzipFile)
+        seekable = not isinstance(stream, DecompressedStream)
         if start.offset:
             if not seekable:
                 raise ValueError("a gzip file is read from its start")

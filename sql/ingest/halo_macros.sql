@@ -1,13 +1,28 @@
 -- Macros of the HALO JSON Lines reader (needs macros.sql): its attributes are plain JSON objects already.
 
+-- A member value's JSON text; an over-long string is cut and followed by its markers (macros.sql).
+CREATE OR REPLACE TEMP MACRO halo_plain_value_text(key, value) AS CASE
+    WHEN json_type(value) = 'VARCHAR' AND halo_is_overlong(value ->> '$')
+        THEN halo_cut_string_json(value ->> '$') || halo_cut_markers(key, value ->> '$')
+    ELSE CAST(value AS VARCHAR)
+END;
+
+-- Whether a JSON object holds an over-long string value; only an object longer than the cap can.
+CREATE OR REPLACE TEMP MACRO halo_has_overlong(object) AS CASE
+    WHEN strlen(object) <= getvariable('halo_value_cap') THEN false
+    ELSE coalesce(list_bool_or(list_transform(json_extract(object, '$.*'),
+                  lambda value: json_type(value) = 'VARCHAR' AND halo_is_overlong(value ->> '$'))), false)
+END;
+
 -- A plain JSON object as written (JSON nulls kept), or {} when absent; duplicate keys: last wins.
--- Only objects that do have a duplicate key are rebuilt.
+-- Only objects that do have a duplicate key or an over-long string value are rebuilt.
 CREATE OR REPLACE TEMP MACRO halo_plain_object(object) AS CASE
     WHEN object IS NULL OR object = 'null' THEN '{}'
     ELSE list_transform([json_keys(object)], lambda keys: CASE
-        WHEN len(list_distinct(keys)) = len(keys) THEN object
+        WHEN len(list_distinct(keys)) = len(keys) AND NOT halo_has_overlong(object) THEN object
         ELSE list_transform([json_extract(object, '$.*')], lambda object_values: halo_json_object(
-                 list_transform(keys, lambda key, position: {'key': key, 'text': CAST(object_values[position] AS VARCHAR)})))[1]
+                 list_transform(keys, lambda key, position: {
+                     'key': key, 'text': halo_plain_value_text(key, object_values[position])})))[1]
     END)[1]
 END;
 

@@ -91,6 +91,26 @@ CREATE OR REPLACE TEMP MACRO halo_scalar_json(v) AS CASE
     WHEN v.bytesValue IS NOT NULL THEN CAST(to_json(v.bytesValue) AS VARCHAR)
 END;
 
+-- Over-long attribute values. A string value of more than getvariable('halo_value_cap') characters
+-- (HALO_ATTRIBUTE_VALUE_LIMIT, set by readers.py from sql/ingest/value_cap.sql) is stored as its first
+-- halo_value_cap characters, and two sibling keys keep what was cut: "<key>.halo_truncated_length" (the
+-- full length in characters) and "<key>.halo_sha256" (hex SHA-256 of the full value's UTF-8). strlen is
+-- checked first: it costs nothing, and only a value of more bytes than the cap can have more characters.
+CREATE OR REPLACE TEMP MACRO halo_is_overlong(s) AS coalesce(
+    CASE WHEN strlen(s) <= getvariable('halo_value_cap') THEN false
+         ELSE length(s) > getvariable('halo_value_cap') END, false);
+
+-- The string's JSON, cut to the cap when it is over-long.
+CREATE OR REPLACE TEMP MACRO halo_cut_string_json(s) AS CAST(to_json(
+    CASE WHEN halo_is_overlong(s) THEN left(s, getvariable('halo_value_cap')) ELSE s END) AS VARCHAR);
+
+-- The marker members that follow an over-long string value of `key` in its object ('' for any other value):
+-- ',"<key>.halo_truncated_length":N,"<key>.halo_sha256":"..."'.
+CREATE OR REPLACE TEMP MACRO halo_cut_markers(key, s) AS CASE WHEN halo_is_overlong(s) THEN
+    ',' || CAST(to_json(key || '.halo_truncated_length') AS VARCHAR) || ':' || CAST(length(s) AS VARCHAR)
+    || ',' || CAST(to_json(key || '.halo_sha256') AS VARCHAR) || ':"' || sha256(s) || '"'
+    ELSE '' END;
+
 -- How an error message names a span: by name and id as written in the file.
 CREATE OR REPLACE TEMP MACRO halo_span_label(name, id) AS
     'span ' || coalesce(CAST(to_json(name) AS VARCHAR), '(no name)') || coalesce(' (id ' || id || ')', '');

@@ -7,8 +7,14 @@
 
 -- A list of OTLP KeyValue structs → JSON object text (duplicate keys: last wins). Keys are nearly
 -- always distinct: then the text is written straight away, without the deduplicating halo_json_object.
-CREATE OR REPLACE TEMP MACRO halo_otlp_value_text(pair, position, decoded, prefix) AS
-    coalesce(halo_scalar_json(pair.value), decoded[prefix || position], 'null');
+-- A value's JSON text followed by the markers of a cut over-long string (macros.sql): this text always
+-- follows `"key":` in an object, so the markers become the object's next members.
+CREATE OR REPLACE TEMP MACRO halo_otlp_value_text(pair, position, decoded, prefix) AS CASE
+    WHEN halo_is_overlong(pair.value.stringValue)
+        THEN halo_cut_string_json(pair.value.stringValue)
+             || halo_cut_markers(coalesce(pair.key, ''), pair.value.stringValue)
+    ELSE coalesce(halo_scalar_json(pair.value), decoded[prefix || position], 'null')
+END;
 
 CREATE OR REPLACE TEMP MACRO halo_otlp_attributes(key_values, decoded, prefix) AS CASE
     WHEN len(list_distinct(list_transform(key_values, lambda pair: coalesce(pair.key, '')))) = len(key_values)
