@@ -97,8 +97,8 @@ def _defanged(host: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Shell commands
 
-SHELL_WARNING = ("⚠ **Shell commands written by the LLM, shown as text only. halo-local did not check them: "
-                 "do not run them; work from the evidence above instead.**")
+SHELL_WARNING = ("⚠ **Shell commands written by the LLM, shown as text only: halo-local did not check them. "
+                 "Do not run them as they stand.**")
 _SHELL_LANGUAGES = frozenset({
     "sh", "bash", "shell", "zsh", "fish", "ksh", "csh", "tcsh", "dash", "console", "terminal", "shell-session",
     "shellsession", "sh-session", "command", "cmd", "bat", "batch", "powershell", "ps", "ps1", "pwsh",
@@ -140,6 +140,7 @@ def _quoted_block(lines: Sequence[str], hosts: frozenset[str]) -> str:
 _BARE_URL = re.compile(r"(?<![\w.+-])(?:(?:https?|ftp|ftps)://|www\.)[^\s<>\"'`]+", re.IGNORECASE)
 _TRAILING_PUNCTUATION = ".,;:!?)]}*_~'\""
 _IMAGE_OR_LINK = re.compile(r"(?P<image>!)?\[(?P<label>[^\[\]\n]*)\]\((?P<target>[^()\n]*(?:\([^()\n]*\)[^()\n]*)*)\)")
+_BACKTICKS = re.compile(r"`+")
 _FENCE_OPEN = re.compile(r"\s*(?P<fence>`{3,}|~{3,})(?P<info>.*)")
 _LIST_ITEM = re.compile(r"\s*(?P<marker>[-*+]|\d{1,9}[.)])\s+(?P<content>.*)")
 
@@ -214,27 +215,41 @@ def code_span(text: str) -> str:
     return f"{fence}{text}{fence}"
 
 
-def _inline(text: str, hosts: frozenset[str]) -> str:
-    """One line of LLM markdown: code spans kept (shell commands among them quoted), the rest as prose."""
-    parts: list[str] = []
-    position = 0
-    start = 0
-    while True:
-        opener = re.compile(r"`+").search(text, start)
-        if opener is None:
-            break
-        run = opener.group(0)
-        closer = re.compile(rf"(?<!`){run}(?!`)").search(text, opener.end())
+def _code_spans(text: str) -> list[tuple[bool, str]]:
+    """`text` cut into (is_code, content) parts by CommonMark's code-span rule: a run of backticks
+    closes at the next run of the same length; a run never closed is literal text."""
+    parts: list[tuple[bool, str]] = []
+    position = start = 0
+    while (opener := _BACKTICKS.search(text, start)) is not None:
+        closer = re.compile(rf"(?<!`){opener.group(0)}(?!`)").search(text, opener.end())
         if closer is None:
             start = opener.end()
             continue
-        content = text[opener.end():closer.start()]
-        parts.append(_prose(text[position:opener.start()], hosts))
-        code = content.strip() if content.strip() else content
-        parts.append(_quoted_inline(code, hosts) if _COMMAND_START.match(code.strip()) else code_span(code))
+        parts.append((False, text[position:opener.start()]))
+        parts.append((True, text[opener.end():closer.start()]))
         position = start = closer.end()
-    parts.append(_prose(text[position:], hosts))
-    return "".join(parts)
+    parts.append((False, text[position:]))
+    return parts
+
+
+def _is_command(code: str) -> bool:
+    return bool(_COMMAND_START.match(code.strip()) or _RISKY_SHELL.search(code))
+
+
+def _line(text: str, hosts: frozenset[str]) -> str:
+    """One line of LLM markdown: prose that would run as shell quoted whole; else code spans kept (shell
+    commands among them quoted) and the rest as prose."""
+    parts = _code_spans(text)
+    if any(not is_code and _RISKY_SHELL.search(part) for is_code, part in parts):
+        return _quoted_inline(text, hosts)
+    rendered = []
+    for is_code, part in parts:
+        if not is_code:
+            rendered.append(_prose(part, hosts))
+            continue
+        code = part.strip() or part
+        rendered.append(_quoted_inline(code, hosts) if _is_command(code) else code_span(code))
+    return _line_start("".join(rendered))
 
 
 def _line_start(rendered: str) -> str:
@@ -242,10 +257,6 @@ def _line_start(rendered: str) -> str:
     if rendered[:1] in ("-", "+", "="):
         return "\\" + rendered
     return re.sub(r"^(\d+)([.)])", r"\1\\\2", rendered)
-
-
-def _line(text: str, hosts: frozenset[str]) -> str:
-    return _quoted_inline(text, hosts) if _RISKY_SHELL.search(text) else _line_start(_inline(text, hosts))
 
 
 def _code_block(info: str, body: list[str], hosts: frozenset[str]) -> str:
