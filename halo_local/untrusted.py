@@ -136,8 +136,10 @@ def _quoted_block(lines: Sequence[str], hosts: frozenset[str]) -> str:
 # ---------------------------------------------------------------------------------------------
 # LLM markdown
 
-# Bare URLs a renderer would link by itself (GFM autolinks `scheme://` and `www.`).
-_BARE_URL = re.compile(r"(?<![\w.+-])(?:(?:https?|ftp|ftps)://|www\.)[^\s<>\"'`]+", re.IGNORECASE)
+# Bare URLs a renderer would link by itself (GFM autolinks `scheme://` and `www.`), and a host with
+# a path (`attacker.example/p.png?d=...`), which an agent reading the text could fetch all the same.
+_BARE_URL = re.compile(r"(?:(?:https?|ftps?)://|www\.)[^\s<>\"'`]+"
+                       r"|(?<![\w@.-])(?:[a-z0-9-]+\.)+[a-z]{2,}/[^\s<>\"'`]*", re.IGNORECASE)
 _TRAILING_PUNCTUATION = ".,;:!?)]}*_~'\""
 _IMAGE_OR_LINK = re.compile(r"(?P<image>!)?\[(?P<label>[^\[\]\n]*)\]\((?P<target>[^()\n]*(?:\([^()\n]*\)[^()\n]*)*)\)")
 _BACKTICKS = re.compile(r"`+")
@@ -276,7 +278,7 @@ def llm_markdown(text: str, hosts: Iterable[str]) -> str:
     links to `hosts`; shell commands quoted under a warning. Nothing it writes can open a heading,
     a table, a block quote or HTML, so the report's own structure stays halo-local's."""
     allowed = frozenset(host.lower() for host in hosts)
-    lines = terminal_text(text).replace("\t", "    ").split("\n")
+    lines = terminal_text(text.replace("\r\n", "\n")).replace("\t", "    ").split("\n")
     blocks: list[str] = []
     index = 0
     while index < len(lines):

@@ -16,6 +16,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from fake_anthropic import FakeAnthropic, fake_anthropic, text_message, tool_use_message  # noqa: F401  (fixture)
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -51,9 +53,12 @@ TERMINAL_ATTACK = "\x1b]0;pwned\x07\x1b[2J\x1b[3J\u202egnp.exe"
 
 
 def _rendered(markdown: str) -> list[Token]:
-    """Every token a GFM-like renderer makes of `markdown`, inline children flattened in."""
+    """Every token a GFM-like renderer makes of `markdown`, inline children flattened in. Bare URLs are
+    linked as GitHub does (a scheme or `www.`), not fuzzily (`tools.py` is no link on GitHub)."""
+    parser = MarkdownIt("gfm-like")
+    parser.linkify.set({"fuzzy_link": False, "fuzzy_email": False})
     tokens = []
-    for token in MarkdownIt("gfm-like").parse(markdown):
+    for token in parser.parse(markdown):
         tokens.append(token)
         tokens.extend(token.children or [])
     return tokens
@@ -277,3 +282,27 @@ def test_a_table_row_stays_one_line_whatever_a_cell_holds() -> None:
     text = render.table([{"name": "a\nb\x1b[2J", "n": 1}], [("name", "NAME"), ("n", "N")])
     assert text.splitlines() == [f"{'NAME':<13}  N", "a\\x0ab\\x1b[2J  1"]
     assert render.key_values([("Output", "line 1\nline 2\x1b]0;t\x07")]) == "Output  line 1\nline 2\\x1b]0;t\\x07"
+
+
+_PIECES = ["https://attacker.example/p.png?d=1", "attacker.example/p.png", "https://api.openai.com/x", "www.attacker.example", "javascript:x",
+           "![", "[", "]", "(", ")", "<", ">", "`", "```", "~~~", "sh", "bash", "curl ", " | sh", "img", "script",
+           "#", "-", "=", "*", "_", "|", "&", "\\", ":", "/", ".", " ", "\n", "\n\n", "    ", "1. ", "> ", "a", "&#60;"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_PIECES), max_size=40).map("".join))
+def test_no_llm_text_renders_as_an_image_html_a_foreign_link_or_a_heading(text: str) -> None:
+    rendered = untrusted.llm_markdown(text, {DATA_HOST})
+    tokens = _rendered(rendered)
+    for index, token in enumerate(tokens):
+        assert token.type not in ("image", "html_inline", "html_block", "heading_open", "table_open", "hr"), rendered
+        if token.type == "link_open":
+            assert urlsplit(str(token.attrs["href"])).hostname == DATA_HOST, rendered
+        if token.type == "fence":
+            assert not re.search(r"curl\s+\S|\|\s*sh", token.content) and token.info not in ("sh", "bash"), rendered
+        if token.type == "blockquote_open":
+            assert tokens[index + 2].content.startswith("⚠ **Shell commands written by the LLM"), rendered
+    inline = untrusted.llm_inline(text, {DATA_HOST})
+    assert all(token.type in ("paragraph_open", "paragraph_close", "inline", "text", "code_inline", "link_open",
+                              "link_close", "softbreak", "bullet_list_open") or not token.type.endswith("_open")
+               for token in _rendered(inline)), inline
