@@ -23,7 +23,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from runs_support import BASE, agent_traces, create_run, insert_spans, span
 
-from halo_local import cli, conversations, render, runs, traces, untrusted
+from halo_local import cli, conversations, render, report, runs, traces, untrusted
 from halo_local.errors import NotFoundError
 from halo_local.store import Store
 
@@ -306,3 +306,24 @@ def test_no_llm_text_renders_as_an_image_html_a_foreign_link_or_a_heading(text: 
     assert all(token.type in ("paragraph_open", "paragraph_close", "inline", "text", "code_inline", "link_open",
                               "link_close", "softbreak", "bullet_list_open") or not token.type.endswith("_open")
                for token in _rendered(inline)), inline
+
+
+def test_the_llm_orders_issues_only_within_a_severity_and_invented_ones_come_last() -> None:
+    from halo_local.llm.agent import IssueNote
+
+    def finding(key: str, severity: str) -> dict[str, Any]:
+        return {"key": key, "severity": severity, "title": f"{severity} finding", "category": "error",
+                "subject": key, "exampleTraceIds": [], "exampleSpanIds": []}
+
+    class Result:
+        notes = [IssueNote(None, "Invented", 1, "", "", (), ()), IssueNote("low-1", "About low", 2, "", "", (), ()),
+                 IssueNote("high-1", "About high", 3, "", "", (), ()), IssueNote("low-2", "Other low", 4, "", "", (), ())]
+
+    findings = [finding("high-1", "high"), finding("medium-1", "medium"), finding("low-1", "low"),
+                finding("low-2", "low")]
+    issues = report.build_issues(findings, Result())
+    assert [(issue["title"], issue["verified"]) for issue in issues] == [
+        ("About high", True), ("medium finding", True), ("About low", True), ("Other low", True), ("Invented", False)]
+    assert [issue["rank"] for issue in issues] == [1, 2, 3, 4, 5]
+    assert [issue["title"] for issue in report.build_issues(findings, None)] == [
+        "high finding", "medium finding", "low finding", "low finding"]
