@@ -289,7 +289,7 @@ _PIECES = ["https://attacker.example/p.png?d=1", "attacker.example/p.png", "http
            "#", "-", "=", "*", "_", "|", "&", "\\", ":", "/", ".", " ", "\n", "\n\n", "    ", "1. ", "> ", "a", "&#60;"]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(_PIECES), max_size=40).map("".join))
 def test_no_llm_text_renders_as_an_image_html_a_foreign_link_or_a_heading(text: str) -> None:
     rendered = untrusted.llm_markdown(text, {DATA_HOST})
@@ -299,7 +299,7 @@ def test_no_llm_text_renders_as_an_image_html_a_foreign_link_or_a_heading(text: 
         if token.type == "link_open":
             assert urlsplit(str(token.attrs["href"])).hostname == DATA_HOST, rendered
         if token.type == "fence":
-            assert not re.search(r"curl\s+\S|\|\s*sh", token.content) and token.info not in ("sh", "bash"), rendered
+            assert not re.search(r"curl\s+\S|\|\s*sh\b", token.content) and token.info not in ("sh", "bash"), rendered
         if token.type == "blockquote_open":
             assert tokens[index + 2].content.startswith("⚠ **Shell commands written by the LLM"), rendered
     inline = untrusted.llm_inline(text, {DATA_HOST})
