@@ -23,7 +23,7 @@ from typing import Any
 
 import fire
 
-from halo_local import conversations, llm, render, runs, schedules, traces
+from halo_local import conversations, llm, render, runs, schedules, traces, untrusted
 from halo_local.errors import HaloLocalError, UsageError
 from halo_local.flags import FALSE_WORDS, TRUE_WORDS, parse_assignments, parse_bool, parse_int, parse_text
 from halo_local.ingest import describe_skipped, load_paths
@@ -63,7 +63,8 @@ def _progress_printer() -> Callable[[int, int, Path], None] | None:
     def show(index: int, total: int, path: Path) -> None:
         width = 24
         filled = int(width * index / max(total, 1))
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {index}/{total} {str(path)[-60:]:<60}")
+        shown = untrusted.terminal_line(str(path)[-60:])
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {index}/{total} {shown:<60}")
         if index == total:
             sys.stderr.write("\n")
         sys.stderr.flush()
@@ -210,7 +211,8 @@ def _as_seconds(value: Any, flag: str, *, minimum: float) -> float:
 
 def _print_event(event: dict[str, Any]) -> None:
     """One progress line on stderr per run event (stdout stays the command's result)."""
-    sys.stderr.write(f"{render.timestamp(event.get('at'))[11:]}  {event['kind']:<15} {event['message']}\n")
+    line = f"{render.timestamp(event.get('at'))[11:]}  {event['kind']:<15} {event['message']}"
+    sys.stderr.write(untrusted.terminal_line(line) + "\n")
     sys.stderr.flush()
 
 
@@ -225,8 +227,9 @@ def _pick_agent(store: Store, time_range: str) -> str:
                          hint="widen --agent-time-range (e.g. all), or load traces with `halo-local traces load PATH`")
     sys.stderr.write(f"Agents active {_range_phrase(time_range)}:\n")
     for number, agent in enumerate(agents, start=1):
-        sys.stderr.write(f"  {number:>2}. {agent['name'] or '-'}  {agent['agentUuid']}  "
-                         f"{agent['traceCount']:,} traces, last seen {render.timestamp(agent['lastSeenAt'])}\n")
+        line = (f"  {number:>2}. {agent['name'] or '-'}  {agent['agentUuid']}  "
+                f"{agent['traceCount']:,} traces, last seen {render.timestamp(agent['lastSeenAt'])}")
+        sys.stderr.write(untrusted.terminal_line(line) + "\n")
     sys.stderr.write(f"Agent number [1-{len(agents)}]: ")
     sys.stderr.flush()
     answer = sys.stdin.readline().strip() or "1"
@@ -550,7 +553,8 @@ class ScheduleCommands:
         if not parse_bool(yes, "--yes"):
             if JSON_MODE.get() or not (sys.stdin.isatty() and sys.stderr.isatty()):
                 raise UsageError("schedule archive needs confirmation: pass --yes (no terminal to ask on)")
-            sys.stderr.write(f"Archive schedule {found.schedule_id} ({found.spec.title})? [y/N] ")
+            sys.stderr.write(untrusted.terminal_line(f"Archive schedule {found.schedule_id} ({found.spec.title})? ")
+                             + "[y/N] ")
             sys.stderr.flush()
             if sys.stdin.readline().strip().lower() not in ("y", "yes"):
                 return Output(found.to_json(), "Not archived.", EXIT_ERROR)
@@ -651,7 +655,7 @@ class HaloLocalCli:
             on_event=_print_event if sys.stderr.isatty() else None,
         )
         for entry in result["skipped"]:
-            sys.stderr.write(f"Warning: {describe_skipped(entry)}\n")
+            sys.stderr.write(f"Warning: {untrusted.terminal_line(describe_skipped(entry))}\n")
         text = result["report"] or _run_text(result)
         if result["otherAgents"]:
             names = ", ".join(f"{item['name'] or '-'} ({item['agentUuid']})" for item in result["otherAgents"])
@@ -882,16 +886,17 @@ def run(args: Sequence[str]) -> Output | None:
 
 def _error_document(message: str, hint: str | None, exit_code: int) -> str:
     """The one JSON document a failing command prints on stdout under --json."""
-    return json.dumps({"error": {"message": message, "hint": hint, "exitCode": exit_code}}, ensure_ascii=False)
+    document = json.dumps({"error": {"message": message, "hint": hint, "exitCode": exit_code}}, ensure_ascii=False)
+    return untrusted.json_text(document)
 
 
 def _print_error(json_mode: bool, exit_code: int, message: str, hint: str | None = None) -> int:
     """`Error: ...` (and `Hint: ...`) on stderr; with --json also the error document on stdout."""
     if json_mode:
         print(_error_document(message, hint, exit_code))
-    print(f"Error: {message}", file=sys.stderr)
+    print(f"Error: {untrusted.terminal_text(message)}", file=sys.stderr)
     if hint:
-        print(f"Hint: {hint}", file=sys.stderr)
+        print(f"Hint: {untrusted.terminal_text(hint)}", file=sys.stderr)
     return exit_code
 
 
@@ -937,9 +942,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     try:
         if json_mode:
-            print(json.dumps(output.data, ensure_ascii=False, default=str))
+            print(untrusted.json_text(json.dumps(output.data, ensure_ascii=False, default=str)))
         elif output.text:
-            print(output.text)
+            print(untrusted.terminal_text(output.text))
         sys.stdout.flush()
     except BrokenPipeError:
         # The reader stopped early (`| head`): nothing is wrong, and nothing more can be written.

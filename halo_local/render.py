@@ -1,12 +1,16 @@
 """Human-readable text for the CLI: aligned tables, trace trees, durations, money.
 
-Only the CLI's text mode uses this; `--json` prints the API's dicts as they are.
+Only the CLI's text mode uses this; `--json` prints the API's dicts as they are. Values come from
+traces, so every cell and tree line shows control characters escaped (`untrusted.terminal_line`):
+a span name cannot drive the terminal, nor break a table row in two.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from halo_local.untrusted import terminal_line, terminal_text
 
 Column = tuple[str, str] | tuple[str, str, Callable[[Any], str]]
 
@@ -53,7 +57,7 @@ def table(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, empty: s
         for column in columns:
             value = row.get(column[0])
             formatter = column[2] if len(column) > 2 else None
-            line.append(formatter(value) if formatter else ("-" if value is None else str(value)))
+            line.append(terminal_line(formatter(value) if formatter else ("-" if value is None else value)))
         cells.append(line)
     widths = [max(len(headers[i]), *(len(line[i]) for line in cells)) for i in range(len(headers))]
     out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
@@ -62,9 +66,9 @@ def table(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, empty: s
 
 
 def key_values(pairs: Sequence[tuple[str, Any]]) -> str:
-    """`label: value` lines with the labels aligned."""
+    """`label: value` lines with the labels aligned; a multi-line value (a prompt, an output) keeps its lines."""
     width = max(len(label) for label, _ in pairs)
-    return "\n".join(f"{label.ljust(width)}  {'-' if value is None else value}" for label, value in pairs)
+    return "\n".join(f"{label.ljust(width)}  {'-' if value is None else terminal_text(value)}" for label, value in pairs)
 
 
 def _span_line(span: dict[str, Any]) -> str:
@@ -101,6 +105,6 @@ def trace_tree(spans: Sequence[dict[str, Any]]) -> str:
     while stack:
         span, depth = stack.pop()
         orphan = " (parent not stored)" if depth == 0 and span.get("parentSpanId") else ""
-        lines.append("  " * depth + _span_line(span) + orphan)
+        lines.append("  " * depth + terminal_line(_span_line(span)) + orphan)
         stack.extend((child, depth + 1) for child in reversed(children.get(span["spanId"], [])))
     return "\n".join(lines)

@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from halo_local import render, traces
+from halo_local import render, traces, untrusted
 from halo_local.resources import resource_dir, sql_text
 
 SECTION_ROWS = 10
 TOP_ISSUES = 10
 EXAMPLE_IDS = 5
+LINK_HOST_ROWS = 10_000
+_SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 _environment: Environment | None = None
 
@@ -31,8 +34,9 @@ def _percent(value: float | None, digits: int = 1) -> str:
 
 
 def _one_line(value: Any, width: int | None = None) -> str:
-    """Text on one line, cut at a word boundary with an ellipsis when longer than `width`."""
-    text = "-" if value is None or value == "" else " ".join(str(value).split())
+    """Text on one line, cut at a word boundary with an ellipsis when longer than `width`; control
+    characters shown escaped (`\\x1b`), so a report opened in a terminal cannot drive it."""
+    text = "-" if value is None or value == "" else untrusted.terminal_line(" ".join(str(value).split()))
     if width is None or len(text) <= width:
         return text
     head = text[: width - 1]
@@ -47,26 +51,15 @@ def _cell(value: Any, width: int = 80) -> str:
     return _one_line(value, width).replace("|", "\\|")
 
 
-# Markdown and HTML punctuation; an underscore inside a word (`list_files`) cannot start emphasis.
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*\[\]<>#|~&]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z]))")
-
-
 def _text(value: Any, width: int | None = None) -> str:
     """Plain text safe anywhere in markdown (headings, prose, table cells): one line, with markdown
     and HTML punctuation backslash-escaped, so data can never become emphasis, links or tags."""
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", _one_line(value, width))
+    return untrusted.escape_markdown(_one_line(value, width))
 
 
 def _code(value: Any) -> str:
-    """An inline code span of one line that holds any text: per CommonMark, the fence is one
-    backtick longer than the longest run of backticks inside, padded when the text starts or ends
-    with a backtick."""
-    text = _one_line(value)
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * (longest + 1)
-    if text.startswith("`") or text.endswith("`"):
-        text = f" {text} "
-    return f"{fence}{text}{fence}"
+    """An inline code span of one line that holds any text."""
+    return untrusted.code_span(_one_line(value))
 
 
 def _counted(value: int | None, singular: str, plural: str | None = None) -> str:
@@ -140,17 +133,42 @@ def collect_sections(connection: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     for name in ("errors", "latency", "cost", "tools"):
         cursor = connection.execute(sql_text(f"runs/{name}.sql"), {"row_limit": SECTION_ROWS})
         sections[name] = traces.rows_as_dicts(cursor)
+    sections["linkHosts"] = sorted(link_hosts(connection))
     return sections
 
 
-def build_issues(findings: Sequence[Mapping[str, Any]], llm_result: Any | None) -> list[dict[str, Any]]:
-    """The ranked issues: the LLM's notes (joined to their findings) first, then findings it did not cover.
+def link_hosts(connection: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    """The hosts that URL and host attributes of `window_spans` name: the only hosts LLM text may link to."""
+    rows = connection.execute(sql_text("runs/link_hosts.sql"), {"row_limit": LINK_HOST_ROWS}).fetchall()
+    return untrusted.hosts_named(value for (value,) in rows)
 
-    Heuristics-only, the findings in their ranked order. An issue carries `likelyCause` / `fix`
-    only when the LLM wrote them; the template falls back to per-category guidance otherwise.
+
+def snapshot_link_hosts(snapshot: Path) -> frozenset[str]:
+    """`link_hosts` of a run's snapshot file; none when the file is gone (every link is then removed)."""
+    if not snapshot.is_file():
+        return frozenset()
+    connection = duckdb.connect()
+    try:
+        connection.read_parquet(str(snapshot)).create_view("window_spans")
+        return link_hosts(connection)
+    finally:
+        connection.close()
+
+
+def build_issues(findings: Sequence[Mapping[str, Any]], llm_result: Any | None,
+                 link_hosts: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """The ranked issues. Heuristics-only: the findings in their ranked order.
+
+    With the LLM's notes: the verified issues first (a note joined to its finding, or a finding no note
+    covered), by the findings' severity and, within one severity, in the LLM's order; then the notes no
+    finding supports, marked unverified, so the LLM can neither bury a measured HIGH finding nor rank an
+    invented issue above it. An issue carries `likelyCause` / `fix` only when the LLM wrote them (the
+    template falls back to per-category guidance); the `...Markdown` keys hold LLM text made inert.
     """
+    hosts = frozenset(link_hosts)
     by_key = {item["key"]: item for item in findings}
-    issues: list[dict[str, Any]] = []
+    verified: list[dict[str, Any]] = []
+    unverified: list[dict[str, Any]] = []
     covered: set[str] = set()
     notes = sorted(llm_result.notes, key=lambda note: note.rank) if llm_result is not None else []
     for note in notes:
@@ -159,26 +177,45 @@ def build_issues(findings: Sequence[Mapping[str, Any]], llm_result: Any | None) 
             covered.add(finding["key"])
         trace_ids = _merge_ids(note.trace_ids, finding["exampleTraceIds"] if finding else ())
         span_ids = _merge_ids(note.span_ids, finding["exampleSpanIds"] if finding else ())
-        issues.append({
-            "title": note.title or (finding["title"] if finding else "Issue"),
+        title = note.title or (finding["title"] if finding else "Issue")
+        (verified if finding is not None else unverified).append({
+            "title": title, "titleMarkdown": untrusted.llm_inline(_one_line(title, 160), hosts),
+            "cellMarkdown": re.sub(r"(?<!\\)\|", r"\\|", untrusted.llm_inline(_one_line(title, 80), hosts)),
+            "plainTitle": finding["title"] if finding else "unverified issue found by the LLM",
             "severity": finding["severity"] if finding else None,
             "category": finding["category"] if finding else None,
             "subject": finding["subject"] if finding else None,
             "finding": finding, "likelyCause": note.likely_cause, "fix": note.fix, "source": "llm",
-            "traceIds": trace_ids, "spanIds": span_ids,
+            "likelyCauseMarkdown": _llm_field(note.likely_cause, hosts), "fixMarkdown": _llm_field(note.fix, hosts),
+            "verified": finding is not None, "traceIds": trace_ids, "spanIds": span_ids,
         })
     for finding in findings:
         if finding["key"] in covered:
             continue
-        issues.append({
-            "title": finding["title"], "severity": finding["severity"], "category": finding["category"],
+        verified.append({
+            "title": finding["title"], "titleMarkdown": _text(finding["title"], 160),
+            "cellMarkdown": _text(finding["title"], 80), "plainTitle": finding["title"],
+            "severity": finding["severity"], "category": finding["category"],
             "subject": finding["subject"], "finding": finding, "likelyCause": None, "fix": None,
-            "source": "heuristics", "traceIds": list(finding["exampleTraceIds"])[:EXAMPLE_IDS],
+            "source": "heuristics", "verified": True, "traceIds": list(finding["exampleTraceIds"])[:EXAMPLE_IDS],
             "spanIds": list(finding["exampleSpanIds"])[:EXAMPLE_IDS],
         })
+    if llm_result is not None:
+        verified.sort(key=lambda issue: _SEVERITY_ORDER.get(issue["severity"], len(_SEVERITY_ORDER)))
+    issues = verified + unverified
     for rank, issue in enumerate(issues, start=1):
         issue["rank"] = rank
     return issues
+
+
+def _llm_field(text: str | None, hosts: frozenset[str]) -> str | None:
+    """LLM text for after a list item's label: inline when it is one plain line, else an indented block."""
+    if not text:
+        return None
+    rendered = untrusted.llm_markdown(text, hosts)
+    if "\n" not in rendered and not rendered.startswith((">", "```", "- ")) and not re.match(r"\d+\. ", rendered):
+        return " " + rendered
+    return "\n" + "\n".join(f"  {line}" if line else "" for line in rendered.split("\n"))
 
 
 def _merge_ids(first: Sequence[str], second: Sequence[str]) -> list[str]:
@@ -205,7 +242,8 @@ def render_report(
     stopped (by the time limit or a cancel, not failed), modelId and `result` (an `LlmResult` or None).
     """
     result = llm_state.get("result")
-    issues = build_issues(findings, result)
+    hosts = frozenset(sections.get("linkHosts", ()))
+    issues = build_issues(findings, result, hosts)
     context = {
         "run": run,
         "overview": sections["overview"],
@@ -225,11 +263,13 @@ def render_report(
             "ran": bool(llm_state.get("ran")), "skippedReason": llm_state.get("skippedReason"),
             "degraded": bool(llm_state.get("degraded")), "error": llm_state.get("error"),
             "stopped": bool(llm_state.get("stopped")), "modelId": llm_state.get("modelId"),
-            "summary": result.summary if result is not None else None,
+            "summary": untrusted.llm_markdown(result.summary, hosts) if result is not None else None,
             "turns": result.turns if result is not None else None,
             "inputTokens": result.input_tokens if result is not None else None,
             "outputTokens": result.output_tokens if result is not None else None,
             "costUsd": result.cost_usd if result is not None else None,
+            "notes": len(result.notes) if result is not None else 0,
+            "unverifiedNotes": sum(1 for issue in issues if not issue["verified"]),
             "inventedIdsRemoved": result.invented_ids_removed if result is not None else None,
         },
     }
@@ -298,4 +338,11 @@ def render_followup_answer(*, question: str, findings: Sequence[Mapping[str, Any
         "total": len(findings),
     }
     text = environment().get_template("report/followup.md.j2").render(**context)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def render_llm_answer(*, answer: str, link_hosts: Iterable[str], model_id: str) -> str:
+    """The LLM's answer to a follow-up, made inert like the report's LLM text, under a fixed header."""
+    text = environment().get_template("report/llm_answer.md.j2").render(
+        answer=untrusted.llm_markdown(answer, link_hosts), model_id=model_id)
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"

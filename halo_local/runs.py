@@ -1001,7 +1001,8 @@ def _answer_followup(control: _RunControl, run: Mapping[str, Any]) -> str:
             reason = f"LLM pass failed ({failure}); answered from the findings (degraded)"
         else:
             _save_llm(control, ran=True, degraded=False, error=None, result=result)
-            answer = result.summary
+            answer = report.render_llm_answer(answer=result.summary, model_id=run["model_id"],
+                                              link_hosts=report.snapshot_link_hosts(Path(run["snapshot_path"])))
     else:
         control.event("llm_skipped", f"LLM pass skipped: {skip}", {"step": "llm", "reason": skip})
     if answer is None:

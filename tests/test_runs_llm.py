@@ -153,7 +153,8 @@ def test_followup_with_the_llm_answers_in_the_conversation(loaded: Store, fake_a
     answered = conversations.ask(loaded, run["conversationId"], "What should I fix first?")
 
     assert answered["status"] == "completed"
-    assert answered["answer"] == "Fix list_files first: it fails in 3 of 5 traces."
+    assert answered["answer"].startswith("> **Answer written by the LLM** (`claude-sonnet-5-5`; fixed text")
+    assert answered["answer"].endswith("\n---\n\nFix list_files first: it fails in 3 of 5 traces.\n")
     followup_request = fake_anthropic.message_requests[-1]
     sent_text = str(followup_request["messages"])
     assert "What should I fix first?" in sent_text and "# Trace analysis: Helper" in sent_text
@@ -196,7 +197,8 @@ def test_a_long_retry_after_ends_at_the_time_limit_with_the_report_kept(loaded: 
 
     fake_anthropic.push(text_message("Fix list_files first."))
     answered = conversations.ask(loaded, run["conversationId"], "What should I fix first?")
-    assert (answered["status"], answered["answer"]) == ("completed", "Fix list_files first.")
+    assert answered["status"] == "completed"
+    assert answered["answer"].endswith("\n---\n\nFix list_files first.\n")
 
     fake_anthropic.push(error_reply(529, "overloaded_error", headers={"retry-after": "30"}))
     stopped = conversations.ask(loaded, run["conversationId"], "Why does list_files fail?")
