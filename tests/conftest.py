@@ -1,11 +1,15 @@
-"""Shared test set-up: every test gets its own $HALO_HOME and no Anthropic key from the outside."""
+"""Shared test set-up: every test gets its own $HALO_HOME and no Anthropic key from the outside;
+`fake_clock` lets a test trip run time limits and retry waits itself instead of racing the wall clock."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fake_clock import FakeClock
 
+from halo_local import clock
 from halo_local.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -20,6 +24,14 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
     monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
     return home
+
+
+@pytest.fixture
+def fake_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
+    """Run time limits and LLM retry waits in this process measure time on a clock the test moves."""
+    fake = FakeClock()
+    monkeypatch.setattr(clock, "current", fake)
+    yield fake
 
 
 @pytest.fixture

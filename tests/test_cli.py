@@ -316,9 +316,9 @@ def test_unusable_halo_home_is_a_clear_error(tmp_path: Path, relative_home: str)
 def test_busy_database_says_it_is_waiting_once(tmp_path: Path) -> None:
     home = tmp_path / "home"
     assert run_cli("agent", "list", home=home).returncode == 0
-    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-                               "print('held', flush=True); time.sleep(60)", str(home / "halo.duckdb")],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+                               "print('held', flush=True); sys.stdin.read()", str(home / "halo.duckdb")],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "held\n"
         done = subprocess.run([sys.executable, "-m", "halo_local.cli", "agent", "list"], capture_output=True,

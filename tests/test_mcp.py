@@ -272,7 +272,7 @@ def test_cancelling_create_run_cancels_the_run(analysed: dict[str, Any], tmp_pat
     before = {item["runId"] for item in runs.list_runs(store, limit=1000)}
 
     with FakeAnthropic() as fake:
-        fake.push(FakeReply(body=text_message("too late"), hold_seconds=60))
+        fake.push(FakeReply(body=text_message("too late"), held=True))
         env = {"ANTHROPIC_API_KEY": "test-key-not-real", "ANTHROPIC_BASE_URL": fake.base_url,
                "HALO_LLM_MAX_RETRIES": "0", "HALO_LLM_RETRY_DELAY": "0.01"}
 
