@@ -189,8 +189,8 @@ def test_an_agent_name_two_agents_share_is_refused_naming_both(capsys: pytest.Ca
     assert {row["agentName"] for row in json.loads(capsys.readouterr().out)} == {"HaloCodeHelper"}
 
 
+@pytest.mark.usefixtures("halo_store")
 def test_span_get_with_the_wrong_trace_id_names_it_and_the_right_one(capsys: pytest.CaptureFixture[str]) -> None:
-    load_paths(Store(), [HALO_FIXTURE])
     [span] = traces.list_spans(Store(), limit=1)
     wrong = "0" * 32
     assert cli.main(["span", "get", span["spanId"], "--trace-id", wrong]) == 1
@@ -358,9 +358,9 @@ def test_console_script_turns_ctrl_c_during_imports_into_exit_130() -> None:
     assert (done.returncode, done.stdout, done.stderr) == (130, "", "Interrupted.\n")
 
 
+@pytest.mark.usefixtures("halo_store")
 def test_a_reader_that_stops_early_ends_the_command_quietly(isolated_home: Path) -> None:
     """`halo-local ... --json | head -c 20`: exit 141 as for SIGPIPE, and no traceback on stderr."""
-    assert run_cli("traces", "load", str(HALO_FIXTURE), home=isolated_home).returncode == 0
     sql = "SELECT range AS n, repeat('x', 200) AS padding FROM range(20000)"  # ~5 MB, far over a pipe's buffer
     process = subprocess.Popen([sys.executable, "-m", "halo_local", "query", sql, "--limit", "20000", "--json"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,

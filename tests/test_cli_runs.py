@@ -68,7 +68,7 @@ def test_create_poll_get_events_conversation_and_ask(loaded: tuple[Path, str], m
     assert created["status"] == "queued"
     assert created["runId"].startswith("run_") and created["conversationId"].startswith("conv_")
 
-    polled = run_cli("run", "poll", created["runId"], "--interval", "0.2", "--timeout", "90", home=home)
+    polled = run_cli("run", "poll", created["runId"], "--interval", "0.2", home=home)
     assert polled.returncode == 0, polled.stderr
     assert "completed" in polled.stdout and "started" in polled.stderr
 
@@ -199,7 +199,7 @@ def _start_held_run(home: Path, agent: str, server: FakeAnthropic, env: Mapping[
         assert run["status"] in runs.ACTIVE_STATES, f"the run ended before its LLM call: {run['statusReason']}"
         return False
 
-    wait_until(in_llm_call, timeout=60, step=0.2)
+    wait_until(in_llm_call, timeout=120, step=0.2)
     return created
 
 
@@ -241,7 +241,7 @@ def test_sigkilled_worker_is_marked_failed_and_sigterm_cancels(loaded: tuple[Pat
 
     stopped = _start_held_run(home, agent, server, env)
     os.kill(run_json("run", "get", stopped["runId"], home=home)["worker"]["pid"], signal.SIGTERM)
-    polled = run_cli("run", "poll", stopped["runId"], "--interval", "0.1", "--timeout", "30", "--json", home=home)
+    polled = run_cli("run", "poll", stopped["runId"], "--interval", "0.1", "--json", home=home)
     assert polled.returncode == 4, polled.stdout
     assert json.loads(polled.stdout)["statusReason"] == "interrupted by SIGTERM"
 
@@ -263,11 +263,12 @@ def test_many_cli_processes_at_once_never_show_a_lock_error(loaded: tuple[Path, 
     for args, process, (stdout, stderr) in zip(commands, processes, outputs):
         assert process.returncode == 0, (args, stderr)
         waiting = "Waiting for the database: another halo-local process is using it (HALO_LOCK_TIMEOUT=60s) ...\n"
-        assert stderr.count(waiting) <= 1, (args, stderr)  # a notice on a busy machine, never an error
+        # A notice on a busy machine, never an error. Under load a command may wait more than once (one
+        # notice per wait); that a wait says so once is proven where test_cli.py holds the lock on purpose.
         assert "lock" not in stderr.replace(waiting, "").lower() and "Error" not in stderr, (args, stderr)
         json.loads(stdout)
     detached = json.loads(outputs[2][0])["runId"]
-    assert run_cli("run", "poll", detached, "--interval", "0.2", "--timeout", "90", home=home).returncode == 0
+    assert run_cli("run", "poll", detached, "--interval", "0.2", home=home).returncode == 0
 
 
 def test_model_list_marks_the_default(capsys: pytest.CaptureFixture[str]) -> None:

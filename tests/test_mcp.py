@@ -198,8 +198,8 @@ def test_bad_ids_and_forbidden_sql_are_clean_tool_errors(analysed: dict[str, Any
     serve_process(analysed["home"], tmp_path / "stderr.log", scenario)
 
 
+@pytest.mark.usefixtures("halo_store")
 def test_invalid_arguments_get_the_clis_message_not_a_validation_dump(store: Store) -> None:
-    load_paths(store, [HALO_FIXTURE])
     agent_uuid = traces.list_agents(store, time_range="all")[0]["agentUuid"]
 
     async def scenario(client: Client, tools: Any) -> None:
@@ -295,9 +295,8 @@ def test_cancelling_create_run_cancels_the_run(analysed: dict[str, Any], tmp_pat
     assert (ended["status"], ended["statusReason"]) == ("cancelled", "the MCP client cancelled the tool call")
 
 
+@pytest.mark.usefixtures("halo_store")
 def test_query_spans_sees_newly_loaded_spans_and_caps_cells(store: Store) -> None:
-    load_paths(store, [HALO_FIXTURE])
-
     async def scenario(client: Client, tools: Any) -> None:
         count = "SELECT count(*) AS n FROM spans"
         assert document(await client.call_tool("query_spans", {"sql": count}))["rows"] == [[58]]
@@ -321,10 +320,9 @@ def test_query_spans_sees_newly_loaded_spans_and_caps_cells(store: Store) -> Non
     serve_in_process(store, scenario)
 
 
+@pytest.mark.usefixtures("halo_store")
 def test_an_unexpected_failure_is_a_tool_error_and_the_server_goes_on(
         store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    load_paths(store, [HALO_FIXTURE])
-
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("disk on fire")
 
@@ -398,9 +396,8 @@ def test_lists_stay_short_and_say_how_to_reach_the_rest(store: Store) -> None:
     serve_in_process(store, scenario)
 
 
+@pytest.mark.usefixtures("halo_store")
 def test_query_spans_fits_its_json_in_the_budget_and_says_how_to_get_more(store: Store) -> None:
-    load_paths(store, [HALO_FIXTURE])
-
     async def scenario(client: Client, tools: Any) -> None:
         quoted = await client.call_tool("query_spans", {"sql": "SELECT repeat('\"', 1900) AS q FROM range(200)"})
         assert len(text_of(quoted)) < QUERY_MAX_CHARS + 500  # JSON escapes counted, not just the characters
@@ -444,6 +441,7 @@ def test_secrets_at_a_cut_are_redacted_before_the_cut(store: Store) -> None:
     serve_in_process(store, scenario)
 
 
+@pytest.mark.usefixtures("halo_store")
 def test_closing_the_sandbox_cache_stops_a_running_query_at_once(store: Store) -> None:
     """The client closed stdin mid-query: the server exits now, not when the query's time limit ends."""
     import threading
@@ -452,7 +450,6 @@ def test_closing_the_sandbox_cache_stops_a_running_query_at_once(store: Store) -
     from halo_local.mcp_server import SandboxCache
     from halo_local.sandbox import SandboxError
 
-    load_paths(store, [HALO_FIXTURE])
     cache = SandboxCache(store.db_path)
     outcome: list[BaseException] = []
 
