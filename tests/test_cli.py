@@ -24,7 +24,7 @@ SAMPLE_TRACES = Path(__file__).resolve().parent.parent / "sample_traces"
 def run_cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HALO_HOME": str(home)}
     return subprocess.run(
-        [sys.executable, "-m", "halo_local.cli", *args], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-m", "halo_local.cli", *args], capture_output=True, text=True, env=env, timeout=600
     )
 
 

@@ -28,7 +28,7 @@ def _env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def run_cli(*args: str, home: Path, env: Mapping[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+            timeout: float = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "halo_local.cli", *args], capture_output=True, text=True,
                           env=_env(home, env), timeout=timeout)
 
@@ -199,7 +199,7 @@ def _start_held_run(home: Path, agent: str, server: FakeAnthropic, env: Mapping[
         assert run["status"] in runs.ACTIVE_STATES, f"the run ended before its LLM call: {run['statusReason']}"
         return False
 
-    wait_until(in_llm_call, timeout=120, step=0.2)
+    wait_until(in_llm_call, step=0.2)
     return created
 
 
@@ -259,7 +259,7 @@ def test_many_cli_processes_at_once_never_show_a_lock_error(loaded: tuple[Path, 
     ]
     processes = [subprocess.Popen([sys.executable, "-m", "halo_local.cli", *args], stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True, env=_env(home)) for args in commands]
-    outputs = [process.communicate(timeout=180) for process in processes]
+    outputs = [process.communicate(timeout=600) for process in processes]
     for args, process, (stdout, stderr) in zip(commands, processes, outputs):
         assert process.returncode == 0, (args, stderr)
         waiting = "Waiting for the database: another halo-local process is using it (HALO_LOCK_TIMEOUT=60s) ...\n"

@@ -56,7 +56,7 @@ def serve_process(home: Path, errlog: Path, scenario: Scenario, env: Mapping[str
 
     async def main() -> None:
         with errlog.open("w") as stderr:
-            async with Client(stdio_client(parameters, errlog=stderr), read_timeout_seconds=120,
+            async with Client(stdio_client(parameters, errlog=stderr), read_timeout_seconds=600,
                               mode=mode) as client:
                 await scenario(client)
 
@@ -281,7 +281,7 @@ def test_cancelling_create_run_cancels_the_run(analysed: dict[str, Any], tmp_pat
                 group.start_soon(client.call_tool, "create_run", {
                     "agent_uuid": analysed["run"]["agentUuid"], "window_start_at": HALO_WINDOW[0],
                     "window_end_at": HALO_WINDOW[1]})
-                with anyio.fail_after(60):
+                with anyio.fail_after(600):
                     while not fake.requests:  # the run is inside its (held) LLM call
                         await anyio.sleep(0.05)
                 group.cancel_scope.cancel()
@@ -290,7 +290,7 @@ def test_cancelling_create_run_cancels_the_run(analysed: dict[str, Any], tmp_pat
         serve_process(home, tmp_path / "stderr.log", scenario, env)
 
     (run_id,) = {item["runId"] for item in runs.list_runs(store, limit=1000)} - before
-    wait_until(lambda: runs.get_run(store, run_id)["status"] in runs.TERMINAL_STATES, timeout=30, step=0.1)
+    wait_until(lambda: runs.get_run(store, run_id)["status"] in runs.TERMINAL_STATES, step=0.1)
     ended = runs.get_run(store, run_id)
     assert (ended["status"], ended["statusReason"]) == ("cancelled", "the MCP client cancelled the tool call")
 

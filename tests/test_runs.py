@@ -246,7 +246,7 @@ class _BlockingLlm:
         on_event("llm_turn", {"depth": 0, "turn": 1, "inputTokens": 10, "outputTokens": 2})
         if self._clock is not None:
             self._clock.advance(self._advance_seconds)
-        wait_until(should_cancel, timeout=120, step=0.02)
+        wait_until(should_cancel, step=0.02)
         raise llm.LlmCancelled()
 
 

@@ -119,7 +119,7 @@ def test_cancel_during_an_llm_call_ends_the_run_before_the_server_answers(
     outcome: list[str] = []
     worker = threading.Thread(target=lambda: outcome.append(runs.execute_run(loaded, queued["runId"])))
     worker.start()
-    wait_until(lambda: len(fake_anthropic.requests) >= 1, timeout=120)
+    wait_until(lambda: len(fake_anthropic.requests) >= 1)
 
     assert runs.cancel_run(loaded, queued["runId"], reason="stop now", wait_seconds=0)["cancelRequested"] is True
     worker.join()
@@ -169,7 +169,7 @@ def _ask_cli(store: Store, server: FakeAnthropic, *args: str) -> subprocess.Comp
     env.update({"HALO_HOME": str(store.home), "ANTHROPIC_API_KEY": "test-key-not-real",
                 "ANTHROPIC_BASE_URL": server.base_url, "HALO_LLM_RETRY_DELAY": "0.01", "HALO_LLM_MAX_RETRIES": "0"})
     return subprocess.run([sys.executable, "-m", "halo_local.cli", "conversation", "ask", *args], capture_output=True,
-                          text=True, env=env, timeout=120)
+                          text=True, env=env, timeout=600)
 
 
 def test_a_rejected_key_degrades_the_run_and_says_so(loaded: Store, fake_anthropic: FakeAnthropic) -> None:
