@@ -40,6 +40,7 @@ from typing import Any
 
 import duckdb
 
+from halo_local import clock as deadline_clock
 from halo_local import heuristics, llm, report, traces
 from halo_local.errors import HaloLocalError, NotFoundError, NoTracesError, UsageError
 from halo_local.flags import parse_int
@@ -505,7 +506,7 @@ class _RunControl:
     _deadline: float = 0.0
 
     def __post_init__(self) -> None:
-        self._deadline = time.monotonic() + self.time_limit_seconds
+        self._deadline = deadline_clock.monotonic() + self.time_limit_seconds
         self.cancel_file = self.store.runs_dir / self.run_id / CANCEL_FILE
 
     def request_stop(self, status: str, reason: str) -> None:
@@ -521,7 +522,7 @@ class _RunControl:
             if self.cancel_file.exists():
                 reason = self.cancel_file.read_text(encoding="utf-8").strip() or DEFAULT_CANCEL_REASON
                 self.request_stop("cancelled", reason)
-            elif time.monotonic() > self._deadline:
+            elif deadline_clock.monotonic() > self._deadline:
                 self.request_stop("timed_out", f"the run exceeded its time limit of {_minutes(self.time_limit_seconds)}")
         return self._stop
 

@@ -1,14 +1,22 @@
-"""Shared test set-up: every test gets its own $HALO_HOME and no Anthropic key from the outside."""
+"""Shared test set-up: every test gets its own $HALO_HOME and no Anthropic key from the outside;
+`halo_store` is that home holding HALO's capture, copied from one load per test process (xdist
+worker); `fake_clock` lets a test trip run time limits and retry waits instead of racing the wall clock."""
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fake_clock import FakeClock
 
+from halo_local import clock
+from halo_local.ingest import load_paths
 from halo_local.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
+HALO_CAPTURE = FIXTURES / "halo" / "realistic_traces.jsonl"
 
 
 @pytest.fixture(autouse=True)
@@ -23,7 +31,30 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
+def fake_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
+    """Run time limits and LLM retry waits in this process measure time on a clock the test moves."""
+    fake = FakeClock()
+    monkeypatch.setattr(clock, "current", fake)
+    yield fake
+
+
+@pytest.fixture
 def store(isolated_home: Path) -> Store:
+    return Store(isolated_home)
+
+
+@pytest.fixture(scope="session")
+def halo_capture_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A HALO_HOME with HALO's realistic capture loaded, built once per test process; never written to."""
+    home = tmp_path_factory.mktemp("halo-capture") / "home"
+    load_paths(Store(home), [HALO_CAPTURE])
+    return home
+
+
+@pytest.fixture
+def halo_store(isolated_home: Path, halo_capture_home: Path) -> Store:
+    """This test's own HALO_HOME holding HALO's capture: a copy, so the test may write to it."""
+    shutil.copytree(halo_capture_home, isolated_home, dirs_exist_ok=True)
     return Store(isolated_home)
 
 

@@ -39,7 +39,7 @@ class FakeReply:
     status: int = 200
     raw: bytes | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
-    hold_seconds: float = 0.0      # wait this long before answering (released early on shutdown)
+    held: bool = False              # answer only once `release` is set (by the test, or at shutdown)
     truncate: bool = False          # announce the full length, send half, then drop the connection
 
     def payload(self) -> bytes:
@@ -109,6 +109,7 @@ class FakeAnthropic:
         self._replies: deque[FakeReply] = deque()
         self._lock = threading.Lock()
         self.requests: list[LoggedRequest] = []
+        self.answered = 0  # replies sent; a held one counts only once released
         self.release = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -164,8 +165,10 @@ class FakeAnthropic:
                     fake.requests.append(
                         LoggedRequest("POST", self.path, {name.lower(): value for name, value in self.headers.items()}, text))
                 reply = fake._next()
-                if reply.hold_seconds:
-                    fake.release.wait(reply.hold_seconds)
+                if reply.held:
+                    fake.release.wait()
+                with fake._lock:
+                    fake.answered += 1
                 try:
                     self._answer(reply)
                 except (BrokenPipeError, ConnectionResetError):

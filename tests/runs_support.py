@@ -82,8 +82,9 @@ def create_run(store: Store, **options: Any) -> dict[str, Any]:
     return runs.create_run(store, **values)
 
 
-def wait_until(condition: Callable[[], bool], *, timeout: float = 30.0, step: float = 0.05) -> None:
-    """Poll `condition` until it holds (for real processes and threads, where no fake clock can help)."""
+def wait_until(condition: Callable[[], bool], *, timeout: float = 600.0, step: float = 0.05) -> None:
+    """Poll `condition` until it holds (for real processes and threads, where no fake clock can help);
+    `timeout` only guards against a hang, so it is long enough for a machine under heavy load."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:

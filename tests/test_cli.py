@@ -24,7 +24,7 @@ SAMPLE_TRACES = Path(__file__).resolve().parent.parent / "sample_traces"
 def run_cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HALO_HOME": str(home)}
     return subprocess.run(
-        [sys.executable, "-m", "halo_local.cli", *args], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-m", "halo_local.cli", *args], capture_output=True, text=True, env=env, timeout=600
     )
 
 
@@ -189,8 +189,8 @@ def test_an_agent_name_two_agents_share_is_refused_naming_both(capsys: pytest.Ca
     assert {row["agentName"] for row in json.loads(capsys.readouterr().out)} == {"HaloCodeHelper"}
 
 
+@pytest.mark.usefixtures("halo_store")
 def test_span_get_with_the_wrong_trace_id_names_it_and_the_right_one(capsys: pytest.CaptureFixture[str]) -> None:
-    load_paths(Store(), [HALO_FIXTURE])
     [span] = traces.list_spans(Store(), limit=1)
     wrong = "0" * 32
     assert cli.main(["span", "get", span["spanId"], "--trace-id", wrong]) == 1
@@ -316,9 +316,9 @@ def test_unusable_halo_home_is_a_clear_error(tmp_path: Path, relative_home: str)
 def test_busy_database_says_it_is_waiting_once(tmp_path: Path) -> None:
     home = tmp_path / "home"
     assert run_cli("agent", "list", home=home).returncode == 0
-    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-                               "print('held', flush=True); time.sleep(60)", str(home / "halo.duckdb")],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+                               "print('held', flush=True); sys.stdin.read()", str(home / "halo.duckdb")],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "held\n"
         done = subprocess.run([sys.executable, "-m", "halo_local.cli", "agent", "list"], capture_output=True,
@@ -358,9 +358,9 @@ def test_console_script_turns_ctrl_c_during_imports_into_exit_130() -> None:
     assert (done.returncode, done.stdout, done.stderr) == (130, "", "Interrupted.\n")
 
 
+@pytest.mark.usefixtures("halo_store")
 def test_a_reader_that_stops_early_ends_the_command_quietly(isolated_home: Path) -> None:
     """`halo-local ... --json | head -c 20`: exit 141 as for SIGPIPE, and no traceback on stderr."""
-    assert run_cli("traces", "load", str(HALO_FIXTURE), home=isolated_home).returncode == 0
     sql = "SELECT range AS n, repeat('x', 200) AS padding FROM range(20000)"  # ~5 MB, far over a pipe's buffer
     process = subprocess.Popen([sys.executable, "-m", "halo_local", "query", sql, "--limit", "20000", "--json"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -89,11 +89,9 @@ def test_golden_heuristics_only_report_on_fixed_findings(store: Store, monkeypat
     assert "Further findings, lower in impact" in text
 
 
+@pytest.mark.usefixtures("halo_store")
 def test_golden_heuristics_only_report_on_the_halo_capture(store: Store) -> None:
     """The whole pipeline on a real capture: ingest, snapshot, detectors, sections, template."""
-    from halo_local.ingest import load_paths
-
-    load_paths(store, [HALO_FIXTURE])
     agent = traces.list_agents(store, time_range="all")[0]["agentUuid"]
     first = runs.create_run(store, agent_uuid=agent, window_start_at=HALO_WINDOW[0], window_end_at=HALO_WINDOW[1],
                             no_llm=True, wait=True)
@@ -114,10 +112,8 @@ def _reproduce_queries(report_text: str) -> list[str]:
             for quoted in commands]
 
 
+@pytest.mark.usefixtures("halo_store")
 def test_every_reproduce_query_of_a_real_report_runs_through_halo_local_query(store: Store) -> None:
-    from halo_local.ingest import load_paths
-
-    load_paths(store, [HALO_FIXTURE])
     agent = traces.list_agents(store, time_range="all")[0]["agentUuid"]
     run = runs.create_run(store, agent_uuid=agent, window_start_at=HALO_WINDOW[0], window_end_at=HALO_WINDOW[1],
                           no_llm=True, wait=True)

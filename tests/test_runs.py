@@ -12,6 +12,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from fake_clock import FakeClock
 from runs_support import AGENT_UUID, OTHER_AGENT_UUID, WINDOW, agent_traces, create_run, insert_spans, wait_until
 
 from halo_local import conversations, llm, runs, traces
@@ -229,15 +230,23 @@ def test_a_queued_run_is_cancelled_at_once_and_never_starts(loaded: Store, monke
 
 
 class _BlockingLlm:
-    """Stands in for run_analysis: waits (like a long Messages API call) until told to stop."""
+    """Stands in for run_analysis: waits (like a long Messages API call) until told to stop.
 
-    def __init__(self) -> None:
+    Given a fake clock, it first moves it `advance_seconds` on, so a run's time limit passes exactly
+    while the LLM pass is under way, however long the snapshot and heuristics took.
+    """
+
+    def __init__(self, clock: FakeClock | None = None, advance_seconds: float = 0.0) -> None:
         self.entered = threading.Event()
+        self._clock = clock
+        self._advance_seconds = advance_seconds
 
     def __call__(self, *, should_cancel: Any, on_event: Any, **_: Any) -> Any:
         self.entered.set()
         on_event("llm_turn", {"depth": 0, "turn": 1, "inputTokens": 10, "outputTokens": 2})
-        wait_until(should_cancel, timeout=20, step=0.02)
+        if self._clock is not None:
+            self._clock.advance(self._advance_seconds)
+        wait_until(should_cancel, step=0.02)
         raise llm.LlmCancelled()
 
 
@@ -255,10 +264,11 @@ def test_cancel_is_honoured_in_the_middle_of_the_llm_pass(loaded: Store, monkeyp
     worker.start()
     assert blocking.entered.wait(20)
 
-    cancelled = runs.cancel_run(loaded, run["runId"], wait_seconds=10)
-    worker.join(10)
+    assert runs.cancel_run(loaded, run["runId"], wait_seconds=0)["cancelRequested"] is True
+    worker.join()
 
     assert outcome == ["cancelled"]
+    cancelled = runs.get_run(loaded, run["runId"])
     assert cancelled["status"] == "cancelled"
     assert cancelled["statusReason"] == runs.DEFAULT_CANCEL_REASON
     kinds = _kinds(loaded, run["runId"])
@@ -282,8 +292,8 @@ def _assert_heuristics_report_kept(store: Store, run: dict[str, Any], note: str)
 
 
 def test_the_run_time_limit_ends_it_timed_out_keeping_the_heuristics_report(
-        loaded: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    _with_llm(monkeypatch, _BlockingLlm())
+        loaded: Store, monkeypatch: pytest.MonkeyPatch, fake_clock: FakeClock) -> None:
+    _with_llm(monkeypatch, _BlockingLlm(fake_clock, advance_seconds=1.5))
     run = _create(loaded, no_llm=False, time_limit_seconds=1)
     assert run["status"] == "timed_out"
     assert "time limit" in run["statusReason"]

@@ -346,7 +346,7 @@ def test_overlapping_ticks_in_separate_processes_fire_each_slot_once(store: Stor
             assert process.stdin is not None
             process.stdin.write("go\n")
             process.stdin.flush()
-        outputs = [process.communicate(timeout=120) for process in processes]
+        outputs = [process.communicate(timeout=600) for process in processes]
     finally:
         for process in processes:
             if process.poll() is None:

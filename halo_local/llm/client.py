@@ -14,11 +14,11 @@ import json
 import os
 import random
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from halo_local import clock
 from halo_local.errors import HaloLocalError
 from halo_local.llm.models import API_KEY_ENV
 from halo_local.llm.redact import redact, redact_value
@@ -158,9 +158,9 @@ class MessagesClient:
 
     def _sleep(self, seconds: float) -> None:
         """Sleep in poll-sized steps so a cancel during backoff is honoured quickly."""
-        deadline = time.monotonic() + seconds
-        while (remaining := deadline - time.monotonic()) > 0:
-            time.sleep(min(POLL_SECONDS, remaining))
+        deadline = clock.monotonic() + seconds
+        while (remaining := deadline - clock.monotonic()) > 0:
+            clock.sleep(min(POLL_SECONDS, remaining))
             self.check_cancel()
 
 
