@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import glob
 import gzip
+import io
 import json
 import re
 import zlib
@@ -41,14 +42,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from halo_local.errors import HaloLocalError, InvalidTraceFileError, NotTraceFileError, UsageError
+from halo_local.ingest import otlp_binary
 from halo_local.resources import sql_text
 
 SUPPORTED_FORMATS = ("otlp-json", "halo-jsonl")
 MAX_ANYVALUE_DEPTH = 64
 """AnyValue arrays / kvlists nested deeper than this stay raw AnyValue JSON text."""
 
-TRACE_FILE_SUFFIXES = (".json", ".jsonl", ".ndjson")
-"""What a directory contributes (also with .gz appended); files named explicitly are read whatever their name."""
+TRACE_FILE_SUFFIXES = (".json", ".jsonl", ".ndjson", ".pb", ".binpb")
+"""What a directory contributes (also with .gz or .zst appended); files named explicitly are read whatever
+their name. Formats are told by content, not by these names."""
 
 MAX_FIRST_SKIPPED = 5
 CONSUME_EVERY_SPANS = 50_000
@@ -117,7 +120,7 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
         if not files:
             raise HaloLocalError(
                 f"no trace files match {text}",
-                hint="give files, directories holding *.json/*.jsonl/*.ndjson (or .gz), "
+                hint="give files, directories holding *.json/*.jsonl/*.ndjson/*.pb/*.binpb (or .gz/.zst), "
                 "or a glob such as 'traces/**/*.jsonl'",
             )
         found.update(file.resolve() for file in files)
@@ -145,7 +148,7 @@ def _files_under(path: Path) -> list[Path]:
 
 
 def _is_trace_file_name(name: str) -> bool:
-    lowered = name.lower().removesuffix(".gz")
+    lowered = name.lower().removesuffix(".gz").removesuffix(".zst")
     return lowered.endswith(TRACE_FILE_SUFFIXES)
 
 
@@ -170,7 +173,7 @@ def detect_format(path: Path) -> str:
     if not _is_pretty_document(head) and not _is_json(first_line):
         raise InvalidTraceFileError(
             str(path), "is not valid JSON", line=line_number,
-            hint="halo-local reads OTLP/JSON (a document or JSON Lines of them) and HALO JSON Lines",
+            hint="halo-local reads OTLP/JSON (a document or JSON Lines of them), OTLP protobuf and HALO JSON Lines",
         )
     raise NotTraceFileError(
         str(path),
@@ -465,16 +468,17 @@ class _Batch:
 
 @contextmanager
 def _open_stream(path: Path) -> Iterator[BinaryIO]:
-    """The file's bytes, decompressed when it starts with the gzip magic number."""
+    """The file's bytes, decompressed when it starts with the gzip magic number; binary OTLP (protobuf,
+    file-exporter records, zstd) as the OTLP/JSON lines it decodes to (`otlp_binary`)."""
     try:
         with path.open("rb") as handle:
             if handle.read(2) == _GZIP_MAGIC:
                 handle.seek(0)
                 with gzip.GzipFile(fileobj=handle) as unzipped:
-                    yield unzipped
+                    yield otlp_binary.decoded_stream(path, unzipped, None)
             else:
                 handle.seek(0)
-                yield handle
+                yield otlp_binary.decoded_stream(path, handle, path.stat().st_size)
     except (gzip.BadGzipFile, EOFError, zlib.error) as error:
         raise InvalidTraceFileError(str(path), f"is not a readable gzip file ({error})") from error
     except FileNotFoundError as error:
@@ -528,7 +532,7 @@ def _line_batches(path: Path, start: LinePosition) -> Iterator[_Batch]:
             data = stream.read().removeprefix(_UTF8_BOM)
             yield _Batch(1, pa.array([data], pa.large_binary()), True, data.endswith(b"\n"), True)
             return
-        seekable = not isinstance(stream, gzip.GzipFile)
+        seekable = isinstance(stream, io.BufferedReader) and stream.seekable()
         if start.offset:
             if not seekable:
                 raise ValueError("a gzip file is read from its start")
