@@ -209,6 +209,7 @@ def _exclusive_lock(path: Path) -> Any:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # idle keep-alive connections must not hold up shutdown; in_flight is waited for
     allow_reuse_address = True
+    request_queue_size = 128  # 16 exporters connecting at once overflow the default of 5
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], receiver: Receiver) -> None:
         self.receiver = receiver
