@@ -12,7 +12,6 @@ import fcntl
 import hmac
 import ipaddress
 import logging
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from halo_local.errors import DatabaseBusyError, HaloLocalError, InvalidTraceFileError, UsageError
+from halo_local.errors import HaloLocalError, InvalidTraceFileError, UsageError
 from halo_local.ingest import load_paths
 from halo_local.serve import otlp_http
 from halo_local.serve.spool import Spool
@@ -85,6 +84,7 @@ class Receiver:
         self._counter_lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(MAX_CONCURRENT_REQUESTS)
         self._stop_ingesting = threading.Event()
+        self._closing = threading.Event()  # kept-alive connections may still send after the socket closed
         try:
             self.server = _Server((options.host, options.port), _Handler, self)
         except OSError as error:
@@ -106,6 +106,7 @@ class Receiver:
 
     def stop(self) -> None:
         """Stop taking requests, let those under way finish, store what the spool holds, and close."""
+        self._closing.set()
         self.server.shutdown()
         self.server.server_close()
         deadline = time.monotonic() + 10
@@ -134,6 +135,8 @@ class Receiver:
 
     def handle_export(self, body: bytes, content_type: str, content_encoding: str | None) -> bytes:
         """Check, spool durably and count one export; raises RequestRefused for an error status."""
+        if self._closing.is_set():
+            raise otlp_http.RequestRefused(503, "the receiver is stopping; retry later", BUSY_RETRY_AFTER_SECONDS)
         if self.spool.backlog_bytes > self.options.max_backlog:
             raise otlp_http.RequestRefused(
                 503, "the receiver is storing earlier spans; retry later", BACKLOG_RETRY_AFTER_SECONDS)
@@ -172,26 +175,23 @@ class Receiver:
         for segment in self.spool.closed_segments():
             try:
                 summary = load_paths(self.store, [segment], skip_invalid=True)
-            except DatabaseBusyError as error:
-                self.last_ingest_error = error.message  # the next round tries again
-                return
             except InvalidTraceFileError as error:
                 self.last_ingest_error = error.message
                 _log.error("setting aside %s: %s", segment, error.message)
-                self._set_aside(segment)
+                self.spool.set_aside(segment, self.folder / "failed")
                 continue
+            except HaloLocalError as error:  # the database busy or unusable: the next round tries again
+                self.last_ingest_error = error.message
+                return
+            except Exception as error:  # noqa: BLE001 - the ingester must outlive any one failed load
+                self.last_ingest_error = f"{type(error).__name__}: {error}"
+                _log.exception("storing %s failed; retrying", segment)
+                return
             with self._counter_lock:
                 self.spans_stored += summary.spans_new + summary.duplicates
             self.last_ingest_error = None
             self.spool.release(segment)
 
-    def _set_aside(self, segment: Path) -> None:
-        """A segment the loader refuses (never expected: bodies are checked) must not block the rest."""
-        failed = self.folder / "failed"
-        failed.mkdir(exist_ok=True)
-        size = segment.stat().st_size
-        shutil.move(str(segment), failed / segment.name)
-        self.spool.backlog_bytes -= size
 
 
 def _exclusive_lock(path: Path) -> Any:

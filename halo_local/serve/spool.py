@@ -99,6 +99,14 @@ class Spool:
         with self._write_lock:
             self.backlog_bytes -= size
 
+    def set_aside(self, segment: Path, folder: Path) -> None:
+        """Move a segment the loader refuses (never expected: bodies are checked) out of the queue."""
+        size = segment.stat().st_size
+        folder.mkdir(parents=True, exist_ok=True)
+        segment.rename(folder / segment.name)
+        with self._write_lock:
+            self.backlog_bytes -= size
+
     def close(self) -> None:
         """Flush the current segment; an empty one is removed."""
         with self._sync_lock, self._write_lock:
