@@ -72,7 +72,7 @@ def _progress_printer() -> Callable[[int, int, Path], None] | None:
 
 
 class TracesCommands:
-    """Load trace exports (OTLP/JSON, JSON Lines of it, HALO's flat JSONL; .gz too)."""
+    """Load trace exports (OTLP/JSON, JSON Lines of it, OTLP protobuf, HALO's flat JSONL; .gz and .zst too)."""
 
     def load(self, *paths: str, format: str = "auto", skip_invalid: bool = False) -> Output:
         """Load files, directories (recursively) and globs into the local database."""

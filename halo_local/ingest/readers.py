@@ -1,6 +1,7 @@
 """Trace files → the TEMP table `raw_spans` (its columns are documented in `halo_local.ingest`).
 
-Python only moves bytes: it streams the file (gzip is recognised by its magic bytes, not its name),
+Python only moves bytes: it streams the file (gzip is recognised by its magic bytes, not its name;
+OTLP protobuf and zstd become OTLP/JSON lines in `otlp_binary`),
 cuts it into lines with Arrow, and hands each batch of lines to DuckDB, which parses them with explicit
 types (`sql/ingest/*.sql`) — no Python loop per span or per line, and exact line numbers.
 
