@@ -90,6 +90,16 @@ def test_a_folder_mixing_every_format_loads_each_span_once(tmp_path: Path, store
             (SPANS, SPANS)]
 
 
+def test_a_protobuf_file_that_is_no_trace_export_is_left_alone_in_a_folder(tmp_path: Path, store: Store) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "saved_model.pb").write_bytes(b"\x0a\xff\xff\xff\xff\x0f\x00\x01graph")
+    (folder / "request.pb").write_bytes(proto_bodies()[0])
+    summary = load_paths(store, [folder])
+    assert sorted(item.status for item in summary.files) == ["loaded", "not_traces"]
+    assert summary.spans_new == SPANS
+
+
 @pytest.mark.parametrize(("content", "expected"), [
     (length_prefixed(proto_bodies())[:-10], "is OTLP length-prefixed records (Collector file exporter) cut short"),
     (b"\x28\xb5\x2f\xfd" + b"\xff" * 20, "is zstd but cannot be decompressed"),

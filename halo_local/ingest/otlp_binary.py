@@ -28,7 +28,7 @@ from google.protobuf.message import DecodeError
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span, TracesData
 
-from halo_local.errors import InvalidTraceFileError
+from halo_local.errors import InvalidTraceFileError, NotTraceFileError
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _LENGTH_PREFIX = struct.Struct(">I")
@@ -106,7 +106,11 @@ def _json_lines(path: Path, stream: BinaryIO, kind: str, size: int | None) -> It
         yield from _records(path, stream)
     else:
         body = stream.read()
-        yield _message_line(path, body, record=1, what="OTLP protobuf")
+        try:
+            yield _message_line(path, body, record=1, what="OTLP protobuf")
+        except InvalidTraceFileError as error:
+            # Other tools write .pb files too (models, descriptors): in a folder, leave them alone.
+            raise NotTraceFileError(str(path), error.reason, hint=error.hint) from error
 
 
 def _records(path: Path, stream: BinaryIO) -> Iterator[bytes]:
