@@ -73,7 +73,11 @@ class Receiver:
         self.store = store
         self.options = options
         self.folder = store.home / "receiver"
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise HaloLocalError(f"cannot create the spool folder {self.folder}: {error.strerror or error}",
+                                 hint="point HALO_HOME at a folder you can write to") from error
         self._lock_file = _exclusive_lock(self.folder / "lock")
         self.spool = Spool(self.folder / "spool")
         self.spans_received = 0
@@ -89,6 +93,7 @@ class Receiver:
             self.server = _Server((options.host, options.port), _Handler, self)
         except OSError as error:
             self.spool.close()
+            self._lock_file.close()
             raise HaloLocalError(f"cannot listen on {options.host}:{options.port}: {error.strerror or error}",
                                  hint="another process may use the port; pass --port (0 picks a free one)") from error
         self._ingester = threading.Thread(target=self._ingest_loop, name="halo-ingester", daemon=True)
