@@ -21,6 +21,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
+from otlp_support import json_documents, proto_from_json
 from serve_support import (
     TOY_AGENT,
     TOY_INPUT_TOKENS,
@@ -40,6 +41,7 @@ from serve_support import (
 )
 
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
+REALISTIC = Path(__file__).parent / "fixtures" / "halo" / "realistic_traces.otlp.json"  # 58 spans
 
 
 def stored_traces(home: Path) -> int:
@@ -189,3 +191,21 @@ def test_kill_9_during_a_stream_loses_no_acknowledged_span_and_stores_none_twice
         stored_ids = [span_id for (span_id,) in database.execute("SELECT span_id FROM spans").fetchall()]
     assert len(stored_ids) == len(set(stored_ids))
     assert set(acknowledged) <= set(stored_ids)
+
+
+def test_spans_sent_as_protobuf_are_stored_exactly_as_the_json_file_loads_them(tmp_path: Path) -> None:
+    reference = tmp_path / "loaded"
+    run_cli(reference, "traces", "load", str(REALISTIC))
+    received = tmp_path / "received"
+    with serving(received) as server:
+        for document in json_documents(REALISTIC):
+            assert post(server.endpoint, proto_from_json(document).SerializeToString(), PROTOBUF)[0] == 200
+        wait_for(lambda: run_health(server.url)["spansStored"] == 58, what="the spans to be stored")
+    assert stored_rows(received) == stored_rows(reference)
+
+
+def stored_rows(home: Path) -> list[tuple]:
+    """Every stored column but where and when the span was loaded from."""
+    with duckdb.connect(str(home / "halo.duckdb"), read_only=True) as database:
+        return database.execute("SELECT * EXCLUDE (source_file, loaded_at) FROM spans ORDER BY trace_id, span_id"
+                                ).fetchall()
