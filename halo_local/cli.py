@@ -73,7 +73,7 @@ def _progress_printer() -> Callable[[int, int, Path], None] | None:
 
 
 class TracesCommands:
-    """Load trace exports (OTLP/JSON, JSON Lines of it, HALO's flat JSONL; .gz too)."""
+    """Load trace exports (OTLP/JSON, JSON Lines of it, OTLP protobuf, HALO's flat JSONL; .gz and .zst too)."""
 
     def load(self, *paths: str, format: str = "auto", skip_invalid: bool = False) -> Output:
         """Load files, directories (recursively) and globs into the local database."""
@@ -637,6 +637,22 @@ class HaloLocalCli:
 
         mcp_server.serve(_store())
         return Output(None, "")
+
+    def serve(self, host: str = "127.0.0.1", port: int = 4318, token: str | None = None,
+              max_body: int = 8 << 20, max_backlog: int = 512 << 20) -> Output:
+        """Receive traces over OTLP/HTTP (POST /v1/traces, protobuf or JSON, gzip) and store them.
+
+        Set OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 in the agent. Acknowledged spans are kept in a
+        spool under $HALO_HOME until stored (within seconds). A host other than loopback needs --token
+        (requests then carry 'Authorization: Bearer TOKEN'); --port 0 picks a free port. Ctrl-C or SIGTERM stops.
+        """
+        from halo_local.serve import command, receiver
+
+        options = receiver.ReceiverOptions(
+            host=parse_text(host) or "127.0.0.1", port=parse_int(port, "--port", 0, 65535), token=parse_text(token),
+            max_body=parse_int(max_body, "--max-body", 1), max_backlog=parse_int(max_backlog, "--max-backlog", 1))
+        data, text = command.serve(_store(), options, json_mode=JSON_MODE.get())
+        return Output(data, text)
 
     def analyze(self, *paths: str, agent_uuid: str | None = None, prompt: str | None = None,
                 model_id: str | None = None, no_llm: bool = False, skip_invalid: bool = False) -> Output:

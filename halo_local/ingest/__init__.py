@@ -1,9 +1,10 @@
 """Trace ingest: files on disk → the normalized `spans` table.
 
 Two stages meet at one contract, the TEMP table `raw_spans` of the loading connection:
-`readers` turns one file (OTLP/JSON, JSON Lines of it, or HALO's flat span-per-line JSONL) into
-`raw_spans`; `normalize` maps `raw_spans` onto the canonical columns of `spans` and derives what
-needs the whole trace (agent of each span, usage counted once, cost).
+`readers` turns one file (OTLP/JSON, JSON Lines of it, or HALO's flat span-per-line JSONL; OTLP
+protobuf and zstd are first decoded to OTLP/JSON lines by `otlp_binary`) into `raw_spans`;
+`normalize` maps `raw_spans` onto the canonical columns of `spans` and derives what needs the whole
+trace (agent of each span, usage counted once, cost).
 
 raw_spans columns (one row per span, every format decoded to this):
     source_line BIGINT        1-based line of the file the span came from (1 for a single document)

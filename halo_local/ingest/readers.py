@@ -1,6 +1,7 @@
 """Trace files → the TEMP table `raw_spans` (its columns are documented in `halo_local.ingest`).
 
-Python only moves bytes: it streams the file (gzip is recognised by its magic bytes, not its name),
+Python only moves bytes: it streams the file (gzip is recognised by its magic bytes, not its name;
+OTLP protobuf and zstd become OTLP/JSON lines in `otlp_binary`),
 cuts it into lines with Arrow, and hands each batch of lines to DuckDB, which parses them with explicit
 types (`sql/ingest/*.sql`) — no Python loop per span or per line, and exact line numbers.
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import glob
 import gzip
+import io
 import json
 import re
 import zlib
@@ -41,6 +43,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from halo_local.errors import HaloLocalError, InvalidTraceFileError, NotTraceFileError, UsageError
+from halo_local.ingest import otlp_binary
 from halo_local.ingest.limits import (
     ATTRIBUTE_VALUE_LIMIT_ENV,
     DECOMPRESSED_LIMIT_ENV,
@@ -57,8 +60,9 @@ SUPPORTED_FORMATS = ("otlp-json", "halo-jsonl")
 MAX_ANYVALUE_DEPTH = 64
 """AnyValue arrays / kvlists nested deeper than this stay raw AnyValue JSON text."""
 
-TRACE_FILE_SUFFIXES = (".json", ".jsonl", ".ndjson")
-"""What a directory contributes (also with .gz appended); files named explicitly are read whatever their name."""
+TRACE_FILE_SUFFIXES = (".json", ".jsonl", ".ndjson", ".pb", ".binpb")
+"""What a directory contributes (also with .gz or .zst appended); files named explicitly are read whatever
+their name. Formats are told by content, not by these names."""
 
 MAX_FIRST_SKIPPED = 5
 CONSUME_EVERY_SPANS = 50_000
@@ -127,7 +131,7 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
         if not files:
             raise HaloLocalError(
                 f"no trace files match {text}",
-                hint="give files, directories holding *.json/*.jsonl/*.ndjson (or .gz), "
+                hint="give files, directories holding *.json/*.jsonl/*.ndjson/*.pb/*.binpb (or .gz/.zst), "
                 "or a glob such as 'traces/**/*.jsonl'",
             )
         found.update(file.resolve() for file in files)
@@ -155,7 +159,7 @@ def _files_under(path: Path) -> list[Path]:
 
 
 def _is_trace_file_name(name: str) -> bool:
-    lowered = name.lower().removesuffix(".gz")
+    lowered = name.lower().removesuffix(".gz").removesuffix(".zst")
     return lowered.endswith(TRACE_FILE_SUFFIXES)
 
 
@@ -180,7 +184,7 @@ def detect_format(path: Path) -> str:
     if not _is_pretty_document(head) and not _is_json(first_line):
         raise InvalidTraceFileError(
             str(path), "is not valid JSON", line=line_number,
-            hint="halo-local reads OTLP/JSON (a document or JSON Lines of them) and HALO JSON Lines",
+            hint="halo-local reads OTLP/JSON (a document or JSON Lines of them), OTLP protobuf and HALO JSON Lines",
         )
     raise NotTraceFileError(
         str(path),
@@ -476,8 +480,10 @@ class _Batch:
 
 
 @contextmanager
-def _open_stream(path: Path) -> Iterator[BinaryIO | DecompressedStream]:
-    """The file's bytes, decompressed (up to HALO_MAX_DECOMPRESSED_BYTES) when it starts with the gzip magic."""
+def _open_stream(path: Path) -> Iterator[BinaryIO]:
+    """The file's bytes, decompressed (up to HALO_MAX_DECOMPRESSED_BYTES) when it starts with the gzip
+    magic number; binary OTLP (protobuf, file-exporter records, zstd) as the OTLP/JSON lines it decodes to
+    (`otlp_binary`)."""
     try:
         with path.open("rb") as handle:
             if handle.read(2) == _GZIP_MAGIC:
@@ -485,10 +491,10 @@ def _open_stream(path: Path) -> Iterator[BinaryIO | DecompressedStream]:
                 if gzip_size_field(handle) > limit:
                     raise too_large_when_decompressed(path, limit)
                 with gzip.GzipFile(fileobj=handle) as unzipped:
-                    yield DecompressedStream(unzipped, path, limit)
+                    yield otlp_binary.decoded_stream(path, DecompressedStream(unzipped, path, limit), None)
             else:
                 handle.seek(0)
-                yield handle
+                yield otlp_binary.decoded_stream(path, handle, path.stat().st_size)
     except (gzip.BadGzipFile, EOFError, zlib.error) as error:
         raise InvalidTraceFileError(str(path), f"is not a readable gzip file ({error})") from error
     except FileNotFoundError as error:
@@ -542,7 +548,7 @@ def _line_batches(path: Path, start: LinePosition) -> Iterator[_Batch]:
             data = stream.read().removeprefix(_UTF8_BOM)
             yield _Batch(1, pa.array([data], pa.large_binary()), True, data.endswith(b"\n"), True)
             return
-        seekable = not isinstance(stream, DecompressedStream)
+        seekable = isinstance(stream, io.BufferedReader) and stream.seekable()
         if start.offset:
             if not seekable:
                 raise ValueError("a gzip file is read from its start")
