@@ -175,3 +175,25 @@ def test_a_gzip_whose_size_field_lies_is_stopped_while_it_inflates(
         load_paths(store, [path])
     with store.connect() as connection:
         assert connection.execute("SELECT count(*) FROM spans").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("framing", ["stream", "records"])
+def test_a_zstd_file_is_held_to_the_same_decompression_cap(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch, framing: str
+) -> None:
+    import zstandard
+
+    text = "".join(otlp_line(n, [string_attribute("pad", "0" * 4000)]) for n in range(1, 400)).encode()
+    if framing == "stream":
+        data = zstandard.ZstdCompressor().compress(text)
+    else:  # the Collector file exporter's proto format: length-prefixed records, each zstd-compressed
+        record = zstandard.ZstdCompressor().compress(text.replace(b"\n", b" "))
+        data = len(record).to_bytes(4, "big") + record
+    path = tmp_path / "bomb.zst"
+    path.write_bytes(data)
+    assert path.stat().st_size < 64 << 10
+    monkeypatch.setenv(limits.DECOMPRESSED_LIMIT_ENV, "1MiB")
+    with pytest.raises(InvalidTraceFileError, match="decompresses to more than 1 MiB"):
+        load_paths(store, [path])
+    with store.connect() as connection:
+        assert connection.execute("SELECT count(*) FROM spans").fetchone() == (0,)
