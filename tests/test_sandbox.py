@@ -68,6 +68,25 @@ def test_rows_are_capped(sandbox: SpanSandbox) -> None:
     assert "more" in result.to_text().splitlines()[-1]
 
 
+@pytest.mark.parametrize(("sql", "expected"), [
+    ("SELECT i FROM range(3000000) t(i) WHERE i % 100000 = 7", 30),
+    ("SELECT i % 3000 AS g, count(*) AS n FROM range(3000000) t(i) GROUP BY g", 3000),  # 1475 came back before
+    ("SELECT DISTINCT i % 150 AS d FROM range(3000000) t(i)", 150),  # 74 came back before
+    ("SELECT span_id, i FROM spans, range(200000) t(i) WHERE i % 20000 = 3", 40),
+])
+def test_results_spread_over_many_arrow_batches_come_back_whole(sandbox: SpanSandbox, sql: str, expected: int) -> None:
+    result = sandbox.query(sql, max_rows=5000, max_chars=10_000_000)
+    assert len(result.rows) == len(set(result.rows)) == expected and not result.truncated
+
+
+def test_the_row_cap_is_decided_after_reading_every_batch_it_needs(sandbox: SpanSandbox) -> None:
+    sql = "SELECT i % 3000 AS g, count(*) AS n FROM range(3000000) t(i) GROUP BY g"
+    exact = sandbox.query(sql, max_rows=3000, max_chars=10_000_000)
+    assert len(exact.rows) == 3000 and not exact.truncated and sum(row[1] for row in exact.rows) == 3000000
+    cut = sandbox.query(sql, max_rows=2999, max_chars=10_000_000)
+    assert len(cut.rows) == 2999 and cut.truncated
+
+
 def test_characters_are_capped(sandbox: SpanSandbox) -> None:
     result = sandbox.query("SELECT repeat('x', 500) AS blob FROM range(100)", max_chars=3000)
     assert len(result.to_text()) <= 3000
