@@ -7,19 +7,27 @@ so the parent must interrupt, then kill it; elapsed times are only checked again
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio
 import pytest
 from fake_anthropic import write_spans_parquet
+from mcp.server.mcpserver.exceptions import ToolError
 
 from halo_local.errors import HaloLocalError, UsageError
+from halo_local.llm.tools import RUN_SQL, SpanTools
+from halo_local.mcp_server import HaloTools
 from halo_local.sandbox import SandboxError, SpanSandbox
 from halo_local.sandbox_process import KILL_GRACE_SECONDS, memory_limit_bytes
+from halo_local.store import Store
 
 T0 = 1_767_225_600_000_000_000
 SPANS = [
@@ -171,3 +179,49 @@ def test_a_closed_sandbox_refuses_queries_and_leaves_no_process(snapshot: Path) 
     assert not Path(f"/proc/{pid}").exists()
     with pytest.raises(SandboxError, match="closed"):
         box.query("SELECT 1")
+
+
+@pytest.fixture
+def stored(store: Store) -> Store:
+    """A home with three stored spans (generated, no trace file read)."""
+    with store.connect() as connection:
+        connection.execute(
+            "INSERT INTO spans (trace_id, span_id, name, kind, start_ns, start_time, status_code, span_type) "
+            "SELECT printf('%032x', i), printf('%016x', i), 'invoke_agent planner ' || i, 'internal', $t0 + i, "
+            "make_timestamp(($t0 + i) // 1000), 'ok', 'agent' FROM range(3) t(i)", {"t0": T0})
+    return store
+
+
+def test_the_cli_query_ends_a_string_bomb_at_the_memory_limit(stored: Store) -> None:
+    def query(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "halo_local", "query", *args], capture_output=True, text=True,
+                              timeout=120, env={**os.environ, "HALO_HOME": str(stored.home)})
+
+    bomb = query(SPAN_STRING_BOMB)
+    assert bomb.returncode == 1 and bomb.stdout == ""
+    assert bomb.stderr.startswith("Error: the query exceeded the sandbox memory limit of 1 GB\nHint: ")
+    four_hundred_mb = "SELECT length(repeat(repeat('x', 10000), 40000)) AS n"
+    assert query(four_hundred_mb, "--memory-limit", "256MB").stderr.startswith(
+        "Error: the query exceeded the sandbox memory limit of 256 MB")
+    assert query(four_hundred_mb, "--memory-limit", "2GB").stdout.splitlines() == ["n", "400000000", "(1 row)"]
+    refused = query("SELECT 1", "--memory-limit", "lots")
+    assert refused.returncode == 2 and "--memory-limit must be a size such as 512MB or 2GB" in refused.stderr
+    assert query("SELECT count(*) AS n FROM spans").stdout.splitlines() == ["n", "3", "(1 row)"]
+
+
+def test_mcp_query_spans_ends_a_string_bomb_at_the_memory_limit(stored: Store) -> None:
+    tools = HaloTools(stored)
+    try:
+        with pytest.raises(ToolError, match="^the query exceeded the sandbox memory limit of 1 GB"):
+            anyio.run(tools.query_spans, STRING_BOMB)
+        assert json.loads(anyio.run(tools.query_spans, "SELECT count(*) AS n FROM spans"))["rows"] == [[3]]
+    finally:
+        tools.sandboxes.close()
+
+
+def test_the_llm_run_sql_tool_ends_a_string_bomb_at_the_memory_limit(snapshot: Path) -> None:
+    with SpanSandbox.from_parquet(snapshot) as sandbox:
+        tools = SpanTools(sandbox)
+        bomb = tools.run(RUN_SQL, {"sql": SPAN_STRING_BOMB})
+        assert bomb.is_error and bomb.text.startswith("the query exceeded the sandbox memory limit of 1 GB")
+        assert tools.run(RUN_SQL, {"sql": "SELECT count(*) AS n FROM spans"}).text.splitlines()[1] == "3"
