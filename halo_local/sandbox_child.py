@@ -81,7 +81,7 @@ class _Worker:
     def __init__(self) -> None:
         self.connection = duckdb.connect(":memory:")
         self.connection.execute("SET enable_progress_bar = false")
-        self.requests: queue.Queue[tuple[dict[str, Any], bytes] | None] = queue.Queue()
+        self.requests: queue.Queue[tuple[dict[str, Any], bytes]] = queue.Queue()
         self.running_id: int | None = None
         self.running_lock = threading.Lock()
 
@@ -100,11 +100,9 @@ class _Worker:
                 self.requests.put(message)
 
     def serve(self, output: BinaryIO) -> None:
+        """Answer each request in turn; a failure is an `error` reply, so this process goes on."""
         while True:
-            message = self.requests.get()
-            if message is None:
-                return
-            header, _ = message
+            header, _ = self.requests.get()
             with self.running_lock:
                 self.running_id = header["id"]
             try:
@@ -180,10 +178,16 @@ class _Worker:
         return {"columns": list(result.columns)}, sink.getvalue().to_pybytes()
 
     def _roll_back(self) -> None:
-        try:
-            self.connection.execute("ROLLBACK")
-        except duckdb.TransactionException as error:
-            raise EndedTransaction(str(error)) from error
+        """End the statement's transaction, even when an interrupt lands just as the statement ended."""
+        for attempt in range(2):
+            try:
+                self.connection.execute("ROLLBACK")
+                return
+            except duckdb.InterruptException:
+                if attempt:
+                    raise
+            except duckdb.TransactionException as error:
+                raise EndedTransaction(str(error)) from error
 
 
 class EndedTransaction(Exception):
