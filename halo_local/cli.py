@@ -30,6 +30,7 @@ from halo_local.ingest import describe_skipped, load_paths
 from halo_local.ingest.readers import SUPPORTED_FORMATS
 from halo_local.llm.models import API_KEY_ENV
 from halo_local.resources import resource_dir
+from halo_local.sandbox import memory_limit_bytes
 from halo_local.store import Store, environment_failure
 
 EXIT_OK = 0
@@ -618,14 +619,16 @@ class HaloLocalCli:
         data = {"home": str(store.home), "database": str(store.db_path)}
         return Output(data, str(store.home))
 
-    def query(self, sql: str, limit: int = 200) -> Output:
+    def query(self, sql: str, limit: int = 200, memory_limit: str | None = None) -> Output:
         """Read-only SQL over the stored spans (the table `spans`).
 
         Runs the SQL a report's "How to reproduce" gives, or any other: one SELECT-like statement (WITH,
         DESCRIBE, SUMMARIZE, EXPLAIN); anything that writes is refused. At most --limit rows are shown;
-        `truncated` (--json) says when the query returned more.
+        `truncated` (--json) says when the query returned more. --memory-limit (e.g. 512MB, 2GB; default
+        $HALO_SANDBOX_MEMORY_LIMIT or 1GB) bounds the memory the query may use beyond the loaded spans.
         """
-        result = traces.query_spans(_store(), str(sql), max_rows=parse_int(limit, "--limit", 1))
+        memory = None if memory_limit is None else memory_limit_bytes(str(memory_limit), "--memory-limit")
+        result = traces.query_spans(_store(), str(sql), max_rows=parse_int(limit, "--limit", 1), memory_limit=memory)
         return Output(result.to_json(), result.to_text())
 
     def mcp(self) -> Output:

@@ -1,10 +1,12 @@
 """Read-only SQL over a set of spans, safe to hand to an LLM (and to MCP clients).
 
-The spans are copied into a private in-memory DuckDB, after which the connection is locked
-down: no file or network access, no extension loading, configuration frozen. Only single
+The spans are copied into a private in-memory DuckDB that runs in a process of its own
+(`sandbox_process.py`), after which it is locked down: no file or network access, no extension
+loading, configuration frozen, and an address-space limit the kernel enforces. Only single
 SELECT-like statements are accepted, each runs inside a transaction that is always rolled back
-(DuckDB accepts data-modifying CTEs under a SELECT), each is interrupted after a time limit,
-and results are capped in rows and characters so one query cannot flood a prompt.
+(DuckDB accepts data-modifying CTEs under a SELECT), each is interrupted at its time limit and its
+process killed a second later if that is not enough, and results are capped in rows and characters
+so one query cannot flood a prompt.
 """
 
 from __future__ import annotations
@@ -15,8 +17,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,26 +26,35 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.ipc
 
 from halo_local.errors import DatabaseBusyError, HaloLocalError, NotFoundError
 from halo_local.resources import sql_text
+from halo_local.sandbox_process import (
+    MEMORY_LIMIT_ENV,
+    ChildFailure,
+    SandboxProcess,
+    memory_limit_bytes,
+    size_text,
+)
 
 DEFAULT_TIME_LIMIT_SECONDS = 10.0
 MAX_CELL_CHARS = 2000
-_ALLOWED_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+_ALLOWED_STATEMENTS = {"SELECT", "EXPLAIN"}
 _EXPLAIN_PREFIX = re.compile(r"^\s*EXPLAIN\b\s*(?:ANALY[SZ]E\b\s*)?(?:\([^)]*\)\s*)?", re.IGNORECASE)
 _LOCKDOWN = (
     "SET enable_external_access = false",
     "SET autoinstall_known_extensions = false",
     "SET autoload_known_extensions = false",
     "SET allow_community_extensions = false",
-    "SET memory_limit = '1GB'",
-    # Results leave through Arrow (see `_fetch_bounded`); lossless keeps every type as DuckDB returns it.
+    # Results leave through Arrow (see `_rows_of`); lossless keeps every type as DuckDB returns it.
     "SET arrow_lossless_conversion = true",
     "SET lock_configuration = true",
 )
 MAX_RESULT_BYTES = 16 << 20
 """The most a query's shown rows may hold before they become Python values (outside the time limit)."""
+MAX_INTERNAL_RESULT_BYTES = 64 << 20
+"""The same for the tools' own queries (a trace tree, one span with its raw attributes)."""
 
 
 class SandboxError(HaloLocalError):
@@ -89,45 +99,18 @@ def json_value(value: Any) -> Any:
     return value
 
 
-def _fetch_bounded(result: duckdb.DuckDBPyRelation, rows: int) -> list[tuple[Any, ...]]:
-    """The first `rows` rows of a query, refused when they are too large to turn into Python.
-
-    They are streamed as Arrow first, which is cheap and sized exactly: `SELECT range(40000000)` is one
-    row that would take gigabytes and minutes as Python objects. Within the limit, a throwaway
-    connection converts them, so that values have the types DuckDB itself would return.
-    """
-    reader = result.to_arrow_reader(rows)
-    try:
-        batches = [reader.read_next_batch()]
-    except StopIteration:
-        batches = []
-    except OSError as error:
-        if "INTERRUPT" in str(error):  # the time limit, surfacing through Arrow
-            raise duckdb.InterruptException(str(error)) from error
-        raise
-    finally:
-        reader.close()
-    size = sum(batch.nbytes for batch in batches)
-    if size > MAX_RESULT_BYTES:
-        raise SandboxError(
-            f"the result is too large to show ({size / (1 << 20):,.0f} MB in its first {rows} rows)",
-            hint="aggregate, or select fewer and shorter values (len(), left(), list_slice())",
-        )
-    if not batches:
+def _rows_of(payload: bytes) -> list[tuple[Any, ...]]:
+    """The rows of an Arrow IPC stream from the sandbox process, as the Python values DuckDB itself returns."""
+    if not payload:
+        return []
+    table = pa.ipc.open_stream(payload).read_all()
+    if table.num_rows == 0:
         return []
     converter = duckdb.connect(config={"arrow_lossless_conversion": "true"})
     try:
-        return converter.from_arrow(pa.Table.from_batches(batches)).fetchall()
+        return converter.from_arrow(table).fetchall()
     finally:
         converter.close()
-
-
-def _roll_back(connection: duckdb.DuckDBPyConnection) -> None:
-    """End the query's transaction; a statement that ended it itself is refused, never a crash."""
-    try:
-        connection.execute("ROLLBACK")
-    except duckdb.TransactionException as error:
-        raise SandboxError("the query tried to end the sandbox's transaction: the sandbox is read-only") from error
 
 
 def cell_text(value: Any, limit: int = MAX_CELL_CHARS) -> str:
@@ -172,60 +155,80 @@ def render_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, more_
 
 
 class SpanSandbox:
-    """A private, locked-down DuckDB holding one `spans` table; every method is read-only."""
+    """A private, locked-down DuckDB holding one `spans` table, in its own process; every method is read-only.
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection, *,
-                 time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS) -> None:
-        """Take over a connection that already holds `spans`, and lock it down for good."""
-        for statement in _LOCKDOWN:
-            connection.execute(statement)
-        self._connection = connection
-        self._lock = threading.Lock()
+    The process is started by the constructor and again, lazily, after a query had it killed: `load`
+    fills each new one with the spans.
+    """
+
+    def __init__(self, load: Callable[[SandboxProcess], None], *, time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS,
+                 memory_limit: int | str | None = None) -> None:
+        """Start the sandbox process and `load` the spans into it; `memory_limit` as `memory_limit_bytes` takes it."""
+        self._load = load
         self.time_limit_seconds = time_limit_seconds
+        self.memory_limit_bytes = memory_limit_bytes(memory_limit)
+        self._lock = threading.Lock()
+        self._process: SandboxProcess | None = None
+        self._closed = False
+        with self._lock:
+            self._running_process()
 
     @classmethod
-    def from_parquet(cls, path: Path, *, time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS) -> SpanSandbox:
+    def from_parquet(cls, path: Path, *, time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS,
+                     memory_limit: int | str | None = None) -> SpanSandbox:
         """Load a run snapshot (Parquet with the `spans` columns)."""
         if not Path(path).is_file():
             raise NotFoundError(f"span snapshot {path} does not exist")
-        connection = duckdb.connect(":memory:")
-        try:
-            connection.execute("CREATE TABLE spans AS SELECT * FROM read_parquet($path)", {"path": str(path)})
-        except duckdb.Error as error:
-            connection.close()
-            raise SandboxError(f"span snapshot {path} cannot be read: {_first_line_block(str(error))}") from error
-        except BaseException:
-            connection.close()
-            raise
-        return cls(connection, time_limit_seconds=time_limit_seconds)
+
+        def load(process: SandboxProcess) -> None:
+            try:
+                _execute(process, "CREATE TABLE spans AS SELECT * FROM read_parquet($path)", {"path": str(path)})
+            except ChildFailure as failure:
+                if failure.kind != "duckdb":
+                    raise
+                raise SandboxError(f"span snapshot {path} cannot be read: {_first_line_block(failure.message)}") from None
+
+        return cls(load, time_limit_seconds=time_limit_seconds, memory_limit=memory_limit)
 
     @classmethod
-    def from_database(cls, db_path: Path, *, time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS) -> SpanSandbox:
+    def from_database(cls, db_path: Path, *, time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS,
+                      memory_limit: int | str | None = None) -> SpanSandbox:
         """Copy `spans` out of a halo.duckdb, holding the file only while copying (read-only)."""
         if not Path(db_path).is_file():
             raise NotFoundError(f"database {db_path} does not exist", hint="load traces first: `halo-local traces load PATH`")
-        connection = duckdb.connect(":memory:")
-        try:
-            _attach_read_only(connection, Path(db_path))
+
+        def load(process: SandboxProcess) -> None:
+            _attach_read_only(process, Path(db_path))
             try:
-                connection.execute("CREATE TABLE spans AS SELECT * FROM source.spans")
-            except duckdb.CatalogException as error:
+                _execute(process, "CREATE TABLE spans AS SELECT * FROM source.spans")
+            except ChildFailure as failure:
+                if failure.error_type != "CatalogException":
+                    raise
                 raise NotFoundError(f"database {db_path} holds no spans yet",
-                                    hint="load traces first: `halo-local traces load PATH`") from error
+                                    hint="load traces first: `halo-local traces load PATH`") from None
             finally:
-                connection.execute("DETACH source")
-        except BaseException:
-            connection.close()
-            raise
-        return cls(connection, time_limit_seconds=time_limit_seconds)
+                _execute(process, "DETACH source")
+
+        return cls(load, time_limit_seconds=time_limit_seconds, memory_limit=memory_limit)
+
+    @property
+    def process_id(self) -> int | None:
+        """The pid of the sandbox process now running (None between a kill and the next query)."""
+        process = self._process
+        return process.pid if process is not None and process.alive() else None
 
     def interrupt(self) -> None:
-        """Stop the query running now, from another thread (it ends with the time-limit error)."""
-        self._connection.interrupt()
+        """Stop the query running now, from another thread (it ends with a SandboxError)."""
+        process = self._process
+        if process is not None:
+            process.interrupt()
 
     def close(self) -> None:
         with self._lock:
-            self._connection.close()
+            self._closed = True
+            if self._process is not None:
+                self._process.close()
+                self._process = None
 
     def __enter__(self) -> SpanSandbox:
         return self
@@ -233,79 +236,127 @@ class SpanSandbox:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    @contextmanager
-    def _time_limited(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """The connection, interrupted if the work inside takes longer than the time limit."""
-        with self._lock:
-            timer = threading.Timer(self.time_limit_seconds, self._connection.interrupt)
-            timer.daemon = True
-            timer.start()
-            try:
-                yield self._connection
-            except duckdb.InterruptException as error:
-                raise SandboxError(
-                    f"the query ran longer than {self.time_limit_seconds:g}s and was stopped",
-                    hint="filter by trace_id, span_type or time first, or aggregate",
-                ) from error
-            finally:
-                timer.cancel()
+    def _running_process(self) -> SandboxProcess:
+        """The sandbox process, started, loaded and locked down first when there is none (call under the lock)."""
+        if self._closed:
+            raise SandboxError("the sandbox is closed")
+        if self._process is not None and self._process.alive():
+            return self._process
+        process = SandboxProcess()
+        try:
+            self._load(process)
+            process.request({"op": "seal", "memoryBytes": self.memory_limit_bytes, "lockdown": list(_LOCKDOWN)},
+                            deadline=None)
+        except ChildFailure as failure:
+            process.kill()
+            raise SandboxError(f"the sandbox could not load the spans: {_first_line_block(failure.message)}") from None
+        except BaseException:
+            process.kill()
+            raise
+        self._process = process
+        return process
+
+    def _request(self, header: dict[str, Any], deadline: float) -> tuple[dict[str, Any], bytes]:
+        """One request to the sandbox process (call under the lock); a limit it hit becomes a SandboxError."""
+        process = self._running_process()
+        try:
+            return process.request(header, deadline=deadline)
+        except ChildFailure as failure:
+            if not process.alive():
+                self._process = None  # the next query starts (and loads) a new one
+            error = self._limit_error(failure)
+            if error is None:
+                raise
+            raise error from None
+
+    def _limit_error(self, failure: ChildFailure) -> SandboxError | None:
+        """The SandboxError for a failure that is no fault of the statement's SQL text; None for a DuckDB error."""
+        memory = size_text(self.memory_limit_bytes)
+        if failure.kind == "time_limit":
+            return SandboxError(
+                f"the query exceeded the sandbox time limit of {self.time_limit_seconds:g} s and was stopped",
+                hint="filter by trace_id, span_type or time first, or aggregate",
+            )
+        if failure.kind == "stopped":
+            return SandboxError("the query was stopped before it finished")
+        if failure.kind == "memory":
+            return SandboxError(
+                f"the query exceeded the sandbox memory limit of {memory}",
+                hint=f"aggregate, filter first, or build shorter values; the limit is set by {MEMORY_LIMIT_ENV} "
+                     "(or `query --memory-limit`)",
+            )
+        if failure.kind == "died":
+            return SandboxError(f"the query ended the sandbox process: {failure.message}; it may have exceeded "
+                                f"the sandbox memory limit of {memory}")
+        if failure.kind == "too_large":
+            return SandboxError(
+                f"the result is too large to show ({(failure.size or 0) / (1 << 20):,.0f} MB in its first "
+                f"{failure.rows} rows)",
+                hint="aggregate, or select fewer and shorter values (len(), left(), list_slice())",
+            )
+        if failure.kind == "rollback":
+            return SandboxError("the query tried to end the sandbox's transaction: the sandbox is read-only")
+        return None
 
     def query(self, sql: str, *, max_rows: int = 200, max_chars: int = 20000) -> QueryResult:
         """Run one read-only statement over `spans`; SandboxError names what was refused and why."""
-        statement = self._single_read_statement(sql)
-        with self._time_limited() as connection:
-            connection.execute("BEGIN TRANSACTION")
+        with self._lock:
+            self._running_process()
+            deadline = time.monotonic() + self.time_limit_seconds
+            statement = self._single_read_statement(sql, deadline)
             try:
-                result = connection.sql(statement.query)
-                columns = tuple(result.columns)
-                fetched = _fetch_bounded(result, max_rows + 1)
-            except duckdb.InterruptException:
-                raise
-            except (duckdb.Error, OSError) as error:
-                raise SandboxError(f"the query failed: {_first_line_block(str(error))}") from error
-            finally:
-                _roll_back(connection)
+                reply, payload = self._request({"op": "fetch", "sql": statement, "transaction": True,
+                                                "maxRows": max_rows + 1, "maxBytes": MAX_RESULT_BYTES}, deadline)
+            except ChildFailure as failure:
+                raise SandboxError(f"the query failed: {_first_line_block(failure.message)}") from None
+        columns = tuple(reply["columns"])
+        fetched = _rows_of(payload)
         rows, truncated, text = render_table(columns, fetched[:max_rows], more_rows=len(fetched) > max_rows,
                                              max_chars=max_chars)
         return QueryResult(columns=columns, rows=rows, truncated=truncated, text=text)
 
-    def _single_read_statement(self, sql: str) -> duckdb.Statement:
+    def _parsed(self, sql: str, deadline: float) -> list[tuple[str, str]]:
+        """The statements in `sql` as (type name, text), parsed by the sandbox's DuckDB."""
+        try:
+            reply, _ = self._request({"op": "parse", "sql": sql}, deadline)
+        except ChildFailure as failure:
+            raise SandboxError(f"the query does not parse: {_first_line_block(failure.message)}") from None
+        return [(kind, text) for kind, text in reply["statements"]]
+
+    def _single_read_statement(self, sql: str, deadline: float) -> str:
         text = str(sql).strip()
         if not text:
             raise SandboxError("the query is empty")
-        try:
-            statements = self._connection.extract_statements(text)
-        except duckdb.Error as error:
-            raise SandboxError(f"the query does not parse: {_first_line_block(str(error))}") from error
+        statements = self._parsed(text, deadline)
         if len(statements) != 1:
             raise SandboxError(f"send one statement at a time (got {len(statements)})")
-        statement = statements[0]
-        explained = self._explained_statement(statement) if statement.type == duckdb.StatementType.EXPLAIN else None
-        for checked in (statement, explained):
-            if checked is not None and checked.type not in _ALLOWED_STATEMENTS:
+        kind, statement = statements[0]
+        explained = self._explained_statement(statement, deadline) if kind == "EXPLAIN" else None
+        for checked in (kind, explained):
+            if checked is not None and checked not in _ALLOWED_STATEMENTS:
                 # DuckDB files INSTALL under LOAD: name both, so that "INSTALL httpfs" is not told "LOAD".
-                kind = "INSTALL and LOAD" if checked.type == duckdb.StatementType.LOAD else checked.type.name
+                shown = "INSTALL and LOAD" if checked == "LOAD" else checked
                 raise SandboxError(
-                    f"{kind} statements are not allowed: the sandbox is read-only",
+                    f"{shown} statements are not allowed: the sandbox is read-only",
                     hint="use SELECT (or WITH ... SELECT, DESCRIBE, SUMMARIZE, EXPLAIN) over the `spans` table",
                 )
         return statement
 
-    def _explained_statement(self, statement: duckdb.Statement) -> duckdb.Statement:
-        """The statement an EXPLAIN shows: EXPLAIN ANALYZE runs it, so it must be allowed on its own."""
-        inner = _EXPLAIN_PREFIX.sub("", statement.query, count=1)
-        try:
-            statements = self._connection.extract_statements(inner)
-        except duckdb.Error as error:
-            raise SandboxError(f"the query does not parse: {_first_line_block(str(error))}") from error
-        if len(statements) != 1 or inner == statement.query:
+    def _explained_statement(self, statement: str, deadline: float) -> str:
+        """The type of statement an EXPLAIN shows: EXPLAIN ANALYZE runs it, so it must be allowed on its own."""
+        inner = _EXPLAIN_PREFIX.sub("", statement, count=1)
+        statements = self._parsed(inner, deadline)
+        if len(statements) != 1 or inner == statement:
             raise SandboxError("EXPLAIN must be followed by one SELECT", hint="e.g. EXPLAIN SELECT count(*) FROM spans")
-        return statements[0]
+        return statements[0][0]
 
     def _internal(self, sql: str, parameters: dict[str, Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
-        with self._time_limited() as connection:
-            cursor = connection.execute(sql, parameters)
-            return [column[0] for column in cursor.description], cursor.fetchall()
+        with self._lock:
+            self._running_process()
+            deadline = time.monotonic() + self.time_limit_seconds
+            reply, payload = self._request({"op": "fetch", "sql": sql, "params": parameters,
+                                            "maxBytes": MAX_INTERNAL_RESULT_BYTES}, deadline)
+        return list(reply["columns"]), _rows_of(payload)
 
     def view_trace(self, trace_id: str, *, max_spans: int = 300, max_chars: int = 20000) -> str:
         """The trace as an indented tree: type, duration, status, agent, model, tokens, tool, errors."""
@@ -376,24 +427,28 @@ class SpanSandbox:
         return {row[0] for row in rows if row[1]}, {row[0] for row in rows if row[2]}
 
 
-def _attach_read_only(connection: duckdb.DuckDBPyConnection, db_path: Path) -> None:
+def _execute(process: SandboxProcess, sql: str, parameters: dict[str, Any] | None = None) -> None:
+    """Run one loading statement in the sandbox process (no time limit: loading is ours, not a query)."""
+    process.request({"op": "execute", "sql": sql, "params": parameters}, deadline=None)
+
+
+def _attach_read_only(process: SandboxProcess, db_path: Path) -> None:
     """ATTACH the database read-only, retrying while another process holds its lock."""
     timeout = float(os.environ.get("HALO_LOCK_TIMEOUT", "60"))
     deadline = time.monotonic() + timeout
     delay = 0.02
     while True:
         try:
-            connection.execute("ATTACH $path AS source (READ_ONLY)", {"path": str(db_path)})
+            _execute(process, "ATTACH $path AS source (READ_ONLY)", {"path": str(db_path)})
             return
-        except duckdb.Error as error:
-            text = str(error)
-            if "lock" not in text.lower():
+        except ChildFailure as failure:
+            if failure.kind != "duckdb" or "lock" not in failure.message.lower():
                 raise
             if time.monotonic() >= deadline:
                 raise DatabaseBusyError(
                     f"the database {db_path} stayed busy for {timeout:.0f}s",
                     hint="another halo-local process is holding it; retry, or raise HALO_LOCK_TIMEOUT",
-                ) from error
+                ) from None
             time.sleep(delay + random.uniform(0, delay))
             delay = min(delay * 2, 0.5)
 

@@ -240,12 +240,12 @@ def get_span(store: Store, span_id: str, *, trace_id: str | None = None) -> dict
     return found[0]
 
 
-def query_spans(store: Store, sql: str, *, max_rows: int = 200) -> QueryResult:
+def query_spans(store: Store, sql: str, *, max_rows: int = 200, memory_limit: int | None = None) -> QueryResult:
     """Run one read-only SQL statement over the stored spans (the table `spans`), as the LLM's run_sql does.
 
     It goes through the same sandbox, so the same statements are refused. The sandbox copies every
     stored span into memory first (`SpanSandbox.from_database`): fine at the sizes halo-local handles
     now, but a very large store would want a read-only connection to the file instead.
     """
-    with SpanSandbox.from_database(store.db_path) as sandbox:
+    with SpanSandbox.from_database(store.db_path, memory_limit=memory_limit) as sandbox:
         return sandbox.query(sql, max_rows=max_rows, max_chars=QUERY_MAX_CHARS)
