@@ -190,7 +190,8 @@ class SpanSandbox:
             raise NotFoundError(f"span snapshot {path} does not exist")
         connection = duckdb.connect(":memory:")
         try:
-            connection.execute("CREATE TABLE spans AS SELECT * FROM read_parquet($path)", {"path": str(path)})
+            connection.read_parquet(str(path)).create_view("unredacted_spans")
+            _copy_redacted(connection)
         except duckdb.Error as error:
             connection.close()
             raise SandboxError(f"span snapshot {path} cannot be read: {_first_line_block(str(error))}") from error
@@ -208,10 +209,12 @@ class SpanSandbox:
         try:
             _attach_read_only(connection, Path(db_path))
             try:
-                connection.execute("CREATE TABLE spans AS SELECT * FROM source.spans")
+                connection.execute("CREATE TEMP VIEW unredacted_spans AS SELECT * FROM source.spans")
             except duckdb.CatalogException as error:
                 raise NotFoundError(f"database {db_path} holds no spans yet",
                                     hint="load traces first: `halo-local traces load PATH`") from error
+            else:
+                _copy_redacted(connection)
             finally:
                 connection.execute("DETACH source")
         except BaseException:
@@ -374,6 +377,19 @@ class SpanSandbox:
             return set(), set()
         _, rows = self._internal(sql_text("sandbox/known_ids.sql"), {"ids": wanted})
         return {row[0] for row in rows if row[1]}, {row[0] for row in rows if row[2]}
+
+
+def _copy_redacted(connection: duckdb.DuckDBPyConnection) -> None:
+    """`spans` from the view `unredacted_spans`, secrets redacted in every text column; the view then goes.
+
+    Whatever the LLM or an MCP client queries is this copy, so no reshaping SQL can reach a raw secret.
+    """
+    from halo_local.llm.redact import sql_macro  # here, not at the top: halo_local.llm imports this module
+
+    connection.execute(sql_macro())
+    connection.execute(sql_text("sandbox/redacted_spans.sql"))
+    connection.execute("DROP VIEW unredacted_spans")
+    connection.execute("DROP MACRO redact_secrets")
 
 
 def _attach_read_only(connection: duckdb.DuckDBPyConnection, db_path: Path) -> None:
