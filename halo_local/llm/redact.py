@@ -45,15 +45,18 @@ _KEY_NAMES = (
 # Azure SAS signature). Matched after a non-alphanumeric character and never with a suffix, so bypass=,
 # "author" and design= stay as they are.
 _SHORT_KEY_NAMES = r"(?:^|[^A-Za-z0-9])(?:pass|pw|auth|sig)"
-# What separates a key from its value: = or :, also URL-encoded (%3D, %3A, and twice encoded %253D).
+# What separates a key from its value: = or :, also URL-encoded (%3D, %3A, and twice encoded %253D). A short
+# name takes = only ("pass: skipped" is a test result).
 _SEPARATOR = r"(?:[:=]|%(?:25)?3[DdAa])"
+_EQUALS = r"(?:=|%(?:25)?3[Dd])"
 # A quote at any depth of JSON nested in JSON strings: ", \", \\" ...
 _QUOTE = r"\\*\""
 _TOKEN = r"[A-Za-z0-9\-._~+/]"
 _BASE64 = r"[A-Za-z0-9+/]"
 _PEM_MARKER = r"[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
 # Between a secret word and its value: spaces, quotes, := and the like, or an escaped newline; not a dot
-# or a slash, so a file listing (token.py', './.venv/lib/python3') is no secret.
+# or a slash, so a file listing (token.py', './.venv/lib/python3') is no secret. Words in between are
+# prose ("key for prod: ..."), never a JSON field's end, so the token is the secret word's own value.
 _GAP = r"(?:\\[nrt]|[ \t:=\"'`\\,(\[{<>])"
 _BASE64_WORDS = ("password", "Password", "PASSWORD", "passwd", "secret", "Secret", "SECRET", "api_key", "apikey",
                  "API_KEY", "token", "private_key")
@@ -151,7 +154,8 @@ PATTERNS: tuple[RedactionPattern, ...] = (
     # password: "a b c".
     RedactionPattern(
         "secret assignment",
-        r"(?i)((?:" + _KEY_NAMES + "|" + _SHORT_KEY_NAMES + r")" + _SPACE + _SEPARATOR + _SPACE + r")"
+        r"(?i)((?:(?:" + _KEY_NAMES + r")" + _SPACE + _SEPARATOR + "|" + _SHORT_KEY_NAMES + _SPACE + _EQUALS + ")"
+        + _SPACE + r")"
         r"(?:(\\?\")(?:[^\"\\\r\n]|\\[^\"])+(\\?\")|(\\?')?[^\s\"'\\&,;{}\[\]]{3,})",
         r"\1\2\4" + REDACTED + r"\3"),
     # "The admin password is hunter2!", "the passphrase was 'a b c'": a value that is quoted, or that has a
@@ -175,7 +179,7 @@ PATTERNS: tuple[RedactionPattern, ...] = (
         "token beside a secret word",
         r"(?i)((?:key|token|secret|password|passwd|passphrase|credential|cred|auth|signature|pwd)s?"
         r"(?:[_.\-][A-Za-z0-9]{1,12}){0,2}"
-        + _GAP + r"{1,8}(?:[A-Za-z]{1,12}" + _GAP + r"{1,4}){0,3})" + _ENTROPIC_TOKEN,
+        + _GAP + r"{1,8}(?:[A-Za-z]{1,12}[ \t:=]{1,3}){0,3})" + _ENTROPIC_TOKEN,
         r"\1" + REDACTED),
     # A command line's flag and its value: mysql --password hunter2, tool --api-key abc123. The value
     # does not start with a dash (the next flag) and the flag name ends where the key does
