@@ -185,13 +185,12 @@ class SpanSandbox:
 
     @classmethod
     def from_parquet(cls, path: Path, *, time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS) -> SpanSandbox:
-        """Load a run snapshot (Parquet with the `spans` columns)."""
+        """Load a run snapshot (Parquet with the `spans` columns, secrets already redacted as it was written)."""
         if not Path(path).is_file():
             raise NotFoundError(f"span snapshot {path} does not exist")
         connection = duckdb.connect(":memory:")
         try:
-            connection.read_parquet(str(path)).create_view("unredacted_spans")
-            _copy_redacted(connection)
+            connection.execute("CREATE TABLE spans AS SELECT * FROM read_parquet($path)", {"path": str(path)})
         except duckdb.Error as error:
             connection.close()
             raise SandboxError(f"span snapshot {path} cannot be read: {_first_line_block(str(error))}") from error
