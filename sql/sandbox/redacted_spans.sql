@@ -1,8 +1,9 @@
--- The `spans` a sandbox holds, copied from the view `unredacted_spans` (the stored table, or a run's
--- snapshot) with secrets in every text and JSON column redacted by `redact_secrets`
+-- The `spans` a sandbox over the store holds, copied from the view `unredacted_spans` (source.spans)
+-- with secrets in every text and JSON column redacted by `redact_secrets`
 -- (halo_local/llm/redact.py's sql_macro). The LLM and MCP clients query this copy only, so no SQL
 -- that reshapes text (upper(), reverse(), replace(), substr()) can bring a secret past the
--- redaction, and no cut can show half of one. Ids, enums and numbers are copied as they are; a JSON
+-- redaction, and no cut can show half of one (MCP clients and `halo-local query`; run snapshots are
+-- redacted by runs/snapshot.sql as written). Ids and numbers are copied as they are; a JSON
 -- value that the redaction made invalid is kept as a JSON string.
 CREATE TABLE spans AS
 WITH redacted AS (
