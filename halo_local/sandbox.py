@@ -176,7 +176,7 @@ class SpanSandbox:
     @classmethod
     def from_parquet(cls, path: Path, *, time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS,
                      memory_limit: int | str | None = None) -> SpanSandbox:
-        """Load a run snapshot (Parquet with the `spans` columns)."""
+        """Load a run snapshot (Parquet with the `spans` columns, secrets already redacted as it was written)."""
         if not Path(path).is_file():
             raise NotFoundError(f"span snapshot {path} does not exist")
 
@@ -200,12 +200,14 @@ class SpanSandbox:
         def load(process: SandboxProcess) -> None:
             _attach_read_only(process, Path(db_path))
             try:
-                _execute(process, "CREATE TABLE spans AS SELECT * FROM source.spans")
+                _execute(process, "CREATE TEMP VIEW unredacted_spans AS SELECT * FROM source.spans")
             except ChildFailure as failure:
                 if failure.error_type != "CatalogException":
                     raise
                 raise NotFoundError(f"database {db_path} holds no spans yet",
                                     hint="load traces first: `halo-local traces load PATH`") from None
+            else:
+                _copy_redacted(process)
             finally:
                 _execute(process, "DETACH source")
 
@@ -430,6 +432,19 @@ class SpanSandbox:
 def _execute(process: SandboxProcess, sql: str, parameters: dict[str, Any] | None = None) -> None:
     """Run one loading statement in the sandbox process (no time limit: loading is ours, not a query)."""
     process.request({"op": "execute", "sql": sql, "params": parameters}, deadline=None)
+
+
+def _copy_redacted(process: SandboxProcess) -> None:
+    """`spans` from the view `unredacted_spans`, secrets redacted in every text column; the view then goes.
+
+    Whatever the LLM or an MCP client queries is this copy, so no reshaping SQL can reach a raw secret.
+    """
+    from halo_local.llm.redact import sql_macro  # here, not at the top: halo_local.llm imports this module
+
+    _execute(process, sql_macro())
+    _execute(process, sql_text("sandbox/redacted_spans.sql"))
+    _execute(process, "DROP VIEW unredacted_spans")
+    _execute(process, "DROP MACRO redact_secrets")
 
 
 def _attach_read_only(process: SandboxProcess, db_path: Path) -> None:

@@ -83,6 +83,14 @@ UNTOUCHED = [
     "git commit 3f786850e387550fdab836ed7e6dc881de23001b",
     "task-runner sk-learn model",
     "pytest --token-count 5 --password-file creds.txt --secret --verbose",
+    # Near misses of the short names, the prose and the secret-word rules.
+    "- loop: pass: skipped (no tool calls)",
+    "bypass=true design=compact author: Jane Doe",
+    '{"author": "Jane Doe", "authority": "x"}',
+    "AUTHORS', './.venv/lib/python3.12/site-packages/token.py', './.venv/lib/python3.12/auth.py'",
+    "the token is valid and the key was rotated 3 days ago",
+    '{"key_name": "prod", "trace": "0cff2691-3a45-4988-a243-8cb8c508aa25"}',
+    "max token count is 4096; token usage 1200",
 ]
 
 

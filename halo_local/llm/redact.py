@@ -17,6 +17,7 @@ with a distinctive prefix (sk-ant-, ghp_, AIza, ...) need no boundary at all.
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any, NamedTuple
 
@@ -37,12 +38,54 @@ _BOUNDARY = r"(^|[^A-Za-z0-9]|\\[nrt]|%[0-9A-Fa-f]{2})"
 # Space, or an escaped newline/tab, between a key name and its value.
 _SPACE = r"(?:[ \t\r\n]|\\[nrt])*"
 _KEY_NAMES = (
-    r"password|passwd|passphrase|pwd|secret|api[_-]?key|apikey|access[_-]?key|private[_-]?key"
+    r"password|passwd|passphrase|pwd|secret|api[_-]?key|apikey|access[_-]?key|private[_-]?key|account[_-]?key"
     r"|token|credentials?|cookie"
 )
+# Short names that are a secret's only when they stand alone: DB_PASS=, SMTP_PW=, "auth": ..., &sig= (an
+# Azure SAS signature). Matched after a non-alphanumeric character and never with a suffix, so bypass=,
+# "author" and design= stay as they are.
+_SHORT_KEY_NAMES = r"(?:^|[^A-Za-z0-9])(?:pass|pw|auth|sig)"
+# What separates a key from its value: = or :, also URL-encoded (%3D, %3A, and twice encoded %253D). A short
+# name takes = only ("pass: skipped" is a test result).
+_SEPARATOR = r"(?:[:=]|%(?:25)?3[DdAa])"
+_EQUALS = r"(?:=|%(?:25)?3[Dd])"
+# A quote at any depth of JSON nested in JSON strings: ", \", \\" ...
+_QUOTE = r"\\*\""
 _TOKEN = r"[A-Za-z0-9\-._~+/]"
 _BASE64 = r"[A-Za-z0-9+/]"
 _PEM_MARKER = r"[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
+# Between a secret word and its value: spaces, quotes, := and the like, or an escaped newline; not a dot
+# or a slash, so a file listing (token.py', './.venv/lib/python3') is no secret. Words in between are
+# prose ("key for prod: ..."), never a JSON field's end, so the token is the secret word's own value.
+_GAP = r"(?:\\[nrt]|[ \t:=\"'`\\,(\[{<>])"
+_BASE64_WORDS = ("password", "Password", "PASSWORD", "passwd", "secret", "Secret", "SECRET", "api_key", "apikey",
+                 "API_KEY", "token", "private_key")
+
+
+def _entropic_token(min_side: int = 5, min_plain: int = 20) -> str:
+    """A run of token characters with a digit that has `min_side` of them on each side, or any such run
+    of `min_plain` or more.
+
+    Near "a long token with a digit" (RE2 has no lookahead), written so that RE2 compiles it small: the
+    macro compiles once per column, and spelling out every position of the first digit tripled that.
+    """
+    char = r"[A-Za-z0-9+/_\-]"
+    return f"(?:{char}{{{min_side},}}[0-9]{char}{{{min_side},}}|{char}{{{min_plain},}})"
+
+
+def _base64_cores(words: tuple[str, ...]) -> list[str]:
+    """The base64 characters that encode each word alone, at each of the 3 byte offsets it can start at."""
+    cores: list[str] = []
+    for word in words:
+        for offset in range(3):
+            encoded = base64.b64encode(bytes(offset) + word.encode() + bytes(3)).decode()
+            core = encoded[-(-8 * offset // 6):8 * (offset + len(word)) // 6]
+            if core not in cores:
+                cores.append(core)
+    return cores
+
+
+_ENTROPIC_TOKEN = _entropic_token()
 
 PATTERNS: tuple[RedactionPattern, ...] = (
     # The body stops at a quote (escaped or not), so a key inside a JSON string leaves the JSON valid.
@@ -60,6 +103,15 @@ PATTERNS: tuple[RedactionPattern, ...] = (
     RedactionPattern("google api key", r"AIza[0-9A-Za-z_\-]{35}", REDACTED),
     RedactionPattern("hugging face token", r"hf_[A-Za-z0-9]{30,}", REDACTED),
     RedactionPattern("jwt", r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}", REDACTED),
+    RedactionPattern("gitlab token", r"gl(?:pat|dt|rt|ptt|cbt|imt|ft|soat)-[A-Za-z0-9_\-]{20,}", REDACTED),
+    RedactionPattern("npm token", r"npm_[A-Za-z0-9]{30,}", REDACTED),
+    RedactionPattern("sendgrid key", r"SG\.[A-Za-z0-9_\-]{16,32}\.[A-Za-z0-9_\-]{16,64}", REDACTED),
+    RedactionPattern("google oauth token", r"(?:ya29\.|1//0)[A-Za-z0-9_\-]{20,}", REDACTED),
+    # A webhook URL is its own credential: the host stays, the path that grants access goes.
+    RedactionPattern("slack webhook", r"(hooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9_/\-]{10,}",
+                     r"\1" + REDACTED),
+    RedactionPattern("discord webhook", r"(discord(?:app)?\.com/api/webhooks/)[0-9]+/[A-Za-z0-9_\-]{20,}",
+                     r"\1" + REDACTED),
     # Whatever follows an Authorization header's scheme is a credential, whatever its shape.
     RedactionPattern(
         "authorization header",
@@ -81,26 +133,53 @@ PATTERNS: tuple[RedactionPattern, ...] = (
         "password in url",
         r"([a-zA-Z][a-zA-Z0-9+.\-]*://)([^\s:/?#@\"'<>\\]+):([^\s@/?#\"'<>\\]+)@",
         r"\1\2:" + REDACTED + "@"),
-    # "password": "value" in JSON, also JSON-encoded inside JSON (\"). A JSON value that is not a
-    # string (null, true, 42) is left alone, so the JSON stays valid.
+    # "password": "value" in JSON, also JSON-encoded inside JSON (\" or \\\" at any depth). A JSON value that
+    # is not a string (null, true, 42) is left alone, so the JSON stays valid.
     RedactionPattern(
         "secret in json",
-        r"(?i)((?:" + _KEY_NAMES + r")[\w.\-]*\\?\"" + _SPACE + ":" + _SPACE + r")(\\?)\"(?:[^\"\\]|\\[^\"])+(\\?)\"",
+        r"(?i)((?:(?:" + _KEY_NAMES + r")[\w.\-]*|" + _SHORT_KEY_NAMES + ")" + _QUOTE + _SPACE + ":" + _SPACE + r")"
+        r"(\\*)\"(?:[^\"\\]|\\+[^\"\\])+(\\*)\"",
         r'\1\2"' + REDACTED + r'\3"'),
     # The same as a JSON list, the shape OTel gives HTTP headers (http.request.header.authorization:
     # ["Basic ..."]): every string in the list goes, the list stays one valid element long.
     RedactionPattern(
         "secret list in json",
-        r"(?i)((?:" + _KEY_NAMES + r"|authorization)[\w.\-]*\\?\"" + _SPACE + ":" + _SPACE + r"\[" + _SPACE + r")"
-        r"(\\?)\"(?:[^\"\\]|\\[^\"])*\\?\"(?:" + _SPACE + "," + _SPACE + r"\\?\"(?:[^\"\\]|\\[^\"])*\\?\")*"
+        r"(?i)((?:(?:" + _KEY_NAMES + r"|authorization)[\w.\-]*|" + _SHORT_KEY_NAMES + ")" + _QUOTE + _SPACE + ":"
+        + _SPACE + r"\[" + _SPACE + r")"
+        r"(\\*)\"(?:[^\"\\]|\\+[^\"\\])*\\*\"(?:" + _SPACE + "," + _SPACE + r"\\*\"(?:[^\"\\]|\\+[^\"\\])*\\*\")*"
         r"(" + _SPACE + r"\])",
         r'\1\2"' + REDACTED + r'\2"\3'),
-    # password=value, API_KEY: value, Cookie: a=b, ?token=value, password: "a b c".
+    # password=value, API_KEY: value, DB_PASS=value, Cookie: a=b, ?token=value, password%3Dvalue,
+    # password: "a b c".
     RedactionPattern(
         "secret assignment",
-        r"(?i)((?:" + _KEY_NAMES + r")" + _SPACE + "[:=]" + _SPACE + r")"
+        r"(?i)((?:(?:" + _KEY_NAMES + r")" + _SPACE + _SEPARATOR + "|" + _SHORT_KEY_NAMES + _SPACE + _EQUALS + ")"
+        + _SPACE + r")"
         r"(?:(\\?\")(?:[^\"\\\r\n]|\\[^\"])+(\\?\")|(\\?')?[^\s\"'\\&,;{}\[\]]{3,})",
         r"\1\2\4" + REDACTED + r"\3"),
+    # "The admin password is hunter2!", "the passphrase was 'a b c'": a value that is quoted, or that has a
+    # digit or a symbol, so "the password was wrong" is left alone.
+    RedactionPattern(
+        "secret in prose",
+        r"(?i)((?:password|passwd|passphrase|passcode|pwd|secret|api[ _\-]?key|token|credentials?)"
+        r"(?:[ \t]+(?:for|of|on|to)[ \t]+[A-Za-z0-9_.\-]+)?[ \t]+(?:is|was|are|were)[ \t]+)"
+        r"(?:[\"'`][^\"'`\r\n\\]{3,}[\"'`]|[^\s\"'`\\]{2,}[0-9!@#$%^&*][^\s\"'`\\]*|[0-9!@#$%^&*][^\s\"'`\\]{2,})",
+        r"\1" + REDACTED),
+    # A base64 blob that decodes to text naming a secret (password=..., "api_key": ...): the word's
+    # base64 at each of the three byte alignments, anywhere in the blob, takes the whole blob.
+    RedactionPattern(
+        "base64-wrapped secret",
+        r"(^|\\[nrt]|[^A-Za-z0-9+/\\])" + _BASE64 + r"*(?:" + "|".join(_base64_cores(_BASE64_WORDS)) + ")"
+        + _BASE64 + r"*={0,2}",
+        r"\1" + REDACTED),
+    # Beyond named shapes: a long token with a digit, just after a word that says what it is
+    # ("credential 7fK2mQ9x...", "key_tail": "...", "signing key for prod: whsec_...").
+    RedactionPattern(
+        "token beside a secret word",
+        r"(?i)((?:key|token|secret|password|passwd|passphrase|credential|cred|auth|signature|pwd)s?"
+        r"(?:[_.\-][A-Za-z0-9]+){0,2}"
+        + _GAP + r"+(?:[A-Za-z]+[ \t:=]+){0,3})" + _ENTROPIC_TOKEN,
+        r"\1" + REDACTED),
     # A command line's flag and its value: mysql --password hunter2, tool --api-key abc123. The value
     # does not start with a dash (the next flag) and the flag name ends where the key does
     # (--token-count 5 is left alone).
