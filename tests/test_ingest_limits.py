@@ -197,3 +197,13 @@ def test_a_zstd_file_is_held_to_the_same_decompression_cap(
         load_paths(store, [path])
     with store.connect() as connection:
         assert connection.execute("SELECT count(*) FROM spans").fetchone() == (0,)
+
+
+def test_a_gzip_still_being_written_is_unreadable_not_too_large(tmp_path: Path, store: Store) -> None:
+    """Its last 4 bytes are compressed data, not a size field: often a huge number."""
+    whole = gzip.compress("".join(otlp_line(n, [string_attribute("pad", f"{n}" * 3000)]) for n in range(1, 300)).encode())
+    cut_short = next(whole[:end] for end in range(500, len(whole)) if int.from_bytes(whole[end - 4:end], "little") > 1 << 30)
+    path = tmp_path / "writing.jsonl.gz"
+    path.write_bytes(cut_short)
+    with pytest.raises(InvalidTraceFileError, match="is not a readable gzip file"):
+        load_paths(store, [path])

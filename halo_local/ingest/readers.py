@@ -51,6 +51,7 @@ from halo_local.ingest.limits import (
     DEFAULT_DECOMPRESSED_LIMIT,
     DecompressedStream,
     gzip_size_field,
+    inflates_past,
     size_setting,
     too_large_when_decompressed,
 )
@@ -488,7 +489,7 @@ def _open_stream(path: Path) -> Iterator[BinaryIO]:
         with path.open("rb") as handle:
             if handle.read(2) == _GZIP_MAGIC:
                 limit = size_setting(DECOMPRESSED_LIMIT_ENV, DEFAULT_DECOMPRESSED_LIMIT)
-                if gzip_size_field(handle) > limit:
+                if gzip_size_field(handle) > limit and inflates_past(handle, limit):
                     raise too_large_when_decompressed(path, limit)
                 with gzip.GzipFile(fileobj=handle) as unzipped:
                     yield otlp_binary.decoded_stream(path, DecompressedStream(unzipped, path, limit), None)
