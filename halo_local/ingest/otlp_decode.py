@@ -20,7 +20,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span, TracesData
 
 from halo_local.errors import InvalidTraceFileError, NotTraceFileError
-from halo_local.ingest.otlp_binary import READ_CHUNK, SNIFF_BYTES, ZSTD_MAGIC, IterStream, prepend, sniff
+from halo_local.ingest.otlp_binary import SNIFF_BYTES, ZSTD_MAGIC, IterStream, prepend, sniff
 
 _LENGTH_PREFIX = struct.Struct(">I")
 
