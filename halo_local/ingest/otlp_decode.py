@@ -26,7 +26,7 @@ from halo_local.ingest.limits import (
     DecompressedStream,
     size_setting,
 )
-from halo_local.ingest.otlp_binary import READ_CHUNK, SNIFF_BYTES, ZSTD_MAGIC, IterStream, prepend, sniff
+from halo_local.ingest.otlp_binary import SNIFF_BYTES, ZSTD_MAGIC, IterStream, prepend, sniff
 
 _LENGTH_PREFIX = struct.Struct(">I")
 
