@@ -16,6 +16,7 @@ from hypothesis import settings
 settings.register_profile("halo", deadline=None)
 settings.load_profile("halo")
 from fake_clock import FakeClock
+from hypothesis import settings
 
 from halo_local import clock
 from halo_local.ingest import load_paths
@@ -23,6 +24,10 @@ from halo_local.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HALO_CAPTURE = FIXTURES / "halo" / "realistic_traces.jsonl"
+
+# Hypothesis' per-example deadline (200 ms) is a stopwatch: under load an example outran it.
+settings.register_profile("halo-local", deadline=None)
+settings.load_profile("halo-local")
 
 
 @pytest.fixture(autouse=True)
