@@ -9,12 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
-
-# Property tests check logic, not speed: on a loaded machine a case may take longer than hypothesis's
-# default 200 ms deadline, which would fail the suite on timing alone.
-settings.register_profile("halo", deadline=None)
-settings.load_profile("halo")
 from fake_clock import FakeClock
 from hypothesis import settings
 
