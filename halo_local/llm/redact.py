@@ -131,7 +131,7 @@ PATTERNS: tuple[RedactionPattern, ...] = (
         r"\1\2" + REDACTED),
     RedactionPattern(
         "password in url",
-        r"([a-zA-Z][a-zA-Z0-9+.\-]*://)([^\s:/?#@\"'<>\\]+):([^\s@/?#\"'<>\\]+)@",
+        r"([a-zA-Z][a-zA-Z0-9+.\-]{0,31}://)([^\s:/?#@\"'<>\\]+):([^\s@/?#\"'<>\\]+)@",
         r"\1\2:" + REDACTED + "@"),
     # "password": "value" in JSON, also JSON-encoded inside JSON (\" or \\\" at any depth). A JSON value that
     # is not a string (null, true, 42) is left alone, so the JSON stays valid.
