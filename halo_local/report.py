@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from halo_local import render, traces
+from halo_local import heuristics, render, traces
 from halo_local.resources import resource_dir, sql_text
 
 SECTION_ROWS = 10
@@ -127,6 +127,7 @@ def environment() -> Environment:
             sql=_sql_string, shell=_shell_quoted, number=_number, detail=_detail,
             tojson=lambda value: json.dumps(value, sort_keys=True),
         )
+        env.globals["guidance_templates"] = {item.category: item.guidance for item in heuristics.DETECTORS}
         _environment = env
     return _environment
 
@@ -238,23 +239,7 @@ def render_report(
 
 
 # Question words that point at finding categories, for answering follow-ups without the LLM.
-_CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
-    "error": ("error", "errors", "fail", "fails", "failed", "failing", "failure", "failures", "exception",
-              "exceptions", "crash", "crashes", "broken", "bug", "bugs", "wrong"),
-    "tool_error": ("tool", "tools", "error", "errors", "fail", "failing", "failure", "failures"),
-    "rate_limit": ("rate", "limit", "limits", "429", "throttle", "throttled", "throttling", "quota", "overloaded"),
-    "timeout": ("timeout", "timeouts", "timed", "hang", "hangs", "slow"),
-    "latency": ("slow", "slower", "latency", "fast", "faster", "speed", "time", "seconds", "p95", "wait", "duration"),
-    "cost": ("cost", "costs", "expensive", "money", "price", "spend", "spending", "dollar", "dollars", "usd",
-             "token", "tokens", "cheap", "cheaper", "budget", "bill"),
-    "loop": ("loop", "loops", "looping", "repeat", "repeats", "repeated", "stuck", "again", "retry", "retries"),
-    "unknown_tool": ("tool", "tools", "unknown", "undeclared", "missing", "hallucinated"),
-    "truncation": ("truncated", "truncation", "cut", "length", "max_tokens"),
-    "refusal": ("refusal", "refuse", "refuses", "refused", "filter", "blocked"),
-    "empty_output": ("empty", "blank", "nothing", "output"),
-    "excessive_steps": ("steps", "turns", "many", "too", "excessive", "calls"),
-    "data_quality": ("data", "quality", "orphan", "orphans", "clock", "skew", "unfinished", "unpriced"),
-}
+_CATEGORY_WORDS: dict[str, tuple[str, ...]] = {item.category: item.words for item in heuristics.DETECTORS}
 _STOPWORDS = frozenset(
     "the and for are was were what which who why how does did this that with from have has had not but "
     "can could should would will there their them they its it's into about than then when where your you "

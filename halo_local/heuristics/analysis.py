@@ -11,96 +11,27 @@ collects the failures (`halo_h_failures`): detectors, checks and statistics read
 grouping a million spans again each. `_shape.sql` then defines the macros detectors share (the
 findings shape, the findings of failures and of output problems, the retried-failure query). The
 tables and macros are dropped when the analysis ends. The set-up reads the thresholds too (it flags
-clock skew with its tolerance).
-
-Ranking by impact (documented here because reports depend on it):
-
-    points = 10 * failed_traces + impact_seconds / 60 + 10 * impact_usd (0 when unknown)
-    score  = severity_weight * (1 + points),   severity_weight: high 9, medium 3, low 1
-
-A failed trace counts like a dollar or ten minutes of wasted wall time; severity multiplies, so a
-medium finding outranks a high one only when its measured impact is about three times larger.
-Findings sort by score (descending), ties by category order (`CATEGORIES`), subject, then key.
+clock skew with its tolerance). Ranking is in `ranking.py`, the detectors are listed in `registry.py`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from halo_local.config import Thresholds, load_thresholds
+from halo_local.config import Thresholds
 from halo_local.errors import HaloLocalError
+from halo_local.heuristics.finding import FINDING_COLUMNS, MAX_EXAMPLES, Analysis, CheckResult, Finding, iso_timestamp
+from halo_local.heuristics.ranking import SEVERITIES, rank_findings
+from halo_local.heuristics.registry import CATEGORIES, detector, detector_files
 from halo_local.resources import resource_dir
-
-__all__ = [
-    "CATEGORIES",
-    "FINDING_COLUMNS",
-    "SEVERITIES",
-    "Analysis",
-    "CheckResult",
-    "Finding",
-    "Thresholds",
-    "analyze",
-    "detector_files",
-    "find_findings",
-    "healthy_checks",
-    "load_thresholds",
-    "rank_findings",
-]
-
-CATEGORIES: tuple[str, ...] = (
-    "error",
-    "tool_error",
-    "rate_limit",
-    "timeout",
-    "latency",
-    "cost",
-    "loop",
-    "unknown_tool",
-    "truncation",
-    "refusal",
-    "empty_output",
-    "excessive_steps",
-    "data_quality",
-)
-SEVERITIES: tuple[str, ...] = ("high", "medium", "low")
-SEVERITY_WEIGHTS: dict[str, float] = {"high": 9.0, "medium": 3.0, "low": 1.0}
-FAILED_TRACE_POINTS = 10.0
-SECONDS_PER_POINT = 60.0
-POINTS_PER_USD = 10.0
-MAX_EXAMPLES = 5
-
-FINDING_COLUMNS: tuple[str, ...] = (
-    "category",
-    "severity",
-    "title",
-    "subject",
-    "metric",
-    "value",
-    "baseline",
-    "affected_traces",
-    "affected_spans",
-    "trace_share",
-    "span_share",
-    "impact_seconds",
-    "impact_usd",
-    "failed_traces",
-    "first_seen",
-    "last_seen",
-    "example_trace_ids",
-    "example_span_ids",
-    "detail",
-)
 
 _TEMP_TABLES = (
     "halo_h_spans",
@@ -132,165 +63,6 @@ _TEMP_TABLE_MACROS = (
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
 _STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() + "Z" if value is not None else None
-
-
-def _parse_iso(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    return datetime.fromisoformat(value.removesuffix("Z"))
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem a detector found, measured, with deterministic evidence.
-
-    `impact_usd` is None when the money involved cannot be priced (never 0 for unknown);
-    `baseline` is None when there is nothing to compare with. Shares are fractions in [0, 1]:
-    `trace_share` of the window's traces, `span_share` of the spans the finding is about (the
-    subject's spans for failures, the agent's model calls for output problems, ...).
-    """
-
-    category: str
-    severity: str
-    title: str
-    subject: str | None
-    agent_uuid: str
-    metric: str
-    value: float | None
-    baseline: float | None
-    affected_traces: int
-    affected_spans: int
-    trace_share: float
-    span_share: float
-    impact_seconds: float
-    impact_usd: float | None
-    failed_traces: int
-    first_seen: datetime | None
-    last_seen: datetime | None
-    example_trace_ids: tuple[str, ...]
-    example_span_ids: tuple[str, ...]
-    detail: dict[str, Any] = field(default_factory=dict, hash=False, compare=True)
-
-    @property
-    def key(self) -> str:
-        """Stable id across runs: the same problem on the same subject keeps its key."""
-        discriminator = "\x1f".join(
-            [
-                self.category,
-                self.subject or "",
-                self.metric,
-                str(self.detail.get("spanType") or ""),
-                str(self.detail.get("signature") or ""),
-            ]
-        )
-        digest = hashlib.sha1(discriminator.encode("utf-8")).hexdigest()[:8]
-        return f"{self.category}:{self.subject or '-'}:{digest}"
-
-    @property
-    def score(self) -> float:
-        """Ranking score (see the module docstring for the formula)."""
-        points = (
-            FAILED_TRACE_POINTS * self.failed_traces
-            + self.impact_seconds / SECONDS_PER_POINT
-            + POINTS_PER_USD * (self.impact_usd or 0.0)
-        )
-        return round(SEVERITY_WEIGHTS.get(self.severity, 1.0) * (1.0 + points), 6)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "category": self.category,
-            "severity": self.severity,
-            "title": self.title,
-            "subject": self.subject,
-            "agentUuid": self.agent_uuid,
-            "metric": self.metric,
-            "value": self.value,
-            "baseline": self.baseline,
-            "affectedTraces": self.affected_traces,
-            "affectedSpans": self.affected_spans,
-            "traceShare": self.trace_share,
-            "spanShare": self.span_share,
-            "impactSeconds": self.impact_seconds,
-            "impactUsd": self.impact_usd,
-            "failedTraces": self.failed_traces,
-            "firstSeenAt": _iso(self.first_seen),
-            "lastSeenAt": _iso(self.last_seen),
-            "exampleTraceIds": list(self.example_trace_ids),
-            "exampleSpanIds": list(self.example_span_ids),
-            "detail": self.detail,
-            "key": self.key,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Finding:
-        return cls(
-            category=data["category"],
-            severity=data["severity"],
-            title=data["title"],
-            subject=data.get("subject"),
-            agent_uuid=data["agentUuid"],
-            metric=data["metric"],
-            value=data.get("value"),
-            baseline=data.get("baseline"),
-            affected_traces=int(data["affectedTraces"]),
-            affected_spans=int(data["affectedSpans"]),
-            trace_share=float(data["traceShare"]),
-            span_share=float(data["spanShare"]),
-            impact_seconds=float(data["impactSeconds"]),
-            impact_usd=data.get("impactUsd"),
-            failed_traces=int(data["failedTraces"]),
-            first_seen=_parse_iso(data.get("firstSeenAt")),
-            last_seen=_parse_iso(data.get("lastSeenAt")),
-            example_trace_ids=tuple(data.get("exampleTraceIds") or ()),
-            example_span_ids=tuple(data.get("exampleSpanIds") or ()),
-            detail=dict(data.get("detail") or {}),
-        )
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """What one detector examined and what it concluded, so a report can say "checked and healthy".
-
-    status: `findings` (the detector reported something), `healthy` (it had data to examine and
-    found nothing), `not_applicable` (the window holds nothing it could examine, e.g. no tool spans).
-    """
-
-    category: str
-    status: str
-    findings: int
-    checked: int  # how many items it examined ...
-    unit: str  # ... of what: spans, tool calls, model calls, traces
-    note: str  # one human sentence
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "category": self.category,
-            "status": self.status,
-            "findings": self.findings,
-            "checked": self.checked,
-            "unit": self.unit,
-            "note": self.note,
-        }
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """Everything the heuristics produce for one window: findings (ranked), per-check coverage,
-    and summary statistics (latency percentiles per subject, cost per model and per trace)."""
-
-    findings: list[Finding]
-    checks: list[CheckResult]
-    stats: dict[str, Any]
-
-
-def detector_files() -> dict[str, Path]:
-    """The detector of each category, `sql/heuristics/<category>.sql`."""
-    folder = resource_dir("sql") / "heuristics"
-    return {category: folder / f"{category}.sql" for category in CATEGORIES}
 
 
 def _statements(text: str) -> list[str]:
@@ -406,15 +178,6 @@ def _run_detector(
     return findings
 
 
-def rank_findings(findings: Iterable[Finding]) -> list[Finding]:
-    """Highest impact first; ties by category order, subject, then key (fully deterministic)."""
-    order = {category: index for index, category in enumerate(CATEGORIES)}
-    return sorted(
-        findings,
-        key=lambda item: (-item.score, order.get(item.category, len(order)), item.subject or "", item.key),
-    )
-
-
 def analyze(
     connection: duckdb.DuckDBPyConnection,
     *,
@@ -491,7 +254,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float):
         return round(value, 6) if math.isfinite(value) else None
     if isinstance(value, datetime):
-        return _iso(value)
+        return iso_timestamp(value)
     return value
 
 
@@ -514,47 +277,15 @@ def _stats(connection: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     }
 
 
-_CHECK_SCOPE: dict[str, tuple[str, str, str, str, str]] = {
-    # category: (coverage counter, unit, the unit in the singular, what "healthy" means, why there is
-    # nothing to check when the counter is 0). That last one names exactly what the counter needs, since a
-    # window can hold model or tool calls and still have none that a check can read.
-    "error": ("spans", "spans", "span", "no span failed outside rate limits, timeouts and missing tools",
-              "the window has no spans"),
-    "tool_error": ("tool_results", "tool results", "tool result", "no tool result reported a failure",
-                   "no tool call records its result"),
-    "rate_limit": ("spans", "spans", "span", "no call was rate limited", "the window has no spans"),
-    "timeout": ("spans", "spans", "span", "no call timed out", "the window has no spans"),
-    "latency": ("finished_spans", "spans", "span", "no latency outliers, dominant subjects or regressions",
-                "no span has an end time to measure its duration"),
-    "cost": ("usage_spans", "model calls with usage", "model call with usage",
-             "no costly outliers, model mismatches, context growth or regressions",
-             "no model call reports token usage"),
-    "loop": ("loop_candidates", "tool calls and model outputs", "tool call or model output",
-             "no repeated identical calls or outputs",
-             "no tool call records its arguments and no model call its output text"),
-    "unknown_tool": ("tool_calls", "tool calls", "tool call", "every tool called was declared and found",
-                     "the window has no tool calls"),
-    "truncation": ("llm_with_finish_reason", "model calls with a finish reason", "model call with a finish reason",
-                   "no output was cut off", "no model call reports a finish reason"),
-    "refusal": ("llm_with_finish_or_output", "model calls", "model call", "no call was refused or filtered",
-                "no model call reports a finish reason or output text"),
-    "empty_output": ("llm_calls", "model calls", "model call", "no call returned an empty output",
-                     "the window has no model calls"),
-    "excessive_steps": ("traces", "traces", "trace", "no trace took far more steps than usual",
-                        "the window has no traces"),
-    "data_quality": ("spans", "spans", "span", "no orphans, unfinished spans, unpriced usage or clock skew",
-                     "the window has no spans"),
-}
-
-
 def _checks(coverage: Mapping[str, int], findings: Sequence[Finding]) -> list[CheckResult]:
     counts = {category: 0 for category in CATEGORIES}
     for finding in findings:
         counts[finding.category] = counts.get(finding.category, 0) + 1
     results = []
     for category in CATEGORIES:
-        counter, unit, singular, healthy, missing = _CHECK_SCOPE[category]
-        checked = int(coverage.get(counter, 0))
+        entry = detector(category)
+        unit, singular, healthy, missing = entry.unit, entry.singular, entry.healthy, entry.missing
+        checked = int(coverage.get(entry.counter, 0))
         counted = f"{checked} {singular if checked == 1 else unit}"
         if counts[category]:
             status = "findings"
@@ -571,3 +302,4 @@ def _checks(coverage: Mapping[str, int], findings: Sequence[Finding]) -> list[Ch
                 note += " (no output text recorded, so only zero-token outputs were checked)"
         results.append(CheckResult(category, status, counts[category], checked, unit, note))
     return results
+
