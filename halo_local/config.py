@@ -79,6 +79,17 @@ class Thresholds:
     data_quality_medium_share: float = 0.05  # share of spans affected that makes it medium
     unpriced_medium_share: float = 0.5  # share of usage-bearing spans unpriced that makes it medium
 
+    # How traces end, and the detectors of failure without an error status (stall, gave_up,
+    # incapability, refused_retry, long_run): severity follows how many traces end badly.
+    outcome_min_message_chars: int = 10  # a final model message shorter than this is a control word
+    outcome_min_traces: int = 3  # traces a finding needs before it can be high ...
+    outcome_high_bad_share: float = 0.5  # ... when this share of them ended badly
+    retry_similarity: float = 0.9  # Jaro-Winkler similarity of arguments that makes a call near-same
+    long_run_min_traces: int = 10  # traces needed before the agent has a norm
+    long_run_percentile: float = 0.95  # a long run is above this percentile ...
+    long_run_mad: float = 3.0  # ... and more than this many MADs above the median ...
+    long_run_min_ratio: float = 1.5  # ... and at least this multiple of the median
+
     def as_parameters(self) -> dict[str, float | int]:
         """The thresholds as DuckDB named parameters (`$field_name`)."""
         return dataclasses.asdict(self)

@@ -778,7 +778,7 @@ def test_json_round_trip() -> None:
     assert set(document) == {
         "category", "severity", "title", "subject", "agentUuid", "metric", "value", "baseline", "affectedTraces",
         "affectedSpans", "traceShare", "spanShare", "impactSeconds", "impactUsd", "failedTraces", "firstSeenAt",
-        "lastSeenAt", "exampleTraceIds", "exampleSpanIds", "detail", "key"}
+        "lastSeenAt", "exampleTraceIds", "exampleSpanIds", "affectedTraceIds", "detail", "key"}
     assert document["firstSeenAt"] == "2026-01-01T00:00:00Z"
     assert Finding.from_json(document) == finding
     assert Finding.from_json(document).key == document["key"]

@@ -42,6 +42,8 @@ _TEMP_TABLES = (
     "halo_h_totals",
     "halo_h_subjects",
     "halo_h_previous",
+    "halo_h_texts",
+    "halo_h_outcomes",
 )
 _TEMP_MACROS = (
     "halo_h_spread",
@@ -53,6 +55,13 @@ _TEMP_MACROS = (
     "halo_h_output_severity",
     "halo_h_finding",
     "halo_h_usd_severity",
+    "halo_h_stall_marker",
+    "halo_h_incapability_claim",
+    "halo_h_capability",
+    "halo_h_tool_provides",
+    "halo_h_declines",
+    "halo_h_handoff_tool",
+    "halo_h_outcome_severity",
 )
 _TEMP_TABLE_MACROS = (
     "halo_h_failure_findings",
@@ -115,6 +124,7 @@ def _prepare(
         _check_source(connection, previous_table)
         _run_script(connection, "_previous.sql", {"source_table": previous_table, "agent_uuid": agent_uuid})
     _run_script(connection, "_shape.sql", {})
+    _run_script(connection, "_outcomes.sql", {**parameters, "source_table": table, "agent_uuid": agent_uuid})
 
 
 def _cleanup(connection: duckdb.DuckDBPyConnection) -> None:
@@ -158,6 +168,7 @@ def _finding(row: Mapping[str, Any], agent_uuid: str) -> Finding:
         first_seen=row["first_seen"],
         last_seen=row["last_seen"],
         example_trace_ids=tuple(row["example_trace_ids"] or ())[:MAX_EXAMPLES],
+        affected_trace_ids=tuple(dict.fromkeys(row["example_trace_ids"] or ())),
         example_span_ids=tuple(row["example_span_ids"] or ())[:MAX_EXAMPLES],
         detail=dict(detail or {}),
     )
@@ -199,9 +210,10 @@ def analyze(
         ranked = rank_findings(findings)
         coverage = _coverage(connection)
         stats = _stats(connection)
+        outcomes = _fetch_dicts(connection, "_outcome_rows.sql")
     finally:
         _cleanup(connection)
-    return Analysis(findings=ranked, checks=_checks(coverage, ranked), stats=stats)
+    return Analysis(findings=ranked, checks=_checks(coverage, ranked), stats=stats, outcomes=outcomes)
 
 
 def find_findings(

@@ -77,6 +77,9 @@ class Finding:
     example_trace_ids: tuple[str, ...]
     example_span_ids: tuple[str, ...]
     detail: dict[str, Any] = field(default_factory=dict, hash=False, compare=True)
+    # Every trace the finding covers (the examples are its first MAX_EXAMPLES): what trace
+    # verdicts are built from. Empty for findings stored before it was recorded.
+    affected_trace_ids: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -119,6 +122,7 @@ class Finding:
             "lastSeenAt": iso_timestamp(self.last_seen),
             "exampleTraceIds": list(self.example_trace_ids),
             "exampleSpanIds": list(self.example_span_ids),
+            "affectedTraceIds": list(self.affected_trace_ids),
             "detail": self.detail,
             "key": self.key,
         }
@@ -146,6 +150,7 @@ class Finding:
             example_trace_ids=tuple(data.get("exampleTraceIds") or ()),
             example_span_ids=tuple(data.get("exampleSpanIds") or ()),
             detail=dict(data.get("detail") or {}),
+            affected_trace_ids=tuple(data.get("affectedTraceIds") or ()),
         )
 
 
@@ -183,5 +188,8 @@ class Analysis:
     findings: list[Finding]
     checks: list[CheckResult]
     stats: dict[str, Any]
+    # How each trace of the window ended (`_outcomes.sql`: trace_id, outcome, ended_badly, ...),
+    # in trace id order: with the findings' affected traces, the run's trace verdicts.
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
 
 

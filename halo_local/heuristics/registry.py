@@ -48,6 +48,8 @@ class Detector:
 
 _FAILURE_THRESHOLDS = ("failure_high_trace_share", "failure_high_rate", "failure_min_spans", "failure_medium_rate")
 _OUTPUT_THRESHOLDS = ("output_medium_share", "output_high_share", "output_min_spans")
+_OUTCOME_THRESHOLDS = ("outcome_min_message_chars", "outcome_min_traces", "outcome_high_bad_share",
+                       "failure_high_trace_share")
 
 DETECTORS: tuple[Detector, ...] = (
     Detector(
@@ -119,6 +121,34 @@ DETECTORS: tuple[Detector, ...] = (
         "the window has no traces",
         ("steps_min_traces", "steps_ratio", "steps_min_extra", "steps_max_llm_calls", "steps_max_tool_calls"),
         ("steps", "turns", "many", "too", "excessive", "calls"),
+    ),
+    Detector(
+        "refused_retry", "tool_calls", "tool calls", "tool call",
+        "no tool call was sent again after the tool refused it", "the window has no tool calls",
+        (*_OUTCOME_THRESHOLDS, "retry_similarity"),
+        ("refused", "rejected", "again", "resend", "resent", "retry", "retries", "ignored"),
+    ),
+    Detector(
+        "gave_up", "traces", "traces", "trace", "no trace ended in a hand-off, an escalation or a give-up",
+        "the window has no traces", _OUTCOME_THRESHOLDS,
+        ("gave", "give", "handoff", "hand-off", "escalate", "escalation", "transfer", "human", "declined"),
+    ),
+    Detector(
+        "incapability", "llm_with_output", "model calls with output text", "model call with output text",
+        "no model claimed it could not do what one of the agent's tools does",
+        "no model call records its output text", _OUTCOME_THRESHOLDS,
+        ("cannot", "can't", "unable", "access", "capability", "claims", "claimed"),
+    ),
+    Detector(
+        "stall", "traces", "traces", "trace", "no stall or replan marker in the outputs",
+        "the window has no traces", _OUTCOME_THRESHOLDS,
+        ("stall", "stalled", "stalls", "replan", "replanning", "progress", "stuck"),
+    ),
+    Detector(
+        "long_run", "traces", "traces", "trace", "no trace ran far longer than the agent's norm",
+        "the window has no traces",
+        (*_OUTCOME_THRESHOLDS, "long_run_min_traces", "long_run_percentile", "long_run_mad", "long_run_min_ratio"),
+        ("long", "longer", "longest", "duration", "outlier", "norm"),
     ),
     Detector(
         "data_quality", "spans", "spans", "span",

@@ -59,7 +59,7 @@ grouped AS (
     GROUP BY metric, subject
 ),
 trace_examples AS (
-    SELECT metric, subject, count(trace_id) AS traces, arg_min(trace_id, first_span, 5) AS example_trace_ids
+    SELECT metric, subject, count(trace_id) AS traces, list(trace_id ORDER BY first_span) AS example_trace_ids
     FROM (
         SELECT metric, subject, trace_id, min((start_ns, span_id)) AS first_span
         FROM issues

@@ -39,7 +39,7 @@ grouped AS (
         sum(cost_usd) FILTER (WHERE NOT trace_failed)                   AS span_usd,
         list(span_id ORDER BY fails_trace DESC, duration_ms DESC NULLS LAST, start_ns, span_id)[1:5] AS example_span_ids,
         (list(trace_id ORDER BY fails_trace DESC, duration_ms DESC NULLS LAST, start_ns, span_id)
-            FILTER (WHERE rank_in_trace = 1))[1:5]                      AS example_trace_ids,
+            FILTER (WHERE rank_in_trace = 1))                      AS example_trace_ids,
         arg_min(message, (start_ns, span_id))                           AS sample_message,
         -- The result of a failed tool call often names the cause its status message leaves out.
         trim(regexp_replace(arg_min(result_head, (start_ns, span_id)) FILTER (WHERE result_head IS NOT NULL),

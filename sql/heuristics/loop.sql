@@ -67,7 +67,7 @@ tool_groups AS (
         count(*) FILTER (WHERE occurrence > 1)                     AS wasted_calls,
         sum(coalesce(duration_ms, 0)) FILTER (WHERE occurrence > 1) / 1000.0 AS wasted_seconds,
         list(span_id ORDER BY repeats DESC, trace_id, arguments_hash, start_ns, span_id)[1:5] AS example_span_ids,
-        (list(trace_id ORDER BY repeats DESC, trace_id) FILTER (WHERE occurrence = 1))[1:5] AS example_trace_ids,
+        (list(trace_id ORDER BY repeats DESC, trace_id) FILTER (WHERE occurrence = 1)) AS example_trace_ids,
         arg_max(arguments_head, (repeats, trace_id))               AS sample_arguments
     FROM tool_loops
     JOIN (SELECT trace_id, failed, cost_usd AS trace_cost_usd FROM halo_h_traces) AS traces USING (trace_id)
@@ -104,7 +104,7 @@ output_groups AS (
         sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) FILTER (WHERE occurrence > 1 AND counts_usage) AS wasted_tokens,
         sum(cost_usd) FILTER (WHERE occurrence > 1 AND counts_usage) AS wasted_usd,
         list(span_id ORDER BY repeats DESC, trace_id, output_hash, start_ns, span_id)[1:5] AS example_span_ids,
-        (list(trace_id ORDER BY repeats DESC, trace_id) FILTER (WHERE occurrence = 1))[1:5] AS example_trace_ids,
+        (list(trace_id ORDER BY repeats DESC, trace_id) FILTER (WHERE occurrence = 1)) AS example_trace_ids,
         arg_max(output_head, (repeats, trace_id))                  AS sample_output
     FROM outputs
     JOIN (SELECT trace_id, failed, cost_usd AS trace_cost_usd FROM halo_h_traces) AS traces USING (trace_id)

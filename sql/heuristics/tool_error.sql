@@ -30,7 +30,7 @@ grouped AS (
         sum(failed_trace_cost) FILTER (WHERE rank_in_trace = 1)         AS failed_trace_usd,
         list(span_id ORDER BY trace_failed DESC, duration_ms DESC NULLS LAST, start_ns, span_id)[1:5] AS example_span_ids,
         (list(trace_id ORDER BY trace_failed DESC, duration_ms DESC NULLS LAST, start_ns, span_id)
-            FILTER (WHERE rank_in_trace = 1))[1:5]                      AS example_trace_ids,
+            FILTER (WHERE rank_in_trace = 1))                      AS example_trace_ids,
         arg_min(message, (start_ns, span_id))                           AS sample_message
     FROM failures
     GROUP BY subject, signature
