@@ -22,6 +22,7 @@ from halo_local.resources import resource_dir, sql_text
 SECTION_ROWS = 10
 TOP_ISSUES = 10
 EXAMPLE_IDS = 5
+READ_FIRST = 5  # traces in "Read these traces first"
 
 _environment: Environment | None = None
 
@@ -197,13 +198,15 @@ def render_report(
     findings: Sequence[Mapping[str, Any]],
     checks: Sequence[Mapping[str, Any]],
     llm_state: Mapping[str, Any],
+    read_first: Sequence[Any] = (),
 ) -> str:
     """The report markdown for a run.
 
     `run`: the run's facts (runId, agentUuid, agentName, windowStart/End, prompt, modelId, spanLimit,
     snapshotSpans/Traces, windowSpans/Traces, truncated); `findings`: `Finding.to_json()` dicts,
     ranked; `checks`: `CheckResult.to_json()` dicts (one per category); `llm_state`: ran, skippedReason, degraded, error,
-    stopped (by the time limit or a cancel, not failed), modelId and `result` (an `LlmResult` or None).
+    stopped (by the time limit or a cancel, not failed), modelId and `result` (an `LlmResult` or None);
+    `read_first`: the top flagged `verdicts.TraceVerdict`s, for "Read these traces first".
     """
     result = llm_state.get("result")
     issues = build_issues(findings, result)
@@ -215,6 +218,7 @@ def render_report(
         "cost": sections["cost"],
         "tools": sections["tools"],
         "findings": list(findings),
+        "read_first": _read_first(read_first, findings),
         "issues": issues[:TOP_ISSUES],
         "example_traces": list(dict.fromkeys(issue["traceIds"][0] for issue in issues if issue["traceIds"]))[:3],
         "more_issues": issues[TOP_ISSUES:],
@@ -236,6 +240,16 @@ def render_report(
     }
     text = environment().get_template("report.md.j2").render(**context)
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def _read_first(verdicts: Sequence[Any], findings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The traces to read first: id, how it ended, and the categories of the findings that flag it."""
+    categories = {item["key"]: item["category"] for item in findings}
+    return [
+        {"traceId": item.trace_id, "outcome": item.outcome, "outcomeSpanId": item.outcome_span_id,
+         "categories": list(dict.fromkeys(categories[key] for key in item.finding_keys if key in categories))}
+        for item in verdicts
+    ]
 
 
 # Question words that point at finding categories, for answering follow-ups without the LLM.

@@ -1,8 +1,9 @@
 -- refused_retry: the agent sent a tool the same call again after the tool refused it: a tool call
 -- that failed (an error status or a failure reported in its result; not a rate limit or timeout,
--- which a retry may cure) followed in the same trace by a call to the same tool with the same
--- arguments, or near-same ones (Jaro-Winkler similarity of their first 120 characters >=
--- $retry_similarity). Grouped by tool.
+-- which a retry may cure) followed in the same trace by the next call to the same tool, with the
+-- same arguments or near-same ones (their first 120 characters differ by at most
+-- 1 - $retry_similarity of their length, in edits), which the tool refused again. A next call the
+-- tool accepted had arguments that mattered: the agent corrected them, as it should. Grouped by tool.
 -- Why it matters: the tool already said no; sending the call again wastes turns and shows the
 -- agent did not read the refusal. The fix is in the agent (how it reads tool errors), not the tool.
 -- Value: share of the tool's failed calls that were sent again; baseline: none. Impact: the time of
@@ -17,6 +18,7 @@ WITH tool_calls AS (
         lead(spans.arguments_hash) OVER same_tool  AS next_hash,
         lead(spans.arguments_head) OVER same_tool  AS next_head,
         lead(spans.duration_ms) OVER same_tool     AS next_duration_ms,
+        lead(spans.is_failure) OVER same_tool      AS next_failed,
         lead(spans.start_time) OVER same_tool      AS next_start_time,
         lead(spans.end_time) OVER same_tool        AS next_end_time
     FROM halo_h_spans AS spans
@@ -34,9 +36,10 @@ resent AS (
            row_number() OVER (PARTITION BY refused.subject, refused.trace_id ORDER BY refused.start_ns, refused.span_id) AS rank_in_trace
     FROM refused
     JOIN halo_h_outcomes AS outcomes USING (trace_id)
-    WHERE refused.next_span_id IS NOT NULL
+    WHERE refused.next_span_id IS NOT NULL AND refused.next_failed
       AND (refused.next_hash = refused.arguments_hash
-           OR jaro_winkler_similarity(refused.arguments_head, refused.next_head) >= $retry_similarity)
+           OR 1.0 - levenshtein(refused.arguments_head, refused.next_head)
+                    / greatest(length(refused.arguments_head), length(refused.next_head), 1) >= $retry_similarity)
 ),
 measured AS (
     SELECT
