@@ -90,17 +90,18 @@ last_tool AS (
     FROM steps WHERE span_type = 'tool'
     GROUP BY trace_id
 ),
+-- arg_max skips rows whose value is NULL, so the last row is taken whole, as a STRUCT.
 final_message AS (
-    SELECT trace_id, arg_max(declined, (start_ns, span_id)) AS declined,
-           arg_max(span_id, (start_ns, span_id)) AS span_id
-    FROM steps WHERE span_type = 'llm' AND output_chars >= $outcome_min_message_chars
-    GROUP BY trace_id
+    SELECT trace_id, last.declined, last.span_id
+    FROM (SELECT trace_id, arg_max({'declined': declined, 'span_id': span_id}, (start_ns, span_id)) AS last
+          FROM steps WHERE span_type = 'llm' AND output_chars >= $outcome_min_message_chars
+          GROUP BY trace_id)
 ),
 last_call AS (
-    SELECT trace_id, arg_max(finish_reason, (start_ns, span_id)) AS finish_reason,
-           arg_max(span_id, (start_ns, span_id)) AS span_id
-    FROM steps WHERE span_type = 'llm'
-    GROUP BY trace_id
+    SELECT trace_id, last.finish_reason, last.span_id
+    FROM (SELECT trace_id, arg_max({'finish_reason': finish_reason, 'span_id': span_id}, (start_ns, span_id)) AS last
+          FROM steps WHERE span_type = 'llm'
+          GROUP BY trace_id)
 ),
 unfinished AS (
     SELECT trace_id, arg_min(span_id, (start_ns, span_id)) AS span_id
