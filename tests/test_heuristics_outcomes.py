@@ -232,3 +232,27 @@ def test_real_fixtures_keep_their_findings(store: Store, tmp_path: Path) -> None
         assert not [item.title for items in per_agent.values() for item in items if item.category in NEW_CATEGORIES]
     assert not [item.title for items in frameworks.values() for item in items
                 if item.category in NEW_CATEGORIES and item.severity != "low"]
+
+
+def test_severity_follows_how_the_touched_traces_ended() -> None:
+    """Twelve identical calls in one run that ended well is not high; the same loop in runs that
+    gave up, over a real share of the window, is."""
+    def looping(spans: Spans, trace: str, start: float, final: str) -> None:
+        root = spans.agent(trace, start=start, duration=20_000)
+        for turn in range(12):
+            spans.tool(trace, "read_file", parent=root, start=start + turn * 500, tool_arguments='{"path": "a.txt"}',
+                       tool_result="same text")
+        spans.llm(trace, parent=root, start=start + 7_000, output_text=final)
+
+    healthy_run = Spans()
+    _healthy_window(healthy_run, 12)
+    looping(healthy_run, "l1", 500_000, "The file says: same text.")
+    loops = of(healthy_run.findings(), "loop")
+    assert loops and {item.severity for item in loops} == {"medium"}
+
+    gave_up = Spans()
+    _healthy_window(gave_up, 12)
+    for number in range(3):
+        looping(gave_up, f"l{number}", 500_000 + number * 50_000, "I was unable to complete the task with this file.")
+    loops = of(gave_up.findings(), "loop")
+    assert loops and {item.severity for item in loops} == {"high"}

@@ -29,6 +29,7 @@ import duckdb
 from halo_local.config import Thresholds
 from halo_local.errors import HaloLocalError
 from halo_local.heuristics.finding import FINDING_COLUMNS, MAX_EXAMPLES, Analysis, CheckResult, Finding, iso_timestamp
+from halo_local.heuristics.outcomes import weigh_outcomes
 from halo_local.heuristics.ranking import SEVERITIES, rank_findings
 from halo_local.heuristics.registry import CATEGORIES, detector, detector_files
 from halo_local.resources import resource_dir
@@ -207,10 +208,10 @@ def analyze(
         findings: list[Finding] = []
         for category in CATEGORIES:
             findings.extend(_run_detector(connection, category, parameters, agent_uuid))
-        ranked = rank_findings(findings)
+        outcomes = _fetch_dicts(connection, "_outcome_rows.sql")
+        ranked = rank_findings(weigh_outcomes(findings, outcomes, thresholds))
         coverage = _coverage(connection)
         stats = _stats(connection)
-        outcomes = _fetch_dicts(connection, "_outcome_rows.sql")
     finally:
         _cleanup(connection)
     return Analysis(findings=ranked, checks=_checks(coverage, ranked), stats=stats, outcomes=outcomes)
