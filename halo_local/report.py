@@ -94,12 +94,15 @@ def _number(value: float | None, digits: int = 2) -> str:
     return f"{value:,.{digits}f}"
 
 
+_DETAIL_SHOWN_APART = frozenset({"reasons"})  # the report lists them on lines of their own
+
+
 def _detail(detail: Mapping[str, Any] | None, width: int = 200) -> str:
     """A finding's detector-specific extras on one line: `key: value; ...`, each value shortened
     to `width` characters and shown as inline code, so no text from the traces acts as markdown."""
     parts = []
     for key, value in (detail or {}).items():
-        if value is None or value == "" or value == [] or value == {}:
+        if key in _DETAIL_SHOWN_APART or value is None or value == "" or value == [] or value == {}:
             continue
         shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
         parts.append(f"{_text(key)}: {_code(_one_line(shown, width))}")

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_heuristics import AGENT, Spans, healthy_trace, of
+from heuristics_support import AGENT, Spans, healthy_trace, of
 from test_heuristics_traces import FIXTURES, findings_per_agent
 
 from halo_local.heuristics import Finding, analyze

@@ -28,7 +28,15 @@ import duckdb
 
 from halo_local.config import Thresholds
 from halo_local.errors import HaloLocalError
-from halo_local.heuristics.finding import FINDING_COLUMNS, MAX_EXAMPLES, Analysis, CheckResult, Finding, iso_timestamp
+from halo_local.heuristics.finding import (
+    FINDING_COLUMNS,
+    MAX_EXAMPLES,
+    Analysis,
+    CheckResult,
+    Finding,
+    FixTarget,
+    iso_timestamp,
+)
 from halo_local.heuristics.outcomes import weigh_outcomes
 from halo_local.heuristics.ranking import SEVERITIES, rank_findings
 from halo_local.heuristics.registry import CATEGORIES, detector, detector_files
@@ -45,6 +53,7 @@ _TEMP_TABLES = (
     "halo_h_previous",
     "halo_h_texts",
     "halo_h_outcomes",
+    "halo_h_attribution",
 )
 _TEMP_MACROS = (
     "halo_h_spread",
@@ -63,12 +72,16 @@ _TEMP_MACROS = (
     "halo_h_declines",
     "halo_h_handoff_tool",
     "halo_h_outcome_severity",
+    "halo_h_exception_line",
+    "halo_h_attributed_title",
+    "halo_h_attributed_detail",
 )
 _TEMP_TABLE_MACROS = (
     "halo_h_failure_findings",
     "halo_h_retried_failures",
     "halo_h_output_findings",
     "halo_h_group_examples",
+    "halo_h_attributed_groups",
 )
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
@@ -125,6 +138,7 @@ def _prepare(
         _check_source(connection, previous_table)
         _run_script(connection, "_previous.sql", {"source_table": previous_table, "agent_uuid": agent_uuid})
     _run_script(connection, "_shape.sql", {})
+    _run_script(connection, "_attribution.sql", {"source_table": table, "agent_uuid": agent_uuid})
     _run_script(connection, "_outcomes.sql", {**parameters, "source_table": table, "agent_uuid": agent_uuid})
 
 
@@ -146,15 +160,33 @@ def _number(value: Any, digits: int) -> float | None:
     return round(number, digits)
 
 
-def _finding(row: Mapping[str, Any], agent_uuid: str) -> Finding:
+def _fix_target(category: str, subject: str | None, detail: dict[str, Any], agent_name: str | None) -> FixTarget:
+    """What a detector named in detail.fixTarget (failures), else its registry default: a kind, or
+    `subject` (the subject's own component: a tool, a model, else the agent)."""
+    named = FixTarget.from_json(detail.pop("fixTarget", None))
+    if named is not None:
+        return named
+    kind = detector(category).fix_kind
+    if kind == "subject":
+        kind = {"tool": "tool", "llm": "model", "embedding": "model"}.get(str(detail.get("spanType") or ""), "agent")
+    if kind == "agent":
+        return FixTarget(kind, agent_name)
+    if kind == "instrumentation":
+        return FixTarget(kind, None)
+    return FixTarget(kind, subject)
+
+
+def _finding(row: Mapping[str, Any], agent_uuid: str, agent_name: str | None) -> Finding:
     detail = row["detail"]
     if isinstance(detail, str):
         detail = json.loads(detail)
+    detail = dict(detail or {})
+    subject = None if row["subject"] is None else str(row["subject"])
     return Finding(
         category=str(row["category"]),
         severity=str(row["severity"]),
         title=str(row["title"]),
-        subject=None if row["subject"] is None else str(row["subject"]),
+        subject=subject,
         agent_uuid=agent_uuid,
         metric=str(row["metric"]),
         value=_number(row["value"], 6),
@@ -171,19 +203,21 @@ def _finding(row: Mapping[str, Any], agent_uuid: str) -> Finding:
         example_trace_ids=tuple(row["example_trace_ids"] or ())[:MAX_EXAMPLES],
         affected_trace_ids=tuple(dict.fromkeys(row["example_trace_ids"] or ())),
         example_span_ids=tuple(row["example_span_ids"] or ())[:MAX_EXAMPLES],
-        detail=dict(detail or {}),
+        fix_target=_fix_target(str(row["category"]), subject, detail, agent_name),
+        detail=detail,
     )
 
 
 def _run_detector(
-    connection: duckdb.DuckDBPyConnection, category: str, parameters: Mapping[str, Any], agent_uuid: str
+    connection: duckdb.DuckDBPyConnection, category: str, parameters: Mapping[str, Any], agent_uuid: str,
+    agent_name: str | None,
 ) -> list[Finding]:
     sql = detector_files()[category].read_text(encoding="utf-8")
     cursor = _execute(connection, sql, parameters)
     columns = tuple(item[0] for item in cursor.description)
     if columns != FINDING_COLUMNS:
         raise RuntimeError(f"detector {category}.sql returns {columns}, not the findings shape")
-    findings = [_finding(dict(zip(columns, row)), agent_uuid) for row in cursor.fetchall()]
+    findings = [_finding(dict(zip(columns, row)), agent_uuid, agent_name) for row in cursor.fetchall()]
     for finding in findings:
         if finding.category != category or finding.severity not in SEVERITIES:
             raise RuntimeError(f"detector {category}.sql returned {finding.category}/{finding.severity}")
@@ -206,8 +240,9 @@ def analyze(
         _prepare(connection, agent_uuid=agent_uuid, table=table, previous_table=previous_table,
                  parameters=parameters)
         findings: list[Finding] = []
+        agent_name = _agent_name(connection, table, agent_uuid)
         for category in CATEGORIES:
-            findings.extend(_run_detector(connection, category, parameters, agent_uuid))
+            findings.extend(_run_detector(connection, category, parameters, agent_uuid, agent_name))
         outcomes = _fetch_dicts(connection, "_outcome_rows.sql")
         ranked = rank_findings(weigh_outcomes(findings, outcomes, thresholds))
         coverage = _coverage(connection)
@@ -247,6 +282,15 @@ def healthy_checks(
     finally:
         _cleanup(connection)
     return _checks(coverage, findings)
+
+
+def _agent_name(connection: duckdb.DuckDBPyConnection, table: str, agent_uuid: str) -> str | None:
+    """The agent's name, what a finding whose fix is the agent's names it by."""
+    rows = connection.execute(
+        "SELECT agent_name FROM query_table($table) WHERE agent_uuid = $agent_uuid AND agent_name IS NOT NULL LIMIT 1",
+        {"table": table, "agent_uuid": agent_uuid},
+    ).fetchall()
+    return str(rows[0][0]) if rows else None
 
 
 def _fetch_dicts(connection: duckdb.DuckDBPyConnection, name: str) -> list[dict[str, Any]]:
@@ -302,7 +346,9 @@ def _checks(coverage: Mapping[str, int], findings: Sequence[Finding]) -> list[Ch
         counted = f"{checked} {singular if checked == 1 else unit}"
         if counts[category]:
             status = "findings"
-            note = f"{counts[category]} finding{'s' if counts[category] != 1 else ''} over {counted}"
+            note = f"{counts[category]} finding{'s' if counts[category] != 1 else ''}"
+            if checked:  # a count of 0 beside a finding would contradict it
+                note += f" over {counted}"
         elif checked == 0:
             status = "not_applicable"
             note = f"nothing to check: {missing}"

@@ -11,7 +11,7 @@ from typing import Any
 
 from halo_local.heuristics.ranking import impact_score
 
-__all__ = ["FINDING_COLUMNS", "MAX_EXAMPLES", "Analysis", "CheckResult", "Finding", "iso_timestamp"]
+__all__ = ["FINDING_COLUMNS", "FIX_KINDS", "MAX_EXAMPLES", "Analysis", "CheckResult", "Finding", "FixTarget", "iso_timestamp"]
 
 MAX_EXAMPLES = 5
 
@@ -47,6 +47,29 @@ def _parse_iso(value: str | None) -> datetime | None:
         return None
     return datetime.fromisoformat(value.removesuffix("Z"))
 
+
+FIX_KINDS: tuple[str, ...] = ("agent", "tool", "model", "infrastructure", "instrumentation")
+
+
+@dataclass(frozen=True)
+class FixTarget:
+    """The component that must change to fix a finding: an agent (its prompt, its code, how it calls
+    tools), a tool, a model (its choice or configuration), the infrastructure, or the
+    instrumentation. `name` is None when the traces do not name it (not "unknown")."""
+
+    kind: str
+    name: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> FixTarget | None:
+        if not data or data.get("kind") not in FIX_KINDS:
+            return None
+        return cls(kind=str(data["kind"]), name=None if data.get("name") is None else str(data["name"]))
+
+
 @dataclass(frozen=True)
 class Finding:
     """One problem a detector found, measured, with deterministic evidence.
@@ -77,6 +100,7 @@ class Finding:
     example_trace_ids: tuple[str, ...]
     example_span_ids: tuple[str, ...]
     detail: dict[str, Any] = field(default_factory=dict, hash=False, compare=True)
+    fix_target: FixTarget | None = None
     # Every trace the finding covers (the examples are its first MAX_EXAMPLES): what trace
     # verdicts are built from. Empty for findings stored before it was recorded.
     affected_trace_ids: tuple[str, ...] = ()
@@ -84,15 +108,12 @@ class Finding:
     @property
     def key(self) -> str:
         """Stable id across runs: the same problem on the same subject keeps its key."""
-        discriminator = "\x1f".join(
-            [
-                self.category,
-                self.subject or "",
-                self.metric,
-                str(self.detail.get("spanType") or ""),
-                str(self.detail.get("signature") or ""),
-            ]
-        )
+        parts = [self.category, self.subject or "", self.metric, str(self.detail.get("spanType") or "")]
+        if self.detail.get("reasons"):  # one finding per component to fix: its reasons vary, it stays
+            parts += ["", f"{self.fix_target.kind}:{self.fix_target.name or ''}" if self.fix_target else ""]
+        else:
+            parts.append(str(self.detail.get("signature") or ""))
+        discriminator = "\x1f".join(parts)
         digest = hashlib.sha1(discriminator.encode("utf-8")).hexdigest()[:8]
         return f"{self.category}:{self.subject or '-'}:{digest}"
 
@@ -124,6 +145,7 @@ class Finding:
             "exampleSpanIds": list(self.example_span_ids),
             "affectedTraceIds": list(self.affected_trace_ids),
             "detail": self.detail,
+            "fixTarget": self.fix_target.to_json() if self.fix_target else None,
             "key": self.key,
         }
 
@@ -150,6 +172,7 @@ class Finding:
             example_trace_ids=tuple(data.get("exampleTraceIds") or ()),
             example_span_ids=tuple(data.get("exampleSpanIds") or ()),
             detail=dict(data.get("detail") or {}),
+            fix_target=FixTarget.from_json(data.get("fixTarget")),
             affected_trace_ids=tuple(data.get("affectedTraceIds") or ()),
         )
 

@@ -25,7 +25,9 @@ class Detector:
     what it counts; `healthy` is what a clean check means; `missing` names exactly what the counter
     needs when it is 0 (a window can hold model calls and still none that this check can read).
     `guidance` is the template (under prompts/) with the macros `likely_cause(f)` and `fix(f)`.
-    `words` are the question words that point at this category in a follow-up.
+    `words` are the question words that point at this category in a follow-up. `fix_kind` is who
+    must change when the detector does not say (detail.fixTarget): agent, tool, model,
+    infrastructure, instrumentation, or `subject` (the subject's own: a tool, a model, else the agent).
     """
 
     category: str
@@ -36,6 +38,7 @@ class Detector:
     missing: str
     thresholds: tuple[str, ...]
     words: tuple[str, ...]
+    fix_kind: str = "agent"
 
     @property
     def sql_file(self) -> Path:
@@ -57,20 +60,24 @@ DETECTORS: tuple[Detector, ...] = (
         "the window has no spans", _FAILURE_THRESHOLDS,
         ("error", "errors", "fail", "fails", "failed", "failing", "failure", "failures", "exception",
          "exceptions", "crash", "crashes", "broken", "bug", "bugs", "wrong"),
+        fix_kind="tool",
     ),
     Detector(
         "tool_error", "tool_results", "tool results", "tool result", "no tool result reported a failure",
         "no tool call records its result", _FAILURE_THRESHOLDS,
         ("tool", "tools", "error", "errors", "fail", "failing", "failure", "failures"),
+        fix_kind="tool",
     ),
     Detector(
         "rate_limit", "spans", "spans", "span", "no call was rate limited", "the window has no spans",
         _FAILURE_THRESHOLDS,
         ("rate", "limit", "limits", "429", "throttle", "throttled", "throttling", "quota", "overloaded"),
+        fix_kind="infrastructure",
     ),
     Detector(
         "timeout", "spans", "spans", "span", "no call timed out", "the window has no spans", _FAILURE_THRESHOLDS,
         ("timeout", "timeouts", "timed", "hang", "hangs", "slow"),
+        fix_kind="infrastructure",
     ),
     Detector(
         "latency", "finished_spans", "spans", "span", "no latency outliers, dominant subjects or regressions",
@@ -79,6 +86,7 @@ DETECTORS: tuple[Detector, ...] = (
          "latency_medium_seconds", "latency_high_seconds", "latency_dominant_share", "latency_regression_ratio",
          "latency_regression_min_excess_ms"),
         ("slow", "slower", "latency", "fast", "faster", "speed", "time", "seconds", "p95", "wait", "duration"),
+        fix_kind="subject",
     ),
     Detector(
         "cost", "usage_spans", "model calls with usage", "model call with usage",
@@ -152,10 +160,11 @@ DETECTORS: tuple[Detector, ...] = (
     ),
     Detector(
         "data_quality", "spans", "spans", "span",
-        "no orphans, unfinished spans, unpriced usage or clock skew",
+        "no orphans, unfinished spans, unpriced usage, clock skew or usage outside model calls",
         "the window has no spans",
         ("clock_skew_tolerance_ms", "data_quality_medium_share", "unpriced_medium_share"),
         ("data", "quality", "orphan", "orphans", "clock", "skew", "unfinished", "unpriced"),
+        fix_kind="instrumentation",
     ),
 )
 

@@ -117,6 +117,8 @@ texts AS (
         CASE WHEN span_type = 'tool' THEN
             CASE WHEN strlen(tool_result) <= 2000 THEN ltrim(tool_result) ELSE left(ltrim(tool_result), 2000) END
         END                                                                   AS result_text,
+        -- The end of a long result: where a traceback names the exception that ended it.
+        CASE WHEN span_type = 'tool' AND strlen(tool_result) > 2000 THEN right(rtrim(tool_result), 1500) END AS result_tail,
         nullif(trim(output_text), '')                                         AS output_trimmed,
         output_text IS NOT NULL AND trim(output_text) = ''                    AS output_blank
     FROM source_spans
@@ -174,6 +176,12 @@ spans AS (
         -- The head of a tool result is kept only for failing tools: where the result reports the
         -- failure it becomes the message; under an error status it often holds the real cause.
         CASE WHEN is_error OR result_reports_failure THEN left(result_text, 300) END AS result_head,
+        -- ... and, to find the exception that ended it, the rest of the result (a long one's end).
+        CASE WHEN is_error OR result_reports_failure THEN coalesce(result_tail, result_text) END AS result_rest,
+        -- Whether a failing tool call was handed code to run (its arguments read as a program).
+        (is_error OR result_reports_failure) AND span_type = 'tool' AND regexp_matches(coalesce(arguments_text, ''),
+            '(?m)^\s*(import |from \S+ import |def |class |print\(|#!|SELECT |\$ )|"(code|script|source|program)"\s*:')
+                                                                             AS arguments_code,
         nullif(trim(model), '')                                              AS model,
         input_tokens,
         output_tokens,
@@ -197,6 +205,8 @@ spans AS (
         CASE WHEN span_type = 'llm' THEN coalesce(length(output_trimmed), 0) END AS output_chars,
         span_type = 'llm' AND output_blank                                   AS output_blank,
         CASE WHEN span_type = 'llm' THEN hash(output_trimmed) END           AS output_hash_raw,
+        -- Whether a model call wrote code (a fenced block): what an executor after it runs.
+        span_type = 'llm' AND contains(output_trimmed, '```')                AS writes_code,
         CASE WHEN span_type = 'llm' AND strlen(output_trimmed) <= 80 THEN output_trimmed
              WHEN span_type = 'llm' THEN left(output_trimmed, 80) END        AS output_head,
         -- Whether a call without output asked for a tool (its finish reason says so).
@@ -332,6 +342,7 @@ WITH RECURSIVE failing_spans AS (
     SELECT
         trace_id, span_id, span_key, parent_key, name, span_type, subject, tool_name, is_top,
         start_ns, end_ns, start_time, end_time, duration_ms, error_type, status_message, result_head,
+        result_rest, arguments_code, arguments_head,
         CASE WHEN counts_usage THEN cost_usd END                                AS cost_usd,
         CASE WHEN is_error THEN 'status' ELSE 'result' END                      AS source,
         CASE WHEN is_error THEN error_text ELSE split_part(result_head, chr(10), 1) END AS message,
