@@ -59,15 +59,32 @@ WITH texts AS (
     WHERE agent_uuid = $agent_uuid AND span_type IN ('llm', 'tool', 'agent')
       AND (output_text IS NOT NULL OR tool_result IS NOT NULL)
 ),
+-- The patterns run only on texts holding a word they need (plain substring searches are far
+-- cheaper than a pattern that has no literal start): a negation for claims and declines, a stem of
+-- the markers for stalls.
+hinted AS (
+    SELECT
+        span_key,
+        span_type,
+        text,
+        contains(text, 'tall') OR contains(text, 'plan') OR contains(text, 'rogress') OR contains(text, 'tuck')
+            OR contains(text, 'ircles') OR contains(text, 'TALL') OR contains(text, 'PLAN')
+            OR contains(text, 'ROGRESS')                                         AS may_stall,
+        span_type = 'llm' AND (contains(text, 'not') OR contains(text, 'n''t') OR contains(text, 'n’t')
+            OR contains(text, 'nable') OR contains(text, 'NABLE') OR contains(text, 'NOT') OR contains(text, 'ive up')
+            OR contains(text, 'iving up'))                                       AS may_decline
+    FROM texts
+    WHERE text <> ''
+),
 marked AS (
     SELECT
         span_key,
         span_type,
-        nullif(halo_h_stall_marker(text), '')                                    AS stall_marker,
-        CASE WHEN span_type = 'llm' THEN nullif(halo_h_incapability_claim(text), '') END AS claim,
-        CASE WHEN span_type = 'llm' THEN nullif(halo_h_declines(text), '') END   AS declined
-    FROM texts
-    WHERE text <> ''
+        CASE WHEN may_stall THEN nullif(halo_h_stall_marker(text), '') END       AS stall_marker,
+        CASE WHEN may_decline THEN nullif(halo_h_incapability_claim(text), '') END AS claim,
+        CASE WHEN may_decline THEN nullif(halo_h_declines(text), '') END         AS declined
+    FROM hinted
+    WHERE may_stall OR may_decline
 )
 SELECT *, halo_h_capability(claim) AS capability
 FROM marked
