@@ -61,6 +61,8 @@ class Thresholds:
     loop_min_repeats: int = 3  # identical tool calls (or model outputs) in one trace
     loop_high_repeats: int = 10  # repeats in one trace that make it high
     loop_output_min_chars: int = 10  # model outputs shorter than this are not compared
+    loop_boilerplate_trace_share: float = 0.5  # an output in this share of the traces is boilerplate ...
+    loop_boilerplate_min_traces: int = 3  # ... once the window holds this many traces
 
     # Output problems (truncation, refusal, empty_output): share of the agent's model calls.
     output_medium_share: float = 0.05

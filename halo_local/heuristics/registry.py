@@ -99,7 +99,8 @@ DETECTORS: tuple[Detector, ...] = (
         "loop", "loop_candidates", "tool calls and model outputs", "tool call or model output",
         "no repeated identical calls or outputs",
         "no tool call records its arguments and no model call its output text",
-        ("loop_min_repeats", "loop_high_repeats", "loop_output_min_chars"),
+        ("loop_min_repeats", "loop_high_repeats", "loop_output_min_chars", "loop_boilerplate_trace_share",
+         "loop_boilerplate_min_traces"),
         ("loop", "loops", "looping", "repeat", "repeats", "repeated", "stuck", "again", "retry", "retries"),
     ),
     Detector(
