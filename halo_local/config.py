@@ -76,6 +76,9 @@ class Thresholds:
     steps_max_llm_calls: int = 50  # model calls in one trace flagged even without a baseline
     steps_max_tool_calls: int = 100  # tool calls in one trace flagged even without a baseline
 
+    # Assumed data.
+    assumed_data_medium_traces: int = 2  # traces where an agent works from made-up data: medium
+
     # Data quality.
     clock_skew_tolerance_ms: float = 10.0  # a child may stick out of its parent by this much
     data_quality_medium_share: float = 0.05  # share of spans affected that makes it medium

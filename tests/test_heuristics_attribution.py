@@ -194,3 +194,19 @@ def test_step_numbers_and_ids_do_not_split_a_subject() -> None:
                   error_message="planner gave up")
     errors = of(spans.findings(), "error")
     assert len(errors) == 1 and errors[0].subject == "Planner step <n>" and errors[0].affected_spans == 4
+
+
+def test_an_agent_working_from_made_up_data_is_named() -> None:
+    spans = Spans()
+    for number in range(3):
+        trace = f"t{number}"
+        root = spans.agent(trace, start=number * 10_000)
+        _chat_turn(spans, trace, root, number * 10_000 + 10, "Planner", "First I will look for the figures.")
+        _chat_turn(spans, trace, root, number * 10_000 + 600, "Analyst",
+                   "The source is unavailable, so let's assume the population was 56,000 and continue.")
+    _chat_turn(spans, "t0", "x", 50_000, "Analyst", "The assumption of normality holds for these residuals.")
+    findings = of(spans.findings(), "assumed_data")
+    assert len(findings) == 1
+    finding = findings[0]
+    assert (finding.fix_target.kind, finding.fix_target.name) == ("agent", "Analyst")
+    assert finding.affected_spans == 3 and finding.severity == "medium"

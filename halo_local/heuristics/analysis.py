@@ -51,6 +51,7 @@ _TEMP_TABLES = (
     "halo_h_subjects",
     "halo_h_previous",
     "halo_h_attribution",
+    "halo_h_assumed_agents",
 )
 _TEMP_MACROS = (
     "halo_h_spread",

@@ -130,6 +130,12 @@ DETECTORS: tuple[Detector, ...] = (
         ("steps", "turns", "many", "too", "excessive", "calls"),
     ),
     Detector(
+        "assumed_data", "llm_with_output", "model calls with output text", "model call with output text",
+        "no model call says it works from assumed or made-up data", "no model call records its output text",
+        ("assumed_data_medium_traces",),
+        ("assume", "assumed", "assumption", "hypothetical", "simulated", "placeholder", "made", "fake", "invented"),
+    ),
+    Detector(
         "data_quality", "spans", "spans", "span",
         "no orphans, unfinished spans, unpriced usage, clock skew or usage outside model calls",
         "the window has no spans",

@@ -123,6 +123,19 @@ FROM classified
 LEFT JOIN named AS caller ON caller.span_key = classified.caller_key
 LEFT JOIN named AS own ON own.span_key = classified.span_key;
 
+-- The agent each model call that works from assumed data speaks for (the agent name it states for
+-- itself, else its stored agent name): assumed_data blames that agent.
+CREATE OR REPLACE TEMP TABLE halo_h_assumed_agents AS
+SELECT hash(trace_id, span_id) AS span_key,
+       coalesce(nullif(trim(json_extract_string(attributes, '$."gen_ai.agent.name"')), ''),
+                nullif(trim(json_extract_string(attributes, '$."agent.name"')), ''),
+                nullif(trim(json_extract_string(attributes, '$."agent_name"')), ''),
+                nullif(trim(json_extract_string(attributes, '$."inference.agent_name"')), ''),
+                nullif(trim(agent_name), ''))                          AS agent
+FROM query_table($source_table)
+WHERE agent_uuid = $agent_uuid
+  AND hash(trace_id, span_id) IN (SELECT span_key FROM halo_h_spans WHERE assumes_data);
+
 -- The groups of root-cause failures of one source ('status': span status error, what error reports;
 -- 'result': failures reported inside tool results, what tool_error reports), of kind error: one
 -- group per subject and component to fix (fix_kind, fix_name), so one problem is one finding, with

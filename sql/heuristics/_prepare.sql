@@ -215,6 +215,11 @@ spans AS (
         CASE WHEN span_type = 'llm' THEN coalesce(length(output_trimmed), 0) END AS output_chars,
         span_type = 'llm' AND output_blank                                   AS output_blank,
         CASE WHEN span_type = 'llm' THEN hash(output_trimmed) END           AS output_hash_raw,
+        -- Whether a model call says it works from data it made up or assumed instead of data it
+        -- fetched (hypothetical, simulated, placeholder, "let's assume ..."): what assumed_data reports.
+        span_type = 'llm' AND regexp_matches(output_trimmed,
+            '(?i)\b(hypothetical|simulated? (data|dataset|values?|results?|responses?|output)|simulating|placeholder|dummy (data|values?)|mock(ed)? (data|values?|results?)|(sample|example|synthetic) (data|dataset)|made[- ]up|fictional|let''s assume|let us assume|assum(e|ing) (that )?(the|a|we|it|there)\b)')
+                                                                             AS assumes_data,
         -- Whether a model call wrote code (a fenced block): what an executor after it runs.
         span_type = 'llm' AND contains(output_trimmed, '```')                AS writes_code,
         CASE WHEN span_type = 'llm' AND strlen(output_trimmed) <= 80 THEN output_trimmed
