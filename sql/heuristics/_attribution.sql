@@ -35,9 +35,11 @@ WITH failing AS (
         trace_id, span_id, span_key, span_type, subject, start_ns, kind, source, error_type, message, signature,
         arguments_code, arguments_head,
         coalesce(halo_h_exception_line(result_rest),
-                 -- no exception named: the result's last line, unless it is the status line itself
+                 -- no exception named: the result's last line that reads as an error (not plain
+                 -- output), unless it is the status line itself
                  nullif(nullif(trim(list_last(list_filter(string_split(trim(coalesce(result_rest, '')), chr(10)),
-                                                          lambda line: trim(line) <> ''))), ''), trim(message)))
+                     lambda line: regexp_matches(line, '(?i)\b(error|fail|failed|failure|not found|unknown|denied|invalid|cannot|can''t|unable|time ?out|timed out|exception|refused|missing)\b')))), ''),
+                        trim(message)))
                                                                              AS exception_line,
         concat_ws(chr(10), message, result_head, right(result_rest, 600))    AS evidence
     FROM halo_h_failures
