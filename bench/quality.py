@@ -176,10 +176,10 @@ def table(result: dict[str, Any]) -> str:
     ]
     for row in result["rows"]:
         per_run = row["findingsPerRun"]
+        severities = f"{per_run['high']} / {per_run['medium']} / {per_run['low']}" if any(per_run.values()) else "-"
         lines.append(
             f"| {row['contender']} | {row['runs']} | {row['agentPct']}% | {row['stepExactPct']}% | "
-            f"{row['stepWithinOnePct']}% | {row['flaggedSpansPerRun']} | {row['runsWithFindings']} | "
-            f"{per_run['high']} / {per_run['medium']} / {per_run['low']} |"
+            f"{row['stepWithinOnePct']}% | {row['flaggedSpansPerRun']} | {row['runsWithFindings']} | {severities} |"
         )
     return "\n".join(lines)
 

@@ -61,6 +61,8 @@ class Thresholds:
     loop_min_repeats: int = 3  # identical tool calls (or model outputs) in one trace
     loop_high_repeats: int = 10  # repeats in one trace that make it high
     loop_output_min_chars: int = 10  # model outputs shorter than this are not compared
+    loop_boilerplate_trace_share: float = 0.5  # an output in this share of the traces is boilerplate ...
+    loop_boilerplate_min_traces: int = 3  # ... once the window holds this many traces
 
     # Output problems (truncation, refusal, empty_output): share of the agent's model calls.
     output_medium_share: float = 0.05
@@ -73,6 +75,9 @@ class Thresholds:
     steps_min_extra: int = 5  # ... and at least this many more
     steps_max_llm_calls: int = 50  # model calls in one trace flagged even without a baseline
     steps_max_tool_calls: int = 100  # tool calls in one trace flagged even without a baseline
+
+    # Assumed data.
+    assumed_data_medium_traces: int = 2  # traces where an agent works from made-up data: medium
 
     # Data quality.
     clock_skew_tolerance_ms: float = 10.0  # a child may stick out of its parent by this much

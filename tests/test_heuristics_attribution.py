@@ -168,3 +168,45 @@ def test_who_and_when_code_failures_blame_the_agent_that_wrote_the_code(who_and_
             assert not finding.detail["signature"].startswith("exitcode")
     named = sum(findings[0].fix_target.name == label["mistake_agent"] for label, findings in failing)
     assert named >= len(failing) // 2
+
+
+def test_a_routing_line_in_every_trace_is_boilerplate_not_a_loop() -> None:
+    spans = Spans()
+    for number in range(4):
+        trace = f"t{number}"
+        for turn in range(4):  # the orchestrator names the next speaker before every hand-off
+            spans.add(trace, f"Orchestrator step {turn}", type="llm", start=number * 10_000 + turn * 1_000,
+                      output_text="Next speaker WebSurfer")
+    spans.add("t0", "Orchestrator step 9", type="llm", start=9_000, output_text="I will search the web again now.")
+    spans.add("t0", "Orchestrator step 10", type="llm", start=9_500, output_text="I will search the web again now.")
+    spans.add("t0", "Orchestrator step 11", type="llm", start=9_800, output_text="I will search the web again now.")
+    loops = of(spans.findings(), "loop")
+    assert len(loops) == 1  # the real loop, once, under one subject whatever the step number
+    assert loops[0].subject == "Orchestrator step <n>"
+    assert loops[0].affected_traces == 1 and loops[0].value == 3
+    assert loops[0].example_trace_ids == ("t0",)
+
+
+def test_step_numbers_and_ids_do_not_split_a_subject() -> None:
+    spans = Spans()
+    for number in range(4):
+        spans.add(f"t{number}", f"Planner step {number}", type="agent", start=number * 1_000, status="error",
+                  error_message="planner gave up")
+    errors = of(spans.findings(), "error")
+    assert len(errors) == 1 and errors[0].subject == "Planner step <n>" and errors[0].affected_spans == 4
+
+
+def test_an_agent_working_from_made_up_data_is_named() -> None:
+    spans = Spans()
+    for number in range(3):
+        trace = f"t{number}"
+        root = spans.agent(trace, start=number * 10_000)
+        _chat_turn(spans, trace, root, number * 10_000 + 10, "Planner", "First I will look for the figures.")
+        _chat_turn(spans, trace, root, number * 10_000 + 600, "Analyst",
+                   "The source is unavailable, so let's assume the population was 56,000 and continue.")
+    _chat_turn(spans, "t0", "x", 50_000, "Analyst", "The assumption of normality holds for these residuals.")
+    findings = of(spans.findings(), "assumed_data")
+    assert len(findings) == 1
+    finding = findings[0]
+    assert (finding.fix_target.kind, finding.fix_target.name) == ("agent", "Analyst")
+    assert finding.affected_spans == 3 and finding.severity == "medium"

@@ -6,7 +6,7 @@ window, `ranking` orders their findings by impact, `finding` holds what they rep
 
 from halo_local.config import Thresholds, load_thresholds
 from halo_local.heuristics.analysis import analyze, find_findings, healthy_checks
-from halo_local.heuristics.finding import FINDING_COLUMNS, Analysis, CheckResult, Finding
+from halo_local.heuristics.finding import FINDING_COLUMNS, Analysis, CheckResult, Finding, FixTarget
 from halo_local.heuristics.ranking import SEVERITIES, rank_findings
 from halo_local.heuristics.registry import CATEGORIES, DETECTORS, Detector, detector, detector_files
 
@@ -19,6 +19,7 @@ __all__ = [
     "CheckResult",
     "Detector",
     "Finding",
+    "FixTarget",
     "Thresholds",
     "analyze",
     "detector",

@@ -54,12 +54,14 @@ _TEMP_TABLES = (
     "halo_h_texts",
     "halo_h_outcomes",
     "halo_h_attribution",
+    "halo_h_assumed_agents",
 )
 _TEMP_MACROS = (
     "halo_h_spread",
     "halo_h_trace_spread",
     "halo_h_subject",
     "halo_h_mask",
+    "halo_h_mask_name",
     "halo_h_failure_kind",
     "halo_h_failure_severity",
     "halo_h_output_severity",

@@ -101,7 +101,8 @@ DETECTORS: tuple[Detector, ...] = (
         "loop", "loop_candidates", "tool calls and model outputs", "tool call or model output",
         "no repeated identical calls or outputs",
         "no tool call records its arguments and no model call its output text",
-        ("loop_min_repeats", "loop_high_repeats", "loop_output_min_chars"),
+        ("loop_min_repeats", "loop_high_repeats", "loop_output_min_chars", "loop_boilerplate_trace_share",
+         "loop_boilerplate_min_traces"),
         ("loop", "loops", "looping", "repeat", "repeats", "repeated", "stuck", "again", "retry", "retries"),
     ),
     Detector(
@@ -157,6 +158,12 @@ DETECTORS: tuple[Detector, ...] = (
         "the window has no traces",
         (*_OUTCOME_THRESHOLDS, "long_run_min_traces", "long_run_percentile", "long_run_mad", "long_run_min_ratio"),
         ("long", "longer", "longest", "duration", "outlier", "norm"),
+    ),
+    Detector(
+        "assumed_data", "llm_with_output", "model calls with output text", "model call with output text",
+        "no model call says it works from assumed or made-up data", "no model call records its output text",
+        ("assumed_data_medium_traces",),
+        ("assume", "assumed", "assumption", "hypothetical", "simulated", "placeholder", "made", "fake", "invented"),
     ),
     Detector(
         "data_quality", "spans", "spans", "span",

@@ -35,9 +35,11 @@ WITH failing AS (
         trace_id, span_id, span_key, span_type, subject, start_ns, kind, source, error_type, message, signature,
         arguments_code, arguments_head,
         coalesce(halo_h_exception_line(result_rest),
-                 -- no exception named: the result's last line, unless it is the status line itself
+                 -- no exception named: the result's last line that reads as an error (not plain
+                 -- output), unless it is the status line itself
                  nullif(nullif(trim(list_last(list_filter(string_split(trim(coalesce(result_rest, '')), chr(10)),
-                                                          lambda line: trim(line) <> ''))), ''), trim(message)))
+                     lambda line: regexp_matches(line, '(?i)\b(error|fail|failed|failure|not found|unknown|denied|invalid|cannot|can''t|unable|time ?out|timed out|exception|refused|missing)\b')))), ''),
+                        trim(message)))
                                                                              AS exception_line,
         concat_ws(chr(10), message, result_head, right(result_rest, 600))    AS evidence
     FROM halo_h_failures
@@ -122,6 +124,19 @@ SELECT
 FROM classified
 LEFT JOIN named AS caller ON caller.span_key = classified.caller_key
 LEFT JOIN named AS own ON own.span_key = classified.span_key;
+
+-- The agent each model call that works from assumed data speaks for (the agent name it states for
+-- itself, else its stored agent name): assumed_data blames that agent.
+CREATE OR REPLACE TEMP TABLE halo_h_assumed_agents AS
+SELECT hash(trace_id, span_id) AS span_key,
+       coalesce(nullif(trim(json_extract_string(attributes, '$."gen_ai.agent.name"')), ''),
+                nullif(trim(json_extract_string(attributes, '$."agent.name"')), ''),
+                nullif(trim(json_extract_string(attributes, '$."agent_name"')), ''),
+                nullif(trim(json_extract_string(attributes, '$."inference.agent_name"')), ''),
+                nullif(trim(agent_name), ''))                          AS agent
+FROM query_table($source_table)
+WHERE agent_uuid = $agent_uuid
+  AND hash(trace_id, span_id) IN (SELECT span_key FROM halo_h_spans WHERE assumes_data);
 
 -- The groups of root-cause failures of one source ('status': span status error, what error reports;
 -- 'result': failures reported inside tool results, what tool_error reports), of kind error: one

@@ -10,15 +10,25 @@
 -- The thing a span is about: the tool for tool calls, the model for model calls, else its name.
 -- BeeAI names its spans after an event plus a per-instance counter (agent.react.update-12,
 -- tool.search.wikipedia.start-12): the counter is cut, so that every instance falls in one subject.
--- The stored name stays raw; model names are never cut (their dates end in -<digits>).
+-- Other names are masked (halo_h_mask_name) so that step numbers, instance suffixes, ids and hashes
+-- do not split one subject into many ("planner step 3", "planner step 4": "planner step <n>").
+-- The stored name stays raw; model names are never cut or masked (their dates end in -<digits>).
+CREATE OR REPLACE TEMP MACRO halo_h_mask_name(name) AS
+    CASE WHEN regexp_matches(coalesce(name, ''), '[0-9]') THEN
+        regexp_replace(regexp_replace(regexp_replace(name,
+            '[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}', '<id>', 'g'),
+            '\b[A-Fa-f]*[0-9][0-9A-Fa-f]{5,}\b|\b[0-9A-Fa-f]{5,}[0-9][0-9A-Fa-f]*\b', '<id>', 'g'),
+            '(^|[\s_.:#/(\[-])[0-9]+\b', '\1<n>', 'g')
+    ELSE name END;
+
 CREATE OR REPLACE TEMP MACRO halo_h_subject(span_type, tool_name, model, name, scope_name) AS
     CASE
-        WHEN span_type IN ('llm', 'embedding') THEN coalesce(nullif(trim(model), ''), name)
+        WHEN span_type IN ('llm', 'embedding') AND nullif(trim(model), '') IS NOT NULL THEN trim(model)
         WHEN contains(lower(coalesce(scope_name, '')), 'beeai') THEN regexp_replace(
             CASE WHEN span_type = 'tool' THEN coalesce(nullif(trim(tool_name), ''), name) ELSE name END,
             '-[0-9]+$', '')
-        WHEN span_type = 'tool' THEN coalesce(nullif(trim(tool_name), ''), name)
-        ELSE name
+        WHEN span_type = 'tool' THEN coalesce(nullif(trim(tool_name), ''), halo_h_mask_name(name))
+        ELSE halo_h_mask_name(name)
     END;
 
 -- An error message with its volatile parts masked (URLs, quoted values, paths, ids, numbers), so
@@ -205,6 +215,11 @@ spans AS (
         CASE WHEN span_type = 'llm' THEN coalesce(length(output_trimmed), 0) END AS output_chars,
         span_type = 'llm' AND output_blank                                   AS output_blank,
         CASE WHEN span_type = 'llm' THEN hash(output_trimmed) END           AS output_hash_raw,
+        -- Whether a model call says it works from data it made up or assumed instead of data it
+        -- fetched (hypothetical, simulated, placeholder, "let's assume ..."): what assumed_data reports.
+        span_type = 'llm' AND regexp_matches(output_trimmed,
+            '(?i)\b(hypothetical|simulated? (data|dataset|values?|results?|responses?|output)|simulating|placeholder|dummy (data|values?)|mock(ed)? (data|values?|results?)|(sample|example|synthetic) (data|dataset)|made[- ]up|fictional|let''s assume|let us assume|assum(e|ing) (that )?(the|a|we|it|there)\b)')
+                                                                             AS assumes_data,
         -- Whether a model call wrote code (a fenced block): what an executor after it runs.
         span_type = 'llm' AND contains(output_trimmed, '```')                AS writes_code,
         CASE WHEN span_type = 'llm' AND strlen(output_trimmed) <= 80 THEN output_trimmed
