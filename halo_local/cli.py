@@ -23,7 +23,7 @@ from typing import Any
 
 import fire
 
-from halo_local import conversations, llm, render, runs, schedules, traces, untrusted
+from halo_local import conversations, llm, render, runs, schedules, traces, untrusted, verdicts
 from halo_local.errors import HaloLocalError, UsageError
 from halo_local.flags import FALSE_WORDS, TRUE_WORDS, parse_assignments, parse_bool, parse_int, parse_text
 from halo_local.ingest import describe_skipped, load_paths
@@ -368,6 +368,27 @@ class RunCommands:
         text = render.table(rows, [("seq", "#"), ("at", "AT", render.timestamp), ("kind", "KIND"),
                                    ("message", "MESSAGE")])
         return Output(rows, text)
+
+    def traces(self, run_id: str, flagged: bool = False, limit: int = 100) -> Output:
+        """The window's traces ranked by how likely they failed, with the findings that flag each.
+
+        --flagged keeps the traces that ended badly (failed root, hand-off, give-up, cut short) or
+        that a finding singles out (one covering every trace does not); --limit caps the rows (default 100).
+        """
+        run = runs.get_run(_store(), str(run_id))
+        document = verdicts.list_verdicts(_store(), run, flagged=parse_bool(flagged, "--flagged"),
+                                          limit=parse_int(limit, "--limit", 1))
+        rows = [{**row, "flaggedBy": ", ".join(item["category"] for item in row["findings"]) or "-"}
+                for row in document["traces"]]
+        text = render.table(
+            rows, [("rank", "#"), ("traceId", "TRACE ID"), ("outcome", "OUTCOME"), ("score", "SCORE"),
+                   ("spans", "SPANS"), ("flaggedBy", "FLAGGED BY")],
+            empty=f"No trace verdicts for run {document['runId']} ({document['status']})."
+                  if not document["totalTraces"] else "No trace is flagged.",
+        )
+        text += (f"\n{document['flaggedTraces']} of {document['totalTraces']} traces flagged, "
+                 f"{document['endedBadly']} ended badly.")
+        return Output(document, text)
 
     def cancel(self, run_id: str, reason: str = runs.DEFAULT_CANCEL_REASON) -> Output:
         """Cancel a queued or running run (honoured within seconds, also mid LLM call)."""

@@ -61,6 +61,8 @@ class Thresholds:
     loop_min_repeats: int = 3  # identical tool calls (or model outputs) in one trace
     loop_high_repeats: int = 10  # repeats in one trace that make it high
     loop_output_min_chars: int = 10  # model outputs shorter than this are not compared
+    loop_boilerplate_trace_share: float = 0.5  # an output in this share of the traces is boilerplate ...
+    loop_boilerplate_min_traces: int = 3  # ... once the window holds this many traces
 
     # Output problems (truncation, refusal, empty_output): share of the agent's model calls.
     output_medium_share: float = 0.05
@@ -74,10 +76,24 @@ class Thresholds:
     steps_max_llm_calls: int = 50  # model calls in one trace flagged even without a baseline
     steps_max_tool_calls: int = 100  # tool calls in one trace flagged even without a baseline
 
+    # Assumed data.
+    assumed_data_medium_traces: int = 2  # traces where an agent works from made-up data: medium
+
     # Data quality.
     clock_skew_tolerance_ms: float = 10.0  # a child may stick out of its parent by this much
     data_quality_medium_share: float = 0.05  # share of spans affected that makes it medium
     unpriced_medium_share: float = 0.5  # share of usage-bearing spans unpriced that makes it medium
+
+    # How traces end, and the detectors of failure without an error status (stall, gave_up,
+    # incapability, refused_retry, long_run): severity follows how many traces end badly.
+    outcome_min_message_chars: int = 10  # a final model message shorter than this is a control word
+    outcome_min_traces: int = 3  # traces a finding needs before it can be high ...
+    outcome_high_bad_share: float = 0.5  # ... when this share of them ended badly
+    retry_similarity: float = 0.8  # arguments this similar (1 - edits / length) make a call near-same
+    long_run_min_traces: int = 10  # traces needed before the agent has a norm
+    long_run_percentile: float = 0.95  # a long run is above this percentile ...
+    long_run_mad: float = 3.0  # ... and more than this many MADs above the median ...
+    long_run_min_ratio: float = 1.5  # ... and at least this multiple of the median
 
     def as_parameters(self) -> dict[str, float | int]:
         """The thresholds as DuckDB named parameters (`$field_name`)."""

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from halo_local import render, traces, untrusted
+from halo_local import heuristics, render, traces, untrusted
 from halo_local.resources import resource_dir, sql_text
 
 SECTION_ROWS = 10
@@ -25,6 +25,7 @@ TOP_ISSUES = 10
 EXAMPLE_IDS = 5
 LINK_HOST_ROWS = 10_000
 _SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+READ_FIRST = 5  # traces in "Read these traces first"
 
 _environment: Environment | None = None
 
@@ -86,12 +87,15 @@ def _number(value: float | None, digits: int = 2) -> str:
     return f"{value:,.{digits}f}"
 
 
+_DETAIL_SHOWN_APART = frozenset({"reasons"})  # the report lists them on lines of their own
+
+
 def _detail(detail: Mapping[str, Any] | None, width: int = 200) -> str:
     """A finding's detector-specific extras on one line: `key: value; ...`, each value shortened
     to `width` characters and shown as inline code, so no text from the traces acts as markdown."""
     parts = []
     for key, value in (detail or {}).items():
-        if value is None or value == "" or value == [] or value == {}:
+        if key in _DETAIL_SHOWN_APART or value is None or value == "" or value == [] or value == {}:
             continue
         shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
         parts.append(f"{_text(key)}: {_code(_one_line(shown, width))}")
@@ -120,6 +124,7 @@ def environment() -> Environment:
             sql=_sql_string, shell=_shell_quoted, number=_number, detail=_detail,
             tojson=lambda value: json.dumps(value, sort_keys=True),
         )
+        env.globals["guidance_templates"] = {item.category: item.guidance for item in heuristics.DETECTORS}
         _environment = env
     return _environment
 
@@ -233,13 +238,15 @@ def render_report(
     findings: Sequence[Mapping[str, Any]],
     checks: Sequence[Mapping[str, Any]],
     llm_state: Mapping[str, Any],
+    read_first: Sequence[Any] = (),
 ) -> str:
     """The report markdown for a run.
 
     `run`: the run's facts (runId, agentUuid, agentName, windowStart/End, prompt, modelId, spanLimit,
     snapshotSpans/Traces, windowSpans/Traces, truncated); `findings`: `Finding.to_json()` dicts,
     ranked; `checks`: `CheckResult.to_json()` dicts (one per category); `llm_state`: ran, skippedReason, degraded, error,
-    stopped (by the time limit or a cancel, not failed), modelId and `result` (an `LlmResult` or None).
+    stopped (by the time limit or a cancel, not failed), modelId and `result` (an `LlmResult` or None);
+    `read_first`: the top flagged `verdicts.TraceVerdict`s, for "Read these traces first".
     """
     result = llm_state.get("result")
     hosts = frozenset(sections.get("linkHosts", ()))
@@ -252,6 +259,7 @@ def render_report(
         "cost": sections["cost"],
         "tools": sections["tools"],
         "findings": list(findings),
+        "read_first": _read_first(read_first, findings),
         "issues": issues[:TOP_ISSUES],
         "example_traces": list(dict.fromkeys(issue["traceIds"][0] for issue in issues if issue["traceIds"]))[:3],
         "more_issues": issues[TOP_ISSUES:],
@@ -277,24 +285,18 @@ def render_report(
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
+def _read_first(verdicts: Sequence[Any], findings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The traces to read first: id, how it ended, and the categories of the findings that flag it."""
+    categories = {item["key"]: item["category"] for item in findings}
+    return [
+        {"traceId": item.trace_id, "outcome": item.outcome, "outcomeSpanId": item.outcome_span_id,
+         "categories": list(dict.fromkeys(categories[key] for key in item.finding_keys if key in categories))}
+        for item in verdicts
+    ]
+
+
 # Question words that point at finding categories, for answering follow-ups without the LLM.
-_CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
-    "error": ("error", "errors", "fail", "fails", "failed", "failing", "failure", "failures", "exception",
-              "exceptions", "crash", "crashes", "broken", "bug", "bugs", "wrong"),
-    "tool_error": ("tool", "tools", "error", "errors", "fail", "failing", "failure", "failures"),
-    "rate_limit": ("rate", "limit", "limits", "429", "throttle", "throttled", "throttling", "quota", "overloaded"),
-    "timeout": ("timeout", "timeouts", "timed", "hang", "hangs", "slow"),
-    "latency": ("slow", "slower", "latency", "fast", "faster", "speed", "time", "seconds", "p95", "wait", "duration"),
-    "cost": ("cost", "costs", "expensive", "money", "price", "spend", "spending", "dollar", "dollars", "usd",
-             "token", "tokens", "cheap", "cheaper", "budget", "bill"),
-    "loop": ("loop", "loops", "looping", "repeat", "repeats", "repeated", "stuck", "again", "retry", "retries"),
-    "unknown_tool": ("tool", "tools", "unknown", "undeclared", "missing", "hallucinated"),
-    "truncation": ("truncated", "truncation", "cut", "length", "max_tokens"),
-    "refusal": ("refusal", "refuse", "refuses", "refused", "filter", "blocked"),
-    "empty_output": ("empty", "blank", "nothing", "output"),
-    "excessive_steps": ("steps", "turns", "many", "too", "excessive", "calls"),
-    "data_quality": ("data", "quality", "orphan", "orphans", "clock", "skew", "unfinished", "unpriced"),
-}
+_CATEGORY_WORDS: dict[str, tuple[str, ...]] = {item.category: item.words for item in heuristics.DETECTORS}
 _STOPWORDS = frozenset(
     "the and for are was were what which who why how does did this that with from have has had not but "
     "can could should would will there their them they its it's into about than then when where your you "

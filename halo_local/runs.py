@@ -41,7 +41,7 @@ from typing import Any
 import duckdb
 
 from halo_local import clock as deadline_clock
-from halo_local import heuristics, llm, report, traces
+from halo_local import heuristics, llm, report, traces, verdicts
 from halo_local.errors import HaloLocalError, NotFoundError, NoTracesError, UsageError
 from halo_local.flags import parse_int
 from halo_local.resources import sql_text
@@ -739,12 +739,14 @@ def _analyse(control: _RunControl, run: Mapping[str, Any]) -> str:
         sections = report.collect_sections(connection)
     findings = analysis.findings
     checks = [check.to_json() for check in analysis.checks]
+    trace_verdicts = verdicts.build_verdicts(analysis.outcomes, [item.to_json() for item in findings])
     with _writing(store) as connection:
         connection.execute(
             "UPDATE runs SET findings = $findings, checks = $checks WHERE run_id = $run_id",
             {"findings": json.dumps([item.to_json() for item in findings], default=str),
              "checks": json.dumps(checks, default=str), "run_id": run_id},
         )
+        verdicts.save_verdicts(connection, run_id, trace_verdicts)
     control.event("step_finished", f"heuristics: {len(findings)} findings", {
         "step": "heuristics", "findings": len(findings),
         "bySeverity": {level: sum(1 for item in findings if item.severity == level) for level in ("high", "medium", "low")},
@@ -760,6 +762,7 @@ def _analyse(control: _RunControl, run: Mapping[str, Any]) -> str:
     markdown = report.render_report(
         run=_report_run_facts(run, dataset), sections=sections, findings=[item.to_json() for item in findings],
         checks=checks, llm_state={**llm_state, "stopped": stopped is not None},
+        read_first=[item for item in trace_verdicts if item.score > 0][:report.READ_FIRST],
     )
     report_path = run_dir / REPORT_FILE
     report_path.write_text(markdown, encoding="utf-8")

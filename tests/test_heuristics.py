@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import itertools
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,92 +22,7 @@ from halo_local.heuristics import (
     healthy_checks,
     rank_findings,
 )
-from halo_local.resources import sql_text
-
-AGENT = "agent-under-test"
-OTHER_AGENT = "another-agent"
-EPOCH = datetime(2026, 1, 1)
-SPAN_COLUMNS = (
-    "trace_id", "span_id", "parent_span_id", "name", "kind", "start_ns", "end_ns", "start_time", "end_time",
-    "duration_ms", "status_code", "status_message", "agent_uuid", "span_type", "model", "input_tokens",
-    "output_tokens", "counts_usage", "cost_usd", "cost_source", "tool_name", "tool_arguments", "tool_result",
-    "declared_tools", "finish_reason", "error_type", "error_message", "output_text",
-)
-
-
-@dataclass
-class Spans:
-    """A spans-shaped table filled with defaults: each call adds one span and returns its id."""
-
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
-
-    def add(self, trace: str, name: str, *, type: str = "other", parent: str | None = None,
-            start: float = 0.0, duration: float | None = 100.0, status: str = "unset",
-            agent: str = AGENT, **columns: Any) -> str:
-        span_id = f"{next(self.ids):016x}"
-        start_ns = int((EPOCH - datetime(1970, 1, 1)).total_seconds() * 1e9) + int(start * 1e6)
-        end_ns = None if duration is None else start_ns + int(duration * 1e6)
-        row = {
-            "trace_id": trace, "span_id": span_id, "parent_span_id": parent, "name": name, "kind": "internal",
-            "start_ns": start_ns, "end_ns": end_ns,
-            "start_time": EPOCH + timedelta(milliseconds=start),
-            "end_time": None if duration is None else EPOCH + timedelta(milliseconds=start + duration),
-            "duration_ms": duration, "status_code": status, "agent_uuid": agent, "span_type": type,
-            "counts_usage": True,
-        }
-        row.update(columns)
-        self.rows.append(row)
-        return span_id
-
-    def llm(self, trace: str, *, model: str = "gpt-4o", parent: str | None = None, start: float = 0.0,
-            duration: float = 1000.0, input_tokens: int | None = 100, output_tokens: int | None = 20,
-            cost: float | None = 0.001, **columns: Any) -> str:
-        columns.setdefault("cost_source", "computed" if cost is not None else ("unpriced" if input_tokens else None))
-        return self.add(trace, f"chat {model}", type="llm", parent=parent, start=start, duration=duration,
-                        model=model, input_tokens=input_tokens, output_tokens=output_tokens, cost_usd=cost,
-                        **columns)
-
-    def tool(self, trace: str, tool: str, *, parent: str | None = None, start: float = 0.0,
-             duration: float = 100.0, **columns: Any) -> str:
-        return self.add(trace, f"execute_tool {tool}", type="tool", parent=parent, start=start,
-                        duration=duration, tool_name=tool, **columns)
-
-    def agent(self, trace: str, *, start: float = 0.0, duration: float = 10_000.0, **columns: Any) -> str:
-        return self.add(trace, "invoke_agent helper", type="agent", start=start, duration=duration, **columns)
-
-    def connect(self) -> duckdb.DuckDBPyConnection:
-        connection = duckdb.connect()
-        connection.execute(sql_text("schema/001_spans.sql"))
-        if self.rows:
-            placeholders = ", ".join("?" for _ in SPAN_COLUMNS)
-            connection.executemany(
-                f"INSERT INTO spans ({', '.join(SPAN_COLUMNS)}) VALUES ({placeholders})",
-                [[row.get(column) for column in SPAN_COLUMNS] for row in self.rows],
-            )
-        return connection
-
-    def findings(self, **options: Any) -> list[Finding]:
-        with self.connect() as connection:
-            return find_findings(connection, agent_uuid=AGENT, table="spans", **options)
-
-
-def of(findings: list[Finding], category: str) -> list[Finding]:
-    return [item for item in findings if item.category == category]
-
-
-def healthy_trace(spans: Spans, trace: str, *, start: float = 0.0, tools: tuple[str, ...] = ("search",),
-                  model: str = "gpt-4o", cost: float = 0.001) -> str:
-    """An ordinary trace: agent → model call → tool call(s) → model call, all fine."""
-    root = spans.agent(trace, start=start, duration=3000)
-    spans.llm(trace, parent=root, start=start + 10, duration=800, model=model, cost=cost,
-              finish_reason="tool_calls", declared_tools=list(tools))
-    for index, name in enumerate(tools):
-        spans.tool(trace, name, parent=root, start=start + 900 + index * 150, duration=100,
-                   tool_arguments=json.dumps({"q": f"{trace}-{index}"}), tool_result="ok: 3 results")
-    spans.llm(trace, parent=root, start=start + 1500, duration=900, model=model, cost=cost,
-              finish_reason="stop", output_text=f"Here is the answer for {trace}.", declared_tools=list(tools))
-    return root
+from heuristics_support import AGENT, EPOCH, OTHER_AGENT, SPAN_COLUMNS, Spans, healthy_trace, of
 
 
 # --- the contract ---------------------------------------------------------------------------------
@@ -242,16 +153,18 @@ def test_error_groups_one_bug_into_one_finding() -> None:
     spans.tool("bad0", "lookup", parent=roots[0], start=100_500, status="error",
                error_type="PermissionError", error_message="permission denied")
     findings = of(spans.findings(), "error")
-    assert len(findings) == 2
+    assert len(findings) == 1  # one subject, one component to fix: one finding, its reasons inside
     grouped = findings[0]
-    assert grouped.subject == "lookup" and grouped.affected_spans == 3 and grouped.affected_traces == 3
-    assert grouped.detail["signature"] == "KeyError: '<v>' not in <path>"
-    assert grouped.value == pytest.approx(3 / 7, abs=1e-6)  # 3 of 7 lookup calls fail this way
-    assert grouped.detail["subjectFailureRate"] == pytest.approx(4 / 7, abs=1e-4)
-    assert grouped.severity == "medium"  # recurring, but no trace failed and under half the calls
+    assert grouped.subject == "lookup" and grouped.affected_spans == 4 and grouped.affected_traces == 3
+    assert grouped.detail["signature"] == "KeyError: '<v>' not in <path>"  # the most common reason
+    assert [(item["reason"], item["count"]) for item in grouped.detail["reasons"]] == [
+        ("KeyError: '<v>' not in <path>", 3), ("PermissionError: permission denied", 1)]
+    assert grouped.detail["reasons"][0]["sample"] == "KeyError: 'user_1234' not in /srv/app/data/users.json"
+    assert grouped.value == pytest.approx(4 / 7, abs=1e-6)  # 4 of 7 lookup calls fail
+    assert grouped.severity == "high"  # most of its calls fail
     assert grouped.example_trace_ids == ("bad0", "bad1", "bad2")
-    assert findings[1].detail["errorType"] == "PermissionError"
-    assert grouped.key != findings[1].key
+    assert "(+1 other reason)" in grouped.title
+    assert grouped.fix_target is not None and grouped.fix_target.kind == "tool"
 
 
 def test_error_in_a_child_is_reported_at_the_root_cause_only() -> None:
@@ -778,7 +691,7 @@ def test_json_round_trip() -> None:
     assert set(document) == {
         "category", "severity", "title", "subject", "agentUuid", "metric", "value", "baseline", "affectedTraces",
         "affectedSpans", "traceShare", "spanShare", "impactSeconds", "impactUsd", "failedTraces", "firstSeenAt",
-        "lastSeenAt", "exampleTraceIds", "exampleSpanIds", "detail", "key"}
+        "lastSeenAt", "exampleTraceIds", "exampleSpanIds", "affectedTraceIds", "detail", "fixTarget", "key"}
     assert document["firstSeenAt"] == "2026-01-01T00:00:00Z"
     assert Finding.from_json(document) == finding
     assert Finding.from_json(document).key == document["key"]

@@ -663,6 +663,26 @@ def test_openllmetry_entities(store: Store) -> None:
     assert rows["l"]["provider"] == "openai"
 
 
+def test_a_model_call_is_an_llm_span_whatever_its_generic_kind(store: Store) -> None:
+    """A model-call marker or a model with token usage of its own beats a decorator's task/chain kind."""
+    with store.connect() as connection:
+        normalize_spans(connection, [
+            raw_span("w", name="flow.workflow", attributes={"traceloop.span.kind": "workflow"}),
+            raw_span("t", parent="w", name="summarize.task", attributes={
+                "traceloop.span.kind": "task", "llm.request.type": "chat", "gen_ai.request.model": "gpt-4o",
+                "gen_ai.usage.input_tokens": 20, "gen_ai.usage.output_tokens": 4}),
+            raw_span("o", parent="w", name="answer", attributes={
+                "openinference.span.kind": "CHAIN", "gen_ai.operation.name": "chat"}),
+            raw_span("c", parent="w", name="helper", attributes={
+                "openinference.span.kind": "CHAIN", "llm.model_name": "gpt-4o-mini",
+                "llm.token_count.prompt": 7, "llm.token_count.completion": 2}),
+            raw_span("p", parent="w", name="plan.task", attributes={"traceloop.span.kind": "task"}),
+        ])
+        rows = stored(connection)
+    assert {span_id: row["span_type"] for span_id, row in rows.items()} == {
+        "w": "chain", "t": "llm", "o": "llm", "c": "llm", "p": "chain"}
+
+
 def test_indexed_openinference_messages_and_tools(store: Store) -> None:
     attributes = {
         "openinference.span.kind": "LLM",

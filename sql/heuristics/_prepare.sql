@@ -10,15 +10,25 @@
 -- The thing a span is about: the tool for tool calls, the model for model calls, else its name.
 -- BeeAI names its spans after an event plus a per-instance counter (agent.react.update-12,
 -- tool.search.wikipedia.start-12): the counter is cut, so that every instance falls in one subject.
--- The stored name stays raw; model names are never cut (their dates end in -<digits>).
+-- Other names are masked (halo_h_mask_name) so that step numbers, instance suffixes, ids and hashes
+-- do not split one subject into many ("planner step 3", "planner step 4": "planner step <n>").
+-- The stored name stays raw; model names are never cut or masked (their dates end in -<digits>).
+CREATE OR REPLACE TEMP MACRO halo_h_mask_name(name) AS
+    CASE WHEN regexp_matches(coalesce(name, ''), '[0-9]') THEN
+        regexp_replace(regexp_replace(regexp_replace(name,
+            '[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}', '<id>', 'g'),
+            '\b[A-Fa-f]*[0-9][0-9A-Fa-f]{5,}\b|\b[0-9A-Fa-f]{5,}[0-9][0-9A-Fa-f]*\b', '<id>', 'g'),
+            '(^|[\s_.:#/(\[-])[0-9]+\b', '\1<n>', 'g')
+    ELSE name END;
+
 CREATE OR REPLACE TEMP MACRO halo_h_subject(span_type, tool_name, model, name, scope_name) AS
     CASE
-        WHEN span_type IN ('llm', 'embedding') THEN coalesce(nullif(trim(model), ''), name)
+        WHEN span_type IN ('llm', 'embedding') AND nullif(trim(model), '') IS NOT NULL THEN trim(model)
         WHEN contains(lower(coalesce(scope_name, '')), 'beeai') THEN regexp_replace(
             CASE WHEN span_type = 'tool' THEN coalesce(nullif(trim(tool_name), ''), name) ELSE name END,
             '-[0-9]+$', '')
-        WHEN span_type = 'tool' THEN coalesce(nullif(trim(tool_name), ''), name)
-        ELSE name
+        WHEN span_type = 'tool' THEN coalesce(nullif(trim(tool_name), ''), halo_h_mask_name(name))
+        ELSE halo_h_mask_name(name)
     END;
 
 -- An error message with its volatile parts masked (URLs, quoted values, paths, ids, numbers), so
@@ -117,6 +127,8 @@ texts AS (
         CASE WHEN span_type = 'tool' THEN
             CASE WHEN strlen(tool_result) <= 2000 THEN ltrim(tool_result) ELSE left(ltrim(tool_result), 2000) END
         END                                                                   AS result_text,
+        -- The end of a long result: where a traceback names the exception that ended it.
+        CASE WHEN span_type = 'tool' AND strlen(tool_result) > 2000 THEN right(rtrim(tool_result), 1500) END AS result_tail,
         nullif(trim(output_text), '')                                         AS output_trimmed,
         output_text IS NOT NULL AND trim(output_text) = ''                    AS output_blank
     FROM source_spans
@@ -174,6 +186,12 @@ spans AS (
         -- The head of a tool result is kept only for failing tools: where the result reports the
         -- failure it becomes the message; under an error status it often holds the real cause.
         CASE WHEN is_error OR result_reports_failure THEN left(result_text, 300) END AS result_head,
+        -- ... and, to find the exception that ended it, the rest of the result (a long one's end).
+        CASE WHEN is_error OR result_reports_failure THEN coalesce(result_tail, result_text) END AS result_rest,
+        -- Whether a failing tool call was handed code to run (its arguments read as a program).
+        (is_error OR result_reports_failure) AND span_type = 'tool' AND regexp_matches(coalesce(arguments_text, ''),
+            '(?m)^\s*(import |from \S+ import |def |class |print\(|#!|SELECT |\$ )|"(code|script|source|program)"\s*:')
+                                                                             AS arguments_code,
         nullif(trim(model), '')                                              AS model,
         input_tokens,
         output_tokens,
@@ -197,6 +215,13 @@ spans AS (
         CASE WHEN span_type = 'llm' THEN coalesce(length(output_trimmed), 0) END AS output_chars,
         span_type = 'llm' AND output_blank                                   AS output_blank,
         CASE WHEN span_type = 'llm' THEN hash(output_trimmed) END           AS output_hash_raw,
+        -- Whether a model call says it works from data it made up or assumed instead of data it
+        -- fetched (hypothetical, simulated, placeholder, "let's assume ..."): what assumed_data reports.
+        span_type = 'llm' AND regexp_matches(output_trimmed,
+            '(?i)\b(hypothetical|simulated? (data|dataset|values?|results?|responses?|output)|simulating|placeholder|dummy (data|values?)|mock(ed)? (data|values?|results?)|(sample|example|synthetic) (data|dataset)|made[- ]up|fictional|let''s assume|let us assume|assum(e|ing) (that )?(the|a|we|it|there)\b)')
+                                                                             AS assumes_data,
+        -- Whether a model call wrote code (a fenced block): what an executor after it runs.
+        span_type = 'llm' AND contains(output_trimmed, '```')                AS writes_code,
         CASE WHEN span_type = 'llm' AND strlen(output_trimmed) <= 80 THEN output_trimmed
              WHEN span_type = 'llm' THEN left(output_trimmed, 80) END        AS output_head,
         -- Whether a call without output asked for a tool (its finish reason says so).
@@ -332,6 +357,7 @@ WITH RECURSIVE failing_spans AS (
     SELECT
         trace_id, span_id, span_key, parent_key, name, span_type, subject, tool_name, is_top,
         start_ns, end_ns, start_time, end_time, duration_ms, error_type, status_message, result_head,
+        result_rest, arguments_code, arguments_head,
         CASE WHEN counts_usage THEN cost_usd END                                AS cost_usd,
         CASE WHEN is_error THEN 'status' ELSE 'result' END                      AS source,
         CASE WHEN is_error THEN error_text ELSE split_part(result_head, chr(10), 1) END AS message,

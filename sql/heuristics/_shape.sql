@@ -141,7 +141,7 @@ grouped AS (
         sum(failed_trace_cost) FILTER (WHERE failed_trace AND rank_in_trace = 1) AS failed_trace_usd,
         list(span_id ORDER BY failed_trace DESC, duration_ms DESC NULLS LAST, start_ns, span_id)[1:5] AS example_span_ids,
         (list(trace_id ORDER BY failed_trace DESC, duration_ms DESC NULLS LAST, start_ns, span_id)
-            FILTER (WHERE rank_in_trace = 1))[1:5]                      AS example_trace_ids,
+            FILTER (WHERE rank_in_trace = 1))                      AS example_trace_ids,
         arg_min(signature, (start_ns, span_id))                         AS signature,
         arg_min(message, (start_ns, span_id))                           AS sample_message
     FROM attempts
@@ -225,7 +225,7 @@ JOIN (
         group_traces.group_key,
         count(*)                                                        AS traces,
         count(*) FILTER (WHERE traces.failed)                           AS failed_traces,
-        arg_min(group_traces.trace_id, group_traces.order_key, 5)       AS example_trace_ids
+        list(group_traces.trace_id ORDER BY group_traces.order_key)       AS example_trace_ids
     FROM (
         SELECT group_key, trace_id, min(order_key) AS order_key
         FROM query_table(group_spans)

@@ -45,7 +45,7 @@ costly_group AS (
         sum(excess_usd)                                            AS excess_usd,
         median(cost_usd)                                           AS typical_usd,
         max(cost_usd)                                              AS max_usd,
-        arg_min(trace_id, (-cost_usd, trace_id), 5)                AS example_trace_ids
+        list(trace_id ORDER BY (-cost_usd, trace_id))                AS example_trace_ids
     FROM costly
     HAVING count(*) > 0
 ),
@@ -153,7 +153,7 @@ growth_group AS (
         max(growth.peak_input)                                     AS peak_input,
         sum(growth.extra_tokens)                                   AS extra_tokens,
         sum(growth.extra_usd)                                      AS extra_usd,
-        list(growth.trace_id ORDER BY growth.peak_input DESC, growth.trace_id)[1:5] AS example_trace_ids,
+        list(growth.trace_id ORDER BY growth.peak_input DESC, growth.trace_id) AS example_trace_ids,
         list(growth.last_span_id ORDER BY growth.peak_input DESC, growth.trace_id)[1:5] AS example_span_ids
     FROM growth
     JOIN (SELECT trace_id, failed, cost_usd AS trace_cost_usd FROM halo_h_traces) AS traces USING (trace_id)
@@ -185,7 +185,7 @@ regression AS (
 regression_examples AS (
     SELECT
         unnest(halo_h_trace_spread(spans, failed, first_seen, last_seen)),
-        arg_min(trace_id, (-cost_usd, trace_id), 5)                AS example_trace_ids
+        list(trace_id ORDER BY (-cost_usd, trace_id))                AS example_trace_ids
     FROM priced_traces
 )
 SELECT

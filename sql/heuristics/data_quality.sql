@@ -8,6 +8,9 @@
 --   clock skew:        a child starting before its parent or ending after it by more than
 --                      $clock_skew_tolerance_ms.
 --   negative duration: spans ending before they start.
+--   usage outside model calls: spans that carry a model and token usage of their own but are typed
+--                      as something else (agent, tool, other): per-model checks (cost, truncation)
+--                      do not see them, one finding per model.
 --   (_prepare.sql flags clock skew and negative durations on each span, and orphans per trace.)
 -- Why it matters: orphans and skew break the trees root causes are traced through; unfinished and
 -- negative spans distort latency; unpriced usage makes cost totals lower bounds.
@@ -40,6 +43,12 @@ WITH issues AS (
            trace_id, span_id, name, start_ns, start_time, end_time, input_tokens, output_tokens
     FROM halo_h_spans
     WHERE negative_duration
+    UNION ALL
+    SELECT 'usage_outside_model_calls', model,
+           trace_id, span_id, name, start_ns, start_time, end_time, input_tokens, output_tokens
+    FROM halo_h_spans
+    WHERE counts_usage AND model IS NOT NULL AND span_type NOT IN ('llm', 'embedding')
+      AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)
 ),
 grouped AS (
     -- Examples are the first spans (by start); example traces those whose first span comes first.
@@ -59,7 +68,7 @@ grouped AS (
     GROUP BY metric, subject
 ),
 trace_examples AS (
-    SELECT metric, subject, count(trace_id) AS traces, arg_min(trace_id, first_span, 5) AS example_trace_ids
+    SELECT metric, subject, count(trace_id) AS traces, list(trace_id ORDER BY first_span) AS example_trace_ids
     FROM (
         SELECT metric, subject, trace_id, min((start_ns, span_id)) AS first_span
         FROM issues
@@ -91,6 +100,9 @@ SELECT
                                                ELSE 'Usage of ' || grouped.subject END,
                                           grouped.spans, CASE WHEN grouped.spans = 1 THEN '' ELSE 's' END,
                                           grouped.input_tokens, grouped.output_tokens)
+        WHEN 'usage_outside_model_calls' THEN printf('%d span%s carry usage of %s but %s not typed as model calls',
+                                                     grouped.spans, CASE WHEN grouped.spans = 1 THEN '' ELSE 's' END,
+                                                     grouped.subject, CASE WHEN grouped.spans = 1 THEN 'is' ELSE 'are' END)
         WHEN 'clock_skew_spans' THEN printf('%d span%s start before or end after their parent (clock skew)', grouped.spans,
                                             CASE WHEN grouped.spans = 1 THEN '' ELSE 's' END)
         ELSE printf('%d span%s end before they start', grouped.spans, CASE WHEN grouped.spans = 1 THEN '' ELSE 's' END)

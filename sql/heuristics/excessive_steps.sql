@@ -61,7 +61,7 @@ grouped AS (
         any_value(weighted.median_steps)                                   AS median_steps,
         sum(coalesce(weighted.duration_ms, 0) * weighted.extra_share) / 1000.0 AS extra_seconds,
         sum(weighted.cost_usd * weighted.extra_share)                      AS extra_usd,
-        list(weighted.trace_id ORDER BY weighted.steps DESC, weighted.trace_id)[1:5] AS example_trace_ids,
+        list(weighted.trace_id ORDER BY weighted.steps DESC, weighted.trace_id) AS example_trace_ids,
         list(tops.top_span_id ORDER BY weighted.steps DESC, weighted.trace_id)
             FILTER (WHERE tops.top_span_id IS NOT NULL)                   AS top_span_ids
     FROM weighted

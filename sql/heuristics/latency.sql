@@ -70,7 +70,7 @@ outlier_groups AS (
         max(duration_ms)                                           AS max_ms,
         list(span_id ORDER BY duration_ms DESC, start_ns, span_id)[1:5] AS example_span_ids,
         (list(trace_id ORDER BY duration_ms DESC, start_ns, span_id)
-            FILTER (WHERE rank_in_trace = 1))[1:5]                 AS example_trace_ids
+            FILTER (WHERE rank_in_trace = 1))                 AS example_trace_ids
     FROM outliers
     GROUP BY span_type, subject
 ),

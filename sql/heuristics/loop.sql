@@ -5,6 +5,10 @@
 --                   latest model call starting before it): their tokens and dollars are the impact.
 --   output repeats: a model returning the identical output (>= $loop_output_min_chars characters)
 --                   >= $loop_min_repeats times in one trace; the repeats after the first are waste.
+--                   Repeats are counted per subject, the key they are reported by. An output that
+--                   recurs in >= $loop_boilerplate_trace_share of the window's traces (once it
+--                   holds >= $loop_boilerplate_min_traces traces) is boilerplate (a routing line, a
+--                   hand-off marker the framework emits every turn), not a loop.
 -- One finding per tool (or model), over all traces where it looped.
 -- Why it matters: loops burn tokens without progress and usually end in a step limit or a timeout;
 -- the cause is typically a tool result the model cannot use or an instruction it cannot satisfy.
@@ -67,11 +71,21 @@ tool_groups AS (
         count(*) FILTER (WHERE occurrence > 1)                     AS wasted_calls,
         sum(coalesce(duration_ms, 0)) FILTER (WHERE occurrence > 1) / 1000.0 AS wasted_seconds,
         list(span_id ORDER BY repeats DESC, trace_id, arguments_hash, start_ns, span_id)[1:5] AS example_span_ids,
-        (list(trace_id ORDER BY repeats DESC, trace_id) FILTER (WHERE occurrence = 1))[1:5] AS example_trace_ids,
+        (list(trace_id ORDER BY repeats DESC, trace_id) FILTER (WHERE occurrence = 1)) AS example_trace_ids,
         arg_max(arguments_head, (repeats, trace_id))               AS sample_arguments
     FROM tool_loops
     JOIN (SELECT trace_id, failed, cost_usd AS trace_cost_usd FROM halo_h_traces) AS traces USING (trace_id)
     GROUP BY subject
+),
+boilerplate AS (
+    -- Outputs that most traces of the agent produce: what it always says, not what it got stuck on.
+    SELECT output_hash
+    FROM halo_h_spans
+    CROSS JOIN halo_h_totals AS totals
+    WHERE span_type = 'llm' AND output_hash IS NOT NULL AND output_chars >= $loop_output_min_chars
+      AND totals.traces >= $loop_boilerplate_min_traces
+    GROUP BY output_hash, totals.traces
+    HAVING count(DISTINCT trace_id) >= $loop_boilerplate_trace_share * totals.traces
 ),
 outputs AS (
     -- The same two steps for model outputs, counting only outputs of at least the minimum length.
@@ -83,14 +97,15 @@ outputs AS (
             row_number() OVER (same_output ORDER BY spans.start_ns, spans.span_id)            AS occurrence
         FROM halo_h_spans AS spans
         WHERE spans.span_type = 'llm' AND spans.output_hash IS NOT NULL
-          AND hash(spans.trace_id, spans.output_hash) IN (
-            SELECT hash(trace_id, output_hash)
+          AND hash(spans.trace_id, spans.subject, spans.output_hash) IN (
+            SELECT hash(trace_id, subject, output_hash)
             FROM halo_h_spans
             WHERE span_type = 'llm' AND output_hash IS NOT NULL AND output_chars >= $loop_output_min_chars
-            GROUP BY hash(trace_id, output_hash)
+            GROUP BY hash(trace_id, subject, output_hash)
             HAVING count(*) >= $loop_min_repeats
           )
-        WINDOW same_output AS (PARTITION BY spans.trace_id, spans.output_hash)
+          AND spans.output_hash NOT IN (SELECT output_hash FROM boilerplate)
+        WINDOW same_output AS (PARTITION BY spans.trace_id, spans.subject, spans.output_hash)
     )
     WHERE repeats >= $loop_min_repeats
 ),
@@ -104,7 +119,7 @@ output_groups AS (
         sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) FILTER (WHERE occurrence > 1 AND counts_usage) AS wasted_tokens,
         sum(cost_usd) FILTER (WHERE occurrence > 1 AND counts_usage) AS wasted_usd,
         list(span_id ORDER BY repeats DESC, trace_id, output_hash, start_ns, span_id)[1:5] AS example_span_ids,
-        (list(trace_id ORDER BY repeats DESC, trace_id) FILTER (WHERE occurrence = 1))[1:5] AS example_trace_ids,
+        (list(trace_id ORDER BY repeats DESC, trace_id) FILTER (WHERE occurrence = 1)) AS example_trace_ids,
         arg_max(output_head, (repeats, trace_id))                  AS sample_output
     FROM outputs
     JOIN (SELECT trace_id, failed, cost_usd AS trace_cost_usd FROM halo_h_traces) AS traces USING (trace_id)

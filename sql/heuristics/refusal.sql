@@ -31,7 +31,7 @@ grouped AS (
         sum(cost_usd)                                                  AS usd,
         list(span_id ORDER BY trace_failed DESC, filtered DESC, start_ns, span_id)[1:5] AS example_span_ids,
         (list(trace_id ORDER BY trace_failed DESC, filtered DESC, start_ns, span_id)
-            FILTER (WHERE rank_in_trace = 1))[1:5]                     AS example_trace_ids,
+            FILTER (WHERE rank_in_trace = 1))                     AS example_trace_ids,
         json_object(
             'filteredCalls', count(*) FILTER (WHERE filtered),
             'textRefusals', count(*) FILTER (WHERE NOT filtered),

@@ -88,7 +88,7 @@ not_found_groups AS (
         sum(failed_trace_cost) FILTER (WHERE rank_in_trace = 1)        AS failed_trace_usd,
         list(span_id ORDER BY failed_trace DESC, start_ns, span_id)[1:5] AS example_span_ids,
         (list(trace_id ORDER BY failed_trace DESC, start_ns, span_id)
-            FILTER (WHERE rank_in_trace = 1))[1:5]                     AS example_trace_ids,
+            FILTER (WHERE rank_in_trace = 1))                     AS example_trace_ids,
         arg_min(message, (start_ns, span_id))                          AS sample_message
     FROM not_found_ranked
     GROUP BY tool
@@ -101,7 +101,7 @@ undeclared_groups AS (
         sum(coalesce(duration_ms, 0)) / 1000.0                         AS seconds,
         list(span_id ORDER BY failed_call DESC, start_ns, span_id)[1:5] AS example_span_ids,
         (list(trace_id ORDER BY failed_call DESC, start_ns, span_id)
-            FILTER (WHERE rank_in_trace = 1))[1:5]                     AS example_trace_ids
+            FILTER (WHERE rank_in_trace = 1))                     AS example_trace_ids
     FROM undeclared_ranked
     GROUP BY tool
 )

@@ -1,6 +1,11 @@
 -- Writes the derived columns onto every span of the derived traces in one pass.
+-- A span that a generic kind typed as chain but that carries a model and token usage of its own
+-- (it counts usage: no descendant carries any) is a model call: it becomes an llm span.
 UPDATE spans
-SET agent_name   = agents.agent_name,
+SET span_type    = CASE WHEN spans.span_type = 'chain' AND usage.counts_usage AND spans.model IS NOT NULL
+                             AND (spans.input_tokens IS NOT NULL OR spans.output_tokens IS NOT NULL)
+                        THEN 'llm' ELSE spans.span_type END,
+    agent_name   = agents.agent_name,
     agent_uuid   = uuids.agent_uuid,
     counts_usage = usage.counts_usage,
     cost_usd     = CASE WHEN spans.cost_source = 'span' THEN spans.cost_usd ELSE cost.cost_usd END,

@@ -48,6 +48,11 @@ INSERT INTO attribute_map VALUES
     -- BeeAI emits a span per lifecycle event of a call (tool.search.wikipedia.start-12, .success-12,
     -- .finish-12), all of the call's kind: the start span is the call, the others only mark its end.
     ('span_type', 5,  '@name', 'span_type', '^(?:backend|tool|agent)\.\S+(\.(?:success|finish))-[0-9]+$', 'beeai'),
+    -- A model-call marker is the strongest evidence: the span is a model call whatever generic kind
+    -- (task, workflow, chain) a decorator also gives it, so these come before every kind attribute.
+    ('span_type', 7,  'llm.request.type',                     'span_type', '(?i)^\s*(chat|completion)\s*$', 'openllmetry'),
+    ('span_type', 8,  'gen_ai.operation.name',                'span_type',
+     '(?i)^\s*(chat|generate_content|text_completion|completion)\s*$', 'otel-genai'),
     ('span_type', 10, 'openinference.span.kind',              'span_type', NULL,        'openinference'),
     ('span_type', 20, 'gen_ai.operation.name',                'span_type', NULL,        'otel-genai'),
     ('span_type', 30, 'traceloop.span.kind',                  'span_type', NULL,        'openllmetry'),

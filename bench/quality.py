@@ -1,0 +1,199 @@
+"""Finding quality on labelled failures: do the findings point at the agent and the step that caused them?
+
+Data: the Who&When Algorithm-Generated set (tests/fixtures/who-and-when-ag, SOURCE.txt there): 126
+failed multi-agent runs, each labelled by people with the agent that made the decisive mistake and
+the step where it made it. Every run failed, so this measures attribution, not detection.
+
+How it runs: the file is loaded into a fresh store in a temporary home; every trace is then one
+heuristics-only analysis of its own window (the spans of that one trace, as a run of the agent over
+a window holding just that run would see them). Per trace it records:
+
+- agent: whether the top-ranked finding's fixTarget names the labelled mistake agent;
+- step exact / step +-1: whether any finding's example spans (its evidence, kept to a few spans)
+  include the labelled step's span, or a span at most one step away;
+- the findings per severity.
+
+Beside, over the same traces: two baselines. "ERROR spans only" flags every span with status ERROR
+and names the agent of the first one; "random step" (seeded) flags one step drawn at random and
+names its agent. A span's step is its position among the trace's non-root spans by start time (the
+converter writes one span per message, in order); a span's agent is the agent name the span states
+for itself (`gen_ai.agent.name` / `agent.name`), else its stored agent name.
+
+Usage: python bench/quality.py [--data DIR] [--seed 7] [--json]. Not run by CI; the table goes in the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = REPOSITORY / "tests" / "fixtures" / "who-and-when-ag"
+WINDOW_VIEW = "bench_trace_window"
+
+SPANS_SQL = """
+SELECT trace_id, span_id, span_type, status_code, agent_uuid,
+       coalesce(json_extract_string(attributes, '$."gen_ai.agent.name"'),
+                json_extract_string(attributes, '$."agent.name"'), agent_name) AS agent,
+       row_number() OVER (PARTITION BY trace_id ORDER BY start_ns, span_id) - 1 AS step
+FROM spans
+WHERE nullif(parent_span_id, '') IS NOT NULL
+ORDER BY trace_id, start_ns, span_id
+"""
+
+
+@dataclass
+class Score:
+    """One contender's hits over the runs."""
+
+    runs: int = 0
+    agent: int = 0
+    step_exact: int = 0
+    step_near: int = 0
+    flagged_spans: int = 0
+    severities: Counter[str] = field(default_factory=Counter)
+    runs_with_findings: int = 0
+
+    def add(self, *, agent_hit: bool, exact: bool, near: bool, flagged: int) -> None:
+        self.runs += 1
+        self.agent += agent_hit
+        self.step_exact += exact
+        self.step_near += near
+        self.flagged_spans += flagged
+
+    def row(self, name: str) -> dict[str, Any]:
+        share = (lambda count: round(100.0 * count / self.runs, 1)) if self.runs else (lambda count: 0.0)
+        return {
+            "contender": name,
+            "runs": self.runs,
+            "agentPct": share(self.agent),
+            "stepExactPct": share(self.step_exact),
+            "stepWithinOnePct": share(self.step_near),
+            "flaggedSpansPerRun": round(self.flagged_spans / self.runs, 2) if self.runs else 0.0,
+            "runsWithFindings": self.runs_with_findings,
+            "findingsPerRun": {severity: round(self.severities[severity] / self.runs, 2) if self.runs else 0.0
+                               for severity in ("high", "medium", "low")},
+        }
+
+
+def _load_labels(data: Path) -> dict[str, dict[str, Any]]:
+    labels = {}
+    for path in sorted(data.glob("*.labels.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                item = json.loads(line)
+                labels[item["trace_id"]] = item
+    return labels
+
+
+def _target_name(finding: Any) -> str | None:
+    """The agent a finding blames: its fixTarget when it has one (older builds: its subject)."""
+    document = finding.to_json()
+    target = document.get("fixTarget")
+    if isinstance(target, dict):
+        return target.get("name") if target.get("kind") == "agent" else None
+    return document.get("subject")
+
+
+def _same(left: str | None, right: str | None) -> bool:
+    return bool(left and right and left.strip().lower() == right.strip().lower())
+
+
+def measure(data: Path, seed: int) -> dict[str, Any]:
+    from halo_local import heuristics
+    from halo_local.ingest.loader import load_paths
+    from halo_local.store import Store
+
+    labels = _load_labels(data)
+    chooser = random.Random(seed)
+    findings_score, errors_score, random_score = Score(), Score(), Score()
+    with tempfile.TemporaryDirectory(prefix="halo-quality-") as home:
+        store = Store(Path(home))
+        load_paths(store, sorted(str(path) for path in data.glob("*.otlp.json")))
+        with store.connect() as connection:
+            spans: dict[str, list[dict[str, Any]]] = {}
+            cursor = connection.execute(SPANS_SQL)
+            columns = [item[0] for item in cursor.description]
+            for row in cursor.fetchall():
+                span = dict(zip(columns, row))
+                spans.setdefault(span["trace_id"], []).append(span)
+            for trace_id in sorted(labels):
+                label, trace_spans = labels[trace_id], spans.get(trace_id, [])
+                if not trace_spans:
+                    continue
+                step_of = {span["span_id"]: span["step"] for span in trace_spans}
+                mistake_step = int(label["mistake_step"])
+
+                def step_hits(flagged: set[str]) -> tuple[bool, bool]:
+                    steps = {step_of[span_id] for span_id in flagged if span_id in step_of}
+                    return mistake_step in steps, any(abs(step - mistake_step) <= 1 for step in steps)
+
+                connection.execute(
+                    f"CREATE OR REPLACE TEMP VIEW {WINDOW_VIEW} AS SELECT * FROM spans WHERE trace_id = "
+                    + "'" + trace_id.replace("'", "''") + "'"
+                )
+                analysis = heuristics.analyze(connection, agent_uuid=trace_spans[0]["agent_uuid"], table=WINDOW_VIEW)
+                flagged = {span_id for finding in analysis.findings for span_id in finding.example_span_ids}
+                exact, near = step_hits(flagged)
+                top = analysis.findings[0] if analysis.findings else None
+                findings_score.add(agent_hit=top is not None and _same(_target_name(top), label["mistake_agent"]),
+                                   exact=exact, near=near, flagged=len(flagged))
+                findings_score.severities.update(finding.severity for finding in analysis.findings)
+                findings_score.runs_with_findings += bool(analysis.findings)
+
+                error_spans = [span for span in trace_spans if span["status_code"] == "error"]
+                exact, near = step_hits({span["span_id"] for span in error_spans})
+                errors_score.add(agent_hit=bool(error_spans) and _same(error_spans[0]["agent"], label["mistake_agent"]),
+                                 exact=exact, near=near, flagged=len(error_spans))
+                errors_score.runs_with_findings += bool(error_spans)
+
+                picked = chooser.choice(trace_spans)
+                exact, near = step_hits({picked["span_id"]})
+                random_score.add(agent_hit=_same(picked["agent"], label["mistake_agent"]), exact=exact, near=near,
+                                 flagged=1)
+                random_score.runs_with_findings += 1
+            connection.execute(f"DROP VIEW IF EXISTS {WINDOW_VIEW}")
+    return {
+        "data": str(data.relative_to(REPOSITORY) if data.is_relative_to(REPOSITORY) else data),
+        "seed": seed,
+        "rows": [findings_score.row("findings (top finding's fixTarget)"), errors_score.row("ERROR spans only"),
+                 random_score.row(f"random step (seed {seed})")],
+    }
+
+
+def table(result: dict[str, Any]) -> str:
+    lines = [
+        "| contender | runs | top names mistake agent | labelled step flagged | within one step | flagged spans/run "
+        "| runs with findings | findings/run high / medium / low |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in result["rows"]:
+        per_run = row["findingsPerRun"]
+        severities = f"{per_run['high']} / {per_run['medium']} / {per_run['low']}" if any(per_run.values()) else "-"
+        lines.append(
+            f"| {row['contender']} | {row['runs']} | {row['agentPct']}% | {row['stepExactPct']}% | "
+            f"{row['stepWithinOnePct']}% | {row['flaggedSpansPerRun']} | {row['runsWithFindings']} | {severities} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", action="store_true")
+    arguments = parser.parse_args(argv)
+    result = measure(arguments.data.resolve(), arguments.seed)
+    sys.stdout.write(json.dumps(result, indent=2) + "\n" if arguments.json else table(result) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,366 @@
+"""The deterministic half of an analysis: SQL detectors over one agent's window of spans.
+
+Each file `sql/heuristics/<category>.sql` is one detector returning rows in the findings shape
+(`FINDING_COLUMNS`). Files starting with `_` are shared set-up: `_prepare.sql` reads the window
+once into a narrow TEMP table of spans (`halo_h_spans`: flags derived from the long text columns,
+not the texts), so a Parquet snapshot and its long text columns are read a single time (plus
+narrow passes for the parent links and for the lists of declared tools). It then groups those spans
+once per trace (`halo_h_traces`), once per subject (`halo_h_subjects`, with the latency
+percentiles) and once for the window (`halo_h_totals`, which also holds the coverage counters), and
+collects the failures (`halo_h_failures`): detectors, checks and statistics read these instead of
+grouping a million spans again each. `_shape.sql` then defines the macros detectors share (the
+findings shape, the findings of failures and of output problems, the retried-failure query). The
+tables and macros are dropped when the analysis ends. The set-up reads the thresholds too (it flags
+clock skew with its tolerance). Ranking is in `ranking.py`, the detectors are listed in `registry.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from halo_local.config import Thresholds
+from halo_local.errors import HaloLocalError
+from halo_local.heuristics.finding import (
+    FINDING_COLUMNS,
+    MAX_EXAMPLES,
+    Analysis,
+    CheckResult,
+    Finding,
+    FixTarget,
+    iso_timestamp,
+)
+from halo_local.heuristics.outcomes import weigh_outcomes
+from halo_local.heuristics.ranking import SEVERITIES, rank_findings
+from halo_local.heuristics.registry import CATEGORIES, detector, detector_files
+from halo_local.resources import resource_dir
+
+_TEMP_TABLES = (
+    "halo_h_spans",
+    "halo_h_tool_lists",
+    "halo_h_finish_reasons",
+    "halo_h_traces",
+    "halo_h_failures",
+    "halo_h_totals",
+    "halo_h_subjects",
+    "halo_h_previous",
+    "halo_h_texts",
+    "halo_h_outcomes",
+    "halo_h_attribution",
+    "halo_h_assumed_agents",
+)
+_TEMP_MACROS = (
+    "halo_h_spread",
+    "halo_h_trace_spread",
+    "halo_h_subject",
+    "halo_h_mask",
+    "halo_h_mask_name",
+    "halo_h_failure_kind",
+    "halo_h_failure_severity",
+    "halo_h_output_severity",
+    "halo_h_finding",
+    "halo_h_usd_severity",
+    "halo_h_stall_marker",
+    "halo_h_incapability_claim",
+    "halo_h_capability",
+    "halo_h_tool_provides",
+    "halo_h_declines",
+    "halo_h_handoff_tool",
+    "halo_h_outcome_severity",
+    "halo_h_exception_line",
+    "halo_h_attributed_title",
+    "halo_h_attributed_detail",
+)
+_TEMP_TABLE_MACROS = (
+    "halo_h_failure_findings",
+    "halo_h_retried_failures",
+    "halo_h_output_findings",
+    "halo_h_group_examples",
+    "halo_h_attributed_groups",
+)
+_PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_COMMENT = re.compile(r"--[^\n]*")
+_STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")
+
+
+def _statements(text: str) -> list[str]:
+    """Split a set-up file at semicolons ending a line; comment-only pieces are dropped."""
+    pieces = [piece.strip() for piece in _STATEMENT_END.split(text)]
+    return [piece for piece in pieces if _COMMENT.sub("", piece).strip()]
+
+
+def _execute(
+    connection: duckdb.DuckDBPyConnection, sql: str, parameters: Mapping[str, Any]
+) -> duckdb.DuckDBPyConnection:
+    """Run `sql` with just the named parameters it uses (DuckDB rejects unused ones)."""
+    used = set(_PARAMETER.findall(_COMMENT.sub("", sql)))
+    missing = used - set(parameters)
+    if missing:
+        raise KeyError(f"SQL parameters without a value: {sorted(missing)}")
+    return connection.execute(sql, {name: parameters[name] for name in used})
+
+
+def _run_script(connection: duckdb.DuckDBPyConnection, name: str, parameters: Mapping[str, Any]) -> None:
+    text = (resource_dir("sql") / "heuristics" / name).read_text(encoding="utf-8")
+    for statement in _statements(text):
+        _execute(connection, statement, parameters)
+
+
+def _check_source(connection: duckdb.DuckDBPyConnection, table: str) -> None:
+    try:
+        connection.execute("SELECT * FROM query_table($table) LIMIT 0", {"table": table})
+    except duckdb.CatalogException as error:
+        raise HaloLocalError(
+            f"no table or view named {table!r} to analyze", hint="create the run's window view first"
+        ) from error
+
+
+def _prepare(
+    connection: duckdb.DuckDBPyConnection,
+    *,
+    agent_uuid: str,
+    table: str,
+    previous_table: str | None,
+    parameters: Mapping[str, Any],
+) -> None:
+    """Read the window into the TEMP tables; `parameters` are the thresholds (the set-up flags
+    clock skew with its tolerance, so that data_quality reads a flag instead of every span)."""
+    _check_source(connection, table)
+    _run_script(connection, "_prepare.sql", {**parameters, "source_table": table, "agent_uuid": agent_uuid})
+    if previous_table is None:
+        _run_script(connection, "_no_previous.sql", {})
+    else:
+        _check_source(connection, previous_table)
+        _run_script(connection, "_previous.sql", {"source_table": previous_table, "agent_uuid": agent_uuid})
+    _run_script(connection, "_shape.sql", {})
+    _run_script(connection, "_attribution.sql", {"source_table": table, "agent_uuid": agent_uuid})
+    _run_script(connection, "_outcomes.sql", {**parameters, "source_table": table, "agent_uuid": agent_uuid})
+
+
+def _cleanup(connection: duckdb.DuckDBPyConnection) -> None:
+    for name in _TEMP_TABLES:
+        connection.execute(f"DROP TABLE IF EXISTS temp.{name}")
+    for name in _TEMP_MACROS:
+        connection.execute(f"DROP MACRO IF EXISTS temp.{name}")
+    for name in _TEMP_TABLE_MACROS:
+        connection.execute(f"DROP MACRO TABLE IF EXISTS temp.{name}")
+
+
+def _number(value: Any, digits: int) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    if not math.isfinite(number):
+        return None
+    return round(number, digits)
+
+
+def _fix_target(category: str, subject: str | None, detail: dict[str, Any], agent_name: str | None) -> FixTarget:
+    """What a detector named in detail.fixTarget (failures), else its registry default: a kind, or
+    `subject` (the subject's own component: a tool, a model, else the agent)."""
+    named = FixTarget.from_json(detail.pop("fixTarget", None))
+    if named is not None:
+        return named
+    kind = detector(category).fix_kind
+    if kind == "subject":
+        kind = {"tool": "tool", "llm": "model", "embedding": "model"}.get(str(detail.get("spanType") or ""), "agent")
+    if kind == "agent":
+        return FixTarget(kind, agent_name)
+    if kind == "instrumentation":
+        return FixTarget(kind, None)
+    return FixTarget(kind, subject)
+
+
+def _finding(row: Mapping[str, Any], agent_uuid: str, agent_name: str | None) -> Finding:
+    detail = row["detail"]
+    if isinstance(detail, str):
+        detail = json.loads(detail)
+    detail = dict(detail or {})
+    subject = None if row["subject"] is None else str(row["subject"])
+    return Finding(
+        category=str(row["category"]),
+        severity=str(row["severity"]),
+        title=str(row["title"]),
+        subject=subject,
+        agent_uuid=agent_uuid,
+        metric=str(row["metric"]),
+        value=_number(row["value"], 6),
+        baseline=_number(row["baseline"], 6),
+        affected_traces=int(row["affected_traces"] or 0),
+        affected_spans=int(row["affected_spans"] or 0),
+        trace_share=_number(row["trace_share"], 4) or 0.0,
+        span_share=_number(row["span_share"], 4) or 0.0,
+        impact_seconds=_number(row["impact_seconds"], 3) or 0.0,
+        impact_usd=_number(row["impact_usd"], 6),
+        failed_traces=int(row["failed_traces"] or 0),
+        first_seen=row["first_seen"],
+        last_seen=row["last_seen"],
+        example_trace_ids=tuple(row["example_trace_ids"] or ())[:MAX_EXAMPLES],
+        affected_trace_ids=tuple(dict.fromkeys(row["example_trace_ids"] or ())),
+        example_span_ids=tuple(row["example_span_ids"] or ())[:MAX_EXAMPLES],
+        fix_target=_fix_target(str(row["category"]), subject, detail, agent_name),
+        detail=detail,
+    )
+
+
+def _run_detector(
+    connection: duckdb.DuckDBPyConnection, category: str, parameters: Mapping[str, Any], agent_uuid: str,
+    agent_name: str | None,
+) -> list[Finding]:
+    sql = detector_files()[category].read_text(encoding="utf-8")
+    cursor = _execute(connection, sql, parameters)
+    columns = tuple(item[0] for item in cursor.description)
+    if columns != FINDING_COLUMNS:
+        raise RuntimeError(f"detector {category}.sql returns {columns}, not the findings shape")
+    findings = [_finding(dict(zip(columns, row)), agent_uuid, agent_name) for row in cursor.fetchall()]
+    for finding in findings:
+        if finding.category != category or finding.severity not in SEVERITIES:
+            raise RuntimeError(f"detector {category}.sql returned {finding.category}/{finding.severity}")
+    return findings
+
+
+def analyze(
+    connection: duckdb.DuckDBPyConnection,
+    *,
+    agent_uuid: str,
+    table: str = "window_spans",
+    previous_table: str | None = None,
+    thresholds: Thresholds | None = None,
+) -> Analysis:
+    """Run every detector over `table` (spans columns; only `agent_uuid`'s rows are read) and
+    return ranked findings, what each check covered, and summary statistics."""
+    thresholds = thresholds or Thresholds()
+    parameters = thresholds.as_parameters()
+    try:
+        _prepare(connection, agent_uuid=agent_uuid, table=table, previous_table=previous_table,
+                 parameters=parameters)
+        findings: list[Finding] = []
+        agent_name = _agent_name(connection, table, agent_uuid)
+        for category in CATEGORIES:
+            findings.extend(_run_detector(connection, category, parameters, agent_uuid, agent_name))
+        outcomes = _fetch_dicts(connection, "_outcome_rows.sql")
+        ranked = rank_findings(weigh_outcomes(findings, outcomes, thresholds))
+        coverage = _coverage(connection)
+        stats = _stats(connection)
+    finally:
+        _cleanup(connection)
+    return Analysis(findings=ranked, checks=_checks(coverage, ranked), stats=stats, outcomes=outcomes)
+
+
+def find_findings(
+    connection: duckdb.DuckDBPyConnection,
+    *,
+    agent_uuid: str,
+    table: str = "window_spans",
+    previous_table: str | None = None,
+    thresholds: Thresholds | None = None,
+) -> list[Finding]:
+    """Findings ranked by impact, in a deterministic order (see the module docstring)."""
+    return analyze(
+        connection, agent_uuid=agent_uuid, table=table, previous_table=previous_table, thresholds=thresholds
+    ).findings
+
+
+def healthy_checks(
+    connection: duckdb.DuckDBPyConnection,
+    *,
+    agent_uuid: str,
+    table: str = "window_spans",
+    findings: Sequence[Finding] = (),
+) -> list[CheckResult]:
+    """One CheckResult per category, in `CATEGORIES` order, given the findings already made.
+    `analyze()` returns the same list without reading the window twice."""
+    try:
+        _prepare(connection, agent_uuid=agent_uuid, table=table, previous_table=None,
+                 parameters=Thresholds().as_parameters())
+        coverage = _coverage(connection)
+    finally:
+        _cleanup(connection)
+    return _checks(coverage, findings)
+
+
+def _agent_name(connection: duckdb.DuckDBPyConnection, table: str, agent_uuid: str) -> str | None:
+    """The agent's name, what a finding whose fix is the agent's names it by."""
+    rows = connection.execute(
+        "SELECT agent_name FROM query_table($table) WHERE agent_uuid = $agent_uuid AND agent_name IS NOT NULL LIMIT 1",
+        {"table": table, "agent_uuid": agent_uuid},
+    ).fetchall()
+    return str(rows[0][0]) if rows else None
+
+
+def _fetch_dicts(connection: duckdb.DuckDBPyConnection, name: str) -> list[dict[str, Any]]:
+    sql = (resource_dir("sql") / "heuristics" / name).read_text(encoding="utf-8")
+    cursor = connection.execute(sql)
+    columns = [item[0] for item in cursor.description]
+    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+def _coverage(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    rows = _fetch_dicts(connection, "_coverage.sql")
+    return {name: int(value or 0) for name, value in rows[0].items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, float):
+        return round(value, 6) if math.isfinite(value) else None
+    if isinstance(value, datetime):
+        return iso_timestamp(value)
+    return value
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def _stats(connection: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Latency percentiles per subject and cost per model and per trace (camelCase keys)."""
+
+    def rows(name: str) -> list[dict[str, Any]]:
+        return [{_camel(key): _plain(value) for key, value in row.items()} for row in _fetch_dicts(connection, name)]
+
+    cost_rows = rows("_stats_cost.sql")
+    return {
+        "latency": rows("_stats_latency.sql"),
+        "costByModel": [row for row in cost_rows if row["scope"] == "model"],
+        "costlyTraces": [row for row in cost_rows if row["scope"] == "trace"],
+    }
+
+
+def _checks(coverage: Mapping[str, int], findings: Sequence[Finding]) -> list[CheckResult]:
+    counts = {category: 0 for category in CATEGORIES}
+    for finding in findings:
+        counts[finding.category] = counts.get(finding.category, 0) + 1
+    results = []
+    for category in CATEGORIES:
+        entry = detector(category)
+        unit, singular, healthy, missing = entry.unit, entry.singular, entry.healthy, entry.missing
+        checked = int(coverage.get(entry.counter, 0))
+        counted = f"{checked} {singular if checked == 1 else unit}"
+        if counts[category]:
+            status = "findings"
+            note = f"{counts[category]} finding{'s' if counts[category] != 1 else ''}"
+            if checked:  # a count of 0 beside a finding would contradict it
+                note += f" over {counted}"
+        elif checked == 0:
+            status = "not_applicable"
+            note = f"nothing to check: {missing}"
+        else:
+            status = "healthy"
+            note = f"{counted} checked: {healthy}"
+            if category == "unknown_tool" and not coverage.get("declared_tool_spans"):
+                note += " (no tool declarations recorded, so only not-found failures were checked)"
+            if category == "empty_output" and not coverage.get("llm_with_output"):
+                note += " (no output text recorded, so only zero-token outputs were checked)"
+        results.append(CheckResult(category, status, counts[category], checked, unit, note))
+    return results
+
