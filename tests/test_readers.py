@@ -136,7 +136,7 @@ def test_fixture_table_lists_every_trace_file() -> None:
     on_disk = {
         str(path.relative_to(FIXTURES))
         for path in FIXTURES.rglob("*.json*")
-        if not path.name.endswith(".labels.json")
+        if not path.name.endswith((".labels.json", ".labels.jsonl"))
     }
     assert listed == on_disk
 
