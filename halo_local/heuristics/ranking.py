@@ -5,7 +5,9 @@
 
 A failed trace counts like a dollar or ten minutes of wasted wall time; severity multiplies, so a
 medium finding outranks a high one only when its measured impact is about three times larger.
-Findings sort by score (descending), ties by category order (`CATEGORIES`), subject, then key.
+Findings sort by score (descending), ties by category order (`CATEGORIES`), then the earliest first
+seen (a later problem often follows from an earlier one, so the earlier one is read first), subject,
+then key.
 """
 
 from __future__ import annotations
@@ -34,11 +36,17 @@ def impact_score(severity: str, failed_traces: int, impact_seconds: float, impac
 
 
 def rank_findings(findings: Iterable[Finding]) -> list[Finding]:
-    """Highest impact first; ties by category order, subject, then key (fully deterministic)."""
+    """Highest impact first; ties by category order, earliest first seen, subject, then key (deterministic)."""
     order = {category: index for index, category in enumerate(CATEGORIES)}
     return sorted(
         findings,
-        key=lambda item: (-item.score, order.get(item.category, len(order)), item.subject or "", item.key),
+        key=lambda item: (-item.score, order.get(item.category, len(order)), _seen_order(item), item.subject or "",
+                          item.key),
     )
+
+
+def _seen_order(finding: Finding) -> float:
+    """When the finding was first seen, as a sort key (unknown: last)."""
+    return finding.first_seen.timestamp() if finding.first_seen is not None else float("inf")
 
 
