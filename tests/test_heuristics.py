@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -667,6 +668,13 @@ def test_ranking_formula_and_ties() -> None:
     ranked = rank_findings([tie_later_category, high, medium_failing, low_costly, tie_same_category])
     assert ranked == [medium_failing, low_costly, tie_same_category, high, tie_later_category]
     assert (high.score, medium_failing.score, low_costly.score) == (9.0, 93.0, 23.0)
+
+
+def test_equal_findings_list_the_earliest_problem_first() -> None:
+    later = _finding(subject="a", first_seen=EPOCH + timedelta(seconds=5))
+    earlier = _finding(subject="z", first_seen=EPOCH)
+    unknown = _finding(subject="0", first_seen=None)
+    assert rank_findings([unknown, later, earlier]) == [earlier, later, unknown]
 
 
 def test_findings_are_deterministic_and_keys_stable() -> None:

@@ -187,6 +187,19 @@ def test_a_routing_line_in_every_trace_is_boilerplate_not_a_loop() -> None:
     assert loops[0].example_trace_ids == ("t0",)
 
 
+def test_an_output_loop_blames_the_agent_that_repeats_itself() -> None:
+    spans = Spans()
+    root = spans.agent("t0", agent_name="group chat")
+    _chat_turn(spans, "t0", root, 10, "Planner", "Let us look this up on the web.")
+    for turn in range(4):
+        spans.add("t0", f"Searcher step {turn + 1}", type="llm", parent=root, start=1_000 + turn * 1_000,
+                  output_text="Address: https://example.org/page Viewport position: top",
+                  attributes=json.dumps({"gen_ai.agent.name": "Searcher"}))
+    loops = of(spans.findings(), "loop")
+    assert len(loops) == 1 and loops[0].subject == "Searcher step <n>"
+    assert (loops[0].fix_target.kind, loops[0].fix_target.name) == ("agent", "Searcher")
+
+
 def test_step_numbers_and_ids_do_not_split_a_subject() -> None:
     spans = Spans()
     for number in range(4):

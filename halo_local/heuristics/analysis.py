@@ -55,6 +55,7 @@ _TEMP_TABLES = (
     "halo_h_outcomes",
     "halo_h_attribution",
     "halo_h_assumed_agents",
+    "halo_h_repeating_agents",
 )
 _TEMP_MACROS = (
     "halo_h_spread",

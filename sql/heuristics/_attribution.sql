@@ -138,6 +138,24 @@ FROM query_table($source_table)
 WHERE agent_uuid = $agent_uuid
   AND hash(trace_id, span_id) IN (SELECT span_key FROM halo_h_spans WHERE assumes_data);
 
+-- The agent each model call whose output repeats within its trace speaks for (as above): a loop of
+-- model outputs blames the agent that keeps saying the same thing, not the run's top-level agent.
+CREATE OR REPLACE TEMP TABLE halo_h_repeating_agents AS
+SELECT hash(trace_id, span_id) AS span_key,
+       coalesce(nullif(trim(json_extract_string(attributes, '$."gen_ai.agent.name"')), ''),
+                nullif(trim(json_extract_string(attributes, '$."agent.name"')), ''),
+                nullif(trim(json_extract_string(attributes, '$."agent_name"')), ''),
+                nullif(trim(json_extract_string(attributes, '$."inference.agent_name"')), ''),
+                nullif(trim(agent_name), ''))                          AS agent
+FROM query_table($source_table)
+WHERE agent_uuid = $agent_uuid
+  AND hash(trace_id, span_id) IN (
+      SELECT span_key
+      FROM (SELECT span_key, count(*) OVER (PARTITION BY trace_id, subject, output_hash) AS repeats
+            FROM halo_h_spans
+            WHERE span_type = 'llm' AND output_hash IS NOT NULL)
+      WHERE repeats > 1);
+
 -- The groups of root-cause failures of one source ('status': span status error, what error reports;
 -- 'result': failures reported inside tool results, what tool_error reports), of kind error: one
 -- group per subject and component to fix (fix_kind, fix_name), so one problem is one finding, with

@@ -9,7 +9,9 @@
 --                   recurs in >= $loop_boilerplate_trace_share of the window's traces (once it
 --                   holds >= $loop_boilerplate_min_traces traces) is boilerplate (a routing line, a
 --                   hand-off marker the framework emits every turn), not a loop.
--- One finding per tool (or model), over all traces where it looped.
+-- One finding per tool (or model), over all traces where it looped. Whose fix: an output loop
+-- blames the agent whose model calls repeat (the name they state for themselves, most common
+-- first; halo_h_repeating_agents), not the run's top-level agent; a tool loop keeps the default.
 -- Why it matters: loops burn tokens without progress and usually end in a step limit or a timeout;
 -- the cause is typically a tool result the model cannot use or an instruction it cannot satisfy.
 -- Severity: high when one trace repeats >= $loop_high_repeats times, else medium.
@@ -120,8 +122,10 @@ output_groups AS (
         sum(cost_usd) FILTER (WHERE occurrence > 1 AND counts_usage) AS wasted_usd,
         list(span_id ORDER BY repeats DESC, trace_id, output_hash, start_ns, span_id)[1:5] AS example_span_ids,
         (list(trace_id ORDER BY repeats DESC, trace_id) FILTER (WHERE occurrence = 1)) AS example_trace_ids,
-        arg_max(output_head, (repeats, trace_id))                  AS sample_output
+        arg_max(output_head, (repeats, trace_id))                  AS sample_output,
+        mode(agents.agent)                                         AS agent
     FROM outputs
+    LEFT JOIN halo_h_repeating_agents AS agents USING (span_key)
     JOIN (SELECT trace_id, failed, cost_usd AS trace_cost_usd FROM halo_h_traces) AS traces USING (trace_id)
     GROUP BY subject
 )
@@ -181,6 +185,8 @@ SELECT
     output_groups.example_span_ids,
     json_object(
         'spanType', 'llm',
+        'fixTarget', CASE WHEN output_groups.agent IS NOT NULL
+                          THEN json_object('kind', 'agent', 'name', output_groups.agent) END,
         'wastedCalls', output_groups.wasted_calls,
         'wastedTokens', coalesce(output_groups.wasted_tokens, 0),
         'sampleOutput', output_groups.sample_output
