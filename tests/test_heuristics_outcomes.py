@@ -86,6 +86,20 @@ def test_runs_ending_in_a_hand_off_or_a_give_up() -> None:
     assert "unable to determine" in declined.title
 
 
+def test_a_give_up_blames_the_agent_whose_final_message_declined() -> None:
+    spans = Spans()
+    _healthy_window(spans, 4)
+    root = spans.agent("d1", start=300_000, duration=4_000, agent_name="group chat")
+    spans.llm("d1", parent=root, start=300_010, duration=500, output_text="Here is the plan: search, then sum.",
+              attributes=json.dumps({"gen_ai.agent.name": "Planner"}))
+    spans.llm("d1", parent=root, start=301_000, duration=500,
+              output_text="Unfortunately, I cannot complete the task as I am unable to access the paper.",
+              attributes=json.dumps({"gen_ai.agent.name": "Researcher"}))
+    declined = of(spans.findings(), "gave_up")
+    assert len(declined) == 1 and declined[0].detail["kind"] == "declined"
+    assert (declined[0].fix_target.kind, declined[0].fix_target.name) == ("agent", "Researcher")
+
+
 def test_a_transfer_mid_run_or_a_plain_answer_is_no_give_up() -> None:
     spans = Spans()
     _healthy_window(spans, 4)

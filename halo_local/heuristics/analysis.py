@@ -56,6 +56,7 @@ _TEMP_TABLES = (
     "halo_h_attribution",
     "halo_h_assumed_agents",
     "halo_h_repeating_agents",
+    "halo_h_declining_agents",
 )
 _TEMP_MACROS = (
     "halo_h_spread",

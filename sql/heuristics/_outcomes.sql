@@ -154,6 +154,20 @@ SELECT
          WHEN cut_short THEN 'cut_short' ELSE 'ok' END AS outcome
 FROM ends;
 
+-- The agent whose final message declined the task (the name it states for itself, else the stored
+-- one): gave_up blames it, not the run's top-level agent.
+CREATE OR REPLACE TEMP TABLE halo_h_declining_agents AS
+SELECT trace_id,
+       coalesce(nullif(trim(json_extract_string(attributes, '$."gen_ai.agent.name"')), ''),
+                nullif(trim(json_extract_string(attributes, '$."agent.name"')), ''),
+                nullif(trim(json_extract_string(attributes, '$."agent_name"')), ''),
+                nullif(trim(json_extract_string(attributes, '$."inference.agent_name"')), ''),
+                nullif(trim(agent_name), ''))                          AS agent
+FROM query_table($source_table)
+WHERE agent_uuid = $agent_uuid
+  AND hash(trace_id, span_id) IN (
+      SELECT hash(trace_id, gave_up_span_id) FROM halo_h_outcomes WHERE gave_up_span_id IS NOT NULL);
+
 -- Severity of a finding about traces by how they ended: high once it reaches at least
 -- $outcome_min_traces traces and $failure_high_trace_share of the window, most of them
 -- ($outcome_high_bad_share) ending badly; medium when it recurs or one of its traces ended badly.

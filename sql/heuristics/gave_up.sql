@@ -2,6 +2,8 @@
 -- the run over (a transfer, escalate or hand-off tool; the subject is that tool), or the last
 -- substantive model message declined the task ("I was unable to determine ...", "I give up";
 -- subject NULL). Traces whose top span failed are left to the failure detectors.
+-- Whose fix: a decline blames the agent whose final message declined (halo_h_declining_agents, the
+-- most common one), not the run's top-level agent; a hand-off keeps the registry default.
 -- Why it matters: the run ends without doing the task while every span reports OK; a hand-off to
 -- a human may be policy, but a rising share of them is the agent failing at its job.
 -- Value: share of the window's traces ending this way; baseline: none. Impact: the time of those
@@ -15,11 +17,13 @@ WITH ended AS (
         CASE WHEN outcomes.handed_off THEN outcomes.handoff_tool END                  AS subject,
         CASE WHEN outcomes.handed_off THEN outcomes.handoff_span_id ELSE outcomes.gave_up_span_id END AS span_id,
         outcomes.declined,
+        CASE WHEN NOT outcomes.handed_off THEN declining.agent END                    AS agent,
         traces.duration_ms,
         traces.first_seen,
         traces.last_seen
     FROM halo_h_outcomes AS outcomes
     JOIN halo_h_traces AS traces USING (trace_id)
+    LEFT JOIN halo_h_declining_agents AS declining USING (trace_id)
     WHERE NOT outcomes.failed AND (outcomes.handed_off OR outcomes.gave_up)
 ),
 measured AS (
@@ -34,7 +38,8 @@ measured AS (
         list(trace_id ORDER BY duration_ms DESC NULLS LAST, trace_id)   AS example_trace_ids,
         list(span_id ORDER BY duration_ms DESC NULLS LAST, trace_id)[1:5] AS example_span_ids,
         sum(coalesce(duration_ms, 0)) / 1000.0                          AS seconds,
-        arg_min(declined, trace_id) FILTER (WHERE declined IS NOT NULL) AS sample_message
+        arg_min(declined, trace_id) FILTER (WHERE declined IS NOT NULL) AS sample_message,
+        mode(agent)                                                     AS agent
     FROM ended
     GROUP BY subject, kind
 )
@@ -58,7 +63,9 @@ FROM (
         totals.traces,
         measured.seconds,
         NULL::DOUBLE,
-        json_object('kind', measured.kind, 'sampleMessage', left(measured.sample_message, 300))
+        json_object('kind', measured.kind, 'sampleMessage', left(measured.sample_message, 300),
+                    'fixTarget', CASE WHEN measured.agent IS NOT NULL
+                                      THEN json_object('kind', 'agent', 'name', measured.agent) END)
     ) AS finding
     FROM measured
     CROSS JOIN halo_h_totals AS totals
