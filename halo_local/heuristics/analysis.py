@@ -77,6 +77,7 @@ _TEMP_MACROS = (
     "halo_h_handoff_tool",
     "halo_h_outcome_severity",
     "halo_h_exception_line",
+    "halo_h_declared_agent",
     "halo_h_attributed_title",
     "halo_h_attributed_detail",
 )

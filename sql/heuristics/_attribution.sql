@@ -22,6 +22,14 @@
 --   agent.name, agent_name, inference.agent_name), else the stored agent name.
 -- The exception that ended a result: its last line naming one (`KeyError: 'x'`), else the last
 -- `SomethingError: ...` inside a line (a wrapper's "An error occurred ... Error: [Errno 2] ...").
+-- The agent a span itself declares (GenAI, OpenInference, common spellings), else its stored agent.
+CREATE OR REPLACE TEMP MACRO halo_h_declared_agent(attrs, stored_agent) AS
+    coalesce(nullif(trim(json_extract_string(attrs, '$."gen_ai.agent.name"')), ''),
+             nullif(trim(json_extract_string(attrs, '$."agent.name"')), ''),
+             nullif(trim(json_extract_string(attrs, '$."agent_name"')), ''),
+             nullif(trim(json_extract_string(attrs, '$."inference.agent_name"')), ''),
+             nullif(trim(stored_agent), ''));
+
 CREATE OR REPLACE TEMP MACRO halo_h_exception_line(text) AS
     coalesce(
         nullif(trim(list_last(regexp_extract_all(coalesce(text, ''),
@@ -88,11 +96,7 @@ classified AS (
 named AS (
     -- The declared agent of the spans blamed: the callers of agent-blamed failures, and failing agent spans.
     SELECT hash(trace_id, span_id) AS span_key,
-           coalesce(nullif(trim(json_extract_string(attributes, '$."gen_ai.agent.name"')), ''),
-                    nullif(trim(json_extract_string(attributes, '$."agent.name"')), ''),
-                    nullif(trim(json_extract_string(attributes, '$."agent_name"')), ''),
-                    nullif(trim(json_extract_string(attributes, '$."inference.agent_name"')), ''),
-                    nullif(trim(agent_name), ''))                      AS agent
+           halo_h_declared_agent(attributes, agent_name)                      AS agent
     FROM query_table($source_table)
     WHERE agent_uuid = $agent_uuid
       AND hash(trace_id, span_id) IN (
@@ -129,11 +133,7 @@ LEFT JOIN named AS own ON own.span_key = classified.span_key;
 -- itself, else its stored agent name): assumed_data blames that agent.
 CREATE OR REPLACE TEMP TABLE halo_h_assumed_agents AS
 SELECT hash(trace_id, span_id) AS span_key,
-       coalesce(nullif(trim(json_extract_string(attributes, '$."gen_ai.agent.name"')), ''),
-                nullif(trim(json_extract_string(attributes, '$."agent.name"')), ''),
-                nullif(trim(json_extract_string(attributes, '$."agent_name"')), ''),
-                nullif(trim(json_extract_string(attributes, '$."inference.agent_name"')), ''),
-                nullif(trim(agent_name), ''))                          AS agent
+       halo_h_declared_agent(attributes, agent_name)                          AS agent
 FROM query_table($source_table)
 WHERE agent_uuid = $agent_uuid
   AND hash(trace_id, span_id) IN (SELECT span_key FROM halo_h_spans WHERE assumes_data);
@@ -142,11 +142,7 @@ WHERE agent_uuid = $agent_uuid
 -- model outputs blames the agent that keeps saying the same thing, not the run's top-level agent.
 CREATE OR REPLACE TEMP TABLE halo_h_repeating_agents AS
 SELECT hash(trace_id, span_id) AS span_key,
-       coalesce(nullif(trim(json_extract_string(attributes, '$."gen_ai.agent.name"')), ''),
-                nullif(trim(json_extract_string(attributes, '$."agent.name"')), ''),
-                nullif(trim(json_extract_string(attributes, '$."agent_name"')), ''),
-                nullif(trim(json_extract_string(attributes, '$."inference.agent_name"')), ''),
-                nullif(trim(agent_name), ''))                          AS agent
+       halo_h_declared_agent(attributes, agent_name)                          AS agent
 FROM query_table($source_table)
 WHERE agent_uuid = $agent_uuid
   AND hash(trace_id, span_id) IN (

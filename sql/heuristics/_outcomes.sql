@@ -158,11 +158,7 @@ FROM ends;
 -- one): gave_up blames it, not the run's top-level agent.
 CREATE OR REPLACE TEMP TABLE halo_h_declining_agents AS
 SELECT trace_id,
-       coalesce(nullif(trim(json_extract_string(attributes, '$."gen_ai.agent.name"')), ''),
-                nullif(trim(json_extract_string(attributes, '$."agent.name"')), ''),
-                nullif(trim(json_extract_string(attributes, '$."agent_name"')), ''),
-                nullif(trim(json_extract_string(attributes, '$."inference.agent_name"')), ''),
-                nullif(trim(agent_name), ''))                          AS agent
+       halo_h_declared_agent(attributes, agent_name)                          AS agent
 FROM query_table($source_table)
 WHERE agent_uuid = $agent_uuid
   AND hash(trace_id, span_id) IN (
