@@ -6,10 +6,12 @@ import sys
 from typing import Any
 
 from halo_local import render, runs, traces, untrusted, verdicts
+from halo_local.cli.help import real_defaults
 from halo_local.cli.output import EXIT_OK, JSON_MODE, Output, default_store, print_event
 from halo_local.cli.text import range_phrase, run_details_text, run_text
 from halo_local.errors import UsageError
 from halo_local.flags import parse_assignments, parse_bool, parse_int, parse_text
+from halo_local.llm.models import default_model_id
 from halo_local.store import Store
 
 
@@ -47,6 +49,9 @@ def _pick_agent(store: Store, time_range: str) -> str:
 class RunCommands:
     """Analysis runs: create one, follow it, read its results, cancel it."""
 
+    @real_defaults(agent_uuid="pick one on a terminal", prompt="the built-in analysis prompt",
+                   window_start_at="--window-end-at minus --lookback-hours", window_end_at="now",
+                   lookback_hours=runs.DEFAULT_LOOKBACK_HOURS, model_id=default_model_id())
     def create(self, agent_uuid: str | None = None, prompt: str | None = None, window_start_at: str | None = None,
                window_end_at: str | None = None, lookback_hours: int | None = None,
                model_id: str | None = None, span_limit: int = runs.DEFAULT_SPAN_LIMIT,

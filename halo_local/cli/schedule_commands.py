@@ -5,16 +5,18 @@ from __future__ import annotations
 import sys
 
 from halo_local import llm, render, schedules, untrusted
+from halo_local.cli.help import real_defaults
 from halo_local.cli.output import EXIT_ERROR, EXIT_OK, JSON_MODE, Output, default_store
 from halo_local.cli.text import schedule_document, schedule_text
 from halo_local.errors import UsageError
 from halo_local.flags import parse_bool, parse_int
-from halo_local.llm.models import API_KEY_ENV
+from halo_local.llm.models import API_KEY_ENV, default_model_id
 
 
 class ScheduleCommands:
     """Recurring analyses of one agent, fired by `halo-local schedule tick` (install it with `schedule cron`)."""
 
+    @real_defaults(prompt="the built-in analysis prompt", model_id=default_model_id())
     def create(self, title: str | None = None, agent_uuid: str | None = None, frequency: str | None = None,
                minutes: str | None = None, hours: str | None = None, days_of_week: str | None = None,
                days_of_month: str | None = None, timezone: str = "UTC", prompt: str | None = None,
@@ -112,6 +114,7 @@ class ScheduleCommands:
         restored = schedules.unarchive_schedule(default_store(), str(schedule_id))
         return Output(restored.to_json(), "Unarchived.\n" + schedule_text(restored))
 
+    @real_defaults(now="now")
     def tick(self, now: str | None = None) -> Output:
         """Fire every schedule whose time has come, each fire time once; cron runs this every minute.
 
