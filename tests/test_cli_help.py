@@ -12,19 +12,8 @@ from pathlib import Path
 import pytest
 
 from halo_local import cli, runs
-from halo_local.cli.parsing import commands_of
+from halo_local.cli.reference import all_commands
 from halo_local.store import Store
-
-def every_command() -> list[tuple[list[str], object]]:
-    """Every (command words, method) of the program, groups walked in the order they are defined."""
-    found: list[tuple[list[str], object]] = []
-    for name, member in commands_of(cli.HaloLocalCli()).items():
-        if inspect.ismethod(member):
-            found.append(([name], member))
-        else:
-            found.extend(([name, sub], method) for sub, method in commands_of(member).items())
-    return found
-
 
 def help_of(words: list[str], capsys: pytest.CaptureFixture[str], flag: str = "--help") -> str:
     assert cli.main([*words, flag]) == 0, words
@@ -34,7 +23,7 @@ def help_of(words: list[str], capsys: pytest.CaptureFixture[str], flag: str = "-
 
 
 def test_every_command_help_shows_hyphenated_flags_and_no_python(capsys: pytest.CaptureFixture[str]) -> None:
-    commands = every_command()
+    commands = all_commands()
     assert len(commands) >= 30
     for words, method in commands:
         text = help_of(words, capsys)
@@ -114,3 +103,11 @@ def test_the_console_script_prints_help_on_stdout_only(tmp_path: Path) -> None:
     assert done.returncode == 0 and done.stderr == ""
     assert done.stdout.startswith("Usage: halo-local schedule create [flags]\n")
     assert "INFO" not in done.stdout and "--days-of-week DAYS_OF_WEEK" in done.stdout
+
+
+def test_the_readme_command_reference_is_the_cli_help() -> None:
+    """As `make test` does: cog fails when a command's help changed and the README was not regenerated."""
+    repo = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-m", "cogapp", "--check", "README.md"], cwd=repo, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, f"run `make readme` (cog -r README.md): {done.stdout}{done.stderr}"
