@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from halo_local import conversations, llm, render, runs
+from halo_local import llm, render, runs, usecases
 from halo_local.cli.help import real_defaults
 from halo_local.cli.output import EXIT_OK, Output, default_store, print_event
 from halo_local.flags import parse_bool, parse_int, parse_text
@@ -15,7 +15,7 @@ class ConversationCommands:
 
     def list(self, limit: int = 50) -> Output:
         """Conversations newest first."""
-        rows = conversations.list_conversations(default_store(), limit=parse_int(limit, "--limit", 1))
+        rows = usecases.list_conversations(default_store(), limit=parse_int(limit, "--limit", 1))
         text = render.table(
             rows,
             [("conversationId", "CONVERSATION"), ("title", "TITLE"), ("status", "STATUS"),
@@ -26,7 +26,7 @@ class ConversationCommands:
 
     def get(self, conversation_id: str) -> Output:
         """Every message in full (the first assistant message is the report); --json is the raw payload."""
-        found = conversations.get_conversation(default_store(), str(conversation_id))
+        found = usecases.get_conversation(default_store(), str(conversation_id))
         parts = [f"Conversation {found['conversationId']}: {found['title']}"]
         for message in found["messages"]:
             parts.append(f"\n--- {message['role']} ({message['runId']}, {render.timestamp(message['createdAt'])}) ---\n")
@@ -36,7 +36,7 @@ class ConversationCommands:
     @real_defaults(model_id="the model of the conversation's analysis")
     def ask(self, conversation_id: str, question: str, no_llm: bool = False, model_id: str | None = None) -> Output:
         """Ask a follow-up; answered from the report, the findings and the run's data."""
-        answered = conversations.ask(
+        answered = usecases.ask(
             default_store(), str(conversation_id), str(question), no_llm=parse_bool(no_llm, "--no-llm"),
             model_id=parse_text(model_id), on_event=print_event if sys.stderr.isatty() else None,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from halo_local import runs, traces, untrusted
+from halo_local import runs, traces, untrusted, usecases
 from halo_local.cli.conversation_commands import ConversationCommands, ModelCommands
 from halo_local.cli.help import real_defaults
 from halo_local.cli.output import EXIT_OK, JSON_MODE, Output, default_store, print_event
@@ -90,7 +90,7 @@ class HaloLocalCli:
         (6 no_traces also when the files hold no spans).
         """
         sources = [str(path) for path in paths] or [str(resource_dir("sample_traces"))]
-        result = runs.analyze_paths(
+        result = usecases.analyze_paths(
             default_store(), sources, agent_uuid=parse_text(agent_uuid), prompt=parse_text(prompt),
             model_id=parse_text(model_id), no_llm=parse_bool(no_llm, "--no-llm"),
             skip_invalid=parse_bool(skip_invalid, "--skip-invalid"),
