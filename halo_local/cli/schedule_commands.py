@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from halo_local import llm, render, schedules, untrusted
+from halo_local import llm, render, runs, schedules, untrusted, usecases
 from halo_local.cli.help import real_defaults
 from halo_local.cli.output import EXIT_ERROR, EXIT_OK, JSON_MODE, Output, default_store
 from halo_local.cli.text import schedule_document, schedule_text
@@ -20,10 +20,10 @@ class ScheduleCommands:
     def create(self, title: str | None = None, agent_uuid: str | None = None, frequency: str | None = None,
                minutes: str | None = None, hours: str | None = None, days_of_week: str | None = None,
                days_of_month: str | None = None, timezone: str = "UTC", prompt: str | None = None,
-               model_id: str | None = None, span_limit: int = schedules.DEFAULT_SPAN_LIMIT,
-               lookback_hours: int = schedules.DEFAULT_LOOKBACK_HOURS,
-               max_subagent_depth: int = schedules.DEFAULT_MAX_SUBAGENT_DEPTH,
-               max_turns: int = schedules.DEFAULT_MAX_TURNS, enabled: bool = True, source: tuple[str, ...] = (),
+               model_id: str | None = None, span_limit: int = runs.DEFAULTS.span_limit,
+               lookback_hours: int = runs.DEFAULT_LOOKBACK_HOURS,
+               max_subagent_depth: int = runs.DEFAULTS.max_subagent_depth,
+               max_turns: int = runs.DEFAULTS.max_turns, enabled: bool = True, source: tuple[str, ...] = (),
                skip_invalid: bool = True) -> Output:
         """Create a recurring analysis of one agent.
 
@@ -124,7 +124,7 @@ class ScheduleCommands:
         """
         moment = schedules.parse_timestamp(now) if now is not None else schedules.utc_now()
         store = default_store()
-        fired = schedules.tick(store, moment, schedules.start_scheduled_run(store), schedules.load_trace_sources(store))
+        fired = usecases.tick_schedules(store, moment)
         # Cron gives the tick a bare environment: without the key every run it starts is heuristics-only.
         heuristics_only = any(item.run_id for item in fired) and llm.llm_skip_reason(no_llm=False) is not None
         data = {"now": schedules.iso(moment), "fired": [item.to_json() for item in fired],
