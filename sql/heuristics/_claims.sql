@@ -3,22 +3,22 @@
 -- Parameters: $source_table, $agent_uuid. Statements are separated by a semicolon at the end of a line.
 --
 -- A fact here is a token a later step can rely on and copy: a figure (a number of two digits or
--- more, thousands separators dropped) or a double-quoted name or phrase (3 to 60 characters,
--- lower-cased; not a JSON key, which a colon follows). Every text of the trace is read for them, in the order the steps ran: the inputs
--- (the task, the conversation a call was given), the tool results, the model outputs. A fact whose
--- first appearance in its trace is a model call's output came from no input, no tool result and no
+-- more, thousands separators and a zero fraction dropped: 1,250.00 is 1250) or a double-quoted
+-- name or phrase (3 to 60 characters, lower-cased; not a JSON key, which a colon follows).
+-- Every text of the trace is read for them, in the order the steps ran: the inputs (the task, the
+-- conversation a call was given), the tool results, the model outputs. A fact whose first
+-- appearance in its trace is a model call's output came from no input, no tool result and no
 -- earlier message: the model stated it on its own (recalled, computed or invented). Within one span
 -- its input comes before its output, so a call repeating what it was given states nothing new.
 -- A model output that is a JSON document (tool-call arguments) requests, it does not state.
--- Only traces with at least two model calls or a tool call are read: a lone answer to a question has
--- nothing to be checked against.
--- The texts are cut to their first 8,000 characters each (the facts a step relies on are stated
--- early; a longer cut costs more than it finds).
+-- Only traces with at least two model calls or a tool call are read: a lone answer to a question
+-- has nothing to be checked against. Each text is cut to its first 8,000 characters, to bound the
+-- cost of long contexts (a fact first given past the cut can be taken for a stated one).
 CREATE OR REPLACE TEMP MACRO halo_h_fact_tokens(text) AS
     list_distinct(list_concat(
         list_filter(
             list_transform(regexp_extract_all(coalesce(text, ''), '\b\d[\d,]*(?:\.\d+)?\b'),
-                           lambda figure: rtrim(replace(figure, ',', ''), '.')),
+                           lambda figure: regexp_replace(rtrim(replace(figure, ',', ''), '.'), '\.0+$', '')),
             lambda figure: length(replace(figure, '.', '')) >= 2),
         list_transform(regexp_extract_all(coalesce(text, ''), '"([^"\n]{3,60})"[ \t]*(?:[^: \t]|$)', 1),
                        lambda phrase: lower(trim(phrase)))));
