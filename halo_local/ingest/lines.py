@@ -36,7 +36,8 @@ from halo_local.ingest.limits import (
 
 BLOCK_BYTES = 16 << 20
 """How much of the file is read at a time; a batch is that many bytes of whole lines (or one longer line)."""
-_SCAN_PIECES = 16
+SCAN_PIECES = 16
+"""Record batches a batch of lines is handed to DuckDB in: it scans one per thread."""
 _PEEK_BYTES = 1 << 20
 _PEEK_LIMIT = 16 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -72,7 +73,7 @@ class Batch:
         """In record batches of a few lines each: DuckDB scans one record batch per thread."""
         numbers = pa.array(range(self.first_line, self.first_line + len(self.lines)), pa.int64())
         table = pa.table({"line_no": numbers, "raw": self.lines})
-        return pa.Table.from_batches(table.to_batches(max_chunksize=max(1, -(-len(self.lines) // _SCAN_PIECES))))
+        return pa.Table.from_batches(table.to_batches(max_chunksize=max(1, -(-len(self.lines) // SCAN_PIECES))))
 
     def raw_line(self, line: int) -> bytes:
         index = 0 if self.whole_document else line - self.first_line

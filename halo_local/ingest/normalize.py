@@ -18,8 +18,8 @@ from typing import NamedTuple, TypeVar
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from halo_local.ingest.readers import FILE_LINE_STRIDE
 from halo_local.pricing import load_price_tables, provider_id_for
 from halo_local.resources import sql_text
 
@@ -39,13 +39,15 @@ _DERIVE_TABLES = ("normalize_input", "derive_spans", "normalize_fields", "normal
 @dataclass(frozen=True)
 class NormalizeResult:
     """What insert_normalized stored: new spans, spans already stored (or repeated), traces touched
-    (`trace_ids`: of the new spans), and every trace the part holds (`held_trace_ids`, one column
-    `trace_id`: new or duplicate, what the file is recorded as holding)."""
+    (`trace_ids`: of the new spans), and per file of the part (its index in `source_files`): the new
+    spans (`spans_new_by_file`) and every trace it holds, new or duplicate (`held_by_file`: what the file
+    is recorded as holding)."""
 
     spans_new: int
     duplicates: int
     trace_ids: list[str]
-    held_trace_ids: pa.Table
+    spans_new_by_file: dict[int, int]
+    held_by_file: dict[int, list[str]]
 
 
 def agent_uuid_for(service_name: str | None, agent_name: str | None) -> str:
@@ -56,14 +58,16 @@ def agent_uuid_for(service_name: str | None, agent_name: str | None) -> str:
 def insert_normalized(
     connection: duckdb.DuckDBPyConnection,
     *,
-    source_file: str,
+    source_files: Sequence[str],
     scratch: duckdb.DuckDBPyConnection | None = None,
 ) -> NormalizeResult:
     """Store the raw_spans rows not stored yet, with their canonical columns.
 
-    A span whose (trace_id, span_id) is stored already, or appears earlier in the same file, is a
-    duplicate: counted, not stored again. agent, counts_usage and computed cost are left to
-    derive_trace_columns, which the caller runs on the returned trace_ids.
+    raw_spans may hold several files, told apart by source_line (readers.FILE_LINE_STRIDE): file i is
+    `source_files[i]`, read before file i + 1. A span whose (trace_id, span_id) is stored already, or
+    appears earlier in the same file or an earlier one, is a duplicate: counted, not stored again.
+    agent, counts_usage and computed cost are left to derive_trace_columns, which the caller runs on the
+    returned trace_ids.
 
     raw_spans and every working table live on `scratch` (default: `connection`, the store's); only the
     finished rows cross to `connection`, as Arrow. A scratch database outside the store's transaction
@@ -72,23 +76,25 @@ def insert_normalized(
     scratch = connection if scratch is None else scratch
     _install_mapping(scratch)
     spans_read = _count(scratch, "raw_spans")
+    stride = {"stride": FILE_LINE_STRIDE}
+    held_by_file = dict(scratch.execute(sql_text("normalize/held_traces.sql"), stride).fetchall())
     # Arrow tables reach the store's connection through DuckDB's replacement scan of this frame's locals
     # (normalize_keys, normalize_rows), not register(): inside a transaction a registered view, and the
     # Arrow data it holds, is kept until the transaction ends.
     normalize_keys = scratch.sql(sql_text("normalize/raw_keys.sql")).to_arrow_table()
     stored = connection.sql(sql_text("normalize/stored_keys.sql")).to_arrow_table()
-    held_trace_ids = pa.table({"trace_id": pc.unique(normalize_keys.column("trace_id"))})
     del normalize_keys
     _with_arrow(scratch, "normalize_stored", stored,
                 lambda: scratch.execute(sql_text("normalize/select_new_spans.sql")))
     spans_new = _count(scratch, "normalize_new")
+    spans_new_by_file = dict(scratch.execute(sql_text("normalize/new_per_file.sql"), stride).fetchall())
+    row_parameters = {"source_files": list(source_files), **stride}
     for first in range(1, spans_new + 1, NORMALIZE_CHUNK_SPANS):
         scratch.execute("SET VARIABLE normalize_chunk_first = ?", [first])
         scratch.execute("SET VARIABLE normalize_chunk_last = ?", [first + NORMALIZE_CHUNK_SPANS - 1])
         _extract_fields(scratch, None)
         _resolve_providers(scratch)
-        normalize_rows = scratch.sql(sql_text("normalize/normalized_rows.sql"),
-                                     params={"source_file": source_file}).to_arrow_table()
+        normalize_rows = scratch.sql(sql_text("normalize/normalized_rows.sql"), params=row_parameters).to_arrow_table()
         _drop(scratch, _CHUNK_TABLES)
         connection.execute(sql_text("normalize/insert_spans.sql"))
         connection.execute(sql_text("normalize/remember_agent_fields.sql"))
@@ -97,7 +103,7 @@ def insert_normalized(
         "SELECT DISTINCT trace_id FROM normalize_new ORDER BY trace_id").fetchall()]
     _drop(scratch, _INSERT_TABLES)
     return NormalizeResult(spans_new=spans_new, duplicates=spans_read - spans_new, trace_ids=trace_ids,
-                           held_trace_ids=held_trace_ids)
+                           spans_new_by_file=spans_new_by_file, held_by_file=held_by_file)
 
 
 def _count(connection: duckdb.DuckDBPyConnection, table: str) -> int:

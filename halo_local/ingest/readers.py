@@ -41,6 +41,7 @@ from halo_local.ingest.limits import ATTRIBUTE_VALUE_LIMIT_ENV, DEFAULT_ATTRIBUT
 from halo_local.ingest.lines import (
     HALO_MARKER,
     OTLP_MARKER,
+    SCAN_PIECES,
     Batch,
     LinePosition,
     explain,
@@ -274,6 +275,59 @@ def read_trace_file(
     )
 
 
+FILE_LINE_STRIDE = 1 << 40
+"""The source_line of a span read by read_file_group: its file's index times this, plus its line."""
+
+
+@dataclass(frozen=True)
+class GroupRead:
+    """What read_file_group put into raw_spans, per file of the group (in the group's order)."""
+
+    spans_read: list[int]
+    resume_at: list[LinePosition | None]
+
+
+def read_file_group(work: duckdb.DuckDBPyConnection, paths: Sequence[Path], chosen_format: str) -> GroupRead | None:
+    """TEMP table raw_spans on `work` holding the spans of several small files of one format, parsed in one
+    statement (planning the parse costs more than parsing a small file). source_line tells the files apart
+    (FILE_LINE_STRIDE). None, with raw_spans empty, when any record of any of them is bad: the caller then
+    reads the files one at a time, so that the bad one names itself and skip-invalid counts per file.
+    """
+    work.execute(sql_text("ingest/raw_spans.sql"))
+    _install_macros(work)
+    numbers: list[pa.Array] = []
+    raws: list[pa.Array] = []
+    resumes: list[LinePosition | None] = []
+    for index, path in enumerate(paths):
+        resume_at: LinePosition | None = LinePosition(0, 0)
+        for batch in line_batches(path, LinePosition(0, 0)):
+            if batch.ends_with_newline or batch.whole_document:
+                resume_at = batch.resume_at
+            first = index * FILE_LINE_STRIDE + batch.first_line
+            numbers.append(pa.array(range(first, first + len(batch.lines)), pa.int64()))
+            raws.append(batch.lines)
+        resumes.append(resume_at)
+    counts: dict[int, int] = {}
+    if raws:
+        table = pa.table({"line_no": pa.concat_arrays(numbers), "raw": pa.concat_arrays(raws)})
+        pieces = max(1, -(-table.num_rows // SCAN_PIECES))
+        _parse_lines(work, chosen_format, pa.Table.from_batches(table.to_batches(max_chunksize=pieces)))
+        bad_count, _ = _single_row(work.execute(sql_text("ingest/batch_errors.sql"), {"limit": 1}))
+        if bad_count:
+            work.execute("DROP TABLE IF EXISTS halo_chunk_rows")
+            work.execute(sql_text("ingest/raw_spans.sql"))
+            return None
+        _append_raw_spans(work, work)
+        work.execute("DROP TABLE IF EXISTS halo_chunk_rows")
+        counts = dict(work.execute(sql_text("ingest/group_counts.sql"), {"stride": FILE_LINE_STRIDE}).fetchall())
+    return GroupRead(spans_read=[counts.get(index, 0) for index in range(len(paths))], resume_at=resumes)
+
+
+def work_database(connection: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A private in-memory database with the store's memory limit and spill folder, for one load's scratch."""
+    return duckdb.connect(config=_work_settings(connection))
+
+
 def _work_settings(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """The private database's settings: the store's memory limit and spill folder (it holds one part)."""
     memory_limit, temp_directory = _single_row(connection.execute(
@@ -380,14 +434,19 @@ HALO_RECORD_TYPE = json.dumps(
 
 def _parse_batch(work: duckdb.DuckDBPyConnection, chosen_format: str, batch: Batch) -> None:
     """Lines → halo_chunk_rows on `work`: the raw_spans columns plus read_error (NULL when the row is good)."""
-    work.register("halo_chunk", batch.table)
+    _parse_lines(work, chosen_format, batch.table)
+
+
+def _parse_lines(work: duckdb.DuckDBPyConnection, chosen_format: str, lines: pa.Table) -> None:
+    """`lines` (line_no, raw) → halo_chunk_rows on `work`, as _parse_batch."""
+    work.register("halo_chunk", lines)
     try:
         if chosen_format == "halo-jsonl":
             work.execute(sql_text("ingest/halo_jsonl.sql"), {"record_type": HALO_RECORD_TYPE})
         else:
             stage, spans = sql_text("ingest/otlp_stage.sql"), sql_text("ingest/otlp_spans.sql")
             parameters = {"document_type": OTLP_DOCUMENT_TYPE}
-            if _may_hold_containers(batch.lines):
+            if _may_hold_containers(lines.column("raw")):
                 work.execute(f"CREATE OR REPLACE TEMP TABLE halo_stage AS {stage}", parameters)
                 work.execute(sql_text("ingest/anyvalue_roots.sql"))
                 _decode_anyvalue_tree(work)
@@ -399,7 +458,7 @@ def _parse_batch(work: duckdb.DuckDBPyConnection, chosen_format: str, batch: Bat
         work.unregister("halo_chunk")
 
 
-def _may_hold_containers(lines: pa.Array) -> bool:
+def _may_hold_containers(lines: pa.ChunkedArray | pa.Array) -> bool:
     """Whether any line may hold an AnyValue array or kvlist: only then is the batch staged in a table and
     decoded relationally (anyvalue_*.sql). A mention inside a string only costs that slower path. One RE2
     pass over the raw bytes, which is cheaper than decoding them as text in DuckDB."""
