@@ -136,7 +136,7 @@ def normalize_spans(connection: duckdb.DuckDBPyConnection, spans: list[dict[str,
                     source_file: str = "/tmp/test.jsonl") -> NormalizeResult:
     """What the loader does for one file, on hand-made raw spans."""
     fill_raw_spans(connection, spans)
-    result = insert_normalized(connection, source_file=source_file)
+    result = insert_normalized(connection, source_files=[source_file])
     derive_trace_columns(connection, result.trace_ids)
     return result
 
@@ -723,14 +723,14 @@ def test_duplicates_within_a_file_and_across_loads(store: Store) -> None:
         assert stored(connection)["a"]["name"] == "first"
         again = normalize_spans(connection, spans, source_file="/tmp/other.jsonl")
         assert (again.spans_new, again.duplicates, again.trace_ids) == (0, 3, [])
-        assert again.held_trace_ids.column("trace_id").to_pylist() == ["t" * 32]  # held, though not new
+        assert again.held_by_file == {0: ["t" * 32]}  # held, though not new
         assert {row["source_file"] for row in stored(connection).values()} == {"/tmp/test.jsonl"}
 
 
 def test_an_empty_file_stores_nothing(store: Store) -> None:
     with store.connect() as connection:
         result = normalize_spans(connection, [])
-        assert (result.spans_new, result.duplicates, result.trace_ids, result.held_trace_ids.num_rows) == (0, 0, [], 0)
+        assert (result.spans_new, result.duplicates, result.trace_ids, result.held_by_file) == (0, 0, [], {})
         derive_trace_columns(connection, ["not-stored"])
         assert connection.execute("SELECT count(*) FROM spans").fetchone() == (0,)
 

@@ -110,16 +110,22 @@ def load_group(store: Store, files: Sequence[FreshFile]) -> list[GroupedLoad] | 
         finally:
             work.close()
         derive_trace_columns(connection, part.trace_ids)
-        loads = []
-        for index, file in enumerate(files):
-            complete = read.resume_at[index]
-            spans_new = part.spans_new_by_file.get(index, 0)
-            record_file(connection, Recorded(
-                resolved=file.resolved, sha256=file.sha256, stat=file.stat, format=file.format,
-                spans_read=read.spans_read[index], spans_new=spans_new, skipped=0, complete=complete,
-                complete_sha256=_complete_sha256(file, complete),
-                trace_ids=part.held_by_file.get(index, [])))
-            loads.append(GroupedLoad(spans_read=read.spans_read[index], spans_new=spans_new))
+        completes = read.resume_at
+        record = {
+            "paths": [file.resolved for file in files], "hashes": [file.sha256 for file in files],
+            "size_bytes": [file.stat.st_size for file in files], "mtime_ns": [file.stat.st_mtime_ns for file in files],
+            "formats": [file.format for file in files], "spans_read": read.spans_read,
+            "spans_new": [part.spans_new_by_file.get(index, 0) for index in range(len(files))],
+            "complete_bytes": [complete.offset if complete else None for complete in completes],
+            "complete_hashes": [_complete_sha256(file, complete) for file, complete in zip(files, completes, strict=True)],
+            "line_counts": [complete.lines if complete else None for complete in completes],
+        }
+        connection.execute(sql_text("ingest/record_files.sql"), record)
+        connection.execute(sql_text("ingest/group_traces.sql"), {
+            "paths": record["paths"], "hashes": record["hashes"],
+            "trace_ids": [part.held_by_file.get(index, []) for index in range(len(files))]})
+        loads = [GroupedLoad(spans_read=spans_read, spans_new=spans_new)
+                 for spans_read, spans_new in zip(read.spans_read, record["spans_new"], strict=True)]
     return loads
 
 

@@ -175,11 +175,14 @@ def load_paths(
     named = named_files(paths)
     summary = LoadSummary()
     pending: list[FileLoad | FreshFile] = []
-    with store.connect() as checking:
-        for index, path in enumerate(files, start=1):
+    grouped_contents: set[str] = set()
+    for first in range(0, len(files), GROUP_MAX_FILES):
+        chunk = files[first:first + GROUP_MAX_FILES]
+        with store.connect() as checking:
+            entries = _groupable(checking, chunk, format=format, skip_invalid=skip_invalid, seen=grouped_contents)
+        for index, (path, entry) in enumerate(zip(chunk, entries, strict=True), start=first + 1):
             if progress is not None:
                 progress(index, len(files), path)
-            entry = _groupable(checking, path, format=format, skip_invalid=skip_invalid)
             if isinstance(entry, FreshFile) and _group_full(pending, entry):
                 _load_pending(store, pending, summary, format=format, skip_invalid=skip_invalid, named=named)
             if entry is not None:
@@ -187,7 +190,7 @@ def load_paths(
                 continue
             _load_pending(store, pending, summary, format=format, skip_invalid=skip_invalid, named=named)
             summary.files.append(_load_alone(store, path, format=format, skip_invalid=skip_invalid, named=named))
-        _load_pending(store, pending, summary, format=format, skip_invalid=skip_invalid, named=named)
+    _load_pending(store, pending, summary, format=format, skip_invalid=skip_invalid, named=named)
     _summarize_range(store, summary)
     return summary
 
@@ -210,41 +213,56 @@ def _known(connection: duckdb.DuckDBPyConnection, resolved: str, skip_invalid: b
     return next(iter(rows.fetchall()), None)
 
 
-def _same_content(connection: duckdb.DuckDBPyConnection, resolved: str, digest: str, skip_invalid: bool) -> tuple | None:
+def _same_content(connection: duckdb.DuckDBPyConnection, resolved: str, digest: str,
+                  skip_invalid: bool) -> tuple | None:
     rows = connection.execute(sql_text("ingest/same_content.sql"),
                               {"path": resolved, "sha256": digest, "skip_invalid": skip_invalid})
     return next(iter(rows.fetchall()), None)
 
 
-def _groupable(connection: duckdb.DuckDBPyConnection, path: Path, *, format: str,
-               skip_invalid: bool) -> FileLoad | FreshFile | None:
-    """An unchanged file's outcome, or a small fresh file that may be loaded in a group; None for a file
-    to load alone (large, grown, a copy of loaded content, unreadable, of no or an unknown format)."""
-    try:
-        stat = path.stat()
-        if stat.st_size > GROUP_FILE_BYTES or (format != "auto" and format not in SUPPORTED_FORMATS):
-            return None
-        resolved = str(path.resolve())
-        known = _known(connection, resolved, skip_invalid)
-        if known is not None and known[1] == stat.st_size and known[2] == stat.st_mtime_ns:
-            return FileLoad(path=path, format=known[3], status="unchanged", sha256=known[0])
-        if known is not None:
-            return None
-        digest, _ = file_sha256(path)
-        if _same_content(connection, resolved, digest, skip_invalid) is not None:
-            return None
-        return FreshFile(path=path, resolved=resolved, stat=stat, sha256=digest,
-                         format=detect_format(path) if format == "auto" else format)
-    except Exception:
-        return None
+def _groupable(connection: duckdb.DuckDBPyConnection, paths: Sequence[Path], *, format: str, skip_invalid: bool,
+               seen: set[str]) -> list[FileLoad | FreshFile | None]:
+    """Per file: an unchanged file's outcome, or a small fresh file that may be loaded in a group, or None
+    for a file to load alone (large, grown, a copy of content loaded before or earlier in this load,
+    unreadable, of no or an unknown format). Looked up for all `paths` in two statements; `seen` gathers
+    the contents found fresh, so that a later copy is left to the checks of a load alone."""
+    if format != "auto" and format not in SUPPORTED_FORMATS:
+        return [None] * len(paths)
+    resolved = [str(path.resolve()) for path in paths]
+    known = {row[0]: row[1:] for row in connection.execute(
+        sql_text("ingest/known_files.sql"), {"paths": resolved, "skip_invalid": skip_invalid}).fetchall()}
+    entries: list[FileLoad | FreshFile | None] = []
+    digests: dict[int, tuple[os.stat_result, str]] = {}
+    for index, path in enumerate(paths):
+        entries.append(None)
+        try:
+            stat = path.stat()
+            before = known.get(resolved[index])
+            if before is not None and before[1] == stat.st_size and before[2] == stat.st_mtime_ns:
+                entries[index] = FileLoad(path=path, format=before[3], status="unchanged", sha256=before[0])
+            elif before is None and stat.st_size <= GROUP_FILE_BYTES:
+                digests[index] = (stat, file_sha256(path)[0])
+        except OSError:
+            continue
+    loaded = {row[0] for row in connection.execute(sql_text("ingest/loaded_contents.sql"), {
+        "hashes": [digest for _, digest in digests.values()], "skip_invalid": skip_invalid}).fetchall()}
+    for index, (stat, digest) in digests.items():
+        if digest in loaded or digest in seen:
+            continue
+        try:
+            chosen = detect_format(paths[index]) if format == "auto" else format
+        except Exception:
+            continue
+        seen.add(digest)
+        entries[index] = FreshFile(path=paths[index], resolved=resolved[index], stat=stat, sha256=digest, format=chosen)
+    return entries
 
 
 def _group_full(pending: Sequence[FileLoad | FreshFile], entry: FreshFile) -> bool:
-    """Whether `entry` must start a new group: another format, the same content, or the group is full."""
+    """Whether `entry` must start a new group: another format, or the group is full."""
     group = [item for item in pending if isinstance(item, FreshFile)]
     return bool(group) and (
-        group[0].format != entry.format or any(item.sha256 == entry.sha256 for item in group)
-        or len(group) >= GROUP_MAX_FILES or sum(item.stat.st_size for item in group) >= GROUP_MAX_BYTES)
+        group[0].format != entry.format or len(group) >= GROUP_MAX_FILES or sum(item.stat.st_size for item in group) >= GROUP_MAX_BYTES)
 
 
 def _load_pending(store: Store, pending: list[FileLoad | FreshFile], summary: LoadSummary, *, format: str,

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from halo_local.ingest.readers import FILE_LINE_STRIDE
 from halo_local.pricing import load_price_tables, provider_id_for
-from halo_local.resources import sql_text
+from halo_local.resources import sql_template, sql_text
 
 # agent_uuid = uuid5(AGENT_NAMESPACE, service + "\x1f" + agent): the same agent gets the same id on every
 # machine and every load. (The namespace is uuid5(NAMESPACE_URL, "halo-local:agent"); never change it.)
@@ -196,9 +196,9 @@ def _extract_fields(connection: duckdb.DuckDBPyConnection, fields: Sequence[str]
 def _plain_extraction(
     rules: tuple[_Rule, ...], fields: tuple[str, ...] | None
 ) -> tuple[str, dict[str, object], str, dict[str, object]]:
-    """extract_plain.sql and extract_generic_input.sql completed for these rules, with their parameters.
+    """extract_plain.sql and extract_generic_input.sql rendered for these rules, with their parameters.
 
-    Generated once per process and mapping; every constant (keys, paths, patterns) is a parameter.
+    Rendered once per process and mapping; every constant (keys, paths, patterns) is a parameter.
     """
     active = [rule for rule in rules if fields is None or rule.field in fields]
     parameters: dict[str, object] = {}
@@ -216,68 +216,39 @@ def _plain_extraction(
     parameters["text_paths"] = [f'$."{key}"' for key in text_keys]
     parameters["json_paths"] = [f'$."{key}"' for key in json_keys]
 
-    def source(rule: _Rule) -> tuple[str, str]:
-        """(text, JSON value) SQL of the rule's key on a span."""
-        if rule.attribute_key.startswith("@"):
-            column = rule.attribute_key[1:]
-            return f"nullif({column}_text, '')", f"{column}_value"
-        json_value = (f"attribute_values[{json_keys.index(rule.attribute_key) + 1}]"
-                      if rule.attribute_key in json_keys else "NULL")
-        return f"nullif(attribute_texts[{text_keys.index(rule.attribute_key) + 1}], '')", json_value
+    def candidate(rule: _Rule) -> dict[str, object]:
+        """What extract_shape.sql's candidate macro needs of a rule: where its key's value is, and the
+        names of its parameters."""
+        if rule.transform not in _TRANSFORMS:
+            raise ValueError(f"attribute_map has an unknown transform {rule.transform!r}")
+        own_column = rule.attribute_key.startswith("@")
+        return {
+            "transform": rule.transform,
+            "column": rule.attribute_key[1:] if own_column else None,
+            "text_index": None if own_column else text_keys.index(rule.attribute_key) + 1,
+            "json_index": json_keys.index(rule.attribute_key) + 1 if rule.attribute_key in json_keys else None,
+            "argument": parameter(rule.argument) if rule.argument is not None else "NULL",
+            "key": parameter(rule.attribute_key) if rule.transform == "span_type" else None,
+        }
 
-    columns = []
-    for field, column_type in _FIELD_TYPES.items():
-        candidates = [_candidate(rule, *source(rule), parameter) for rule in plain_rules if rule.field == field]
-        expression = "coalesce(" + ", ".join(candidates) + ")" if candidates else "NULL"
-        columns.append(f"CAST({expression} AS {column_type}) AS {field}")
-    plain = sql_text("normalize/extract_plain.sql").replace("/*fields*/", ",\n    ".join(columns))
-
+    columns = [{"field": field, "type": column_type,
+                "candidates": [candidate(rule) for rule in plain_rules if rule.field == field]}
+               for field, column_type in _FIELD_TYPES.items()]
     generic_parameters: dict[str, object] = {}
-    tests = []
-    if any(rule.attribute_key.startswith(_EVENT_PREFIX) for rule in active):
-        tests.append("coalesce(CAST(events AS VARCHAR), '[]') <> '[]'")
     # An indexed key is written in the attributes' JSON text as "prefix.N...: look for the prefix.
     for prefix in sorted({rule.attribute_key.split("*")[0] for rule in active if "*" in rule.attribute_key}):
-        name = f"prefix{len(generic_parameters)}"
-        generic_parameters[name] = '"' + prefix
-        tests.append(f"contains(CAST(attributes AS VARCHAR), ${name})")
-    needs_generic = " OR ".join(tests) or "FALSE"
-    plain = plain.replace("/*needs_generic*/", needs_generic)
+        generic_parameters[f"prefix{len(generic_parameters)}"] = '"' + prefix
+    shape = {"events": any(rule.attribute_key.startswith(_EVENT_PREFIX) for rule in active),
+             "prefix_parameters": list(generic_parameters)}
+    plain = sql_template("normalize/extract_plain.sql", columns=columns, **shape)
     parameters.update(generic_parameters)
-    generic = sql_text("normalize/extract_generic_input.sql").replace("/*needs_generic*/", needs_generic)
+    generic = sql_template("normalize/extract_generic_input.sql", **shape)
     return plain, parameters, generic, generic_parameters
 
 
-# The SQL of each transform of attribute_map (as in extract_fields.sql), over the key's `text` (norm_text
-# of its value) or JSON `value` and the rule's `argument`; span_type, which also looks the value up, is
-# built in _candidate.
-_TRANSFORM_SQL = {
-    "text": "{text}",
-    "int": "CAST(norm_int({text}) AS VARCHAR)",
-    "decimal": "CAST(norm_decimal({text}) AS VARCHAR)",
-    "first": "norm_first({value})",
-    "json_text": "nullif(json_extract_string(norm_document({value}), {argument}), '')",
-    "json_int": "CAST(norm_int(json_extract_string(norm_document({value}), {argument})) AS VARCHAR)",
-    "json_decimal": "CAST(norm_decimal(json_extract_string(norm_document({value}), {argument})) AS VARCHAR)",
-    "regex": "nullif(regexp_extract({text}, {argument}, 1), '')",
-    "langfuse_total": "CAST(norm_langfuse_total({value}, {argument}) AS VARCHAR)",
-    "tool_names": "CASE WHEN len(norm_tool_names({value}, {argument})) > 0 THEN norm_tool_names({value}, {argument}) END",
-}
-
-
-def _candidate(rule: _Rule, text: str, value: str, parameter: Callable[[object], str]) -> str:
-    """The SQL of one candidate: its transform of the key's `text` or JSON `value`; NULL when absent or
-    not convertible."""
-    argument = parameter(rule.argument) if rule.argument is not None else "NULL"
-    if rule.transform in _TRANSFORM_SQL:
-        return _TRANSFORM_SQL[rule.transform].format(text=text, value=value, argument=argument)
-    if rule.transform == "span_type":
-        found = (f"lower({text})" if rule.argument is None
-                 else f"lower(nullif(regexp_extract({text}, {argument}, 1), ''))")
-        key = parameter(rule.attribute_key)
-        return (f"CASE WHEN {found} IS NOT NULL THEN coalesce(span_types[{key} || chr(31) || {found}],"
-                f" span_types[{key} || chr(31) || '*']) END")
-    raise ValueError(f"attribute_map has an unknown transform {rule.transform!r}")
+# The transforms of attribute_map (as in extract_fields.sql), rendered by extract_shape.sql's candidate macro.
+_TRANSFORMS = frozenset({"text", "int", "decimal", "first", "json_text", "json_int", "json_decimal", "regex",
+                         "langfuse_total", "tool_names", "span_type"})
 
 
 def _resolve_providers(connection: duckdb.DuckDBPyConnection) -> None:
