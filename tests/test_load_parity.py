@@ -15,6 +15,7 @@ import gzip
 import importlib.util
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ def _generator() -> Any:
     spec = importlib.util.spec_from_file_location("bench_ingest", REPO / "bench" / "ingest.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(spec.name, module)  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 

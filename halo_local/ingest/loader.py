@@ -4,12 +4,12 @@ A file whose path, size and modification time match a completed load is skipped 
 read; one whose content hash matches a loaded file (at this path or, for a copy, at another) is
 skipped after hashing. Anything else is read into `raw_spans`, normalized, and committed in one
 transaction together with its `loaded_files` row and the traces it holds (`loaded_file_traces`),
-so an interrupted load leaves the database exactly as it was before that file.
+so an interrupted load leaves the database exactly as it was before that file. Small fresh files are
+loaded a group at a time (`groups`): one transaction for the group, still each file whole or not at all.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -167,8 +167,8 @@ def load_paths(
 ) -> LoadSummary:
     """Load every trace file under `paths` into `store`; stops at the first invalid file.
 
-    Files before the invalid one stay loaded (each is its own transaction), so fixing the file and
-    re-running loads just the rest. A file that a directory or glob brought in and that is valid JSON
+    Files before the invalid one stay loaded (each is its own transaction, or shares one with the small
+    files of its group, `groups`), so fixing the file and re-running loads just the rest. A file that a directory or glob brought in and that is valid JSON
     but no trace export (labels, configs) is left alone as `not_traces`; named on its own, it is an error.
     """
     files = expand_paths(paths)
@@ -178,8 +178,10 @@ def load_paths(
     grouped_contents: set[str] = set()
     for first in range(0, len(files), GROUP_MAX_FILES):
         chunk = files[first:first + GROUP_MAX_FILES]
-        with store.connect() as checking:
-            entries = _groupable(checking, chunk, format=format, skip_invalid=skip_invalid, seen=grouped_contents)
+        entries: list[FileLoad | FreshFile | None] = [None]  # a file alone needs no look-ahead
+        if len(chunk) > 1:
+            with store.connect() as checking:
+                entries = _groupable(checking, chunk, format=format, skip_invalid=skip_invalid, seen=grouped_contents)
         for index, (path, entry) in enumerate(zip(chunk, entries, strict=True), start=first + 1):
             if progress is not None:
                 progress(index, len(files), path)
