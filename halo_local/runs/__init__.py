@@ -30,8 +30,11 @@ from halo_local.runs.options import (
     DEFAULT_PROMPT,
     DEFAULT_SPAN_LIMIT,
     DEFAULT_TIME_LIMIT_SECONDS,
+    DEFAULTS,
     MAX_LOOKBACK_HOURS,
     MAX_SPAN_LIMIT,
+    IntBound,
+    RunOptions,
     parse_timestamp,
     resolve_window,
 )
@@ -52,9 +55,9 @@ from halo_local.runs.worker import process_alive, reap_stale_runs, start_worker
 
 __all__ = [
     "ACTIVE_STATES", "DEFAULT_CANCEL_REASON", "DEFAULT_LOOKBACK_HOURS", "DEFAULT_MAX_SUBAGENT_DEPTH",
-    "DEFAULT_MAX_TURNS", "DEFAULT_PROMPT", "DEFAULT_SPAN_LIMIT", "DEFAULT_TIME_LIMIT_SECONDS",
-    "MAX_LOOKBACK_HOURS", "MAX_SPAN_LIMIT", "POLL_EXIT_CODES", "POLL_TIMEOUT_EXIT_CODE", "PREVIOUS_FILE",
-    "REPORT_FILE", "SNAPSHOT_FILE", "STATES", "TERMINAL_STATES", "WORKER_LOG", "cancel_run", "create_followup_run",
+    "DEFAULT_MAX_TURNS", "DEFAULT_PROMPT", "DEFAULTS", "DEFAULT_SPAN_LIMIT", "DEFAULT_TIME_LIMIT_SECONDS",
+    "IntBound", "MAX_LOOKBACK_HOURS", "MAX_SPAN_LIMIT", "POLL_EXIT_CODES", "POLL_TIMEOUT_EXIT_CODE", "PREVIOUS_FILE",
+    "REPORT_FILE", "RunOptions", "SNAPSHOT_FILE", "STATES", "TERMINAL_STATES", "WORKER_LOG", "cancel_run", "create_followup_run",
     "create_run", "execute_run", "get_run", "iso", "list_runs", "parse_timestamp", "poll_run",
     "process_alive", "reap_stale_runs", "resolve_window", "run_document", "run_events", "start_worker",
 ]
