@@ -25,6 +25,13 @@ HTML_FILE = "report.html"
 _environment: Environment | None = None
 
 
+def _figure(value: float | None) -> str:
+    """A measured figure, short: `3`, `0.273`, `1,200`; `-` when unmeasured."""
+    if value is None:
+        return "-"
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,.3g}"
+
+
 def _environment_for_html() -> Environment:
     global _environment
     if _environment is None:
@@ -32,7 +39,7 @@ def _environment_for_html() -> Environment:
                           undefined=StrictUndefined, autoescape=True, trim_blocks=True, lstrip_blocks=True)
         env.filters.update(usd=render.usd, duration=render.duration, count=render.count, ts=render.timestamp,
                            pct=lambda value: "-" if value is None else f"{value * 100:.1f}%",
-                           coord=lambda value: f"{value:.1f}")
+                           coord=lambda value: f"{value:.1f}", figure=_figure)
         _environment = env
     return _environment
 
