@@ -14,6 +14,7 @@ from html_support import HOSTILE_TOOL, census, console_messages, run_chromium, t
 from runs_support import AGENT_UUID, HALO_WINDOW
 
 from halo_local import html_report, runs, traces
+from halo_local.html_report import charts
 from halo_local.store import Store
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -89,3 +90,12 @@ def test_the_console_check_sees_a_script_or_a_network_load(tmp_path: Path) -> No
                     encoding="utf-8")
     _, console, _ = _rendered(page, tmp_path)
     assert len(console) >= 2
+
+
+def test_histogram_geometry_puts_p50_left_of_p95_and_every_bar_inside_the_chart() -> None:
+    chart = charts.latency_histogram([5, 0, 3, 0, 1], low_ms=10.0, high_ms=10_000.0, p50_ms=100.0, p95_ms=5_000.0)
+    p50, p95 = chart.marks
+    assert (p50.css, p95.css) == ("p50", "p95") and 0 < p50.x < p95.x < chart.width
+    assert p50.x == pytest.approx(chart.width / 3)  # 100 ms is a third of the way from 10 ms to 10 s on a log axis
+    assert len(chart.bars) == 3 and all(0 <= bar.x and bar.x + bar.width <= chart.width for bar in chart.bars)
+    assert max(bar.height for bar in chart.bars) == pytest.approx(90.0)
