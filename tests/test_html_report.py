@@ -21,14 +21,15 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def _report_of(store: Store, agent_uuid: str, window: tuple[str, str]) -> tuple[Path, float]:
-    """A heuristics-only run's report.html and the seconds its rendering took."""
+    """A heuristics-only run's report.html (written beside report.md) and the seconds a rendering takes."""
     run = runs.create_run(store, agent_uuid=agent_uuid, window_start_at=window[0], window_end_at=window[1],
                           no_llm=True, wait=True)
     assert run["status"] == "completed", run["statusReason"]
-    document = runs.get_run(store, run["runId"])
+    page = Path(run["reportPath"]).with_name(html_report.HTML_FILE)
+    written = page.read_text(encoding="utf-8")
     started = time.perf_counter()
-    path = html_report.write_run_html(document, Path(run["reportPath"]).parent)
-    return path, time.perf_counter() - started
+    assert html_report.render_html(**html_report.run_page(runs.get_run(store, run["runId"]))) == written
+    return page, time.perf_counter() - started
 
 
 def _rendered(page: Path, tmp_path: Path) -> tuple[str, list[str], bytes]:

@@ -18,7 +18,7 @@ from halo_local import render
 from halo_local.html_report.data import PageData, page_data
 from halo_local.resources import resource_dir
 
-__all__ = ["HTML_FILE", "PageData", "render_html", "render_run_html", "write_run_html"]
+__all__ = ["HTML_FILE", "PageData", "render_html", "run_page", "write_html"]
 
 HTML_FILE = "report.html"
 
@@ -62,21 +62,21 @@ def render_html(*, snapshot: Path, run: Mapping[str, Any], findings: Sequence[Ma
     )
 
 
-def render_run_html(document: Mapping[str, Any], *, llm_summary: str | None = None) -> str:
-    """report.html of a finished run from its `run get --json` document (findings included)."""
+def run_page(document: Mapping[str, Any], *, llm_summary: str | None = None) -> dict[str, Any]:
+    """`render_html`'s arguments for a finished run, from its `run get --json` document (findings included)."""
     dataset = document["traceDataset"]
     facts = {"runId": document["runId"], "agentName": document["agentName"], "agentUuid": document["agentUuid"],
              "windowStart": document["window"]["start"], "windowEnd": document["window"]["end"],
              "spans": dataset["spans"], "traces": dataset["traces"], "truncated": dataset["truncated"]}
-    return render_html(snapshot=Path(dataset["path"]), run=facts, findings=document.get("findings") or [],
-                       changes=document.get("changes"), llm_summary=llm_summary)
+    return {"snapshot": Path(dataset["path"]), "run": facts, "findings": document.get("findings") or [],
+            "changes": document.get("changes"), "llm_summary": llm_summary}
 
 
-def write_run_html(document: Mapping[str, Any], run_dir: Path, *, llm_summary: str | None = None) -> Path:
-    """Write report.html into the run's folder (atomically, private like every file there)."""
-    path = run_dir / HTML_FILE
+def write_html(path: Path, **page: Any) -> Path:
+    """Write `render_html(**page)` to `path` atomically (a reader never sees half a page), private like
+    every file under $HALO_HOME."""
     partial = path.with_suffix(".html.partial")
-    partial.write_text(render_run_html(document, llm_summary=llm_summary), encoding="utf-8")
+    partial.write_text(render_html(**page), encoding="utf-8")
     partial.chmod(0o600)
     partial.replace(path)
     return path

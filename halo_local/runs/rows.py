@@ -30,7 +30,7 @@ REPORT_FILE = "report.md"
 CANCEL_FILE = "cancel"
 WORKER_LOG = "worker.log"
 
-JSON_COLUMNS = {"findings", "checks", "llm_result", "detail", "thresholds"}
+JSON_COLUMNS = {"findings", "checks", "llm_result", "detail", "thresholds", "changes"}
 # One writer at a time within this process (a worker's heartbeat thread, an MCP server's requests):
 # DuckDB would otherwise fail one of two concurrent transactions appending to the same timeline.
 # Across processes, the database file lock already serialises writers.
