@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 from html_support import HOSTILE_TOOL, census, console_messages, run_chromium, ten_thousand_spans
-from runs_support import AGENT_UUID, HALO_WINDOW
+from runs_support import AGENT_UUID, BASE, HALO_WINDOW, insert_spans, span
 
 from halo_local import html_report, runs, traces
+from halo_local.errors import HaloLocalError
 from halo_local.html_report import charts
 from halo_local.store import Store
 
@@ -63,6 +64,21 @@ def test_the_halo_capture_report_renders_in_chromium_with_every_chart_drawn(stor
     assert 'href="#failures"' in dom and "class=\"span type-tool error failing\"" in dom
     assert screenshot.startswith(PNG_SIGNATURE) and len(screenshot) > 20_000
     assert len(found.shapes_per_svg) == dom.count("<svg")
+
+    # `run report` draws a page that is gone (or predates pages) again from the snapshot.
+    [run] = runs.list_runs(store)
+    written = page.read_text(encoding="utf-8")
+    page.unlink()
+    assert runs.report_html(store, run["runId"]) == page and page.read_text(encoding="utf-8") == written
+
+
+def test_a_run_without_a_report_has_no_page_and_says_why(store: Store) -> None:
+    insert_spans(store, [span(0, 0, start=BASE)])
+    run = runs.create_run(store, agent_uuid=AGENT_UUID, window_start_at="2020-01-01T00:00:00Z",
+                          window_end_at="2020-01-02T00:00:00Z", no_llm=True, wait=True)
+    assert run["status"] == "no_traces"
+    with pytest.raises(HaloLocalError, match=r"has no report: it is no_traces: no spans of agent"):
+        runs.report_html(store, run["runId"])
 
 
 def test_a_ten_thousand_span_window_renders_and_its_markup_in_names_stays_text(store: Store, tmp_path: Path) -> None:
