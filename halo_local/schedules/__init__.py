@@ -32,13 +32,15 @@ The runs this package starts and the trace loading it triggers are injected into
 `ingest` only when called, so this package loads without them.
 
 Layout: `cadence` (fire times, time helpers), `records` (spec, changes, stored schedule, flags),
-`sources` (--source paths), `storage` (the schedules table), `firing` (tick, cron line).
+`sources` (--source paths), `storage` (the schedules table), `firing` (tick, cron line), `outcomes`
+(each schedule's last outcome).
 """
 
 from __future__ import annotations
 
 from halo_local.flags import parse_bool, parse_int, parse_int_list, parse_text
 from halo_local.schedules.cadence import due_slot, iso, next_fire_times, previous_fire_time, utc_now, zone_of
+from halo_local.schedules.outcomes import last_outcomes, outcome_text
 from halo_local.schedules.firing import (
     TICK_LOG_FILE,
     FireRun,
@@ -78,6 +80,7 @@ from halo_local.schedules.storage import (
 )
 
 __all__ = [
+    "last_outcomes", "outcome_text",
     "DEFAULT_LOOKBACK_HOURS", "DEFAULT_MAX_SUBAGENT_DEPTH", "DEFAULT_MAX_TURNS",
     "DEFAULT_SPAN_LIMIT", "FREQUENCIES", "MAX_LOOKBACK_HOURS", "MAX_SPAN_LIMIT", "TICK_LOG_FILE", "UPCOMING_COUNT",
     "FireRun", "Fired", "LoadSources", "Schedule", "ScheduleChanges", "ScheduleFire",
