@@ -32,13 +32,15 @@ The runs this package starts and the trace loading it triggers are injected into
 `halo_local.usecases`, so this package never imports runs (only their `RunOptions` bounds).
 
 Layout: `cadence` (fire times, time helpers), `records` (spec, changes, stored schedule, flags),
-`sources` (--source paths), `storage` (the schedules table), `firing` (tick, cron line).
+`sources` (--source paths), `storage` (the schedules table), `firing` (tick, cron line), `outcomes`
+(each schedule's last outcome).
 """
 
 from __future__ import annotations
 
 from halo_local.flags import parse_bool, parse_int, parse_int_list, parse_text
 from halo_local.schedules.cadence import due_slot, iso, next_fire_times, previous_fire_time, utc_now, zone_of
+from halo_local.schedules.outcomes import last_outcomes, outcome_text
 from halo_local.schedules.firing import (
     TICK_LOG_FILE,
     FireRun,
@@ -70,6 +72,7 @@ from halo_local.schedules.storage import (
 )
 
 __all__ = [
+    "last_outcomes", "outcome_text",
     "FREQUENCIES", "TICK_LOG_FILE", "UPCOMING_COUNT",
     "FireRun", "Fired", "LoadSources", "Schedule", "ScheduleChanges", "ScheduleFire",
     "ScheduleSpec", "archive_schedule", "checked_targets", "create_schedule", "cron_line", "due_slot",
