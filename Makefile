@@ -23,6 +23,6 @@ readme: $(BIN)/python
 # In parallel (pytest-xdist, one worker per core), each test file kept on one worker so that its
 # module fixtures are built once.
 test: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,clickhouse]'
 	$(BIN)/cog --check README.md
 	$(BIN)/python -m pytest -n auto --dist loadfile
