@@ -15,8 +15,14 @@ demo: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	HALO_HOME=$(HALO_HOME) $(BIN)/halo-local analyze sample_traces/
 
+# The README's "Every command's help" section, rewritten from the CLI (make test checks it is current).
+readme: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/cog -r README.md
+
 # In parallel (pytest-xdist, one worker per core), each test file kept on one worker so that its
 # module fixtures are built once.
 test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/cog --check README.md
 	$(BIN)/python -m pytest -n auto --dist loadfile

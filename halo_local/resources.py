@@ -6,7 +6,10 @@ them inside the package under `_resources/`.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
+
+import jinja2
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -22,3 +25,15 @@ def resource_dir(name: str) -> Path:
 def sql_text(relative: str) -> str:
     """Text of one SQL file under `sql/`, e.g. `sql_text("heuristics/error.sql")`."""
     return (resource_dir("sql") / relative).read_text(encoding="utf-8")
+
+
+@functools.cache
+def _sql_templates() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(resource_dir("sql"))),
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+
+
+def sql_template(relative: str, **context: object) -> str:
+    """SQL whose shape varies (generated columns, optional tests) rendered from a Jinja file under `sql/`;
+    values never go into the text: they stay `$params`."""
+    return _sql_templates().get_template(relative).render(**context)

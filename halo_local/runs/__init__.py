@@ -16,11 +16,13 @@ A worker that dies stops its heartbeat; whichever command next reads the run mar
 Where each concern lives: `options` (defaults, limits, the window), `rows` (states and the shared
 row writes), `lifecycle` (create, poll, cancel), `documents` (the JSON read side), `worker`
 (detached processes, liveness, reaping), `control` (heartbeat, cancellation, time limit while a
-run executes), `snapshot` (the Parquet trace dataset), `pipeline` (executing a run, one LLM step).
-`python -m halo_local.runs RUN_ID` is the worker's entry point (`__main__`).
+run executes), `snapshot` (the Parquet trace dataset), `pipeline` (executing a run, one LLM step),
+`html_page` (report.html on demand). `python -m halo_local.runs RUN_ID` is the worker's entry point
+(`__main__`).
 """
 
 from halo_local.runs.documents import get_run, list_runs, run_document, run_events
+from halo_local.runs.html_page import report_html
 from halo_local.runs.lifecycle import cancel_run, create_followup_run, create_run, poll_run
 from halo_local.runs.options import (
     DEFAULT_CANCEL_REASON,
@@ -30,8 +32,11 @@ from halo_local.runs.options import (
     DEFAULT_PROMPT,
     DEFAULT_SPAN_LIMIT,
     DEFAULT_TIME_LIMIT_SECONDS,
+    DEFAULTS,
     MAX_LOOKBACK_HOURS,
     MAX_SPAN_LIMIT,
+    IntBound,
+    RunOptions,
     parse_timestamp,
     resolve_window,
 )
@@ -52,9 +57,9 @@ from halo_local.runs.worker import process_alive, reap_stale_runs, start_worker
 
 __all__ = [
     "ACTIVE_STATES", "DEFAULT_CANCEL_REASON", "DEFAULT_LOOKBACK_HOURS", "DEFAULT_MAX_SUBAGENT_DEPTH",
-    "DEFAULT_MAX_TURNS", "DEFAULT_PROMPT", "DEFAULT_SPAN_LIMIT", "DEFAULT_TIME_LIMIT_SECONDS",
-    "MAX_LOOKBACK_HOURS", "MAX_SPAN_LIMIT", "POLL_EXIT_CODES", "POLL_TIMEOUT_EXIT_CODE", "PREVIOUS_FILE",
-    "REPORT_FILE", "SNAPSHOT_FILE", "STATES", "TERMINAL_STATES", "WORKER_LOG", "cancel_run", "create_followup_run",
+    "DEFAULT_MAX_TURNS", "DEFAULT_PROMPT", "DEFAULTS", "DEFAULT_SPAN_LIMIT", "DEFAULT_TIME_LIMIT_SECONDS",
+    "IntBound", "MAX_LOOKBACK_HOURS", "MAX_SPAN_LIMIT", "POLL_EXIT_CODES", "POLL_TIMEOUT_EXIT_CODE", "PREVIOUS_FILE",
+    "REPORT_FILE", "RunOptions", "SNAPSHOT_FILE", "STATES", "TERMINAL_STATES", "WORKER_LOG", "cancel_run", "create_followup_run",
     "create_run", "execute_run", "get_run", "iso", "list_runs", "parse_timestamp", "poll_run",
-    "process_alive", "reap_stale_runs", "resolve_window", "run_document", "run_events", "start_worker",
+    "process_alive", "reap_stale_runs", "report_html", "resolve_window", "run_document", "run_events", "start_worker",
 ]
