@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
-from halo_local import llm, render, runs, usecases
+from halo_local import llm, render, runs, untrusted, usecases
 from halo_local.cli.help import real_defaults
-from halo_local.cli.output import EXIT_OK, Output, default_store, print_event
+from halo_local.cli.output import EXIT_OK, JSON_MODE, Output, default_store, print_event
 from halo_local.errors import NotFoundError
 from halo_local.flags import parse_bool, parse_int, parse_text
+
+
+def _run_state(found: dict[str, Any]) -> tuple[str | None, int]:
+    """The analysis run's status line when it did not complete, and the exit code: non-zero without a report.
+
+    Without a report the exit code is `run poll`'s for the status (7 while it is still queued or running),
+    so `conversation get ID --json | jq ...` under `set -o pipefail` fails instead of writing `null`.
+    """
+    run = found["run"]
+    if run is None or run["status"] == "completed":
+        return None, EXIT_OK
+    reason = f": {run['statusReason']}" if run["statusReason"] else ""
+    line = f"Run {run['runId']} is {run['status']}{reason}"
+    has_report = any(message["role"] == "assistant" and message["runId"] == run["runId"]
+                     for message in found["messages"])
+    if has_report:
+        return line, EXIT_OK
+    exit_code = runs.POLL_EXIT_CODES.get(run["status"], runs.POLL_TIMEOUT_EXIT_CODE)
+    return f"{line} (no report yet)" if exit_code == runs.POLL_TIMEOUT_EXIT_CODE else f"{line} (no report)", exit_code
 
 
 class ConversationCommands:
@@ -29,7 +49,9 @@ class ConversationCommands:
         """Every message in full (the first assistant message is the report); --json is the raw payload.
 
         --html prints the report as its self-contained HTML page instead (the run's report.html, written
-        first when missing): `halo-local conversation get ID --html > report.html`.
+        first when missing): `halo-local conversation get ID --html > report.html`. A run that did not
+        complete is named with its status and reason; without a report it exits like `run poll` (7 while
+        the run is queued or running).
         """
         store = default_store()
         found = usecases.get_conversation(store, str(conversation_id))
@@ -39,11 +61,16 @@ class ConversationCommands:
             path = runs.report_html(store, found["run"]["runId"])
             return Output({"conversationId": found["conversationId"], "runId": found["run"]["runId"],
                            "path": str(path)}, path.read_text(encoding="utf-8").rstrip("\n"))
+        state, exit_code = _run_state(found)
+        if state and JSON_MODE.get():
+            sys.stderr.write(untrusted.terminal_line(state) + "\n")
         parts = [f"Conversation {found['conversationId']}: {found['title']}"]
+        if state:
+            parts.append(state)
         for message in found["messages"]:
             parts.append(f"\n--- {message['role']} ({message['runId']}, {render.timestamp(message['createdAt'])}) ---\n")
             parts.append(message["content"].rstrip("\n"))
-        return Output(found, "\n".join(parts))
+        return Output(found, "\n".join(parts), exit_code)
 
     @real_defaults(model_id="the model of the conversation's analysis")
     def ask(self, conversation_id: str, question: str, no_llm: bool = False, model_id: str | None = None) -> Output:

@@ -1,0 +1,87 @@
+"""The papercuts of issue 18, each through the CLI entry point on a real DuckDB file in a tmp home."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from runs_support import agent_traces, create_run, insert_spans
+
+from halo_local import cli, runs
+from halo_local.store import Store
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
+    """A home holding the helper agent's five traces, HALO_HOME pointing at it."""
+    monkeypatch.setenv("HALO_HOME", str(tmp_path / "home"))
+    for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    store = Store(tmp_path / "home")
+    insert_spans(store, agent_traces(5))
+    return store
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = cli.main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _queued(store: Store, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    monkeypatch.setattr(runs.worker, "start_worker", lambda store, run_id: 0)
+    return create_run(store, wait=False, no_llm=True)
+
+
+def _set_status(store: Store, run_id: str, status: str, reason: str | None) -> None:
+    with store.transaction() as connection:
+        connection.execute(
+            "UPDATE runs SET status = $status, status_reason = $reason, worker_host = 'elsewhere',"
+            " started_at = created_at, heartbeat_at = now() WHERE run_id = $run_id",
+            {"status": status, "reason": reason, "run_id": run_id})
+
+
+@pytest.mark.parametrize(("status", "reason", "exit_code"), [
+    ("queued", None, 7), ("running", None, 7), ("failed", "worker died of ValueError: boom", 3),
+    ("cancelled", "cancelled by the user", 4),
+])
+def test_conversation_get_names_a_run_without_report_and_fails(
+        store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        status: str, reason: str | None, exit_code: int) -> None:
+    run = _queued(store, monkeypatch)
+    if status != "queued":
+        _set_status(store, run["runId"], status, reason)
+
+    code, out, _ = _cli(capsys, "conversation", "get", run["conversationId"])
+    assert code == exit_code
+    assert f"Run {run['runId']} is {status}" in out
+    if reason:
+        assert reason in out
+
+    code, out, err = _cli(capsys, "conversation", "get", run["conversationId"], "--json")
+    assert code == exit_code
+    assert json.loads(out)["run"]["status"] == status
+    assert f"is {status}" in err
+
+
+def test_conversation_get_of_a_no_traces_run_exits_6(store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    run = create_run(store, no_llm=True, window_start_at="2020-01-01T00:00:00Z", window_end_at="2020-01-02T00:00:00Z")
+    assert run["status"] == "no_traces"
+
+    code, out, _ = _cli(capsys, "conversation", "get", run["conversationId"])
+
+    assert code == 6
+    assert f"Run {run['runId']} is no_traces" in out
+
+
+def test_conversation_get_of_a_completed_run_exits_0_without_status_line(
+        store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    run = create_run(store, no_llm=True)
+    assert run["status"] == "completed"
+
+    code, out, _ = _cli(capsys, "conversation", "get", run["conversationId"])
+
+    assert code == 0
+    assert "# " in out and f"Run {run['runId']} is" not in out
