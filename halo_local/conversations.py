@@ -65,6 +65,13 @@ def list_conversations(store: Store, *, limit: int = 50) -> list[dict[str, Any]]
         return traces.rows_as_dicts(cursor)
 
 
+def latest_conversation_id(store: Store, agent_uuid: str | None) -> str | None:
+    """The newest conversation's id (of `agent_uuid` when given), None when there is none."""
+    with store.connect() as connection:
+        rows = connection.execute(sql_text("conversations/latest.sql"), {"agent_uuid": agent_uuid}).fetchall()
+    return str(rows[0][0]) if rows else None
+
+
 def conversation_with_messages(store: Store, conversation_id: str) -> dict[str, Any]:
     """The conversation's row (camelCase) with `messages`: every message (role, content) in order."""
     wanted = str(conversation_id).strip()

@@ -99,6 +99,16 @@ def list_conversations(store: Store, *, limit: int = 50) -> list[dict[str, Any]]
     return conversations.list_conversations(store, limit=limit)
 
 
+def latest_conversation_id(store: Store, agent: str | None) -> str:
+    """The newest conversation's id, of `agent` (UUID or unique name) when given, for `conversation get --latest`."""
+    found = traces.find_agent(store, agent) if agent is not None else None
+    conversation_id = conversations.latest_conversation_id(store, found["agentUuid"] if found else None)
+    if conversation_id is None:
+        whose = f" of agent {traces.describe_agent(found)}" if found else ""
+        raise NotFoundError(f"no conversation{whose} yet", hint="`halo-local run create` starts one")
+    return conversation_id
+
+
 def get_conversation(store: Store, conversation_id: str) -> dict[str, Any]:
     """Every message (role, content) in order, plus the analysis run and its trace dataset.
 

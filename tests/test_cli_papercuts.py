@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from runs_support import agent_traces, create_run, insert_spans
+from runs_support import AGENT_UUID, HALO_FIXTURE, OTHER_AGENT_UUID, agent_traces, create_run, insert_spans
 
 from halo_local import cli, runs
 from halo_local.store import Store
+
+ADK_FIXTURE = (Path(__file__).parent.parent / "sample_traces" / "adk-goldens"
+               / "tool-error-valueerror-schema-v2.otlp.json")
 
 
 @pytest.fixture
@@ -76,8 +80,8 @@ def test_conversation_get_of_a_no_traces_run_exits_6(store: Store, capsys: pytes
     assert f"Run {run['runId']} is no_traces" in out
 
 
-def test_conversation_get_of_a_completed_run_exits_0_without_status_line(
-        store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+def test_conversation_get_of_a_completed_run_exits_0_and_writes_output(
+        store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run = create_run(store, no_llm=True)
     assert run["status"] == "completed"
 
@@ -85,3 +89,49 @@ def test_conversation_get_of_a_completed_run_exits_0_without_status_line(
 
     assert code == 0
     assert "# " in out and f"Run {run['runId']} is" not in out
+    target = tmp_path / "conversation.md"
+    code, out, _ = _cli(capsys, "conversation", "get", run["conversationId"], "--output", str(target))
+    assert (code, out) == (0, f"Wrote {target}\n")
+    assert target.read_text(encoding="utf-8").startswith(f"Conversation {run['conversationId']}")
+
+
+def test_analyze_prints_only_the_report_and_writes_it_with_output(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two agents in the files: the note naming the other one goes to stderr, never into the report."""
+    monkeypatch.setenv("HALO_HOME", str(tmp_path / "home"))
+    report = tmp_path / "report.md"
+    code, out, err = _cli(capsys, "analyze", str(HALO_FIXTURE), str(ADK_FIXTURE), "--no-llm", "--output", str(report))
+    assert code == 0
+    assert out == f"Wrote {report}\n"
+    assert "Also in these files (analyse with --agent-uuid):" in err
+    written = report.read_text(encoding="utf-8")
+    assert written.startswith("# ") and "Also in these files" not in written
+
+
+def test_conversation_get_latest_of_an_agent(
+        store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    insert_spans(store, [{**row, "agent_name": "Other"}
+                         for row in agent_traces(2, agent_uuid=OTHER_AGENT_UUID, first=100)])
+    monkeypatch.setattr(runs.worker, "start_worker", lambda store, run_id: 0)
+    created = [create_run(store, wait=False, agent_uuid=agent, now=datetime(2026, 5, 1, hour))
+               for hour, agent in enumerate([AGENT_UUID, OTHER_AGENT_UUID, AGENT_UUID])]
+    older, other, newest = (run["conversationId"] for run in created)
+
+    def latest(*agent: str) -> str:
+        _, out, _ = _cli(capsys, "conversation", "get", "--latest", *agent, "--json")
+        return str(json.loads(out)["conversationId"])
+
+    assert latest("--agent", AGENT_UUID) == latest("--agent", "Helper") == latest() == newest != older
+    assert latest("--agent", OTHER_AGENT_UUID) == other
+    code, _, err = _cli(capsys, "conversation", "get", "--latest", "--agent", "nobody")
+    assert code == 1 and "no agent" in err
+    code, _, err = _cli(capsys, "conversation", "get")
+    assert code == 2 and "--latest" in err
+
+
+def test_conversation_get_output_is_not_written_without_a_report(
+        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    run = _queued(store, monkeypatch)
+    target = tmp_path / "report.md"
+    code, _, _ = _cli(capsys, "conversation", "get", run["conversationId"], "--output", str(target))
+    assert code == 7 and not target.exists()

@@ -6,10 +6,12 @@ import sys
 from typing import Any
 
 from halo_local import llm, render, runs, untrusted, usecases
-from halo_local.cli.help import real_defaults
+from halo_local.cli.help import optional_arguments, real_defaults
 from halo_local.cli.output import EXIT_OK, JSON_MODE, Output, default_store, print_event
-from halo_local.errors import NotFoundError
+from halo_local.cli.output_file import write_output
+from halo_local.errors import NotFoundError, UsageError
 from halo_local.flags import parse_bool, parse_int, parse_text
+from halo_local.store import Store
 
 
 def _run_state(found: dict[str, Any]) -> tuple[str | None, int]:
@@ -31,6 +33,21 @@ def _run_state(found: dict[str, Any]) -> tuple[str | None, int]:
     return f"{line} (no report yet)" if exit_code == runs.POLL_TIMEOUT_EXIT_CODE else f"{line} (no report)", exit_code
 
 
+def _conversation_id(store: Store, conversation_id: str | None, latest: object, agent: str | None) -> str:
+    """CONVERSATION_ID, or with --latest the newest conversation (of --agent when given)."""
+    wanted_latest = parse_bool(latest, "--latest")
+    if conversation_id is not None and wanted_latest:
+        raise UsageError("give CONVERSATION_ID or --latest, not both")
+    if agent is not None and not wanted_latest:
+        raise UsageError("--agent goes with --latest", hint="halo-local conversation get --latest --agent NAME_OR_UUID")
+    if wanted_latest:
+        return usecases.latest_conversation_id(store, parse_text(agent))
+    if conversation_id is None:
+        raise UsageError("conversation get needs CONVERSATION_ID (or --latest)",
+                         hint="`halo-local conversation list` lists conversations")
+    return str(conversation_id)
+
+
 class ConversationCommands:
     """Conversations: a run's report, then follow-up questions and answers."""
 
@@ -45,32 +62,39 @@ class ConversationCommands:
         )
         return Output(rows, text)
 
-    def get(self, conversation_id: str, html: bool = False) -> Output:
+    @optional_arguments("conversation_id")
+    @real_defaults(agent="any agent")
+    def get(self, conversation_id: str | None = None, html: bool = False, latest: bool = False,
+            agent: str | None = None, output: str | None = None) -> Output:
         """Every message in full (the first assistant message is the report); --json is the raw payload.
 
         --html prints the report as its self-contained HTML page instead (the run's report.html, written
         first when missing): `halo-local conversation get ID --html > report.html`. A run that did not
         complete is named with its status and reason; without a report it exits like `run poll` (7 while
-        the run is queued or running).
+        the run is queued or running). --latest (instead of CONVERSATION_ID) takes the newest conversation,
+        of --agent (UUID or name) when given. --output FILE writes the text (or the page) to FILE.
         """
         store = default_store()
-        found = usecases.get_conversation(store, str(conversation_id))
+        found = usecases.get_conversation(store, _conversation_id(store, conversation_id, latest, agent))
+        state, exit_code = _run_state(found)
         if parse_bool(html, "--html"):
             if found["run"] is None:
                 raise NotFoundError(f"conversation {found['conversationId']} has no analysis run, so no report")
             path = runs.report_html(store, found["run"]["runId"])
-            return Output({"conversationId": found["conversationId"], "runId": found["run"]["runId"],
+            page = Output({"conversationId": found["conversationId"], "runId": found["run"]["runId"],
                            "path": str(path)}, path.read_text(encoding="utf-8").rstrip("\n"))
-        state, exit_code = _run_state(found)
+            return write_output(page, output, has_report=True)
         if state and JSON_MODE.get():
             sys.stderr.write(untrusted.terminal_line(state) + "\n")
         parts = [f"Conversation {found['conversationId']}: {found['title']}"]
         if state:
             parts.append(state)
         for message in found["messages"]:
-            parts.append(f"\n--- {message['role']} ({message['runId']}, {render.timestamp(message['createdAt'])}) ---\n")
+            when = render.timestamp(message["createdAt"])
+            parts.append(f"\n--- {message['role']} ({message['runId']}, {when}) ---\n")
             parts.append(message["content"].rstrip("\n"))
-        return Output(found, "\n".join(parts), exit_code)
+        conversation = Output(found, "\n".join(parts), exit_code)
+        return write_output(conversation, output, has_report=exit_code == EXIT_OK)
 
     @real_defaults(model_id="the model of the conversation's analysis")
     def ask(self, conversation_id: str, question: str, no_llm: bool = False, model_id: str | None = None) -> Output:

@@ -16,6 +16,7 @@ from halo_local.cli.output import Output
 
 HELP_FLAGS = ("--help", "-h")
 _REAL_DEFAULTS_ATTRIBUTE = "real_defaults"
+_OPTIONAL_ARGUMENTS_ATTRIBUTE = "optional_arguments"
 _FLAG_COLUMN = 38
 
 Command = TypeVar("Command", bound=Callable[..., Any])
@@ -30,6 +31,21 @@ def real_defaults(**defaults: object) -> Callable[[Command], Command]:
         return command
 
     return mark
+
+
+def optional_arguments(*names: str) -> Callable[[Command], Command]:
+    """Mark parameters with a default that are still given by position, shown as `[NAME]`
+    (`conversation get [CONVERSATION_ID] --latest`): the id is needed unless a flag stands in for it."""
+
+    def mark(command: Command) -> Command:
+        setattr(command, _OPTIONAL_ARGUMENTS_ATTRIBUTE, names)
+        return command
+
+    return mark
+
+
+def is_optional_argument(target: Callable[..., Any], name: str) -> bool:
+    return name in getattr(target, _OPTIONAL_ARGUMENTS_ATTRIBUTE, ())
 
 
 def flag_name(parameter: str) -> str:
@@ -49,6 +65,8 @@ def command_help(target: Callable[..., Any], words: Sequence[str]) -> Output:
             arguments.append({"name": f"{name.upper().removesuffix('S')}...", "repeatable": True})
         elif parameter.default is parameter.empty:
             arguments.append({"name": name.upper(), "repeatable": False})
+        elif is_optional_argument(target, name):
+            arguments.append({"name": f"[{name.upper()}]", "repeatable": False})
         else:
             flags.append(_flag_entry(name, parameter, shown.get(name)))
     summary, _, details = (inspect.getdoc(target) or "").partition("\n")

@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from halo_local.cli.help import HELP_FLAGS
+from halo_local.cli.help import HELP_FLAGS, is_optional_argument
 from halo_local.cli.output import Output
 from halo_local.errors import UsageError
 from halo_local.flags import FALSE_WORDS, TRUE_WORDS, parse_bool
@@ -59,6 +59,8 @@ def positional_names(target: Callable[..., Any]) -> list[str]:
             names.append(f"{name.upper().removesuffix('S')}...")
         elif parameter.default is parameter.empty:
             names.append(name.upper())
+        elif is_optional_argument(target, name):
+            names.append(f"[{name.upper()}]")
     return names
 
 
@@ -66,7 +68,7 @@ def _usage(target: Callable[..., Any], words: Sequence[str]) -> str:
     """`halo-local span get SPAN_ID [--trace-id]`: the command line a command takes (long flag lists via --help)."""
     command = " ".join(["halo-local", *words])
     flags = [f"[--{name.replace('_', '-')}]" for name, parameter in inspect.signature(target).parameters.items()
-             if parameter.default is not parameter.empty]
+             if parameter.default is not parameter.empty and not is_optional_argument(target, name)]
     if len(flags) > 8:
         flags = [f"[flags: `{command} --help` lists them]"]
     return " ".join([command, *positional_names(target), *flags])
@@ -144,13 +146,14 @@ def _check_positional(target: Callable[..., Any], words: list[str], positional: 
     parameters = inspect.signature(target).parameters
     wanted = [name for name, p in parameters.items()
               if p.default is p.empty and p.kind is not p.VAR_POSITIONAL and name not in given]
+    optional = [name for name in parameters if is_optional_argument(target, name) and name not in given]
     takes_any = any(p.kind is p.VAR_POSITIONAL for p in parameters.values())
     command, usage = " ".join(words), f"usage: {_usage(target, words)}"
     if len(positional) < len(wanted):
         missing = " and ".join(name.upper() for name in wanted[len(positional):])
         raise UsageError(f"{command} needs {missing}", hint=usage)
-    if len(positional) > len(wanted) and not takes_any:
-        extra = len(wanted)
+    if len(positional) > len(wanted) + len(optional) and not takes_any:
+        extra = len(wanted) + len(optional)
         switch = switch_before.get(extra)
         hint = f"{switch} is a switch ({switch}=false turns it off); {usage}" if switch else usage
         raise UsageError(f"unexpected argument {positional[extra]!r} for `{command}`", hint=hint)

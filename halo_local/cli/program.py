@@ -8,6 +8,7 @@ from halo_local import runs, traces, untrusted, usecases
 from halo_local.cli.conversation_commands import ConversationCommands, ModelCommands
 from halo_local.cli.help import real_defaults
 from halo_local.cli.output import EXIT_OK, JSON_MODE, Output, default_store, print_event
+from halo_local.cli.output_file import write_output
 from halo_local.cli.run_commands import RunCommands
 from halo_local.cli.schedule_commands import ScheduleCommands
 from halo_local.cli.source_commands import SourceCommands
@@ -83,13 +84,15 @@ class HaloLocalCli:
     @real_defaults(agent_uuid="the busiest agent in the files", prompt="the built-in analysis prompt",
                    model_id=default_model_id())
     def analyze(self, *paths: str, agent_uuid: str | None = None, prompt: str | None = None,
-                model_id: str | None = None, no_llm: bool = False, skip_invalid: bool = False) -> Output:
+                model_id: str | None = None, no_llm: bool = False, skip_invalid: bool = False,
+                output: str | None = None) -> Output:
         """Load trace files (default: the bundled sample traces) and print a full analysis report.
 
         Analyses the busiest agent in the files (or --agent-uuid) over the files' own time range;
         heuristics-only without ANTHROPIC_API_KEY or with --no-llm. --skip-invalid loads the good
         records of a damaged file, as `traces load` does. Exit codes are those of `run poll`
-        (6 no_traces also when the files hold no spans).
+        (6 no_traces also when the files hold no spans). Only the report goes to stdout (or to
+        --output FILE); notes such as other agents in the files go to stderr.
         """
         sources = [str(path) for path in paths] or [str(resource_dir("sample_traces"))]
         result = usecases.analyze_paths(
@@ -100,8 +103,9 @@ class HaloLocalCli:
         )
         for entry in result["skipped"]:
             sys.stderr.write(f"Warning: {untrusted.terminal_line(describe_skipped(entry))}\n")
-        text = result["report"] or run_text(result)
         if result["otherAgents"]:
             names = ", ".join(f"{item['name'] or '-'} ({item['agentUuid']})" for item in result["otherAgents"])
-            text += f"\n\nAlso in these files (analyse with --agent-uuid): {names}"
-        return Output(result, text.rstrip("\n"), runs.POLL_EXIT_CODES.get(result["status"], EXIT_OK))
+            sys.stderr.write(untrusted.terminal_line(f"Also in these files (analyse with --agent-uuid): {names}") + "\n")
+        text = result["report"] or run_text(result)
+        done = Output(result, text.rstrip("\n"), runs.POLL_EXIT_CODES.get(result["status"], EXIT_OK))
+        return write_output(done, output, has_report=bool(result["report"]))
