@@ -135,3 +135,33 @@ def test_conversation_get_output_is_not_written_without_a_report(
     target = tmp_path / "report.md"
     code, _, _ = _cli(capsys, "conversation", "get", run["conversationId"], "--output", str(target))
     assert code == 7 and not target.exists()
+
+
+def test_short_unique_id_prefixes_are_accepted(
+        store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Runs, conversations, schedules, traces and spans by a prefix; an ambiguous one lists candidates."""
+    run = _queued(store, monkeypatch)
+    code, out, _ = _cli(capsys, "run", "get", run["runId"][:8], "--json")
+    assert json.loads(out)["runId"] == run["runId"]
+    code, out, _ = _cli(capsys, "conversation", "get", run["conversationId"][:9], "--json")
+    assert json.loads(out)["conversationId"] == run["conversationId"]
+
+    rows = agent_traces(1, first=0xAB << 120)
+    insert_spans(store, [{**row, "span_id": "feedface12345678"} if row["span_id"].endswith("2") else row
+                         for row in rows])
+    trace_id = rows[0]["trace_id"]
+    code, out, _ = _cli(capsys, "trace", "get", "ab", "--json")
+    assert code == 0 and json.loads(out)["traceId"] == trace_id
+    code, out, _ = _cli(capsys, "span", "get", "feedface", "--trace-id", "ab0", "--json")
+    assert code == 0 and json.loads(out)["spanId"] == "feedface12345678"
+
+    code, out, err = _cli(capsys, "trace", "get", "0000", "--json")
+    assert code == 2 and "ambiguous" in err and f"{0:032x}" in err and f"{4:032x}" in err
+    code, _, err = _cli(capsys, "run", "get", "run_nothing")
+    assert code == 1 and "run_nothing" in err
+
+    code, out, _ = _cli(capsys, "schedule", "create", "--title", "nightly", "--agent-uuid", AGENT_UUID,
+                        "--frequency", "daily", "--minutes", "0", "--hours", "3", "--json")
+    schedule_id = json.loads(out)["scheduleId"]
+    code, out, _ = _cli(capsys, "schedule", "get", schedule_id[:7], "--json")
+    assert code == 0 and json.loads(out)["scheduleId"] == schedule_id

@@ -11,6 +11,7 @@ from halo_local.cli.output import EXIT_OK, JSON_MODE, Output, default_store, pri
 from halo_local.cli.output_file import write_output
 from halo_local.errors import NotFoundError, UsageError
 from halo_local.flags import parse_bool, parse_int, parse_text
+from halo_local.ids import full_id
 from halo_local.store import Store
 
 
@@ -45,7 +46,7 @@ def _conversation_id(store: Store, conversation_id: str | None, latest: object, 
     if conversation_id is None:
         raise UsageError("conversation get needs CONVERSATION_ID (or --latest)",
                          hint="`halo-local conversation list` lists conversations")
-    return str(conversation_id)
+    return full_id(store, "conversation", conversation_id)
 
 
 class ConversationCommands:
@@ -100,7 +101,8 @@ class ConversationCommands:
     def ask(self, conversation_id: str, question: str, no_llm: bool = False, model_id: str | None = None) -> Output:
         """Ask a follow-up; answered from the report, the findings and the run's data."""
         answered = usecases.ask(
-            default_store(), str(conversation_id), str(question), no_llm=parse_bool(no_llm, "--no-llm"),
+            default_store(), full_id(default_store(), "conversation", conversation_id), str(question),
+            no_llm=parse_bool(no_llm, "--no-llm"),
             model_id=parse_text(model_id), on_event=print_event if sys.stderr.isatty() else None,
         )
         exit_code = runs.POLL_EXIT_CODES.get(answered["status"], EXIT_OK)

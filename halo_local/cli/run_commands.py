@@ -12,6 +12,7 @@ from halo_local.cli.output import EXIT_OK, JSON_MODE, Output, default_store, pri
 from halo_local.cli.text import range_phrase, run_details_text, run_text
 from halo_local.errors import UsageError
 from halo_local.flags import parse_assignments, parse_bool, parse_int, parse_text
+from halo_local.ids import full_id
 from halo_local.llm.models import default_model_id
 from halo_local.store import Store
 
@@ -45,6 +46,10 @@ def _pick_agent(store: Store, time_range: str) -> str:
     answer = sys.stdin.readline().strip() or "1"
     choice = parse_int(answer, "the agent number", 1, len(agents))
     return agents[choice - 1]["agentUuid"]
+
+
+def _run_id(given: str) -> str:
+    return full_id(default_store(), "run", given)
 
 
 class RunCommands:
@@ -98,7 +103,7 @@ class RunCommands:
         Exit codes: 0 completed, 3 failed, 4 cancelled, 5 timed_out, 6 no_traces, 7 --timeout reached first.
         """
         run, timed_out = runs.poll_run(
-            default_store(), str(run_id), interval=_as_seconds(interval, "--interval", minimum=0.05),
+            default_store(), _run_id(run_id), interval=_as_seconds(interval, "--interval", minimum=0.05),
             timeout=_as_seconds(timeout, "--timeout", minimum=0), on_event=print_event,
         )
         exit_code = runs.POLL_TIMEOUT_EXIT_CODE if timed_out else runs.POLL_EXIT_CODES[run["status"]]
@@ -109,12 +114,12 @@ class RunCommands:
 
     def get(self, run_id: str) -> Output:
         """A run's metadata: status, agent, window, model, options, timings, LLM usage, trace dataset, findings."""
-        run = runs.get_run(default_store(), str(run_id))
+        run = runs.get_run(default_store(), _run_id(run_id))
         return Output(run, run_details_text(run))
 
     def events(self, run_id: str, limit: int = 100) -> Output:
         """The run's timeline (latest --limit events, oldest first): steps, LLM turns, tool calls, outcome."""
-        rows = runs.run_events(default_store(), str(run_id), limit=parse_int(limit, "--limit", 1))
+        rows = runs.run_events(default_store(), _run_id(run_id), limit=parse_int(limit, "--limit", 1))
         text = render.table(rows, [("seq", "#"), ("at", "AT", render.timestamp), ("kind", "KIND"),
                                    ("message", "MESSAGE")])
         return Output(rows, text)
@@ -125,7 +130,7 @@ class RunCommands:
         --flagged keeps the traces that ended badly (failed root, hand-off, give-up, cut short) or
         that a finding singles out (one covering every trace does not); --limit caps the rows (default 100).
         """
-        run = runs.get_run(default_store(), str(run_id))
+        run = runs.get_run(default_store(), _run_id(run_id))
         document = verdicts.list_verdicts(default_store(), run, flagged=parse_bool(flagged, "--flagged"),
                                           limit=parse_int(limit, "--limit", 1))
         rows = [{**row, "flaggedBy": ", ".join(item["category"] for item in row["findings"]) or "-"}
@@ -142,7 +147,7 @@ class RunCommands:
 
     def cancel(self, run_id: str, reason: str = runs.DEFAULT_CANCEL_REASON) -> Output:
         """Cancel a queued or running run (honoured within seconds, also mid LLM call)."""
-        run = runs.cancel_run(default_store(), str(run_id), reason=str(reason))
+        run = runs.cancel_run(default_store(), _run_id(run_id), reason=str(reason))
         text = run_text(run)
         if run["status"] in ("queued", "running"):
             text += "\nCancel requested; the worker has not confirmed yet."
@@ -152,9 +157,10 @@ class RunCommands:
 
     def report(self, run_id: str, open: bool = False) -> Output:  # noqa: A002 - the flag is --open
         """The path of the run's report.html (written first when missing); --open shows it in the system browser."""
-        path = runs.report_html(default_store(), str(run_id))
+        run_id = _run_id(run_id)
+        path = runs.report_html(default_store(), run_id)
         opened = parse_bool(open, "--open") and webbrowser.open(path.as_uri())
-        return Output({"runId": str(run_id).strip(), "path": str(path), "opened": bool(opened)}, str(path))
+        return Output({"runId": run_id, "path": str(path), "opened": bool(opened)}, str(path))
 
     def list(self, limit: int = 50) -> Output:
         """Runs newest first."""

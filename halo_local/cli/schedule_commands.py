@@ -10,7 +10,12 @@ from halo_local.cli.output import EXIT_ERROR, EXIT_OK, JSON_MODE, Output, defaul
 from halo_local.cli.text import schedule_document, schedule_text
 from halo_local.errors import UsageError
 from halo_local.flags import parse_bool, parse_int
+from halo_local.ids import full_id
 from halo_local.llm.models import API_KEY_ENV, default_model_id
+
+
+def _schedule_id(given: str) -> str:
+    return full_id(default_store(), "schedule", given)
 
 
 class ScheduleCommands:
@@ -63,12 +68,13 @@ class ScheduleCommands:
 
     def get(self, schedule_id: str) -> Output:
         """One schedule with its next few fire times."""
-        found = schedules.get_schedule(default_store(), str(schedule_id))
+        found = schedules.get_schedule(default_store(), _schedule_id(schedule_id))
         return Output(schedule_document(found, schedules.UPCOMING_COUNT), schedule_text(found, schedules.UPCOMING_COUNT))
 
     def runs(self, schedule_id: str, limit: int = 50) -> Output:
         """The fire times the schedule claimed, newest first, with each run's id and status."""
-        fires = schedules.schedule_runs(default_store(), str(schedule_id), limit=parse_int(limit, "--limit", 1))
+        fires = schedules.schedule_runs(default_store(), _schedule_id(schedule_id),
+                                        limit=parse_int(limit, "--limit", 1))
         rows = [fire.to_json() for fire in fires]
         text = render.table(
             rows,
@@ -93,13 +99,13 @@ class ScheduleCommands:
             max_subagent_depth=max_subagent_depth, max_turns=max_turns, enabled=enabled, source=source or None,
             skip_invalid=skip_invalid,
         )
-        updated = schedules.update_schedule(default_store(), str(schedule_id), changes)
+        updated = schedules.update_schedule(default_store(), _schedule_id(schedule_id), changes)
         return Output(updated.to_json(), "Updated.\n" + schedule_text(updated))
 
     def archive(self, schedule_id: str, yes: bool = False) -> Output:
         """Archive a schedule (it stops firing); asks first unless -y/--yes, and refuses without a terminal."""
         store = default_store()
-        found = schedules.get_schedule(store, str(schedule_id))
+        found = schedules.get_schedule(store, full_id(store, "schedule", schedule_id))
         if not parse_bool(yes, "--yes"):
             if JSON_MODE.get() or not (sys.stdin.isatty() and sys.stderr.isatty()):
                 raise UsageError("schedule archive needs confirmation: pass --yes (no terminal to ask on)")
@@ -114,7 +120,7 @@ class ScheduleCommands:
 
     def unarchive(self, schedule_id: str) -> Output:
         """Bring an archived schedule back; the slots that passed meanwhile are not fired."""
-        restored = schedules.unarchive_schedule(default_store(), str(schedule_id))
+        restored = schedules.unarchive_schedule(default_store(), _schedule_id(schedule_id))
         return Output(restored.to_json(), "Unarchived.\n" + schedule_text(restored))
 
     @real_defaults(now="now")

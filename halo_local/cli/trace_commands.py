@@ -9,6 +9,7 @@ from halo_local.cli.output import Output, default_store, progress_printer
 from halo_local.cli.text import empty_range_message
 from halo_local.errors import UsageError
 from halo_local.flags import parse_bool, parse_int, parse_text
+from halo_local.ids import full_id
 from halo_local.ingest import load_paths
 from halo_local.ingest.readers import SUPPORTED_FORMATS
 from halo_local.sources.named import resolve_source
@@ -95,7 +96,7 @@ class TraceCommands:
 
     def get(self, trace_id: str) -> Output:
         """One trace as an indented tree: durations, status, model, tokens, tools, errors."""
-        found = traces.get_trace(default_store(), str(trace_id))
+        found = traces.get_trace(default_store(), full_id(default_store(), "trace", trace_id))
         return Output(found, f"Trace {found['traceId']} ({found['spanCount']} spans)\n" + render.trace_tree(found["spans"]))
 
 
@@ -108,7 +109,7 @@ class SpanCommands:
         """Spans newest first, filtered by trace, agent, type, name, time range or errors."""
         store = default_store()
         rows = traces.list_spans(
-            store, trace_id=parse_text(trace_id), agent=parse_text(agent),
+            store, trace_id=None if trace_id is None else full_id(store, "trace", trace_id), agent=parse_text(agent),
             span_type=parse_text(type), name=parse_text(name), time_range=str(time_range),
             errors_only=parse_bool(errors_only, "--errors-only"), limit=parse_int(limit, "--limit", 1),
         )
@@ -123,7 +124,9 @@ class SpanCommands:
 
     def get(self, span_id: str, trace_id: str | None = None) -> Output:
         """Every stored column of one span, raw attributes included."""
-        span = traces.get_span(default_store(), str(span_id), trace_id=parse_text(trace_id))
+        store = default_store()
+        in_trace = None if trace_id is None else full_id(store, "trace", trace_id)
+        span = traces.get_span(store, full_id(store, "span", span_id), trace_id=in_trace)
         pairs = [(key, json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value)
                  for key, value in span.items()]
         return Output(span, render.key_values(pairs))
