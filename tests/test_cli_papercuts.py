@@ -165,3 +165,17 @@ def test_short_unique_id_prefixes_are_accepted(
     schedule_id = json.loads(out)["scheduleId"]
     code, out, _ = _cli(capsys, "schedule", "get", schedule_id[:7], "--json")
     assert code == 0 and json.loads(out)["scheduleId"] == schedule_id
+
+
+@pytest.mark.parametrize("command", [
+    ["run", "create", "--no-llm", "--agent-uuid"],
+    ["schedule", "create", "--title", "t", "--frequency", "daily", "--minutes", "0", "--hours", "1", "--agent-uuid"],
+    ["trace", "list", "--agent"],
+    ["span", "list", "--agent"],
+    ["conversation", "get", "--latest", "--agent"],
+])
+def test_an_unknown_agent_is_the_same_error_with_exit_1_in_every_command(
+        store: Store, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+    code, out, err = _cli(capsys, *command, "nobody", "--json")
+    assert code == 1 and json.loads(out)["error"]["exitCode"] == 1
+    assert err.startswith("Error: no agent with UUID 'nobody'\nHint: known agents:")

@@ -143,10 +143,10 @@ def test_tick_says_when_the_runs_it_fires_are_heuristics_only(
     assert len(ticked["fired"]) == 1 and ticked["heuristicsOnly"] is False
 
 
-def test_create_refuses_an_unknown_agent_and_a_source_matching_nothing_as_usage_errors(
+def test_create_refuses_an_unknown_agent_as_not_found_and_a_source_matching_nothing_as_usage_error(
         capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     base = ["schedule", "create", "--title", "T", "--frequency", "hourly", "--minutes", "0"]
-    assert cli.main([*base, "--agent-uuid", "nosuch"]) == 2
+    assert cli.main([*base, "--agent-uuid", "nosuch"]) == 1  # as in every command
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.startswith("Error: no agent with UUID 'nosuch'\nHint: known agents:")
     assert cli.main([*base, "--agent-uuid", "agent-1", "--source", str(tmp_path / "*.jsonl")]) == 2

@@ -361,7 +361,7 @@ def test_overlapping_ticks_in_separate_processes_fire_each_slot_once(store: Stor
 
 
 def test_create_and_update_refuse_an_unknown_agent_or_a_source_matching_nothing(store: Store, exports: Path) -> None:
-    with pytest.raises(UsageError) as unknown:
+    with pytest.raises(NotFoundError) as unknown:  # exit 1, as every command says it (issue 18)
         create_schedule(store, replace(daily(), agent_uuid="agent-9"), now=CREATED)
     assert unknown.value.message == "no agent with UUID 'agent-9'"  # as `run create` says it
     assert unknown.value.hint is not None and "agent-1 (Checker, helper-service)" in unknown.value.hint
@@ -372,10 +372,11 @@ def test_create_and_update_refuse_an_unknown_agent_or_a_source_matching_nothing(
 
     by_name = create_schedule(store, replace(daily(), agent_uuid="Checker"), now=CREATED)
     assert by_name.spec.agent_uuid == "agent-1"  # stored as the UUID: a later namesake cannot make it ambiguous
-    for changes in (ScheduleChanges.from_flags(agent_uuid="nosuch"),
-                    ScheduleChanges.from_flags(source=f"{exports}/nothing.jsonl")):
-        with pytest.raises(UsageError):
-            update_schedule(store, by_name.schedule_id, changes, now=CREATED)
+    with pytest.raises(NotFoundError):
+        update_schedule(store, by_name.schedule_id, ScheduleChanges.from_flags(agent_uuid="nosuch"), now=CREATED)
+    with pytest.raises(UsageError):
+        update_schedule(store, by_name.schedule_id, ScheduleChanges.from_flags(source=f"{exports}/nothing.jsonl"),
+                        now=CREATED)
     moved = update_schedule(store, by_name.schedule_id, ScheduleChanges.from_flags(agent_uuid="Another"), now=CREATED)
     assert get_schedule(store, by_name.schedule_id).spec == moved.spec and moved.spec.agent_uuid == "a"
 
@@ -394,7 +395,7 @@ def test_an_agent_only_the_sources_hold_is_found_by_reading_them_without_storing
         created = create_schedule(store, replace(daily(), agent_uuid=given, sources=(str(exports),)), now=CREATED)
         assert created.spec.agent_uuid == agent["agentUuid"]
     assert traces.stored_range(store)["spanCount"] == before  # read to check, not loaded
-    with pytest.raises(UsageError) as unknown:
+    with pytest.raises(NotFoundError) as unknown:
         create_schedule(store, replace(daily(), agent_uuid="HaloCodeHelpr", sources=(str(exports),)), now=CREATED)
     assert unknown.value.message == "no agent with UUID 'HaloCodeHelpr'"
     assert unknown.value.hint is not None and agent["agentUuid"] in unknown.value.hint  # found in the sources

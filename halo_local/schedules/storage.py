@@ -59,15 +59,12 @@ def checked_targets(store: Store, spec: ScheduleSpec) -> ScheduleSpec:
     stored = traces.list_agents(store, time_range="all")
     try:
         return replace(spec, agent_uuid=traces.resolve_agent(stored, spec.agent_uuid)["agentUuid"])
-    except NotFoundError as error:
+    except NotFoundError:
         if not spec.sources:
-            raise UsageError(error.message, hint=error.hint) from None
+            raise  # the agent-not-found error of every command (exit 1), not a usage error
     stored_uuids = {agent["agentUuid"] for agent in stored}
     in_sources = [agent for agent in _agents_in_sources(store, spec) if agent["agentUuid"] not in stored_uuids]
-    try:
-        return replace(spec, agent_uuid=traces.resolve_agent(stored + in_sources, spec.agent_uuid)["agentUuid"])
-    except NotFoundError as error:
-        raise UsageError(error.message, hint=error.hint) from None
+    return replace(spec, agent_uuid=traces.resolve_agent(stored + in_sources, spec.agent_uuid)["agentUuid"])
 
 
 def _agents_in_sources(store: Store, spec: ScheduleSpec) -> list[dict[str, Any]]:
