@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from runs_support import AGENT_UUID, HALO_FIXTURE, OTHER_AGENT_UUID, agent_traces, create_run, insert_spans
+from runs_support import AGENT_UUID, HALO_FIXTURE, OTHER_AGENT_UUID, Terminal, agent_traces, create_run, insert_spans
 
 from halo_local import cli, runs
 from halo_local.store import Store
@@ -179,3 +180,20 @@ def test_an_unknown_agent_is_the_same_error_with_exit_1_in_every_command(
     code, out, err = _cli(capsys, *command, "nobody", "--json")
     assert code == 1 and json.loads(out)["error"]["exitCode"] == 1
     assert err.startswith("Error: no agent with UUID 'nobody'\nHint: known agents:")
+
+
+def test_mcp_on_a_terminal_says_it_waits_for_a_client(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from halo_local import mcp_server
+
+    monkeypatch.setenv("HALO_HOME", str(tmp_path / "home"))
+    served: list[Store] = []
+    monkeypatch.setattr(mcp_server, "serve", served.append)
+    monkeypatch.setattr("sys.stdin", Terminal(""))
+    code, out, err = _cli(capsys, "mcp")
+    assert (code, out, len(served)) == (0, "", 1)
+    assert "waiting for an MCP client on stdin" in err
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # a client's pipe: stderr stays quiet
+    code, out, err = _cli(capsys, "mcp")
+    assert (code, out, err, len(served)) == (0, "", "", 2)

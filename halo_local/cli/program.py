@@ -59,9 +59,14 @@ class HaloLocalCli:
         """Serve this $HALO_HOME to coding assistants (Claude Code, Cursor) as an MCP server over stdio.
 
         Register the command `halo-local mcp` in the assistant's MCP settings; it serves until stdin closes.
+        Started by hand on a terminal, it says on stderr that it is waiting for a client.
         """
         from halo_local import mcp_server  # the MCP SDK is heavy: only this command loads it
 
+        if sys.stdin.isatty():
+            sys.stderr.write("halo-local mcp is waiting for an MCP client on stdin (JSON-RPC): register the command"
+                             " `halo-local mcp` in your assistant's MCP settings instead; Ctrl-C stops it.\n")
+            sys.stderr.flush()
         mcp_server.serve(default_store())
         return Output(None, "")
 
