@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -197,3 +198,36 @@ def test_mcp_on_a_terminal_says_it_waits_for_a_client(
     monkeypatch.setattr("sys.stdin", io.StringIO(""))  # a client's pipe: stderr stays quiet
     code, out, err = _cli(capsys, "mcp")
     assert (code, out, err, len(served)) == (0, "", "", 2)
+
+
+def test_text_shows_times_in_the_local_zone_or_tz_and_json_stays_utc(
+        store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        code, out, _ = _cli(capsys, "trace", "list", "--time-range", "all", "--limit", "1")
+        assert code == 0 and "2026-04-24 14:04:00 EDT" in out  # 18:04 UTC
+        code, out, _ = _cli(capsys, "trace", "list", "--time-range", "all", "--limit", "1", "--tz", "Asia/Tokyo")
+        assert "2026-04-25 03:04:00 JST" in out
+        code, out, _ = _cli(capsys, "trace", "list", "--time-range", "all", "--limit", "1", "--json", "--tz=UTC")
+        assert json.loads(out)[0]["startTime"] == "2026-04-24T18:04:00Z"
+        code, _, err = _cli(capsys, "trace", "list", "--tz", "Mars/Olympus")
+        assert code == 2 and "--tz 'Mars/Olympus'" in err
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
+def test_schedule_get_shows_its_own_zone_and_says_when_paused(
+        store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _cli(capsys, "schedule", "create", "--title", "nightly", "--agent-uuid", AGENT_UUID,
+                        "--frequency", "daily", "--minutes", "30", "--hours", "2", "--timezone", "Europe/Paris",
+                        "--json")
+    schedule_id = json.loads(out)["scheduleId"]
+    code, out, _ = _cli(capsys, "schedule", "get", schedule_id)
+    assert code == 0 and "Next fire times:\n  " in out
+    assert " 02:30:00 CE" in out.split("Next fire times:")[1]  # CET or CEST: Paris time, not UTC
+
+    _cli(capsys, "schedule", "update", schedule_id, "--enabled", "false")
+    code, out, _ = _cli(capsys, "schedule", "get", schedule_id)
+    assert "Next run" in out and "none while paused" in out and "Fire times once resumed:" in out

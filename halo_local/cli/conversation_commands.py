@@ -13,6 +13,7 @@ from halo_local.errors import NotFoundError, UsageError
 from halo_local.flags import parse_bool, parse_int, parse_text
 from halo_local.ids import full_id
 from halo_local.store import Store
+from halo_local.cli.zone import shown_time
 
 
 def _run_state(found: dict[str, Any]) -> tuple[str | None, int]:
@@ -58,7 +59,7 @@ class ConversationCommands:
         text = render.table(
             rows,
             [("conversationId", "CONVERSATION"), ("title", "TITLE"), ("status", "STATUS"),
-             ("messageCount", "MESSAGES"), ("createdAt", "CREATED", render.timestamp)],
+             ("messageCount", "MESSAGES"), ("createdAt", "CREATED", shown_time)],
             empty="No conversations yet. `halo-local run create` starts one.",
         )
         return Output(rows, text)
@@ -91,7 +92,7 @@ class ConversationCommands:
         if state:
             parts.append(state)
         for message in found["messages"]:
-            when = render.timestamp(message["createdAt"])
+            when = shown_time(message["createdAt"])
             parts.append(f"\n--- {message['role']} ({message['runId']}, {when}) ---\n")
             parts.append(message["content"].rstrip("\n"))
         conversation = Output(found, "\n".join(parts), exit_code)

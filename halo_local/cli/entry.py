@@ -16,6 +16,7 @@ from halo_local.cli.help import HELP_FLAGS, command_help
 from halo_local.cli.output import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_PIPE_CLOSED, JSON_MODE, Output
 from halo_local.cli.parsing import normalize_flags, quote_values, resolve_target, split_json_flag, usage_output
 from halo_local.cli.program import HaloLocalCli
+from halo_local.cli.zone import DISPLAY_ZONE, split_tz_flag
 from halo_local.errors import HaloLocalError, UsageError
 from halo_local.store import Store, environment_failure
 
@@ -85,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args, json_mode = split_json_flag(list(sys.argv[1:] if argv is None else argv))
         JSON_MODE.set(json_mode)
+        args, zone = split_tz_flag(args)
+        DISPLAY_ZONE.set(zone)
         output = run(args)
     except HaloLocalError as error:
         return _print_error(json_mode, error.exit_code, error.message, error.hint)

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from halo_local import render, untrusted
+from halo_local import untrusted
+from halo_local.cli.zone import shown_clock
 from halo_local.store import Store
 
 EXIT_OK = 0
@@ -53,6 +54,6 @@ def progress_printer() -> Callable[[int, int, Path], None] | None:
 
 def print_event(event: dict[str, Any]) -> None:
     """One progress line on stderr per run event (stdout stays the command's result)."""
-    line = f"{render.timestamp(event.get('at'))[11:]}  {event['kind']:<15} {event['message']}"
+    line = f"{shown_clock(event.get('at'))}  {event['kind']:<15} {event['message']}"
     sys.stderr.write(untrusted.terminal_line(line) + "\n")
     sys.stderr.flush()

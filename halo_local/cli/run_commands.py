@@ -15,6 +15,7 @@ from halo_local.flags import parse_assignments, parse_bool, parse_int, parse_tex
 from halo_local.ids import full_id
 from halo_local.llm.models import default_model_id
 from halo_local.store import Store
+from halo_local.cli.zone import shown_time
 
 
 def _as_seconds(value: Any, flag: str, *, minimum: float) -> float:
@@ -39,7 +40,7 @@ def _pick_agent(store: Store, time_range: str) -> str:
     sys.stderr.write(f"Agents active {range_phrase(time_range)}:\n")
     for number, agent in enumerate(agents, start=1):
         line = (f"  {number:>2}. {agent['name'] or '-'}  {agent['agentUuid']}  "
-                f"{agent['traceCount']:,} traces, last seen {render.timestamp(agent['lastSeenAt'])}")
+                f"{agent['traceCount']:,} traces, last seen {shown_time(agent['lastSeenAt'])}")
         sys.stderr.write(untrusted.terminal_line(line) + "\n")
     sys.stderr.write(f"Agent number [1-{len(agents)}]: ")
     sys.stderr.flush()
@@ -120,7 +121,7 @@ class RunCommands:
     def events(self, run_id: str, limit: int = 100) -> Output:
         """The run's timeline (latest --limit events, oldest first): steps, LLM turns, tool calls, outcome."""
         rows = runs.run_events(default_store(), _run_id(run_id), limit=parse_int(limit, "--limit", 1))
-        text = render.table(rows, [("seq", "#"), ("at", "AT", render.timestamp), ("kind", "KIND"),
+        text = render.table(rows, [("seq", "#"), ("at", "AT", shown_time), ("kind", "KIND"),
                                    ("message", "MESSAGE")])
         return Output(rows, text)
 
@@ -169,7 +170,7 @@ class RunCommands:
         text = render.table(
             table_rows,
             [("runId", "RUN ID"), ("kind", "KIND"), ("status", "STATUS"), ("agentName", "AGENT"),
-             ("createdAt", "CREATED", render.timestamp), ("findingCount", "FINDINGS"),
+             ("createdAt", "CREATED", shown_time), ("findingCount", "FINDINGS"),
              ("conversationId", "CONVERSATION")],
             empty="No runs yet. Start one with `halo-local run create --agent-uuid UUID`.",
         )

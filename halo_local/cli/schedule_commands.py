@@ -12,6 +12,7 @@ from halo_local.errors import UsageError
 from halo_local.flags import parse_bool, parse_int
 from halo_local.ids import full_id
 from halo_local.llm.models import API_KEY_ENV, default_model_id
+from halo_local.cli.zone import shown_time
 
 
 def _schedule_id(given: str) -> str:
@@ -54,13 +55,14 @@ class ScheduleCommands:
         outcomes = schedules.last_outcomes(store)
         documents = [{**item.to_json(), "lastOutcome": outcomes.get(item.schedule_id)} for item in found]
         rows = [{**document, "cadence": item.spec.describe(), "outcome": schedules.outcome_text(document["lastOutcome"]),
+                 "nextRun": shown_time(document["nextRunAt"], item.spec.timezone),
+                 "lastFired": shown_time(document["lastFiredAt"], item.spec.timezone),
                  "state": "archived" if item.archived_at else ("enabled" if item.spec.enabled else "paused")}
                 for item, document in zip(found, documents, strict=True)]
         text = render.table(
             rows,
             [("scheduleId", "SCHEDULE ID"), ("title", "TITLE"), ("agentUuid", "AGENT UUID"), ("cadence", "CADENCE"),
-             ("state", "STATE"), ("nextRunAt", "NEXT RUN (UTC)", render.timestamp),
-             ("lastFiredAt", "LAST FIRED (UTC)", render.timestamp), ("outcome", "LAST OUTCOME")],
+             ("state", "STATE"), ("nextRun", "NEXT RUN"), ("lastFired", "LAST FIRED"), ("outcome", "LAST OUTCOME")],
             empty="No schedules. Create one with `halo-local schedule create --title ... --agent-uuid ... "
                   "--frequency daily --minutes 0 --hours 9`.",
         )
@@ -78,7 +80,7 @@ class ScheduleCommands:
         rows = [fire.to_json() for fire in fires]
         text = render.table(
             rows,
-            [("slotAt", "SLOT (UTC)", render.timestamp), ("firedAt", "FIRED AT (UTC)", render.timestamp),
+            [("slotAt", "SLOT", shown_time), ("firedAt", "FIRED AT", shown_time),
              ("runId", "RUN ID"), ("runStatus", "STATUS"), ("error", "ERROR")],
             empty="This schedule has not fired yet.",
         )

@@ -7,6 +7,7 @@ from typing import Any
 
 from halo_local import render, runs, schedules, traces
 from halo_local.store import Store
+from halo_local.cli.zone import shown_time
 
 
 def range_phrase(time_range: str) -> str:
@@ -19,8 +20,8 @@ def empty_range_message(store: Store, time_range: str) -> str:
     covered = traces.stored_range(store)
     if not covered["spanCount"]:
         return "No traces are stored yet. Load some with `halo-local traces load PATH`."
-    stored = (f"Stored spans cover {render.timestamp(covered['firstSeenAt'])} .. "
-              f"{render.timestamp(covered['lastSeenAt'])} UTC")
+    stored = (f"Stored spans cover {shown_time(covered['firstSeenAt'])} .. "
+              f"{shown_time(covered['lastSeenAt'])}")
     if time_range.strip().lower() == "all":
         return f"Nothing matches these filters. {stored}."
     return f"Nothing {range_phrase(time_range)}. {stored}; try --time-range all."
@@ -31,7 +32,7 @@ def run_text(run: dict[str, Any]) -> str:
         f"Run {run['runId']} {run['status']}" + (f": {run['statusReason']}" if run["statusReason"] else ""),
         f"Conversation: {run['conversationId']}",
         f"Agent: {run['agentName'] or '-'} ({run['agentUuid']})",
-        f"Window: {render.timestamp(run['window']['start'])} .. {render.timestamp(run['window']['end'])} UTC",
+        f"Window: {shown_time(run['window']['start'])} .. {shown_time(run['window']['end'])}",
     ]
     if run["status"] in ("queued", "running"):
         lines.append(f"Follow it: halo-local run poll {run['runId']}")
@@ -64,14 +65,14 @@ def run_details_text(run: dict[str, Any]) -> str:
         ("Run", run["runId"]), ("Kind", run["kind"]), ("Status", run["status"]),
         ("Reason", run["statusReason"]), ("Conversation", run["conversationId"]),
         ("Agent", f"{run['agentName'] or '-'} ({run['agentUuid']})"),
-        ("Window", f"{render.timestamp(run['window']['start'])} .. {render.timestamp(run['window']['end'])} UTC"),
+        ("Window", f"{shown_time(run['window']['start'])} .. {shown_time(run['window']['end'])}"),
         ("Model", run["modelId"]),
         ("Options", f"span limit {options['spanLimit']:,}, max turns {options['maxTurns']}, max sub-agent depth "
                     f"{options['maxSubagentDepth']}, time limit {options['timeLimitSeconds'] // 60} min"
                     + (", --no-llm" if options["noLlm"] else "")),
         ("Prompt", options["prompt"]),
-        ("Created", render.timestamp(timings["createdAt"])), ("Started", render.timestamp(timings["startedAt"])),
-        ("Finished", render.timestamp(timings["finishedAt"])),
+        ("Created", shown_time(timings["createdAt"])), ("Started", shown_time(timings["startedAt"])),
+        ("Finished", shown_time(timings["finishedAt"])),
         ("Duration", render.duration(timings["durationSeconds"] * 1000 if timings["durationSeconds"] is not None else None)),
         ("LLM pass", llm_line),
         ("Trace dataset", dataset_line),
@@ -92,11 +93,15 @@ def run_details_text(run: dict[str, Any]) -> str:
 def schedule_text(schedule: schedules.Schedule, upcoming: int = 0) -> str:
     data, spec = schedule.to_json(), schedule.spec
     state = "archived" if data["archived"] else ("enabled" if spec.enabled else "paused (--enabled false)")
+    paused = not spec.enabled and not data["archived"]
+    next_run = shown_time(data["nextRunAt"], spec.timezone) if data["nextRunAt"] else None
+    if paused:
+        next_run = f"none while paused (`halo-local schedule update {data['scheduleId']} --enabled true` resumes it)"
     pairs = [
         ("Schedule", f"{data['scheduleId']}: {data['title']}"), ("Agent", data["agentUuid"]),
         ("Cadence", spec.describe()), ("State", state),
-        ("Next run", f"{render.timestamp(data['nextRunAt'])} UTC" if data["nextRunAt"] else None),
-        ("Last fired", f"{render.timestamp(data['lastFiredAt'])} UTC" if data["lastFiredAt"] else None),
+        ("Next run", next_run),
+        ("Last fired", shown_time(data["lastFiredAt"], spec.timezone) if data["lastFiredAt"] else None),
         ("Runs", f"look back {spec.lookback_hours}h, span limit {spec.span_limit:,}, max turns {spec.max_turns}, "
                  f"max sub-agent depth {spec.max_subagent_depth}, model {spec.model_id or 'default'}"),
         ("Prompt", spec.prompt or "(default)"),
@@ -106,7 +111,8 @@ def schedule_text(schedule: schedules.Schedule, upcoming: int = 0) -> str:
     text = render.key_values(pairs)
     if upcoming:
         times = schedule.upcoming(upcoming)
-        text += "\n\nNext fire times (UTC):" + "".join(f"\n  {render.timestamp(schedules.iso(at))}" for at in times)
+        heading = "Fire times once resumed:" if paused else "Next fire times:"
+        text += f"\n\n{heading}" + "".join(f"\n  {shown_time(schedules.iso(at), spec.timezone)}" for at in times)
     notes = "".join(f"\nNote: {note}" for note in spec.notes())
     return text + notes
 

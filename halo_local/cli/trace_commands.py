@@ -13,6 +13,7 @@ from halo_local.ids import full_id
 from halo_local.ingest import load_paths
 from halo_local.ingest.readers import SUPPORTED_FORMATS
 from halo_local.sources.named import resolve_source
+from halo_local.cli.zone import shown_time
 
 
 class TracesCommands:
@@ -35,7 +36,7 @@ class TracesCommands:
             f"Files: {data['files']} ({data['filesLoaded']} loaded, {data['filesUnchanged']} unchanged{not_traces})",
             f"Spans: {data['spansNew']:,} new, {data['duplicates']:,} duplicates, {data['skipped']:,} skipped",
             f"Traces: {data['traces']:,}   Agents: {data['agents']:,}",
-            f"Time range: {render.timestamp(data['timeRange']['start'])} .. {render.timestamp(data['timeRange']['end'])} UTC",
+            f"Time range: {shown_time(data['timeRange']['start'])} .. {shown_time(data['timeRange']['end'])}",
         ]
         for detail in data["details"]:
             if detail["status"] == "not_traces":
@@ -66,8 +67,8 @@ class AgentCommands:
             agents,
             [("agentUuid", "AGENT UUID"), ("name", "NAME"), ("serviceName", "SERVICE"),
              ("traceCount", "TRACES", render.count), ("spanCount", "SPANS", render.count),
-             ("errorCount", "ERRORS", render.count), ("firstSeenAt", "FIRST SEEN", render.timestamp),
-             ("lastSeenAt", "LAST SEEN", render.timestamp)],
+             ("errorCount", "ERRORS", render.count), ("firstSeenAt", "FIRST SEEN", shown_time),
+             ("lastSeenAt", "LAST SEEN", shown_time)],
             empty=empty_range_message(store, str(time_range)),
         )
         return Output(agents, text)
@@ -87,7 +88,7 @@ class TraceCommands:
         text = render.table(
             rows,
             [("traceId", "TRACE ID"), ("rootName", "ROOT"), ("agentName", "AGENT"),
-             ("startTime", "STARTED", render.timestamp), ("durationMs", "DURATION", render.duration),
+             ("startTime", "STARTED", shown_time), ("durationMs", "DURATION", render.duration),
              ("spanCount", "SPANS", render.count), ("errorCount", "ERRORS", render.count),
              ("costUsd", "COST", render.usd)],
             empty=empty_range_message(store, str(time_range)),
@@ -116,7 +117,7 @@ class SpanCommands:
         text = render.table(
             rows,
             [("spanId", "SPAN ID"), ("traceId", "TRACE ID"), ("name", "NAME"), ("spanType", "TYPE"),
-             ("startTime", "STARTED", render.timestamp), ("durationMs", "DURATION", render.duration),
+             ("startTime", "STARTED", shown_time), ("durationMs", "DURATION", render.duration),
              ("statusCode", "STATUS"), ("model", "MODEL"), ("toolName", "TOOL")],
             empty=empty_range_message(store, str(time_range)),
         )
