@@ -9,11 +9,11 @@ from halo_local import llm, render, runs, untrusted, usecases
 from halo_local.cli.help import optional_arguments, real_defaults
 from halo_local.cli.output import EXIT_OK, JSON_MODE, Output, default_store, print_event
 from halo_local.cli.output_file import write_output
+from halo_local.cli.zone import shown_time
 from halo_local.errors import NotFoundError, UsageError
 from halo_local.flags import parse_bool, parse_int, parse_text
 from halo_local.ids import full_id
 from halo_local.store import Store
-from halo_local.cli.zone import shown_time
 
 
 def _run_state(found: dict[str, Any]) -> tuple[str | None, int]:

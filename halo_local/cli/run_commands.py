@@ -10,12 +10,12 @@ from halo_local import render, runs, traces, untrusted, verdicts
 from halo_local.cli.help import real_defaults
 from halo_local.cli.output import EXIT_OK, JSON_MODE, Output, default_store, print_event
 from halo_local.cli.text import range_phrase, run_details_text, run_text
+from halo_local.cli.zone import shown_time
 from halo_local.errors import UsageError
 from halo_local.flags import parse_assignments, parse_bool, parse_int, parse_text
 from halo_local.ids import full_id
 from halo_local.llm.models import default_model_id
 from halo_local.store import Store
-from halo_local.cli.zone import shown_time
 
 
 def _as_seconds(value: Any, flag: str, *, minimum: float) -> float:

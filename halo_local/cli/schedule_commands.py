@@ -8,11 +8,11 @@ from halo_local import llm, render, runs, schedules, untrusted, usecases
 from halo_local.cli.help import real_defaults
 from halo_local.cli.output import EXIT_ERROR, EXIT_OK, JSON_MODE, Output, default_store
 from halo_local.cli.text import schedule_document, schedule_text
+from halo_local.cli.zone import shown_time
 from halo_local.errors import UsageError
 from halo_local.flags import parse_bool, parse_int
 from halo_local.ids import full_id
 from halo_local.llm.models import API_KEY_ENV, default_model_id
-from halo_local.cli.zone import shown_time
 
 
 def _schedule_id(given: str) -> str:

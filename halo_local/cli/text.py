@@ -6,8 +6,8 @@ import os
 from typing import Any
 
 from halo_local import render, runs, schedules, traces
-from halo_local.store import Store
 from halo_local.cli.zone import shown_time
+from halo_local.store import Store
 
 
 def range_phrase(time_range: str) -> str:

@@ -7,13 +7,13 @@ import json
 from halo_local import render, traces
 from halo_local.cli.output import Output, default_store, progress_printer
 from halo_local.cli.text import empty_range_message
+from halo_local.cli.zone import shown_time
 from halo_local.errors import UsageError
 from halo_local.flags import parse_bool, parse_int, parse_text
 from halo_local.ids import full_id
 from halo_local.ingest import load_paths
 from halo_local.ingest.readers import SUPPORTED_FORMATS
 from halo_local.sources.named import resolve_source
-from halo_local.cli.zone import shown_time
 
 
 class TracesCommands:
