@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from runs_support import AGENT_UUID, HALO_FIXTURE, OTHER_AGENT_UUID, Terminal, agent_traces, create_run, insert_spans
 
-from halo_local import cli, runs
+from halo_local import cli, runs, traces
 from halo_local.store import Store
 
 ADK_FIXTURE = (Path(__file__).parent.parent / "sample_traces" / "adk-goldens"
@@ -231,3 +231,37 @@ def test_schedule_get_shows_its_own_zone_and_says_when_paused(
     _cli(capsys, "schedule", "update", schedule_id, "--enabled", "false")
     code, out, _ = _cli(capsys, "schedule", "get", schedule_id)
     assert "Next run" in out and "none while paused" in out and "Fire times once resumed:" in out
+
+
+class _TerminalStderr(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_agent_picker_aligns_columns_says_1_trace_shows_the_default_and_asks_again(
+        store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    insert_spans(store, [{**row, "agent_name": "Other", "service_name": "other-service"}
+                         for row in agent_traces(1, agent_uuid=OTHER_AGENT_UUID, first=100)])
+    monkeypatch.setattr(runs.worker, "start_worker", lambda store, run_id: 0)
+    monkeypatch.setattr("sys.stdin", Terminal("7\nabc\n2\n"))
+    shown = _TerminalStderr()
+    monkeypatch.setattr("sys.stderr", shown)
+
+    code = cli.main(["run", "create", "--agent-time-range", "all", "--window-start-at", "2026-04-24T17:00:00Z",
+                     "--window-end-at", "2026-04-24T19:00:00Z", "--no-llm"])
+    capsys.readouterr()
+    picker = shown.getvalue()
+
+    assert code == 0
+    lines = picker.splitlines()
+    table = [line for line in lines if line.startswith(("#", "1.", "2."))]
+    assert len(table) == 3
+    column = table[0].index("SERVICE")  # aligned: each row's service starts under the header
+    assert {table[1][column:].split()[0], table[2][column:].split()[0]} == {"helper-service", "other-service"}
+    assert table[1][column - 1] == table[2][column - 1] == " "
+    assert "1 trace " in picker and "5 traces" in picker
+    assert "Agent number [1-2, default 1]: " in picker
+    assert "'7' is not a number from 1 to 2; try again." in picker and "'abc' is not a number" in picker
+    chosen = traces.list_agents(store, time_range="all")[1]["agentUuid"]
+    with store.connect() as connection:
+        assert connection.execute("SELECT agent_uuid FROM runs").fetchall() == [(chosen,)]

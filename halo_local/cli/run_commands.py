@@ -38,15 +38,32 @@ def _pick_agent(store: Store, time_range: str) -> str:
         raise UsageError(f"no agent has spans {range_phrase(time_range)}",
                          hint="widen --agent-time-range (e.g. all), or load traces with `halo-local traces load PATH`")
     sys.stderr.write(f"Agents active {range_phrase(time_range)}:\n")
-    for number, agent in enumerate(agents, start=1):
-        line = (f"  {number:>2}. {agent['name'] or '-'}  {agent['agentUuid']}  "
-                f"{agent['traceCount']:,} traces, last seen {shown_time(agent['lastSeenAt'])}")
-        sys.stderr.write(untrusted.terminal_line(line) + "\n")
-    sys.stderr.write(f"Agent number [1-{len(agents)}]: ")
-    sys.stderr.flush()
-    answer = sys.stdin.readline().strip() or "1"
-    choice = parse_int(answer, "the agent number", 1, len(agents))
-    return agents[choice - 1]["agentUuid"]
+    sys.stderr.write(agent_picker_table(agents) + "\n")  # render.table makes each cell safe for a terminal
+    return str(agents[_ask_number(len(agents)) - 1]["agentUuid"])
+
+
+def agent_picker_table(agents: list[dict[str, Any]]) -> str:
+    """The numbered agents as aligned columns: number, name, service, UUID, traces, last seen."""
+    rows = [{"number": f"{number}.", "name": agent["name"] or "-", "service": agent.get("serviceName") or "-",
+             "agentUuid": agent["agentUuid"],
+             "traces": f"{agent['traceCount']:,} trace{'' if agent['traceCount'] == 1 else 's'}",
+             "lastSeen": shown_time(agent["lastSeenAt"])} for number, agent in enumerate(agents, start=1)]
+    return render.table(rows, [("number", "#"), ("name", "NAME"), ("service", "SERVICE"), ("agentUuid", "AGENT UUID"),
+                               ("traces", "TRACES"), ("lastSeen", "LAST SEEN")])
+
+
+def _ask_number(count: int) -> int:
+    """Ask until the answer is a number from 1 to `count` (Enter: 1); end of input gives up."""
+    while True:
+        sys.stderr.write(f"Agent number [1-{count}, default 1]: ")
+        sys.stderr.flush()
+        line = sys.stdin.readline()
+        if not line:
+            raise UsageError("no agent chosen (end of input)", hint="pass --agent-uuid")
+        answer = line.strip() or "1"
+        if answer.isdigit() and 1 <= int(answer) <= count:
+            return int(answer)
+        sys.stderr.write(untrusted.terminal_line(f"{answer!r} is not a number from 1 to {count}; try again.") + "\n")
 
 
 def _run_id(given: str) -> str:
