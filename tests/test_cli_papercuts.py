@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -265,3 +265,28 @@ def test_the_agent_picker_aligns_columns_says_1_trace_shows_the_default_and_asks
     chosen = traces.list_agents(store, time_range="all")[1]["agentUuid"]
     with store.connect() as connection:
         assert connection.execute("SELECT agent_uuid FROM runs").fetchall() == [(chosen,)]
+
+
+def test_prune_removes_old_spans_and_finished_runs_files_and_says_what_it_freed(
+        store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    run = create_run(store, no_llm=True)
+    folder = store.runs_dir / run["runId"]
+    assert folder.is_dir() and any(folder.iterdir())
+    with store.transaction() as connection:
+        connection.execute("UPDATE runs SET finished_at = TIMESTAMP '2026-04-25 00:00:00'")
+    insert_spans(store, agent_traces(1, first=50, start=datetime.now(UTC).replace(tzinfo=None)))
+
+    code, out, _ = _cli(capsys, "prune", "--older-than", "30d", "--dry-run", "--json")
+    planned = json.loads(out)
+    assert code == 0 and (planned["spans"], planned["traces"], planned["runFolders"]) == (20, 5, 1)
+    assert planned["runFileBytes"] > 0 and folder.is_dir()
+
+    code, out, _ = _cli(capsys, "prune", "--older-than", "30d")
+    assert code == 0 and out.startswith("Removed 20 spans (5 traces)") and "files of 1 finished runs" in out
+    assert not folder.exists()
+    with store.connect() as connection:
+        assert connection.execute("SELECT count(*) FROM spans").fetchall() == [(4,)]  # the recent trace stays
+    code, out, _ = _cli(capsys, "conversation", "get", run["conversationId"])
+    assert code == 0  # the report stays readable
+    code, _, err = _cli(capsys, "prune", "--older-than", "soon")
+    assert code == 2 and "--older-than" in err

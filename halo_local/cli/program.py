@@ -55,6 +55,25 @@ class HaloLocalCli:
         result = traces.query_spans(default_store(), str(sql), max_rows=parse_int(limit, "--limit", 1), memory_limit=memory)
         return Output(result.to_json(), result.to_text())
 
+    def prune(self, older_than: str = "30d", dry_run: bool = False) -> Output:
+        """Remove spans that ended more than --older-than ago (12h, 30d, 2w) and finished runs' files.
+
+        Run rows and conversations stay; each old finished run loses its folder (snapshot, report files,
+        worker log). --dry-run only says what would go.
+        """
+        from halo_local import prune
+
+        dry = parse_bool(dry_run, "--dry-run")
+        freed = prune.prune(default_store(), prune.parse_age(older_than), dry_run=dry)
+        verb = "Would remove" if dry else "Removed"
+        text = (f"{verb} {freed['spans']:,} spans ({freed['traces']:,} traces) that ended before {freed['cutoff']}"
+                f" and the files of {freed['runFolders']:,} finished runs ({freed['runFileBytes']:,} bytes).")
+        if not dry:
+            shrunk = max(0, freed["databaseBytesBefore"] - freed["databaseBytesAfter"])
+            text += (f"\nDatabase: {freed['databaseBytesBefore']:,} -> {freed['databaseBytesAfter']:,} bytes;"
+                     f" freed {freed['runFileBytes'] + shrunk:,} bytes in all.")
+        return Output(freed, text)
+
     def mcp(self) -> Output:
         """Serve this $HALO_HOME to coding assistants (Claude Code, Cursor) as an MCP server over stdio.
 

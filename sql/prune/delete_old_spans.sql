@@ -1,0 +1,1 @@
+DELETE FROM spans WHERE coalesce(end_time, start_time) < $cutoff;
