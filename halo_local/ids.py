@@ -23,6 +23,8 @@ def full_id(store: Store, kind: str, given: Any) -> str:
     """The one stored `kind` id that `given` is, or starts; `given` unchanged when none matches, so the
     caller's own not-found error applies. An ambiguous prefix is a UsageError listing the candidates."""
     wanted = str(given).strip()
+    if kind in ("trace", "span"):
+        wanted = wanted.lower()  # hex ids are stored lowercase
     if not wanted:
         return wanted
     table, column, listing = ID_COLUMNS[kind]

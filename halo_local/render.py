@@ -71,7 +71,16 @@ def key_values(pairs: Sequence[tuple[str, Any]]) -> str:
     return "\n".join(f"{label.ljust(width)}  {'-' if value is None else terminal_text(value)}" for label, value in pairs)
 
 
-def _span_line(span: dict[str, Any]) -> str:
+TOOL_TEXT_CHARS = 200
+
+
+def _cut(text: str, limit: int = TOOL_TEXT_CHARS) -> str:
+    """One line of at most `limit` characters, saying how much was left out."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else f"{flat[:limit]}... ({len(flat) - limit:,} more chars)"
+
+
+def _span_line(span: dict[str, Any], children_cost: float | None = None) -> str:
     parts = [f"{span['name']}", f"[{span['spanType']}]", duration(span.get("durationMs"))]
     if span.get("model"):
         parts.append(f"model={span['model']}")
@@ -82,6 +91,8 @@ def _span_line(span: dict[str, Any]) -> str:
         parts.append(tokens)
     if span.get("costUsd") is not None:
         parts.append(f"cost={usd(span['costUsd'])}")
+    elif children_cost is not None:
+        parts.append(f"cost={usd(children_cost)} (sum of priced children)")
     elif span.get("costSource") == "unpriced":
         parts.append("cost=unpriced")
     if span.get("toolName"):
@@ -93,18 +104,56 @@ def _span_line(span: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def trace_tree(spans: Sequence[dict[str, Any]]) -> str:
-    """Indented tree of a trace's spans; spans whose parent is missing are shown as roots."""
+def _tool_lines(span: dict[str, Any]) -> list[str]:
+    """A tool call's arguments and result, each cut to one line."""
+    return [f"{label}: {_cut(span[key])}" for label, key in (("args", "toolArguments"), ("result", "toolResult"))
+            if span.get(key)]
+
+
+def trace_tree(spans: Sequence[dict[str, Any]], *, errors_only: bool = False) -> str:
+    """Indented tree of a trace's spans; spans whose parent is missing are shown as roots.
+
+    Tool calls show their arguments and result (cut); a span without its own cost shows the sum of
+    its priced descendants. `errors_only` keeps the failing spans and the path from the root to them.
+    """
     ids = {span["spanId"] for span in spans}
     children: dict[str | None, list[dict[str, Any]]] = {}
     for span in spans:
         parent = span.get("parentSpanId")
         children.setdefault(parent if parent in ids else None, []).append(span)
+    below_cost: dict[str, float | None] = {}
+    failing: dict[str, bool] = {}
+    for span in reversed(_in_tree_order(children)):  # children before their parents
+        kids = children.get(span["spanId"], [])
+        priced = [cost for cost in (_own_or_below(kid, below_cost) for kid in kids) if cost is not None]
+        below_cost[span["spanId"]] = sum(priced) if priced else None
+        failing[span["spanId"]] = span.get("statusCode") == "error" or any(failing[kid["spanId"]] for kid in kids)
     lines: list[str] = []
     stack = [(span, 0) for span in reversed(children.get(None, []))]
     while stack:
         span, depth = stack.pop()
+        if errors_only and not failing[span["spanId"]]:
+            continue
         orphan = " (parent not stored)" if depth == 0 and span.get("parentSpanId") else ""
-        lines.append("  " * depth + terminal_line(_span_line(span)) + orphan)
+        lines.append("  " * depth + terminal_line(_span_line(span, below_cost[span["spanId"]])) + orphan)
+        lines += ["  " * (depth + 2) + terminal_line(line) for line in _tool_lines(span)]
         stack.extend((child, depth + 1) for child in reversed(children.get(span["spanId"], [])))
+    if errors_only and not lines:
+        return "(no failing spans)"
     return "\n".join(lines)
+
+
+def _in_tree_order(children: dict[str | None, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Every span reachable from the roots, each parent before its children."""
+    ordered: list[dict[str, Any]] = []
+    pending = list(children.get(None, []))
+    while pending:
+        span = pending.pop()
+        ordered.append(span)
+        pending.extend(children.get(span["spanId"], []))
+    return ordered
+
+
+def _own_or_below(span: dict[str, Any], below_cost: dict[str, float | None]) -> float | None:
+    own = span.get("costUsd")
+    return float(own) if own is not None else below_cost[span["spanId"]]

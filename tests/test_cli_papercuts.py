@@ -290,3 +290,25 @@ def test_prune_removes_old_spans_and_finished_runs_files_and_says_what_it_freed(
     assert code == 0  # the report stays readable
     code, _, err = _cli(capsys, "prune", "--older-than", "soon")
     assert code == 2 and "--older-than" in err
+
+
+def test_trace_get_shows_tool_io_cut_sums_priced_children_and_errors_only_keeps_the_path(
+        store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = agent_traces(1, first=0xCD << 120)
+    rows[2]["tool_result"] = "line one\n" + "x" * 500
+    rows[0]["cost_source"] = "unpriced"
+    insert_spans(store, rows)
+    trace_id = rows[0]["trace_id"]
+
+    code, out, _ = _cli(capsys, "trace", "get", trace_id)
+    assert code == 0
+    root = out.splitlines()[1]
+    assert root.startswith("agent [agent]") and "cost=$0.007000 (sum of priced children)" in root
+    assert "unpriced" not in out
+    assert '      args: {"subdir": "./missing"}' in out
+    [result] = [line for line in out.splitlines() if line.strip().startswith("result:")]
+    assert result.strip().startswith("result: line one xxx") and result.endswith("... (309 more chars)")
+
+    code, out, _ = _cli(capsys, "trace", "get", trace_id, "--errors-only")
+    shown = [line.split(" [")[0].strip() for line in out.splitlines()[1:] if "[" in line]
+    assert code == 0 and shown == ["agent", "function.list_files"]  # the path to the failing span, no siblings

@@ -95,10 +95,15 @@ class TraceCommands:
         )
         return Output(rows, text)
 
-    def get(self, trace_id: str) -> Output:
-        """One trace as an indented tree: durations, status, model, tokens, tools, errors."""
+    def get(self, trace_id: str, errors_only: bool = False) -> Output:
+        """One trace as an indented tree: durations, status, model, tokens, cost, tool calls, errors.
+
+        Tool calls show their arguments and result, cut to one line; --errors-only keeps the failing
+        spans and the path from the root to each.
+        """
         found = traces.get_trace(default_store(), full_id(default_store(), "trace", trace_id))
-        return Output(found, f"Trace {found['traceId']} ({found['spanCount']} spans)\n" + render.trace_tree(found["spans"]))
+        tree = render.trace_tree(found["spans"], errors_only=parse_bool(errors_only, "--errors-only"))
+        return Output(found, f"Trace {found['traceId']} ({found['spanCount']} spans)\n" + tree)
 
 
 class SpanCommands:
