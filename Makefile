@@ -15,8 +15,11 @@ demo: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	HALO_HOME=$(HALO_HOME) $(BIN)/halo-local analyze sample_traces/
 
-# In parallel (pytest-xdist, one worker per core), each test file kept on one worker so that its
-# module fixtures are built once.
+# Lint and strict type checks first (configured in pyproject.toml), then the tests in parallel
+# (pytest-xdist, one worker per core), each test file kept on one worker so that its module
+# fixtures are built once.
 test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n auto --dist loadfile

@@ -29,7 +29,7 @@ import anyio
 import anyio.to_thread
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, ContentBlock, TextContent, ToolAnnotations
 from pydantic import Field, ValidationError
 
 from halo_local import conversations, runs, traces
@@ -191,7 +191,7 @@ def _checked_limit(limit: int) -> int:
 
 def _listed(items: list[dict[str, Any]], note: str | None) -> CallToolResult:
     """A list document as the CLI prints it, and a second text block saying what was left out."""
-    content = [TextContent(type="text", text=_json_text(items))]
+    content: list[ContentBlock] = [TextContent(type="text", text=_json_text(items))]
     if note:
         content.append(TextContent(type="text", text=note))
     return CallToolResult(content=content)
@@ -521,10 +521,10 @@ def build_server(store: Store) -> tuple[MCPServer, HaloTools]:
     server: MCPServer = HaloMCPServer(SERVER_NAME, title="halo-local", instructions=INSTRUCTIONS,
                                        version=_package_version(), log_level="WARNING")
     tools = HaloTools(store)
-    for name, annotations in _TOOL_ANNOTATIONS.items():
+    for name, tool_annotations in _TOOL_ANNOTATIONS.items():
         method = getattr(tools, name)
         server.add_tool(method, name=name, description=inspect.cleandoc(method.__doc__ or ""),
-                        annotations=annotations, structured_output=False)
+                        annotations=tool_annotations, structured_output=False)
     return server, tools
 
 

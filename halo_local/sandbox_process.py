@@ -8,6 +8,7 @@ process for its next request.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
@@ -210,7 +211,5 @@ class SandboxProcess:
     def _close_pipes(self) -> None:
         for pipe in (self._process.stdin, self._process.stdout):
             if pipe is not None:
-                try:
+                with contextlib.suppress(BrokenPipeError):
                     pipe.close()
-                except BrokenPipeError:
-                    pass

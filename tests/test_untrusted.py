@@ -16,9 +16,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from fake_anthropic import FakeAnthropic, fake_anthropic, text_message, tool_use_message  # noqa: F401  (fixture)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from fake_anthropic import FakeAnthropic, fake_anthropic, text_message, tool_use_message  # noqa: F401  (fixture)
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from runs_support import BASE, agent_traces, create_run, insert_spans, span

@@ -222,7 +222,7 @@ def _run_detector(
     columns = tuple(item[0] for item in cursor.description)
     if columns != FINDING_COLUMNS:
         raise RuntimeError(f"detector {category}.sql returns {columns}, not the findings shape")
-    findings = [_finding(dict(zip(columns, row)), agent_uuid, agent_name) for row in cursor.fetchall()]
+    findings = [_finding(dict(zip(columns, row, strict=True)), agent_uuid, agent_name) for row in cursor.fetchall()]
     for finding in findings:
         if finding.category != category or finding.severity not in SEVERITIES:
             raise RuntimeError(f"detector {category}.sql returned {finding.category}/{finding.severity}")
@@ -302,7 +302,7 @@ def _fetch_dicts(connection: duckdb.DuckDBPyConnection, name: str) -> list[dict[
     sql = (resource_dir("sql") / "heuristics" / name).read_text(encoding="utf-8")
     cursor = connection.execute(sql)
     columns = [item[0] for item in cursor.description]
-    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _coverage(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:

@@ -76,9 +76,10 @@ def decoded_stream(path: Path, stream: BinaryIO, size: int | None) -> BinaryIO:
         if kind is None:
             return stream
     else:
-        source = IterStream(prepend(head, stream))
+        chunks = IterStream(prepend(head, stream))
+        source = chunks
         if kind is None:
-            return source.buffered
+            return chunks.buffered
     from halo_local.ingest import otlp_decode  # protobuf and zstandard load only for binary files
 
     return io.BufferedReader(_ChunkStream(otlp_decode.json_lines(path, source, kind)), buffer_size=READ_CHUNK)
@@ -120,7 +121,7 @@ class IterStream:
     """The minimal `read(n)` over an iterator of chunks that decoding nested forms needs."""
 
     def __init__(self, chunks: Iterator[bytes]) -> None:
-        self.buffered = io.BufferedReader(_ChunkStream(chunks), buffer_size=READ_CHUNK)
+        self.buffered: BinaryIO = io.BufferedReader(_ChunkStream(chunks), buffer_size=READ_CHUNK)
 
     def read(self, size: int = -1) -> bytes:
         return self.buffered.read(size)

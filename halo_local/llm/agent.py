@@ -518,7 +518,8 @@ def _usage_of(message: Any) -> CallUsage:
 
 def _finding_json(finding: FindingLike) -> dict[str, Any]:
     """The finding as the model sees it: its key first, strings capped, secrets redacted."""
-    return redact_value(_capped({"key": finding.key, **_plain(finding.to_json())}))
+    redacted: dict[str, Any] = redact_value(_capped({"key": finding.key, **_plain(finding.to_json())}))
+    return redacted
 
 
 def _findings_for_prompt(findings: Sequence[FindingLike]) -> tuple[list[dict[str, Any]], int]:
