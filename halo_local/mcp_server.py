@@ -15,7 +15,6 @@ Errors become MCP tool errors (`isError`) whose text is the message and hint the
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import inspect
 import json
 import logging
@@ -33,6 +32,7 @@ from mcp.types import CallToolResult, ContentBlock, TextContent, ToolAnnotations
 from pydantic import Field, ValidationError
 
 from halo_local import conversations, runs, traces
+from halo_local.common.package import package_version
 from halo_local.errors import HaloLocalError, NotFoundError, UsageError
 from halo_local.llm.redact import redact, redact_value
 from halo_local.sandbox import MAX_CELL_CHARS, SpanSandbox, cell_text, json_value
@@ -62,13 +62,6 @@ analyse fresh traces: list_agents (time_range "all" shows every agent), then cre
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
-
-
-def _package_version() -> str:
-    try:
-        return importlib.metadata.version("halo-local")
-    except importlib.metadata.PackageNotFoundError:
-        return "0+unknown"
 
 
 def error_text(error: HaloLocalError) -> str:
@@ -519,7 +512,7 @@ class HaloMCPServer(MCPServer):
 def build_server(store: Store) -> tuple[MCPServer, HaloTools]:
     """The MCP server with every halo-local tool registered, and the tools object (for its cache)."""
     server: MCPServer = HaloMCPServer(SERVER_NAME, title="halo-local", instructions=INSTRUCTIONS,
-                                       version=_package_version(), log_level="WARNING")
+                                       version=package_version() or "0+unknown", log_level="WARNING")
     tools = HaloTools(store)
     for name, tool_annotations in _TOOL_ANNOTATIONS.items():
         method = getattr(tools, name)

@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 import pyarrow
 
-from halo_local import traces
+from halo_local.common.rows import rows_as_dicts
 from halo_local.resources import sql_text
 from halo_local.store import Store
 
@@ -106,9 +106,9 @@ def list_verdicts(store: Store, run: Mapping[str, Any], *, flagged: bool = False
     category, severity, title) that flag it; counts of all, flagged and badly ended traces."""
     by_key = {item["key"]: item for item in run.get("findings") or []}
     with store.connect() as connection:
-        counts = traces.rows_as_dicts(connection.execute(sql_text("runs/trace_verdict_counts.sql"),
+        counts = rows_as_dicts(connection.execute(sql_text("runs/trace_verdict_counts.sql"),
                                                          {"run_id": run["runId"]}))[0]
-        rows = traces.rows_as_dicts(connection.execute(sql_text("runs/trace_verdicts.sql"), {
+        rows = rows_as_dicts(connection.execute(sql_text("runs/trace_verdicts.sql"), {
             "run_id": run["runId"], "flagged": flagged, "row_limit": int(limit)}))
     listed = []
     for row in rows:

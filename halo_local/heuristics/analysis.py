@@ -26,6 +26,8 @@ from typing import Any
 
 import duckdb
 
+from halo_local.common.rows import camel_case
+from halo_local.common.timestamps import iso
 from halo_local.config import Thresholds
 from halo_local.errors import HaloLocalError
 from halo_local.heuristics.finding import (
@@ -35,7 +37,6 @@ from halo_local.heuristics.finding import (
     CheckResult,
     Finding,
     FixTarget,
-    iso_timestamp,
 )
 from halo_local.heuristics.outcomes import weigh_outcomes
 from halo_local.heuristics.ranking import SEVERITIES, rank_findings
@@ -310,26 +311,21 @@ def _coverage(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {name: int(value or 0) for name, value in rows[0].items()}
 
 
-def _plain(value: Any) -> Any:
+def _json_figure(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, float):
         return round(value, 6) if math.isfinite(value) else None
     if isinstance(value, datetime):
-        return iso_timestamp(value)
+        return iso(value)
     return value
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
 
 
 def _stats(connection: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Latency percentiles per subject and cost per model and per trace (camelCase keys)."""
 
     def rows(name: str) -> list[dict[str, Any]]:
-        return [{_camel(key): _plain(value) for key, value in row.items()} for row in _fetch_dicts(connection, name)]
+        return [{camel_case(key): _json_figure(value) for key, value in row.items()} for row in _fetch_dicts(connection, name)]
 
     cost_rows = rows("_stats_cost.sql")
     return {

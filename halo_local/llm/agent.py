@@ -211,7 +211,7 @@ def _open_session(snapshot: Path, model_id: str, max_turns: int, max_depth: int,
             yield _Session(
                 client=client, sandbox=sandbox, model_id=model_id, max_turns=max_turns, max_depth=max_depth,
                 on_event=on_event, findings={finding.key: _finding_json(finding) for finding in findings},
-                context_json=_json(redact_value(_capped(_plain(dict(context))))),
+                context_json=_json(redact_value(_capped(_json_safe(dict(context))))),
             )
         finally:
             client.close()
@@ -518,7 +518,7 @@ def _usage_of(message: Any) -> CallUsage:
 
 def _finding_json(finding: FindingLike) -> dict[str, Any]:
     """The finding as the model sees it: its key first, strings capped, secrets redacted."""
-    redacted: dict[str, Any] = redact_value(_capped({"key": finding.key, **_plain(finding.to_json())}))
+    redacted: dict[str, Any] = redact_value(_capped({"key": finding.key, **_json_safe(finding.to_json())}))
     return redacted
 
 
@@ -537,7 +537,7 @@ def _capped(value: Any) -> Any:
     return value
 
 
-def _plain(value: Any) -> Any:
+def _json_safe(value: Any) -> Any:
     """JSON-safe: whatever json cannot encode (datetimes, decimals, paths) becomes its text."""
     return json.loads(json.dumps(value, default=str))
 
