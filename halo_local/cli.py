@@ -23,7 +23,7 @@ from typing import Any
 
 import fire
 
-from halo_local import conversations, llm, render, runs, schedules, traces, untrusted, verdicts
+from halo_local import llm, render, runs, schedules, traces, untrusted, usecases, verdicts
 from halo_local.errors import HaloLocalError, UsageError
 from halo_local.flags import FALSE_WORDS, TRUE_WORDS, parse_assignments, parse_bool, parse_int, parse_text
 from halo_local.ingest import describe_skipped, load_paths
@@ -419,7 +419,7 @@ class ConversationCommands:
 
     def list(self, limit: int = 50) -> Output:
         """Conversations newest first."""
-        rows = conversations.list_conversations(_store(), limit=parse_int(limit, "--limit", 1))
+        rows = usecases.list_conversations(_store(), limit=parse_int(limit, "--limit", 1))
         text = render.table(
             rows,
             [("conversationId", "CONVERSATION"), ("title", "TITLE"), ("status", "STATUS"),
@@ -430,7 +430,7 @@ class ConversationCommands:
 
     def get(self, conversation_id: str) -> Output:
         """Every message in full (the first assistant message is the report); --json is the raw payload."""
-        found = conversations.get_conversation(_store(), str(conversation_id))
+        found = usecases.get_conversation(_store(), str(conversation_id))
         parts = [f"Conversation {found['conversationId']}: {found['title']}"]
         for message in found["messages"]:
             parts.append(f"\n--- {message['role']} ({message['runId']}, {render.timestamp(message['createdAt'])}) ---\n")
@@ -439,7 +439,7 @@ class ConversationCommands:
 
     def ask(self, conversation_id: str, question: str, no_llm: bool = False, model_id: str | None = None) -> Output:
         """Ask a follow-up; answered from the report, the findings and the run's data."""
-        answered = conversations.ask(
+        answered = usecases.ask(
             _store(), str(conversation_id), str(question), no_llm=parse_bool(no_llm, "--no-llm"),
             model_id=parse_text(model_id), on_event=_print_event if sys.stderr.isatty() else None,
         )
@@ -688,7 +688,7 @@ class HaloLocalCli:
         (6 no_traces also when the files hold no spans).
         """
         sources = [str(path) for path in paths] or [str(resource_dir("sample_traces"))]
-        result = runs.analyze_paths(
+        result = usecases.analyze_paths(
             _store(), sources, agent_uuid=parse_text(agent_uuid), prompt=parse_text(prompt),
             model_id=parse_text(model_id), no_llm=parse_bool(no_llm, "--no-llm"),
             skip_invalid=parse_bool(skip_invalid, "--skip-invalid"),

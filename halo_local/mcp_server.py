@@ -31,7 +31,7 @@ from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import CallToolResult, ContentBlock, TextContent, ToolAnnotations
 from pydantic import Field, ValidationError
 
-from halo_local import conversations, runs, traces
+from halo_local import runs, traces, usecases
 from halo_local.common.package import package_version
 from halo_local.errors import HaloLocalError, NotFoundError, UsageError
 from halo_local.llm.redact import redact, redact_value
@@ -212,7 +212,7 @@ class HaloTools:
         than are listed, a second text block says so.
         """
         shown = min(_checked_limit(limit), LIST_MAX_ITEMS)
-        found = await _blocking(conversations.list_conversations, self.store, limit=shown + 1)
+        found = await _blocking(usecases.list_conversations, self.store, limit=shown + 1)
         note = None
         if len(found) > shown:
             note = (f"Only the {shown} newest conversations are listed; older ones exist. "
@@ -232,7 +232,7 @@ class HaloTools:
         and span ids) and suggested fixes; later pairs are follow-up questions and answers. `run` is the
         analysis run (status, findings, options), `traceDataset` the spans it analysed.
         """
-        return _json_text(redact_value(await _blocking(conversations.get_conversation, self.store, conversation_id)))
+        return _json_text(redact_value(await _blocking(usecases.get_conversation, self.store, conversation_id)))
 
     @_reported
     async def ask_followup(
@@ -438,7 +438,7 @@ class HaloTools:
 
     async def _assistant_message(self, conversation_id: str, run_id: str) -> str | None:
         """What the run added to its conversation: the report, or a follow-up's answer."""
-        found = await _blocking(conversations.get_conversation, self.store, conversation_id)
+        found = await _blocking(usecases.get_conversation, self.store, conversation_id)
         written = [message["content"] for message in found["messages"]
                    if message["role"] == "assistant" and message["runId"] == run_id]
         return written[-1] if written else None

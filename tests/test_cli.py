@@ -374,11 +374,11 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(isolated_home: Path)
 
 def test_a_follow_up_without_an_answer_says_why(capsys: pytest.CaptureFixture[str],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from halo_local import conversations
+    from halo_local import usecases
 
     unanswered = {"conversationId": "conv_1", "runId": "run_2", "status": "failed", "answer": None, "run": {},
                   "statusReason": "LLM pass failed (the LLM endpoint rejected the API key; check ANTHROPIC_API_KEY)"}
-    monkeypatch.setattr(conversations, "ask", lambda *args, **kwargs: unanswered)
+    monkeypatch.setattr(usecases, "ask", lambda *args, **kwargs: unanswered)
     assert cli.main(["conversation", "ask", "conv_1", "why?"]) == 3
     assert capsys.readouterr().out.strip() == (
         "No answer: the follow-up run run_2 ended failed: LLM pass failed (the LLM endpoint rejected the API key;"

@@ -16,7 +16,7 @@ import pytest
 from fake_anthropic import FakeAnthropic, FakeReply, text_message
 from runs_support import HALO_FIXTURE, HALO_WINDOW, Terminal, wait_until
 
-from halo_local import cli, runs
+from halo_local import cli, llm, runs, traces
 from halo_local.store import Store
 
 
@@ -120,11 +120,11 @@ def test_run_get_of_a_run_that_has_not_run_yet_or_never_will(tmp_path: Path, mon
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("HALO_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    monkeypatch.setattr(runs.llm, "llm_skip_reason", lambda no_llm: None)
-    monkeypatch.setattr(runs, "start_worker", lambda store, run_id: 0)
+    monkeypatch.setattr(llm, "llm_skip_reason", lambda no_llm: None)
+    monkeypatch.setattr(runs.worker, "start_worker", lambda store, run_id: 0)
     store = Store()
     assert cli.main(["traces", "load", str(HALO_FIXTURE), "--json"]) == 0
-    agent = runs.traces.list_agents(store, time_range="all")[0]["agentUuid"]
+    agent = traces.list_agents(store, time_range="all")[0]["agentUuid"]
     queued = runs.create_run(store, agent_uuid=agent, window_start_at=HALO_WINDOW[0],
                              window_end_at=HALO_WINDOW[1])
     capsys.readouterr()

@@ -22,7 +22,7 @@ from mcp.client.stdio import stdio_client
 from mcp.types import CallToolResult
 from runs_support import BASE, HALO_FIXTURE, HALO_WINDOW, insert_spans, span, wait_until
 
-from halo_local import conversations, runs, traces
+from halo_local import runs, traces, usecases
 from halo_local.ingest import load_paths
 from halo_local.mcp_server import LIST_MAX_ITEMS, QUERY_MAX_CHARS, build_server
 from halo_local.store import Store
@@ -38,7 +38,7 @@ Scenario = Callable[[Client], Awaitable[None]]
 def analysed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A home with the realistic capture loaded and analysed (heuristics only), and that run's document."""
     home = tmp_path_factory.mktemp("mcp") / "home"
-    run = runs.analyze_paths(Store(home), [HALO_FIXTURE], no_llm=True)
+    run = usecases.analyze_paths(Store(home), [HALO_FIXTURE], no_llm=True)
     assert run["status"] == "completed" and run["findingCount"] > 0
     return {"home": home, "run": run}
 
@@ -126,7 +126,7 @@ def test_reads_a_real_runs_conversation_and_verifies_it_with_sql(analysed: dict[
         assert run["conversationId"] in [item["conversationId"] for item in listed]
 
         found = document(await client.call_tool("get_halo_conversation", {"conversation_id": run["conversationId"]}))
-        assert found == json.loads(json.dumps(conversations.get_conversation(Store(home), run["conversationId"])))
+        assert found == json.loads(json.dumps(usecases.get_conversation(Store(home), run["conversationId"])))
         first_answer = [message for message in found["messages"] if message["role"] == "assistant"][0]
         assert first_answer["content"] == report and report.startswith("# ")
         assert found["run"]["runId"] == run["runId"] and found["traceDataset"]["spans"] == 58
@@ -241,7 +241,7 @@ def test_create_run_waits_for_the_report_and_ask_followup_answers(analysed: dict
         assert created["report"] == Path(created["reportPath"]).read_text(encoding="utf-8")
         assert "LLM pass skipped" in " ".join(progress) and progress[-1].endswith("completed")
 
-        stored = conversations.get_conversation(Store(home), created["conversationId"])
+        stored = usecases.get_conversation(Store(home), created["conversationId"])
         assert [message["role"] for message in stored["messages"]] == ["user", "assistant"]
         assert stored["messages"][1]["content"] == created["report"]
 
@@ -249,7 +249,7 @@ def test_create_run_waits_for_the_report_and_ask_followup_answers(analysed: dict
             "conversation_id": created["conversationId"], "question": "Which tool failed?"}))
         assert answered["status"] == "completed" and answered["run"]["kind"] == "followup"
         assert "list_files" in answered["answer"]
-        roles = [message["role"] for message in conversations.get_conversation(
+        roles = [message["role"] for message in usecases.get_conversation(
             Store(home), created["conversationId"])["messages"]]
         assert roles == ["user", "assistant", "user", "assistant"]
 
@@ -326,7 +326,7 @@ def test_an_unexpected_failure_is_a_tool_error_and_the_server_goes_on(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(conversations, "list_conversations", broken)
+    monkeypatch.setattr(usecases, "list_conversations", broken)
 
     async def scenario(client: Client, tools: Any) -> None:
         failed = await client.call_tool("list_halo_conversations", {})
@@ -356,7 +356,7 @@ def test_runs_and_conversations_come_back_with_secrets_redacted(
     stored_conversation = {"conversationId": "conv_0123456789ab", "run": stored_run,
                            "messages": [{"role": "assistant", "content": report}]}
     monkeypatch.setattr(runs, "get_run", lambda *args, **kwargs: stored_run)
-    monkeypatch.setattr(conversations, "get_conversation", lambda *args, **kwargs: stored_conversation)
+    monkeypatch.setattr(usecases, "get_conversation", lambda *args, **kwargs: stored_conversation)
 
     async def scenario(client: Client, tools: Any) -> None:
         fetched = await client.call_tool("get_run", {"run_id": "run_0123456789ab"})
@@ -374,7 +374,7 @@ def test_lists_stay_short_and_say_how_to_reach_the_rest(store: Store) -> None:
             for trace in range(LIST_MAX_ITEMS + 20)]
     insert_spans(store, many)
     for _ in range(3):
-        runs.analyze_paths(store, [HALO_FIXTURE], no_llm=True)
+        usecases.analyze_paths(store, [HALO_FIXTURE], no_llm=True)
 
     async def scenario(client: Client, tools: Any) -> None:
         default = await client.call_tool("list_agents", {"time_range": "all"})

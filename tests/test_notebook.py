@@ -9,8 +9,8 @@ import pytest
 
 import halo_local.notebook as halo
 from halo_local.errors import NotFoundError
-from halo_local.runs import analyze_paths
 from halo_local.store import Store
+from halo_local.usecases import analyze_paths
 
 HALO_FIXTURE = Path(__file__).parent / "fixtures" / "halo" / "realistic_traces.jsonl"
 

@@ -15,7 +15,7 @@ import pytest
 from fake_clock import FakeClock
 from runs_support import AGENT_UUID, OTHER_AGENT_UUID, WINDOW, agent_traces, create_run, insert_spans, wait_until
 
-from halo_local import conversations, llm, runs, traces
+from halo_local import heuristics, llm, runs, traces, usecases
 from halo_local.errors import HaloLocalError, NotFoundError, UsageError
 from halo_local.ingest import load_paths
 from halo_local.sandbox import SpanSandbox
@@ -35,7 +35,7 @@ def _create(store: Store, **options: Any) -> dict[str, Any]:
 
 def _queued(store: Store, monkeypatch: pytest.MonkeyPatch, **options: Any) -> dict[str, Any]:
     """A run recorded as queued with no worker started."""
-    monkeypatch.setattr(runs, "start_worker", lambda store, run_id: 0)
+    monkeypatch.setattr(runs.worker, "start_worker", lambda store, run_id: 0)
     return _create(store, wait=False, **options)
 
 
@@ -93,7 +93,7 @@ def test_foreground_heuristics_only_run_completes_with_report_and_timeline(loade
     assert "llm_skipped" in kinds and kinds[-1] == "completed"
     assert seen[-1] == "completed"
 
-    conversation = conversations.get_conversation(loaded, run["conversationId"])
+    conversation = usecases.get_conversation(loaded, run["conversationId"])
     roles = [message["role"] for message in conversation["messages"]]
     assert roles == ["user", "assistant"]
     report_text = conversation["messages"][1]["content"]
@@ -286,7 +286,7 @@ def _assert_heuristics_report_kept(store: Store, run: dict[str, Any], note: str)
     report_text = Path(run["reportPath"]).read_text(encoding="utf-8")
     assert f"LLM pass: {note}. This report is heuristics-only" in report_text
     assert "## Top issues" in report_text
-    messages = conversations.get_conversation(store, run["conversationId"])["messages"]
+    messages = usecases.get_conversation(store, run["conversationId"])["messages"]
     assert [message["role"] for message in messages] == ["user", "assistant"]
     assert messages[-1]["content"] == report_text
 
@@ -324,7 +324,7 @@ def test_a_crash_inside_the_run_ends_it_failed_with_the_reason(loaded: Store, mo
     def broken(*_: Any, **__: Any) -> Any:
         raise RuntimeError("detector exploded")
 
-    monkeypatch.setattr(runs.heuristics, "analyze", broken)
+    monkeypatch.setattr(heuristics, "analyze", broken)
     run = _create(loaded)
     assert run["status"] == "failed"
     assert run["statusReason"] == "RuntimeError: detector exploded"
@@ -337,29 +337,29 @@ def test_followup_without_llm_quotes_the_matching_findings(loaded: Store) -> Non
             "run_id": run["runId"], "findings": json.dumps([_finding("error", "list_files"),
                                                             _finding("latency", "chat gpt-4o")])})
 
-    answered = conversations.ask(loaded, run["conversationId"], "Why is list_files failing?")
+    answered = usecases.ask(loaded, run["conversationId"], "Why is list_files failing?")
 
     assert answered["status"] == "completed"
     assert answered["answer"].startswith("_The LLM pass was unavailable (ANTHROPIC_API_KEY is not set)")
     assert "One finding of the report matches" in answered["answer"]
     assert "list_files" in answered["answer"] and "chat gpt-4o" not in answered["answer"]
-    conversation = conversations.get_conversation(loaded, run["conversationId"])
+    conversation = usecases.get_conversation(loaded, run["conversationId"])
     assert [message["role"] for message in conversation["messages"]] == ["user", "assistant", "user", "assistant"]
     assert [item["kind"] for item in conversation["runs"]] == ["analysis", "followup"]
 
-    slow = conversations.ask(loaded, run["conversationId"], "what is slow?", no_llm=True)
+    slow = usecases.ask(loaded, run["conversationId"], "what is slow?", no_llm=True)
     assert "chat gpt-4o" in slow["answer"] and "--no-llm was given" in slow["answer"]
 
 
 def test_followup_needs_a_finished_analysis(loaded: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     queued = _queued(loaded, monkeypatch)
     with pytest.raises(UsageError, match="is still queued"):
-        conversations.ask(loaded, queued["conversationId"], "anything?")
+        usecases.ask(loaded, queued["conversationId"], "anything?")
     empty = _create(loaded, window_start_at="2026-01-01T00:00:00Z", window_end_at="2026-01-02T00:00:00Z")
     with pytest.raises(UsageError, match="ended no_traces"):
-        conversations.ask(loaded, empty["conversationId"], "anything?")
+        usecases.ask(loaded, empty["conversationId"], "anything?")
     with pytest.raises(NotFoundError):
-        conversations.ask(loaded, "conv_000000000000", "anything?")
+        usecases.ask(loaded, "conv_000000000000", "anything?")
 
 
 def test_poll_returns_on_its_own_timeout_without_sleeping(loaded: Store, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -383,7 +383,7 @@ def test_list_runs_and_conversations_newest_first(loaded: Store) -> None:
     first = _create(loaded)
     second = _create(loaded, window_start_at="2026-01-01T00:00:00Z", window_end_at="2026-01-02T00:00:00Z")
     assert [item["runId"] for item in runs.list_runs(loaded)] == [second["runId"], first["runId"]]
-    listed = conversations.list_conversations(loaded, limit=1)
+    listed = usecases.list_conversations(loaded, limit=1)
     assert [item["conversationId"] for item in listed] == [second["conversationId"]]
     assert listed[0]["status"] == "no_traces" and listed[0]["messageCount"] == 1
 

@@ -23,7 +23,7 @@ from fake_anthropic import (
 from fake_clock import FakeClock
 from runs_support import BASE, agent_traces, create_run, insert_spans, span, wait_until
 
-from halo_local import conversations, llm, runs
+from halo_local import llm, runs, usecases
 from halo_local.llm.client import POLL_SECONDS
 from halo_local.store import Store
 
@@ -113,7 +113,7 @@ def test_malformed_and_truncated_responses_degrade_the_run(loaded: Store, fake_a
 
 def test_cancel_during_an_llm_call_ends_the_run_before_the_server_answers(
         loaded: Store, fake_anthropic: FakeAnthropic, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(runs, "start_worker", lambda store, run_id: 0)
+    monkeypatch.setattr(runs.worker, "start_worker", lambda store, run_id: 0)
     fake_anthropic.push(FakeReply(body=text_message("too late"), held=True))
     queued = create_run(loaded, wait=False)
     outcome: list[str] = []
@@ -151,7 +151,7 @@ def test_followup_with_the_llm_answers_in_the_conversation(loaded: Store, fake_a
     fake_anthropic.push(_submission(None), text_message("Fix list_files first: it fails in 3 of 5 traces."))
     run = create_run(loaded)
 
-    answered = conversations.ask(loaded, run["conversationId"], "What should I fix first?")
+    answered = usecases.ask(loaded, run["conversationId"], "What should I fix first?")
 
     assert answered["status"] == "completed"
     assert answered["answer"].startswith("> **Answer written by the LLM** (`claude-sonnet-5-5`; fixed text")
@@ -160,7 +160,7 @@ def test_followup_with_the_llm_answers_in_the_conversation(loaded: Store, fake_a
     sent_text = str(followup_request["messages"])
     assert "What should I fix first?" in sent_text and "# Trace analysis: Helper" in sent_text
     assert answered["run"]["llm"]["ran"] is True
-    messages = conversations.get_conversation(loaded, run["conversationId"])["messages"]
+    messages = usecases.get_conversation(loaded, run["conversationId"])["messages"]
     assert [message["role"] for message in messages] == ["user", "assistant", "user", "assistant"]
 
 
@@ -196,12 +196,12 @@ def test_a_long_retry_after_ends_at_the_time_limit_with_the_report_kept(loaded: 
     assert [event["kind"] for event in runs.run_events(loaded, run["runId"], limit=1000)].count("retry") == 1
 
     fake_anthropic.push(text_message("Fix list_files first."))
-    answered = conversations.ask(loaded, run["conversationId"], "What should I fix first?")
+    answered = usecases.ask(loaded, run["conversationId"], "What should I fix first?")
     assert answered["status"] == "completed"
     assert answered["answer"].endswith("\n---\n\nFix list_files first.\n")
 
     fake_anthropic.push(error_reply(529, "overloaded_error", headers={"retry-after": "30"}))
-    stopped = conversations.ask(loaded, run["conversationId"], "Why does list_files fail?")
+    stopped = usecases.ask(loaded, run["conversationId"], "Why does list_files fail?")
     assert stopped["status"] == "timed_out" and "time limit" in stopped["statusReason"]
     assert "list_files" in stopped["answer"] and "time limit" in stopped["answer"]
     assert runs.list_runs(loaded, conversation_id=run["conversationId"], limit=10)[0]["status"] == "timed_out"

@@ -20,7 +20,7 @@ from halo_local.store import Store
 @pytest.fixture
 def queued_run(store: Store, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     insert_spans(store, agent_traces(3))
-    monkeypatch.setattr(runs, "start_worker", lambda store, run_id: 0)
+    monkeypatch.setattr(runs.worker, "start_worker", lambda store, run_id: 0)
     return create_run(store, no_llm=True, wait=False)
 
 
@@ -68,5 +68,5 @@ def test_a_log_that_goes_on_after_a_handled_traceback_names_no_cause(tmp_path: P
     log_path = tmp_path / "worker.log"
     log_path.write_text("Traceback (most recent call last):\n  File \"x\", line 1\nValueError: handled\n"
                         "2026-04-24 18:00:01,000 INFO run r ended completed\n", encoding="utf-8")
-    assert runs._fatal_exception(log_path) is None
-    assert runs._fatal_exception(tmp_path / "missing.log") is None
+    assert runs.worker._fatal_exception(log_path) is None
+    assert runs.worker._fatal_exception(tmp_path / "missing.log") is None

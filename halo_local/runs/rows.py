@@ -1,0 +1,103 @@
+"""The `runs` and `run_events` rows: states, file names, the in-process write lock, and the writes
+every part of a run shares (insert, event, finish)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from halo_local import traces
+from halo_local.errors import NotFoundError
+from halo_local.resources import sql_text
+from halo_local.store import Store
+
+STATES = ("queued", "running", "completed", "failed", "cancelled", "timed_out", "no_traces")
+ACTIVE_STATES = frozenset({"queued", "running"})
+TERMINAL_STATES = frozenset(STATES) - ACTIVE_STATES
+POLL_EXIT_CODES = {"completed": 0, "failed": 3, "cancelled": 4, "timed_out": 5, "no_traces": 6}
+POLL_TIMEOUT_EXIT_CODE = 7
+
+SNAPSHOT_FILE = "snapshot.parquet"
+PREVIOUS_FILE = "previous.parquet"
+REPORT_FILE = "report.md"
+CANCEL_FILE = "cancel"
+WORKER_LOG = "worker.log"
+
+JSON_COLUMNS = {"findings", "checks", "llm_result", "detail", "thresholds"}
+# One writer at a time within this process (a worker's heartbeat thread, an MCP server's requests):
+# DuckDB would otherwise fail one of two concurrent transactions appending to the same timeline.
+# Across processes, the database file lock already serialises writers.
+WRITE_LOCK = threading.RLock()
+
+
+@contextmanager
+def writing(store: Store) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A write transaction under this process's write lock."""
+    with WRITE_LOCK, store.transaction() as connection:
+        yield connection
+
+
+def new_run_id() -> str:
+    return "run_" + uuid.uuid4().hex[:12]
+
+
+def iso(value: datetime | None) -> str | None:
+    """`2026-04-24T18:00:00Z` (seconds, or microseconds when present), the form every flag accepts."""
+    if value is None:
+        return None
+    return value.isoformat() + "Z"
+
+
+def minutes(seconds: int) -> str:
+    return f"{seconds / 60:g} min"
+
+
+def insert_run(connection: duckdb.DuckDBPyConnection, store: Store, values: dict[str, Any]) -> None:
+    """Record a queued run; a follow-up reads its analysis run's snapshot."""
+    snapshot = store.runs_dir / values["run_id"] / SNAPSHOT_FILE
+    if values["kind"] == "followup":
+        snapshot = store.runs_dir / values["parent_run_id"] / SNAPSHOT_FILE
+    connection.execute(sql_text("runs/insert_run.sql"), {**values, "snapshot_path": str(snapshot)})
+
+
+def insert_event(connection: duckdb.DuckDBPyConnection, run_id: str, kind: str, message: str,
+                 detail: Mapping[str, Any] | None = None, at: datetime | None = None) -> None:
+    connection.execute(sql_text("runs/insert_event.sql"), {
+        "run_id": run_id, "at": at or traces.utc_now(), "kind": kind, "message": message,
+        "detail": json.dumps(dict(detail or {}), default=str, sort_keys=True),
+    })
+
+
+def finish(connection: duckdb.DuckDBPyConnection, run_id: str, status: str, reason: str | None,
+           at: datetime, detail: Mapping[str, Any] | None = None) -> bool:
+    """Move a queued/running run to `status` with its terminal event; False when it had already ended."""
+    updated = connection.execute(sql_text("runs/finish_run.sql"), {
+        "run_id": run_id, "status": status, "reason": reason, "at": at,
+    }).fetchall()[0][0]
+    if updated:
+        message = status if not reason else f"{status}: {reason}"
+        insert_event(connection, run_id, status, message, detail, at)
+    return bool(updated)
+
+
+def run_row(store: Store, run_id: str) -> dict[str, Any]:
+    """The run's row as stored (snake_case keys, JSON columns as text)."""
+    with store.connect() as connection:
+        cursor = connection.execute(sql_text("runs/run.sql"), {"run_id": str(run_id)})
+        names = [column[0] for column in cursor.description]
+        rows = cursor.fetchall()
+        row = rows[0] if rows else None
+    if row is None:
+        raise NotFoundError(f"no run with id {str(run_id)!r}", hint="`halo-local run list` lists runs")
+    return dict(zip(names, row))
+
+
+def status_of(store: Store, run_id: str) -> str:
+    return str(run_row(store, run_id)["status"])

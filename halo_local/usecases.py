@@ -1,0 +1,118 @@
+"""Use cases that span packages: analyse trace files in one go, ask a follow-up, read a conversation
+with its runs.
+
+This is the one module allowed to import ingest, runs and schedules together; the packages below it
+never import each other upwards, and no function here imports anything late to hide an edge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from halo_local import conversations, runs, traces
+from halo_local.errors import NoTracesError, NotFoundError
+from halo_local.ingest import load_paths
+from halo_local.resources import sql_text
+from halo_local.store import Store
+
+
+def analyze_paths(
+    store: Store,
+    paths: Sequence[str | Path],
+    *,
+    agent_uuid: str | None = None,
+    prompt: str | None = None,
+    model_id: str | None = None,
+    no_llm: bool = False,
+    span_limit: int = runs.DEFAULT_SPAN_LIMIT,
+    skip_invalid: bool = False,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Load trace files and analyse their busiest agent (or `agent_uuid`) over the files' own time range.
+
+    Returns the finished run's document (with its findings) plus `report` (the markdown),
+    `otherAgents` (the agents in the files that were not analysed, for a hint) and `skipped` (per file,
+    the records `skip_invalid` left out: path, records, firstLine, reason).
+    """
+    summary = load_paths(store, paths, skip_invalid=skip_invalid)
+    with store.connect() as connection:
+        cursor = connection.execute(sql_text("runs/agents_in_files.sql"), summary.file_keys())
+        agents = traces.rows_as_dicts(cursor)
+    if not agents:
+        raise NoTracesError("the files hold no spans to analyse",
+                            hint="`halo-local traces load PATH --json` shows what each file held")
+    chosen = agents[0]
+    if agent_uuid is not None:
+        in_files = [{"agentUuid": item["agentUuid"], "name": item["agentName"], "serviceName": item["serviceName"]}
+                    for item in agents]
+        try:
+            wanted = traces.resolve_agent(in_files, agent_uuid)["agentUuid"]
+        except NotFoundError:
+            traces.find_agent(store, agent_uuid)  # not stored at all: the usual "no agent" error
+            raise NotFoundError(f"agent {agent_uuid!r} has no spans in these files",
+                                hint=traces.closest_agents_hint(in_files, str(agent_uuid))) from None
+        chosen = next(item for item in agents if item["agentUuid"] == wanted)
+    start = datetime.fromisoformat(chosen["firstStart"][:-1]).replace(microsecond=0)
+    end = datetime.fromisoformat(chosen["lastStart"][:-1]).replace(microsecond=0) + timedelta(seconds=1)
+    run = runs.create_run(store, agent_uuid=chosen["agentUuid"], prompt=prompt, window_start_at=start,
+                          window_end_at=end, model_id=model_id, no_llm=no_llm, span_limit=span_limit,
+                          wait=True, on_event=on_event)
+    run = runs.get_run(store, run["runId"])
+    report_text = None
+    if run["reportPath"]:
+        report_text = Path(run["reportPath"]).read_text(encoding="utf-8")
+    others = [{"agentUuid": item["agentUuid"], "name": item["agentName"], "spans": item["spans"]}
+              for item in agents if item["agentUuid"] != chosen["agentUuid"]]
+    return {**run, "report": report_text, "otherAgents": others, "skipped": summary.skipped_records()}
+
+
+def ask(
+    store: Store,
+    conversation_id: str,
+    question: str,
+    *,
+    no_llm: bool = False,
+    model_id: str | None = None,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Ask a follow-up: a new run of the conversation answers it here, and its answer is returned.
+
+    With the LLM available the model answers from the report, the findings and the run's snapshot;
+    without it (no key, --no-llm, or the LLM failing) the answer quotes the matching findings.
+    """
+    run_id = runs.create_followup_run(store, str(conversation_id).strip(), question, no_llm=no_llm,
+                                      model_id=model_id)
+    runs.execute_run(store, run_id, on_event=on_event)
+    run = runs.get_run(store, run_id, include_findings=False)
+    answer = conversations.answer_of(store, run_id)
+    return {"conversationId": run["conversationId"], "runId": run_id, "status": run["status"],
+            "statusReason": run["statusReason"], "answer": answer, "run": run}
+
+
+def list_conversations(store: Store, *, limit: int = 50) -> list[dict[str, Any]]:
+    """Conversations newest first, each with its message count and its analysis run's (reaped) status."""
+    runs.reap_stale_runs(store)
+    return conversations.list_conversations(store, limit=limit)
+
+
+def get_conversation(store: Store, conversation_id: str) -> dict[str, Any]:
+    """Every message (role, content) in order, plus the analysis run and its trace dataset.
+
+    The `conversation get --json` document mirrors the hosted product's payload, so
+    `jq -r '.messages | map(select(.role == "assistant"))[0].content'` extracts the report.
+    """
+    wanted = str(conversation_id).strip()
+    runs.reap_stale_runs(store)
+    conversation = conversations.conversation_with_messages(store, wanted)
+    conversation_runs = list(reversed(runs.list_runs(store, limit=10_000, conversation_id=wanted)))
+    analysis = next((item for item in conversation_runs if item["kind"] == "analysis"), None)
+    run = runs.get_run(store, analysis["runId"]) if analysis else None
+    return {
+        **conversation,
+        "run": run,
+        "runs": conversation_runs,
+        "traceDataset": run["traceDataset"] if run else None,
+    }
