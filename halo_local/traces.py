@@ -11,9 +11,8 @@ import difflib
 from datetime import datetime, timedelta
 from typing import Any
 
-from halo_local.common.rows import json_cell
-from halo_local.common.rows import rows_as_dicts as rows_as_dicts  # runs/ still reads it here (until it moves)
-from halo_local.common.timestamps import utc_now as utc_now  # likewise
+from halo_local.common.rows import json_cell, rows_as_dicts
+from halo_local.common.timestamps import utc_now
 from halo_local.errors import NotFoundError, UsageError
 from halo_local.resources import sql_text
 from halo_local.sandbox import QueryResult, SpanSandbox

@@ -20,8 +20,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from halo_local.ingest.normalize import NormalizeResult, derive_trace_columns, insert_normalized
 from halo_local.errors import HaloLocalError, InvalidTraceFileError, NotTraceFileError
+from halo_local.ingest.normalize import NormalizeResult, derive_trace_columns, insert_normalized
 from halo_local.ingest.readers import LinePosition, SkippedRecord, expand_paths, named_files, read_trace_file
 from halo_local.resources import sql_text
 from halo_local.store import Store, environment_failure

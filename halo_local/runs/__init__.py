@@ -20,6 +20,7 @@ run executes), `snapshot` (the Parquet trace dataset), `pipeline` (executing a r
 `python -m halo_local.runs RUN_ID` is the worker's entry point (`__main__`).
 """
 
+from halo_local.common.timestamps import iso, parse_timestamp
 from halo_local.runs.documents import get_run, list_runs, run_document, run_events
 from halo_local.runs.lifecycle import cancel_run, create_followup_run, create_run, poll_run
 from halo_local.runs.options import (
@@ -32,7 +33,6 @@ from halo_local.runs.options import (
     DEFAULT_TIME_LIMIT_SECONDS,
     MAX_LOOKBACK_HOURS,
     MAX_SPAN_LIMIT,
-    parse_timestamp,
     resolve_window,
 )
 from halo_local.runs.pipeline import execute_run
@@ -46,7 +46,6 @@ from halo_local.runs.rows import (
     STATES,
     TERMINAL_STATES,
     WORKER_LOG,
-    iso,
 )
 from halo_local.runs.worker import process_alive, reap_stale_runs, start_worker
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from halo_local import conversations, heuristics, llm, traces
+from halo_local.common.timestamps import iso, utc_now
 from halo_local.errors import NotFoundError, UsageError
 from halo_local.flags import parse_int
 from halo_local.resources import sql_text
@@ -33,7 +34,6 @@ from halo_local.runs.rows import (
     finish,
     insert_event,
     insert_run,
-    iso,
     new_run_id,
     writing,
 )
@@ -76,7 +76,7 @@ def create_run(
     text = DEFAULT_PROMPT if prompt is None or not str(prompt).strip() else str(prompt).strip()
     resolved_model = llm.resolve_model_id(model_id)
     agent = traces.find_agent(store, agent_uuid)
-    created_at = now or traces.utc_now()
+    created_at = now or utc_now()
     run_id, conversation_id = new_run_id(), conversations.new_conversation_id()
     title = f"{agent['name'] or agent['agentUuid']}: {_short(window_start)} .. {_short(window_end)} UTC"
     with writing(store) as connection:
@@ -122,7 +122,7 @@ def create_followup_run(store: Store, conversation_id: str, question: str, *, no
         )
     resolved_model = llm.resolve_model_id(model_id if model_id is not None else analysis["model_id"])
     run_id = new_run_id()
-    created_at = traces.utc_now()
+    created_at = utc_now()
     with writing(store) as connection:
         insert_run(connection, store, {
             "run_id": run_id, "conversation_id": conversation_id, "kind": "followup",
@@ -148,7 +148,7 @@ def _analysis_run_of(store: Store, conversation_id: str) -> dict[str, Any]:
     if row is None:
         raise NotFoundError(f"no conversation with id {conversation_id!r}",
                             hint="`halo-local conversation list` lists conversations")
-    return dict(zip(names, row))
+    return dict(zip(names, row, strict=True))
 
 
 def _short(moment: datetime) -> str:
@@ -203,7 +203,7 @@ def cancel_run(
     run = get_run(store, run_id, include_findings=False)
     if run["status"] in TERMINAL_STATES:
         return {**run, "cancelRequested": False}
-    at = traces.utc_now()
+    at = utc_now()
     with writing(store) as connection:
         connection.execute(sql_text("runs/request_cancel.sql"), {"at": at, "reason": text, "run_id": run["runId"]})
         insert_event(connection, run["runId"], "cancel_requested", f"cancel requested: {text}",

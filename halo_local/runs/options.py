@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
-from halo_local import traces
+from halo_local.common.timestamps import iso, parse_timestamp, utc_now
 from halo_local.errors import UsageError
 from halo_local.flags import parse_int
-from halo_local.runs.rows import iso
 
 DEFAULT_PROMPT = (
     "Find what makes this agent fail, slow or expensive. Rank the issues by impact, explain the "
@@ -21,23 +20,6 @@ DEFAULT_MAX_TURNS = 50
 DEFAULT_TIME_LIMIT_SECONDS = 30 * 60
 MAX_SPAN_LIMIT = 1_000_000
 MAX_LOOKBACK_HOURS = 876_000  # 100 years: further back, datetime arithmetic overflows
-
-
-def parse_timestamp(value: str | datetime, flag: str) -> datetime:
-    """An ISO date-time (offset or Z; naive means UTC) as naive UTC, or a UsageError naming the flag."""
-    if isinstance(value, datetime):
-        parsed = value
-    else:
-        text = str(value).strip()
-        try:
-            parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text)
-        except ValueError:
-            raise UsageError(
-                f"{flag} takes an ISO date-time such as 2026-04-24T18:00:00Z; got {value!r}"
-            ) from None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
-    return parsed
 
 
 def resolve_window(
@@ -60,7 +42,7 @@ def resolve_window(
             hint="give --window-start-at (and --window-end-at) for an exact window, or --lookback-hours "
                  "to count back from --window-end-at (default now), not both",
         )
-    end = parse_timestamp(window_end_at, "--window-end-at") if window_end_at is not None else (now or traces.utc_now())
+    end = parse_timestamp(window_end_at, "--window-end-at") if window_end_at is not None else (now or utc_now())
     if window_start_at is not None:
         start = parse_timestamp(window_start_at, "--window-start-at")
     else:

@@ -19,7 +19,8 @@ from typing import Any
 
 import duckdb
 
-from halo_local import conversations, heuristics, llm, report, traces, verdicts
+from halo_local import conversations, heuristics, llm, report, verdicts
+from halo_local.common.timestamps import iso, utc_now
 from halo_local.resources import sql_text
 from halo_local.runs import snapshot
 from halo_local.runs.control import (
@@ -30,8 +31,8 @@ from halo_local.runs.control import (
     stop_on_signals,
 )
 from halo_local.runs.options import DEFAULT_CANCEL_REASON
+from halo_local.runs.rows import REPORT_FILE, finish, minutes, run_row, status_of, writing
 from halo_local.runs.worker import process_start_ticks
-from halo_local.runs.rows import REPORT_FILE, finish, iso, minutes, run_row, status_of, writing
 from halo_local.store import Store
 
 log = logging.getLogger("halo_local.runs")
@@ -67,9 +68,9 @@ def execute_run(store: Store, run_id: str, *, on_event: Callable[[dict[str, Any]
             raise
         except Exception as error:  # the run must end failed whatever broke, with the reason recorded
             log.exception("run %s failed", run_id)
-            stop = control.stop_requested()
-            if stop is not None and stop[0] != "failed":
-                return control.finish(*stop)
+            requested = control.stop_requested()
+            if requested is not None and requested[0] != "failed":
+                return control.finish(*requested)
             return control.finish("failed", describe_exception(error))
 
 
@@ -77,7 +78,7 @@ def _mark_running(store: Store, run_id: str) -> bool:
     """queued → running, claiming the run for this process; False if it was cancelled or taken."""
     with writing(store) as connection:
         updated = connection.execute(sql_text("runs/mark_running.sql"), {
-            "at": traces.utc_now(), "pid": os.getpid(), "host": socket.gethostname(),
+            "at": utc_now(), "pid": os.getpid(), "host": socket.gethostname(),
             "ticks": process_start_ticks(os.getpid()), "run_id": run_id,
         }).fetchall()[0][0]
     return bool(updated)
@@ -304,7 +305,7 @@ def _complete(control: RunControl, run: Mapping[str, Any], markdown: str, report
               reason: str | None, *, status: str = "completed") -> str:
     """End the run (`completed`, or `cancelled`/`timed_out` with the heuristics report) and add the
     assistant message, in one transaction; a run ended meanwhile stays as it ended."""
-    at = traces.utc_now()
+    at = utc_now()
     with writing(control.store) as connection:
         ended = finish(connection, control.run_id, status, reason, at)
         if ended:

@@ -13,10 +13,11 @@ from typing import Any
 
 import duckdb
 
-from halo_local import llm, traces
+from halo_local import llm
+from halo_local.common.timestamps import iso, utc_now
 from halo_local.resources import sql_text
 from halo_local.runs.control import RunControl, Stopped
-from halo_local.runs.rows import PREVIOUS_FILE, SNAPSHOT_FILE, WRITE_LOCK, iso, writing
+from halo_local.runs.rows import PREVIOUS_FILE, SNAPSHOT_FILE, WRITE_LOCK, writing
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def no_traces_message(run: Mapping[str, Any], first: datetime | None, last: date
         return f"{empty}, and none are stored for it at all; load its traces with `halo-local traces load PATH`"
     start = first.replace(microsecond=0)
     end = last.replace(microsecond=0) + timedelta(seconds=1)
-    hours = max(1, math.ceil((traces.utc_now() - start).total_seconds() / 3600))
+    hours = max(1, math.ceil((utc_now() - start).total_seconds() / 3600))
     return (f"{empty}; its stored spans cover {iso(first.replace(microsecond=0))} .. {iso(last.replace(microsecond=0))}. "
             f"Reach them with --window-start-at {iso(start)} --window-end-at {iso(end)} "
             f"(or --lookback-hours {hours})")
