@@ -6,7 +6,10 @@ them inside the package under `_resources/`.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -22,3 +25,15 @@ def resource_dir(name: str) -> Path:
 def sql_text(relative: str) -> str:
     """Text of one SQL file under `sql/`, e.g. `sql_text("heuristics/error.sql")`."""
     return (resource_dir("sql") / relative).read_text(encoding="utf-8")
+
+
+@cache
+def _sql_environment() -> Environment:
+    return Environment(loader=FileSystemLoader(resource_dir("sql")), undefined=StrictUndefined,
+                       keep_trailing_newline=True, autoescape=False)
+
+
+def sql_template(relative: str, **shape: str) -> str:
+    """One SQL file under `sql/` rendered by Jinja, for SQL whose shape varies or that shares a macro
+    (`{% from "spans/_redaction.sql" import ... %}`). Values still go in as `$params`, never here."""
+    return _sql_environment().get_template(relative).render(**shape)

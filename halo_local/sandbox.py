@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.ipc
 
 from halo_local.errors import DatabaseBusyError, HaloLocalError, NotFoundError
-from halo_local.resources import sql_text
+from halo_local.resources import sql_template, sql_text
 from halo_local.sandbox_process import (
     MEMORY_LIMIT_ENV,
     ChildFailure,
@@ -442,7 +442,7 @@ def _copy_redacted(process: SandboxProcess) -> None:
     from halo_local.llm.redact import sql_macro  # here, not at the top: halo_local.llm imports this module
 
     _execute(process, sql_macro())
-    _execute(process, sql_text("sandbox/redacted_spans.sql"))
+    _execute(process, sql_template("sandbox/redacted_spans.sql"))
     _execute(process, "DROP VIEW unredacted_spans")
     _execute(process, "DROP MACRO redact_secrets")
 
