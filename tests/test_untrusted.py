@@ -309,7 +309,7 @@ def test_no_llm_text_renders_as_an_image_html_a_foreign_link_or_a_heading(text: 
 
 
 def test_the_llm_orders_issues_only_within_a_severity_and_invented_ones_come_last() -> None:
-    from halo_local.llm.agent import IssueNote
+    from halo_local.llm.submission import IssueNote
 
     def finding(key: str, severity: str) -> dict[str, Any]:
         return {"key": key, "severity": severity, "title": f"{severity} finding", "category": "error",
