@@ -47,3 +47,9 @@ def rows_as_dicts(
             item[camel_case(name)] = json_cell(parsed)
         result.append(item)
     return result
+
+
+def stored_rows(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Every row of an executed DuckDB cursor as a dict keyed by column name, values as stored."""
+    names = [column[0] for column in cursor.description or ()]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

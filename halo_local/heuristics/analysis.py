@@ -26,7 +26,7 @@ from typing import Any
 
 import duckdb
 
-from halo_local.common.rows import camel_case
+from halo_local.common.rows import camel_case, stored_rows
 from halo_local.common.timestamps import iso
 from halo_local.config import Thresholds
 from halo_local.errors import HaloLocalError
@@ -301,9 +301,7 @@ def _agent_name(connection: duckdb.DuckDBPyConnection, table: str, agent_uuid: s
 
 def _fetch_dicts(connection: duckdb.DuckDBPyConnection, name: str) -> list[dict[str, Any]]:
     sql = (resource_dir("sql") / "heuristics" / name).read_text(encoding="utf-8")
-    cursor = connection.execute(sql)
-    columns = [item[0] for item in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    return stored_rows(connection.execute(sql))
 
 
 def _coverage(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:

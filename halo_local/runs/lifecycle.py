@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from halo_local import conversations, heuristics, llm, traces
+from halo_local.common.rows import stored_rows
 from halo_local.common.timestamps import iso, utc_now
 from halo_local.errors import NotFoundError, UsageError
 from halo_local.flags import parse_int
@@ -141,14 +142,12 @@ def create_followup_run(store: Store, conversation_id: str, question: str, *, no
 
 def _analysis_run_of(store: Store, conversation_id: str) -> dict[str, Any]:
     with store.connect() as connection:
-        cursor = connection.execute(sql_text("runs/analysis_run_of.sql"), {"conversation_id": str(conversation_id)})
-        names = [column[0] for column in cursor.description]
-        rows = cursor.fetchall()
-        row = rows[0] if rows else None
-    if row is None:
+        rows = stored_rows(connection.execute(sql_text("runs/analysis_run_of.sql"),
+                                              {"conversation_id": str(conversation_id)}))
+    if not rows:
         raise NotFoundError(f"no conversation with id {conversation_id!r}",
                             hint="`halo-local conversation list` lists conversations")
-    return dict(zip(names, row, strict=True))
+    return rows[0]
 
 
 def _short(moment: datetime) -> str:

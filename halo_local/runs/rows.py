@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from halo_local.common.rows import stored_rows
 from halo_local.common.timestamps import utc_now
 from halo_local.errors import NotFoundError
 from halo_local.resources import sql_text
@@ -83,13 +84,10 @@ def finish(connection: duckdb.DuckDBPyConnection, run_id: str, status: str, reas
 def run_row(store: Store, run_id: str) -> dict[str, Any]:
     """The run's row as stored (snake_case keys, JSON columns as text)."""
     with store.connect() as connection:
-        cursor = connection.execute(sql_text("runs/run.sql"), {"run_id": str(run_id)})
-        names = [column[0] for column in cursor.description]
-        rows = cursor.fetchall()
-        row = rows[0] if rows else None
-    if row is None:
+        rows = stored_rows(connection.execute(sql_text("runs/run.sql"), {"run_id": str(run_id)}))
+    if not rows:
         raise NotFoundError(f"no run with id {str(run_id)!r}", hint="`halo-local run list` lists runs")
-    return dict(zip(names, row, strict=True))
+    return rows[0]
 
 
 def status_of(store: Store, run_id: str) -> str:

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from halo_local.common.rows import stored_rows
 from halo_local.common.timestamps import iso, utc_now
 from halo_local.resources import sql_text
 from halo_local.runs.control import describe_exception_text
@@ -95,9 +96,7 @@ def reap_stale_runs(store: Store, *, now: datetime | None = None) -> list[str]:
     stale = timedelta(seconds=stale_after_seconds())
     host = socket.gethostname()
     with store.connect() as connection:
-        cursor = connection.execute(sql_text("runs/active_runs.sql"))
-        names = [column[0] for column in cursor.description]
-        active = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        active = stored_rows(connection.execute(sql_text("runs/active_runs.sql")))
     verdicts: list[tuple[str, str, str]] = []
     for run in active:
         verdict = _verdict(run, moment, stale, host, store.runs_dir)
