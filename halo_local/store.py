@@ -30,7 +30,7 @@ from halo_local.errors import (
     MemoryExhaustedError,
     PermissionDeniedError,
 )
-from halo_local.resources import resource_dir
+from halo_local.resources import resource_dir, sql_text
 
 DATABASE_FILE = "halo.duckdb"
 LOCK_TIMEOUT_ENV = "HALO_LOCK_TIMEOUT"
@@ -239,12 +239,8 @@ def migration_files() -> list[tuple[int, str, Path]]:
 
 def apply_migrations(connection: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply every migration not yet recorded, each in its own transaction; return the versions applied."""
-    connection.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
-        " applied_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'))"
-    )
-    done = {row[0] for row in connection.execute("SELECT version FROM schema_migrations").fetchall()}
+    connection.execute(sql_text("store/migrations_table.sql"))
+    done = {row[0] for row in connection.execute(sql_text("store/applied_migrations.sql")).fetchall()}
     applied = []
     for version, name, path in migration_files():
         if version in done:
@@ -252,7 +248,7 @@ def apply_migrations(connection: duckdb.DuckDBPyConnection) -> list[int]:
         connection.execute("BEGIN TRANSACTION")
         try:
             connection.execute(path.read_text(encoding="utf-8"))
-            connection.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+            connection.execute(sql_text("store/record_migration.sql"), {"version": version, "name": name})
         except BaseException:
             connection.execute("ROLLBACK")
             raise

@@ -78,7 +78,7 @@ def build_verdicts(outcomes: Sequence[Mapping[str, Any]],
 
 def save_verdicts(connection: duckdb.DuckDBPyConnection, run_id: str, verdicts: Sequence[TraceVerdict]) -> None:
     """Replace the run's verdicts (inside the caller's transaction), in one insert from Arrow."""
-    connection.execute("DELETE FROM trace_verdicts WHERE run_id = $run_id", {"run_id": run_id})
+    connection.execute(sql_text("runs/delete_trace_verdicts.sql"), {"run_id": run_id})
     if not verdicts:
         return
     rows = pyarrow.table({

@@ -41,7 +41,7 @@ from halo_local.heuristics.finding import (
 from halo_local.heuristics.outcomes import weigh_outcomes
 from halo_local.heuristics.ranking import SEVERITIES, rank_findings
 from halo_local.heuristics.registry import CATEGORIES, detector, detector_files
-from halo_local.resources import resource_dir
+from halo_local.resources import resource_dir, sql_text
 
 _TEMP_TABLES = (
     "halo_h_spans",
@@ -119,7 +119,7 @@ def _run_script(connection: duckdb.DuckDBPyConnection, name: str, parameters: Ma
 
 def _check_source(connection: duckdb.DuckDBPyConnection, table: str) -> None:
     try:
-        connection.execute("SELECT * FROM query_table($table) LIMIT 0", {"table": table})
+        connection.execute(sql_text("heuristics/_check_source.sql"), {"table": table})
     except duckdb.CatalogException as error:
         raise HaloLocalError(
             f"no table or view named {table!r} to analyze", hint="create the run's window view first"
