@@ -1,0 +1,157 @@
+"""`run create|poll|get|events|traces|cancel|list`: analysis runs."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from halo_local import render, runs, traces, untrusted, verdicts
+from halo_local.cli.output import EXIT_OK, JSON_MODE, Output, default_store, print_event
+from halo_local.cli.text import range_phrase, run_details_text, run_text
+from halo_local.errors import UsageError
+from halo_local.flags import parse_assignments, parse_bool, parse_int, parse_text
+from halo_local.store import Store
+
+
+def _as_seconds(value: Any, flag: str, *, minimum: float) -> float:
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise UsageError(f"{flag} takes a number of seconds; got {value!r}") from None
+    if number < minimum:
+        raise UsageError(f"{flag} must be at least {minimum:g}; got {number:g}")
+    return number
+
+
+def _pick_agent(store: Store, time_range: str) -> str:
+    """On a terminal, a numbered list of recent agents to choose from; otherwise --agent-uuid is required."""
+    if JSON_MODE.get() or not (sys.stdin.isatty() and sys.stderr.isatty()):
+        raise UsageError("--agent-uuid is required without a terminal or with --json",
+                         hint="`halo-local agent list --time-range all` shows the agent UUIDs")
+    agents = traces.list_agents(store, time_range=time_range)
+    if not agents:
+        raise UsageError(f"no agent has spans {range_phrase(time_range)}",
+                         hint="widen --agent-time-range (e.g. all), or load traces with `halo-local traces load PATH`")
+    sys.stderr.write(f"Agents active {range_phrase(time_range)}:\n")
+    for number, agent in enumerate(agents, start=1):
+        line = (f"  {number:>2}. {agent['name'] or '-'}  {agent['agentUuid']}  "
+                f"{agent['traceCount']:,} traces, last seen {render.timestamp(agent['lastSeenAt'])}")
+        sys.stderr.write(untrusted.terminal_line(line) + "\n")
+    sys.stderr.write(f"Agent number [1-{len(agents)}]: ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline().strip() or "1"
+    choice = parse_int(answer, "the agent number", 1, len(agents))
+    return agents[choice - 1]["agentUuid"]
+
+
+class RunCommands:
+    """Analysis runs: create one, follow it, read its results, cancel it."""
+
+    def create(self, agent_uuid: str | None = None, prompt: str | None = None, window_start_at: str | None = None,
+               window_end_at: str | None = None, lookback_hours: int | None = None,
+               model_id: str | None = None, span_limit: int = runs.DEFAULT_SPAN_LIMIT,
+               max_subagent_depth: int = runs.DEFAULT_MAX_SUBAGENT_DEPTH, max_turns: int = runs.DEFAULT_MAX_TURNS,
+               agent_time_range: str = "30d", time_limit_minutes: int = runs.DEFAULT_TIME_LIMIT_SECONDS // 60,
+               thresholds: str | None = None, no_llm: bool = False, wait: bool = False) -> Output:
+        """Analyse one agent's spans in a window; returns at once unless --wait (then exits like `run poll`).
+
+        The window ends at --window-end-at (default now) and starts at --window-start-at (default end
+        minus --lookback-hours). Without --agent-uuid on a terminal, pick from the agents active in
+        --agent-time-range. --no-llm gives a heuristics-only report. --thresholds overrides heuristics
+        thresholds for this run (`loop_min_repeats=4,latency_outlier_mad=4` or a JSON object). --wait shows
+        progress on stderr only when it is a terminal, as `analyze` does.
+        """
+        options = {
+            "lookback_hours": None if lookback_hours is None else parse_int(lookback_hours, "--lookback-hours", 1),
+            "span_limit": parse_int(span_limit, "--span-limit", 1, runs.MAX_SPAN_LIMIT),
+            "max_subagent_depth": parse_int(max_subagent_depth, "--max-subagent-depth", 1, 5),
+            "max_turns": parse_int(max_turns, "--max-turns", 1, 100),
+            "time_limit_seconds": 60 * parse_int(time_limit_minutes, "--time-limit-minutes", 1),
+            "no_llm": parse_bool(no_llm, "--no-llm"),
+            "thresholds": parse_assignments(thresholds, "--thresholds"),
+        }
+        waiting = parse_bool(wait, "--wait")
+        runs.resolve_window(parse_text(window_start_at), parse_text(window_end_at), options["lookback_hours"])
+        store = default_store()
+        chosen = parse_text(agent_uuid)
+        if chosen is None:
+            traces.since_for(str(agent_time_range), flag="--agent-time-range")
+            chosen = _pick_agent(store, str(agent_time_range))
+        run = runs.create_run(
+            store, agent_uuid=chosen, prompt=parse_text(prompt), window_start_at=parse_text(window_start_at),
+            window_end_at=parse_text(window_end_at), model_id=parse_text(model_id), wait=waiting,
+            on_event=print_event if waiting and sys.stderr.isatty() else None, **options,
+        )
+        exit_code = runs.POLL_EXIT_CODES.get(run["status"], EXIT_OK) if waiting else EXIT_OK
+        return Output(run, run_text(run), exit_code)
+
+    def poll(self, run_id: str, interval: float = 5, timeout: float = 1800) -> Output:
+        """Wait until the run ends, printing its events on stderr.
+
+        Exit codes: 0 completed, 3 failed, 4 cancelled, 5 timed_out, 6 no_traces, 7 --timeout reached first.
+        """
+        run, timed_out = runs.poll_run(
+            default_store(), str(run_id), interval=_as_seconds(interval, "--interval", minimum=0.05),
+            timeout=_as_seconds(timeout, "--timeout", minimum=0), on_event=print_event,
+        )
+        exit_code = runs.POLL_TIMEOUT_EXIT_CODE if timed_out else runs.POLL_EXIT_CODES[run["status"]]
+        text = run_text(run)
+        if timed_out:
+            text += f"\nStill {run['status']} after {timeout}s; poll again or cancel it with `halo-local run cancel {run['runId']}`"
+        return Output(run, text, exit_code)
+
+    def get(self, run_id: str) -> Output:
+        """A run's metadata: status, agent, window, model, options, timings, LLM usage, trace dataset, findings."""
+        run = runs.get_run(default_store(), str(run_id))
+        return Output(run, run_details_text(run))
+
+    def events(self, run_id: str, limit: int = 100) -> Output:
+        """The run's timeline (latest --limit events, oldest first): steps, LLM turns, tool calls, outcome."""
+        rows = runs.run_events(default_store(), str(run_id), limit=parse_int(limit, "--limit", 1))
+        text = render.table(rows, [("seq", "#"), ("at", "AT", render.timestamp), ("kind", "KIND"),
+                                   ("message", "MESSAGE")])
+        return Output(rows, text)
+
+    def traces(self, run_id: str, flagged: bool = False, limit: int = 100) -> Output:
+        """The window's traces ranked by how likely they failed, with the findings that flag each.
+
+        --flagged keeps the traces that ended badly (failed root, hand-off, give-up, cut short) or
+        that a finding singles out (one covering every trace does not); --limit caps the rows (default 100).
+        """
+        run = runs.get_run(default_store(), str(run_id))
+        document = verdicts.list_verdicts(default_store(), run, flagged=parse_bool(flagged, "--flagged"),
+                                          limit=parse_int(limit, "--limit", 1))
+        rows = [{**row, "flaggedBy": ", ".join(item["category"] for item in row["findings"]) or "-"}
+                for row in document["traces"]]
+        text = render.table(
+            rows, [("rank", "#"), ("traceId", "TRACE ID"), ("outcome", "OUTCOME"), ("score", "SCORE"),
+                   ("spans", "SPANS"), ("flaggedBy", "FLAGGED BY")],
+            empty=f"No trace verdicts for run {document['runId']} ({document['status']})."
+                  if not document["totalTraces"] else "No trace is flagged.",
+        )
+        text += (f"\n{document['flaggedTraces']} of {document['totalTraces']} traces flagged, "
+                 f"{document['endedBadly']} ended badly.")
+        return Output(document, text)
+
+    def cancel(self, run_id: str, reason: str = runs.DEFAULT_CANCEL_REASON) -> Output:
+        """Cancel a queued or running run (honoured within seconds, also mid LLM call)."""
+        run = runs.cancel_run(default_store(), str(run_id), reason=str(reason))
+        text = run_text(run)
+        if run["status"] in ("queued", "running"):
+            text += "\nCancel requested; the worker has not confirmed yet."
+        elif not run["cancelRequested"]:
+            text = f"Nothing to cancel: run {run['runId']} had already ended {run['status']}.\n" + text
+        return Output(run, text)
+
+    def list(self, limit: int = 50) -> Output:
+        """Runs newest first."""
+        rows = runs.list_runs(default_store(), limit=parse_int(limit, "--limit", 1))
+        table_rows = [{**row, "createdAt": row["timings"]["createdAt"]} for row in rows]
+        text = render.table(
+            table_rows,
+            [("runId", "RUN ID"), ("kind", "KIND"), ("status", "STATUS"), ("agentName", "AGENT"),
+             ("createdAt", "CREATED", render.timestamp), ("findingCount", "FINDINGS"),
+             ("conversationId", "CONVERSATION")],
+            empty="No runs yet. Start one with `halo-local run create --agent-uuid UUID`.",
+        )
+        return Output(rows, text)

@@ -1,0 +1,118 @@
+"""The human text of documents that several commands print (runs, schedules, empty tables)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from halo_local import render, runs, schedules, traces
+from halo_local.store import Store
+
+
+def range_phrase(time_range: str) -> str:
+    """`in the last 30d`, and `at any time` for all."""
+    key = time_range.strip().lower()
+    return "at any time" if key == "all" else f"in the last {key}"
+
+
+def empty_range_message(store: Store, time_range: str) -> str:
+    covered = traces.stored_range(store)
+    if not covered["spanCount"]:
+        return "No traces are stored yet. Load some with `halo-local traces load PATH`."
+    stored = (f"Stored spans cover {render.timestamp(covered['firstSeenAt'])} .. "
+              f"{render.timestamp(covered['lastSeenAt'])} UTC")
+    if time_range.strip().lower() == "all":
+        return f"Nothing matches these filters. {stored}."
+    return f"Nothing {range_phrase(time_range)}. {stored}; try --time-range all."
+
+
+def run_text(run: dict[str, Any]) -> str:
+    lines = [
+        f"Run {run['runId']} {run['status']}" + (f": {run['statusReason']}" if run["statusReason"] else ""),
+        f"Conversation: {run['conversationId']}",
+        f"Agent: {run['agentName'] or '-'} ({run['agentUuid']})",
+        f"Window: {render.timestamp(run['window']['start'])} .. {render.timestamp(run['window']['end'])} UTC",
+    ]
+    if run["status"] in ("queued", "running"):
+        lines.append(f"Follow it: halo-local run poll {run['runId']}")
+    elif run["status"] == "completed" or run["reportPath"]:
+        lines.append(f"Report: halo-local conversation get {run['conversationId']}")
+    return "\n".join(lines)
+
+
+def run_details_text(run: dict[str, Any]) -> str:
+    dataset, llm_use, options, timings = run["traceDataset"], run["llm"], run["options"], run["timings"]
+    if llm_use["ran"]:
+        llm_line = (f"ran: {render.count(llm_use['inputTokens'])} in / {render.count(llm_use['outputTokens'])} out "
+                    f"tokens, {render.usd(llm_use['costUsd'])}, {llm_use['turns']} turns")
+    elif llm_use["degraded"]:
+        llm_line = f"failed, report is heuristics-only (degraded): {llm_use['error']}"
+    elif llm_use["skippedReason"]:
+        llm_line = f"skipped: {llm_use['skippedReason']}"
+    elif run["status"] in runs.ACTIVE_STATES:
+        llm_line = "pending"
+    else:
+        llm_line = "did not run"
+    cut = " (cut by the span limit)" if dataset["truncated"] else ""
+    dataset_line = "-"
+    if dataset["spans"] is not None:
+        dataset_line = (f"{render.count(dataset['spans'])} spans in {render.count(dataset['traces'])} traces{cut}"
+                        f"; {render.count(dataset['spansInWindow'])} spans in the window")
+    snapshot = dataset["path"] if dataset["path"] and os.path.exists(dataset["path"]) else "-"
+    findings_count = str(run["findingCount"]) if run["kind"] == "analysis" and dataset["spans"] is not None else "-"
+    pairs = [
+        ("Run", run["runId"]), ("Kind", run["kind"]), ("Status", run["status"]),
+        ("Reason", run["statusReason"]), ("Conversation", run["conversationId"]),
+        ("Agent", f"{run['agentName'] or '-'} ({run['agentUuid']})"),
+        ("Window", f"{render.timestamp(run['window']['start'])} .. {render.timestamp(run['window']['end'])} UTC"),
+        ("Model", run["modelId"]),
+        ("Options", f"span limit {options['spanLimit']:,}, max turns {options['maxTurns']}, max sub-agent depth "
+                    f"{options['maxSubagentDepth']}, time limit {options['timeLimitSeconds'] // 60} min"
+                    + (", --no-llm" if options["noLlm"] else "")),
+        ("Prompt", options["prompt"]),
+        ("Created", render.timestamp(timings["createdAt"])), ("Started", render.timestamp(timings["startedAt"])),
+        ("Finished", render.timestamp(timings["finishedAt"])),
+        ("Duration", render.duration(timings["durationSeconds"] * 1000 if timings["durationSeconds"] is not None else None)),
+        ("LLM pass", llm_line),
+        ("Trace dataset", dataset_line),
+        ("Snapshot", snapshot),
+        ("Findings", findings_count),
+    ]
+    text = render.key_values(pairs)
+    findings = run.get("findings") or []
+    if findings:
+        text += "\n\n" + render.table(
+            [{"rank": rank, **item} for rank, item in enumerate(findings, start=1)],
+            [("rank", "#"), ("severity", "SEVERITY"), ("category", "CATEGORY"), ("subject", "SUBJECT"),
+             ("title", "TITLE")],
+        )
+    return text
+
+
+def schedule_text(schedule: schedules.Schedule, upcoming: int = 0) -> str:
+    data, spec = schedule.to_json(), schedule.spec
+    state = "archived" if data["archived"] else ("enabled" if spec.enabled else "paused (--enabled false)")
+    pairs = [
+        ("Schedule", f"{data['scheduleId']}: {data['title']}"), ("Agent", data["agentUuid"]),
+        ("Cadence", spec.describe()), ("State", state),
+        ("Next run", f"{render.timestamp(data['nextRunAt'])} UTC" if data["nextRunAt"] else None),
+        ("Last fired", f"{render.timestamp(data['lastFiredAt'])} UTC" if data["lastFiredAt"] else None),
+        ("Runs", f"look back {spec.lookback_hours}h, span limit {spec.span_limit:,}, max turns {spec.max_turns}, "
+                 f"max sub-agent depth {spec.max_subagent_depth}, model {spec.model_id or 'default'}"),
+        ("Prompt", spec.prompt or "(default)"),
+        ("Sources", (", ".join(spec.sources) + ("" if spec.skip_invalid else " (strict: --skip-invalid false)"))
+         if spec.sources else None),
+    ]
+    text = render.key_values(pairs)
+    if upcoming:
+        times = schedule.upcoming(upcoming)
+        text += "\n\nNext fire times (UTC):" + "".join(f"\n  {render.timestamp(schedules.iso(at))}" for at in times)
+    notes = "".join(f"\nNote: {note}" for note in spec.notes())
+    return text + notes
+
+
+def schedule_document(schedule: schedules.Schedule, upcoming: int = 0) -> dict[str, Any]:
+    document = schedule.to_json()
+    if upcoming:
+        document["nextRunTimes"] = [schedules.iso(at) for at in schedule.upcoming(upcoming)]
+    return document

@@ -1,0 +1,123 @@
+"""`traces load`, `agent list`, `trace list|get`, `span list|get`: loading and inspecting stored spans."""
+
+from __future__ import annotations
+
+import json
+
+from halo_local import render, traces
+from halo_local.cli.output import Output, default_store, progress_printer
+from halo_local.cli.text import empty_range_message
+from halo_local.errors import UsageError
+from halo_local.flags import parse_bool, parse_int, parse_text
+from halo_local.ingest import load_paths
+from halo_local.ingest.readers import SUPPORTED_FORMATS
+
+
+class TracesCommands:
+    """Load trace exports (OTLP/JSON, JSON Lines of it, OTLP protobuf, HALO's flat JSONL; .gz and .zst too)."""
+
+    def load(self, *paths: str, format: str = "auto", skip_invalid: bool = False) -> Output:
+        """Load files, directories (recursively) and globs into the local database."""
+        if not paths:
+            raise UsageError("traces load needs at least one PATH (file, directory or glob)")
+        chosen = str(format)
+        if chosen != "auto" and chosen not in SUPPORTED_FORMATS:
+            raise UsageError(f"--format must be auto or one of {', '.join(SUPPORTED_FORMATS)}; got {chosen!r}")
+        summary = load_paths(
+            default_store(), [str(p) for p in paths], format=chosen,
+            skip_invalid=parse_bool(skip_invalid, "--skip-invalid"), progress=progress_printer(),
+        )
+        data = summary.to_json()
+        not_traces = f", {data['filesNotTraces']} not traces" if data["filesNotTraces"] else ""
+        lines = [
+            f"Files: {data['files']} ({data['filesLoaded']} loaded, {data['filesUnchanged']} unchanged{not_traces})",
+            f"Spans: {data['spansNew']:,} new, {data['duplicates']:,} duplicates, {data['skipped']:,} skipped",
+            f"Traces: {data['traces']:,}   Agents: {data['agents']:,}",
+            f"Time range: {render.timestamp(data['timeRange']['start'])} .. {render.timestamp(data['timeRange']['end'])} UTC",
+        ]
+        for detail in data["details"]:
+            if detail["status"] == "not_traces":
+                lines.append(f"  left alone {detail['path']}: not trace data")
+            elif detail["status"] == "loaded" and detail["readFromLine"] > 1:
+                lines.append(f"  read {detail['path']} from line {detail['readFromLine']:,} on: it grew, the lines"
+                             " before are loaded and unchanged")
+            elif detail["status"] == "loaded" and not detail["spansRead"] and not detail["skipped"]:
+                lines.append(f"  no spans in {detail['path']}")
+            for skipped in detail["firstSkipped"]:
+                lines.append(f"  skipped {detail['path']}:{skipped['line']}: {skipped['reason']}")
+        return Output(data, "\n".join(lines))
+
+
+class AgentCommands:
+    """Agents found in the stored traces."""
+
+    def list(self, time_range: str = "30d") -> Output:
+        """Agents with spans in the time range (1h 6h 12h 1d 3d 7d 14d 30d 90d all)."""
+        store = default_store()
+        agents = traces.list_agents(store, time_range=str(time_range))
+        text = render.table(
+            agents,
+            [("agentUuid", "AGENT UUID"), ("name", "NAME"), ("serviceName", "SERVICE"),
+             ("traceCount", "TRACES", render.count), ("spanCount", "SPANS", render.count),
+             ("errorCount", "ERRORS", render.count), ("firstSeenAt", "FIRST SEEN", render.timestamp),
+             ("lastSeenAt", "LAST SEEN", render.timestamp)],
+            empty=empty_range_message(store, str(time_range)),
+        )
+        return Output(agents, text)
+
+
+class TraceCommands:
+    """Stored traces."""
+
+    def list(self, agent: str | None = None, time_range: str = "30d", errors_only: bool = False,
+             limit: int = 50) -> Output:
+        """Traces newest first; --agent takes a UUID or name, --errors-only keeps failing traces."""
+        store = default_store()
+        rows = traces.list_traces(
+            store, agent=parse_text(agent), time_range=str(time_range),
+            errors_only=parse_bool(errors_only, "--errors-only"), limit=parse_int(limit, "--limit", 1),
+        )
+        text = render.table(
+            rows,
+            [("traceId", "TRACE ID"), ("rootName", "ROOT"), ("agentName", "AGENT"),
+             ("startTime", "STARTED", render.timestamp), ("durationMs", "DURATION", render.duration),
+             ("spanCount", "SPANS", render.count), ("errorCount", "ERRORS", render.count),
+             ("costUsd", "COST", render.usd)],
+            empty=empty_range_message(store, str(time_range)),
+        )
+        return Output(rows, text)
+
+    def get(self, trace_id: str) -> Output:
+        """One trace as an indented tree: durations, status, model, tokens, tools, errors."""
+        found = traces.get_trace(default_store(), str(trace_id))
+        return Output(found, f"Trace {found['traceId']} ({found['spanCount']} spans)\n" + render.trace_tree(found["spans"]))
+
+
+class SpanCommands:
+    """Stored spans."""
+
+    def list(self, trace_id: str | None = None, agent: str | None = None, type: str | None = None,
+             name: str | None = None, time_range: str = "all", errors_only: bool = False,
+             limit: int = 100) -> Output:
+        """Spans newest first, filtered by trace, agent, type, name, time range or errors."""
+        store = default_store()
+        rows = traces.list_spans(
+            store, trace_id=parse_text(trace_id), agent=parse_text(agent),
+            span_type=parse_text(type), name=parse_text(name), time_range=str(time_range),
+            errors_only=parse_bool(errors_only, "--errors-only"), limit=parse_int(limit, "--limit", 1),
+        )
+        text = render.table(
+            rows,
+            [("spanId", "SPAN ID"), ("traceId", "TRACE ID"), ("name", "NAME"), ("spanType", "TYPE"),
+             ("startTime", "STARTED", render.timestamp), ("durationMs", "DURATION", render.duration),
+             ("statusCode", "STATUS"), ("model", "MODEL"), ("toolName", "TOOL")],
+            empty=empty_range_message(store, str(time_range)),
+        )
+        return Output(rows, text)
+
+    def get(self, span_id: str, trace_id: str | None = None) -> Output:
+        """Every stored column of one span, raw attributes included."""
+        span = traces.get_span(default_store(), str(span_id), trace_id=parse_text(trace_id))
+        pairs = [(key, json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value)
+                 for key, value in span.items()]
+        return Output(span, render.key_values(pairs))

@@ -1,0 +1,123 @@
+"""Fire times: a cadence's wall-clock slots in its IANA zone, as UTC instants, and the time helpers.
+
+The rules (daylight-saving gaps and repeats, days a month lacks) are told in the package docstring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from halo_local.errors import UsageError
+
+if TYPE_CHECKING:
+    from halo_local.schedules.records import Schedule, ScheduleSpec
+
+_SEARCH_DAYS = 5 * 366  # every valid cadence has a slot within a year; this is a safety stop
+
+
+def zone_of(name: str) -> ZoneInfo:
+    """The IANA zone `name`, or a UsageError naming --timezone."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"--timezone {name!r} is not an IANA time zone",
+                         hint="use a name such as UTC, Europe/Paris or America/New_York") from None
+
+
+def next_fire_times(schedule: Schedule | ScheduleSpec, after: datetime, count: int = 1) -> list[datetime]:
+    """The first `count` fire times strictly after `after`, as aware UTC datetimes, ascending."""
+    spec = _spec_of(schedule)
+    after = as_utc(after)
+    if count < 1:
+        return []
+    zone = zone_of(spec.timezone)
+    day = after.astimezone(zone).date() - timedelta(days=1)
+    found: set[datetime] = set()
+    for _ in range(_SEARCH_DAYS):
+        found.update(instant for instant in _slots_on(spec, zone, day) if instant > after)
+        # Slots of later days are all later than this day's local midnight read as UTC (offsets stay
+        # within a day), so once `count` slots precede that bound, no later day can displace them.
+        bound = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        ordered = sorted(found)
+        if len(ordered) >= count and ordered[count - 1] < bound:
+            return ordered[:count]
+        day += timedelta(days=1)
+    return sorted(found)[:count]
+
+
+def previous_fire_time(schedule: Schedule | ScheduleSpec, at_or_before: datetime) -> datetime | None:
+    """The latest fire time at or before `at_or_before` (aware UTC), or None if there is none."""
+    spec = _spec_of(schedule)
+    limit = as_utc(at_or_before)
+    zone = zone_of(spec.timezone)
+    day = limit.astimezone(zone).date() + timedelta(days=1)
+    best: datetime | None = None
+    for _ in range(_SEARCH_DAYS):
+        for instant in _slots_on(spec, zone, day):
+            if instant <= limit and (best is None or instant > best):
+                best = instant
+        # Slots of earlier days all precede the day after this one's local midnight read as UTC.
+        if best is not None and best >= datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1):
+            return best
+        day -= timedelta(days=1)
+    return best
+
+
+def _slots_on(spec: ScheduleSpec, zone: ZoneInfo, day: date) -> set[datetime]:
+    """The UTC instants of `day`'s wall-clock slots; fold=0 picks a repeated time's first occurrence
+    and moves a skipped time forward by the size of the gap."""
+    if spec.frequency == "weekly" and (day.weekday() + 1) % 7 not in (spec.days_of_week or ()):
+        return set()
+    if spec.frequency == "monthly" and day.day not in (spec.days_of_month or ()):
+        return set()
+    hours: Iterable[int] = range(24) if spec.frequency == "hourly" else (spec.hours or ())
+    return {
+        datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone).astimezone(UTC)
+        for hour in hours
+        for minute in spec.minutes
+    }
+
+
+def due_slot(schedule: Schedule, now: datetime) -> datetime | None:
+    """The slot a tick at `now` fires for this schedule: the latest one that has come, if it is later
+    than every slot already fired (and than the schedule's creation or last cadence change)."""
+    if not schedule.active:
+        return None
+    latest = previous_fire_time(schedule.spec, now)
+    if latest is None or latest <= schedule.fired_through:
+        return None
+    return latest
+
+
+def _spec_of(schedule: Schedule | ScheduleSpec) -> ScheduleSpec:
+    """A stored schedule's spec; a spec is its own (read by attribute: records import this module)."""
+    spec: ScheduleSpec = getattr(schedule, "spec", schedule)
+    return spec
+
+
+def iso(value: datetime | None) -> str | None:
+    """UTC time as `2025-01-31T09:00:00Z` (the CLI's JSON form), or None."""
+    return None if value is None else as_naive(value).isoformat() + "Z"
+
+
+def utc_now() -> datetime:
+    """The current time, aware UTC (the default `now` of every command)."""
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """`value` as aware UTC; a naive time is read as UTC (how the database stores them)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def as_naive(value: datetime) -> datetime:
+    """`value` as naive UTC, the form the schedules tables take as a parameter."""
+    return as_utc(value).replace(tzinfo=None)
+
+
+def as_aware(value: datetime | None) -> Any:
+    """A stored (naive UTC) time read back as aware UTC, or None."""
+    return None if value is None else as_utc(value)
