@@ -14,7 +14,7 @@ from halo_local.cli.trace_commands import AgentCommands, SpanCommands, TraceComm
 from halo_local.flags import parse_bool, parse_int, parse_text
 from halo_local.ingest import describe_skipped
 from halo_local.resources import resource_dir
-from halo_local.sandbox import memory_limit_bytes
+from halo_local.sandbox_process import memory_limit_bytes
 
 
 class HaloLocalCli:

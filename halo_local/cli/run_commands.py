@@ -41,7 +41,8 @@ def _pick_agent(store: Store, time_range: str) -> str:
     sys.stderr.flush()
     answer = sys.stdin.readline().strip() or "1"
     choice = parse_int(answer, "the agent number", 1, len(agents))
-    return agents[choice - 1]["agentUuid"]
+    chosen: str = agents[choice - 1]["agentUuid"]
+    return chosen
 
 
 class RunCommands:
@@ -61,7 +62,7 @@ class RunCommands:
         thresholds for this run (`loop_min_repeats=4,latency_outlier_mad=4` or a JSON object). --wait shows
         progress on stderr only when it is a terminal, as `analyze` does.
         """
-        options = {
+        options: dict[str, Any] = {
             "lookback_hours": None if lookback_hours is None else parse_int(lookback_hours, "--lookback-hours", 1),
             "span_limit": parse_int(span_limit, "--span-limit", 1, runs.MAX_SPAN_LIMIT),
             "max_subagent_depth": parse_int(max_subagent_depth, "--max-subagent-depth", 1, 5),
