@@ -15,11 +15,17 @@ demo: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	HALO_HOME=$(HALO_HOME) $(BIN)/halo-local analyze sample_traces/
 
-# Lint and strict type checks first (configured in pyproject.toml), then the tests in parallel
-# (pytest-xdist, one worker per core), each test file kept on one worker so that its module
-# fixtures are built once.
+# The README's "Every command's help" section, rewritten from the CLI (make test checks it is current).
+readme: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/cog -r README.md
+
+# The README's reference checked current, lint and strict type checks (configured in pyproject.toml),
+# then the tests in parallel (pytest-xdist, one worker per core), each test file kept on one worker so
+# that its module fixtures are built once.
 test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/cog --check README.md
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n auto --dist loadfile

@@ -13,9 +13,15 @@ the flat span-per-line JSONL form of the same spans, then measures, each in a fr
 - storing only: the spans halo-local stored, already in memory as Arrow, written into a fresh DuckDB
   file and checkpointed (timed inside the process, reading them excluded): the least any load that
   stores these columns can take on top of reading the file;
-- halo-engine's trace index build over the flat JSONL, when `engine` (halo-engine) is importable.
+- halo-engine's trace index build over the flat JSONL, when `engine` (halo-engine) is importable;
+- where halo-local's time goes: the same load once more, in-process under cProfile, per phase;
+- many small files: `--small-files N` files of one short trace each (a collector rotating every minute)
+  loaded by one `traces load DIR`, beside a `json.loads` loop over the same files.
 
-Usage: python bench/ingest.py [--sizes 100000,1000000] [--out bench/out]
+Every contender reports wall seconds, CPU-seconds (user + system, its children included) and the cores
+that makes (CPU / wall), and peak RSS.
+
+Usage: python bench/ingest.py [--sizes 100000,1000000] [--small-files 10000] [--out bench/out]
 Install the competitor with `pip install --no-deps halo-engine==0.3.5` (its trace index needs only
 pydantic). Figures go in the README.
 """
@@ -30,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 SPANS_PER_LINE = 400
@@ -164,6 +171,30 @@ CHILD_CODE = {
         "with open(sys.argv[1], 'rb') as f:\n"
         "    for line in f: json.loads(line)"
     ),
+    "json.loads files": (
+        "import sys, json, pathlib\n"
+        "for path in sorted(pathlib.Path(sys.argv[1]).iterdir()): json.loads(path.read_bytes())"
+    ),
+    "halo-local dir": (
+        "import sys; from halo_local.store import Store; from halo_local.ingest import load_paths;"
+        "s = load_paths(Store(sys.argv[2]), [sys.argv[1]]); assert s.spans_new > 0, s"
+    ),
+    "halo-local phases": (
+        "import cProfile, pstats, sys, time; from halo_local.store import Store; from halo_local.ingest import load_paths\n"
+        "profile = cProfile.Profile(); started = time.perf_counter()\n"
+        "profile.runcall(load_paths, Store(sys.argv[2]), [sys.argv[1]])\n"
+        "total = time.perf_counter() - started\n"
+        "stats = pstats.Stats(profile).stats\n"
+        "phases = {'hash the file': 'file_sha256', 'cut lines (Arrow)': 'line_batches',"
+        " 'parse (json_transform, AnyValue)': '_parse_lines', 'normalize and insert new spans': 'insert_normalized',"
+        " '  of which field extraction': '_extract_fields', 'derive agents, usage, cost': 'derive_trace_columns',"
+        " 'connect, begin, commit': 'transaction'}\n"
+        "seen = {}\n"
+        "for (filename, line, name), (calls, _, own, cumulative, callers) in stats.items():\n"
+        "    seen[name] = max(seen.get(name, 0.0), cumulative)\n"
+        "for label, name in phases.items(): print('phase', round(seen.get(name, 0.0), 2), label)\n"
+        "print('phase', round(total, 2), 'whole load (profiled)')"
+    ),
     "arrow parse": (
         "import sys, pyarrow as pa, pyarrow.json as pj\n"
         "text, number = pa.string(), pa.int64()\n"
@@ -199,8 +230,22 @@ CHILD_CODE = {
 }
 
 
-def measure(label: str, data_path: Path, scratch: Path) -> tuple[float, float]:
-    """Run one contender in a fresh process; return (seconds, peak RSS MiB incl. its children).
+@dataclass(frozen=True)
+class Figure:
+    """One contender's run: wall seconds, CPU-seconds (user + system, children included), peak RSS."""
+
+    seconds: float
+    cpu_seconds: float
+    rss_mib: float
+    lines: tuple[str, ...] = ()
+
+    @property
+    def cores(self) -> float:
+        return self.cpu_seconds / self.seconds if self.seconds else 0.0
+
+
+def measure(label: str, data_path: Path, scratch: Path) -> Figure:
+    """Run one contender in a fresh process.
 
     The seconds are the whole process's, unless the contender prints its own `elapsed SECONDS`."""
     wrapper = (
@@ -208,16 +253,17 @@ def measure(label: str, data_path: Path, scratch: Path) -> tuple[float, float]:
         "t = time.perf_counter()\n"
         "subprocess.run([sys.executable, '-c', sys.argv[1], *sys.argv[2:]], check=True)\n"
         "elapsed = time.perf_counter() - t\n"
-        "print(elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+        "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", wrapper, CHILD_CODE[label], str(data_path), str(scratch)],
         capture_output=True, text=True, check=True,
     )
     *own, last = result.stdout.splitlines()
-    seconds, rss_kib = last.split()
+    seconds, cpu_seconds, rss_kib = last.split()
     timed = [line.split()[1] for line in own if line.startswith("elapsed ")]
-    return float(timed[0] if timed else seconds), int(rss_kib) / 1024
+    return Figure(float(timed[0] if timed else seconds), float(cpu_seconds), int(rss_kib) / 1024, tuple(own))
 
 
 def engine_available() -> bool:
@@ -225,35 +271,91 @@ def engine_available() -> bool:
     return probe.returncode == 0
 
 
+def generate_small_files(count: int, out_dir: Path) -> Path:
+    """Write (or reuse) `count` OTLP/JSON files of one short trace each (5 spans), as a collector that
+    rotates its file every minute leaves them."""
+    folder = out_dir / f"small-{count}"
+    if folder.is_dir() and len(list(folder.iterdir())) == count:
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(20261206)
+    for index in range(count):
+        spans = _trace_spans(rng, index)[:5]
+        document = {"resourceSpans": [{
+            "resource": {"attributes": [_kv("service.name", "bench-agents")]},
+            "scopeSpans": [{"scope": {"name": "openai-agents-sdk", "version": "0.14.4"}, "spans": spans}],
+        }]}
+        (folder / f"traces-{index:06d}.json").write_text(json.dumps(document, separators=(",", ":")) + "\n")
+    return folder
+
+
+HEADER = (f"{'spans':>9} {'MB':>7} | {'contender':<17} {'seconds':>8} {'CPU-s':>7} {'cores':>5} {'MB/s':>7}"
+          f" {'spans/s':>10} {'RSS MiB':>8} | ratio")
+
+
+def report(size: int, megabytes: float, figures: dict[str, Figure], ours: str) -> None:
+    for label, figure in figures.items():
+        ratio = "" if label == ours else f"halo-local takes {figures[ours].seconds / figure.seconds:.2f}x its time"
+        print(f"{size:>9} {megabytes:>7.1f} | {label:<17} {figure.seconds:>8.2f} {figure.cpu_seconds:>7.2f}"
+              f" {figure.cores:>5.2f} {megabytes / figure.seconds:>7.1f} {size / figure.seconds:>10,.0f}"
+              f" {figure.rss_mib:>8.0f} | {ratio}")
+
+
+def bench_big_file(size: int, out: Path, with_engine: bool) -> None:
+    otlp_path, flat_path = generate(size, out)
+    megabytes = otlp_path.stat().st_size / 1e6
+    figures: dict[str, Figure] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        home = Path(scratch) / "halo-local"
+        contenders = [("json.loads", otlp_path), ("arrow parse", otlp_path), ("arrow tokenize", otlp_path),
+                      ("halo-local", otlp_path), ("store only", home / "halo.duckdb")]
+        for label, path in contenders + ([("halo-engine", flat_path)] if with_engine else []):
+            own_scratch = Path(scratch) / label
+            own_scratch.mkdir()
+            figures[label] = measure(label, path, own_scratch)
+        phases = Path(scratch) / "phases"
+        phases.mkdir()
+        profiled = measure("halo-local phases", otlp_path, phases)
+    report(size, megabytes, figures, "halo-local")
+    floor = figures["arrow tokenize"].seconds + figures["store only"].seconds
+    print(f"  {otlp_path.stat().st_size / size:.0f} bytes a span; reading + storing alone: {floor:.2f} s; targets:"
+          f" {figures['json.loads'].seconds * 2.5:.2f} s (2.5x the json.loads loop)"
+          + (f", {figures['halo-engine'].seconds:.2f} s (1.0x halo-engine)" if with_engine else ""))
+    print("  where halo-local's time goes (one more load, in-process under cProfile; phases nest):")
+    for line in profiled.lines:
+        if line.startswith("phase "):
+            _, seconds, label = line.split(" ", 2)
+            print(f"    {float(seconds):>7.2f} s  {label}")
+    if not with_engine:
+        print("  (halo-engine not installed: pip install --no-deps halo-engine==0.3.5)")
+
+
+def bench_small_files(count: int, out: Path) -> None:
+    folder = generate_small_files(count, out)
+    megabytes = sum(path.stat().st_size for path in folder.iterdir()) / 1e6
+    figures: dict[str, Figure] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for label in ("json.loads files", "halo-local dir"):
+            own_scratch = Path(scratch) / label
+            own_scratch.mkdir()
+            figures[label] = measure(label, folder, own_scratch)
+    print(f"  {count:,} files of one trace (5 spans) each, one `traces load DIR`; target: under 30 s")
+    report(count * 5, megabytes, figures, "halo-local dir")
+    print(f"  {figures['halo-local dir'].seconds / count * 1000:.1f} ms a file")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--sizes", default="100000,1000000", help="spans in the one big file; empty for none")
+    parser.add_argument("--small-files", type=int, default=10_000, help="small files in one folder; 0 for none")
     parser.add_argument("--out", default=str(Path(__file__).parent / "out"))
     options = parser.parse_args()
     with_engine = engine_available()
-    print(f"{'spans':>9} {'MB':>7} | {'contender':<14} {'seconds':>8} {'MB/s':>7} {'spans/s':>10} {'RSS MiB':>8} | ratio")
-    for size in [int(item) for item in options.sizes.split(",")]:
-        otlp_path, flat_path = generate(size, Path(options.out))
-        megabytes = otlp_path.stat().st_size / 1e6
-        figures = {}
-        with tempfile.TemporaryDirectory() as scratch:
-            home = Path(scratch) / "halo-local"
-            contenders = [("json.loads", otlp_path), ("arrow parse", otlp_path), ("arrow tokenize", otlp_path),
-                          ("halo-local", otlp_path), ("store only", home / "halo.duckdb")]
-            for label, path in contenders + ([("halo-engine", flat_path)] if with_engine else []):
-                own_scratch = Path(scratch) / label
-                own_scratch.mkdir()
-                figures[label] = measure(label, path, own_scratch)
-        ours = figures["halo-local"][0]
-        for label, (seconds, rss) in figures.items():
-            ratio = "" if label == "halo-local" else f"halo-local takes {ours / seconds:.2f}x its time"
-            print(f"{size:>9} {megabytes:>7.0f} | {label:<14} {seconds:>8.2f} {megabytes / seconds:>7.1f}"
-                  f" {size / seconds:>10,.0f} {rss:>8.0f} | {ratio}")
-        floor = figures["arrow tokenize"][0] + figures["store only"][0]
-        print(f"  reading + storing alone: {floor:.2f} s; targets: {figures['json.loads'][0]:.2f} s (the json.loads"
-              " loop)" + (f", {figures['halo-engine'][0] / 5:.2f} s (5x halo-engine)" if with_engine else ""))
-        if not with_engine:
-            print("  (halo-engine not installed: pip install --no-deps halo-engine==0.3.5)")
+    print(HEADER)
+    for size in [int(item) for item in options.sizes.split(",") if item]:
+        bench_big_file(size, Path(options.out), with_engine)
+    if options.small_files:
+        bench_small_files(options.small_files, Path(options.out))
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus")
 
 

@@ -114,6 +114,7 @@ def measure(data: Path, seed: int) -> dict[str, Any]:
     labels = _load_labels(data)
     chooser = random.Random(seed)
     findings_score, errors_score, random_score = Score(), Score(), Score()
+    per_run: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="halo-quality-") as home:
         store = Store(Path(home))
         load_paths(store, sorted(str(path) for path in data.glob("*.otlp.json")))
@@ -148,6 +149,7 @@ def measure(data: Path, seed: int) -> dict[str, Any]:
                 findings_score.add(agent_hit=top is not None and _same(_target_name(top), label["mistake_agent"]),
                                    exact=exact, near=near, flagged=len(flagged))
                 findings_score.severities.update(finding.severity for finding in analysis.findings)
+                per_run.append(_run_row(trace_id, label, analysis.findings, step_of, exact=exact))
                 findings_score.runs_with_findings += bool(analysis.findings)
 
                 error_spans = [span for span in trace_spans if span["status_code"] == "error"]
@@ -167,6 +169,26 @@ def measure(data: Path, seed: int) -> dict[str, Any]:
         "seed": seed,
         "rows": [findings_score.row("findings (top finding's fixTarget)"), errors_score.row("ERROR spans only"),
                  random_score.row(f"random step (seed {seed})")],
+        "perRun": per_run,
+    }
+
+
+def _run_row(trace_id: str, label: dict[str, Any], findings: list[Any], step_of: dict[str, int], *,
+             exact: bool) -> dict[str, Any]:
+    """One run's outcome, to study the misses: the label beside what each finding blamed, in rank order."""
+    named = [_target_name(finding) for finding in findings]
+    return {
+        "traceId": trace_id,
+        "mistakeAgent": label["mistake_agent"],
+        "mistakeStep": int(label["mistake_step"]),
+        "agentHit": bool(named) and _same(named[0], label["mistake_agent"]),
+        "stepHit": exact,
+        "findings": [
+            {"category": finding.category, "severity": finding.severity, "fixTarget": name,
+             "steps": sorted(step_of[span_id] for span_id in finding.example_span_ids if span_id in step_of),
+             "title": finding.title[:160]}
+            for finding, name in zip(findings, named, strict=True)
+        ],
     }
 
 
@@ -190,9 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--json", action="store_true", help="the table's rows and one row per run (perRun)")
     arguments = parser.parse_args(argv)
     result = measure(arguments.data.resolve(), arguments.seed)
+    if not arguments.json:
+        result.pop("perRun")
     sys.stdout.write(json.dumps(result, indent=2) + "\n" if arguments.json else table(result) + "\n")
     return 0
 

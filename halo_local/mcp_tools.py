@@ -35,6 +35,7 @@ QUERY_MAX_CHARS = 20000
 LIST_MAX_ITEMS = 100
 POLL_FIRST_SECONDS = 0.1
 POLL_MAX_SECONDS = 1.0
+_LOOKBACK = runs.RunOptions.BOUNDS["lookback_hours"]
 CANCEL_REASON = "the MCP client cancelled the tool call"
 
 _P = ParamSpec("_P")
@@ -284,10 +285,11 @@ class HaloTools:
         ctx: Context,
         prompt: Annotated[str | None, Field(description="what the analysis should focus on; default: find "
                                                         "what makes the agent fail, slow or expensive")] = None,
-        lookback_hours: Annotated[int | None, Field(description=f"window length in hours (at least 1) ending at "
-                                                                f"window_end_at; default {runs.DEFAULT_LOOKBACK_HOURS}; "
-                                                                "not together with window_start_at",
-                                                    json_schema_extra={"minimum": 1})] = None,
+        lookback_hours: Annotated[int | None, Field(description=f"window length in hours ({_LOOKBACK.describe()}) "
+                                                                f"ending at window_end_at; default "
+                                                                f"{runs.DEFAULT_LOOKBACK_HOURS}; not together with "
+                                                                "window_start_at",
+                                                    json_schema_extra=_LOOKBACK.json_schema())] = None,
         window_start_at: Annotated[str | None, Field(description="ISO UTC start of the window, e.g. "
                                                                  "2026-04-24T00:00:00Z; not with lookback_hours")]
         = None,

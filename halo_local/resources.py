@@ -33,7 +33,8 @@ def _sql_environment() -> Environment:
                        keep_trailing_newline=True, autoescape=False)
 
 
-def sql_template(relative: str, **shape: str) -> str:
-    """One SQL file under `sql/` rendered by Jinja, for SQL whose shape varies or that shares a macro
-    (`{% from "spans/_redaction.sql" import ... %}`). Values still go in as `$params`, never here."""
-    return _sql_environment().get_template(relative).render(**shape)
+def sql_template(relative: str, **context: object) -> str:
+    """SQL whose shape varies (generated columns, optional tests) or that shares a macro
+    (`{% from "spans/_redaction.sql" import ... %}`), rendered from a Jinja file under `sql/`;
+    values never go into the text: they stay `$params`."""
+    return _sql_environment().get_template(relative).render(**context)

@@ -1,5 +1,5 @@
 """Use cases that span packages: analyse trace files in one go, ask a follow-up, read a conversation
-with its runs.
+with its runs, fire a schedule's run after loading its sources.
 
 This is the one module allowed to import ingest, runs and schedules together; the packages below it
 never import each other upwards, and no function here imports anything late to hide an edge.
@@ -12,11 +12,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from halo_local import conversations, runs, traces
+from halo_local import conversations, runs, schedules, traces
 from halo_local.common.rows import rows_as_dicts
 from halo_local.errors import NotFoundError, NoTracesError
 from halo_local.ingest import load_paths
 from halo_local.resources import sql_text
+from halo_local.schedules import Fired, FireRun, LoadSources, Schedule
 from halo_local.store import Store
 
 
@@ -117,3 +118,33 @@ def get_conversation(store: Store, conversation_id: str) -> dict[str, Any]:
         "runs": conversation_runs,
         "traceDataset": run["traceDataset"] if run else None,
     }
+
+
+def start_scheduled_run(store: Store) -> FireRun:
+    """The real FireRun: a detached analysis run of the schedule's agent whose window ends at the slot."""
+
+    def fire(schedule: Schedule, slot: datetime) -> str:
+        spec = schedule.spec
+        run = runs.create_run(
+            store, agent_uuid=spec.agent_uuid, prompt=spec.prompt, window_end_at=slot,
+            lookback_hours=spec.lookback_hours, model_id=spec.model_id, span_limit=spec.span_limit,
+            max_subagent_depth=spec.max_subagent_depth, max_turns=spec.max_turns,
+            schedule_id=schedule.schedule_id,
+        )
+        return str(run["runId"])
+
+    return fire
+
+
+def load_trace_sources(store: Store) -> LoadSources:
+    """The real LoadSources: `traces load` of the paths, with the schedule's skip-invalid choice."""
+
+    def load(sources: Sequence[str], skip_invalid: bool) -> list[str]:
+        return schedules.load_sources(store, sources, skip_invalid=skip_invalid)
+
+    return load
+
+
+def tick_schedules(store: Store, now: datetime) -> list[Fired]:
+    """`schedule tick`: fire every due schedule, loading its sources and starting its run."""
+    return schedules.tick(store, now, start_scheduled_run(store), load_trace_sources(store))

@@ -21,7 +21,8 @@ SPAN_COLUMNS = (
     "trace_id", "span_id", "parent_span_id", "name", "kind", "start_ns", "end_ns", "start_time", "end_time",
     "duration_ms", "status_code", "status_message", "agent_uuid", "span_type", "model", "input_tokens",
     "output_tokens", "counts_usage", "cost_usd", "cost_source", "tool_name", "tool_arguments", "tool_result",
-    "declared_tools", "finish_reason", "error_type", "error_message", "output_text", "agent_name", "attributes",
+    "declared_tools", "finish_reason", "error_type", "error_message", "input_text", "output_text", "agent_name",
+    "attributes",
 )
 
 

@@ -219,14 +219,15 @@ def test_a_finding_covering_every_trace_does_not_flag_them() -> None:
     assert all(item.finding_keys == (everywhere.key,) for item in verdicts)
 
 
-@pytest.mark.parametrize("category", ["refused_retry", "gave_up", "incapability", "stall", "long_run"])
+@pytest.mark.parametrize("category", ["refused_retry", "gave_up", "incapability", "stall", "long_run",
+                                      "assumed_data", "unsupported_claim"])
 def test_healthy_traces_give_no_new_finding(category: str) -> None:
     spans = Spans()
     _healthy_window(spans, 12)
     assert of(spans.findings(), category) == []
 
 
-NEW_CATEGORIES = {"refused_retry", "gave_up", "incapability", "stall", "long_run"}
+NEW_CATEGORIES = {"refused_retry", "gave_up", "incapability", "stall", "long_run", "assumed_data", "unsupported_claim"}
 
 
 def test_real_fixtures_keep_their_findings(store: Store, tmp_path: Path) -> None:

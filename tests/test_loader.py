@@ -12,7 +12,7 @@ import pytest
 
 from halo_local import store as store_module
 from halo_local.errors import InvalidTraceFileError
-from halo_local.ingest import LoadSummary, load_paths, loader, readers
+from halo_local.ingest import LoadSummary, lines, load_paths, loader, readers
 from halo_local.store import Store
 
 HALO = Path(__file__).parent / "fixtures" / "halo"
@@ -63,7 +63,7 @@ def test_a_copy_under_another_path_is_recognised_by_its_hash_and_reports_the_ori
     assert held_traces(store)[str(copy.resolve())] == held_traces(store)[str(JSONL.resolve())]
 
     # recorded under its own path: the next load of the copy costs a stat, no hashing
-    monkeypatch.setattr(loader, "_sha256", lambda path: pytest.fail(f"{path} was hashed"))
+    monkeypatch.setattr(loader, "file_sha256", lambda path: pytest.fail(f"{path} was hashed"))
     assert reach(load_paths(store, [copy])) == reach(original)
 
 
@@ -81,7 +81,7 @@ def test_a_glob_with_a_file_of_duplicates_counts_every_trace(store: Store, tmp_p
 
 def test_each_trace_is_recorded_once_per_file_across_the_parts_it_is_read_in(
         store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(readers, "_BLOCK_BYTES", 8 << 10)
+    monkeypatch.setattr(lines, "BLOCK_BYTES", 8 << 10)
     monkeypatch.setattr(loader, "read_trace_file", functools.partial(readers.read_trace_file, consume_every=1))
     summary = load_paths(store, [JSONL])
     assert (summary.spans_new, summary.traces) == (58, 3)

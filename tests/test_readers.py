@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from halo_local.errors import HaloLocalError, InvalidTraceFileError, NotTraceFileError, UsageError
-from halo_local.ingest import readers
+from halo_local.ingest import lines as line_batches
 from halo_local.ingest.readers import (
     SUPPORTED_FORMATS,
     LinePosition,
@@ -368,7 +368,7 @@ def test_a_ten_megabyte_attribute_value_is_read_whole_under_a_raised_cap(
 def test_batches_keep_line_numbers_and_lines_longer_than_a_batch(
     tmp_path: Path, connection: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(readers, "_BLOCK_BYTES", 700)
+    monkeypatch.setattr(line_batches, "BLOCK_BYTES", 700)
     long_span = otlp_span(5, attributes=[{"key": "big", "value": {"stringValue": "y" * 3_000}}])
     records = [otlp_document(otlp_span(n)) for n in range(1, 5)] + [otlp_document(long_span)]
     records += [otlp_document(otlp_span(n)) for n in range(6, 13)]
@@ -503,7 +503,7 @@ def test_a_bad_record_names_file_line_and_reason(
 def test_skip_invalid_counts_everything_and_lists_the_first_five(
     tmp_path: Path, connection: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(readers, "_BLOCK_BYTES", 2_000)
+    monkeypatch.setattr(line_batches, "BLOCK_BYTES", 2_000)
     lines = []
     for number in range(1, 21):
         lines.append(GOOD_OTLP if number % 3 else "{broken")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from runs_support import BASE, HALO_FIXTURE, Terminal, insert_spans, span
 
-from halo_local import cli, runs, schedules, traces
+from halo_local import cli, runs, traces, usecases
 from halo_local.ingest import load_paths
 from halo_local.store import Store
 
@@ -130,7 +130,7 @@ def test_tick_loads_sources_runs_to_a_report_and_fires_a_slot_once(
 
 def test_tick_says_when_the_runs_it_fires_are_heuristics_only(
         capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(schedules, "start_scheduled_run", lambda store: lambda schedule, slot: "run_000000000001")
+    monkeypatch.setattr(usecases, "start_scheduled_run", lambda store: lambda schedule, slot: "run_000000000001")
     created = run_json(capsys, "schedule", "create", "--title", "Hourly", "--agent-uuid", "agent-1",
                        "--frequency", "hourly", "--minutes", "0")
     assert run_json(capsys, "schedule", "tick", "--now", "2000-01-01T00:00:00Z")["heuristicsOnly"] is False

@@ -29,13 +29,13 @@ from halo_local.schedules import (
     create_schedule,
     get_schedule,
     list_schedules,
-    load_trace_sources,
     schedule_runs,
     tick,
     unarchive_schedule,
     update_schedule,
 )
 from halo_local.store import Store, apply_migrations, migration_files
+from halo_local.usecases import load_trace_sources
 
 CREATED = datetime(2025, 6, 1, 8, 0, tzinfo=UTC)  # a Sunday
 

@@ -6,14 +6,16 @@ the human text. `main()` owns everything fire gets wrong for scripts: unknown fl
 before anything runs, bare boolean flags cannot swallow the next argument, `--json` works on
 every command, and errors are one line on stderr with a documented exit code.
 
-Layout: `entry` (main), `parsing` (the command line before fire), `output` (Output, exit codes),
-`text` (shared human text), `program` (the command tree and top-level commands), and one module per
-command group: `trace_commands`, `run_commands`, `conversation_commands`, `schedule_commands`.
+Layout: `entry` (main), `parsing` (the command line before fire), `help` (COMMAND --help, written
+here rather than by fire), `reference` (the README's generated command reference), `output` (Output,
+exit codes), `text` (shared human text), `program` (the command tree and top-level commands), and
+one module per command group: `trace_commands`, `run_commands`, `conversation_commands`,
+`schedule_commands`.
 """
 
 from __future__ import annotations
 
-from halo_local import traces
+from halo_local import traces  # tests patch `cli.traces.list_agents`
 from halo_local.cli.entry import main, run
 from halo_local.cli.output import (
            EXIT_ERROR,

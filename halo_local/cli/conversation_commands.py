@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from halo_local import llm, render, runs, usecases
+from halo_local.cli.help import real_defaults
 from halo_local.cli.output import EXIT_OK, Output, default_store, print_event
 from halo_local.flags import parse_bool, parse_int, parse_text
 
@@ -32,6 +33,7 @@ class ConversationCommands:
             parts.append(message["content"].rstrip("\n"))
         return Output(found, "\n".join(parts))
 
+    @real_defaults(model_id="the model of the conversation's analysis")
     def ask(self, conversation_id: str, question: str, no_llm: bool = False, model_id: str | None = None) -> Output:
         """Ask a follow-up; answered from the report, the findings and the run's data."""
         answered = usecases.ask(

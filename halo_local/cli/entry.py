@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import fire
 
 from halo_local import untrusted
+from halo_local.cli.help import HELP_FLAGS, command_help
 from halo_local.cli.output import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_PIPE_CLOSED, JSON_MODE, Output
 from halo_local.cli.parsing import normalize_flags, quote_values, resolve_target, split_json_flag, usage_output
 from halo_local.cli.program import HaloLocalCli
@@ -20,7 +21,7 @@ from halo_local.store import Store, environment_failure
 
 
 def run(args: Sequence[str]) -> Output | None:
-    """Parse and run one command line (--json already taken out); returns its Output, None when fire showed help."""
+    """Parse and run one command line (--json already taken out); returns its Output (help included)."""
     args = list(args)
     if args == ["--version"]:
         version = package_version() or "unknown (not installed)"
@@ -29,10 +30,13 @@ def run(args: Sequence[str]) -> Output | None:
     target, words, index = resolve_target(root, args)
     rest = args[index:]
     if inspect.ismethod(target):
-        args = words + quote_values(normalize_flags(target, words, rest))
-    elif not rest:
+        flags = normalize_flags(target, words, rest)
+        if flags is None:
+            return command_help(target, words)
+        args = words + quote_values(flags)
+    elif not rest or rest[0] in HELP_FLAGS:
         return usage_output(target, words)
-    elif rest[0] not in ("--help", "-h"):
+    else:
         where = " ".join(["halo-local", *words])
         raise UsageError(f"unknown flag {rest[0]!r} for `{where}`",
                          hint=f"`{where}` lists the commands; flags go after the command")

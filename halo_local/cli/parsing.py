@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from halo_local.cli.help import HELP_FLAGS
 from halo_local.cli.output import Output
 from halo_local.errors import UsageError
 from halo_local.flags import FALSE_WORDS, TRUE_WORDS, parse_bool
@@ -71,11 +72,12 @@ def _usage(target: Callable[..., Any], words: Sequence[str]) -> str:
     return " ".join([command, *positional_names(target), *flags])
 
 
-def normalize_flags(target: Callable[..., Any], words: list[str], rest: list[str]) -> list[str]:
+def normalize_flags(target: Callable[..., Any], words: list[str], rest: list[str]) -> list[str] | None:
     """Refuse unknown flags and stray words; make bare booleans explicit so they never swallow the next word.
 
     Only required parameters and *args are filled by position, so a stray word is an error instead
-    of the value of whichever option comes next in the signature (fire's default).
+    of the value of whichever option comes next in the signature (fire's default). None when the
+    command line asks for help: `--help` or `-h` where a flag stands (never a short `--hours`).
     """
     parameters = inspect.signature(target).parameters
     names = {name for name, p in parameters.items() if p.kind is not inspect.Parameter.VAR_POSITIONAL}
@@ -92,8 +94,10 @@ def normalize_flags(target: Callable[..., Any], words: list[str], rest: list[str
     while index < len(rest):
         token = rest[index]
         index += 1
-        if token in ("--help", "-h", "--"):
-            return result + rest[index - 1:]
+        if token in HELP_FLAGS:
+            return None
+        if token == "--":  # what follows is fire's own flags (--trace, --verbose); its help is ours
+            return None if any(item in HELP_FLAGS for item in rest[index:]) else result + rest[index - 1:]
         if not token.startswith("-") or _is_number(token):
             if bare_switch:
                 switch_before[len(positional)] = bare_switch

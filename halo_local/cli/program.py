@@ -6,6 +6,7 @@ import sys
 
 from halo_local import runs, traces, untrusted, usecases
 from halo_local.cli.conversation_commands import ConversationCommands, ModelCommands
+from halo_local.cli.help import real_defaults
 from halo_local.cli.output import EXIT_OK, JSON_MODE, Output, default_store, print_event
 from halo_local.cli.run_commands import RunCommands
 from halo_local.cli.schedule_commands import ScheduleCommands
@@ -13,8 +14,9 @@ from halo_local.cli.text import run_text
 from halo_local.cli.trace_commands import AgentCommands, SpanCommands, TraceCommands, TracesCommands
 from halo_local.flags import parse_bool, parse_int, parse_text
 from halo_local.ingest import describe_skipped
+from halo_local.llm.models import default_model_id
 from halo_local.resources import resource_dir
-from halo_local.sandbox_process import memory_limit_bytes
+from halo_local.sandbox_process import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ENV, memory_limit_bytes
 
 
 class HaloLocalCli:
@@ -36,6 +38,7 @@ class HaloLocalCli:
         data = {"home": str(store.home), "database": str(store.db_path)}
         return Output(data, str(store.home))
 
+    @real_defaults(memory_limit=f"${MEMORY_LIMIT_ENV} or {DEFAULT_MEMORY_LIMIT}")
     def query(self, sql: str, limit: int = 200, memory_limit: str | None = None) -> Output:
         """Read-only SQL over the stored spans (the table `spans`).
 
@@ -74,6 +77,8 @@ class HaloLocalCli:
         data, text = command.serve(default_store(), options, json_mode=JSON_MODE.get())
         return Output(data, text)
 
+    @real_defaults(agent_uuid="the busiest agent in the files", prompt="the built-in analysis prompt",
+                   model_id=default_model_id())
     def analyze(self, *paths: str, agent_uuid: str | None = None, prompt: str | None = None,
                 model_id: str | None = None, no_llm: bool = False, skip_invalid: bool = False) -> Output:
         """Load trace files (default: the bundled sample traces) and print a full analysis report.

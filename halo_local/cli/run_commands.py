@@ -6,10 +6,12 @@ import sys
 from typing import Any
 
 from halo_local import render, runs, traces, untrusted, verdicts
+from halo_local.cli.help import real_defaults
 from halo_local.cli.output import EXIT_OK, JSON_MODE, Output, default_store, print_event
 from halo_local.cli.text import range_phrase, run_details_text, run_text
 from halo_local.errors import UsageError
 from halo_local.flags import parse_assignments, parse_bool, parse_int, parse_text
+from halo_local.llm.models import default_model_id
 from halo_local.store import Store
 
 
@@ -48,11 +50,14 @@ def _pick_agent(store: Store, time_range: str) -> str:
 class RunCommands:
     """Analysis runs: create one, follow it, read its results, cancel it."""
 
+    @real_defaults(agent_uuid="pick one on a terminal", prompt="the built-in analysis prompt",
+                   window_start_at="--window-end-at minus --lookback-hours", window_end_at="now",
+                   lookback_hours=runs.DEFAULT_LOOKBACK_HOURS, model_id=default_model_id())
     def create(self, agent_uuid: str | None = None, prompt: str | None = None, window_start_at: str | None = None,
                window_end_at: str | None = None, lookback_hours: int | None = None,
-               model_id: str | None = None, span_limit: int = runs.DEFAULT_SPAN_LIMIT,
-               max_subagent_depth: int = runs.DEFAULT_MAX_SUBAGENT_DEPTH, max_turns: int = runs.DEFAULT_MAX_TURNS,
-               agent_time_range: str = "30d", time_limit_minutes: int = runs.DEFAULT_TIME_LIMIT_SECONDS // 60,
+               model_id: str | None = None, span_limit: int = runs.DEFAULTS.span_limit,
+               max_subagent_depth: int = runs.DEFAULTS.max_subagent_depth, max_turns: int = runs.DEFAULTS.max_turns,
+               agent_time_range: str = "30d", time_limit_minutes: int = runs.DEFAULTS.time_limit_seconds // 60,
                thresholds: str | None = None, no_llm: bool = False, wait: bool = False) -> Output:
         """Analyse one agent's spans in a window; returns at once unless --wait (then exits like `run poll`).
 
@@ -62,11 +67,12 @@ class RunCommands:
         thresholds for this run (`loop_min_repeats=4,latency_outlier_mad=4` or a JSON object). --wait shows
         progress on stderr only when it is a terminal, as `analyze` does.
         """
+        bounds = runs.RunOptions.BOUNDS
         options: dict[str, Any] = {
-            "lookback_hours": None if lookback_hours is None else parse_int(lookback_hours, "--lookback-hours", 1),
-            "span_limit": parse_int(span_limit, "--span-limit", 1, runs.MAX_SPAN_LIMIT),
-            "max_subagent_depth": parse_int(max_subagent_depth, "--max-subagent-depth", 1, 5),
-            "max_turns": parse_int(max_turns, "--max-turns", 1, 100),
+            "lookback_hours": None if lookback_hours is None else bounds["lookback_hours"].check(lookback_hours),
+            "span_limit": bounds["span_limit"].check(span_limit),
+            "max_subagent_depth": bounds["max_subagent_depth"].check(max_subagent_depth),
+            "max_turns": bounds["max_turns"].check(max_turns),
             "time_limit_seconds": 60 * parse_int(time_limit_minutes, "--time-limit-minutes", 1),
             "no_llm": parse_bool(no_llm, "--no-llm"),
             "thresholds": parse_assignments(thresholds, "--thresholds"),

@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import sys
 
-from halo_local import llm, render, schedules, untrusted
+from halo_local import llm, render, runs, schedules, untrusted, usecases
+from halo_local.cli.help import real_defaults
 from halo_local.cli.output import EXIT_ERROR, EXIT_OK, JSON_MODE, Output, default_store
 from halo_local.cli.text import schedule_document, schedule_text
 from halo_local.errors import UsageError
 from halo_local.flags import parse_bool, parse_int
-from halo_local.llm.models import API_KEY_ENV
+from halo_local.llm.models import API_KEY_ENV, default_model_id
 
 
 class ScheduleCommands:
     """Recurring analyses of one agent, fired by `halo-local schedule tick` (install it with `schedule cron`)."""
 
+    @real_defaults(prompt="the built-in analysis prompt", model_id=default_model_id())
     def create(self, title: str | None = None, agent_uuid: str | None = None, frequency: str | None = None,
                minutes: str | None = None, hours: str | None = None, days_of_week: str | None = None,
                days_of_month: str | None = None, timezone: str = "UTC", prompt: str | None = None,
-               model_id: str | None = None, span_limit: int = schedules.DEFAULT_SPAN_LIMIT,
-               lookback_hours: int = schedules.DEFAULT_LOOKBACK_HOURS,
-               max_subagent_depth: int = schedules.DEFAULT_MAX_SUBAGENT_DEPTH,
-               max_turns: int = schedules.DEFAULT_MAX_TURNS, enabled: bool = True, source: tuple[str, ...] = (),
+               model_id: str | None = None, span_limit: int = runs.DEFAULTS.span_limit,
+               lookback_hours: int = runs.DEFAULT_LOOKBACK_HOURS,
+               max_subagent_depth: int = runs.DEFAULTS.max_subagent_depth,
+               max_turns: int = runs.DEFAULTS.max_turns, enabled: bool = True, source: tuple[str, ...] = (),
                skip_invalid: bool = True) -> Output:
         """Create a recurring analysis of one agent.
 
@@ -112,6 +114,7 @@ class ScheduleCommands:
         restored = schedules.unarchive_schedule(default_store(), str(schedule_id))
         return Output(restored.to_json(), "Unarchived.\n" + schedule_text(restored))
 
+    @real_defaults(now="now")
     def tick(self, now: str | None = None) -> Output:
         """Fire every schedule whose time has come, each fire time once; cron runs this every minute.
 
@@ -121,7 +124,7 @@ class ScheduleCommands:
         """
         moment = schedules.parse_timestamp(now) if now is not None else schedules.utc_now()
         store = default_store()
-        fired = schedules.tick(store, moment, schedules.start_scheduled_run(store), schedules.load_trace_sources(store))
+        fired = usecases.tick_schedules(store, moment)
         # Cron gives the tick a bare environment: without the key every run it starts is heuristics-only.
         heuristics_only = any(item.run_id for item in fired) and llm.llm_skip_reason(no_llm=False) is not None
         data = {"now": schedules.iso(moment), "fired": [item.to_json() for item in fired],

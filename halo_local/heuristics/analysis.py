@@ -58,6 +58,8 @@ _TEMP_TABLES = (
     "halo_h_assumed_agents",
     "halo_h_repeating_agents",
     "halo_h_declining_agents",
+    "halo_h_claims",
+    "halo_h_claiming_agents",
 )
 _TEMP_MACROS = (
     "halo_h_spread",
@@ -81,6 +83,7 @@ _TEMP_MACROS = (
     "halo_h_declared_agent",
     "halo_h_attributed_title",
     "halo_h_attributed_detail",
+    "halo_h_fact_tokens",
 )
 _TEMP_TABLE_MACROS = (
     "halo_h_failure_findings",
@@ -146,6 +149,7 @@ def _prepare(
     _run_script(connection, "_shape.sql", {})
     _run_script(connection, "_attribution.sql", {"source_table": table, "agent_uuid": agent_uuid})
     _run_script(connection, "_outcomes.sql", {**parameters, "source_table": table, "agent_uuid": agent_uuid})
+    _run_script(connection, "_claims.sql", {"source_table": table, "agent_uuid": agent_uuid})
 
 
 def _cleanup(connection: duckdb.DuckDBPyConnection) -> None:

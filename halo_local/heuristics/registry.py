@@ -166,6 +166,12 @@ DETECTORS: tuple[Detector, ...] = (
         ("assume", "assumed", "assumption", "hypothetical", "simulated", "placeholder", "made", "fake", "invented"),
     ),
     Detector(
+        "unsupported_claim", "llm_with_output", "model calls with output text", "model call with output text",
+        "no model call stated a figure or name that no input, tool result or earlier message gave",
+        "no model call records its output text", (),
+        ("claim", "claims", "fact", "facts", "unsupported", "unverified", "hallucinated", "fabricated", "source"),
+    ),
+    Detector(
         "data_quality", "spans", "spans", "span",
         "no orphans, unfinished spans, unpriced usage, clock skew or usage outside model calls",
         "the window has no spans",

@@ -7,7 +7,9 @@ protobuf and zstd are first decoded to OTLP/JSON lines by `otlp_binary`) into `r
 trace (agent of each span, usage counted once, cost).
 
 raw_spans columns (one row per span, every format decoded to this):
-    source_line BIGINT        1-based line of the file the span came from (1 for a single document)
+    source_line BIGINT        1-based line of the file the span came from (1 for a single document); in
+                              a group of small files (`groups`), plus the file's index times
+                              readers.FILE_LINE_STRIDE (normalize stores the line alone)
     trace_id VARCHAR          lower-case hex (base64 ids decoded)
     span_id VARCHAR           lower-case hex
     parent_span_id VARCHAR    NULL for a root (empty string and all-zero ids become NULL)

@@ -12,7 +12,7 @@ import gzip
 import os
 import zlib
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from halo_local.common.sizes import parse_size
 from halo_local.errors import InvalidTraceFileError, UsageError
@@ -26,12 +26,18 @@ DEFAULT_DECOMPRESSED_LIMIT = 1 << 30
 _COUNT_BYTES = 16 << 20
 
 
+class ByteSource(Protocol):
+    """What a decompressor offers to read from: `read(size)` (a GzipFile, a zstd stream reader)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 class DecompressedStream:
     """A decompressing reader that refuses to inflate past `limit` bytes: its read() raises
     InvalidTraceFileError naming the file once the limit is passed, long before memory or disk run out.
     Not seekable: a compressed file is read from its start."""
 
-    def __init__(self, inner: BinaryIO, path: Path, limit: int) -> None:
+    def __init__(self, inner: ByteSource, path: Path, limit: int) -> None:
         self._inner = inner
         self._path = path
         self._limit = limit

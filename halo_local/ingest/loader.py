@@ -4,12 +4,12 @@ A file whose path, size and modification time match a completed load is skipped 
 read; one whose content hash matches a loaded file (at this path or, for a copy, at another) is
 skipped after hashing. Anything else is read into `raw_spans`, normalized, and committed in one
 transaction together with its `loaded_files` row and the traces it holds (`loaded_file_traces`),
-so an interrupted load leaves the database exactly as it was before that file.
+so an interrupted load leaves the database exactly as it was before that file. Small fresh files are
+loaded a group at a time (`groups`): one transaction for the group, still each file whole or not at all.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,11 +18,28 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from halo_local.errors import HaloLocalError, InvalidTraceFileError, NotTraceFileError
+from halo_local.ingest.groups import (
+    GROUP_FILE_BYTES,
+    GROUP_MAX_BYTES,
+    GROUP_MAX_FILES,
+    FreshFile,
+    Recorded,
+    file_sha256,
+    load_group,
+    record_file,
+)
+from halo_local.ingest.lines import LinePosition
 from halo_local.ingest.normalize import NormalizeResult, derive_trace_columns, insert_normalized
-from halo_local.ingest.readers import LinePosition, SkippedRecord, expand_paths, named_files, read_trace_file
+from halo_local.ingest.readers import (
+    SUPPORTED_FORMATS,
+    SkippedRecord,
+    detect_format,
+    expand_paths,
+    named_files,
+    read_trace_file,
+)
 from halo_local.resources import sql_text
 from halo_local.store import Store, environment_failure
 
@@ -140,25 +157,6 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() + "Z" if value is not None else None
 
 
-def _sha256(path: Path, prefix_bytes: int | None = None) -> tuple[str, str | None]:
-    """The file's SHA-256 and, in the same pass, that of its first `prefix_bytes` bytes."""
-    digest = hashlib.sha256()
-    prefix = None
-    done = 0
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            if prefix_bytes is not None and prefix is None and done + len(block) >= prefix_bytes:
-                digest.update(block[: prefix_bytes - done])
-                prefix = digest.hexdigest()
-                digest.update(block[prefix_bytes - done:])
-            else:
-                digest.update(block)
-            done += len(block)
-    if prefix_bytes is not None and prefix is None:
-        prefix = digest.hexdigest() if done == prefix_bytes else None
-    return digest.hexdigest(), prefix
-
-
 def load_paths(
     store: Store,
     paths: Sequence[str | Path],
@@ -169,27 +167,132 @@ def load_paths(
 ) -> LoadSummary:
     """Load every trace file under `paths` into `store`; stops at the first invalid file.
 
-    Files before the invalid one stay loaded (each is its own transaction), so fixing the file and
-    re-running loads just the rest. A file that a directory or glob brought in and that is valid JSON
+    Files before the invalid one stay loaded (each is its own transaction, or shares one with the small
+    files of its group, `groups`), so fixing the file and re-running loads just the rest. A file that a directory or glob brought in and that is valid JSON
     but no trace export (labels, configs) is left alone as `not_traces`; named on its own, it is an error.
     """
     files = expand_paths(paths)
     named = named_files(paths)
     summary = LoadSummary()
-    for index, path in enumerate(files, start=1):
-        if progress is not None:
-            progress(index, len(files), path)
-        try:
-            outcome = _load_one(store, path, format=format, skip_invalid=skip_invalid)
-        except NotTraceFileError as error:
-            if format != "auto" or path in named:
-                raise
-            outcome = FileLoad(path=path, format=None, status="not_traces", sha256="", reason=error.reason)
-        except Exception as error:
-            raise _naming_the_file(error, path, store) from error
-        summary.files.append(outcome)
+    pending: list[FileLoad | FreshFile] = []
+    grouped_contents: set[str] = set()
+    for first in range(0, len(files), GROUP_MAX_FILES):
+        chunk = files[first:first + GROUP_MAX_FILES]
+        entries: list[FileLoad | FreshFile | None] = [None]  # a file alone needs no look-ahead
+        if len(chunk) > 1:
+            with store.connect() as checking:
+                entries = _groupable(checking, chunk, format=format, skip_invalid=skip_invalid, seen=grouped_contents)
+        for index, (path, entry) in enumerate(zip(chunk, entries, strict=True), start=first + 1):
+            if progress is not None:
+                progress(index, len(files), path)
+            if isinstance(entry, FreshFile) and _group_full(pending, entry):
+                _load_pending(store, pending, summary, format=format, skip_invalid=skip_invalid, named=named)
+            if entry is not None:
+                pending.append(entry)
+                continue
+            _load_pending(store, pending, summary, format=format, skip_invalid=skip_invalid, named=named)
+            summary.files.append(_load_alone(store, path, format=format, skip_invalid=skip_invalid, named=named))
+    _load_pending(store, pending, summary, format=format, skip_invalid=skip_invalid, named=named)
     _summarize_range(store, summary)
     return summary
+
+
+def _load_alone(store: Store, path: Path, *, format: str, skip_invalid: bool, named: set[Path]) -> FileLoad:
+    """Load one file in its own transaction; a file with no trace data that a directory brought in is
+    `not_traces`, any other failure ends the load, naming the file."""
+    try:
+        return _load_one(store, path, format=format, skip_invalid=skip_invalid)
+    except NotTraceFileError as error:
+        if format != "auto" or path in named:
+            raise
+        return FileLoad(path=path, format=None, status="not_traces", sha256="", reason=error.reason)
+    except Exception as error:
+        raise _naming_the_file(error, path, store) from error
+
+
+def _known(connection: duckdb.DuckDBPyConnection, resolved: str, skip_invalid: bool) -> tuple[Any, ...] | None:
+    rows = connection.execute(sql_text("ingest/known_file.sql"), {"path": resolved, "skip_invalid": skip_invalid})
+    return next(iter(rows.fetchall()), None)
+
+
+def _same_content(connection: duckdb.DuckDBPyConnection, resolved: str, digest: str,
+                  skip_invalid: bool) -> tuple[Any, ...] | None:
+    rows = connection.execute(sql_text("ingest/same_content.sql"),
+                              {"path": resolved, "sha256": digest, "skip_invalid": skip_invalid})
+    return next(iter(rows.fetchall()), None)
+
+
+def _groupable(connection: duckdb.DuckDBPyConnection, paths: Sequence[Path], *, format: str, skip_invalid: bool,
+               seen: set[str]) -> list[FileLoad | FreshFile | None]:
+    """Per file: an unchanged file's outcome, or a small fresh file that may be loaded in a group, or None
+    for a file to load alone (large, grown, a copy of content loaded before or earlier in this load,
+    unreadable, of no or an unknown format). Looked up for all `paths` in two statements; `seen` gathers
+    the contents found fresh, so that a later copy is left to the checks of a load alone."""
+    if format != "auto" and format not in SUPPORTED_FORMATS:
+        return [None] * len(paths)
+    resolved = [str(path.resolve()) for path in paths]
+    known = {row[0]: row[1:] for row in connection.execute(
+        sql_text("ingest/known_files.sql"), {"paths": resolved, "skip_invalid": skip_invalid}).fetchall()}
+    entries: list[FileLoad | FreshFile | None] = []
+    digests: dict[int, tuple[os.stat_result, str]] = {}
+    for index, path in enumerate(paths):
+        entries.append(None)
+        try:
+            stat = path.stat()
+            before = known.get(resolved[index])
+            if before is not None and before[1] == stat.st_size and before[2] == stat.st_mtime_ns:
+                entries[index] = FileLoad(path=path, format=before[3], status="unchanged", sha256=before[0])
+            elif before is None and stat.st_size <= GROUP_FILE_BYTES:
+                digests[index] = (stat, file_sha256(path)[0])
+        except OSError:
+            continue
+    loaded = {row[0] for row in connection.execute(sql_text("ingest/loaded_contents.sql"), {
+        "hashes": [digest for _, digest in digests.values()], "skip_invalid": skip_invalid}).fetchall()}
+    for index, (stat, digest) in digests.items():
+        if digest in loaded or digest in seen:
+            continue
+        try:
+            chosen = detect_format(paths[index]) if format == "auto" else format
+        except Exception:
+            continue
+        seen.add(digest)
+        entries[index] = FreshFile(path=paths[index], resolved=resolved[index], stat=stat, sha256=digest, format=chosen)
+    return entries
+
+
+def _group_full(pending: Sequence[FileLoad | FreshFile], entry: FreshFile) -> bool:
+    """Whether `entry` must start a new group: another format, or the group is full."""
+    group = [item for item in pending if isinstance(item, FreshFile)]
+    return bool(group) and (
+        group[0].format != entry.format or len(group) >= GROUP_MAX_FILES or sum(item.stat.st_size for item in group) >= GROUP_MAX_BYTES)
+
+
+def _load_pending(store: Store, pending: list[FileLoad | FreshFile], summary: LoadSummary, *, format: str,
+                  skip_invalid: bool, named: set[Path]) -> None:
+    """Load the pending fresh files as one group and add every pending outcome to `summary`, in order.
+
+    A group of one, or one holding a bad record, is loaded a file at a time instead (as a failure of
+    the group's transaction is: it stored nothing), so that errors name their file as ever."""
+    group = [item for item in pending if isinstance(item, FreshFile)]
+    loads = None
+    if len(group) > 1:
+        try:
+            loads = load_group(store, group)
+        except Exception:
+            loads = None
+    grouped = dict(zip((item.path for item in group), loads or [], strict=False))
+    for item in pending:
+        if isinstance(item, FileLoad):
+            summary.files.append(item)
+        elif item.path in grouped:
+            done = grouped[item.path]
+            summary.files.append(FileLoad(
+                path=item.path, format=item.format, status="loaded", sha256=item.sha256,
+                spans_read=done.spans_read, spans_new=done.spans_new,
+                duplicates=done.spans_read - done.spans_new))
+        else:
+            summary.files.append(_load_alone(store, item.path, format=format, skip_invalid=skip_invalid, named=named))
+    pending.clear()
 
 
 def _naming_the_file(error: Exception, path: Path, store: Store) -> Exception:
@@ -212,27 +315,19 @@ def _load_one(store: Store, path: Path, *, format: str, skip_invalid: bool) -> F
     # A strict load does not take the word of an earlier load that skipped bad records: it reads the
     # file again, so that its errors are reported.
     with store.transaction() as connection:
-        known = connection.execute(
-            "SELECT sha256, size_bytes, mtime_ns, format, complete_bytes, complete_sha256, line_count"
-            " FROM loaded_files WHERE path = ? AND (skipped = 0 OR ?) ORDER BY loaded_at DESC LIMIT 1",
-            [resolved, skip_invalid],
-        ).fetchone()
+        known = _known(connection, resolved, skip_invalid)
         if known is not None and known[1] == stat.st_size and known[2] == stat.st_mtime_ns:
             return FileLoad(path=path, format=known[3], status="unchanged", sha256=known[0])
     # A file that grew past the complete lines of its last load, which are unchanged, is read from there.
     resume = None
     if known is not None and known[4] is not None and stat.st_size > known[4]:
-        digest, prefix_digest = _sha256(path, prefix_bytes=known[4])
+        digest, prefix_digest = file_sha256(path, prefix_bytes=known[4])
         if prefix_digest == known[5]:
             resume = _Resume(LinePosition(known[4], known[6]), previous_sha256=known[0], format=known[3])
     else:
-        digest, _ = _sha256(path)
+        digest, _ = file_sha256(path)
     with store.transaction() as connection:
-        same_content = connection.execute(
-            "SELECT path, format FROM loaded_files WHERE sha256 = ? AND (skipped = 0 OR ?)"
-            " ORDER BY path = ? DESC, loaded_at DESC LIMIT 1",
-            [digest, skip_invalid, resolved],
-        ).fetchone()
+        same_content = _same_content(connection, resolved, digest, skip_invalid)
         if same_content is not None:
             _remember_same_content(connection, resolved, digest, stat, loaded_as=same_content[0])
             return FileLoad(path=path, format=same_content[1], status="unchanged", sha256=digest)
@@ -240,25 +335,20 @@ def _load_one(store: Store, path: Path, *, format: str, skip_invalid: bool) -> F
         read = read_trace_file(
             connection, path, format=resume.format if resume and format == "auto" else format,
             skip_invalid=skip_invalid, start=resume.start if resume else None,
-            consume=lambda scratch: parts.append(insert_normalized(connection, source_file=resolved, scratch=scratch)),
+            consume=lambda scratch: parts.append(
+                insert_normalized(connection, source_files=[resolved], scratch=scratch)),
         )
         spans_new = sum(part.spans_new for part in parts)
         derive_trace_columns(connection, sorted({trace_id for part in parts for trace_id in part.trace_ids}))
         complete = read.resume_at
         complete_sha256 = None
         if complete is not None:
-            complete_sha256 = digest if complete.offset == stat.st_size else _sha256(path, complete.offset)[1]
-        connection.execute(
-            "INSERT INTO loaded_files (path, sha256, size_bytes, mtime_ns, format, spans_read, spans_new, skipped,"
-            " complete_bytes, complete_sha256, line_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [resolved, digest, stat.st_size, stat.st_mtime_ns, read.format, read.spans_read, spans_new, read.skipped,
-             complete.offset if complete else None, complete_sha256, complete.lines if complete else None],
-        )
-        held_trace_ids = (pa.concat_tables([part.held_trace_ids for part in parts]) if parts
-                          else pa.table({"trace_id": pa.array([], pa.string())}))
-        connection.execute(sql_text("ingest/file_traces.sql"), {
-            "path": resolved, "sha256": digest, "previous": resume.previous_sha256 if resume else None})
-        del held_trace_ids
+            complete_sha256 = digest if complete.offset == stat.st_size else file_sha256(path, complete.offset)[1]
+        record_file(connection, Recorded(
+            resolved=resolved, sha256=digest, stat=stat, format=read.format, spans_read=read.spans_read,
+            spans_new=spans_new, skipped=read.skipped, complete=complete, complete_sha256=complete_sha256,
+            trace_ids=sorted({trace_id for part in parts for trace_id in part.held_by_file.get(0, [])}),
+            previous_sha256=resume.previous_sha256 if resume else None))
         connection.execute("DROP TABLE IF EXISTS raw_spans")
     return FileLoad(
         path=path,
@@ -306,5 +396,5 @@ def _summarize_range(store: Store, summary: LoadSummary) -> None:
     if not summary.files:
         return
     with store.connect() as connection:
-        row = connection.execute(sql_text("ingest/load_summary.sql"), summary.file_keys()).fetchone()
+        (row,) = connection.execute(sql_text("ingest/load_summary.sql"), summary.file_keys()).fetchall()
     summary.traces, summary.agents, summary.first_start, summary.last_end = row

@@ -18,10 +18,10 @@ from typing import NamedTuple, TypeVar
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from halo_local.ingest.readers import FILE_LINE_STRIDE
 from halo_local.pricing import load_price_tables, provider_id_for
-from halo_local.resources import sql_text
+from halo_local.resources import sql_template, sql_text
 
 # agent_uuid = uuid5(AGENT_NAMESPACE, service + "\x1f" + agent): the same agent gets the same id on every
 # machine and every load. (The namespace is uuid5(NAMESPACE_URL, "halo-local:agent"); never change it.)
@@ -39,13 +39,15 @@ _DERIVE_TABLES = ("normalize_input", "derive_spans", "normalize_fields", "normal
 @dataclass(frozen=True)
 class NormalizeResult:
     """What insert_normalized stored: new spans, spans already stored (or repeated), traces touched
-    (`trace_ids`: of the new spans), and every trace the part holds (`held_trace_ids`, one column
-    `trace_id`: new or duplicate, what the file is recorded as holding)."""
+    (`trace_ids`: of the new spans), and per file of the part (its index in `source_files`): the new
+    spans (`spans_new_by_file`) and every trace it holds, new or duplicate (`held_by_file`: what the file
+    is recorded as holding)."""
 
     spans_new: int
     duplicates: int
     trace_ids: list[str]
-    held_trace_ids: pa.Table
+    spans_new_by_file: dict[int, int]
+    held_by_file: dict[int, list[str]]
 
 
 def agent_uuid_for(service_name: str | None, agent_name: str | None) -> str:
@@ -56,14 +58,16 @@ def agent_uuid_for(service_name: str | None, agent_name: str | None) -> str:
 def insert_normalized(
     connection: duckdb.DuckDBPyConnection,
     *,
-    source_file: str,
+    source_files: Sequence[str],
     scratch: duckdb.DuckDBPyConnection | None = None,
 ) -> NormalizeResult:
     """Store the raw_spans rows not stored yet, with their canonical columns.
 
-    A span whose (trace_id, span_id) is stored already, or appears earlier in the same file, is a
-    duplicate: counted, not stored again. agent, counts_usage and computed cost are left to
-    derive_trace_columns, which the caller runs on the returned trace_ids.
+    raw_spans may hold several files, told apart by source_line (readers.FILE_LINE_STRIDE): file i is
+    `source_files[i]`, read before file i + 1. A span whose (trace_id, span_id) is stored already, or
+    appears earlier in the same file or an earlier one, is a duplicate: counted, not stored again.
+    agent, counts_usage and computed cost are left to derive_trace_columns, which the caller runs on the
+    returned trace_ids.
 
     raw_spans and every working table live on `scratch` (default: `connection`, the store's); only the
     finished rows cross to `connection`, as Arrow. A scratch database outside the store's transaction
@@ -72,23 +76,25 @@ def insert_normalized(
     scratch = connection if scratch is None else scratch
     _install_mapping(scratch)
     spans_read = _count(scratch, "raw_spans")
+    stride = {"stride": FILE_LINE_STRIDE}
+    held_by_file = dict(scratch.execute(sql_text("normalize/held_traces.sql"), stride).fetchall())
     # Arrow tables reach the store's connection through DuckDB's replacement scan of this frame's locals
     # (normalize_keys, normalize_rows), not register(): inside a transaction a registered view, and the
     # Arrow data it holds, is kept until the transaction ends.
     normalize_keys = scratch.sql(sql_text("normalize/raw_keys.sql")).to_arrow_table()
     stored = connection.sql(sql_text("normalize/stored_keys.sql")).to_arrow_table()
-    held_trace_ids = pa.table({"trace_id": pc.unique(normalize_keys.column("trace_id"))})
     del normalize_keys
     _with_arrow(scratch, "normalize_stored", stored,
                 lambda: scratch.execute(sql_text("normalize/select_new_spans.sql")))
     spans_new = _count(scratch, "normalize_new")
+    spans_new_by_file = dict(scratch.execute(sql_text("normalize/new_per_file.sql"), stride).fetchall())
+    row_parameters = {"source_files": list(source_files), **stride}
     for first in range(1, spans_new + 1, NORMALIZE_CHUNK_SPANS):
         scratch.execute("SET VARIABLE normalize_chunk_first = ?", [first])
         scratch.execute("SET VARIABLE normalize_chunk_last = ?", [first + NORMALIZE_CHUNK_SPANS - 1])
         _extract_fields(scratch, None)
         _resolve_providers(scratch)
-        normalize_rows = scratch.sql(sql_text("normalize/normalized_rows.sql"),
-                                     params={"source_file": source_file}).to_arrow_table()
+        normalize_rows = scratch.sql(sql_text("normalize/normalized_rows.sql"), params=row_parameters).to_arrow_table()
         _drop(scratch, _CHUNK_TABLES)
         connection.execute(sql_text("normalize/insert_spans.sql"))
         connection.execute(sql_text("normalize/remember_agent_fields.sql"))
@@ -97,12 +103,12 @@ def insert_normalized(
         "SELECT DISTINCT trace_id FROM normalize_new ORDER BY trace_id").fetchall()]
     _drop(scratch, _INSERT_TABLES)
     return NormalizeResult(spans_new=spans_new, duplicates=spans_read - spans_new, trace_ids=trace_ids,
-                           held_trace_ids=held_trace_ids)
+                           spans_new_by_file=spans_new_by_file, held_by_file=held_by_file)
 
 
 def _count(connection: duckdb.DuckDBPyConnection, table: str) -> int:
     """Rows of a working table, read to the end (DuckDB 2.0 blocks a connection with a half-read result)."""
-    return connection.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    return int(connection.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
 
 def _with_arrow(connection: duckdb.DuckDBPyConnection, name: str, table: pa.Table, work: Callable[[], T]) -> T:
@@ -190,9 +196,9 @@ def _extract_fields(connection: duckdb.DuckDBPyConnection, fields: Sequence[str]
 def _plain_extraction(
     rules: tuple[_Rule, ...], fields: tuple[str, ...] | None
 ) -> tuple[str, dict[str, object], str, dict[str, object]]:
-    """extract_plain.sql and extract_generic_input.sql completed for these rules, with their parameters.
+    """extract_plain.sql and extract_generic_input.sql rendered for these rules, with their parameters.
 
-    Generated once per process and mapping; every constant (keys, paths, patterns) is a parameter.
+    Rendered once per process and mapping; every constant (keys, paths, patterns) is a parameter.
     """
     active = [rule for rule in rules if fields is None or rule.field in fields]
     parameters: dict[str, object] = {}
@@ -210,68 +216,39 @@ def _plain_extraction(
     parameters["text_paths"] = [f'$."{key}"' for key in text_keys]
     parameters["json_paths"] = [f'$."{key}"' for key in json_keys]
 
-    def source(rule: _Rule) -> tuple[str, str]:
-        """(text, JSON value) SQL of the rule's key on a span."""
-        if rule.attribute_key.startswith("@"):
-            column = rule.attribute_key[1:]
-            return f"nullif({column}_text, '')", f"{column}_value"
-        json_value = (f"attribute_values[{json_keys.index(rule.attribute_key) + 1}]"
-                      if rule.attribute_key in json_keys else "NULL")
-        return f"nullif(attribute_texts[{text_keys.index(rule.attribute_key) + 1}], '')", json_value
+    def candidate(rule: _Rule) -> dict[str, object]:
+        """What extract_shape.sql's candidate macro needs of a rule: where its key's value is, and the
+        names of its parameters."""
+        if rule.transform not in _TRANSFORMS:
+            raise ValueError(f"attribute_map has an unknown transform {rule.transform!r}")
+        own_column = rule.attribute_key.startswith("@")
+        return {
+            "transform": rule.transform,
+            "column": rule.attribute_key[1:] if own_column else None,
+            "text_index": None if own_column else text_keys.index(rule.attribute_key) + 1,
+            "json_index": json_keys.index(rule.attribute_key) + 1 if rule.attribute_key in json_keys else None,
+            "argument": parameter(rule.argument) if rule.argument is not None else "NULL",
+            "key": parameter(rule.attribute_key) if rule.transform == "span_type" else None,
+        }
 
-    columns = []
-    for field, column_type in _FIELD_TYPES.items():
-        candidates = [_candidate(rule, *source(rule), parameter) for rule in plain_rules if rule.field == field]
-        expression = "coalesce(" + ", ".join(candidates) + ")" if candidates else "NULL"
-        columns.append(f"CAST({expression} AS {column_type}) AS {field}")
-    plain = sql_text("normalize/extract_plain.sql").replace("/*fields*/", ",\n    ".join(columns))
-
+    columns = [{"field": field, "type": column_type,
+                "candidates": [candidate(rule) for rule in plain_rules if rule.field == field]}
+               for field, column_type in _FIELD_TYPES.items()]
     generic_parameters: dict[str, object] = {}
-    tests = []
-    if any(rule.attribute_key.startswith(_EVENT_PREFIX) for rule in active):
-        tests.append("coalesce(CAST(events AS VARCHAR), '[]') <> '[]'")
     # An indexed key is written in the attributes' JSON text as "prefix.N...: look for the prefix.
     for prefix in sorted({rule.attribute_key.split("*")[0] for rule in active if "*" in rule.attribute_key}):
-        name = f"prefix{len(generic_parameters)}"
-        generic_parameters[name] = '"' + prefix
-        tests.append(f"contains(CAST(attributes AS VARCHAR), ${name})")
-    needs_generic = " OR ".join(tests) or "FALSE"
-    plain = plain.replace("/*needs_generic*/", needs_generic)
+        generic_parameters[f"prefix{len(generic_parameters)}"] = '"' + prefix
+    shape = {"events": any(rule.attribute_key.startswith(_EVENT_PREFIX) for rule in active),
+             "prefix_parameters": list(generic_parameters)}
+    plain = sql_template("normalize/extract_plain.sql", columns=columns, **shape)
     parameters.update(generic_parameters)
-    generic = sql_text("normalize/extract_generic_input.sql").replace("/*needs_generic*/", needs_generic)
+    generic = sql_template("normalize/extract_generic_input.sql", **shape)
     return plain, parameters, generic, generic_parameters
 
 
-# The SQL of each transform of attribute_map (as in extract_fields.sql), over the key's `text` (norm_text
-# of its value) or JSON `value` and the rule's `argument`; span_type, which also looks the value up, is
-# built in _candidate.
-_TRANSFORM_SQL = {
-    "text": "{text}",
-    "int": "CAST(norm_int({text}) AS VARCHAR)",
-    "decimal": "CAST(norm_decimal({text}) AS VARCHAR)",
-    "first": "norm_first({value})",
-    "json_text": "nullif(json_extract_string(norm_document({value}), {argument}), '')",
-    "json_int": "CAST(norm_int(json_extract_string(norm_document({value}), {argument})) AS VARCHAR)",
-    "json_decimal": "CAST(norm_decimal(json_extract_string(norm_document({value}), {argument})) AS VARCHAR)",
-    "regex": "nullif(regexp_extract({text}, {argument}, 1), '')",
-    "langfuse_total": "CAST(norm_langfuse_total({value}, {argument}) AS VARCHAR)",
-    "tool_names": "CASE WHEN len(norm_tool_names({value}, {argument})) > 0 THEN norm_tool_names({value}, {argument}) END",
-}
-
-
-def _candidate(rule: _Rule, text: str, value: str, parameter: Callable[[object], str]) -> str:
-    """The SQL of one candidate: its transform of the key's `text` or JSON `value`; NULL when absent or
-    not convertible."""
-    argument = parameter(rule.argument) if rule.argument is not None else "NULL"
-    if rule.transform in _TRANSFORM_SQL:
-        return _TRANSFORM_SQL[rule.transform].format(text=text, value=value, argument=argument)
-    if rule.transform == "span_type":
-        found = (f"lower({text})" if rule.argument is None
-                 else f"lower(nullif(regexp_extract({text}, {argument}, 1), ''))")
-        key = parameter(rule.attribute_key)
-        return (f"CASE WHEN {found} IS NOT NULL THEN coalesce(span_types[{key} || chr(31) || {found}],"
-                f" span_types[{key} || chr(31) || '*']) END")
-    raise ValueError(f"attribute_map has an unknown transform {rule.transform!r}")
+# The transforms of attribute_map (as in extract_fields.sql), rendered by extract_shape.sql's candidate macro.
+_TRANSFORMS = frozenset({"text", "int", "decimal", "first", "json_text", "json_int", "json_decimal", "regex",
+                         "langfuse_total", "tool_names", "span_type"})
 
 
 def _resolve_providers(connection: duckdb.DuckDBPyConnection) -> None:

@@ -1,9 +1,8 @@
 """Trace files → the TEMP table `raw_spans` (its columns are documented in `halo_local.ingest`).
 
-Python only moves bytes: it streams the file (gzip is recognised by its magic bytes, not its name;
-OTLP protobuf and zstd become OTLP/JSON lines in `otlp_binary`),
-cuts it into lines with Arrow, and hands each batch of lines to DuckDB, which parses them with explicit
-types (`sql/ingest/*.sql`) — no Python loop per span or per line, and exact line numbers.
+`lines` streams the file and cuts it into batches of lines with Arrow; each batch goes to DuckDB,
+which parses it with explicit types (`sql/ingest/*.sql`) — no Python loop per span or per line, and
+exact line numbers.
 
 Bad input never raises inside DuckDB (that would abort the loader's transaction): each batch becomes
 rows with a `read_error`, and the reader stops at the first one or, with `skip_invalid`, leaves those
@@ -26,34 +25,33 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+import contextlib
 import glob
-import gzip
-import io
 import json
 import re
-import zlib
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from halo_local.errors import HaloLocalError, InvalidTraceFileError, NotTraceFileError, UsageError
-from halo_local.ingest import otlp_binary
-from halo_local.ingest.limits import (
-    ATTRIBUTE_VALUE_LIMIT_ENV,
-    DECOMPRESSED_LIMIT_ENV,
-    DEFAULT_ATTRIBUTE_VALUE_LIMIT,
-    DEFAULT_DECOMPRESSED_LIMIT,
-    DecompressedStream,
-    gzip_size_field,
-    inflates_past,
-    size_setting,
-    too_large_when_decompressed,
+from halo_local.ingest.limits import ATTRIBUTE_VALUE_LIMIT_ENV, DEFAULT_ATTRIBUTE_VALUE_LIMIT, size_setting
+from halo_local.ingest.lines import (
+    HALO_MARKER,
+    OTLP_MARKER,
+    SCAN_PIECES,
+    Batch,
+    LinePosition,
+    explain,
+    invalid_record,
+    is_json,
+    is_pretty_document,
+    line_batches,
+    peek,
 )
 from halo_local.resources import sql_text
 
@@ -68,16 +66,6 @@ their name. Formats are told by content, not by these names."""
 MAX_FIRST_SKIPPED = 5
 CONSUME_EVERY_SPANS = 50_000
 """How many spans read_trace_file gathers before handing them to `consume` (a few hundred MB at most)."""
-_BLOCK_BYTES = 16 << 20
-_SCAN_PIECES = 16
-_PEEK_BYTES = 1 << 20
-_PEEK_LIMIT = 16 << 20
-_GZIP_MAGIC = b"\x1f\x8b"
-_UTF8_BOM = b"\xef\xbb\xbf"
-_OTLP_MARKER = re.compile(
-    rb'"(?:resourceSpans|resource_spans|batches|scopeSpans|scope_spans|instrumentationLibrarySpans)"\s*:'
-)
-_HALO_MARKER = re.compile(rb'"(?:trace_id|span_id|parent_span_id|start_time)"\s*:')
 _GLOB_CHARACTERS = re.compile(r"[*?\[]")
 _CONTAINER_KEY = '"(?:arrayValue|kvlistValue)"'
 
@@ -103,14 +91,6 @@ class ReadResult:
     # counted from the start of the file: where the next read of a growing file may resume. None for a
     # whole JSON document or a gzip file.
     resume_at: LinePosition | None = None
-
-
-@dataclass(frozen=True)
-class LinePosition:
-    """A place in a JSON Lines file: after its first `lines` lines, which end at byte `offset`."""
-
-    offset: int
-    lines: int
 
 
 def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
@@ -166,11 +146,11 @@ def _is_trace_file_name(name: str) -> bool:
 
 def detect_format(path: Path) -> str:
     """"otlp-json" or "halo-jsonl", from the first key that only one of the formats has."""
-    head = _peek(path, stop_at_marker=True)
+    head = peek(path, stop_at_marker=True)
     if not head.strip():
         return "otlp-json"
-    otlp = _OTLP_MARKER.search(head)
-    halo = _HALO_MARKER.search(head)
+    otlp = OTLP_MARKER.search(head)
+    halo = HALO_MARKER.search(head)
     if otlp is not None and (halo is None or otlp.start() < halo.start()):
         return "otlp-json"
     if halo is not None:
@@ -182,7 +162,7 @@ def detect_format(path: Path) -> str:
             )
         return "halo-jsonl"
     first_line, line_number = _first_record(head)
-    if not _is_pretty_document(head) and not _is_json(first_line):
+    if not is_pretty_document(head) and not is_json(first_line):
         raise InvalidTraceFileError(
             str(path), "is not valid JSON", line=line_number,
             hint="halo-local reads OTLP/JSON (a document or JSON Lines of them), OTLP protobuf and HALO JSON Lines",
@@ -201,7 +181,7 @@ _HALO_SPAN_KEYS = frozenset({"span_id", "parent_span_id", "start_time", "end_tim
 def _may_be_halo_span(head: bytes) -> bool:
     """False only when the first record is readable JSON and, at its top, no span: a HALO span always
     has one of _HALO_SPAN_KEYS, even a damaged one, whose errors the reader then reports by line."""
-    text = head if _is_pretty_document(head) else _first_record(head)[0]
+    text = head if is_pretty_document(head) else _first_record(head)[0]
     try:
         record = json.loads(text)
     except (ValueError, RecursionError):
@@ -253,7 +233,7 @@ def read_trace_file(
     spans_read = 0
     pending = 0
     first_skipped: list[SkippedRecord] = []
-    resume_at = start or LinePosition(0, 0)
+    resume_at: LinePosition | None = start or LinePosition(0, 0)
     # The work happens in a private in-memory database: its scratch tables are freed batch by batch
     # (while the caller's transaction is open, the caller's database keeps every dropped version until it
     # ends, even those of other connections), and nothing that goes wrong there can abort the caller's
@@ -263,7 +243,7 @@ def read_trace_file(
     try:
         target.execute(sql_text("ingest/raw_spans.sql"))
         _install_macros(work)
-        for batch in _line_batches(path, start or LinePosition(0, 0)):
+        for batch in line_batches(path, start or LinePosition(0, 0)):
             if batch.ends_with_newline or batch.whole_document:
                 resume_at = batch.resume_at
             _parse_batch(work, chosen, batch)
@@ -272,10 +252,10 @@ def read_trace_file(
             )
             if bad_count:
                 if not skip_invalid:
-                    raise _invalid(path, batch, bad_rows[0]["line"], bad_rows[0]["reason"])
+                    raise invalid_record(path, batch, bad_rows[0]["line"], bad_rows[0]["reason"])
                 skipped += bad_count
                 for bad in bad_rows[: MAX_FIRST_SKIPPED - len(first_skipped)]:
-                    first_skipped.append(SkippedRecord(*_explain(batch, bad["line"], bad["reason"])))
+                    first_skipped.append(SkippedRecord(*explain(batch, bad["line"], bad["reason"])))
             good = _append_raw_spans(work, target)
             work.execute("DROP TABLE IF EXISTS halo_chunk_rows")
             spans_read += good
@@ -297,7 +277,60 @@ def read_trace_file(
     )
 
 
-def _work_settings(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
+FILE_LINE_STRIDE = 1 << 40
+"""The source_line of a span read by read_file_group: its file's index times this, plus its line."""
+
+
+@dataclass(frozen=True)
+class GroupRead:
+    """What read_file_group put into raw_spans, per file of the group (in the group's order)."""
+
+    spans_read: list[int]
+    resume_at: list[LinePosition | None]
+
+
+def read_file_group(work: duckdb.DuckDBPyConnection, paths: Sequence[Path], chosen_format: str) -> GroupRead | None:
+    """TEMP table raw_spans on `work` holding the spans of several small files of one format, parsed in one
+    statement (planning the parse costs more than parsing a small file). source_line tells the files apart
+    (FILE_LINE_STRIDE). None, with raw_spans empty, when any record of any of them is bad: the caller then
+    reads the files one at a time, so that the bad one names itself and skip-invalid counts per file.
+    """
+    work.execute(sql_text("ingest/raw_spans.sql"))
+    _install_macros(work)
+    numbers: list[pa.Array] = []
+    raws: list[pa.Array] = []
+    resumes: list[LinePosition | None] = []
+    for index, path in enumerate(paths):
+        resume_at: LinePosition | None = LinePosition(0, 0)
+        for batch in line_batches(path, LinePosition(0, 0)):
+            if batch.ends_with_newline or batch.whole_document:
+                resume_at = batch.resume_at
+            first = index * FILE_LINE_STRIDE + batch.first_line
+            numbers.append(pa.array(range(first, first + len(batch.lines)), pa.int64()))
+            raws.append(batch.lines)
+        resumes.append(resume_at)
+    counts: dict[int, int] = {}
+    if raws:
+        table = pa.table({"line_no": pa.concat_arrays(numbers), "raw": pa.concat_arrays(raws)})
+        pieces = max(1, -(-table.num_rows // SCAN_PIECES))
+        _parse_lines(work, chosen_format, pa.Table.from_batches(table.to_batches(max_chunksize=pieces)))
+        bad_count, _ = _single_row(work.execute(sql_text("ingest/batch_errors.sql"), {"limit": 1}))
+        if bad_count:
+            work.execute("DROP TABLE IF EXISTS halo_chunk_rows")
+            work.execute(sql_text("ingest/raw_spans.sql"))
+            return None
+        _append_raw_spans(work, work)
+        work.execute("DROP TABLE IF EXISTS halo_chunk_rows")
+        counts = dict(work.execute(sql_text("ingest/group_counts.sql"), {"stride": FILE_LINE_STRIDE}).fetchall())
+    return GroupRead(spans_read=[counts.get(index, 0) for index in range(len(paths))], resume_at=resumes)
+
+
+def work_database(connection: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A private in-memory database with the store's memory limit and spill folder, for one load's scratch."""
+    return duckdb.connect(config=_work_settings(connection))
+
+
+def _work_settings(connection: duckdb.DuckDBPyConnection) -> dict[str, str | bool | int | float | list[str]]:
     """The private database's settings: the store's memory limit and spill folder (it holds one part)."""
     memory_limit, temp_directory = _single_row(connection.execute(
         "SELECT current_setting('memory_limit'), current_setting('temp_directory')"))
@@ -311,17 +344,17 @@ def _append_raw_spans(work: duckdb.DuckDBPyConnection, target: duckdb.DuckDBPyCo
     good_rows = "SELECT * EXCLUDE (read_error) FROM halo_chunk_rows WHERE read_error IS NULL"
     if target is work:
         (count,) = _single_row(work.execute(f"INSERT INTO raw_spans {good_rows}"))
-        return count
+        return int(count)
     rows = work.sql(good_rows).to_arrow_table()
     target.register("halo_good_rows", rows)
     try:
         target.execute("INSERT INTO raw_spans SELECT * FROM halo_good_rows")
     finally:
         target.unregister("halo_good_rows")
-    return rows.num_rows
+    return int(rows.num_rows)
 
 
-def _single_row(result: duckdb.DuckDBPyConnection) -> tuple:
+def _single_row(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
     """The one row of a result, read to the end (DuckDB 2.0 blocks a connection with a half-read result)."""
     (row,) = result.fetchall()
     return row
@@ -329,10 +362,8 @@ def _single_row(result: duckdb.DuckDBPyConnection) -> tuple:
 
 def _drop_quietly(connection: duckdb.DuckDBPyConnection, table: str) -> None:
     """Best-effort cleanup: after an aborted transaction even a DROP fails, and the caller rolls back anyway."""
-    try:
+    with contextlib.suppress(duckdb.Error):
         connection.execute(f"DROP TABLE IF EXISTS {table}")
-    except duckdb.Error:
-        pass
 
 
 # --- SQL -------------------------------------------------------------------------------------------
@@ -401,16 +432,21 @@ HALO_RECORD_TYPE = json.dumps(
 """json_transform type of one HALO JSONL span; attributes stay JSON as written."""
 
 
-def _parse_batch(work: duckdb.DuckDBPyConnection, chosen_format: str, batch: _Batch) -> None:
+def _parse_batch(work: duckdb.DuckDBPyConnection, chosen_format: str, batch: Batch) -> None:
     """Lines → halo_chunk_rows on `work`: the raw_spans columns plus read_error (NULL when the row is good)."""
-    work.register("halo_chunk", batch.table)
+    _parse_lines(work, chosen_format, batch.table)
+
+
+def _parse_lines(work: duckdb.DuckDBPyConnection, chosen_format: str, lines: pa.Table) -> None:
+    """`lines` (line_no, raw) → halo_chunk_rows on `work`, as _parse_batch."""
+    work.register("halo_chunk", lines)
     try:
         if chosen_format == "halo-jsonl":
             work.execute(sql_text("ingest/halo_jsonl.sql"), {"record_type": HALO_RECORD_TYPE})
         else:
             stage, spans = sql_text("ingest/otlp_stage.sql"), sql_text("ingest/otlp_spans.sql")
             parameters = {"document_type": OTLP_DOCUMENT_TYPE}
-            if _may_hold_containers(batch.lines):
+            if _may_hold_containers(lines.column("raw")):
                 work.execute(f"CREATE OR REPLACE TEMP TABLE halo_stage AS {stage}", parameters)
                 work.execute(sql_text("ingest/anyvalue_roots.sql"))
                 _decode_anyvalue_tree(work)
@@ -422,7 +458,7 @@ def _parse_batch(work: duckdb.DuckDBPyConnection, chosen_format: str, batch: _Ba
         work.unregister("halo_chunk")
 
 
-def _may_hold_containers(lines: pa.Array) -> bool:
+def _may_hold_containers(lines: pa.ChunkedArray | pa.Array) -> bool:
     """Whether any line may hold an AnyValue array or kvlist: only then is the batch staged in a table and
     decoded relationally (anyvalue_*.sql). A mention inside a string only costs that slower path. One RE2
     pass over the raw bytes, which is cheaper than decoding them as text in DuckDB."""
@@ -452,216 +488,3 @@ def _install_macros(connection: duckdb.DuckDBPyConnection) -> None:
                        {"cap": size_setting(ATTRIBUTE_VALUE_LIMIT_ENV, DEFAULT_ATTRIBUTE_VALUE_LIMIT)})
     for name in ("macros", "otlp_macros", "halo_macros"):
         connection.execute(sql_text(f"ingest/{name}.sql"))
-
-
-# --- Bytes → batches of lines ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Batch:
-    """Consecutive lines of the file: `table` is (line_no, raw) for DuckDB."""
-
-    first_line: int
-    lines: pa.Array
-    ends_file: bool
-    ends_with_newline: bool
-    whole_document: bool
-    resume_at: LinePosition | None = None  # after this batch's lines; None where a read cannot resume
-
-    @property
-    def table(self) -> pa.Table:
-        """In record batches of a few lines each: DuckDB scans one record batch per thread."""
-        numbers = pa.array(range(self.first_line, self.first_line + len(self.lines)), pa.int64())
-        table = pa.table({"line_no": numbers, "raw": self.lines})
-        return pa.Table.from_batches(table.to_batches(max_chunksize=max(1, -(-len(self.lines) // _SCAN_PIECES))))
-
-    def raw_line(self, line: int) -> bytes:
-        index = 0 if self.whole_document else line - self.first_line
-        return self.lines[index].as_py()
-
-
-@contextmanager
-def _open_stream(path: Path) -> Iterator[BinaryIO]:
-    """The file's bytes, decompressed (up to HALO_MAX_DECOMPRESSED_BYTES) when it starts with the gzip
-    magic number; binary OTLP (protobuf, file-exporter records, zstd) as the OTLP/JSON lines it decodes to
-    (`otlp_binary`)."""
-    try:
-        with path.open("rb") as handle:
-            if handle.read(2) == _GZIP_MAGIC:
-                limit = size_setting(DECOMPRESSED_LIMIT_ENV, DEFAULT_DECOMPRESSED_LIMIT)
-                if gzip_size_field(handle) > limit and inflates_past(handle, limit):
-                    raise too_large_when_decompressed(path, limit)
-                with gzip.GzipFile(fileobj=handle) as unzipped:
-                    yield otlp_binary.decoded_stream(path, DecompressedStream(unzipped, path, limit), None)
-            else:
-                handle.seek(0)
-                yield otlp_binary.decoded_stream(path, handle, path.stat().st_size)
-    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
-        raise InvalidTraceFileError(str(path), f"is not a readable gzip file ({error})") from error
-    except FileNotFoundError as error:
-        raise HaloLocalError(f"no such file: {path}") from error
-    except IsADirectoryError as error:
-        raise HaloLocalError(f"{path} is a directory", hint="expand_paths turns directories into files") from error
-
-
-def _peek(path: Path, *, stop_at_marker: bool) -> bytes:
-    """The first bytes of the (decompressed) file without a BOM: 1 MiB, or up to 16 MiB to find a format key."""
-    with _open_stream(path) as stream:
-        head = stream.read(_PEEK_BYTES)
-        while (
-            stop_at_marker
-            and len(head) < _PEEK_LIMIT
-            and not (_OTLP_MARKER.search(head) or _HALO_MARKER.search(head))
-        ):
-            more = stream.read(_PEEK_BYTES)
-            if not more:
-                break
-            head += more
-    return head.removeprefix(_UTF8_BOM)
-
-
-def _is_pretty_document(head: bytes) -> bool:
-    """True when the file opens a JSON object or array whose first two lines are not JSON alone:
-    one document printed over many lines."""
-    lines = [line for line in head.split(b"\n", 64)[:64] if line.strip()]
-    if len(lines) < 2 or not lines[0].lstrip().startswith((b"{", b"[")):
-        return False
-    return not _is_json(lines[0]) and not _is_json(lines[1])
-
-
-def _is_json(line: bytes) -> bool:
-    """Whether `line` is JSON; nesting too deep for Python's parser counts as JSON (DuckDB reads it)."""
-    try:
-        json.loads(line)
-    except ValueError:
-        return False
-    except RecursionError:
-        return True
-    return True
-
-
-def _line_batches(path: Path, start: LinePosition) -> Iterator[_Batch]:
-    """The file from `start` on as batches of whole lines of about 32 MiB (a longer line makes a longer
-    batch), each saying where its lines end in the file's bytes (not in a gzip file's)."""
-    whole_document = start.offset == 0 and _is_pretty_document(_peek(path, stop_at_marker=False))
-    with _open_stream(path) as stream:
-        if whole_document:
-            data = stream.read().removeprefix(_UTF8_BOM)
-            yield _Batch(1, pa.array([data], pa.large_binary()), True, data.endswith(b"\n"), True)
-            return
-        seekable = isinstance(stream, io.BufferedReader) and stream.seekable()
-        if start.offset:
-            if not seekable:
-                raise ValueError("a gzip file is read from its start")
-            stream.seek(start.offset)
-        offset = start.offset  # where `pending` starts in the file
-        pending = b""
-        next_line = start.lines + 1
-        at_start = start.offset == 0
-        while True:
-            block = stream.read(_BLOCK_BYTES)
-            if at_start:
-                offset += len(block) - len(block.removeprefix(_UTF8_BOM))
-                block = block.removeprefix(_UTF8_BOM)
-                at_start = False
-            if not block:
-                break
-            data = pending + block
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                pending = data
-                continue
-            pending = data[cut + 1 :]
-            offset += cut + 1
-            lines = pc.split_pattern(_binary_view(data, cut), pattern=b"\n").flatten()
-            resume_at = LinePosition(offset, next_line + len(lines) - 1) if seekable else None
-            yield _Batch(next_line, lines, False, True, False, resume_at)
-            next_line += len(lines)
-        if pending:
-            yield _Batch(next_line, pa.array([pending], pa.large_binary()), True, False, False)
-
-
-def _binary_view(data: bytes, length: int) -> pa.Array:
-    """The first `length` bytes of `data` as a one-value Arrow binary array, without copying them."""
-    offsets = pa.array([0, length], pa.int64()).buffers()[1]
-    return pa.LargeBinaryArray.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)])
-
-
-# --- Errors ----------------------------------------------------------------------------------------
-
-
-def _invalid(path: Path, batch: _Batch, line: int, reason: str) -> InvalidTraceFileError:
-    located, explained = _explain(batch, line, reason)
-    return InvalidTraceFileError(
-        str(path),
-        explained,
-        line=located,
-        hint="fix or remove that record, or pass --skip-invalid to load the rest and count what was left out",
-    )
-
-
-def _explain(batch: _Batch, line: int, reason: str) -> tuple[int, str]:
-    """Make a batch error precise from the raw bytes: where in the line, and why, as far as Python can tell.
-
-    In a whole pretty-printed document everything is "line 1", so the line is found in the text instead.
-    """
-    raw = batch.raw_line(line)
-    if reason == "is not valid UTF-8":
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError as error:
-            line_in_text, column = _position(raw, error.start)
-            return _line_of(batch, line, line_in_text), (
-                f"{reason}: byte 0x{raw[error.start]:02x} at column {column}"
-            )
-    if reason == "is not valid JSON":
-        try:
-            json.loads(raw)
-        except json.JSONDecodeError as error:
-            line_in_text, column = _position(raw, len(error.doc[: error.pos].encode("utf-8")))
-            detail = f"{reason}: {error.msg} (column {column})"
-            # A last record without its newline that is not JSON was cut short; inside a whole document only
-            # an error at its very end (or an unterminated string) means that.
-            cut_short = not batch.whole_document or error.pos >= len(error.doc.rstrip()) - 1 or (
-                error.msg.startswith("Unterminated")
-            )
-            if cut_short and batch.ends_file and not batch.ends_with_newline and line == _last_line(batch):
-                detail = "is truncated: the file ends in the middle of this record"
-            return _line_of(batch, line, line_in_text), detail
-        except (ValueError, RecursionError):
-            pass
-    if batch.whole_document:
-        return _find_line(raw, reason), reason
-    return line, reason
-
-
-def _last_line(batch: _Batch) -> int:
-    return batch.first_line + len(batch.lines) - 1
-
-
-def _position(raw: bytes, offset: int) -> tuple[int, int]:
-    """1-based (line, column) of a byte offset in `raw`."""
-    line = raw.count(b"\n", 0, offset) + 1
-    column = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
-    return line, column
-
-
-def _line_of(batch: _Batch, line: int, line_in_text: int) -> int:
-    return line_in_text if batch.whole_document else line
-
-
-_QUOTED_ID = re.compile(r"\(id ([^)]*)\)")
-_QUOTED_KEY = re.compile(r'^"([A-Za-z_]+)" is not a list')
-
-
-def _find_line(raw: bytes, reason: str) -> int:
-    """The line of a whole document an error is about: where the span's id, or the bad key, is written."""
-    patterns: list[bytes] = []
-    if match := _QUOTED_ID.search(reason):
-        patterns.append(b'"' + re.escape(match.group(1).encode()) + b'"')
-    if match := _QUOTED_KEY.match(reason):
-        patterns.append(b'"' + match.group(1).encode() + rb'"\s*:\s*[^\[\sn]')
-    for pattern in patterns:
-        if found := re.search(pattern, raw):
-            return raw.count(b"\n", 0, found.start()) + 1
-    return 1

@@ -45,6 +45,9 @@ from halo_local.sandbox import SpanSandbox
 
 MAX_OUTPUT_TOKENS = 8192
 MAX_EMPTY_REPLIES = 3
+# The agent loop's own ceilings; `RunOptions` (halo_local/runs/options.py) bounds a run's options by them.
+MAX_TURNS_CEILING = 100
+MAX_SUBAGENT_DEPTH_CEILING = 5
 ELIDED_RESULT = ("(output elided to keep the conversation within the model's context window; "
                  "run the tool again if needed)")
 
@@ -115,8 +118,8 @@ def run_analysis(*, snapshot: Path, findings: Sequence[FindingLike], context: Ma
                  should_cancel: Callable[[], bool]) -> LlmResult:
     """Explain and rank the findings with tools over the snapshot; LlmError on failure, LlmCancelled on cancel."""
     model_id = resolve_model_id(model_id)
-    _check_range("max_turns", max_turns, 1, 100)
-    _check_range("max_subagent_depth", max_subagent_depth, 1, 5)
+    _check_range("max_turns", max_turns, 1, MAX_TURNS_CEILING)
+    _check_range("max_subagent_depth", max_subagent_depth, 1, MAX_SUBAGENT_DEPTH_CEILING)
     shown, omitted = findings_for_prompt(findings)
     with _open_session(snapshot, model_id, max_turns, max_subagent_depth, findings, context, on_event,
                        should_cancel) as session:
@@ -143,7 +146,7 @@ def answer_followup(*, snapshot: Path, report_markdown: str, findings: Sequence[
     (others are skipped); a leading copy of the report and a trailing copy of the question are dropped.
     """
     model_id = resolve_model_id(model_id)
-    _check_range("max_turns", max_turns, 1, 100)
+    _check_range("max_turns", max_turns, 1, MAX_TURNS_CEILING)
     if not str(question or "").strip():
         raise UsageError("the question is empty")
     shown, omitted = findings_for_prompt(findings)

@@ -13,25 +13,16 @@ from halo_local import conversations, heuristics, llm, traces
 from halo_local.common.rows import stored_rows
 from halo_local.common.timestamps import iso, utc_now
 from halo_local.errors import NotFoundError, UsageError
-from halo_local.flags import parse_int
 from halo_local.resources import sql_text
 from halo_local.runs import worker
 from halo_local.runs.documents import get_run, run_events
-from halo_local.runs.options import (
-    DEFAULT_CANCEL_REASON,
-    DEFAULT_MAX_SUBAGENT_DEPTH,
-    DEFAULT_MAX_TURNS,
-    DEFAULT_PROMPT,
-    DEFAULT_SPAN_LIMIT,
-    DEFAULT_TIME_LIMIT_SECONDS,
-    MAX_SPAN_LIMIT,
-    resolve_window,
-)
+from halo_local.runs.options import DEFAULT_CANCEL_REASON, DEFAULTS, RunOptions, resolve_window
 from halo_local.runs.pipeline import execute_run
 from halo_local.runs.rows import (
     ACTIVE_STATES,
     CANCEL_FILE,
     TERMINAL_STATES,
+    RunRecord,
     finish,
     insert_event,
     insert_run,
@@ -50,11 +41,11 @@ def create_run(
     window_end_at: str | datetime | None = None,
     lookback_hours: int | None = None,
     model_id: str | None = None,
-    span_limit: int = DEFAULT_SPAN_LIMIT,
-    max_subagent_depth: int = DEFAULT_MAX_SUBAGENT_DEPTH,
-    max_turns: int = DEFAULT_MAX_TURNS,
+    span_limit: int = DEFAULTS.span_limit,
+    max_subagent_depth: int = DEFAULTS.max_subagent_depth,
+    max_turns: int = DEFAULTS.max_turns,
     no_llm: bool = False,
-    time_limit_seconds: int = DEFAULT_TIME_LIMIT_SECONDS,
+    time_limit_seconds: int = DEFAULTS.time_limit_seconds,
     thresholds: Mapping[str, Any] | None = None,
     wait: bool = False,
     schedule_id: str | None = None,
@@ -69,13 +60,12 @@ def create_run(
     (over the defaults and `$HALO_HOME/heuristics.toml`).
     """
     window_start, window_end = resolve_window(window_start_at, window_end_at, lookback_hours, now)
-    parse_int(span_limit, "--span-limit", 1, MAX_SPAN_LIMIT)
-    parse_int(max_subagent_depth, "--max-subagent-depth", 1, 5)
-    parse_int(max_turns, "--max-turns", 1, 100)
-    parse_int(time_limit_seconds, "time_limit_seconds", 1, None)
+    options = RunOptions(prompt=prompt, model_id=model_id, no_llm=no_llm, lookback_hours=lookback_hours,
+                         span_limit=span_limit, max_subagent_depth=max_subagent_depth, max_turns=max_turns,
+                         time_limit_seconds=time_limit_seconds)
     heuristics.load_thresholds(store.home, thresholds)
-    text = DEFAULT_PROMPT if prompt is None or not str(prompt).strip() else str(prompt).strip()
-    resolved_model = llm.resolve_model_id(model_id)
+    text = options.prompt_text
+    resolved_model = llm.resolve_model_id(options.model_id)
     agent = traces.find_agent(store, agent_uuid)
     created_at = now or utc_now()
     run_id, conversation_id = new_run_id(), conversations.new_conversation_id()
@@ -88,10 +78,11 @@ def create_run(
             "run_id": run_id, "conversation_id": conversation_id, "kind": "analysis", "parent_run_id": None,
             "schedule_id": schedule_id, "agent_uuid": agent["agentUuid"], "agent_name": agent["name"],
             "prompt": text, "window_start": window_start, "window_end": window_end, "model_id": resolved_model,
-            "no_llm": bool(no_llm), "span_limit": span_limit, "max_subagent_depth": max_subagent_depth,
-            "max_turns": max_turns, "time_limit_seconds": time_limit_seconds, "created_at": created_at,
+            "no_llm": options.no_llm, "span_limit": options.span_limit,
+            "max_subagent_depth": options.max_subagent_depth, "max_turns": options.max_turns,
+            "time_limit_seconds": options.time_limit_seconds, "created_at": created_at,
             "thresholds": json.dumps(dict(thresholds)) if thresholds else None,
-            "llm_skip_reason": llm.llm_skip_reason(bool(no_llm)),
+            "llm_skip_reason": llm.llm_skip_reason(options.no_llm),
         })
         conversations.add_message(connection, conversation_id, "user", text, run_id, created_at)
         insert_event(connection, run_id, "queued", f"queued: analyse {agent['name'] or agent['agentUuid']} "
@@ -110,44 +101,44 @@ def create_followup_run(store: Store, conversation_id: str, question: str, *, no
     if not text:
         raise UsageError("the question is empty", hint='conversation ask CONV_ID "what should I fix first?"')
     analysis = _analysis_run_of(store, conversation_id)
-    if analysis["status"] in ACTIVE_STATES:
+    if analysis.status in ACTIVE_STATES:
         raise UsageError(
-            f"the conversation's analysis run {analysis['run_id']} is still {analysis['status']}",
-            hint=f"wait for it with `halo-local run poll {analysis['run_id']}`",
+            f"the conversation's analysis run {analysis.run_id} is still {analysis.status}",
+            hint=f"wait for it with `halo-local run poll {analysis.run_id}`",
         )
-    if analysis["status"] != "completed" and analysis["report_path"] is None:
+    if analysis.status != "completed" and analysis.report_path is None:
         raise UsageError(
-            f"the conversation's analysis run {analysis['run_id']} ended {analysis['status']}: "
-            f"{analysis['status_reason']}",
+            f"the conversation's analysis run {analysis.run_id} ended {analysis.status}: "
+            f"{analysis.status_reason}",
             hint="there is no report to ask about; start a new analysis with `halo-local run create`",
         )
-    resolved_model = llm.resolve_model_id(model_id if model_id is not None else analysis["model_id"])
+    resolved_model = llm.resolve_model_id(model_id if model_id is not None else analysis.model_id)
     run_id = new_run_id()
     created_at = utc_now()
     with writing(store) as connection:
         insert_run(connection, store, {
             "run_id": run_id, "conversation_id": conversation_id, "kind": "followup",
-            "parent_run_id": analysis["run_id"], "schedule_id": None, "agent_uuid": analysis["agent_uuid"],
-            "agent_name": analysis["agent_name"], "prompt": text, "window_start": analysis["window_start"],
-            "window_end": analysis["window_end"], "model_id": resolved_model, "no_llm": bool(no_llm),
-            "span_limit": analysis["span_limit"], "max_subagent_depth": analysis["max_subagent_depth"],
-            "max_turns": analysis["max_turns"], "time_limit_seconds": analysis["time_limit_seconds"],
+            "parent_run_id": analysis.run_id, "schedule_id": None, "agent_uuid": analysis.agent_uuid,
+            "agent_name": analysis.agent_name, "prompt": text, "window_start": analysis.window_start,
+            "window_end": analysis.window_end, "model_id": resolved_model, "no_llm": bool(no_llm),
+            "span_limit": analysis.span_limit, "max_subagent_depth": analysis.max_subagent_depth,
+            "max_turns": analysis.max_turns, "time_limit_seconds": analysis.time_limit_seconds,
             "thresholds": None, "created_at": created_at, "llm_skip_reason": llm.llm_skip_reason(bool(no_llm)),
         })
         conversations.add_message(connection, conversation_id, "user", text, run_id, created_at)
-        insert_event(connection, run_id, "queued", f"queued: follow-up question on {analysis['run_id']}",
-                     {"parentRunId": analysis["run_id"]}, created_at)
+        insert_event(connection, run_id, "queued", f"queued: follow-up question on {analysis.run_id}",
+                     {"parentRunId": analysis.run_id}, created_at)
     return run_id
 
 
-def _analysis_run_of(store: Store, conversation_id: str) -> dict[str, Any]:
+def _analysis_run_of(store: Store, conversation_id: str) -> RunRecord:
     with store.connect() as connection:
         rows = stored_rows(connection.execute(sql_text("runs/analysis_run_of.sql"),
                                               {"conversation_id": str(conversation_id)}))
     if not rows:
         raise NotFoundError(f"no conversation with id {conversation_id!r}",
                             hint="`halo-local conversation list` lists conversations")
-    return rows[0]
+    return RunRecord.from_row(rows[0])
 
 
 def _short(moment: datetime) -> str:

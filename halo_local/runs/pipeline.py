@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from halo_local.runs.control import (
     stop_on_signals,
 )
 from halo_local.runs.options import DEFAULT_CANCEL_REASON
-from halo_local.runs.rows import REPORT_FILE, finish, minutes, run_row, status_of, writing
+from halo_local.runs.rows import REPORT_FILE, RunRecord, finish, minutes, run_record, status_of, writing
 from halo_local.runs.worker import process_start_ticks
 from halo_local.store import Store
 
@@ -48,14 +48,14 @@ def execute_run(store: Store, run_id: str, *, on_event: Callable[[dict[str, Any]
     request or a signal ends it `cancelled`, the time limit `timed_out`. Only a second Ctrl-C
     escapes (after the run was marked cancelled).
     """
-    run = run_row(store, run_id)
-    control = RunControl(store, run_id, run["time_limit_seconds"], on_event)
+    run = run_record(store, run_id)
+    control = RunControl(store, run_id, run.time_limit_seconds, on_event)
     if not _mark_running(store, run_id):
         return status_of(store, run_id)
-    control.event("started", f"started in process {os.getpid()}", {"pid": os.getpid(), "kind": run["kind"]})
+    control.event("started", f"started in process {os.getpid()}", {"pid": os.getpid(), "kind": run.kind})
     with heartbeat(control), stop_on_signals(control):
         try:
-            if run["kind"] == "followup":
+            if run.kind == "followup":
                 return _answer_followup(control, run)
             return _analyse(control, run)
         except Stopped as stop:
@@ -68,9 +68,9 @@ def execute_run(store: Store, run_id: str, *, on_event: Callable[[dict[str, Any]
             raise
         except Exception as error:  # the run must end failed whatever broke, with the reason recorded
             log.exception("run %s failed", run_id)
-            requested = control.stop_requested()
-            if requested is not None and requested[0] != "failed":
-                return control.finish(*requested)
+            pending = control.stop_requested()
+            if pending is not None and pending[0] != "failed":
+                return control.finish(*pending)
             return control.finish("failed", describe_exception(error))
 
 
@@ -84,7 +84,7 @@ def _mark_running(store: Store, run_id: str) -> bool:
     return bool(updated)
 
 
-def _analyse(control: RunControl, run: Mapping[str, Any]) -> str:
+def _analyse(control: RunControl, run: RunRecord) -> str:
     store, run_id = control.store, control.run_id
     run_dir = store.runs_dir / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -102,10 +102,10 @@ def _analyse(control: RunControl, run: Mapping[str, Any]) -> str:
     control.event("step_started", "heuristics: running the detectors on the snapshot", {"step": "heuristics"})
     with snapshot.snapshot_connection(control, dataset) as connection:
         analysis = heuristics.analyze(
-            connection, agent_uuid=run["agent_uuid"], table="window_spans",
+            connection, agent_uuid=run.agent_uuid, table="window_spans",
             previous_table="previous_spans" if dataset.previous is not None else None,
             thresholds=heuristics.load_thresholds(
-                store.home, json.loads(run["thresholds"]) if run["thresholds"] else None),
+                store.home, json.loads(run.thresholds) if run.thresholds else None),
         )
         sections = report.collect_sections(connection)
     findings = analysis.findings
@@ -124,15 +124,15 @@ def _analyse(control: RunControl, run: Mapping[str, Any]) -> str:
 
     control.check()
     context = {
-        "runId": run_id, "agentUuid": run["agent_uuid"], "agentName": run["agent_name"],
-        "windowStart": iso(run["window_start"]), "windowEnd": iso(run["window_end"]),
+        "runId": run_id, "agentUuid": run.agent_uuid, "agentName": run.agent_name,
+        "windowStart": iso(run.window_start), "windowEnd": iso(run.window_end),
         "spans": dataset.snapshot_spans, "traces": dataset.snapshot_traces, "truncated": dataset.truncated,
         "overview": sections["overview"],
     }
     outcome = _llm_step(
         control, run, _ANALYSIS_WORDING, lambda: llm.run_analysis(
-            snapshot=dataset.snapshot, findings=findings, context=context, prompt=run["prompt"],
-            model_id=run["model_id"], max_turns=run["max_turns"], max_subagent_depth=run["max_subagent_depth"],
+            snapshot=dataset.snapshot, findings=findings, context=context, prompt=run.prompt,
+            model_id=run.model_id, max_turns=run.max_turns, max_subagent_depth=run.max_subagent_depth,
             on_event=control.llm_event, should_cancel=control.should_cancel,
         ))
     if outcome.result is not None:
@@ -148,7 +148,7 @@ def _analyse(control: RunControl, run: Mapping[str, Any]) -> str:
         run=_report_run_facts(run, dataset), sections=sections, findings=[item.to_json() for item in findings],
         checks=checks, llm_state={
             "ran": outcome.result is not None, "skippedReason": outcome.skipped_reason,
-            "degraded": outcome.degraded, "error": outcome.error, "modelId": run["model_id"],
+            "degraded": outcome.degraded, "error": outcome.error, "modelId": run.model_id,
             "result": outcome.result, "stopped": outcome.stopped is not None,
         },
         read_first=[item for item in trace_verdicts if item.score > 0][:report.READ_FIRST],
@@ -163,28 +163,30 @@ def _analyse(control: RunControl, run: Mapping[str, Any]) -> str:
     return _complete(control, run, markdown, report_path, reason)
 
 
-def _answer_followup(control: RunControl, run: Mapping[str, Any]) -> str:
+def _answer_followup(control: RunControl, run: RunRecord) -> str:
     """A follow-up: the LLM answers from the report, findings and snapshot; else (also when the LLM pass is
     cancelled or timed out, which the run's status keeps) the findings do."""
-    parent = run_row(control.store, run["parent_run_id"])
-    findings_json = json.loads(parent["findings"] or "[]")
-    history = conversations.history(control.store, run["conversation_id"], excluding_run_id=control.run_id)
+    if run.parent_run_id is None:
+        raise Stopped("failed", "the follow-up has no analysis run to answer from")
+    parent = run_record(control.store, run.parent_run_id)
+    findings_json = json.loads(parent.findings or "[]")
+    history = conversations.history(control.store, run.conversation_id, excluding_run_id=control.run_id)
     first_answer = next((index for index, (role, _) in enumerate(history) if role == "assistant"), None)
     report_markdown = history[first_answer][1] if first_answer is not None else ""
     earlier = history[first_answer + 1:] if first_answer is not None else []
     control.check()
     outcome = _llm_step(
         control, run, _FOLLOWUP_WORDING, lambda: llm.answer_followup(
-            snapshot=Path(run["snapshot_path"]), report_markdown=report_markdown,
+            snapshot=Path(run.snapshot_path), report_markdown=report_markdown,
             findings=[heuristics.Finding.from_json(item) for item in findings_json],
-            history=earlier, question=run["prompt"], model_id=run["model_id"], max_turns=run["max_turns"],
+            history=earlier, question=run.prompt, model_id=run.model_id, max_turns=run.max_turns,
             on_event=control.llm_event, should_cancel=control.should_cancel,
         ))
     if outcome.result is not None:
-        answer = report.render_llm_answer(answer=outcome.result.summary, model_id=run["model_id"],
-                                          link_hosts=report.snapshot_link_hosts(Path(run["snapshot_path"])))
+        answer = report.render_llm_answer(answer=outcome.result.summary, model_id=run.model_id,
+                                          link_hosts=report.snapshot_link_hosts(Path(run.snapshot_path)))
     else:
-        answer = report.render_followup_answer(question=run["prompt"], findings=findings_json,
+        answer = report.render_followup_answer(question=run.prompt, findings=findings_json,
                                                unavailable_reason=outcome.unavailable_reason())
     if outcome.stopped is not None:
         return _complete(control, run, answer, None, outcome.stopped[1], status=outcome.stopped[0])
@@ -234,24 +236,24 @@ class LlmOutcome:
         return self.skipped_reason or ""
 
 
-def _llm_step(control: RunControl, run: Mapping[str, Any], wording: _LlmWording, call: Callable[[], Any]) -> LlmOutcome:
+def _llm_step(control: RunControl, run: RunRecord, wording: _LlmWording, call: Callable[[], Any]) -> LlmOutcome:
     """Run the LLM call when allowed; its failure degrades the run instead of failing it, and a cancel or
     the time limit during it stops the run after its heuristics-only output is written."""
-    skip = llm.llm_skip_reason(bool(run["no_llm"]))
+    skip = llm.llm_skip_reason(bool(run.no_llm))
     if skip is not None:
         with writing(control.store) as connection:
             connection.execute(sql_text("runs/save_llm_skip.sql"), {"reason": skip, "run_id": control.run_id})
         control.event("llm_skipped", f"LLM pass skipped: {skip}", {"step": "llm", "reason": skip})
         return LlmOutcome(skipped_reason=skip)
-    detail = {"step": "llm", "modelId": run["model_id"]} if wording.with_model_detail else {"step": "llm"}
-    control.event("step_started", f"llm: {wording.doing} with {run['model_id']}", detail)
+    detail = {"step": "llm", "modelId": run.model_id} if wording.with_model_detail else {"step": "llm"}
+    control.event("step_started", f"llm: {wording.doing} with {run.model_id}", detail)
     try:
         result = call()
     except llm.LlmCancelled:
         stop = control.stop_requested()
         if stop is None or stop[0] not in LLM_STOP_KEEPS_REPORT:
             raise
-        note = _llm_stop_note(*stop, run["time_limit_seconds"])
+        note = _llm_stop_note(*stop, run.time_limit_seconds)
         _save_llm(control, ran=False, degraded=True, error=note, result=None)
         control.event("llm_stopped", f"LLM pass {note}; {wording.instead_after_stop}",
                       {"step": "llm", "status": stop[0], "reason": stop[1]})
@@ -301,7 +303,7 @@ def llm_result_json(result: Any) -> dict[str, Any]:
 # Ending a run
 
 
-def _complete(control: RunControl, run: Mapping[str, Any], markdown: str, report_path: Path | None,
+def _complete(control: RunControl, run: RunRecord, markdown: str, report_path: Path | None,
               reason: str | None, *, status: str = "completed") -> str:
     """End the run (`completed`, or `cancelled`/`timed_out` with the heuristics report) and add the
     assistant message, in one transaction; a run ended meanwhile stays as it ended."""
@@ -309,7 +311,7 @@ def _complete(control: RunControl, run: Mapping[str, Any], markdown: str, report
     with writing(control.store) as connection:
         ended = finish(connection, control.run_id, status, reason, at)
         if ended:
-            conversations.add_message(connection, run["conversation_id"], "assistant", markdown, control.run_id, at)
+            conversations.add_message(connection, run.conversation_id, "assistant", markdown, control.run_id, at)
             connection.execute(sql_text("runs/save_report_path.sql"),
                                {"path": str(report_path) if report_path else None, "run_id": control.run_id})
     if not ended:
@@ -320,11 +322,11 @@ def _complete(control: RunControl, run: Mapping[str, Any], markdown: str, report
     return status
 
 
-def _report_run_facts(run: Mapping[str, Any], dataset: snapshot.Dataset) -> dict[str, Any]:
+def _report_run_facts(run: RunRecord, dataset: snapshot.Dataset) -> dict[str, Any]:
     return {
-        "runId": run["run_id"], "agentUuid": run["agent_uuid"], "agentName": run["agent_name"],
-        "windowStart": iso(run["window_start"]), "windowEnd": iso(run["window_end"]),
-        "prompt": run["prompt"], "modelId": run["model_id"], "spanLimit": run["span_limit"],
+        "runId": run.run_id, "agentUuid": run.agent_uuid, "agentName": run.agent_name,
+        "windowStart": iso(run.window_start), "windowEnd": iso(run.window_end),
+        "prompt": run.prompt, "modelId": run.model_id, "spanLimit": run.span_limit,
         "snapshotSpans": dataset.snapshot_spans, "snapshotTraces": dataset.snapshot_traces,
         "windowSpans": dataset.window_spans, "windowTraces": dataset.window_traces,
         "truncated": dataset.truncated, "previousSpans": dataset.previous_spans,

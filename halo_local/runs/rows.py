@@ -8,6 +8,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -81,7 +82,46 @@ def finish(connection: duckdb.DuckDBPyConnection, run_id: str, status: str, reas
     return bool(updated)
 
 
-def run_row(store: Store, run_id: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RunRecord:
+    """The columns of a `runs` row that executing a run reads (JSON columns as stored text).
+
+    Not the `run get --json` document (see `documents.run_document`): this is the worker's view.
+    """
+
+    run_id: str
+    conversation_id: str
+    kind: str  # analysis | followup
+    parent_run_id: str | None
+    status: str
+    status_reason: str | None
+    agent_uuid: str
+    agent_name: str | None
+    prompt: str  # the analysis prompt, or a follow-up's question
+    window_start: datetime
+    window_end: datetime
+    model_id: str
+    no_llm: bool
+    span_limit: int
+    max_subagent_depth: int
+    max_turns: int
+    time_limit_seconds: int
+    thresholds: str | None
+    snapshot_path: str  # set when the run is recorded; a follow-up's is its analysis run's
+    report_path: str | None
+    findings: str | None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> RunRecord:
+        return cls(**{field.name: row[field.name] for field in fields(cls)})
+
+
+def run_record(store: Store, run_id: str) -> RunRecord:
+    """The run's row as the worker reads it, or NotFoundError."""
+    return RunRecord.from_row(_run_row(store, run_id))
+
+
+def _run_row(store: Store, run_id: str) -> dict[str, Any]:
     """The run's row as stored (snake_case keys, JSON columns as text)."""
     with store.connect() as connection:
         rows = stored_rows(connection.execute(sql_text("runs/run.sql"), {"run_id": str(run_id)}))
@@ -91,4 +131,4 @@ def run_row(store: Store, run_id: str) -> dict[str, Any]:
 
 
 def status_of(store: Store, run_id: str) -> str:
-    return str(run_row(store, run_id)["status"])
+    return run_record(store, run_id).status

@@ -17,7 +17,7 @@ from halo_local import llm
 from halo_local.common.timestamps import iso, utc_now
 from halo_local.resources import sql_template, sql_text
 from halo_local.runs.control import RunControl, Stopped
-from halo_local.runs.rows import PREVIOUS_FILE, SNAPSHOT_FILE, WRITE_LOCK, writing
+from halo_local.runs.rows import PREVIOUS_FILE, SNAPSHOT_FILE, WRITE_LOCK, RunRecord, writing
 
 
 @dataclass(frozen=True)
@@ -35,20 +35,20 @@ class Dataset:
         return self.snapshot_spans < self.window_spans
 
 
-def take_snapshot(control: RunControl, run: Mapping[str, Any], run_dir: Path) -> Dataset:
+def take_snapshot(control: RunControl, run: RunRecord, run_dir: Path) -> Dataset:
     """Copy the window's spans (and the previous window's) to Parquet; no spans → `no_traces`."""
     store = control.store
-    params = {"agent_uuid": run["agent_uuid"], "window_start": run["window_start"], "window_end": run["window_end"],
-              "span_limit": run["span_limit"]}
-    length = run["window_end"] - run["window_start"]
-    previous_params = {**params, "window_start": run["window_start"] - length, "window_end": run["window_start"]}
+    params = {"agent_uuid": run.agent_uuid, "window_start": run.window_start, "window_end": run.window_end,
+              "span_limit": run.span_limit}
+    length = run.window_end - run.window_start
+    previous_params = {**params, "window_start": run.window_start - length, "window_end": run.window_start}
     snapshot, previous = run_dir / SNAPSHOT_FILE, run_dir / PREVIOUS_FILE
     with WRITE_LOCK, store.connect() as connection:
         connection.execute(llm.redact.sql_macro())
         window_spans, window_traces = connection.execute(sql_text("runs/window_counts.sql"), {
             key: params[key] for key in ("agent_uuid", "window_start", "window_end")}).fetchall()[0]
         if window_spans == 0:
-            covered = connection.execute(sql_text("runs/agent_range.sql"), {"agent_uuid": run["agent_uuid"]}).fetchall()[0]
+            covered = connection.execute(sql_text("runs/agent_range.sql"), {"agent_uuid": run.agent_uuid}).fetchall()[0]
             raise Stopped("no_traces", no_traces_message(run, covered[1], covered[2]))
         _write_parquet(connection, sql_template("runs/snapshot.sql"), params, snapshot)
         previous_count = connection.execute(sql_text("runs/window_counts.sql"), {
@@ -78,10 +78,10 @@ def _write_parquet(connection: duckdb.DuckDBPyConnection, query: str, params: Ma
     partial.replace(path)
 
 
-def no_traces_message(run: Mapping[str, Any], first: datetime | None, last: datetime | None) -> str:
+def no_traces_message(run: RunRecord, first: datetime | None, last: datetime | None) -> str:
     """Why a window was empty, what range the agent's stored spans cover, and the flags that reach it."""
-    who = run["agent_name"] or run["agent_uuid"]
-    empty = f"no spans of agent {who} between {iso(run['window_start'])} and {iso(run['window_end'])}"
+    who = run.agent_name or run.agent_uuid
+    empty = f"no spans of agent {who} between {iso(run.window_start)} and {iso(run.window_end)}"
     if first is None or last is None:
         return f"{empty}, and none are stored for it at all; load its traces with `halo-local traces load PATH`"
     start = first.replace(microsecond=0)

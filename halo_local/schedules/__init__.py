@@ -28,8 +28,8 @@ fails (sources would not load, the run could not be created) keeps its claim and
 it is not retried.
 
 The runs this package starts and the trace loading it triggers are injected into `tick` (`FireRun`,
-`LoadSources`); the real ones, `start_scheduled_run` and `load_trace_sources`, import `runs` and
-`ingest` only when called, so this package loads without them.
+`LoadSources`); the real ones, `start_scheduled_run` and `load_trace_sources`, live in
+`halo_local.usecases`, so this package never imports runs (only their `RunOptions` bounds).
 
 Layout: `cadence` (fire times, time helpers), `records` (spec, changes, stored schedule, flags),
 `sources` (--source paths), `storage` (the schedules table), `firing` (tick, cron line).
@@ -45,18 +45,10 @@ from halo_local.schedules.firing import (
     LoadSources,
     cron_line,
     installed_executable,
-    load_trace_sources,
-    start_scheduled_run,
     tick,
 )
 from halo_local.schedules.records import (
-    DEFAULT_LOOKBACK_HOURS,
-    DEFAULT_MAX_SUBAGENT_DEPTH,
-    DEFAULT_MAX_TURNS,
-    DEFAULT_SPAN_LIMIT,
     FREQUENCIES,
-    MAX_LOOKBACK_HOURS,
-    MAX_SPAN_LIMIT,
     UPCOMING_COUNT,
     Fired,
     Schedule,
@@ -78,12 +70,11 @@ from halo_local.schedules.storage import (
 )
 
 __all__ = [
-    "DEFAULT_LOOKBACK_HOURS", "DEFAULT_MAX_SUBAGENT_DEPTH", "DEFAULT_MAX_TURNS",
-    "DEFAULT_SPAN_LIMIT", "FREQUENCIES", "MAX_LOOKBACK_HOURS", "MAX_SPAN_LIMIT", "TICK_LOG_FILE", "UPCOMING_COUNT",
+    "FREQUENCIES", "TICK_LOG_FILE", "UPCOMING_COUNT",
     "FireRun", "Fired", "LoadSources", "Schedule", "ScheduleChanges", "ScheduleFire",
     "ScheduleSpec", "archive_schedule", "checked_targets", "create_schedule", "cron_line", "due_slot",
-    "get_schedule", "installed_executable", "iso", "list_schedules", "load_sources", "load_trace_sources",
+    "get_schedule", "installed_executable", "iso", "list_schedules", "load_sources",
     "next_fire_times", "parse_bool", "parse_int", "parse_int_list", "parse_sources", "parse_text",
-    "parse_timestamp", "previous_fire_time", "schedule_runs", "start_scheduled_run", "tick",
+    "parse_timestamp", "previous_fire_time", "schedule_runs", "tick",
     "unarchive_schedule", "update_schedule", "utc_now", "zone_of",
 ]

@@ -16,7 +16,6 @@ from halo_local.errors import HaloLocalError
 from halo_local.resources import sql_text
 from halo_local.schedules.cadence import as_naive, as_utc, due_slot
 from halo_local.schedules.records import Fired, Schedule
-from halo_local.schedules.sources import load_sources
 from halo_local.schedules.storage import list_schedules
 from halo_local.store import Store
 
@@ -82,33 +81,6 @@ def _fire(store: Store, schedule: Schedule, slot: datetime, fire_run: FireRun,
         })
     return Fired(schedule_id=schedule.schedule_id, title=schedule.spec.title, slot_at=slot,
                  run_id=run_id, error=error, warnings=warnings)
-
-
-def start_scheduled_run(store: Store) -> FireRun:
-    """The real FireRun: a detached analysis run of the schedule's agent whose window ends at the slot."""
-
-    def fire(schedule: Schedule, slot: datetime) -> str:
-        from halo_local import runs  # imported when a run is due, so schedules never needs runs to load
-
-        spec = schedule.spec
-        run = runs.create_run(
-            store, agent_uuid=spec.agent_uuid, prompt=spec.prompt, window_end_at=slot,
-            lookback_hours=spec.lookback_hours, model_id=spec.model_id, span_limit=spec.span_limit,
-            max_subagent_depth=spec.max_subagent_depth, max_turns=spec.max_turns,
-            schedule_id=schedule.schedule_id,
-        )
-        return str(run["runId"])
-
-    return fire
-
-
-def load_trace_sources(store: Store) -> LoadSources:
-    """The real LoadSources: `traces load` of the paths, with the schedule's skip-invalid choice."""
-
-    def load(sources: Sequence[str], skip_invalid: bool) -> list[str]:
-        return load_sources(store, sources, skip_invalid=skip_invalid)
-
-    return load
 
 
 def installed_executable() -> Path:

@@ -12,17 +12,15 @@ from typing import Any
 
 from halo_local.common.timestamps import parse_timestamp as naive_parse_timestamp
 from halo_local.errors import UsageError
-from halo_local.flags import parse_bool, parse_int, parse_int_list, parse_text
+from halo_local.flags import parse_bool, parse_int_list, parse_text
+from halo_local.llm.models import resolve_model_id
+from halo_local.runs.options import DEFAULT_LOOKBACK_HOURS, DEFAULTS, RunOptions
 from halo_local.schedules.cadence import as_utc, iso, next_fire_times, zone_of
 from halo_local.schedules.sources import parse_sources
 
 FREQUENCIES = ("hourly", "daily", "weekly", "monthly")
-DEFAULT_SPAN_LIMIT = 10_000
-DEFAULT_LOOKBACK_HOURS = 24
-DEFAULT_MAX_SUBAGENT_DEPTH = 3
-DEFAULT_MAX_TURNS = 50
-MAX_SPAN_LIMIT = 1_000_000  # the runs' own ceiling: refuse at create time what a run would refuse later
-MAX_LOOKBACK_HOURS = 876_000  # the runs' own ceiling too (100 years)
+# The runs' own bounds: a schedule refuses at create time what its runs would refuse later.
+_BOUNDS = RunOptions.BOUNDS
 UPCOMING_COUNT = 5
 
 _WEEKDAY_NAMES = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
@@ -65,10 +63,10 @@ class ScheduleSpec:
     timezone: str = "UTC"
     prompt: str | None = None
     model_id: str | None = None
-    span_limit: int = DEFAULT_SPAN_LIMIT
+    span_limit: int = DEFAULTS.span_limit
     lookback_hours: int = DEFAULT_LOOKBACK_HOURS
-    max_subagent_depth: int = DEFAULT_MAX_SUBAGENT_DEPTH
-    max_turns: int = DEFAULT_MAX_TURNS
+    max_subagent_depth: int = DEFAULTS.max_subagent_depth
+    max_turns: int = DEFAULTS.max_turns
     enabled: bool = True
     sources: tuple[str, ...] = ()
     skip_invalid: bool = True
@@ -77,10 +75,10 @@ class ScheduleSpec:
     def from_flags(cls, *, title: Any = None, agent_uuid: Any = None, frequency: Any = None,
                    minutes: Any = None, hours: Any = None, days_of_week: Any = None,
                    days_of_month: Any = None, timezone: Any = "UTC", prompt: Any = None,
-                   model_id: Any = None, span_limit: Any = DEFAULT_SPAN_LIMIT,
+                   model_id: Any = None, span_limit: Any = DEFAULTS.span_limit,
                    lookback_hours: Any = DEFAULT_LOOKBACK_HOURS,
-                   max_subagent_depth: Any = DEFAULT_MAX_SUBAGENT_DEPTH,
-                   max_turns: Any = DEFAULT_MAX_TURNS, enabled: Any = True,
+                   max_subagent_depth: Any = DEFAULTS.max_subagent_depth,
+                   max_turns: Any = DEFAULTS.max_turns, enabled: Any = True,
                    source: Any = None, skip_invalid: Any = True) -> ScheduleSpec:
         """The `schedule create` flags as fire delivers them -> a validated spec."""
         for value, flag in ((title, "--title"), (agent_uuid, "--agent-uuid"),
@@ -124,10 +122,10 @@ class ScheduleSpec:
             days_of_week=_optional_list(self.days_of_week, "--days-of-week", 0, 6),
             days_of_month=_optional_list(self.days_of_month, "--days-of-month", 1, 31),
             model_id=_checked_model_id(self.model_id),
-            span_limit=parse_int(self.span_limit, "--span-limit", 1, MAX_SPAN_LIMIT),
-            lookback_hours=parse_int(self.lookback_hours, "--lookback-hours", 1, MAX_LOOKBACK_HOURS),
-            max_subagent_depth=parse_int(self.max_subagent_depth, "--max-subagent-depth", 1, 5),
-            max_turns=parse_int(self.max_turns, "--max-turns", 1, 100),
+            span_limit=_BOUNDS["span_limit"].check(self.span_limit),
+            lookback_hours=_BOUNDS["lookback_hours"].check(self.lookback_hours),
+            max_subagent_depth=_BOUNDS["max_subagent_depth"].check(self.max_subagent_depth),
+            max_turns=_BOUNDS["max_turns"].check(self.max_turns),
             enabled=parse_bool(self.enabled, "--enabled"),
             sources=parse_sources(list(self.sources)),
             skip_invalid=parse_bool(self.skip_invalid, "--skip-invalid"),
@@ -212,10 +210,10 @@ class ScheduleChanges:
             timezone=optional(timezone, lambda v: str(v).strip()),
             prompt=parse_text(prompt),
             model_id=parse_text(model_id),
-            span_limit=optional(span_limit, lambda v: parse_int(v, "--span-limit", 1, MAX_SPAN_LIMIT)),
-            lookback_hours=optional(lookback_hours, lambda v: parse_int(v, "--lookback-hours", 1, MAX_LOOKBACK_HOURS)),
-            max_subagent_depth=optional(max_subagent_depth, lambda v: parse_int(v, "--max-subagent-depth", 1, 5)),
-            max_turns=optional(max_turns, lambda v: parse_int(v, "--max-turns", 1, 100)),
+            span_limit=optional(span_limit, _BOUNDS["span_limit"].check),
+            lookback_hours=optional(lookback_hours, _BOUNDS["lookback_hours"].check),
+            max_subagent_depth=optional(max_subagent_depth, _BOUNDS["max_subagent_depth"].check),
+            max_turns=optional(max_turns, _BOUNDS["max_turns"].check),
             enabled=optional(enabled, lambda v: parse_bool(v, "--enabled")),
             sources=None if source is None else parse_sources(source),
             skip_invalid=optional(skip_invalid, lambda v: parse_bool(v, "--skip-invalid")),
@@ -344,8 +342,6 @@ def _checked_model_id(model_id: str | None) -> str | None:
     """The catalog id of `model_id` (None stays None: each run then takes the default model then)."""
     if model_id is None:
         return None
-    from halo_local.llm.models import resolve_model_id  # loaded only when a model is named
-
     try:
         return resolve_model_id(model_id)
     except UsageError as error:

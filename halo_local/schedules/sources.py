@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from halo_local.errors import InvalidTraceFileError, NotTraceFileError
+from halo_local.ingest import describe_skipped, load_paths
+from halo_local.ingest.readers import expand_paths, named_files
 from halo_local.store import Store
 
 
@@ -51,9 +53,6 @@ def load_sources(store: Store, sources: Sequence[str], *, skip_invalid: bool) ->
     stores no duplicates), and so is a file that cannot be read at all yet (a .gz still being written,
     a first record still incomplete), so that it stops neither the other files nor the run.
     """
-    from halo_local.ingest import describe_skipped, load_paths
-    from halo_local.ingest.readers import expand_paths, named_files
-
     if not skip_invalid:
         load_paths(store, list(sources))
         return []

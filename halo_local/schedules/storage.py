@@ -10,8 +10,10 @@ from typing import Any
 
 import duckdb
 
+from halo_local import traces
 from halo_local.errors import HaloLocalError, NotFoundError, UsageError
 from halo_local.flags import parse_int
+from halo_local.ingest.readers import expand_paths
 from halo_local.resources import sql_text
 from halo_local.schedules.cadence import as_aware, as_naive, as_utc, due_slot, next_fire_times, utc_now
 from halo_local.schedules.records import (
@@ -49,9 +51,6 @@ def checked_targets(store: Store, spec: ScheduleSpec) -> ScheduleSpec:
     agent that only they hold yet is accepted once a read of them into a scratch database (nothing is
     stored) finds it.
     """
-    from halo_local import traces
-    from halo_local.ingest.readers import expand_paths
-
     for source in spec.sources:
         try:
             expand_paths([source])
@@ -73,8 +72,6 @@ def checked_targets(store: Store, spec: ScheduleSpec) -> ScheduleSpec:
 
 def _agents_in_sources(store: Store, spec: ScheduleSpec) -> list[dict[str, Any]]:
     """The agents the schedule's sources hold, read as its runs would read them, into a throwaway store."""
-    from halo_local import traces
-
     store.home.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="schedule-check-", dir=store.home) as scratch_home:
         scratch = Store(scratch_home)

@@ -152,26 +152,37 @@ WHERE agent_uuid = $agent_uuid
             WHERE span_type = 'llm' AND output_hash IS NOT NULL)
       WHERE repeats > 1);
 
--- The groups of root-cause failures of one source ('status': span status error, what error reports;
--- 'result': failures reported inside tool results, what tool_error reports), of kind error: one
--- group per subject and component to fix (fix_kind, fix_name), so one problem is one finding, with
--- its distinct reasons listed inside (count and a sample each, most common first) instead of one
--- finding per signature. The shape halo_h_failure_findings reads: the reach, examples, title,
+-- The groups of root-cause failures of kind error, one group per subject and component to fix
+-- (fix_kind, fix_name), so one problem is one finding, with its distinct reasons listed inside
+-- (count and a sample each, most common first) instead of one finding per signature. A subject is
+-- reported by one detector only: 'status' (what error reports) takes its status-error failures and,
+-- when it has any, the failures its results report too; 'result' (what tool_error reports) takes
+-- the result-reported failures of subjects that never fail by status. A tool that fails both ways
+-- is one finding with both kinds of reasons, not an error and a tool_error. The shape halo_h_failure_findings reads: the reach, examples, title,
 -- baseline (NULL: a detector joins its own), seconds, usd and detail. Example spans: the failing
 -- spans, and for code an agent wrote, first the model calls that wrote it (the mistake itself).
 CREATE OR REPLACE TEMP MACRO halo_h_attributed_groups(failure_source) AS TABLE
-WITH failures AS (
+WITH status_subjects AS (
+    SELECT DISTINCT span_type, subject, TRUE AS fails_by_status
+    FROM halo_h_failures
+    WHERE source = 'status' AND kind = 'error' AND NOT propagated
+),
+failures AS (
     SELECT
         failures.*,
         attribution.blame, attribution.reason, attribution.exception_line, attribution.fix_kind,
         attribution.fix_name, attribution.caller_span_id, attribution.caller_model, attribution.refused_arguments,
-        CASE WHEN failure_source = 'status' THEN failures.fails_trace ELSE traces.failed END AS failed_trace,
+        CASE WHEN failures.source = 'status' THEN failures.fails_trace ELSE traces.failed END AS failed_trace,
         CASE WHEN traces.failed THEN traces.trace_cost_usd END                                AS failed_trace_cost,
         NOT traces.failed                                                                      AS trace_ok
     FROM halo_h_failures AS failures
     JOIN halo_h_attribution AS attribution USING (trace_id, span_id)
     JOIN (SELECT trace_id, failed, cost_usd AS trace_cost_usd FROM halo_h_traces) AS traces USING (trace_id)
-    WHERE failures.source = failure_source AND failures.kind = 'error' AND NOT failures.propagated
+    LEFT JOIN status_subjects
+      ON status_subjects.span_type = failures.span_type AND status_subjects.subject = failures.subject
+    WHERE failures.kind = 'error' AND NOT failures.propagated
+      AND CASE WHEN failure_source = 'status' THEN coalesce(status_subjects.fails_by_status, FALSE)
+               ELSE failures.source = 'result' AND status_subjects.fails_by_status IS NULL END
 ),
 ordered AS (
     SELECT

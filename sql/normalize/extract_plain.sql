@@ -1,8 +1,9 @@
+{% import 'normalize/extract_shape.sql' as shape -%}
 -- attribute_map applied in one pass to the spans of TEMP VIEW normalize_input that have neither
 -- indexed keys nor events (nearly all of them): one row per span_key, like extract_fields.sql.
--- normalize.py generates the parts marked /*...*/ from attribute_map: each canonical column is a
--- coalesce over its candidates in priority order (the transforms of extract_fields.sql, same
--- macros), and /*needs_generic*/ is the test that leaves a span to extract_fields.sql instead.
+-- A Jinja template (extract_shape.sql): from attribute_map, normalize.py passes each canonical column
+-- with its candidates in priority order (the transforms of extract_fields.sql, same macros), rendered as
+-- a coalesce, and what leaves a span to extract_fields.sql instead (needs_generic).
 -- $text_paths holds the JSON path of every attribute key the map names: one parse of the attributes
 -- per span extracts them all as text (json_extract_string is norm_text but for ''), attribute_texts[n];
 -- $json_paths those of the keys whose transform reads JSON (arrays, objects), attribute_values[n].
@@ -17,13 +18,14 @@ WITH located AS (
         json_extract_string(attributes, CAST($text_paths AS VARCHAR[])) AS attribute_texts,
         json_extract(attributes, CAST($json_paths AS VARCHAR[])) AS attribute_values
     FROM normalize_input
-    WHERE NOT (/*needs_generic*/)
+    WHERE NOT ({{ shape.needs_generic(events, prefix_parameters) }})
 ),
 lookup AS (
     SELECT map_from_entries(list({'key': attribute_key || chr(31) || value, 'value': span_type})) AS span_types
     FROM span_type_values
 )
 SELECT
-    span_key,
-    /*fields*/
+    span_key{% for column in columns %},
+    CAST({% if column.candidates %}coalesce({% for rule in column.candidates %}{{ shape.candidate(rule) }}{{ ", " if not loop.last }}{% endfor %}){% else %}NULL{% endif %} AS {{ column.type }}) AS {{ column.field }}
+{%- endfor %}
 FROM located, lookup;

@@ -1,7 +1,8 @@
 -- New spans (normalize_new of this chunk) with their canonical columns, in the column order of
 -- insert_spans.sql, plus the agent-name fields that derive_trace_columns reads. The columns that need
 -- the whole trace (agent, counts_usage, computed cost) are filled by derive_trace_columns; a cost given
--- on the span is kept here. Runs where raw_spans is; insert_spans.sql stores the result.
+-- on the span is kept here. Runs where raw_spans is; insert_spans.sql stores the result. source_line
+-- tells the files of raw_spans apart: file i ($source_files[i + 1]) holds source_line // $stride = i.
 WITH typed AS (
     SELECT
         new.span_key,
@@ -57,8 +58,8 @@ SELECT
     typed.resource_attributes,
     typed.events,
     typed.links,
-    $source_file AS source_file,
-    typed.source_line,
+    $source_files[typed.source_line // $stride + 1] AS source_file,
+    typed.source_line % $stride AS source_line,
     typed.declared_agent,
     typed.agent_span_label
 FROM typed

@@ -1,0 +1,75 @@
+-- Shared set-up (files starting with "_" are not detectors), run after _attribution.sql: the
+-- specific facts a model call states first in its trace, what unsupported_claim reports.
+-- Parameters: $source_table, $agent_uuid. Statements are separated by a semicolon at the end of a line.
+--
+-- A fact here is a token a later step can rely on and copy: a figure (a number of two digits or
+-- more, thousands separators and a zero fraction dropped: 1,250.00 is 1250) or a double-quoted
+-- name or phrase (3 to 60 characters, lower-cased; not a JSON key, which a colon follows).
+-- Every text of the trace is read for them, in the order the steps ran: the inputs (the task, the
+-- conversation a call was given), the tool results, the model outputs. A fact whose first
+-- appearance in its trace is a model call's output came from no input, no tool result and no
+-- earlier message: the model stated it on its own (recalled, computed or invented). Within one span
+-- its input comes before its output, so a call repeating what it was given states nothing new.
+-- A model output that is a JSON document (tool-call arguments) requests, it does not state.
+-- Only traces with at least two model calls or a tool call are read: a lone answer to a question
+-- has nothing to be checked against. Each text is cut to its first 8,000 characters, to bound the
+-- cost of long contexts (a fact first given past the cut can be taken for a stated one).
+CREATE OR REPLACE TEMP MACRO halo_h_fact_tokens(text) AS
+    list_distinct(list_concat(
+        list_filter(
+            list_transform(regexp_extract_all(coalesce(text, ''), '\b\d[\d,]*(?:\.\d+)?\b'),
+                           lambda figure: regexp_replace(rtrim(replace(figure, ',', ''), '.'), '\.0+$', '')),
+            lambda figure: length(replace(figure, '.', '')) >= 2),
+        list_transform(regexp_extract_all(coalesce(text, ''), '"([^"\n]{3,60})"[ \t]*(?:[^: \t]|$)', 1),
+                       lambda phrase: lower(trim(phrase)))));
+
+CREATE OR REPLACE TEMP TABLE halo_h_claims AS
+WITH checked_traces AS (
+    SELECT trace_id
+    FROM halo_h_spans
+    GROUP BY trace_id
+    HAVING count(*) FILTER (WHERE span_type = 'llm') >= 2 OR count(*) FILTER (WHERE span_type = 'tool') >= 1
+),
+texts AS (
+    SELECT
+        hash(trace_id, span_id)                                                  AS span_key,
+        trace_id,
+        start_ns,
+        span_type,
+        left(input_text, 8000)                                                   AS input,
+        CASE WHEN span_type = 'tool' THEN left(coalesce(nullif(trim(tool_result), ''), output_text), 8000)
+             -- a model output that is a JSON document is a structured call (tool arguments), not prose
+             WHEN span_type = 'llm' AND NOT regexp_matches(left(ltrim(output_text), 1), '[{\[]')
+                 THEN left(output_text, 8000) END                                AS output
+    FROM query_table($source_table)
+    WHERE agent_uuid = $agent_uuid AND trace_id IN (SELECT trace_id FROM checked_traces)
+),
+-- origin 0: an input (grounds what follows); 1: a tool result (grounds); 2: a model output (states).
+appearances AS (
+    SELECT span_key, trace_id, start_ns, 0 AS origin, unnest(halo_h_fact_tokens(input)) AS token
+    FROM texts
+    WHERE input IS NOT NULL
+    UNION ALL
+    SELECT span_key, trace_id, start_ns, CASE WHEN span_type = 'llm' THEN 2 ELSE 1 END AS origin,
+           unnest(halo_h_fact_tokens(output)) AS token
+    FROM texts
+    WHERE output IS NOT NULL
+),
+first_appearances AS (
+    SELECT trace_id, token, arg_min({'span_key': span_key, 'origin': origin}, (start_ns, origin)) AS first
+    FROM appearances
+    GROUP BY trace_id, token
+)
+SELECT first.span_key AS span_key, trace_id, list(token ORDER BY token) AS facts
+FROM first_appearances
+WHERE first.origin = 2
+GROUP BY first.span_key, trace_id;
+
+-- The agent each model call that states facts of its own speaks for (the agent name it states for
+-- itself, else its stored agent name): unsupported_claim blames that agent.
+CREATE OR REPLACE TEMP TABLE halo_h_claiming_agents AS
+SELECT hash(trace_id, span_id) AS span_key,
+       halo_h_declared_agent(attributes, agent_name)                          AS agent
+FROM query_table($source_table)
+WHERE agent_uuid = $agent_uuid
+  AND hash(trace_id, span_id) IN (SELECT span_key FROM halo_h_claims);
