@@ -24,7 +24,7 @@ readme: $(BIN)/python
 # then the tests in parallel (pytest-xdist, one worker per core), each test file kept on one worker so
 # that its module fixtures are built once.
 test: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,clickhouse]'
 	$(BIN)/cog --check README.md
 	$(BIN)/ruff check .
 	$(BIN)/mypy

@@ -23,8 +23,8 @@ over the stored columns (no flags, no text, nothing reported): a floor for the d
 - turn order: each trace's model calls in order, with the previous call's input tokens (context growth).
 
 Both run over the stored table and over a Parquet snapshot of it (how a run reads them). Seconds
-are the query time inside the process, the best of --repeat fresh processes (the machine is
-shared); peak RSS is the whole process's, the largest seen.
+are the query time inside the process (with the CPU seconds it spent), the best of --repeat fresh
+processes (the machine is shared); peak RSS is the whole process's, the largest seen.
 
 Usage: python bench/analyze.py [--spans 1000000] [--out bench/out] [--threads N] [--repeat 3]
 Not run by CI. Figures go in the README.
@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -169,12 +170,18 @@ def _open(path: Path, source: str, threads: int | None) -> duckdb.DuckDBPyConnec
     return connection
 
 
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def phase(path: Path, source: str, which: str, threads: int | None) -> dict:
     """One measurement, run in a child process so that its peak RSS is its own."""
     from halo_local.heuristics import analyze
 
     connection = _open(path, source, threads)
     started = time.perf_counter()
+    cpu_started = _cpu_seconds()
     if which == "baseline":
         result = connection.execute(
             "SELECT count(*), sum(duration_ms) FROM window_spans WHERE agent_uuid = ?", [AGENT]
@@ -208,8 +215,9 @@ def phase(path: Path, source: str, which: str, threads: int | None) -> dict:
             "byCategory": dict(Counter(finding.category for finding in analysis.findings)),
         }
     seconds = time.perf_counter() - started
+    cpu_seconds = _cpu_seconds() - cpu_started
     connection.close()
-    return {"seconds": seconds, **summary}
+    return {"seconds": seconds, "cpuSeconds": cpu_seconds, **summary}
 
 
 def _measure(path: Path, source: str, which: str, threads: int | None) -> dict:
@@ -266,7 +274,8 @@ def main() -> None:
         for label, result in (("baseline full scan", baseline), ("text-column scan", textscan),
                               ("every-column scan", rowscan), ("trace grouping", tracegroup),
                               ("all detectors", detectors)):
-            print(f"  {label:<19}: {result['seconds']:7.3f} s   peak RSS {result['peak_rss_mb']:6.0f} MB")
+            print(f"  {label:<19}: {result['seconds']:7.3f} s   {result['cpuSeconds']:7.3f} CPU-s"
+                  f"   peak RSS {result['peak_rss_mb']:6.0f} MB")
         print(f"  findings           : {detectors['findings']} {detectors['byCategory']}")
         print(f"  trace grouping / baseline full scan: {tracegroup['seconds'] / baseline['seconds']:.1f}x time")
         for label, result in (("baseline full scan", baseline), ("text-column scan", textscan),

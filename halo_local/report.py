@@ -27,6 +27,7 @@ EXAMPLE_IDS = 5
 LINK_HOST_ROWS = 10_000
 _SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 READ_FIRST = 5  # traces in "Read these traces first"
+CHANGES_SHOWN = 10  # findings listed per kind of change (new, still open, gone)
 
 _environment: Environment | None = None
 
@@ -240,6 +241,7 @@ def render_report(
     checks: Sequence[Mapping[str, Any]],
     llm_state: Mapping[str, Any],
     read_first: Sequence[Any] = (),
+    changes: Mapping[str, Any] | None = None,
 ) -> str:
     """The report markdown for a run.
 
@@ -247,13 +249,16 @@ def render_report(
     snapshotSpans/Traces, windowSpans/Traces, truncated); `findings`: `Finding.to_json()` dicts,
     ranked; `checks`: `CheckResult.to_json()` dicts (one per category); `llm_state`: ran, skippedReason, degraded, error,
     stopped (by the time limit or a cancel, not failed), modelId and `result` (an `LlmResult` or None);
-    `read_first`: the top flagged `verdicts.TraceVerdict`s, for "Read these traces first".
+    `read_first`: the top flagged `verdicts.TraceVerdict`s, for "Read these traces first"; `changes`: the
+    comparison with the previous completed run (`changes.compare`), which the report opens with.
     """
     result = llm_state.get("result")
     hosts = frozenset(sections.get("linkHosts", ()))
     issues = build_issues(findings, result, hosts)
     context = {
         "run": run,
+        "changes": changes,
+        "changes_shown": CHANGES_SHOWN,
         "overview": sections["overview"],
         "errors": sections["errors"],
         "latency": sections["latency"],

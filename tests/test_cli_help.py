@@ -81,7 +81,8 @@ def test_help_json_is_one_document_naming_the_flags(capsys: pytest.CaptureFixtur
     assert document["arguments"] == [{"name": "TRACE_ID", "repeatable": False}]
     assert cli.main(["agent", "list", "--json", "-h"]) == 0
     flags = json.loads(capsys.readouterr().out)["flags"]
-    assert flags == [{"flag": "--time-range", "takes": "TIME_RANGE", "default": "30d", "repeatable": False}]
+    assert flags == [{"flag": "--time-range", "takes": "TIME_RANGE", "default": "30d", "repeatable": False},
+                     {"flag": "--source", "takes": "SOURCE", "default": None, "repeatable": False}]
 
 
 @pytest.mark.usefixtures("halo_store")

@@ -7,6 +7,7 @@ import sys
 from halo_local import llm, render, runs, usecases
 from halo_local.cli.help import real_defaults
 from halo_local.cli.output import EXIT_OK, Output, default_store, print_event
+from halo_local.errors import NotFoundError
 from halo_local.flags import parse_bool, parse_int, parse_text
 
 
@@ -24,9 +25,20 @@ class ConversationCommands:
         )
         return Output(rows, text)
 
-    def get(self, conversation_id: str) -> Output:
-        """Every message in full (the first assistant message is the report); --json is the raw payload."""
-        found = usecases.get_conversation(default_store(), str(conversation_id))
+    def get(self, conversation_id: str, html: bool = False) -> Output:
+        """Every message in full (the first assistant message is the report); --json is the raw payload.
+
+        --html prints the report as its self-contained HTML page instead (the run's report.html, written
+        first when missing): `halo-local conversation get ID --html > report.html`.
+        """
+        store = default_store()
+        found = usecases.get_conversation(store, str(conversation_id))
+        if parse_bool(html, "--html"):
+            if found["run"] is None:
+                raise NotFoundError(f"conversation {found['conversationId']} has no analysis run, so no report")
+            path = runs.report_html(store, found["run"]["runId"])
+            return Output({"conversationId": found["conversationId"], "runId": found["run"]["runId"],
+                           "path": str(path)}, path.read_text(encoding="utf-8").rstrip("\n"))
         parts = [f"Conversation {found['conversationId']}: {found['title']}"]
         for message in found["messages"]:
             parts.append(f"\n--- {message['role']} ({message['runId']}, {render.timestamp(message['createdAt'])}) ---\n")

@@ -10,6 +10,7 @@ from halo_local.cli.help import real_defaults
 from halo_local.cli.output import EXIT_OK, JSON_MODE, Output, default_store, print_event
 from halo_local.cli.run_commands import RunCommands
 from halo_local.cli.schedule_commands import ScheduleCommands
+from halo_local.cli.source_commands import SourceCommands
 from halo_local.cli.text import run_text
 from halo_local.cli.trace_commands import AgentCommands, SpanCommands, TraceCommands, TracesCommands
 from halo_local.flags import parse_bool, parse_int, parse_text
@@ -31,6 +32,7 @@ class HaloLocalCli:
         self.conversation = ConversationCommands()
         self.model = ModelCommands()
         self.schedule = ScheduleCommands()
+        self.sources = SourceCommands()
 
     def home(self) -> Output:
         """Where halo-local keeps its database and run files ($HALO_HOME)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import webbrowser
 from typing import Any
 
 from halo_local import render, runs, traces, untrusted, verdicts
@@ -149,6 +150,12 @@ class RunCommands:
         elif not run["cancelRequested"]:
             text = f"Nothing to cancel: run {run['runId']} had already ended {run['status']}.\n" + text
         return Output(run, text)
+
+    def report(self, run_id: str, open: bool = False) -> Output:  # noqa: A002 - the flag is --open
+        """The path of the run's report.html (written first when missing); --open shows it in the system browser."""
+        path = runs.report_html(default_store(), str(run_id))
+        opened = parse_bool(open, "--open") and webbrowser.open(path.as_uri())
+        return Output({"runId": str(run_id).strip(), "path": str(path), "opened": bool(opened)}, str(path))
 
     def list(self, limit: int = 50) -> Output:
         """Runs newest first."""

@@ -44,19 +44,22 @@ class ScheduleCommands:
 
     def list(self, include_archived: bool = False) -> Output:
         """Schedules oldest first; --include-archived adds the archived ones."""
-        found = schedules.list_schedules(default_store(), parse_bool(include_archived, "--include-archived"))
-        rows = [{**item.to_json(), "cadence": item.spec.describe(),
+        store = default_store()
+        found = schedules.list_schedules(store, parse_bool(include_archived, "--include-archived"))
+        outcomes = schedules.last_outcomes(store)
+        documents = [{**item.to_json(), "lastOutcome": outcomes.get(item.schedule_id)} for item in found]
+        rows = [{**document, "cadence": item.spec.describe(), "outcome": schedules.outcome_text(document["lastOutcome"]),
                  "state": "archived" if item.archived_at else ("enabled" if item.spec.enabled else "paused")}
-                for item in found]
+                for item, document in zip(found, documents, strict=True)]
         text = render.table(
             rows,
             [("scheduleId", "SCHEDULE ID"), ("title", "TITLE"), ("agentUuid", "AGENT UUID"), ("cadence", "CADENCE"),
              ("state", "STATE"), ("nextRunAt", "NEXT RUN (UTC)", render.timestamp),
-             ("lastFiredAt", "LAST FIRED (UTC)", render.timestamp)],
+             ("lastFiredAt", "LAST FIRED (UTC)", render.timestamp), ("outcome", "LAST OUTCOME")],
             empty="No schedules. Create one with `halo-local schedule create --title ... --agent-uuid ... "
                   "--frequency daily --minutes 0 --hours 9`.",
         )
-        return Output([item.to_json() for item in found], text)
+        return Output(documents, text)
 
     def get(self, schedule_id: str) -> Output:
         """One schedule with its next few fire times."""
@@ -127,14 +130,20 @@ class ScheduleCommands:
         fired = usecases.tick_schedules(store, moment)
         # Cron gives the tick a bare environment: without the key every run it starts is heuristics-only.
         heuristics_only = any(item.run_id for item in fired) and llm.llm_skip_reason(no_llm=False) is not None
-        data = {"now": schedules.iso(moment), "fired": [item.to_json() for item in fired],
-                "heuristicsOnly": heuristics_only}
+        # Each fired schedule's latest ended fire (usually the previous one: the new run has just started).
+        outcomes = schedules.last_outcomes(store) if fired else {}
+        data = {"now": schedules.iso(moment), "heuristicsOnly": heuristics_only,
+                "fired": [{**item.to_json(), "lastOutcome": outcomes.get(item.schedule_id)} for item in fired]}
         lines = [f"{schedules.iso(moment)} fired {len(fired)} schedule(s)"
                  + (f" (heuristics-only: no {API_KEY_ENV})" if heuristics_only else "")]
         for item in fired:
             outcome = f"run {item.run_id}" if item.run_id else f"FAILED: {item.error}"
             lines.append(f"  {item.schedule_id} ({item.title}) slot {schedules.iso(item.slot_at)}: {outcome}")
             lines.extend(f"    warning: {warning}" for warning in item.warnings)
+            last = outcomes.get(item.schedule_id)
+            if last is not None:
+                lines.append(f"    last outcome: {schedules.outcome_text(last)} ({last['runId'] or 'no run'}, slot "
+                             f"{last['slotAt']})")
         return Output(data, "\n".join(lines), EXIT_ERROR if any(item.error for item in fired) else EXIT_OK)
 
     def cron(self) -> Output:

@@ -11,6 +11,7 @@ from halo_local.errors import UsageError
 from halo_local.flags import parse_bool, parse_int, parse_text
 from halo_local.ingest import load_paths
 from halo_local.ingest.readers import SUPPORTED_FORMATS
+from halo_local.sources.named import resolve_source
 
 
 class TracesCommands:
@@ -51,10 +52,15 @@ class TracesCommands:
 class AgentCommands:
     """Agents found in the stored traces."""
 
-    def list(self, time_range: str = "30d") -> Output:
-        """Agents with spans in the time range (1h 6h 12h 1d 3d 7d 14d 30d 90d all)."""
+    def list(self, time_range: str = "30d", source: str | None = None) -> Output:
+        """Agents with spans in the time range (1h 6h 12h 1d 3d 7d 14d 30d 90d all); --source reads a
+        ClickHouse source (URL or `sources add` name) instead of the local store."""
         store = default_store()
-        agents = traces.list_agents(store, time_range=str(time_range))
+        if source is not None:
+            remote = resolve_source(store, str(parse_text(source)))
+            agents = remote.agents(traces.since_for(str(time_range)))
+        else:
+            agents = traces.list_agents(store, time_range=str(time_range))
         text = render.table(
             agents,
             [("agentUuid", "AGENT UUID"), ("name", "NAME"), ("serviceName", "SERVICE"),

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,6 +38,20 @@ FINDING_COLUMNS: tuple[str, ...] = (
     "example_span_ids",
     "detail",
 )
+
+
+# Parts of a subject that name one instance, not the problem (uuids, long hex ids, 9+ digit numbers):
+# masked in a finding's id, so the same problem on another instance keeps its id across runs.
+_INSTANCE_PART = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"  # uuid
+    r"|\b(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{12,}\b"      # hex id
+    r"|\b[0-9]{9,}\b",                                              # epoch, pid-like counter (not a model's date)
+    re.IGNORECASE)
+
+
+def masked_subject(subject: str | None) -> str:
+    """The subject with instance names masked (`job-1714000000` and `job-1714003600` are one subject)."""
+    return _INSTANCE_PART.sub("<id>", subject or "")
 
 
 def _parse_iso(value: str | None) -> datetime | None:
@@ -104,8 +119,9 @@ class Finding:
 
     @property
     def key(self) -> str:
-        """Stable id across runs: the same problem on the same subject keeps its key."""
-        parts = [self.category, self.subject or "", self.metric, str(self.detail.get("spanType") or "")]
+        """Stable id across runs: a hash of what identifies the problem (category, subject with instance
+        names masked, metric, fix target or error signature), never of its counts."""
+        parts = [self.category, masked_subject(self.subject), self.metric, str(self.detail.get("spanType") or "")]
         if self.detail.get("reasons"):  # one finding per component to fix: its reasons vary, it stays
             parts += ["", f"{self.fix_target.kind}:{self.fix_target.name or ''}" if self.fix_target else ""]
         else:

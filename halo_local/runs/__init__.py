@@ -16,12 +16,14 @@ A worker that dies stops its heartbeat; whichever command next reads the run mar
 Where each concern lives: `options` (defaults, limits, the window), `rows` (states and the shared
 row writes), `lifecycle` (create, poll, cancel), `documents` (the JSON read side), `worker`
 (detached processes, liveness, reaping), `control` (heartbeat, cancellation, time limit while a
-run executes), `snapshot` (the Parquet trace dataset), `pipeline` (executing a run, one LLM step).
-`python -m halo_local.runs RUN_ID` is the worker's entry point (`__main__`).
+run executes), `snapshot` (the Parquet trace dataset), `pipeline` (executing a run, one LLM step),
+`html_page` (report.html on demand). `python -m halo_local.runs RUN_ID` is the worker's entry point
+(`__main__`).
 """
 
 from halo_local.common.timestamps import iso, parse_timestamp
 from halo_local.runs.documents import get_run, list_runs, run_document, run_events
+from halo_local.runs.html_page import report_html
 from halo_local.runs.lifecycle import cancel_run, create_followup_run, create_run, poll_run
 from halo_local.runs.options import (
     DEFAULT_CANCEL_REASON,
@@ -85,6 +87,7 @@ __all__ = [
     "poll_run",
     "process_alive",
     "reap_stale_runs",
+    "report_html",
     "resolve_window",
     "run_document",
     "run_events",

@@ -87,6 +87,7 @@ def run_document(row: Mapping[str, Any], *, include_findings: bool) -> dict[str,
         },
         "reportPath": row["reportPath"],
         "findingCount": len(findings),
+        "changes": row["changes"],
     }
     if include_findings:
         document["findings"] = findings

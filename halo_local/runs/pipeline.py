@@ -12,14 +12,14 @@ import json
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from halo_local import conversations, heuristics, llm, report, verdicts
+from halo_local import changes, conversations, heuristics, html_report, llm, report, verdicts
 from halo_local.common.timestamps import iso, utc_now
 from halo_local.resources import sql_text
 from halo_local.runs import snapshot
@@ -110,13 +110,17 @@ def _analyse(control: RunControl, run: RunRecord) -> str:
         sections = report.collect_sections(connection)
     findings = analysis.findings
     checks = [check.to_json() for check in analysis.checks]
-    trace_verdicts = verdicts.build_verdicts(analysis.outcomes, [item.to_json() for item in findings])
+    findings_json = [item.to_json() for item in findings]
+    trace_verdicts = verdicts.build_verdicts(analysis.outcomes, findings_json)
     with writing(store) as connection:
         connection.execute(sql_text("runs/save_findings.sql"), {
-            "findings": json.dumps([item.to_json() for item in findings], default=str),
+            "findings": json.dumps(findings_json, default=str),
             "checks": json.dumps(checks, default=str), "run_id": run_id,
         })
         verdicts.save_verdicts(connection, run_id, trace_verdicts)
+        comparison = changes.compare(findings_json, changes.previous_run(
+            connection, run_id=run_id, agent_uuid=run.agent_uuid, created_at=run.created_at))
+        changes.save_changes(connection, run_id, comparison)
     control.event("step_finished", f"heuristics: {len(findings)} findings", {
         "step": "heuristics", "findings": len(findings),
         "bySeverity": {level: sum(1 for item in findings if item.severity == level) for level in ("high", "medium", "low")},
@@ -145,7 +149,7 @@ def _analyse(control: RunControl, run: RunRecord) -> str:
         control.check()
     control.event("step_started", "report: rendering", {"step": "report"})
     markdown = report.render_report(
-        run=_report_run_facts(run, dataset), sections=sections, findings=[item.to_json() for item in findings],
+        run=_report_run_facts(run, dataset), sections=sections, findings=findings_json, changes=comparison,
         checks=checks, llm_state={
             "ran": outcome.result is not None, "skippedReason": outcome.skipped_reason,
             "degraded": outcome.degraded, "error": outcome.error, "modelId": run.model_id,
@@ -156,6 +160,7 @@ def _analyse(control: RunControl, run: RunRecord) -> str:
     report_path = run_dir / REPORT_FILE
     report_path.write_text(markdown, encoding="utf-8")
     control.event("step_finished", f"report: {len(markdown):,} characters", {"step": "report", "path": str(report_path)})
+    _write_html(control, run, dataset, findings_json, comparison, outcome.result)
     if outcome.stopped is not None:
         return _complete(control, run, markdown, report_path, outcome.stopped[1], status=outcome.stopped[0])
     reason = (f"LLM pass failed ({outcome.error}); the report is heuristics-only (degraded)"
@@ -320,6 +325,24 @@ def _complete(control: RunControl, run: RunRecord, markdown: str, report_path: P
         message = f"{status}: {reason}" if reason else status
         control.on_event({"at": iso(at), "kind": status, "message": message, "detail": {}})
     return status
+
+
+def _write_html(control: RunControl, run: RunRecord, dataset: snapshot.Dataset,
+                findings: list[dict[str, Any]], comparison: Mapping[str, Any], result: Any) -> None:
+    """report.html beside report.md. The markdown report is the run's product: a page that cannot be
+    drawn is an event (`run report RUN_ID` draws it again later), not a failed run."""
+    facts = {"runId": run.run_id, "agentName": run.agent_name, "agentUuid": run.agent_uuid,
+             "windowStart": iso(run.window_start), "windowEnd": iso(run.window_end),
+             "spans": dataset.snapshot_spans, "traces": dataset.snapshot_traces, "truncated": dataset.truncated}
+    path = control.store.runs_dir / control.run_id / html_report.HTML_FILE
+    try:
+        html_report.write_html(path, snapshot=dataset.snapshot, run=facts, findings=findings, changes=comparison,
+                               llm_summary=result.summary if result is not None else None)
+    except Exception as error:  # noqa: BLE001 - the markdown report stands; say why the page is missing
+        control.event("html_failed", f"report.html: not written ({describe_exception(error)})",
+                      {"step": "report", "error": describe_exception(error)})
+        return
+    control.event("step_finished", f"report.html: {path.stat().st_size:,} bytes", {"step": "report", "path": str(path)})
 
 
 def _report_run_facts(run: RunRecord, dataset: snapshot.Dataset) -> dict[str, Any]:

@@ -32,7 +32,7 @@ REPORT_FILE = "report.md"
 CANCEL_FILE = "cancel"
 WORKER_LOG = "worker.log"
 
-JSON_COLUMNS = {"findings", "checks", "llm_result", "detail", "thresholds"}
+JSON_COLUMNS = {"findings", "checks", "llm_result", "detail", "thresholds", "changes"}
 # One writer at a time within this process (a worker's heartbeat thread, an MCP server's requests):
 # DuckDB would otherwise fail one of two concurrent transactions appending to the same timeline.
 # Across processes, the database file lock already serialises writers.
@@ -110,6 +110,7 @@ class RunRecord:
     snapshot_path: str  # set when the run is recorded; a follow-up's is its analysis run's
     report_path: str | None
     findings: str | None
+    created_at: datetime
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> RunRecord:
@@ -118,10 +119,10 @@ class RunRecord:
 
 def run_record(store: Store, run_id: str) -> RunRecord:
     """The run's row as the worker reads it, or NotFoundError."""
-    return RunRecord.from_row(_run_row(store, run_id))
+    return RunRecord.from_row(run_row(store, run_id))
 
 
-def _run_row(store: Store, run_id: str) -> dict[str, Any]:
+def run_row(store: Store, run_id: str) -> dict[str, Any]:
     """The run's row as stored (snake_case keys, JSON columns as text)."""
     with store.connect() as connection:
         rows = stored_rows(connection.execute(sql_text("runs/run.sql"), {"run_id": str(run_id)}))

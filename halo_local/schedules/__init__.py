@@ -32,7 +32,8 @@ The runs this package starts and the trace loading it triggers are injected into
 `halo_local.usecases`, so this package never imports runs (only their `RunOptions` bounds).
 
 Layout: `cadence` (fire times, time helpers), `records` (spec, changes, stored schedule, flags),
-`sources` (--source paths), `storage` (the schedules table), `firing` (tick, cron line).
+`sources` (--source paths), `storage` (the schedules table), `firing` (tick, cron line), `outcomes`
+(each schedule's last outcome).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from halo_local.schedules.firing import (
     installed_executable,
     tick,
 )
+from halo_local.schedules.outcomes import last_outcomes, outcome_text
 from halo_local.schedules.records import (
     FREQUENCIES,
     UPCOMING_COUNT,
@@ -70,11 +72,40 @@ from halo_local.schedules.storage import (
 )
 
 __all__ = [
-    "FREQUENCIES", "TICK_LOG_FILE", "UPCOMING_COUNT",
-    "FireRun", "Fired", "LoadSources", "Schedule", "ScheduleChanges", "ScheduleFire",
-    "ScheduleSpec", "archive_schedule", "checked_targets", "create_schedule", "cron_line", "due_slot",
-    "get_schedule", "installed_executable", "iso", "list_schedules", "load_sources",
-    "next_fire_times", "parse_bool", "parse_int", "parse_int_list", "parse_sources", "parse_text",
-    "parse_timestamp", "previous_fire_time", "schedule_runs", "tick",
-    "unarchive_schedule", "update_schedule", "utc_now", "zone_of",
+    "FREQUENCIES",
+    "TICK_LOG_FILE",
+    "UPCOMING_COUNT",
+    "FireRun",
+    "Fired",
+    "LoadSources",
+    "Schedule",
+    "ScheduleChanges",
+    "ScheduleFire",
+    "ScheduleSpec",
+    "archive_schedule",
+    "checked_targets",
+    "create_schedule",
+    "cron_line",
+    "due_slot",
+    "get_schedule",
+    "installed_executable",
+    "iso",
+    "last_outcomes",
+    "list_schedules",
+    "load_sources",
+    "next_fire_times",
+    "outcome_text",
+    "parse_bool",
+    "parse_int",
+    "parse_int_list",
+    "parse_sources",
+    "parse_text",
+    "parse_timestamp",
+    "previous_fire_time",
+    "schedule_runs",
+    "tick",
+    "unarchive_schedule",
+    "update_schedule",
+    "utc_now",
+    "zone_of",
 ]

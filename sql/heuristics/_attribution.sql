@@ -58,6 +58,8 @@ model_calls AS (
            model AS caller_model
     FROM halo_h_spans
     WHERE span_type = 'llm'
+      -- Only traces with a failure can issue one: the others are not sorted for the join below.
+      AND trace_id IN (SELECT trace_id FROM halo_h_failures WHERE NOT propagated)
 ),
 issued AS (
     SELECT failing.*, model_calls.caller_key, model_calls.caller_span_id, model_calls.caller_wrote_code,

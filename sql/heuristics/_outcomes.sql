@@ -49,7 +49,7 @@ CREATE OR REPLACE TEMP MACRO halo_h_handoff_tool(tool) AS
 -- The texts, read once more from the window (only model outputs and tool results): the flags and
 -- short quotes the detectors need, not the texts.
 CREATE OR REPLACE TEMP TABLE halo_h_texts AS
-WITH texts AS (
+WITH texts AS MATERIALIZED (
     SELECT
         hash(trace_id, span_id) AS span_key,
         span_type,

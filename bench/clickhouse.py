@@ -1,0 +1,109 @@
+"""ClickHouse source benchmark: the cluster's work beside the same work on a local DuckDB store.
+
+Generates --spans synthetic agent spans inside chDB with SQL (sql/bench/clickhouse_spans.sql, in the
+collector exporter's otel_traces), copies the same spans into a local halo-local store (fetched and
+normalized like any selection), then times, in the same run and process:
+
+- agent list: ClickHouseSource.agents() vs traces.list_agents() on the local store;
+- a run's selection and overview: ClickHouseSource.selection() + overview() vs the local snapshot
+  query (runs/snapshot.sql) + local_overview();
+- bytes fetched to the laptop per run (Arrow bytes of the selection) for two span limits and two
+  window lengths: it must follow the span limit, not the window.
+
+Wall seconds with process CPU seconds beside them; the machine is shared, so read them as a pair.
+Usage: python bench/clickhouse.py [--spans 10000000] [--span-limit 5000] [--out bench/out/clickhouse]
+Needs the `clickhouse` extra. Not run by CI. Figures go in the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from halo_local import llm, traces
+from halo_local.resources import sql_text
+from halo_local.sources.clickhouse import AgentKey, ClickHouseSource, open_client
+from halo_local.sources.overview import local_overview
+from halo_local.sources.snapshot import store_selection
+from halo_local.sources.url import parse_source_url
+from halo_local.store import Store
+
+START = datetime(2026, 1, 1)
+
+
+def timed(work: Callable[[], Any]) -> tuple[Any, float, float]:
+    """(result, wall seconds, CPU seconds of this process)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = work()
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--spans", type=int, default=10_000_000)
+    parser.add_argument("--span-limit", type=int, default=5000)
+    parser.add_argument("--out", default="bench/out/clickhouse")
+    options = parser.parse_args()
+    out = Path(options.out).resolve()
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    url = parse_source_url(f"chdb://{out / 'chdb'}?table=otel.otel_traces&timeout=3600")
+    client = open_client(url)
+    client.command("CREATE DATABASE otel")
+    definition = (Path(__file__).parent.parent / "tests" / "fixtures" / "clickhouse" / "otel_traces.sql").read_text()
+    client.command(definition.replace("{database}", "otel").replace("{table}", "otel_traces"))
+    start_us = int((START - datetime(1970, 1, 1)).total_seconds() * 1_000_000)
+    _, seconds, _ = timed(lambda: client.command(sql_text("bench/clickhouse_spans.sql"), parameters={
+        "spans": options.spans, "start_us": start_us}))
+    stored_bytes = client.query("SELECT sum(data_compressed_bytes) FROM system.parts WHERE database = 'otel'"
+                                " AND active").result_rows[0][0]
+    print(f"generated {options.spans} spans in chDB in {seconds:.1f}s ({stored_bytes / options.spans:.1f} bytes/span"
+          " compressed); cores: " + str(os.cpu_count()))
+
+    source = ClickHouseSource(url)
+    store = Store(out / "home")
+    window = (START, START + timedelta(days=8))
+    agents, ch_wall, ch_cpu = timed(lambda: source.agents(None))
+    for agent in agents:  # the local store of the same spans
+        store_selection(store, source.selection(AgentKey(agent["serviceName"], agent["name"]), *window,
+                                                span_limit=options.spans), source=str(url))
+    local_agents, local_wall, local_cpu = timed(lambda: traces.list_agents(store, time_range="all"))
+    assert [a["spanCount"] for a in agents] == [a["spanCount"] for a in local_agents]
+    print(f"| agent list | {ch_wall:.2f} s ({ch_cpu:.2f} CPU) | {local_wall:.2f} s ({local_cpu:.2f} CPU) |")
+
+    agent = agents[0]
+    key = AgentKey(agent["serviceName"], agent["name"])
+
+    def remote_run() -> int:
+        selection = source.selection(key, *window, span_limit=options.span_limit)
+        source.overview(key, *window)
+        return selection.nbytes
+
+    def local_run() -> None:
+        with store.connect() as connection:
+            connection.execute(llm.redact.sql_macro())
+            connection.sql(sql_text("runs/snapshot.sql"), params={
+                "agent_uuid": agent["agentUuid"], "window_start": window[0], "window_end": window[1],
+                "span_limit": options.span_limit}).to_arrow_table()
+            local_overview(connection, agent_uuid=agent["agentUuid"], window_start=window[0], window_end=window[1])
+
+    fetched, ch_wall, ch_cpu = timed(remote_run)
+    _, local_wall, local_cpu = timed(local_run)
+    print(f"| selection + overview ({agent['spanCount']} spans in window, limit {options.span_limit}) |"
+          f" {ch_wall:.2f} s ({ch_cpu:.2f} CPU) | {local_wall:.2f} s ({local_cpu:.2f} CPU) |")
+    for days in (1, 8):
+        for limit in (options.span_limit // 5, options.span_limit):
+            selection = source.selection(key, START, START + timedelta(days=days), span_limit=limit)
+            print(f"bytes fetched: window {days}d, span limit {limit}: {selection.nbytes} bytes"
+                  f" ({selection.num_rows} spans)")
+    print(f"bytes fetched by the timed run: {fetched}")
+
+
+if __name__ == "__main__":
+    main()

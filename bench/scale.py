@@ -1,0 +1,195 @@
+"""Scaling benchmark: `traces load` and a heuristics-only run at 10k / 100k / 1M spans.
+
+For each size, on the OTLP/JSON Lines that `bench/ingest.py` generates (its generator is imported,
+about 400 spans a line), each in a fresh process and in the same run:
+
+- load: `halo-local traces load FILE` into a fresh $HALO_HOME (the generated file with every trace
+  naming the same agent, so that one run's window holds every span);
+- run: `halo-local run create --no-llm --wait --span-limit SIZE` over a window holding every loaded
+  span of the generated agent (the snapshot, every detector, the report), with the time of each of
+  its steps from the run's events;
+- bare snapshot: the run's snapshot query alone, in a fresh process on a plain DuckDB connection (no
+  memory limit), writing the same Parquet: what the snapshot step costs at least as written;
+- unredacted snapshot: the same with `redact_secrets` made the identity: what the snapshot costs
+  without the secret redaction (the floor of everything else it does: select, sort, write).
+
+Each contender reports wall seconds, CPU seconds (user + system, the process and its waited-for
+children), cores used (CPU / wall) and peak RSS. Then the growth from one size to the next is
+printed beside the growth in spans: "no faster than linear" means a ratio of time (and of RSS) at
+most the ratio of spans.
+
+Usage: python bench/scale.py [--sizes 10000,100000,1000000] [--out bench/out]
+Not run by CI. Figures go in the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+BENCH = Path(__file__).resolve().parent
+REPOSITORY = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+from ingest import generate  # noqa: E402  (bench/ is not a package; only the generator is shared)
+
+AGENT_NAME = re.compile(r'"stringValue":"agent-[0-9]+"')
+BARE_SNAPSHOT = """
+import sys, time
+import duckdb
+from halo_local import llm
+from halo_local.resources import sql_text
+database, agent, start, end, limit, out, redacted = sys.argv[1:]
+connection = duckdb.connect(database, read_only=True)
+connection.execute(llm.redact.sql_macro() if redacted == "redacted"
+                   else "CREATE TEMP MACRO redact_secrets(text) AS text")
+started = time.perf_counter()
+connection.sql(sql_text("runs/snapshot.sql"), params={"agent_uuid": agent, "window_start": start,
+               "window_end": end, "span_limit": int(limit)}).write_parquet(out)
+print("elapsed", time.perf_counter() - started)
+"""
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One contender's figures: wall and CPU seconds of its process (and waited-for children), peak RSS."""
+
+    wall: float
+    cpu: float
+    rss_mib: float
+    stdout: str
+
+    @property
+    def cores(self) -> float:
+        return self.cpu / self.wall if self.wall else 0.0
+
+
+def _timed(command: list[str], env: dict[str, str]) -> Measured:
+    """`command` in a fresh process, measured with wait4 (wall, CPU, peak RSS of that process)."""
+    with tempfile.TemporaryFile() as errors:  # a file, so a chatty stderr cannot block the child
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, env=env)
+        assert process.stdout is not None
+        stdout = process.stdout.read()
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        if os.waitstatus_to_exitcode(status) != 0:
+            errors.seek(0)
+            raise SystemExit(f"{' '.join(command[2:5])} failed: {errors.read().decode()[-2000:]}")
+    return Measured(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stdout.decode())
+
+
+def _cli(*arguments: str) -> list[str]:
+    return [sys.executable, "-m", "halo_local", *arguments]
+
+
+def _window(database: Path) -> tuple[str, datetime, datetime, int]:
+    """The agent with the most stored spans, and a window holding all of them."""
+    with duckdb.connect(str(database), read_only=True) as connection:
+        agent, first, last, spans = connection.execute(
+            "SELECT agent_uuid, min(start_time), max(start_time), count(*) FROM spans"
+            " GROUP BY agent_uuid ORDER BY count(*) DESC LIMIT 1").fetchall()[0]
+    return agent, first - timedelta(seconds=1), last + timedelta(seconds=1), spans
+
+
+def _step_seconds(events: list[dict]) -> dict[str, float]:
+    """Seconds per run step, from the step_started/step_finished events."""
+    started: dict[str, datetime] = {}
+    seconds: dict[str, float] = {}
+    for event in events:
+        step = (event.get("detail") or {}).get("step")
+        if not step:
+            continue
+        at = datetime.fromisoformat(event["at"].replace("Z", "+00:00"))
+        if event["kind"] == "step_started":
+            started[step] = at
+        elif event["kind"] == "step_finished" and step in started:
+            seconds[step] = (at - started[step]).total_seconds()
+    return seconds
+
+
+def one_agent(size: int, out: Path) -> Path:
+    """The generator's OTLP file with every trace's root naming the same agent, so that one run's window
+    holds every span (the generator spreads traces over five agents)."""
+    single = out / f"otlp-one-agent-{size}.jsonl"
+    if not single.exists():
+        otlp_path, _ = generate(size, out)
+        partial = single.with_suffix(".partial")
+        with otlp_path.open(encoding="utf-8") as source, partial.open("w", encoding="utf-8") as target:
+            for line in source:
+                target.write(AGENT_NAME.sub('"stringValue":"agent-0"', line))
+        partial.replace(single)
+    return single
+
+
+def bench_size(size: int, out: Path, scratch: Path) -> dict[str, object]:
+    otlp_path = one_agent(size, out)
+    home = scratch / f"home-{size}"
+    env = {**os.environ, "HALO_HOME": str(home), "PYTHONPATH": str(REPOSITORY), "ANTHROPIC_API_KEY": ""}
+    load = _timed(_cli("traces", "load", str(otlp_path), "--json"), env)
+    agent, start, end, spans = _window(home / "halo.duckdb")
+    run = _timed(_cli("run", "create", "--agent-uuid", agent, "--window-start-at", start.isoformat(),
+                      "--window-end-at", end.isoformat(), "--span-limit", str(size), "--no-llm", "--wait",
+                      "--json"), env)
+    run_document = json.loads(run.stdout)
+    events = json.loads(_timed(_cli("run", "events", run_document["runId"], "--json"), env).stdout)
+    bare, unredacted = (_timed([sys.executable, "-c", BARE_SNAPSHOT, str(home / "halo.duckdb"), agent,
+                                start.isoformat(), end.isoformat(), str(size), str(scratch / f"{mode}-{size}.parquet"),
+                                mode], env) for mode in ("redacted", "unredacted"))
+    bare_seconds = float(next(line.split()[1] for line in bare.stdout.splitlines() if line.startswith("elapsed")))
+    shutil.rmtree(home, ignore_errors=True)
+    return {"size": size, "bytes": otlp_path.stat().st_size, "spans": spans, "load": load, "run": run,
+            "steps": _step_seconds(events.get("events", events) if isinstance(events, dict) else events),
+            "status": run_document["status"], "findings": run_document.get("findingCount"),
+            "bare": bare, "bare_seconds": bare_seconds, "unredacted": unredacted}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--out", type=Path, default=BENCH / "out")
+    options = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for size in [int(item) for item in options.sizes.split(",")]:
+            results.append(bench_size(size, options.out, Path(scratch)))
+            result = results[-1]
+            print(f"{size:>9,} spans ({result['bytes'] / size:.0f} bytes a span), run {result['status']}, "
+                  f"{result['findings']} findings; run steps: "
+                  + ", ".join(f"{step} {seconds:.2f} s" for step, seconds in result["steps"].items())
+                  + f"; bare snapshot query {result['bare_seconds']:.2f} s", flush=True)
+    print(f"\n{'spans':>9} | {'contender':<14} {'wall s':>7} {'CPU s':>7} {'cores':>5} {'RSS MiB':>8}")
+    for result in results:
+        for label in ("load", "run", "bare", "unredacted"):
+            figures: Measured = result[label]  # type: ignore[assignment]
+            name = {"load": "traces load", "run": "run --no-llm", "bare": "bare snapshot",
+                    "unredacted": "unredacted snap"}[label]
+            print(f"{result['size']:>9,} | {name:<14} {figures.wall:>7.2f} {figures.cpu:>7.2f} "
+                  f"{figures.cores:>5.2f} {figures.rss_mib:>8.0f}")
+    print("\ngrowth from one size to the next (linear = the span ratio):")
+    for smaller, larger in itertools.pairwise(results):
+        spans = larger["size"] / smaller["size"]  # type: ignore[operator]
+        for label in ("load", "run"):
+            small: Measured = smaller[label]  # type: ignore[assignment]
+            large: Measured = larger[label]  # type: ignore[assignment]
+            print(f"  {smaller['size']:,} -> {larger['size']:,} ({spans:.0f}x spans) {label:<4}: "
+                  f"time {large.wall / small.wall:5.1f}x, CPU {large.cpu / small.cpu:5.1f}x, "
+                  f"RSS {large.rss_mib / small.rss_mib:5.1f}x")
+    print(f"python {sys.version.split()[0]}, duckdb {duckdb.__version__}, {os.cpu_count()} cpus")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+-- A run's window selection over the cluster, as runs/snapshot.sql selects locally: the agent's
+-- spans in the window, whole traces, traces with an error first, then the newest, while the running
+-- span count stays within $span_limit (the first trace always kept, cut to the limit). Returns the
+-- selected spans' exported columns, which halo-local normalizes like a loaded file (raw_spans).
+WITH
+{% include "clickhouse/_agent_spans.sql" %},
+per_trace AS (
+    SELECT trace_id, count() AS span_count, max(status_code = 'error') AS has_error, max(start_ns) AS last_start_ns
+    FROM agent_window
+    GROUP BY trace_id
+),
+ranked AS (
+    SELECT
+        trace_id,
+        row_number() OVER picked AS trace_rank,
+        sum(span_count) OVER (picked ROWS UNBOUNDED PRECEDING) AS running_spans
+    FROM per_trace
+    WINDOW picked AS (ORDER BY has_error DESC, last_start_ns DESC, trace_id)
+),
+picked AS (
+    SELECT trace_id, span_id
+    FROM agent_window
+    WHERE trace_id IN (SELECT trace_id FROM ranked WHERE running_spans <= {span_limit:UInt64} OR trace_rank = 1)
+    ORDER BY start_ns, trace_id, span_id
+    LIMIT {span_limit:UInt64}
+)
+SELECT
+    TraceId                                    AS trace_id,
+    SpanId                                     AS span_id,
+    nullIf(ParentSpanId, '')                   AS parent_span_id,
+    nullIf(TraceState, '')                     AS trace_state,
+    SpanName                                   AS name,
+    SpanKind                                   AS kind,
+    toInt64(toUnixTimestamp64Nano(Timestamp))  AS start_ns,
+    toInt64(toUnixTimestamp64Nano(Timestamp)) + toInt64(Duration) AS end_ns,
+    StatusCode                                 AS status_code,
+    StatusMessage                              AS status_message,
+    ResourceAttributes                         AS resource_attributes,
+    SpanAttributes                             AS attributes,
+    ScopeName                                  AS scope_name,
+    ScopeVersion                               AS scope_version,
+    arrayMap(t -> toString(toUnixTimestamp64Nano(t)), `Events.Timestamp`) AS event_times,
+    `Events.Name`                              AS event_names,
+    `Events.Attributes`                        AS event_attributes,
+    `Links.TraceId`                            AS link_trace_ids,
+    `Links.SpanId`                             AS link_span_ids,
+    `Links.Attributes`                         AS link_attributes
+FROM {{ table }}
+WHERE TraceId IN (SELECT trace_id FROM picked)
+  AND (TraceId, SpanId) IN (SELECT trace_id, span_id FROM picked)
+ORDER BY start_ns, trace_id, span_id

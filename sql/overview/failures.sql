@@ -1,0 +1,13 @@
+-- The window-wide overview of one agent: failing spans per subject (tool or span name) and type;
+-- clickhouse/overview_failures.sql is the same over the cluster.
+WITH {% include "overview/_window.sql" %}
+SELECT
+    coalesce(tool_name, name)    AS subject,
+    span_type,
+    count(*)                     AS spans,
+    count(DISTINCT trace_id)     AS traces
+FROM agent_window
+WHERE status_code = 'error'
+GROUP BY ALL
+ORDER BY spans DESC, subject, span_type
+LIMIT $row_limit;

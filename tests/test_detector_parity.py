@@ -1,0 +1,82 @@
+"""The detector set's results are pinned: making the detectors faster must not change what they find.
+
+Every fixture trace file with agent spans is loaded into one store; each agent's spans are analysed
+the way a run does (a Parquet snapshot read through a view, the previous window empty) and the whole
+result (ranked findings, checks, statistics, trace outcomes) is compared with
+tests/golden/detector_results.json. Regenerate it only after an intended change of what detectors
+decide, with
+
+    HALO_UPDATE_GOLDENS=1 .venv/bin/python -m pytest tests/test_detector_parity.py
+
+and review its diff like code (a change of execution strategy must leave it untouched).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from halo_local import heuristics
+from halo_local.ingest import load_paths
+from halo_local.store import Store
+
+FIXTURES = Path(__file__).parent / "fixtures"
+GOLDEN = Path(__file__).parent / "golden" / "detector_results.json"
+UPDATE_ENV = "HALO_UPDATE_GOLDENS"
+# HALO's capture, the Who&When runs (126 failed multi-agent runs), ADK's error goldens and exports of
+# frameworks whose spans reach most detectors. Each file costs a load, so the set stays small.
+TRACE_FILES = (
+    FIXTURES / "halo" / "realistic_traces.jsonl",
+    FIXTURES / "who-and-when-ag" / "algorithm-generated.otlp.json",
+    *sorted((FIXTURES / "adk-goldens").glob("*.otlp.json")),
+    *(FIXTURES / "langfuse-frameworks" / name for name in (
+        "beeai-2025-08-01.otlp.json", "crewai-2025-07-11.otlp.json", "langgraph-2025-08-22.otlp.json",
+        "openai-agents-2025-09-30.otlp.json", "pydantic-ai-tools-2025-12-04.otlp.json",
+        "claude-agent-2025-12-22.otlp.json")),
+)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-comparable: what json.dumps(default=str) would write, read back."""
+    return json.loads(json.dumps(value, default=str, sort_keys=True))
+
+
+def _results(store: Store, snapshot_dir: Path) -> dict[str, Any]:
+    with store.connect() as connection:
+        agents = [row[0] for row in connection.execute(
+            "SELECT DISTINCT agent_uuid FROM spans WHERE agent_uuid IS NOT NULL ORDER BY agent_uuid").fetchall()]
+        for agent in agents:
+            connection.execute(
+                f"COPY (SELECT * FROM spans WHERE agent_uuid = $agent ORDER BY start_ns, trace_id, span_id)"
+                f" TO '{snapshot_dir / (agent + '.parquet')}' (FORMAT parquet)", {"agent": agent})
+    results: dict[str, Any] = {}
+    for agent in agents:
+        with duckdb.connect() as connection:
+            connection.read_parquet(str(snapshot_dir / f"{agent}.parquet")).create_view("window_spans")
+            analysis = heuristics.analyze(connection, agent_uuid=agent, table="window_spans")
+        results[agent] = _plain({
+            "findings": [finding.to_json() for finding in analysis.findings],
+            "checks": [check.to_json() for check in analysis.checks],
+            "stats": analysis.stats,
+            "outcomes": analysis.outcomes,
+        })
+    return results
+
+
+def test_detector_results_on_the_fixtures_are_unchanged(store: Store, tmp_path: Path) -> None:
+    assert all(path.exists() for path in TRACE_FILES), "the fixture traces moved: update TRACE_FILES"
+    load_paths(store, TRACE_FILES)
+    results = _results(store, tmp_path)
+    assert len(results) >= 5 and sum(len(result["findings"]) for result in results.values()) >= 20
+
+    if os.environ.get(UPDATE_ENV):
+        GOLDEN.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    assert GOLDEN.exists(), f"missing golden file {GOLDEN}; create it with {UPDATE_ENV}=1"
+    expected = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    assert sorted(results) == sorted(expected)
+    for agent, result in results.items():
+        assert result == expected[agent], f"detector results changed for agent {agent}"
