@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from halo_local.common.timestamps import utc_now
 from halo_local.errors import UsageError
 from halo_local.resources import sql_text
 from halo_local.store import Store
-from halo_local.traces import utc_now
 
 _UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
 

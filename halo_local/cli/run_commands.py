@@ -91,7 +91,7 @@ class RunCommands:
         progress on stderr only when it is a terminal, as `analyze` does.
         """
         bounds = runs.RunOptions.BOUNDS
-        options = {
+        options: dict[str, Any] = {
             "lookback_hours": None if lookback_hours is None else bounds["lookback_hours"].check(lookback_hours),
             "span_limit": bounds["span_limit"].check(span_limit),
             "max_subagent_depth": bounds["max_subagent_depth"].check(max_subagent_depth),
