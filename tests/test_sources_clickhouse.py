@@ -21,6 +21,7 @@ pytest.importorskip("chdb")
 from clickhouse_support import create_exporter_table, export_store  # noqa: E402
 
 from halo_local import traces  # noqa: E402
+from halo_local.errors import NotFoundError  # noqa: E402
 from halo_local.heuristics.analysis import analyze  # noqa: E402
 from halo_local.ingest import load_paths  # noqa: E402
 from halo_local.sources.clickhouse import AgentKey, ClickHouseSource, SourceError, open_client  # noqa: E402
@@ -217,3 +218,26 @@ def test_agent_list_command_reads_a_source_by_url_or_name(chdb_url: str, local_s
     assert "hunter2" not in caught.value.message
     with Store(isolated_home).connect() as connection:
         assert "hunter2" not in str(connection.execute("SELECT * FROM named_sources").fetchall())
+
+
+def test_trace_and_span_commands_read_the_source_like_the_local_store(chdb_url: str, local_store: Store,
+                                                                       isolated_home: Path) -> None:
+    from halo_local.cli.trace_commands import SpanCommands, TraceCommands
+
+    local = traces.list_traces(local_store, agent="HaloCodeHelper", time_range="all", limit=5)
+    remote = TraceCommands().list(agent="HaloCodeHelper", time_range="all", limit=5, source=chdb_url).data
+    assert remote == local and local
+    everything = traces.list_traces(local_store, time_range="all", errors_only=True, limit=3)
+    assert TraceCommands().list(time_range="all", errors_only=True, limit=3, source=chdb_url).data == everything
+    trace_id = local[0]["traceId"]
+    assert TraceCommands().get(trace_id, source=chdb_url).data == traces.get_trace(local_store, trace_id)
+    span = traces.get_trace(local_store, trace_id)["spans"][-1]
+    remote_span = SpanCommands().get(span["spanId"], source=chdb_url).data
+    local_span = traces.get_span(local_store, span["spanId"])
+    raw = {"sourceFile", "sourceLine", "attributes", "resourceAttributes"}  # as exported: a map of strings
+    assert {key: value for key, value in remote_span.items() if key not in raw} == {
+        key: value for key, value in local_span.items() if key not in raw}
+    with pytest.raises(NotFoundError, match="no trace with id 'feedface' in chdb://"):
+        TraceCommands().get("feedface", source=chdb_url)
+    with Store(isolated_home).connect() as connection:
+        assert connection.execute("SELECT count(*) FROM spans").fetchall() == [(0,)]

@@ -11,6 +11,7 @@ from halo_local.errors import UsageError
 from halo_local.flags import parse_bool, parse_int, parse_text
 from halo_local.ingest import load_paths
 from halo_local.ingest.readers import SUPPORTED_FORMATS
+from halo_local.sources.inspect import get_source_span, get_source_trace, list_source_traces
 from halo_local.sources.named import resolve_source
 
 
@@ -76,13 +77,16 @@ class TraceCommands:
     """Stored traces."""
 
     def list(self, agent: str | None = None, time_range: str = "30d", errors_only: bool = False,
-             limit: int = 50) -> Output:
-        """Traces newest first; --agent takes a UUID or name, --errors-only keeps failing traces."""
+             limit: int = 50, source: str | None = None) -> Output:
+        """Traces newest first; --agent takes a UUID or name, --errors-only keeps failing traces, --source
+        reads a ClickHouse source (URL or `sources add` name)."""
         store = default_store()
-        rows = traces.list_traces(
-            store, agent=parse_text(agent), time_range=str(time_range),
-            errors_only=parse_bool(errors_only, "--errors-only"), limit=parse_int(limit, "--limit", 1),
-        )
+        options = {"agent": parse_text(agent), "time_range": str(time_range),
+                   "errors_only": parse_bool(errors_only, "--errors-only"), "limit": parse_int(limit, "--limit", 1)}
+        if source is not None:
+            rows = list_source_traces(resolve_source(store, str(parse_text(source))), **options)
+        else:
+            rows = traces.list_traces(store, **options)
         text = render.table(
             rows,
             [("traceId", "TRACE ID"), ("rootName", "ROOT"), ("agentName", "AGENT"),
@@ -93,9 +97,14 @@ class TraceCommands:
         )
         return Output(rows, text)
 
-    def get(self, trace_id: str) -> Output:
-        """One trace as an indented tree: durations, status, model, tokens, tools, errors."""
-        found = traces.get_trace(default_store(), str(trace_id))
+    def get(self, trace_id: str, source: str | None = None) -> Output:
+        """One trace as an indented tree: durations, status, model, tokens, tools, errors (--source: from a
+        ClickHouse source)."""
+        store = default_store()
+        if source is not None:
+            found = get_source_trace(resolve_source(store, str(parse_text(source))), str(trace_id))
+        else:
+            found = traces.get_trace(store, str(trace_id))
         return Output(found, f"Trace {found['traceId']} ({found['spanCount']} spans)\n" + render.trace_tree(found["spans"]))
 
 
@@ -121,9 +130,14 @@ class SpanCommands:
         )
         return Output(rows, text)
 
-    def get(self, span_id: str, trace_id: str | None = None) -> Output:
-        """Every stored column of one span, raw attributes included."""
-        span = traces.get_span(default_store(), str(span_id), trace_id=parse_text(trace_id))
+    def get(self, span_id: str, trace_id: str | None = None, source: str | None = None) -> Output:
+        """Every stored column of one span, raw attributes included (--source: from a ClickHouse source)."""
+        store = default_store()
+        if source is not None:
+            span = get_source_span(resolve_source(store, str(parse_text(source))), str(span_id),
+                                   trace_id=parse_text(trace_id))
+        else:
+            span = traces.get_span(store, str(span_id), trace_id=parse_text(trace_id))
         pairs = [(key, json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value)
                  for key, value in span.items()]
         return Output(span, render.key_values(pairs))
