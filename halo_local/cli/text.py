@@ -65,6 +65,7 @@ def run_details_text(run: dict[str, Any]) -> str:
         ("Reason", run["statusReason"]), ("Conversation", run["conversationId"]),
         ("Agent", f"{run['agentName'] or '-'} ({run['agentUuid']})"),
         ("Window", f"{render.timestamp(run['window']['start'])} .. {render.timestamp(run['window']['end'])} UTC"),
+        ("Source", run.get("source")),
         ("Model", run["modelId"]),
         ("Options", f"span limit {options['spanLimit']:,}, max turns {options['maxTurns']}, max sub-agent depth "
                     f"{options['maxSubagentDepth']}, time limit {options['timeLimitSeconds'] // 60} min"

@@ -59,7 +59,7 @@ from halo_local.schedules.records import (
     ScheduleSpec,
     parse_timestamp,
 )
-from halo_local.schedules.sources import load_sources, parse_sources
+from halo_local.schedules.sources import load_sources, parse_sources, remote_sources
 from halo_local.schedules.storage import (
     archive_schedule,
     checked_targets,
@@ -78,6 +78,6 @@ __all__ = [
     "ScheduleSpec", "archive_schedule", "checked_targets", "create_schedule", "cron_line", "due_slot",
     "get_schedule", "installed_executable", "iso", "list_schedules", "load_sources",
     "next_fire_times", "parse_bool", "parse_int", "parse_int_list", "parse_sources", "parse_text",
-    "parse_timestamp", "previous_fire_time", "schedule_runs", "tick",
+    "parse_timestamp", "previous_fire_time", "remote_sources", "schedule_runs", "tick",
     "unarchive_schedule", "update_schedule", "utc_now", "zone_of",
 ]
