@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from halo_local import conversations, runs, schedules, traces
-from halo_local.errors import NoTracesError, NotFoundError
+from halo_local.errors import NotFoundError, NoTracesError
 from halo_local.ingest import load_paths
 from halo_local.resources import sql_text
-from halo_local.schedules import FireRun, Fired, LoadSources, Schedule
+from halo_local.schedules import Fired, FireRun, LoadSources, Schedule
 from halo_local.sources.clickhouse import AgentKey, ClickHouseSource
 from halo_local.sources.named import resolve_source
 from halo_local.sources.snapshot import store_selection

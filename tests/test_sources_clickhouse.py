@@ -307,8 +307,8 @@ def test_a_schedule_over_a_named_source_fires_and_reports(
     (("analyze", "--no-llm"), "missing_traces"),
 ])
 def test_commands_over_an_unreadable_source_fail_with_one_clear_error(
-        source: ClickHouseSource, chdb_url: str, isolated_home: Path, capsys: pytest.CaptureFixture[str], command: tuple[str, ...],
-        table: str) -> None:
+        source: ClickHouseSource, chdb_url: str, isolated_home: Path, capsys: pytest.CaptureFixture[str],
+        command: tuple[str, ...], table: str) -> None:
     from halo_local import cli
 
     broken = chdb_url.replace("otel.otel_traces", f"otel.{table}") + "&timeout=1"

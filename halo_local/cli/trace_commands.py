@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from halo_local import render, traces
 from halo_local.cli.output import Output, default_store, progress_printer
@@ -81,7 +82,7 @@ class TraceCommands:
         """Traces newest first; --agent takes a UUID or name, --errors-only keeps failing traces, --source
         reads a ClickHouse source (URL or `sources add` name)."""
         store = default_store()
-        options = {"agent": parse_text(agent), "time_range": str(time_range),
+        options: dict[str, Any] = {"agent": parse_text(agent), "time_range": str(time_range),
                    "errors_only": parse_bool(errors_only, "--errors-only"), "limit": parse_int(limit, "--limit", 1)}
         if source is not None:
             rows = list_source_traces(resolve_source(store, str(parse_text(source))), **options)
@@ -105,7 +106,8 @@ class TraceCommands:
             found = get_source_trace(resolve_source(store, str(parse_text(source))), str(trace_id))
         else:
             found = traces.get_trace(store, str(trace_id))
-        return Output(found, f"Trace {found['traceId']} ({found['spanCount']} spans)\n" + render.trace_tree(found["spans"]))
+        header = f"Trace {found['traceId']} ({found['spanCount']} spans)\n"
+        return Output(found, header + render.trace_tree(found["spans"]))
 
 
 class SpanCommands:

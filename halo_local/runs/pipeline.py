@@ -30,7 +30,6 @@ from halo_local.runs.control import (
     stop_on_signals,
 )
 from halo_local.runs.options import DEFAULT_CANCEL_REASON
-from halo_local.runs.worker import process_start_ticks
 from halo_local.runs.rows import (
     REPORT_FILE,
     RunRecord,
@@ -42,6 +41,7 @@ from halo_local.runs.rows import (
     status_of,
     writing,
 )
+from halo_local.runs.worker import process_start_ticks
 from halo_local.store import Store
 
 log = logging.getLogger("halo_local.runs")

@@ -50,9 +50,9 @@ def parse_sources(value: Any) -> tuple[str, ...]:
 
 
 def _may_be_source_name(text: str) -> bool:
-    """A bare word that is no existing path may name a ClickHouse source (checked against the store later)."""
-    return bool(text) and os.sep not in text and not any(mark in text for mark in "*?[~") \
-        and not os.path.exists(text)
+    """A bare word (no separator, dot or glob) that is no existing path may name a ClickHouse source
+    (checked against the store later); `a.json` stays a file."""
+    return bool(text) and not any(mark in text for mark in f"{os.sep}.*?[~") and not os.path.exists(text)
 
 
 def remote_sources(store: Store, sources: Sequence[str]) -> list[str]:
