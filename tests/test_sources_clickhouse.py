@@ -330,3 +330,12 @@ def test_a_bad_source_url_is_a_usage_error(isolated_home: Path, capsys: pytest.C
     assert cli.main(["trace", "list", "--source", "clickhouse://ana:hunter2@/otel"]) == 2
     err = capsys.readouterr().err
     assert "bad source URL" in err and "hunter2" not in err
+
+
+def test_analyze_over_the_source_reports_its_busiest_agent(
+        chdb_url: str, local_store: Store, isolated_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    busiest = max(traces.list_agents(local_store, time_range="all"), key=lambda item: item["spanCount"])
+    result = _cli_json(capsys, "analyze", "--source", chdb_url, "--no-llm")
+    assert (result["status"], result["agentUuid"], result["source"]) == ("completed", busiest["agentUuid"], chdb_url)
+    assert result["report"].startswith("# Trace analysis") and f"| Source | `{chdb_url}`" in result["report"]
+    assert result["otherAgents"]

@@ -74,11 +74,15 @@ class ClickHouseSource:
         self.url = url
         self._client: Any = None
         self._checked = False
+        self._agents_by_since: dict[datetime | None, list[dict[str, Any]]] = {}
 
     # -- queries -------------------------------------------------------------------------------
 
     def agents(self, since: datetime | None) -> list[dict[str, Any]]:
-        """Agents with spans since `since` (None: all time), as traces.list_agents returns them."""
+        """Agents with spans since `since` (None: all time), as traces.list_agents returns them; asked once
+        per source object (the agent walk is the costliest query, and a run resolves its agent twice)."""
+        if since in self._agents_by_since:
+            return [dict(item) for item in self._agents_by_since[since]]
         rows = self._rows("clickhouse/agents.sql", {"window_start_us": _micros(since), "window_end_us": None,
                                                     "service_name": "", "agent_name": ""})
         agents = []
@@ -88,7 +92,8 @@ class ClickHouseSource:
                 "traceCount": traces, "spanCount": spans, "errorCount": errors,
                 "firstSeenAt": iso_from_ns(first_ns), "lastSeenAt": iso_from_ns(last_ns),
             })
-        return _latest_first(agents)
+        self._agents_by_since[since] = _latest_first(agents)
+        return [dict(item) for item in self._agents_by_since[since]]
 
     def agent_key(self, agent_uuid: str) -> AgentKey:
         """The (service, name) pair of the agent with this uuid; SourceError when the table has none."""
