@@ -20,9 +20,12 @@ readme: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	$(BIN)/cog -r README.md
 
-# In parallel (pytest-xdist, one worker per core), each test file kept on one worker so that its
-# module fixtures are built once.
+# The README's reference checked current, lint and strict type checks (configured in pyproject.toml),
+# then the tests in parallel (pytest-xdist, one worker per core), each test file kept on one worker so
+# that its module fixtures are built once.
 test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,clickhouse]'
 	$(BIN)/cog --check README.md
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n auto --dist loadfile

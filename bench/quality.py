@@ -123,7 +123,7 @@ def measure(data: Path, seed: int) -> dict[str, Any]:
             cursor = connection.execute(SPANS_SQL)
             columns = [item[0] for item in cursor.description]
             for row in cursor.fetchall():
-                span = dict(zip(columns, row))
+                span = dict(zip(columns, row, strict=True))
                 spans.setdefault(span["trace_id"], []).append(span)
             for trace_id in sorted(labels):
                 label, trace_spans = labels[trace_id], spans.get(trace_id, [])
@@ -132,7 +132,9 @@ def measure(data: Path, seed: int) -> dict[str, Any]:
                 step_of = {span["span_id"]: span["step"] for span in trace_spans}
                 mistake_step = int(label["mistake_step"])
 
-                def step_hits(flagged: set[str]) -> tuple[bool, bool]:
+                def step_hits(
+                    flagged: set[str], step_of: dict[str, int] = step_of, mistake_step: int = mistake_step
+                ) -> tuple[bool, bool]:
                     steps = {step_of[span_id] for span_id in flagged if span_id in step_of}
                     return mistake_step in steps, any(abs(step - mistake_step) <= 1 for step in steps)
 
@@ -185,7 +187,7 @@ def _run_row(trace_id: str, label: dict[str, Any], findings: list[Any], step_of:
             {"category": finding.category, "severity": finding.severity, "fixTarget": name,
              "steps": sorted(step_of[span_id] for span_id in finding.example_span_ids if span_id in step_of),
              "title": finding.title[:160]}
-            for finding, name in zip(findings, named)
+            for finding, name in zip(findings, named, strict=True)
         ],
     }
 

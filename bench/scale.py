@@ -25,6 +25,7 @@ Not run by CI. Figures go in the README.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import re
@@ -179,7 +180,7 @@ def main() -> None:
             print(f"{result['size']:>9,} | {name:<14} {figures.wall:>7.2f} {figures.cpu:>7.2f} "
                   f"{figures.cores:>5.2f} {figures.rss_mib:>8.0f}")
     print("\ngrowth from one size to the next (linear = the span ratio):")
-    for smaller, larger in zip(results, results[1:]):
+    for smaller, larger in itertools.pairwise(results):
         spans = larger["size"] / smaller["size"]  # type: ignore[operator]
         for label in ("load", "run"):
             small: Measured = smaller[label]  # type: ignore[assignment]

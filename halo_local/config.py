@@ -107,7 +107,7 @@ def load_thresholds(home: Path | None, overrides: Mapping[str, Any] | None = Non
     """Defaults, then `home/heuristics.toml` when it exists (no file is read when home is None),
     then `overrides` (the run's options). Unknown names and bad values raise HaloLocalError (UsageError
     for `overrides`)."""
-    values: dict[str, float | int] = {}
+    values: dict[str, Any] = {}  # each name checked by _known_name, each value coerced to its field's type
     if home is not None:
         path = Path(home) / THRESHOLDS_FILE
         if path.is_file():

@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from halo_local import traces
+from halo_local.common.rows import rows_as_dicts
 from halo_local.errors import NotFoundError, UsageError
 from halo_local.resources import sql_text
 from halo_local.store import Store
@@ -62,18 +62,18 @@ def list_conversations(store: Store, *, limit: int = 50) -> list[dict[str, Any]]
         raise UsageError(f"--limit must be at least 1; got {limit!r}")
     with store.connect() as connection:
         cursor = connection.execute(sql_text("conversations/list_conversations.sql"), {"row_limit": int(limit)})
-        return traces.rows_as_dicts(cursor)
+        return rows_as_dicts(cursor)
 
 
 def conversation_with_messages(store: Store, conversation_id: str) -> dict[str, Any]:
     """The conversation's row (camelCase) with `messages`: every message (role, content) in order."""
     wanted = str(conversation_id).strip()
     with store.connect() as connection:
-        head = traces.rows_as_dicts(connection.execute(
+        head = rows_as_dicts(connection.execute(
             sql_text("conversations/conversation.sql"), {"conversation_id": wanted}))
         if not head:
             raise NotFoundError(f"no conversation with id {wanted!r}",
                                 hint="`halo-local conversation list` lists conversations")
-        messages = traces.rows_as_dicts(connection.execute(
+        messages = rows_as_dicts(connection.execute(
             sql_text("conversations/messages.sql"), {"conversation_id": wanted}))
     return {**head[0], "messages": messages}

@@ -23,7 +23,8 @@ from halo_local.traces import list_agents, resolve_agent
 
 def _frame(query_file: str, parameters: dict[str, Any], home: Path | str | None) -> pl.DataFrame:
     with Store(home).connect() as connection:
-        return connection.sql(sql_text(f"notebook/{query_file}"), params=parameters).pl()
+        frame: pl.DataFrame = connection.sql(sql_text(f"notebook/{query_file}"), params=parameters).pl()
+        return frame
 
 
 def _agent_uuid(agent: str | None, home: Path | str | None) -> str | None:

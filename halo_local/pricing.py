@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, localcontext
 from functools import cache
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -169,9 +170,9 @@ def load_price_tables(
 
     Pairs genai-prices cannot price get no rows, which price.sql reads as unpriced.
     """
-    rules: dict[str, list] = {"provider": [], "model": [], "rule_index": [], "start_date": [],
+    rules: dict[str, list[Any]] = {"provider": [], "model": [], "rule_index": [], "start_date": [],
                               "time_start": [], "time_end": []}
-    rates: dict[str, list] = {"provider": [], "model": [], "rule_index": [], "unit": [], "tier_start": [],
+    rates: dict[str, list[Any]] = {"provider": [], "model": [], "rule_index": [], "unit": [], "tier_start": [],
                               "rate": []}
     for provider, model in models:
         pricing = model_pricing(provider, model)

@@ -60,8 +60,8 @@ def table(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, empty: s
             line.append(terminal_line(formatter(value) if formatter else ("-" if value is None else value)))
         cells.append(line)
     widths = [max(len(headers[i]), *(len(line[i]) for line in cells)) for i in range(len(headers))]
-    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
-    out += ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in cells]
+    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    out += ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in cells]
     return "\n".join(out)
 
 

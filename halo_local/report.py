@@ -17,7 +17,8 @@ from typing import Any
 import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from halo_local import heuristics, render, traces, untrusted
+from halo_local import heuristics, render, untrusted
+from halo_local.common.rows import rows_as_dicts
 from halo_local.resources import resource_dir, sql_text
 
 SECTION_ROWS = 10
@@ -132,13 +133,13 @@ def environment() -> Environment:
 
 def collect_sections(connection: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """The report's measured sections over the view `window_spans` (a run's snapshot)."""
-    overview = traces.rows_as_dicts(connection.execute(sql_text("runs/overview.sql")))[0]
+    overview = rows_as_dicts(connection.execute(sql_text("runs/overview.sql")))[0]
     overview["errorRate"] = overview["errorTraces"] / overview["traces"] if overview["traces"] else None
     overview["unpricedModels"] = list(overview["unpricedModels"] or [])
     sections: dict[str, Any] = {"overview": overview}
     for name in ("errors", "latency", "cost", "tools"):
         cursor = connection.execute(sql_text(f"runs/{name}.sql"), {"row_limit": SECTION_ROWS})
-        sections[name] = traces.rows_as_dicts(cursor)
+        sections[name] = rows_as_dicts(cursor)
     sections["linkHosts"] = sorted(link_hosts(connection))
     return sections
 

@@ -6,10 +6,10 @@ them inside the package under `_resources/`.
 
 from __future__ import annotations
 
-import functools
+from functools import cache
 from pathlib import Path
 
-import jinja2
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -27,13 +27,14 @@ def sql_text(relative: str) -> str:
     return (resource_dir("sql") / relative).read_text(encoding="utf-8")
 
 
-@functools.cache
-def _sql_templates() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(resource_dir("sql"))),
-                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+@cache
+def _sql_environment() -> Environment:
+    return Environment(loader=FileSystemLoader(resource_dir("sql")), undefined=StrictUndefined,
+                       keep_trailing_newline=True, autoescape=False)
 
 
 def sql_template(relative: str, **context: object) -> str:
-    """SQL whose shape varies (generated columns, optional tests) rendered from a Jinja file under `sql/`;
+    """SQL whose shape varies (generated columns, optional tests) or that shares a macro
+    (`{% from "spans/_redaction.sql" import ... %}`), rendered from a Jinja file under `sql/`;
     values never go into the text: they stay `$params`."""
-    return _sql_templates().get_template(relative).render(**context)
+    return _sql_environment().get_template(relative).render(**context)

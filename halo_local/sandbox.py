@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.ipc
 
 from halo_local.errors import DatabaseBusyError, HaloLocalError, NotFoundError
-from halo_local.resources import sql_text
+from halo_local.resources import sql_template, sql_text
 from halo_local.sandbox_process import (
     MEMORY_LIMIT_ENV,
     ChildFailure,
@@ -366,7 +366,7 @@ class SpanSandbox:
         columns, rows = self._internal(sql_text("sandbox/trace_tree.sql"), {"trace_id": wanted})
         if not rows:
             raise NotFoundError(f"no trace with id {wanted!r} in these spans")
-        spans = [dict(zip(columns, row)) for row in rows]
+        spans = [dict(zip(columns, row, strict=True)) for row in rows]
         ids = {span["span_id"] for span in spans}
         children: dict[str | None, list[dict[str, Any]]] = {}
         for span in spans:
@@ -404,7 +404,7 @@ class SpanSandbox:
         if len(rows) > 1:
             traces = ", ".join(str(row[columns.index("trace_id")]) for row in rows)
             raise SandboxError(f"span id {wanted!r} occurs in several traces ({traces}); give the trace id too")
-        lines = [f"{name}: {cell_text(value, limit=4000)}" for name, value in zip(columns, rows[0]) if value is not None]
+        lines = [f"{name}: {cell_text(value, limit=4000)}" for name, value in zip(columns, rows[0], strict=True) if value is not None]
         text = "\n".join(lines)
         if len(text) > max_chars:
             text = text[:max_chars] + "\n(cut to stay under the character limit)"
@@ -442,7 +442,7 @@ def _copy_redacted(process: SandboxProcess) -> None:
     from halo_local.llm.redact import sql_macro  # here, not at the top: halo_local.llm imports this module
 
     _execute(process, sql_macro())
-    _execute(process, sql_text("sandbox/redacted_spans.sql"))
+    _execute(process, sql_template("sandbox/redacted_spans.sql"))
     _execute(process, "DROP VIEW unredacted_spans")
     _execute(process, "DROP MACRO redact_secrets")
 

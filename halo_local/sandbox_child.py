@@ -140,7 +140,9 @@ class _Worker:
 
     def seal(self, memory_bytes: int, lockdown: list[str]) -> None:
         """Bound DuckDB's memory and the process's address space, then lock the configuration for good."""
-        (loaded,) = self.connection.execute("SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()").fetchone()
+        ((loaded,),) = self.connection.execute(
+            "SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()"
+        ).fetchall()
         self.connection.execute(f"SET memory_limit = '{int(loaded) + int(memory_bytes * QUERY_MEMORY_SHARE)}B'")
         for statement in lockdown:
             self.connection.execute(statement)

@@ -8,9 +8,9 @@ process for its next request.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
-import re
 import select
 import signal
 import subprocess
@@ -19,6 +19,7 @@ import threading
 import time
 from typing import Any
 
+from halo_local.common.sizes import parse_size
 from halo_local.errors import HaloLocalError, UsageError
 from halo_local.sandbox_child import decode_message, encode_message
 
@@ -26,8 +27,6 @@ DEFAULT_MEMORY_LIMIT = "1GB"
 MEMORY_LIMIT_ENV = "HALO_SANDBOX_MEMORY_LIMIT"
 """Overrides DEFAULT_MEMORY_LIMIT for every sandbox (CLI `query`, MCP, the LLM pass)."""
 MIN_MEMORY_LIMIT_BYTES = 128 << 20
-_MEMORY_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|KIB|MB|MIB|GB|GIB|TB|TIB)?\s*$", re.IGNORECASE)
-_UNIT_BYTES = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}
 KILL_GRACE_SECONDS = 1.0
 """How long an interrupted request may take to answer before its process is killed."""
 _POLL_SECONDS = 0.05  # how often a waiting request looks for an interrupt() from another thread
@@ -35,8 +34,8 @@ _READ_BYTES = 1 << 20
 
 
 def memory_limit_bytes(value: int | str | None = None, flag: str = "--memory-limit") -> int:
-    """A sandbox memory ceiling in bytes: an int is bytes already; text is a size such as `512MB` or `2GB`
-    (KB/MB/GB are powers of 1024; a bare number is MB). None takes $HALO_SANDBOX_MEMORY_LIMIT, else
+    """A sandbox memory ceiling in bytes: an int is bytes already; text is a size as `parse_size` reads it
+    (`512MB`, `2GB`; a bare number is MB). None takes $HALO_SANDBOX_MEMORY_LIMIT, else
     DEFAULT_MEMORY_LIMIT. A bad value from a flag is a UsageError."""
     error_type: type[HaloLocalError] = UsageError
     if value is None:
@@ -44,11 +43,10 @@ def memory_limit_bytes(value: int | str | None = None, flag: str = "--memory-lim
     if isinstance(value, int) and not isinstance(value, bool):
         size = value
     else:
-        match = _MEMORY_SIZE.match(value) if isinstance(value, str) else None
-        if match is None:
+        parsed = parse_size(value, bare_unit=1 << 20) if isinstance(value, str) else None
+        if parsed is None:
             raise error_type(f"{flag} must be a size such as 512MB or 2GB, not {value!r}")
-        unit = (match.group(2) or "MB").upper().replace("IB", "B")
-        size = int(float(match.group(1)) * _UNIT_BYTES[unit])
+        size = parsed
     if size < MIN_MEMORY_LIMIT_BYTES:
         raise error_type(f"{flag} must be at least {size_text(MIN_MEMORY_LIMIT_BYTES)}, not {value!r}")
     return size
@@ -210,7 +208,5 @@ class SandboxProcess:
     def _close_pipes(self) -> None:
         for pipe in (self._process.stdin, self._process.stdout):
             if pipe is not None:
-                try:
+                with contextlib.suppress(BrokenPipeError):
                     pipe.close()
-                except BrokenPipeError:
-                    pass

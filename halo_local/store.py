@@ -15,7 +15,7 @@ import re
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -30,7 +30,7 @@ from halo_local.errors import (
     MemoryExhaustedError,
     PermissionDeniedError,
 )
-from halo_local.resources import resource_dir
+from halo_local.resources import resource_dir, sql_text
 
 DATABASE_FILE = "halo.duckdb"
 LOCK_TIMEOUT_ENV = "HALO_LOCK_TIMEOUT"
@@ -150,7 +150,7 @@ class Store:
                 time.sleep(delay + random.uniform(0, delay))
                 delay = min(delay * 2, 0.5)
 
-    def _settings(self) -> dict[str, str]:
+    def _settings(self) -> dict[str, str | bool | int | float | list[str]]:
         """Bound DuckDB's memory and let big loads spill under $HALO_HOME instead of growing.
 
         Without a limit DuckDB takes most of the machine for a large load (10 GB at 1M spans); with
@@ -184,7 +184,7 @@ class Store:
             yield connection
         except (duckdb.Error, OSError, MemoryError) as error:
             named = environment_failure(error, self.db_path)
-            if named is None or named is error:
+            if named is None or isinstance(error, EnvironmentFailure):
                 raise
             raise named from error
         finally:
@@ -222,10 +222,8 @@ class Store:
 def _roll_back_quietly(connection: duckdb.DuckDBPyConnection) -> None:
     """Roll back, keeping the error that caused it: after a disk-full or out-of-memory failure DuckDB may
     refuse even the ROLLBACK, and its complaint would hide the cause."""
-    try:
+    with suppress(duckdb.Error):
         connection.execute("ROLLBACK")
-    except duckdb.Error:
-        pass
 
 
 def migration_files() -> list[tuple[int, str, Path]]:
@@ -241,12 +239,8 @@ def migration_files() -> list[tuple[int, str, Path]]:
 
 def apply_migrations(connection: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply every migration not yet recorded, each in its own transaction; return the versions applied."""
-    connection.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
-        " applied_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'))"
-    )
-    done = {row[0] for row in connection.execute("SELECT version FROM schema_migrations").fetchall()}
+    connection.execute(sql_text("store/migrations_table.sql"))
+    done = {row[0] for row in connection.execute(sql_text("store/applied_migrations.sql")).fetchall()}
     applied = []
     for version, name, path in migration_files():
         if version in done:
@@ -254,7 +248,7 @@ def apply_migrations(connection: duckdb.DuckDBPyConnection) -> list[int]:
         connection.execute("BEGIN TRANSACTION")
         try:
             connection.execute(path.read_text(encoding="utf-8"))
-            connection.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+            connection.execute(sql_text("store/record_migration.sql"), {"version": version, "name": name})
         except BaseException:
             connection.execute("ROLLBACK")
             raise

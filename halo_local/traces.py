@@ -8,12 +8,11 @@ format.
 from __future__ import annotations
 
 import difflib
-import json
-import re
-from datetime import datetime, timedelta, timezone
-from decimal import Decimal
+from datetime import datetime, timedelta
 from typing import Any
 
+from halo_local.common.rows import json_cell, rows_as_dicts
+from halo_local.common.timestamps import utc_now
 from halo_local.errors import NotFoundError, UsageError
 from halo_local.resources import sql_text
 from halo_local.sandbox import QueryResult, SpanSandbox
@@ -34,41 +33,6 @@ TIME_RANGES: dict[str, timedelta | None] = {
 # `halo-local query` prints for a person or a script, not into a prompt: only the row limit should cut.
 QUERY_MAX_CHARS = 10_000_000
 SPAN_TYPES = ("llm", "tool", "agent", "chain", "retriever", "embedding", "other")
-_CAMEL = re.compile(r"_([a-z0-9])")
-_JSON_COLUMNS = {"attributes", "resource_attributes", "events", "links"}
-
-
-def utc_now() -> datetime:
-    """Naive UTC now, the form every stored timestamp takes."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-def camel_case(name: str) -> str:
-    return _CAMEL.sub(lambda match: match.group(1).upper(), name)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat() + "Z"
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
-
-
-def rows_as_dicts(cursor: Any, *, json_columns: set[str] = _JSON_COLUMNS) -> list[dict[str, Any]]:
-    """Fetch every row of an executed DuckDB cursor as camelCase dicts with JSON-ready values."""
-    names = [column[0] for column in cursor.description]
-    result = []
-    for row in cursor.fetchall():
-        item = {}
-        for name, value in zip(names, row):
-            if name in json_columns and isinstance(value, str):
-                value = json.loads(value)
-            item[camel_case(name)] = _plain(value)
-        result.append(item)
-    return result
-
-
 def since_for(time_range: str, now: datetime | None = None, *, flag: str = "--time-range") -> datetime | None:
     """Start of a named time range (`30d`, `all`, ...) counted back from now; None for all.
 
@@ -84,10 +48,8 @@ def since_for(time_range: str, now: datetime | None = None, *, flag: str = "--ti
 def stored_range(store: Store) -> dict[str, Any]:
     """What the database holds at all: span count and first/last span times."""
     with store.connect() as connection:
-        count, first, last = connection.execute(
-            "SELECT count(*), min(start_time), max(coalesce(end_time, start_time)) FROM spans"
-        ).fetchone()
-    return {"spanCount": count, "firstSeenAt": _plain(first), "lastSeenAt": _plain(last)}
+        ((count, first, last),) = connection.execute(sql_text("inspect/stored_range.sql")).fetchall()
+    return {"spanCount": count, "firstSeenAt": json_cell(first), "lastSeenAt": json_cell(last)}
 
 
 def list_agents(store: Store, *, time_range: str = "30d", now: datetime | None = None) -> list[dict[str, Any]]:
@@ -219,7 +181,7 @@ def get_span(store: Store, span_id: str, *, trace_id: str | None = None) -> dict
     in_trace = str(trace_id).strip().lower() if trace_id else None
     with store.connect() as connection:
         cursor = connection.execute(
-            "SELECT * EXCLUDE (loaded_at) FROM spans WHERE span_id = $span_id ORDER BY trace_id",
+            sql_text("inspect/span_by_id.sql"),
             {"span_id": wanted},
         )
         anywhere = rows_as_dicts(cursor)

@@ -122,14 +122,14 @@ _COMMAND_START = re.compile(
 
 
 def _quoted_inline(text: str, hosts: frozenset[str]) -> str:
-    return f"⚠ shell command written by the LLM, not checked by halo-local, do not run it: “{_plain(text, hosts)}”"
+    return f"⚠ shell command written by the LLM, not checked by halo-local, do not run it: “{_escaped_prose(text, hosts)}”"
 
 
 def _quoted_block(lines: Sequence[str], hosts: frozenset[str]) -> str:
     quoted = [f"> {SHELL_WARNING}", ">"]
     for line in lines:
         text = line.strip()
-        quoted.append(f"> {_line_start(_plain(text, hosts))}" if text else ">")
+        quoted.append(f"> {_line_start(_escaped_prose(text, hosts))}" if text else ">")
     return "\n".join(quoted)
 
 
@@ -166,7 +166,7 @@ def _url_markdown(url: str, hosts: frozenset[str]) -> str:
     return f"<{address}>"
 
 
-def _plain(text: str, hosts: frozenset[str]) -> str:
+def _escaped_prose(text: str, hosts: frozenset[str]) -> str:
     """Text with markdown escaped and bare URLs made links only to hosts in the data."""
     parts: list[str] = []
     position = 0
@@ -182,7 +182,7 @@ def _plain(text: str, hosts: frozenset[str]) -> str:
 
 
 def _link_markdown(match: re.Match[str], hosts: frozenset[str]) -> str:
-    label = _plain(match.group("label"), hosts)
+    label = _escaped_prose(match.group("label"), hosts)
     if match.group("image"):
         return _removed("image", f"“{label}”" if label.strip() else "an image")
     target = match.group("target").strip()
@@ -200,10 +200,10 @@ def _prose(text: str, hosts: frozenset[str]) -> str:
     parts: list[str] = []
     position = 0
     for match in _IMAGE_OR_LINK.finditer(text):
-        parts.append(_plain(text[position:match.start()], hosts))
+        parts.append(_escaped_prose(text[position:match.start()], hosts))
         parts.append(_link_markdown(match, hosts))
         position = match.end()
-    parts.append(_plain(text[position:], hosts))
+    parts.append(_escaped_prose(text[position:], hosts))
     return "".join(parts)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from halo_local import conversations, runs, schedules, traces
+from halo_local.common.rows import rows_as_dicts
 from halo_local.errors import NotFoundError, NoTracesError
 from halo_local.ingest import load_paths
 from halo_local.resources import sql_text
@@ -44,7 +45,7 @@ def analyze_paths(
     summary = load_paths(store, paths, skip_invalid=skip_invalid)
     with store.connect() as connection:
         cursor = connection.execute(sql_text("runs/agents_in_files.sql"), summary.file_keys())
-        agents = traces.rows_as_dicts(cursor)
+        agents = rows_as_dicts(cursor)
     if not agents:
         raise NoTracesError("the files hold no spans to analyse",
                             hint="`halo-local traces load PATH --json` shows what each file held")

@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 import pyarrow
 
-from halo_local import traces
+from halo_local.common.rows import rows_as_dicts
 from halo_local.resources import sql_text
 from halo_local.store import Store
 
@@ -78,7 +78,7 @@ def build_verdicts(outcomes: Sequence[Mapping[str, Any]],
 
 def save_verdicts(connection: duckdb.DuckDBPyConnection, run_id: str, verdicts: Sequence[TraceVerdict]) -> None:
     """Replace the run's verdicts (inside the caller's transaction), in one insert from Arrow."""
-    connection.execute("DELETE FROM trace_verdicts WHERE run_id = $run_id", {"run_id": run_id})
+    connection.execute(sql_text("runs/delete_trace_verdicts.sql"), {"run_id": run_id})
     if not verdicts:
         return
     rows = pyarrow.table({
@@ -106,9 +106,9 @@ def list_verdicts(store: Store, run: Mapping[str, Any], *, flagged: bool = False
     category, severity, title) that flag it; counts of all, flagged and badly ended traces."""
     by_key = {item["key"]: item for item in run.get("findings") or []}
     with store.connect() as connection:
-        counts = traces.rows_as_dicts(connection.execute(sql_text("runs/trace_verdict_counts.sql"),
+        counts = rows_as_dicts(connection.execute(sql_text("runs/trace_verdict_counts.sql"),
                                                          {"run_id": run["runId"]}))[0]
-        rows = traces.rows_as_dicts(connection.execute(sql_text("runs/trace_verdicts.sql"), {
+        rows = rows_as_dicts(connection.execute(sql_text("runs/trace_verdicts.sql"), {
             "run_id": run["runId"], "flagged": flagged, "row_limit": int(limit)}))
     listed = []
     for row in rows:

@@ -47,7 +47,6 @@ def test_a_schedule_ticking_twice_shows_the_fixed_failure_gone_and_the_new_one_n
     insert_spans(Store(isolated_home), [span(99, 0, start=datetime(2026, 1, 1))])  # the agent exists
     created = run_json(capsys, "schedule", "create", "--title", "Hourly health", "--agent-uuid", AGENT_UUID,
                        "--frequency", "hourly", "--minutes", "0", "--lookback-hours", "1")
-    schedule_id = created["scheduleId"]
     first_slot = datetime.fromisoformat(created["nextRunAt"].removesuffix("Z"))
     second_slot = first_slot + timedelta(hours=1)
     insert_spans(Store(isolated_home), _hour_of_traces(0, first_slot - timedelta(hours=1), "list_files")

@@ -15,6 +15,7 @@ from halo_local import cli, runs
 from halo_local.cli.reference import all_commands
 from halo_local.store import Store
 
+
 def help_of(words: list[str], capsys: pytest.CaptureFixture[str], flag: str = "--help") -> str:
     assert cli.main([*words, flag]) == 0, words
     captured = capsys.readouterr()

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pytest
 
 from halo_local import heuristics
 from halo_local.ingest import load_paths

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from heuristics_support import AGENT, EPOCH, OTHER_AGENT, SPAN_COLUMNS, Spans, healthy_trace, of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,8 +24,6 @@ from halo_local.heuristics import (
     healthy_checks,
     rank_findings,
 )
-from heuristics_support import AGENT, EPOCH, OTHER_AGENT, SPAN_COLUMNS, Spans, healthy_trace, of
-
 
 # --- the contract ---------------------------------------------------------------------------------
 

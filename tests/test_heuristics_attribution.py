@@ -9,12 +9,11 @@ import json
 from pathlib import Path
 
 import pytest
+from heuristics_support import Spans, healthy_trace, of
 
 from halo_local.heuristics import analyze
 from halo_local.ingest.loader import load_paths
 from halo_local.store import Store
-
-from heuristics_support import Spans, healthy_trace, of
 
 FIXTURES = Path(__file__).parent / "fixtures"
 WHO_AND_WHEN = FIXTURES / "who-and-when-ag"

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from heuristics_support import Spans, healthy_trace, of
+
 from halo_local.heuristics import analyze
 from halo_local.ingest.loader import load_paths
 from halo_local.store import Store
-
-from heuristics_support import Spans, healthy_trace, of
 
 WHO_AND_WHEN = Path(__file__).parent / "fixtures" / "who-and-when-ag"
 

@@ -19,7 +19,7 @@ def _coverage_counters() -> set[str]:
 
 
 def test_categories_are_the_registry_in_order() -> None:
-    assert CATEGORIES == tuple(item.category for item in DETECTORS)
+    assert tuple(item.category for item in DETECTORS) == CATEGORIES
     assert len(set(CATEGORIES)) == len(CATEGORIES)
     assert tuple(detector_files()) == CATEGORIES
 

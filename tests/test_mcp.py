@@ -24,7 +24,8 @@ from runs_support import BASE, HALO_FIXTURE, HALO_WINDOW, insert_spans, span, wa
 
 from halo_local import runs, traces, usecases
 from halo_local.ingest import load_paths
-from halo_local.mcp_server import LIST_MAX_ITEMS, QUERY_MAX_CHARS, build_server
+from halo_local.mcp_server import build_server
+from halo_local.mcp_tools import LIST_MAX_ITEMS, QUERY_MAX_CHARS
 from halo_local.store import Store
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -447,7 +448,7 @@ def test_closing_the_sandbox_cache_stops_a_running_query_at_once(store: Store) -
     import threading
     import time
 
-    from halo_local.mcp_server import SandboxCache
+    from halo_local.mcp_tools import SandboxCache
     from halo_local.sandbox import SandboxError
 
     cache = SandboxCache(store.db_path)

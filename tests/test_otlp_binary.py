@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 import zstandard
+from otlp_support import json_documents, length_prefixed, proto_from_json
 
 from halo_local.errors import InvalidTraceFileError
 from halo_local.ingest import load_paths
 from halo_local.store import Store
-from otlp_support import json_documents, length_prefixed, proto_from_json
 
 OTLP = Path(__file__).parent / "fixtures" / "halo" / "realistic_traces.otlp.json"  # 58 spans, 3 traces
 SPANS = 58

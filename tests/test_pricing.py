@@ -9,10 +9,10 @@ from typing import Any
 from genai_prices.data import providers
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_normalize import expected_cost, normalize_spans, raw_span, stored
 
 from halo_local.pricing import BASE_TIER_START, model_pricing, provider_id_for
 from halo_local.store import Store
-from test_normalize import expected_cost, normalize_spans, raw_span, stored
 
 USAGE_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
 ATTRIBUTE_OF = {

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runs_support import AGENT_UUID, BASE, HALO_FIXTURE, HALO_WINDOW, WINDOW, agent_traces, insert_spans, span
+from runs_support import AGENT_UUID, BASE, HALO_WINDOW, WINDOW, agent_traces, insert_spans, span
 
 from halo_local import heuristics, report, runs, traces
 from halo_local.store import Store

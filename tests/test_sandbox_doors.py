@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from halo_local.llm.tools import RUN_SQL, SpanTools
-from halo_local.mcp_server import QUERY_MAX_ROWS, HaloTools
+from halo_local.mcp_tools import QUERY_MAX_ROWS, HaloTools
 from halo_local.sandbox import SpanSandbox
 from halo_local.store import Store
 

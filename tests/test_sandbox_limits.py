@@ -24,7 +24,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from halo_local.errors import HaloLocalError, UsageError
 from halo_local.llm.tools import RUN_SQL, SpanTools
-from halo_local.mcp_server import HaloTools
+from halo_local.mcp_tools import HaloTools
 from halo_local.sandbox import SandboxError, SpanSandbox
 from halo_local.sandbox_process import KILL_GRACE_SECONDS, memory_limit_bytes
 from halo_local.store import Store

@@ -219,7 +219,7 @@ def test_parse_timestamp_reads_iso_in_utc() -> None:
     assert parse_timestamp("2025-01-31T09:00:00Z") == utc(2025, 1, 31, 9)
     assert parse_timestamp("2025-01-31T11:00:00+02:00") == utc(2025, 1, 31, 9)
     assert parse_timestamp("2025-01-31T09:00") == utc(2025, 1, 31, 9)
-    with pytest.raises(UsageError, match="--now takes an ISO 8601 time"):
+    with pytest.raises(UsageError, match="--now takes an ISO date-time"):
         parse_timestamp("tomorrow")
 
 

@@ -20,7 +20,6 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
-
 from otlp_support import json_documents, proto_from_json
 from serve_support import (
     TOY_AGENT,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+from serve_support import numbered_request
+
 from halo_local.ingest import load_paths
 from halo_local.serve.spool import Spool
 from halo_local.store import Store
-from serve_support import numbered_request
 
 
 def test_a_record_torn_by_a_crash_is_cut_off_and_the_rest_loads(tmp_path: Path, store: Store) -> None:

@@ -13,9 +13,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 import duckdb
+import pytest
 
 from halo_local.errors import DatabaseDamagedError, DiskFullError, MemoryExhaustedError, PermissionDeniedError
 from halo_local.ingest import load_paths, loader
@@ -182,13 +181,11 @@ def test_a_disk_full_error_injected_mid_load_names_the_file_and_leaves_nothing(
 
 def test_duckdb_write_failures_are_named_and_a_failed_rollback_keeps_the_cause(store: Store) -> None:
     wal = store.home / "halo.duckdb.wal"
-    with pytest.raises(DiskFullError, match=f"the disk holding {wal} is full"):
-        with store.transaction():
-            raise duckdb.IOException(f'IO Error: Could not write file "{wal}": No space left on device')
-    with pytest.raises(MemoryExhaustedError, match="out of memory"):
-        with store.transaction() as connection:
-            connection.close()  # the ROLLBACK that follows fails too; the cause is what is reported
-            raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate data of size 512.0 MiB")
+    with pytest.raises(DiskFullError, match=f"the disk holding {wal} is full"), store.transaction():
+        raise duckdb.IOException(f'IO Error: Could not write file "{wal}": No space left on device')
+    with pytest.raises(MemoryExhaustedError, match="out of memory"), store.transaction() as connection:
+        connection.close()  # the ROLLBACK that follows fails too; the cause is what is reported
+        raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate data of size 512.0 MiB")
 
 
 def test_an_unexpected_load_failure_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

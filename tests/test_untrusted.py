@@ -16,9 +16,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from fake_anthropic import FakeAnthropic, fake_anthropic, text_message, tool_use_message  # noqa: F401  (fixture)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from fake_anthropic import FakeAnthropic, fake_anthropic, text_message, tool_use_message  # noqa: F401  (fixture)
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from runs_support import BASE, agent_traces, create_run, insert_spans, span
@@ -309,7 +309,7 @@ def test_no_llm_text_renders_as_an_image_html_a_foreign_link_or_a_heading(text: 
 
 
 def test_the_llm_orders_issues_only_within_a_severity_and_invented_ones_come_last() -> None:
-    from halo_local.llm.agent import IssueNote
+    from halo_local.llm.submission import IssueNote
 
     def finding(key: str, severity: str) -> dict[str, Any]:
         return {"key": key, "severity": severity, "title": f"{severity} finding", "category": "error",

@@ -17,7 +17,15 @@ from __future__ import annotations
 
 from halo_local import traces  # tests patch `cli.traces.list_agents`
 from halo_local.cli.entry import main, run
-from halo_local.cli.output import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_PIPE_CLOSED, JSON_MODE, Output, print_event
+from halo_local.cli.output import (
+           EXIT_ERROR,
+           EXIT_INTERRUPTED,
+           EXIT_OK,
+           EXIT_PIPE_CLOSED,
+           JSON_MODE,
+           Output,
+           print_event,
+)
 from halo_local.cli.program import HaloLocalCli
 
 __all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PIPE_CLOSED", "JSON_MODE", "HaloLocalCli", "Output",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import inspect
 import json
 import os
@@ -16,22 +15,17 @@ from halo_local.cli.help import HELP_FLAGS, command_help
 from halo_local.cli.output import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_PIPE_CLOSED, JSON_MODE, Output
 from halo_local.cli.parsing import normalize_flags, quote_values, resolve_target, split_json_flag, usage_output
 from halo_local.cli.program import HaloLocalCli
+from halo_local.common.package import package_version
 from halo_local.errors import HaloLocalError, UsageError
 from halo_local.store import Store, environment_failure
-
-
-def _version() -> str:
-    try:
-        return importlib.metadata.version("halo-local")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown (not installed)"
 
 
 def run(args: Sequence[str]) -> Output | None:
     """Parse and run one command line (--json already taken out); returns its Output (help included)."""
     args = list(args)
     if args == ["--version"]:
-        return Output({"version": _version()}, f"halo-local {_version()}")
+        version = package_version() or "unknown (not installed)"
+        return Output({"version": version}, f"halo-local {version}")
     root = HaloLocalCli()
     target, words, index = resolve_target(root, args)
     rest = args[index:]

@@ -119,9 +119,10 @@ def normalize_flags(target: Callable[..., Any], words: list[str], rest: list[str
         given.add(name)
         if name in booleans:
             if not has_value and index < len(rest) and rest[index].lower() in TRUE_WORDS | FALSE_WORDS:
-                value, has_value = rest[index], True
+                value, has_value = rest[index], "="  # as if written --flag=value
                 index += 1
-            result.append(f"--{name}={parse_bool(value, '--' + flag) if has_value else True}")
+            flag_on = parse_bool(value, "--" + flag) if has_value else True
+            result.append(f"--{name}={flag_on}")
             bare_switch = None if has_value else token
             continue
         bare_switch = None

@@ -18,8 +18,7 @@ from halo_local.flags import parse_bool, parse_int, parse_text
 from halo_local.ingest import describe_skipped
 from halo_local.llm.models import default_model_id
 from halo_local.resources import resource_dir
-from halo_local.sandbox import memory_limit_bytes
-from halo_local.sandbox_process import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ENV
+from halo_local.sandbox_process import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ENV, memory_limit_bytes
 from halo_local.sources.named import resolve_source
 
 

@@ -45,7 +45,8 @@ def _pick_agent(store: Store, time_range: str) -> str:
     sys.stderr.flush()
     answer = sys.stdin.readline().strip() or "1"
     choice = parse_int(answer, "the agent number", 1, len(agents))
-    return agents[choice - 1]["agentUuid"]
+    chosen: str = agents[choice - 1]["agentUuid"]
+    return chosen
 
 
 class RunCommands:
@@ -71,7 +72,7 @@ class RunCommands:
         `sources add` name; --agent-uuid required) has the cluster select the window instead of the local store.
         """
         bounds = runs.RunOptions.BOUNDS
-        options = {
+        options: dict[str, Any] = {
             "lookback_hours": None if lookback_hours is None else bounds["lookback_hours"].check(lookback_hours),
             "span_limit": bounds["span_limit"].check(span_limit),
             "max_subagent_depth": bounds["max_subagent_depth"].check(max_subagent_depth),

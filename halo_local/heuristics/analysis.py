@@ -26,6 +26,8 @@ from typing import Any
 
 import duckdb
 
+from halo_local.common.rows import camel_case, stored_rows
+from halo_local.common.timestamps import iso
 from halo_local.config import Thresholds
 from halo_local.errors import HaloLocalError
 from halo_local.heuristics.finding import (
@@ -35,12 +37,11 @@ from halo_local.heuristics.finding import (
     CheckResult,
     Finding,
     FixTarget,
-    iso_timestamp,
 )
 from halo_local.heuristics.outcomes import weigh_outcomes
 from halo_local.heuristics.ranking import SEVERITIES, rank_findings
 from halo_local.heuristics.registry import CATEGORIES, detector, detector_files
-from halo_local.resources import resource_dir
+from halo_local.resources import resource_dir, sql_text
 
 _TEMP_TABLES = (
     "halo_h_spans",
@@ -121,7 +122,7 @@ def _run_script(connection: duckdb.DuckDBPyConnection, name: str, parameters: Ma
 
 def _check_source(connection: duckdb.DuckDBPyConnection, table: str) -> None:
     try:
-        connection.execute("SELECT * FROM query_table($table) LIMIT 0", {"table": table})
+        connection.execute(sql_text("heuristics/_check_source.sql"), {"table": table})
     except duckdb.CatalogException as error:
         raise HaloLocalError(
             f"no table or view named {table!r} to analyze", hint="create the run's window view first"
@@ -226,7 +227,7 @@ def _run_detector(
     columns = tuple(item[0] for item in cursor.description)
     if columns != FINDING_COLUMNS:
         raise RuntimeError(f"detector {category}.sql returns {columns}, not the findings shape")
-    findings = [_finding(dict(zip(columns, row)), agent_uuid, agent_name) for row in cursor.fetchall()]
+    findings = [_finding(dict(zip(columns, row, strict=True)), agent_uuid, agent_name) for row in cursor.fetchall()]
     for finding in findings:
         if finding.category != category or finding.severity not in SEVERITIES:
             raise RuntimeError(f"detector {category}.sql returned {finding.category}/{finding.severity}")
@@ -304,9 +305,7 @@ def _agent_name(connection: duckdb.DuckDBPyConnection, table: str, agent_uuid: s
 
 def _fetch_dicts(connection: duckdb.DuckDBPyConnection, name: str) -> list[dict[str, Any]]:
     sql = (resource_dir("sql") / "heuristics" / name).read_text(encoding="utf-8")
-    cursor = connection.execute(sql)
-    columns = [item[0] for item in cursor.description]
-    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+    return stored_rows(connection.execute(sql))
 
 
 def _coverage(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -314,26 +313,21 @@ def _coverage(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {name: int(value or 0) for name, value in rows[0].items()}
 
 
-def _plain(value: Any) -> Any:
+def _json_figure(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, float):
         return round(value, 6) if math.isfinite(value) else None
     if isinstance(value, datetime):
-        return iso_timestamp(value)
+        return iso(value)
     return value
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
 
 
 def _stats(connection: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Latency percentiles per subject and cost per model and per trace (camelCase keys)."""
 
     def rows(name: str) -> list[dict[str, Any]]:
-        return [{_camel(key): _plain(value) for key, value in row.items()} for row in _fetch_dicts(connection, name)]
+        return [{camel_case(key): _json_figure(value) for key, value in row.items()} for row in _fetch_dicts(connection, name)]
 
     cost_rows = rows("_stats_cost.sql")
     return {

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from halo_local.common.timestamps import iso
 from halo_local.heuristics.ranking import impact_score
 
-__all__ = ["FINDING_COLUMNS", "FIX_KINDS", "MAX_EXAMPLES", "Analysis", "CheckResult", "Finding", "FixTarget", "iso_timestamp"]
+__all__ = ["FINDING_COLUMNS", "FIX_KINDS", "MAX_EXAMPLES", "Analysis", "CheckResult", "Finding", "FixTarget"]
 
 MAX_EXAMPLES = 5
 
@@ -51,10 +52,6 @@ _INSTANCE_PART = re.compile(
 def masked_subject(subject: str | None) -> str:
     """The subject with instance names masked (`job-1714000000` and `job-1714003600` are one subject)."""
     return _INSTANCE_PART.sub("<id>", subject or "")
-
-
-def iso_timestamp(value: datetime | None) -> str | None:
-    return value.isoformat() + "Z" if value is not None else None
 
 
 def _parse_iso(value: str | None) -> datetime | None:
@@ -155,8 +152,8 @@ class Finding:
             "impactSeconds": self.impact_seconds,
             "impactUsd": self.impact_usd,
             "failedTraces": self.failed_traces,
-            "firstSeenAt": iso_timestamp(self.first_seen),
-            "lastSeenAt": iso_timestamp(self.last_seen),
+            "firstSeenAt": iso(self.first_seen),
+            "lastSeenAt": iso(self.last_seen),
             "exampleTraceIds": list(self.example_trace_ids),
             "exampleSpanIds": list(self.example_span_ids),
             "affectedTraceIds": list(self.affected_trace_ids),

@@ -160,7 +160,7 @@ def waterfall_view(connection: duckdb.DuckDBPyConnection, anchor: str, trace_id:
 
     def depth(span_id: str) -> int:
         level, seen, current = 0, {span_id}, parents.get(span_id)
-        while current in parents and current not in seen:
+        while current is not None and current in parents and current not in seen:
             seen.add(current)
             level, current = level + 1, parents[current]
         return level

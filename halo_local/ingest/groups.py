@@ -18,8 +18,9 @@ from pathlib import Path
 
 import duckdb
 
+from halo_local.ingest.lines import LinePosition
 from halo_local.ingest.normalize import derive_trace_columns, insert_normalized
-from halo_local.ingest.readers import LinePosition, read_file_group, work_database
+from halo_local.ingest.readers import read_file_group, work_database
 from halo_local.resources import sql_text
 from halo_local.store import Store
 
@@ -111,11 +112,12 @@ def load_group(store: Store, files: Sequence[FreshFile]) -> list[GroupedLoad] | 
             work.close()
         derive_trace_columns(connection, part.trace_ids)
         completes = read.resume_at
+        spans_new = [part.spans_new_by_file.get(index, 0) for index in range(len(files))]
         record = {
             "paths": [file.resolved for file in files], "hashes": [file.sha256 for file in files],
             "size_bytes": [file.stat.st_size for file in files], "mtime_ns": [file.stat.st_mtime_ns for file in files],
             "formats": [file.format for file in files], "spans_read": read.spans_read,
-            "spans_new": [part.spans_new_by_file.get(index, 0) for index in range(len(files))],
+            "spans_new": spans_new,
             "complete_bytes": [complete.offset if complete else None for complete in completes],
             "complete_hashes": [_complete_sha256(file, complete) for file, complete in zip(files, completes, strict=True)],
             "line_counts": [complete.lines if complete else None for complete in completes],
@@ -124,8 +126,8 @@ def load_group(store: Store, files: Sequence[FreshFile]) -> list[GroupedLoad] | 
         connection.execute(sql_text("ingest/group_traces.sql"), {
             "paths": record["paths"], "hashes": record["hashes"],
             "trace_ids": [part.held_by_file.get(index, []) for index in range(len(files))]})
-        loads = [GroupedLoad(spans_read=spans_read, spans_new=spans_new)
-                 for spans_read, spans_new in zip(read.spans_read, record["spans_new"], strict=True)]
+        loads = [GroupedLoad(spans_read=spans_read, spans_new=new)
+                 for spans_read, new in zip(read.spans_read, spans_new, strict=True)]
     return loads
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import gzip
 import os
-import re
 import zlib
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
+from halo_local.common.sizes import parse_size
 from halo_local.errors import InvalidTraceFileError, UsageError
 
 ATTRIBUTE_VALUE_LIMIT_ENV = "HALO_ATTRIBUTE_VALUE_LIMIT"
@@ -26,12 +26,18 @@ DEFAULT_DECOMPRESSED_LIMIT = 1 << 30
 _COUNT_BYTES = 16 << 20
 
 
+class ByteSource(Protocol):
+    """What a decompressor offers to read from: `read(size)` (a GzipFile, a zstd stream reader)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 class DecompressedStream:
     """A decompressing reader that refuses to inflate past `limit` bytes: its read() raises
     InvalidTraceFileError naming the file once the limit is passed, long before memory or disk run out.
     Not seekable: a compressed file is read from its start."""
 
-    def __init__(self, inner: BinaryIO, path: Path, limit: int) -> None:
+    def __init__(self, inner: ByteSource, path: Path, limit: int) -> None:
         self._inner = inner
         self._path = path
         self._limit = limit
@@ -94,18 +100,13 @@ def format_size(size: int) -> str:
     return f"{size:,} bytes"
 
 
-_SIZE = re.compile(r"^\s*(\d+)\s*(|k|m|g|kb|mb|gb|kib|mib|gib)\s*$", re.IGNORECASE)
-_SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "kb": 1000, "mb": 1000**2, "gb": 1000**3,
-               "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30}
-
-
 def size_setting(name: str, default: int) -> int:
-    """A positive size from the environment variable `name` (`65536`, `64KiB`, `1GiB`, `2GB`), else `default`."""
+    """A positive size from the environment variable `name` (`65536`, `64KiB`, `1GiB`, `2GB`: `parse_size`,
+    a bare number is bytes), else `default`."""
     text = os.environ.get(name)
     if text is None or not text.strip():
         return default
-    match = _SIZE.match(text)
-    value = int(match.group(1)) * _SIZE_UNITS[match.group(2).lower()] if match else 0
+    value = parse_size(text) or 0
     if value <= 0:
         raise UsageError(f"{name}={text!r} is not a size", hint=f"give a positive number, e.g. {name}=1GiB")
     return value

@@ -77,7 +77,8 @@ class Batch:
 
     def raw_line(self, line: int) -> bytes:
         index = 0 if self.whole_document else line - self.first_line
-        return self.lines[index].as_py()
+        raw: bytes = self.lines[index].as_py()
+        return raw
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 
+from halo_local.errors import HaloLocalError, InvalidTraceFileError, NotTraceFileError
 from halo_local.ingest.groups import (
     GROUP_FILE_BYTES,
     GROUP_MAX_BYTES,
@@ -29,11 +30,10 @@ from halo_local.ingest.groups import (
     load_group,
     record_file,
 )
+from halo_local.ingest.lines import LinePosition
 from halo_local.ingest.normalize import NormalizeResult, derive_trace_columns, insert_normalized
-from halo_local.errors import HaloLocalError, InvalidTraceFileError, NotTraceFileError
 from halo_local.ingest.readers import (
     SUPPORTED_FORMATS,
-    LinePosition,
     SkippedRecord,
     detect_format,
     expand_paths,
@@ -210,13 +210,13 @@ def _load_alone(store: Store, path: Path, *, format: str, skip_invalid: bool, na
         raise _naming_the_file(error, path, store) from error
 
 
-def _known(connection: duckdb.DuckDBPyConnection, resolved: str, skip_invalid: bool) -> tuple | None:
+def _known(connection: duckdb.DuckDBPyConnection, resolved: str, skip_invalid: bool) -> tuple[Any, ...] | None:
     rows = connection.execute(sql_text("ingest/known_file.sql"), {"path": resolved, "skip_invalid": skip_invalid})
     return next(iter(rows.fetchall()), None)
 
 
 def _same_content(connection: duckdb.DuckDBPyConnection, resolved: str, digest: str,
-                  skip_invalid: bool) -> tuple | None:
+                  skip_invalid: bool) -> tuple[Any, ...] | None:
     rows = connection.execute(sql_text("ingest/same_content.sql"),
                               {"path": resolved, "sha256": digest, "skip_invalid": skip_invalid})
     return next(iter(rows.fetchall()), None)
@@ -396,5 +396,5 @@ def _summarize_range(store: Store, summary: LoadSummary) -> None:
     if not summary.files:
         return
     with store.connect() as connection:
-        row = connection.execute(sql_text("ingest/load_summary.sql"), summary.file_keys()).fetchone()
+        (row,) = connection.execute(sql_text("ingest/load_summary.sql"), summary.file_keys()).fetchall()
     summary.traces, summary.agents, summary.first_start, summary.last_end = row

@@ -108,7 +108,7 @@ def insert_normalized(
 
 def _count(connection: duckdb.DuckDBPyConnection, table: str) -> int:
     """Rows of a working table, read to the end (DuckDB 2.0 blocks a connection with a half-read result)."""
-    return connection.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    return int(connection.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
 
 def _with_arrow(connection: duckdb.DuckDBPyConnection, name: str, table: pa.Table, work: Callable[[], T]) -> T:

@@ -22,6 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from halo_local.ingest.limits import DecompressedStream
+
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _LENGTH_PREFIX = struct.Struct(">I")
 SNIFF_BYTES = 4096
@@ -63,7 +65,7 @@ def _looks_binary(head: bytes) -> bool:
     return False
 
 
-def decoded_stream(path: Path, stream: BinaryIO, size: int | None) -> BinaryIO:
+def decoded_stream(path: Path, stream: BinaryIO | DecompressedStream, size: int | None) -> BinaryIO:
     """`stream` as it is when it holds text; otherwise a stream of the OTLP/JSON lines it decodes to.
 
     `size` is the file's size for a seekable `stream` (the raw file), None for a decompressed one.
@@ -71,14 +73,15 @@ def decoded_stream(path: Path, stream: BinaryIO, size: int | None) -> BinaryIO:
     head = stream.read(SNIFF_BYTES)
     kind = sniff(head, size)
     source: Any = stream
-    if size is not None:
+    if size is not None and not isinstance(stream, DecompressedStream):
         stream.seek(0)
         if kind is None:
             return stream
     else:
-        source = IterStream(prepend(head, stream))
+        chunks = IterStream(prepend(head, stream))
+        source = chunks
         if kind is None:
-            return source.buffered
+            return chunks.buffered
     from halo_local.ingest import otlp_decode  # protobuf and zstandard load only for binary files
 
     return io.BufferedReader(_ChunkStream(otlp_decode.json_lines(path, source, kind)), buffer_size=READ_CHUNK)
@@ -120,7 +123,7 @@ class IterStream:
     """The minimal `read(n)` over an iterator of chunks that decoding nested forms needs."""
 
     def __init__(self, chunks: Iterator[bytes]) -> None:
-        self.buffered = io.BufferedReader(_ChunkStream(chunks), buffer_size=READ_CHUNK)
+        self.buffered: BinaryIO = io.BufferedReader(_ChunkStream(chunks), buffer_size=READ_CHUNK)
 
     def read(self, size: int = -1) -> bytes:
         return self.buffered.read(size)

@@ -46,7 +46,7 @@ def json_lines(path: Path, stream: BinaryIO, kind: str) -> Iterator[bytes]:
         if inner_kind is None:
             yield from _guarded(path, "zstd", chunks)
         else:
-            yield from json_lines(path, IterStream(_guarded(path, "zstd", chunks)), inner_kind)
+            yield from json_lines(path, IterStream(_guarded(path, "zstd", chunks)).buffered, inner_kind)
     elif kind == "records":
         yield from _records(path, stream)
     else:

@@ -25,12 +25,14 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -231,7 +233,7 @@ def read_trace_file(
     spans_read = 0
     pending = 0
     first_skipped: list[SkippedRecord] = []
-    resume_at = start or LinePosition(0, 0)
+    resume_at: LinePosition | None = start or LinePosition(0, 0)
     # The work happens in a private in-memory database: its scratch tables are freed batch by batch
     # (while the caller's transaction is open, the caller's database keeps every dropped version until it
     # ends, even those of other connections), and nothing that goes wrong there can abort the caller's
@@ -328,7 +330,7 @@ def work_database(connection: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConne
     return duckdb.connect(config=_work_settings(connection))
 
 
-def _work_settings(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
+def _work_settings(connection: duckdb.DuckDBPyConnection) -> dict[str, str | bool | int | float | list[str]]:
     """The private database's settings: the store's memory limit and spill folder (it holds one part)."""
     memory_limit, temp_directory = _single_row(connection.execute(
         "SELECT current_setting('memory_limit'), current_setting('temp_directory')"))
@@ -342,17 +344,17 @@ def _append_raw_spans(work: duckdb.DuckDBPyConnection, target: duckdb.DuckDBPyCo
     good_rows = "SELECT * EXCLUDE (read_error) FROM halo_chunk_rows WHERE read_error IS NULL"
     if target is work:
         (count,) = _single_row(work.execute(f"INSERT INTO raw_spans {good_rows}"))
-        return count
+        return int(count)
     rows = work.sql(good_rows).to_arrow_table()
     target.register("halo_good_rows", rows)
     try:
         target.execute("INSERT INTO raw_spans SELECT * FROM halo_good_rows")
     finally:
         target.unregister("halo_good_rows")
-    return rows.num_rows
+    return int(rows.num_rows)
 
 
-def _single_row(result: duckdb.DuckDBPyConnection) -> tuple:
+def _single_row(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
     """The one row of a result, read to the end (DuckDB 2.0 blocks a connection with a half-read result)."""
     (row,) = result.fetchall()
     return row
@@ -360,10 +362,8 @@ def _single_row(result: duckdb.DuckDBPyConnection) -> tuple:
 
 def _drop_quietly(connection: duckdb.DuckDBPyConnection, table: str) -> None:
     """Best-effort cleanup: after an aborted transaction even a DROP fails, and the caller rolls back anyway."""
-    try:
+    with contextlib.suppress(duckdb.Error):
         connection.execute(f"DROP TABLE IF EXISTS {table}")
-    except duckdb.Error:
-        pass
 
 
 # --- SQL -------------------------------------------------------------------------------------------

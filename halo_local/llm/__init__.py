@@ -4,9 +4,10 @@
 whether the pass can run at all.
 """
 
-from halo_local.llm.agent import IssueNote, LlmResult, answer_followup, run_analysis
+from halo_local.llm.agent import LlmResult, answer_followup, run_analysis
 from halo_local.llm.client import LlmCancelled, LlmContextTooLong, LlmError
 from halo_local.llm.models import ModelInfo, default_model_id, llm_skip_reason, model_catalog, resolve_model_id
+from halo_local.llm.submission import IssueNote
 
 __all__ = [
     "IssueNote",

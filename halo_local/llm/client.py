@@ -74,7 +74,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         """Exponential backoff with jitter; a server's retry-after wins when it asks for longer."""
-        backoff = min(self.first_delay * (2 ** attempt), self.max_delay) * random.uniform(0.75, 1.0)
+        backoff = min(self.first_delay * (2.0 ** attempt), self.max_delay) * random.uniform(0.75, 1.0)
         if retry_after is not None:
             return min(max(backoff, retry_after), 60.0)
         return backoff
@@ -154,7 +154,8 @@ class MessagesClient:
             self.check_cancel()
         if "error" in outcome:
             raise outcome["error"]
-        return outcome["message"]
+        message: Message = outcome["message"]
+        return message
 
     def _sleep(self, seconds: float) -> None:
         """Sleep in poll-sized steps so a cancel during backoff is honoured quickly."""

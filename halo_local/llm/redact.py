@@ -18,6 +18,7 @@ with a distinctive prefix (sk-ant-, ghp_, AIza, ...) need no boundary at all.
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from typing import Any, NamedTuple
 
@@ -216,14 +217,14 @@ def redact_counting(text: str) -> tuple[str, int]:
     """`text` redacted, and how many secrets were replaced (a match already redacted not counted)."""
     total = 0
 
-    def replace(match: re.Match[str]) -> str:
+    def replace(match: re.Match[str], template: str) -> str:
         nonlocal total
         replaced = match.expand(template)
         total += replaced != match.group(0)
         return replaced
 
     for compiled, template in _COMPILED:
-        text = compiled.sub(replace, text)
+        text = compiled.sub(functools.partial(replace, template=template), text)
     return text, total
 
 

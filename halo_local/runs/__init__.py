@@ -21,6 +21,7 @@ run executes), `snapshot` (the Parquet trace dataset), `pipeline` (executing a r
 (`__main__`).
 """
 
+from halo_local.common.timestamps import iso, parse_timestamp
 from halo_local.runs.documents import get_run, list_runs, run_document, run_events
 from halo_local.runs.html_page import report_html
 from halo_local.runs.lifecycle import cancel_run, create_followup_run, create_run, poll_run
@@ -37,7 +38,6 @@ from halo_local.runs.options import (
     MAX_SPAN_LIMIT,
     IntBound,
     RunOptions,
-    parse_timestamp,
     resolve_window,
 )
 from halo_local.runs.pipeline import execute_run
@@ -51,15 +51,45 @@ from halo_local.runs.rows import (
     STATES,
     TERMINAL_STATES,
     WORKER_LOG,
-    iso,
 )
 from halo_local.runs.worker import process_alive, reap_stale_runs, start_worker
 
 __all__ = [
-    "ACTIVE_STATES", "DEFAULT_CANCEL_REASON", "DEFAULT_LOOKBACK_HOURS", "DEFAULT_MAX_SUBAGENT_DEPTH",
-    "DEFAULT_MAX_TURNS", "DEFAULT_PROMPT", "DEFAULTS", "DEFAULT_SPAN_LIMIT", "DEFAULT_TIME_LIMIT_SECONDS",
-    "IntBound", "MAX_LOOKBACK_HOURS", "MAX_SPAN_LIMIT", "POLL_EXIT_CODES", "POLL_TIMEOUT_EXIT_CODE", "PREVIOUS_FILE",
-    "REPORT_FILE", "RunOptions", "SNAPSHOT_FILE", "STATES", "TERMINAL_STATES", "WORKER_LOG", "cancel_run", "create_followup_run",
-    "create_run", "execute_run", "get_run", "iso", "list_runs", "parse_timestamp", "poll_run",
-    "process_alive", "reap_stale_runs", "report_html", "resolve_window", "run_document", "run_events", "start_worker",
+    "ACTIVE_STATES",
+    "DEFAULTS",
+    "DEFAULT_CANCEL_REASON",
+    "DEFAULT_LOOKBACK_HOURS",
+    "DEFAULT_MAX_SUBAGENT_DEPTH",
+    "DEFAULT_MAX_TURNS",
+    "DEFAULT_PROMPT",
+    "DEFAULT_SPAN_LIMIT",
+    "DEFAULT_TIME_LIMIT_SECONDS",
+    "MAX_LOOKBACK_HOURS",
+    "MAX_SPAN_LIMIT",
+    "POLL_EXIT_CODES",
+    "POLL_TIMEOUT_EXIT_CODE",
+    "PREVIOUS_FILE",
+    "REPORT_FILE",
+    "SNAPSHOT_FILE",
+    "STATES",
+    "TERMINAL_STATES",
+    "WORKER_LOG",
+    "IntBound",
+    "RunOptions",
+    "cancel_run",
+    "create_followup_run",
+    "create_run",
+    "execute_run",
+    "get_run",
+    "iso",
+    "list_runs",
+    "parse_timestamp",
+    "poll_run",
+    "process_alive",
+    "reap_stale_runs",
+    "report_html",
+    "resolve_window",
+    "run_document",
+    "run_events",
+    "start_worker",
 ]

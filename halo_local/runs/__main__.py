@@ -6,7 +6,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from halo_local import traces
+from halo_local.common.timestamps import utc_now
 from halo_local.runs.control import describe_exception
 from halo_local.runs.pipeline import execute_run
 from halo_local.runs.rows import finish, writing
@@ -37,7 +37,7 @@ def _record_death(store: Store, run_id: str, error: Exception) -> None:
     damaged database), the traceback in worker.log is what the next reader's reaper reports."""
     try:
         with writing(store) as connection:
-            finish(connection, run_id, "failed", f"worker died of {describe_exception(error)}", traces.utc_now())
+            finish(connection, run_id, "failed", f"worker died of {describe_exception(error)}", utc_now())
     except Exception:
         log.exception("could not record the failure of run %s", run_id)
 

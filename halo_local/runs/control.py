@@ -17,11 +17,11 @@ from typing import Any
 import duckdb
 
 from halo_local import clock as deadline_clock
-from halo_local import traces
+from halo_local.common.timestamps import iso, utc_now
 from halo_local.errors import HaloLocalError
 from halo_local.resources import sql_text
 from halo_local.runs.options import DEFAULT_CANCEL_REASON
-from halo_local.runs.rows import CANCEL_FILE, finish, insert_event, iso, minutes, status_of, writing
+from halo_local.runs.rows import CANCEL_FILE, finish, insert_event, minutes, status_of, writing
 from halo_local.store import Store
 
 log = logging.getLogger("halo_local.runs")
@@ -99,7 +99,7 @@ class RunControl:
             raise Stopped(*stop)
 
     def event(self, kind: str, message: str, detail: Mapping[str, Any] | None = None) -> None:
-        at = traces.utc_now()
+        at = utc_now()
         with writing(self.store) as connection:
             insert_event(connection, self.run_id, kind, message, detail, at)
         log.info("%s %s", kind, message)
@@ -111,7 +111,7 @@ class RunControl:
         self.event(kind, _describe_llm_event(kind, detail), detail)
 
     def finish(self, status: str, reason: str | None, detail: Mapping[str, Any] | None = None) -> str:
-        at = traces.utc_now()
+        at = utc_now()
         with writing(self.store) as connection:
             ended = finish(connection, self.run_id, status, reason, at, detail)
         if ended and self.on_event is not None:
@@ -121,7 +121,7 @@ class RunControl:
 
     def beat(self, record_event: bool) -> None:
         """Move the heartbeat; a run some other process ended meanwhile must stop here too."""
-        at = traces.utc_now()
+        at = utc_now()
         with writing(self.store) as connection:
             updated = connection.execute(sql_text("runs/heartbeat.sql"),
                                          {"at": at, "run_id": self.run_id}).fetchall()[0][0]

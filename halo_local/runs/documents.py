@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from halo_local import traces
+from halo_local.common.rows import rows_as_dicts
 from halo_local.errors import NotFoundError
 from halo_local.flags import parse_int
 from halo_local.resources import sql_text
@@ -23,7 +23,7 @@ def get_run(store: Store, run_id: str, *, include_findings: bool = True) -> dict
     reap_stale_runs(store)
     with store.connect() as connection:
         cursor = connection.execute(sql_text("runs/run.sql"), {"run_id": str(run_id).strip()})
-        rows = traces.rows_as_dicts(cursor, json_columns=JSON_COLUMNS)
+        rows = rows_as_dicts(cursor, json_columns=JSON_COLUMNS)
     if not rows:
         raise NotFoundError(f"no run with id {str(run_id)!r}", hint="`halo-local run list` lists runs")
     return run_document(rows[0], include_findings=include_findings)
@@ -36,7 +36,7 @@ def list_runs(store: Store, *, limit: int = 50, conversation_id: str | None = No
     with store.connect() as connection:
         cursor = connection.execute(sql_text("runs/list_runs.sql"), {
             "conversation_id": conversation_id, "schedule_id": schedule_id, "row_limit": int(limit)})
-        rows = traces.rows_as_dicts(cursor, json_columns=JSON_COLUMNS)
+        rows = rows_as_dicts(cursor, json_columns=JSON_COLUMNS)
     return [run_document(row, include_findings=False) for row in rows]
 
 
@@ -103,4 +103,4 @@ def run_events(store: Store, run_id: str, *, limit: int = 100, after_seq: int = 
     with store.connect() as connection:
         cursor = connection.execute(sql_text("runs/events.sql"), {
             "run_id": str(run_id).strip(), "after_seq": int(after_seq), "row_limit": int(limit)})
-        return traces.rows_as_dicts(cursor, json_columns=JSON_COLUMNS)
+        return rows_as_dicts(cursor, json_columns=JSON_COLUMNS)

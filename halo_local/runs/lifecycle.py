@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from halo_local import conversations, heuristics, llm, traces
+from halo_local.common.rows import stored_rows
+from halo_local.common.timestamps import iso, utc_now
 from halo_local.errors import NotFoundError, UsageError
 from halo_local.resources import sql_text
 from halo_local.runs import worker
@@ -25,7 +27,6 @@ from halo_local.runs.rows import (
     finish,
     insert_event,
     insert_run,
-    iso,
     new_run_id,
     writing,
 )
@@ -70,7 +71,7 @@ def create_run(
     text = options.prompt_text
     resolved_model = llm.resolve_model_id(options.model_id)
     agent = traces.find_agent(store, agent_uuid)
-    created_at = now or traces.utc_now()
+    created_at = now or utc_now()
     run_id, conversation_id = new_run_id(), conversations.new_conversation_id()
     if source_overview is not None:
         run_dir = store.runs_dir / run_id
@@ -121,7 +122,7 @@ def create_followup_run(store: Store, conversation_id: str, question: str, *, no
         )
     resolved_model = llm.resolve_model_id(model_id if model_id is not None else analysis.model_id)
     run_id = new_run_id()
-    created_at = traces.utc_now()
+    created_at = utc_now()
     with writing(store) as connection:
         insert_run(connection, store, {
             "run_id": run_id, "conversation_id": conversation_id, "kind": "followup",
@@ -140,14 +141,12 @@ def create_followup_run(store: Store, conversation_id: str, question: str, *, no
 
 def _analysis_run_of(store: Store, conversation_id: str) -> RunRecord:
     with store.connect() as connection:
-        cursor = connection.execute(sql_text("runs/analysis_run_of.sql"), {"conversation_id": str(conversation_id)})
-        names = [column[0] for column in cursor.description]
-        rows = cursor.fetchall()
-        row = rows[0] if rows else None
-    if row is None:
+        rows = stored_rows(connection.execute(sql_text("runs/analysis_run_of.sql"),
+                                              {"conversation_id": str(conversation_id)}))
+    if not rows:
         raise NotFoundError(f"no conversation with id {conversation_id!r}",
                             hint="`halo-local conversation list` lists conversations")
-    return RunRecord.from_row(dict(zip(names, row)))
+    return RunRecord.from_row(rows[0])
 
 
 def _short(moment: datetime) -> str:
@@ -202,7 +201,7 @@ def cancel_run(
     run = get_run(store, run_id, include_findings=False)
     if run["status"] in TERMINAL_STATES:
         return {**run, "cancelRequested": False}
-    at = traces.utc_now()
+    at = utc_now()
     with writing(store) as connection:
         connection.execute(sql_text("runs/request_cancel.sql"), {"at": at, "reason": text, "run_id": run["runId"]})
         insert_event(connection, run["runId"], "cancel_requested", f"cancel requested: {text}",

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import ClassVar
 
-from halo_local import traces
+from halo_local.common.timestamps import iso, parse_timestamp, utc_now
 from halo_local.errors import UsageError
 from halo_local.flags import parse_int
 from halo_local.llm.agent import MAX_SUBAGENT_DEPTH_CEILING, MAX_TURNS_CEILING
-from halo_local.runs.rows import iso
 
 DEFAULT_PROMPT = (
     "Find what makes this agent fail, slow or expensive. Rank the issues by impact, explain the "
@@ -95,23 +94,6 @@ DEFAULT_MAX_TURNS = DEFAULTS.max_turns
 DEFAULT_TIME_LIMIT_SECONDS = DEFAULTS.time_limit_seconds
 
 
-def parse_timestamp(value: str | datetime, flag: str) -> datetime:
-    """An ISO date-time (offset or Z; naive means UTC) as naive UTC, or a UsageError naming the flag."""
-    if isinstance(value, datetime):
-        parsed = value
-    else:
-        text = str(value).strip()
-        try:
-            parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text)
-        except ValueError:
-            raise UsageError(
-                f"{flag} takes an ISO date-time such as 2026-04-24T18:00:00Z; got {value!r}"
-            ) from None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
-    return parsed
-
-
 def resolve_window(
     window_start_at: str | datetime | None,
     window_end_at: str | datetime | None,
@@ -132,7 +114,7 @@ def resolve_window(
             hint="give --window-start-at (and --window-end-at) for an exact window, or --lookback-hours "
                  "to count back from --window-end-at (default now), not both",
         )
-    end = parse_timestamp(window_end_at, "--window-end-at") if window_end_at is not None else (now or traces.utc_now())
+    end = parse_timestamp(window_end_at, "--window-end-at") if window_end_at is not None else (now or utc_now())
     if window_start_at is not None:
         start = parse_timestamp(window_start_at, "--window-start-at")
     else:

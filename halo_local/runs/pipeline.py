@@ -12,14 +12,15 @@ import json
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from halo_local import changes, conversations, heuristics, html_report, llm, report, traces, verdicts
+from halo_local import changes, conversations, heuristics, html_report, llm, report, verdicts
+from halo_local.common.timestamps import iso, utc_now
 from halo_local.resources import sql_text
 from halo_local.runs import snapshot
 from halo_local.runs.control import (
@@ -34,7 +35,6 @@ from halo_local.runs.rows import (
     REPORT_FILE,
     RunRecord,
     finish,
-    iso,
     minutes,
     run_record,
     source_overview,
@@ -87,7 +87,7 @@ def _mark_running(store: Store, run_id: str) -> bool:
     """queued → running, claiming the run for this process; False if it was cancelled or taken."""
     with writing(store) as connection:
         updated = connection.execute(sql_text("runs/mark_running.sql"), {
-            "at": traces.utc_now(), "pid": os.getpid(), "host": socket.gethostname(),
+            "at": utc_now(), "pid": os.getpid(), "host": socket.gethostname(),
             "ticks": process_start_ticks(os.getpid()), "run_id": run_id,
         }).fetchall()[0][0]
     return bool(updated)
@@ -321,7 +321,7 @@ def _complete(control: RunControl, run: RunRecord, markdown: str, report_path: P
               reason: str | None, *, status: str = "completed") -> str:
     """End the run (`completed`, or `cancelled`/`timed_out` with the heuristics report) and add the
     assistant message, in one transaction; a run ended meanwhile stays as it ended."""
-    at = traces.utc_now()
+    at = utc_now()
     with writing(control.store) as connection:
         ended = finish(connection, control.run_id, status, reason, at)
         if ended:

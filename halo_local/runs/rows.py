@@ -15,7 +15,8 @@ from typing import Any
 
 import duckdb
 
-from halo_local import traces
+from halo_local.common.rows import stored_rows
+from halo_local.common.timestamps import utc_now
 from halo_local.errors import NotFoundError
 from halo_local.resources import sql_text
 from halo_local.store import Store
@@ -52,13 +53,6 @@ def new_run_id() -> str:
     return "run_" + uuid.uuid4().hex[:12]
 
 
-def iso(value: datetime | None) -> str | None:
-    """`2026-04-24T18:00:00Z` (seconds, or microseconds when present), the form every flag accepts."""
-    if value is None:
-        return None
-    return value.isoformat() + "Z"
-
-
 def minutes(seconds: int) -> str:
     return f"{seconds / 60:g} min"
 
@@ -75,7 +69,7 @@ def insert_run(connection: duckdb.DuckDBPyConnection, store: Store, values: dict
 def insert_event(connection: duckdb.DuckDBPyConnection, run_id: str, kind: str, message: str,
                  detail: Mapping[str, Any] | None = None, at: datetime | None = None) -> None:
     connection.execute(sql_text("runs/insert_event.sql"), {
-        "run_id": run_id, "at": at or traces.utc_now(), "kind": kind, "message": message,
+        "run_id": run_id, "at": at or utc_now(), "kind": kind, "message": message,
         "detail": json.dumps(dict(detail or {}), default=str, sort_keys=True),
     })
 
@@ -142,13 +136,10 @@ def run_record(store: Store, run_id: str) -> RunRecord:
 def run_row(store: Store, run_id: str) -> dict[str, Any]:
     """The run's row as stored (snake_case keys, JSON columns as text)."""
     with store.connect() as connection:
-        cursor = connection.execute(sql_text("runs/run.sql"), {"run_id": str(run_id)})
-        names = [column[0] for column in cursor.description]
-        rows = cursor.fetchall()
-        row = rows[0] if rows else None
-    if row is None:
+        rows = stored_rows(connection.execute(sql_text("runs/run.sql"), {"run_id": str(run_id)}))
+    if not rows:
         raise NotFoundError(f"no run with id {str(run_id)!r}", hint="`halo-local run list` lists runs")
-    return dict(zip(names, row))
+    return rows[0]
 
 
 def status_of(store: Store, run_id: str) -> str:

@@ -13,10 +13,11 @@ from typing import Any
 
 import duckdb
 
-from halo_local import llm, traces
-from halo_local.resources import sql_text
+from halo_local import llm
+from halo_local.common.timestamps import iso, utc_now
+from halo_local.resources import sql_template, sql_text
 from halo_local.runs.control import RunControl, Stopped
-from halo_local.runs.rows import PREVIOUS_FILE, SNAPSHOT_FILE, WRITE_LOCK, RunRecord, iso, source_overview, writing
+from halo_local.runs.rows import PREVIOUS_FILE, SNAPSHOT_FILE, WRITE_LOCK, RunRecord, source_overview, writing
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,11 @@ def take_snapshot(control: RunControl, run: RunRecord, run_dir: Path) -> Dataset
         if window_spans == 0:
             covered = connection.execute(sql_text("runs/agent_range.sql"), {"agent_uuid": run.agent_uuid}).fetchall()[0]
             raise Stopped("no_traces", no_traces_message(run, covered[1], covered[2]))
-        _write_parquet(connection, sql_text("runs/snapshot.sql"), params, snapshot)
+        _write_parquet(connection, sql_template("runs/snapshot.sql"), params, snapshot)
         previous_count = connection.execute(sql_text("runs/window_counts.sql"), {
             key: previous_params[key] for key in ("agent_uuid", "window_start", "window_end")}).fetchall()[0][0]
         if previous_count:
-            _write_parquet(connection, sql_text("runs/snapshot.sql"), previous_params, previous)
+            _write_parquet(connection, sql_template("runs/snapshot.sql"), previous_params, previous)
     with duckdb.connect() as memory:
         spans, trace_count = memory.read_parquet(str(snapshot)).aggregate(
             "count(*), count(DISTINCT trace_id)").fetchall()[0]
@@ -88,7 +89,7 @@ def no_traces_message(run: RunRecord, first: datetime | None, last: datetime | N
         return f"{empty}, and none are stored for it at all; load its traces with `halo-local traces load PATH`"
     start = first.replace(microsecond=0)
     end = last.replace(microsecond=0) + timedelta(seconds=1)
-    hours = max(1, math.ceil((traces.utc_now() - start).total_seconds() / 3600))
+    hours = max(1, math.ceil((utc_now() - start).total_seconds() / 3600))
     return (f"{empty}; its stored spans cover {iso(first.replace(microsecond=0))} .. {iso(last.replace(microsecond=0))}. "
             f"Reach them with --window-start-at {iso(start)} --window-end-at {iso(end)} "
             f"(or --lookback-hours {hours})")

@@ -17,10 +17,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from halo_local import traces
+from halo_local.common.rows import stored_rows
+from halo_local.common.timestamps import iso, utc_now
 from halo_local.resources import sql_text
 from halo_local.runs.control import describe_exception_text
-from halo_local.runs.rows import WORKER_LOG, finish, iso, minutes, writing
+from halo_local.runs.rows import WORKER_LOG, finish, minutes, writing
 from halo_local.store import Store
 
 STALE_SECONDS_ENV = "HALO_RUN_STALE_SECONDS"
@@ -91,13 +92,11 @@ def reap_stale_runs(store: Store, *, now: datetime | None = None) -> list[str]:
     Called by every command that reads runs, so a run never stays `running` after its worker died
     (kill -9, crash, machine asleep). Returns the ids it ended.
     """
-    moment = now or traces.utc_now()
+    moment = now or utc_now()
     stale = timedelta(seconds=stale_after_seconds())
     host = socket.gethostname()
     with store.connect() as connection:
-        cursor = connection.execute(sql_text("runs/active_runs.sql"))
-        names = [column[0] for column in cursor.description]
-        active = [dict(zip(names, row)) for row in cursor.fetchall()]
+        active = stored_rows(connection.execute(sql_text("runs/active_runs.sql")))
     verdicts: list[tuple[str, str, str]] = []
     for run in active:
         verdict = _verdict(run, moment, stale, host, store.runs_dir)

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 from halo_local.flags import parse_bool, parse_int, parse_int_list, parse_text
 from halo_local.schedules.cadence import due_slot, iso, next_fire_times, previous_fire_time, utc_now, zone_of
-from halo_local.schedules.outcomes import last_outcomes, outcome_text
 from halo_local.schedules.firing import (
     TICK_LOG_FILE,
     FireRun,
@@ -49,6 +48,7 @@ from halo_local.schedules.firing import (
     installed_executable,
     tick,
 )
+from halo_local.schedules.outcomes import last_outcomes, outcome_text
 from halo_local.schedules.records import (
     FREQUENCIES,
     UPCOMING_COUNT,
@@ -72,12 +72,41 @@ from halo_local.schedules.storage import (
 )
 
 __all__ = [
-    "last_outcomes", "outcome_text",
-    "FREQUENCIES", "TICK_LOG_FILE", "UPCOMING_COUNT",
-    "FireRun", "Fired", "LoadSources", "Schedule", "ScheduleChanges", "ScheduleFire",
-    "ScheduleSpec", "archive_schedule", "checked_targets", "create_schedule", "cron_line", "due_slot",
-    "get_schedule", "installed_executable", "iso", "list_schedules", "load_sources",
-    "next_fire_times", "parse_bool", "parse_int", "parse_int_list", "parse_sources", "parse_text",
-    "parse_timestamp", "previous_fire_time", "remote_sources", "schedule_runs", "tick",
-    "unarchive_schedule", "update_schedule", "utc_now", "zone_of",
+    "FREQUENCIES",
+    "TICK_LOG_FILE",
+    "UPCOMING_COUNT",
+    "FireRun",
+    "Fired",
+    "LoadSources",
+    "Schedule",
+    "ScheduleChanges",
+    "ScheduleFire",
+    "ScheduleSpec",
+    "archive_schedule",
+    "checked_targets",
+    "create_schedule",
+    "cron_line",
+    "due_slot",
+    "get_schedule",
+    "installed_executable",
+    "iso",
+    "last_outcomes",
+    "list_schedules",
+    "load_sources",
+    "next_fire_times",
+    "outcome_text",
+    "parse_bool",
+    "parse_int",
+    "parse_int_list",
+    "parse_sources",
+    "parse_text",
+    "parse_timestamp",
+    "previous_fire_time",
+    "remote_sources",
+    "schedule_runs",
+    "tick",
+    "unarchive_schedule",
+    "update_schedule",
+    "utc_now",
+    "zone_of",
 ]

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from halo_local.common.timestamps import as_aware_utc, as_naive_utc
+from halo_local.common.timestamps import iso as iso  # the schedules' API names it
+from halo_local.common.timestamps import utc_now as naive_utc_now
 from halo_local.errors import UsageError
 
 if TYPE_CHECKING:
@@ -94,28 +97,23 @@ def due_slot(schedule: Schedule, now: datetime) -> datetime | None:
 
 def _spec_of(schedule: Schedule | ScheduleSpec) -> ScheduleSpec:
     """A stored schedule's spec; a spec is its own (read by attribute: records import this module)."""
-    spec: ScheduleSpec = getattr(schedule, "spec", schedule)
-    return spec
-
-
-def iso(value: datetime | None) -> str | None:
-    """UTC time as `2025-01-31T09:00:00Z` (the CLI's JSON form), or None."""
-    return None if value is None else as_naive(value).isoformat() + "Z"
+    return cast("ScheduleSpec", getattr(schedule, "spec", schedule))
 
 
 def utc_now() -> datetime:
-    """The current time, aware UTC (the default `now` of every command)."""
-    return datetime.now(UTC)
+    """The current time, aware UTC (the default `now` of every command): cadence arithmetic across time
+    zones is the one place times stay aware (common.timestamps)."""
+    return as_aware_utc(naive_utc_now())
 
 
 def as_utc(value: datetime) -> datetime:
     """`value` as aware UTC; a naive time is read as UTC (how the database stores them)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return as_aware_utc(value)
 
 
 def as_naive(value: datetime) -> datetime:
     """`value` as naive UTC, the form the schedules tables take as a parameter."""
-    return as_utc(value).replace(tzinfo=None)
+    return as_naive_utc(value)
 
 
 def as_aware(value: datetime | None) -> Any:

@@ -26,4 +26,5 @@ def outcome_text(outcome: Mapping[str, Any] | None) -> str:
     if outcome is None:
         return "-"
     high = outcome.get("newHigh")
-    return outcome["status"] + (f", {high} new high" if high else "")
+    status: str = outcome["status"]
+    return status + (f", {high} new high" if high else "")

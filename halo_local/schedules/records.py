@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from halo_local.common.timestamps import parse_timestamp as naive_parse_timestamp
 from halo_local.errors import UsageError
 from halo_local.flags import parse_bool, parse_int_list, parse_text
 from halo_local.llm.models import resolve_model_id
@@ -40,15 +41,8 @@ _USED_BY = {
 
 
 def parse_timestamp(value: Any, flag: str = "--now") -> datetime:
-    """An ISO 8601 time as aware UTC; a time without an offset is read as UTC."""
-    if isinstance(value, datetime):
-        return as_utc(value)
-    text = str(value).strip()
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"{flag} takes an ISO 8601 time such as 2025-01-31T09:00:00Z; got {value!r}") from None
-    return as_utc(parsed)
+    """An ISO 8601 time as aware UTC (common.timestamps.parse_timestamp; no offset means UTC)."""
+    return as_utc(naive_parse_timestamp(value if isinstance(value, datetime) else str(value), flag))
 
 
 @dataclass(frozen=True)
@@ -233,7 +227,8 @@ class ScheduleChanges:
         merged = spec
         if self.frequency is not None and self.frequency != spec.frequency and self.frequency in _USED_BY:
             used = _USED_BY[self.frequency]
-            merged = replace(merged, **{name: None for name in _LIST_FLAGS if name not in used})
+            dropped: dict[str, Any] = {name: None for name in _LIST_FLAGS if name not in used}
+            merged = replace(merged, **dropped)
         updates: dict[str, Any] = {}
         for name in ScheduleSpec.__dataclass_fields__:
             value = getattr(self, name)

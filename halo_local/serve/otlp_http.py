@@ -148,7 +148,8 @@ def success_body(content_type: str, rejected: int) -> bytes:
         response = ExportTraceServiceResponse()
         if rejected:
             response.partial_success.CopyFrom(ExportTracePartialSuccess(rejected_spans=rejected, error_message=message))
-        return response.SerializeToString()
+        serialized: bytes = response.SerializeToString()
+        return serialized
     document: dict[str, Any] = {}
     if rejected:
         document["partialSuccess"] = {"rejectedSpans": str(rejected), "errorMessage": message}

@@ -13,7 +13,7 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -113,10 +113,10 @@ class ClickHouseSource:
         failures — the same document overview.local_overview makes from the local store."""
         parameters = {**self._window(agent, window_start, window_end), "row_limit": OVERVIEW_ROW_LIMIT}
         names, rows = self._named_rows("clickhouse/overview.sql", parameters)
-        totals = dict(zip(names, rows[0]))
+        totals = dict(zip(names, rows[0], strict=True))
         totals["first_span_at"] = iso_from_ns(totals.pop("first_start_ns"))
         totals["last_span_at"] = iso_from_ns(totals.pop("last_end_ns"))
-        sections = {section: [dict(zip(columns, row)) for row in totals.pop(section)]
+        sections = {section: [dict(zip(columns, row, strict=True)) for row in totals.pop(section)]
                     for section, columns in OVERVIEW_SECTIONS.items()}
         return {"totals": totals, **sections}
 
@@ -274,8 +274,8 @@ def _micros(value: datetime | None) -> int | None:
     """A naive-UTC (or aware) datetime as epoch microseconds, the unit of local start_time."""
     if value is None:
         return None
-    aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    delta = aware - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    delta = aware - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 

@@ -48,4 +48,4 @@ def iso_from_ns(value: int | None) -> str | None:
 def _named_rows(connection: duckdb.DuckDBPyConnection, template: str, parameters: dict[str, Any]) -> list[dict[str, Any]]:
     cursor = connection.execute(_SQL.get_template(template).render(), parameters)
     names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -1,44 +1,8 @@
 -- The `spans` a sandbox over the store holds, copied from the view `unredacted_spans` (source.spans)
--- with secrets in every text and JSON column redacted by `redact_secrets`
--- (halo_local/llm/redact.py's sql_macro). The LLM and MCP clients query this copy only, so no SQL
--- that reshapes text (upper(), reverse(), replace(), substr()) can bring a secret past the
+-- with secrets in every text and JSON column redacted (the column list: spans/_redaction.sql). The
+-- LLM and MCP clients query this copy only, so no SQL that reshapes text (upper(), reverse(), replace(), substr()) can bring a secret past the
 -- redaction, and no cut can show half of one (MCP clients and `halo-local query`; run snapshots are
--- redacted by runs/snapshot.sql as written). Ids and numbers are copied as they are; a JSON
--- value that the redaction made invalid is kept as a JSON string.
+-- redacted by the same macro).
+{% from "spans/_redaction.sql" import redacted_spans %}
 CREATE TABLE spans AS
-WITH redacted AS (
-    SELECT * REPLACE (
-        redact_secrets(name)                         AS name,
-        redact_secrets(kind)                         AS kind,
-        redact_secrets(status_message)               AS status_message,
-        redact_secrets(service_name)                 AS service_name,
-        redact_secrets(agent_name)                   AS agent_name,
-        redact_secrets(session_id)                   AS session_id,
-        redact_secrets(provider)                     AS provider,
-        redact_secrets(model)                        AS model,
-        redact_secrets(tool_name)                    AS tool_name,
-        redact_secrets(tool_arguments)               AS tool_arguments,
-        redact_secrets(tool_result)                  AS tool_result,
-        list_transform(declared_tools, lambda tool: redact_secrets(tool)) AS declared_tools,
-        redact_secrets(finish_reason)                AS finish_reason,
-        redact_secrets(error_type)                   AS error_type,
-        redact_secrets(error_message)                AS error_message,
-        redact_secrets(input_text)                   AS input_text,
-        redact_secrets(output_text)                  AS output_text,
-        redact_secrets(scope_name)                   AS scope_name,
-        redact_secrets(scope_version)                AS scope_version,
-        redact_secrets(attributes::VARCHAR)          AS attributes,
-        redact_secrets(resource_attributes::VARCHAR) AS resource_attributes,
-        redact_secrets(events::VARCHAR)              AS events,
-        redact_secrets(links::VARCHAR)               AS links,
-        redact_secrets(source_file)                  AS source_file
-    )
-    FROM unredacted_spans
-)
-SELECT * REPLACE (
-    coalesce(try_cast(attributes AS JSON), to_json(attributes))                   AS attributes,
-    coalesce(try_cast(resource_attributes AS JSON), to_json(resource_attributes)) AS resource_attributes,
-    coalesce(try_cast(events AS JSON), to_json(events))                           AS events,
-    coalesce(try_cast(links AS JSON), to_json(links))                             AS links
-)
-FROM redacted;
+{{ redacted_spans("unredacted_spans") }};

@@ -1,0 +1,2 @@
+-- Every span with this id (ids repeat across traces), for `span get`.
+SELECT * EXCLUDE (loaded_at) FROM spans WHERE span_id = $span_id ORDER BY trace_id
