@@ -18,6 +18,9 @@ from halo_local.errors import NotFoundError, NoTracesError
 from halo_local.ingest import load_paths
 from halo_local.resources import sql_text
 from halo_local.schedules import Fired, FireRun, LoadSources, Schedule
+from halo_local.sources.clickhouse import AgentKey, ClickHouseSource
+from halo_local.sources.named import resolve_source
+from halo_local.sources.snapshot import store_selection
 from halo_local.store import Store
 
 
@@ -69,6 +72,66 @@ def analyze_paths(
     others = [{"agentUuid": item["agentUuid"], "name": item["agentName"], "spans": item["spans"]}
               for item in agents if item["agentUuid"] != chosen["agentUuid"]]
     return {**run, "report": report_text, "otherAgents": others, "skipped": summary.skipped_records()}
+
+
+def source_agent(source: ClickHouseSource, agent: str) -> AgentKey:
+    """The source's agent with this UUID (or unique name), as the cluster knows it."""
+    found = traces.resolve_agent(source.agents(None), agent)
+    return AgentKey(found["serviceName"], found["name"])
+
+
+def create_source_run(
+    store: Store,
+    source: ClickHouseSource,
+    *,
+    agent_uuid: str,
+    window_start_at: str | datetime | None = None,
+    window_end_at: str | datetime | None = None,
+    lookback_hours: int | None = None,
+    span_limit: int = runs.DEFAULT_SPAN_LIMIT,
+    now: datetime | None = None,
+    **run_options: Any,
+) -> dict[str, Any]:
+    """A run over a ClickHouse source: the cluster selects the window (and the previous one, for the
+    comparison) and counts its overview; the selection is normalized into the local store and the run
+    analyses it there like local spans, recording the (redacted) source and the window-wide overview."""
+    start, end = runs.resolve_window(window_start_at, window_end_at, lookback_hours, now)
+    limit = runs.RunOptions.BOUNDS["span_limit"].check(span_limit)
+    key = source_agent(source, agent_uuid)
+    overview = source.overview(key, start, end)
+    for window in ((start, end), (start - (end - start), start)):
+        store_selection(store, source.selection(key, *window, span_limit=limit), source=str(source.url))
+    return runs.create_run(store, agent_uuid=key.agent_uuid, window_start_at=start, window_end_at=end,
+                           span_limit=limit, now=now, source=source.url.redacted(), source_overview=overview,
+                           **run_options)
+
+
+def analyze_source(
+    store: Store,
+    source: ClickHouseSource,
+    *,
+    agent_uuid: str | None = None,
+    time_range: str = "all",
+    span_limit: int = runs.DEFAULT_SPAN_LIMIT,
+    **run_options: Any,
+) -> dict[str, Any]:
+    """`analyze --source`: the source's busiest agent in the time range (or `agent_uuid`) over its own span
+    range, run here to the end; the same document as `analyze_paths` (no otherAgents hint beyond the source's)."""
+    agents = source.agents(traces.since_for(time_range, flag="--agent-time-range"))
+    if not agents:
+        raise NoTracesError(f"{source.url.redacted()} holds no spans in that time range",
+                            hint="widen --agent-time-range (e.g. all)")
+    chosen = (traces.resolve_agent(agents, agent_uuid) if agent_uuid is not None
+              else max(agents, key=lambda item: (item["spanCount"], item["agentUuid"])))
+    start = datetime.fromisoformat(chosen["firstSeenAt"][:-1]).replace(microsecond=0)
+    end = datetime.fromisoformat(chosen["lastSeenAt"][:-1]).replace(microsecond=0) + timedelta(seconds=1)
+    run = create_source_run(store, source, agent_uuid=chosen["agentUuid"], window_start_at=start,
+                            window_end_at=end, span_limit=span_limit, wait=True, **run_options)
+    run = runs.get_run(store, run["runId"])
+    report_text = Path(run["reportPath"]).read_text(encoding="utf-8") if run["reportPath"] else None
+    others = [{"agentUuid": item["agentUuid"], "name": item["name"], "spans": item["spanCount"]}
+              for item in agents if item["agentUuid"] != chosen["agentUuid"]]
+    return {**run, "report": report_text, "otherAgents": others, "skipped": []}
 
 
 def ask(
@@ -135,12 +198,17 @@ def start_scheduled_run(store: Store) -> FireRun:
 
     def fire(schedule: Schedule, slot: datetime) -> str:
         spec = schedule.spec
-        run = runs.create_run(
-            store, agent_uuid=spec.agent_uuid, prompt=spec.prompt, window_end_at=slot,
-            lookback_hours=spec.lookback_hours, model_id=spec.model_id, span_limit=spec.span_limit,
-            max_subagent_depth=spec.max_subagent_depth, max_turns=spec.max_turns,
-            schedule_id=schedule.schedule_id,
-        )
+        options: dict[str, Any] = {
+            "agent_uuid": spec.agent_uuid, "prompt": spec.prompt, "window_end_at": slot,
+            "lookback_hours": spec.lookback_hours, "model_id": spec.model_id, "span_limit": spec.span_limit,
+            "max_subagent_depth": spec.max_subagent_depth, "max_turns": spec.max_turns,
+            "schedule_id": schedule.schedule_id,
+        }
+        remote = schedules.remote_sources(store, spec.sources)
+        if remote:
+            run = create_source_run(store, resolve_source(store, remote[0]), **options)
+        else:
+            run = runs.create_run(store, **options)
         return str(run["runId"])
 
     return fire

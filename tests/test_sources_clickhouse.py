@@ -5,6 +5,7 @@ locally and read from ClickHouse give the same agents, overview numbers and find
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ pytest.importorskip("chdb")
 from clickhouse_support import create_exporter_table, export_store  # noqa: E402
 
 from halo_local import traces  # noqa: E402
+from halo_local.errors import NotFoundError, UsageError  # noqa: E402
 from halo_local.heuristics.analysis import analyze  # noqa: E402
 from halo_local.ingest import load_paths  # noqa: E402
 from halo_local.sources.clickhouse import AgentKey, ClickHouseSource, SourceError, open_client  # noqa: E402
@@ -217,3 +219,123 @@ def test_agent_list_command_reads_a_source_by_url_or_name(chdb_url: str, local_s
     assert "hunter2" not in caught.value.message
     with Store(isolated_home).connect() as connection:
         assert "hunter2" not in str(connection.execute("SELECT * FROM named_sources").fetchall())
+
+
+def test_trace_and_span_commands_read_the_source_like_the_local_store(chdb_url: str, local_store: Store,
+                                                                       isolated_home: Path) -> None:
+    from halo_local.cli.trace_commands import SpanCommands, TraceCommands
+
+    local = traces.list_traces(local_store, agent="HaloCodeHelper", time_range="all", limit=5)
+    remote = TraceCommands().list(agent="HaloCodeHelper", time_range="all", limit=5, source=chdb_url).data
+    assert remote == local and local
+    everything = traces.list_traces(local_store, time_range="all", errors_only=True, limit=3)
+    assert TraceCommands().list(time_range="all", errors_only=True, limit=3, source=chdb_url).data == everything
+    trace_id = local[0]["traceId"]
+    assert TraceCommands().get(trace_id, source=chdb_url).data == traces.get_trace(local_store, trace_id)
+    span = traces.get_trace(local_store, trace_id)["spans"][-1]
+    remote_span = SpanCommands().get(span["spanId"], source=chdb_url).data
+    local_span = traces.get_span(local_store, span["spanId"])
+    raw = {"sourceFile", "sourceLine", "attributes", "resourceAttributes"}  # as exported: a map of strings
+    assert {key: value for key, value in remote_span.items() if key not in raw} == {
+        key: value for key, value in local_span.items() if key not in raw}
+    with pytest.raises(NotFoundError, match="no trace with id 'feedface' in chdb://"):
+        TraceCommands().get("feedface", source=chdb_url)
+    with Store(isolated_home).connect() as connection:
+        assert connection.execute("SELECT count(*) FROM spans").fetchall() == [(0,)]
+
+
+def test_a_run_over_the_source_reads_the_cluster_and_reports_the_whole_window(
+        chdb_url: str, agents: dict[str, dict[str, Any]], isolated_home: Path) -> None:
+    from halo_local.cli.run_commands import RunCommands
+
+    agent = agents["HaloCodeHelper"]
+    run = RunCommands().create(agent_uuid=agent["agentUuid"], window_start_at="2000-01-01T00:00:00Z",
+                               window_end_at="2100-01-01T00:00:00Z", span_limit=20, no_llm=True, wait=True,
+                               source=chdb_url).data
+    assert run["status"] == "completed", run["statusReason"]
+    document = RunCommands().get(run["runId"]).data
+    assert document["source"] == chdb_url
+    dataset = document["traceDataset"]
+    assert dataset["spans"] <= 20 < dataset["spansInWindow"] == agent["spanCount"]
+    assert dataset["tracesInWindow"] == agent["traceCount"] and dataset["truncated"]
+    report = Path(document["reportPath"]).read_text(encoding="utf-8")
+    assert f"| Source | `{chdb_url}`" in report
+    assert f"| Whole window | {agent['traceCount']} traces, {agent['spanCount']} spans" in report
+    with Store(isolated_home).connect() as connection:
+        assert connection.execute("SELECT DISTINCT source_file FROM spans").fetchall() == [(chdb_url,)]
+
+
+def _cli_json(capsys: pytest.CaptureFixture[str], *args: str, code: int = 0) -> Any:
+    from halo_local import cli
+
+    assert cli.main([*args, "--json"]) == code, capsys.readouterr().err
+    return json.loads(capsys.readouterr().out)
+
+
+def test_a_schedule_over_a_named_source_fires_and_reports(
+        chdb_url: str, agents: dict[str, dict[str, Any]], isolated_home: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    agent = agents["HaloCodeHelper"]
+    _cli_json(capsys, "sources", "add", "cluster", chdb_url)
+    created = _cli_json(capsys, "schedule", "create", "--title", "Hourly from ClickHouse", "--agent-uuid",
+                        agent["name"], "--frequency", "hourly", "--minutes", "0",
+                        "--lookback-hours", str(24 * 365 * 50), "--source", "cluster")
+    assert created["agentUuid"] == agent["agentUuid"]
+    ticked = _cli_json(capsys, "schedule", "tick", "--now", created["nextRunAt"])
+    [fired] = ticked["fired"]
+    assert fired["error"] is None
+    from halo_local import cli
+
+    assert cli.main(["run", "poll", fired["runId"], "--interval", "0.2", "--timeout", "120"]) == 0
+    capsys.readouterr()
+    run = _cli_json(capsys, "run", "get", fired["runId"])
+    assert run["source"] == chdb_url and run["traceDataset"]["spans"] == agent["spanCount"]
+    assert f"| Source | `{chdb_url}`" in Path(run["reportPath"]).read_text(encoding="utf-8")
+    with pytest.raises(UsageError, match="at most one ClickHouse source"):
+        from halo_local.cli.schedule_commands import ScheduleCommands
+
+        ScheduleCommands().update(created["scheduleId"], source=("cluster", chdb_url))
+
+
+@pytest.mark.skipif(HTTP_URL is not None, reason="the chDB tables of these cases exist only in-process")
+@pytest.mark.parametrize(("command", "table"), [
+    (("agent", "list", "--time-range", "all"), "missing_traces"),
+    (("trace", "list", "--time-range", "all"), "slow_traces"),
+    (("trace", "get", "abc"), "not_traces"),
+    (("span", "get", "abc"), "missing_traces"),
+    (("run", "create", "--agent-uuid", "HaloCodeHelper", "--no-llm"), "not_traces"),
+    (("analyze", "--no-llm"), "missing_traces"),
+])
+def test_commands_over_an_unreadable_source_fail_with_one_clear_error(
+        source: ClickHouseSource, chdb_url: str, isolated_home: Path, capsys: pytest.CaptureFixture[str],
+        command: tuple[str, ...], table: str) -> None:
+    from halo_local import cli
+
+    broken = chdb_url.replace("otel.otel_traces", f"otel.{table}") + "&timeout=1"
+    before = _span_count(source)
+    assert cli.main([*command, "--source", broken, "--json"]) == 1
+    captured = capsys.readouterr()
+    error = json.loads(captured.out)["error"]
+    named = parse_source_url(broken).redacted()
+    assert error["message"].startswith(f"ClickHouse source {named}: ") and error["exitCode"] == 1
+    assert captured.err.count("Error: ") == 1
+    assert _span_count(source) == before
+    with Store(isolated_home).connect() as connection:
+        assert connection.execute("SELECT count(*) FROM runs").fetchall() == [(0,)]
+
+
+def test_a_bad_source_url_is_a_usage_error(isolated_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from halo_local import cli
+
+    assert cli.main(["trace", "list", "--source", "clickhouse://ana:hunter2@/otel"]) == 2
+    err = capsys.readouterr().err
+    assert "bad source URL" in err and "hunter2" not in err
+
+
+def test_analyze_over_the_source_reports_its_busiest_agent(
+        chdb_url: str, local_store: Store, isolated_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    busiest = max(traces.list_agents(local_store, time_range="all"), key=lambda item: item["spanCount"])
+    result = _cli_json(capsys, "analyze", "--source", chdb_url, "--no-llm")
+    assert (result["status"], result["agentUuid"], result["source"]) == ("completed", busiest["agentUuid"], chdb_url)
+    assert result["report"].startswith("# Trace analysis") and f"| Source | `{chdb_url}`" in result["report"]
+    assert result["otherAgents"]

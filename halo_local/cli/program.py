@@ -14,11 +14,13 @@ from halo_local.cli.schedule_commands import ScheduleCommands
 from halo_local.cli.source_commands import SourceCommands
 from halo_local.cli.text import run_text
 from halo_local.cli.trace_commands import AgentCommands, SpanCommands, TraceCommands, TracesCommands
+from halo_local.errors import UsageError
 from halo_local.flags import parse_bool, parse_int, parse_text
 from halo_local.ingest import describe_skipped
 from halo_local.llm.models import default_model_id
 from halo_local.resources import resource_dir
 from halo_local.sandbox_process import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ENV, memory_limit_bytes
+from halo_local.sources.named import resolve_source
 
 
 class HaloLocalCli:
@@ -108,27 +110,39 @@ class HaloLocalCli:
                    model_id=default_model_id())
     def analyze(self, *paths: str, agent_uuid: str | None = None, prompt: str | None = None,
                 model_id: str | None = None, no_llm: bool = False, skip_invalid: bool = False,
-                output: str | None = None) -> Output:
+                output: str | None = None, source: str | None = None, agent_time_range: str = "all") -> Output:
         """Load trace files (default: the bundled sample traces) and print a full analysis report.
 
         Analyses the busiest agent in the files (or --agent-uuid) over the files' own time range;
         heuristics-only without ANTHROPIC_API_KEY or with --no-llm. --skip-invalid loads the good
         records of a damaged file, as `traces load` does. Exit codes are those of `run poll`
         (6 no_traces also when the files hold no spans). Only the report goes to stdout (or to
-        --output FILE); notes such as other agents in the files go to stderr.
+        --output FILE); notes such as other agents in the files go to stderr. --source reads a ClickHouse
+        source (URL or `sources add` name) instead of files: its busiest agent in --agent-time-range.
         """
-        sources = [str(path) for path in paths] or [str(resource_dir("sample_traces"))]
-        result = usecases.analyze_paths(
-            default_store(), sources, agent_uuid=parse_text(agent_uuid), prompt=parse_text(prompt),
-            model_id=parse_text(model_id), no_llm=parse_bool(no_llm, "--no-llm"),
-            skip_invalid=parse_bool(skip_invalid, "--skip-invalid"),
-            on_event=print_event if sys.stderr.isatty() else None,
-        )
+        on_event = print_event if sys.stderr.isatty() else None
+        if source is not None:
+            if paths:
+                raise UsageError("analyze takes trace files or --source, not both")
+            store = default_store()
+            result = usecases.analyze_source(
+                store, resolve_source(store, str(parse_text(source))), agent_uuid=parse_text(agent_uuid),
+                time_range=str(agent_time_range), prompt=parse_text(prompt), model_id=parse_text(model_id),
+                no_llm=parse_bool(no_llm, "--no-llm"), on_event=on_event,
+            )
+        else:
+            sources = [str(path) for path in paths] or [str(resource_dir("sample_traces"))]
+            result = usecases.analyze_paths(
+                default_store(), sources, agent_uuid=parse_text(agent_uuid), prompt=parse_text(prompt),
+                model_id=parse_text(model_id), no_llm=parse_bool(no_llm, "--no-llm"),
+                skip_invalid=parse_bool(skip_invalid, "--skip-invalid"), on_event=on_event,
+            )
         for entry in result["skipped"]:
             sys.stderr.write(f"Warning: {untrusted.terminal_line(describe_skipped(entry))}\n")
         if result["otherAgents"]:
             names = ", ".join(f"{item['name'] or '-'} ({item['agentUuid']})" for item in result["otherAgents"])
-            sys.stderr.write(untrusted.terminal_line(f"Also in these files (analyse with --agent-uuid): {names}") + "\n")
+            where = "this source" if source is not None else "these files"
+            sys.stderr.write(untrusted.terminal_line(f"Also in {where} (analyse with --agent-uuid): {names}") + "\n")
         text = result["report"] or run_text(result)
         done = Output(result, text.rstrip("\n"), runs.POLL_EXIT_CODES.get(result["status"], EXIT_OK))
         return write_output(done, output, has_report=bool(result["report"]))

@@ -6,7 +6,7 @@ import sys
 import webbrowser
 from typing import Any
 
-from halo_local import render, runs, traces, untrusted, verdicts
+from halo_local import render, runs, traces, untrusted, usecases, verdicts
 from halo_local.cli.help import real_defaults
 from halo_local.cli.output import EXIT_OK, JSON_MODE, Output, default_store, print_event
 from halo_local.cli.text import range_phrase, run_details_text, run_text
@@ -15,6 +15,7 @@ from halo_local.errors import UsageError
 from halo_local.flags import parse_assignments, parse_bool, parse_int, parse_text
 from halo_local.ids import full_id
 from halo_local.llm.models import default_model_id
+from halo_local.sources.named import resolve_source
 from halo_local.store import Store
 
 
@@ -81,14 +82,16 @@ class RunCommands:
                model_id: str | None = None, span_limit: int = runs.DEFAULTS.span_limit,
                max_subagent_depth: int = runs.DEFAULTS.max_subagent_depth, max_turns: int = runs.DEFAULTS.max_turns,
                agent_time_range: str = "30d", time_limit_minutes: int = runs.DEFAULTS.time_limit_seconds // 60,
-               thresholds: str | None = None, no_llm: bool = False, wait: bool = False) -> Output:
+               thresholds: str | None = None, no_llm: bool = False, wait: bool = False,
+               source: str | None = None) -> Output:
         """Analyse one agent's spans in a window; returns at once unless --wait (then exits like `run poll`).
 
         The window ends at --window-end-at (default now) and starts at --window-start-at (default end
         minus --lookback-hours). Without --agent-uuid on a terminal, pick from the agents active in
         --agent-time-range. --no-llm gives a heuristics-only report. --thresholds overrides heuristics
         thresholds for this run (`loop_min_repeats=4,latency_outlier_mad=4` or a JSON object). --wait shows
-        progress on stderr only when it is a terminal, as `analyze` does.
+        progress on stderr only when it is a terminal, as `analyze` does. --source (a ClickHouse URL or
+        `sources add` name; --agent-uuid required) has the cluster select the window instead of the local store.
         """
         bounds = runs.RunOptions.BOUNDS
         options: dict[str, Any] = {
@@ -104,6 +107,18 @@ class RunCommands:
         runs.resolve_window(parse_text(window_start_at), parse_text(window_end_at), options["lookback_hours"])
         store = default_store()
         chosen = parse_text(agent_uuid)
+        if source is not None:
+            if chosen is None:
+                raise UsageError("--agent-uuid is required with --source",
+                                 hint="`halo-local agent list --source SOURCE --time-range all` shows the agent UUIDs")
+            run = usecases.create_source_run(
+                store, resolve_source(store, str(parse_text(source))), agent_uuid=chosen, prompt=parse_text(prompt),
+                window_start_at=parse_text(window_start_at), window_end_at=parse_text(window_end_at),
+                model_id=parse_text(model_id), wait=waiting,
+                on_event=print_event if waiting and sys.stderr.isatty() else None, **options,
+            )
+            exit_code = runs.POLL_EXIT_CODES.get(run["status"], EXIT_OK) if waiting else EXIT_OK
+            return Output(run, run_text(run), exit_code)
         if chosen is None:
             traces.since_for(str(agent_time_range), flag="--agent-time-range")
             chosen = _pick_agent(store, str(agent_time_range))

@@ -36,7 +36,8 @@ class ScheduleCommands:
         --frequency hourly|daily|weekly|monthly, --minutes 0-59 (comma-separated), --hours 0-23 (not
         hourly), --days-of-week 0=Sun..6 (weekly), --days-of-month 1-31 (monthly; a month without the
         day is skipped), --timezone IANA. --source PATH_OR_GLOB (repeatable) is loaded before each run,
-        leaving out bad records and unreadable files unless --skip-invalid false.
+        leaving out bad records and unreadable files unless --skip-invalid false; one --source may be a
+        ClickHouse URL or `sources add` name, whose cluster then selects each run's window.
         """
         spec = schedules.ScheduleSpec.from_flags(
             title=title, agent_uuid=agent_uuid, frequency=frequency, minutes=minutes, hours=hours,

@@ -66,6 +66,7 @@ def run_details_text(run: dict[str, Any]) -> str:
         ("Reason", run["statusReason"]), ("Conversation", run["conversationId"]),
         ("Agent", f"{run['agentName'] or '-'} ({run['agentUuid']})"),
         ("Window", f"{shown_time(run['window']['start'])} .. {shown_time(run['window']['end'])}"),
+        ("Source", run.get("source")),
         ("Model", run["modelId"]),
         ("Options", f"span limit {options['spanLimit']:,}, max turns {options['maxTurns']}, max sub-agent depth "
                     f"{options['maxSubagentDepth']}, time limit {options['timeLimitSeconds'] // 60} min"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from halo_local import render, traces
 from halo_local.cli.output import Output, default_store, progress_printer
@@ -13,6 +14,7 @@ from halo_local.flags import parse_bool, parse_int, parse_text
 from halo_local.ids import full_id
 from halo_local.ingest import load_paths
 from halo_local.ingest.readers import SUPPORTED_FORMATS
+from halo_local.sources.inspect import get_source_span, get_source_trace, list_source_traces
 from halo_local.sources.named import resolve_source
 
 
@@ -78,13 +80,16 @@ class TraceCommands:
     """Stored traces."""
 
     def list(self, agent: str | None = None, time_range: str = "30d", errors_only: bool = False,
-             limit: int = 50) -> Output:
-        """Traces newest first; --agent takes a UUID or name, --errors-only keeps failing traces."""
+             limit: int = 50, source: str | None = None) -> Output:
+        """Traces newest first; --agent takes a UUID or name, --errors-only keeps failing traces, --source
+        reads a ClickHouse source (URL or `sources add` name)."""
         store = default_store()
-        rows = traces.list_traces(
-            store, agent=parse_text(agent), time_range=str(time_range),
-            errors_only=parse_bool(errors_only, "--errors-only"), limit=parse_int(limit, "--limit", 1),
-        )
+        options: dict[str, Any] = {"agent": parse_text(agent), "time_range": str(time_range),
+                   "errors_only": parse_bool(errors_only, "--errors-only"), "limit": parse_int(limit, "--limit", 1)}
+        if source is not None:
+            rows = list_source_traces(resolve_source(store, str(parse_text(source))), **options)
+        else:
+            rows = traces.list_traces(store, **options)
         text = render.table(
             rows,
             [("traceId", "TRACE ID"), ("rootName", "ROOT"), ("agentName", "AGENT"),
@@ -95,13 +100,17 @@ class TraceCommands:
         )
         return Output(rows, text)
 
-    def get(self, trace_id: str, errors_only: bool = False) -> Output:
+    def get(self, trace_id: str, errors_only: bool = False, source: str | None = None) -> Output:
         """One trace as an indented tree: durations, status, model, tokens, cost, tool calls, errors.
 
         Tool calls show their arguments and result, cut to one line; --errors-only keeps the failing
-        spans and the path from the root to each.
+        spans and the path from the root to each; --source reads the trace from a ClickHouse source.
         """
-        found = traces.get_trace(default_store(), full_id(default_store(), "trace", trace_id))
+        store = default_store()
+        if source is not None:
+            found = get_source_trace(resolve_source(store, str(parse_text(source))), str(trace_id))
+        else:
+            found = traces.get_trace(store, full_id(store, "trace", trace_id))
         tree = render.trace_tree(found["spans"], errors_only=parse_bool(errors_only, "--errors-only"))
         return Output(found, f"Trace {found['traceId']} ({found['spanCount']} spans)\n" + tree)
 
@@ -128,11 +137,15 @@ class SpanCommands:
         )
         return Output(rows, text)
 
-    def get(self, span_id: str, trace_id: str | None = None) -> Output:
-        """Every stored column of one span, raw attributes included."""
+    def get(self, span_id: str, trace_id: str | None = None, source: str | None = None) -> Output:
+        """Every stored column of one span, raw attributes included (--source: from a ClickHouse source)."""
         store = default_store()
-        in_trace = None if trace_id is None else full_id(store, "trace", trace_id)
-        span = traces.get_span(store, full_id(store, "span", span_id), trace_id=in_trace)
+        if source is not None:
+            span = get_source_span(resolve_source(store, str(parse_text(source))), str(span_id),
+                                   trace_id=parse_text(trace_id))
+        else:
+            in_trace = None if trace_id is None else full_id(store, "trace", trace_id)
+            span = traces.get_span(store, full_id(store, "span", span_id), trace_id=in_trace)
         pairs = [(key, json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value)
                  for key, value in span.items()]
         return Output(span, render.key_values(pairs))

@@ -21,6 +21,7 @@ from halo_local.runs.pipeline import execute_run
 from halo_local.runs.rows import (
     ACTIVE_STATES,
     CANCEL_FILE,
+    SOURCE_OVERVIEW_FILE,
     TERMINAL_STATES,
     RunRecord,
     finish,
@@ -51,13 +52,16 @@ def create_run(
     schedule_id: str | None = None,
     now: datetime | None = None,
     on_event: Callable[[dict[str, Any]], None] | None = None,
+    source: str | None = None,
+    source_overview: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Validate every option, record the run as queued with its conversation, then start it.
 
     Without `wait` a detached worker process runs it and this returns at once (status `queued`);
     with `wait` it runs here and this returns when it has ended. `on_event` sees each event of a
     foreground run as it is recorded. `thresholds` overrides heuristics thresholds for this run only
-    (over the defaults and `$HALO_HOME/heuristics.toml`).
+    (over the defaults and `$HALO_HOME/heuristics.toml`). `source` (a redacted ClickHouse URL) records
+    where the window's spans were fetched from, `source_overview` the cluster's window-wide overview.
     """
     window_start, window_end = resolve_window(window_start_at, window_end_at, lookback_hours, now)
     options = RunOptions(prompt=prompt, model_id=model_id, no_llm=no_llm, lookback_hours=lookback_hours,
@@ -69,6 +73,10 @@ def create_run(
     agent = traces.find_agent(store, agent_uuid)
     created_at = now or utc_now()
     run_id, conversation_id = new_run_id(), conversations.new_conversation_id()
+    if source_overview is not None:
+        run_dir = store.runs_dir / run_id
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / SOURCE_OVERVIEW_FILE).write_text(json.dumps(dict(source_overview), default=str), encoding="utf-8")
     title = f"{agent['name'] or agent['agentUuid']}: {_short(window_start)} .. {_short(window_end)} UTC"
     with writing(store) as connection:
         conversations.insert_conversation(connection, conversation_id=conversation_id, title=title,
@@ -82,7 +90,7 @@ def create_run(
             "max_subagent_depth": options.max_subagent_depth, "max_turns": options.max_turns,
             "time_limit_seconds": options.time_limit_seconds, "created_at": created_at,
             "thresholds": json.dumps(dict(thresholds)) if thresholds else None,
-            "llm_skip_reason": llm.llm_skip_reason(options.no_llm),
+            "llm_skip_reason": llm.llm_skip_reason(options.no_llm), "source": source,
         })
         conversations.add_message(connection, conversation_id, "user", text, run_id, created_at)
         insert_event(connection, run_id, "queued", f"queued: analyse {agent['name'] or agent['agentUuid']} "

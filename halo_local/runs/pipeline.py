@@ -31,7 +31,16 @@ from halo_local.runs.control import (
     stop_on_signals,
 )
 from halo_local.runs.options import DEFAULT_CANCEL_REASON
-from halo_local.runs.rows import REPORT_FILE, RunRecord, finish, minutes, run_record, status_of, writing
+from halo_local.runs.rows import (
+    REPORT_FILE,
+    RunRecord,
+    finish,
+    minutes,
+    run_record,
+    source_overview,
+    status_of,
+    writing,
+)
 from halo_local.runs.worker import process_start_ticks
 from halo_local.store import Store
 
@@ -353,4 +362,15 @@ def _report_run_facts(run: RunRecord, dataset: snapshot.Dataset) -> dict[str, An
         "snapshotSpans": dataset.snapshot_spans, "snapshotTraces": dataset.snapshot_traces,
         "windowSpans": dataset.window_spans, "windowTraces": dataset.window_traces,
         "truncated": dataset.truncated, "previousSpans": dataset.previous_spans,
+        "source": run.source, "sourceTotals": _source_totals(run),
     }
+
+
+def _source_totals(run: RunRecord) -> dict[str, Any] | None:
+    """The cluster's window-wide totals of a ClickHouse run (error rate over every trace of the window)."""
+    cluster = source_overview(Path(run.snapshot_path).parent) if run.source else None
+    if cluster is None:
+        return None
+    totals = dict(cluster["totals"])
+    totals["error_rate"] = totals["error_traces"] / totals["traces"] if totals["traces"] else None
+    return totals

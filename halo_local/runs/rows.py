@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -28,6 +29,8 @@ POLL_TIMEOUT_EXIT_CODE = 7
 
 SNAPSHOT_FILE = "snapshot.parquet"
 PREVIOUS_FILE = "previous.parquet"
+# A ClickHouse run's window-wide overview, computed in the cluster when the run was created.
+SOURCE_OVERVIEW_FILE = "source_overview.json"
 REPORT_FILE = "report.md"
 CANCEL_FILE = "cancel"
 WORKER_LOG = "worker.log"
@@ -55,11 +58,12 @@ def minutes(seconds: int) -> str:
 
 
 def insert_run(connection: duckdb.DuckDBPyConnection, store: Store, values: dict[str, Any]) -> None:
-    """Record a queued run; a follow-up reads its analysis run's snapshot."""
+    """Record a queued run; a follow-up reads its analysis run's snapshot. `source`: the redacted URL the
+    spans were read from (None: the local store)."""
     snapshot = store.runs_dir / values["run_id"] / SNAPSHOT_FILE
     if values["kind"] == "followup":
         snapshot = store.runs_dir / values["parent_run_id"] / SNAPSHOT_FILE
-    connection.execute(sql_text("runs/insert_run.sql"), {**values, "snapshot_path": str(snapshot)})
+    connection.execute(sql_text("runs/insert_run.sql"), {"source": None, **values, "snapshot_path": str(snapshot)})
 
 
 def insert_event(connection: duckdb.DuckDBPyConnection, run_id: str, kind: str, message: str,
@@ -111,10 +115,17 @@ class RunRecord:
     report_path: str | None
     findings: str | None
     created_at: datetime
+    source: str | None  # the redacted ClickHouse source URL the window was read from; None: the local store
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> RunRecord:
         return cls(**{field.name: row[field.name] for field in fields(cls)})
+
+
+def source_overview(run_dir: Path) -> dict[str, Any] | None:
+    """The cluster's window-wide overview a ClickHouse run was created with, if any."""
+    path = run_dir / SOURCE_OVERVIEW_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 def run_record(store: Store, run_id: str) -> RunRecord:

@@ -17,7 +17,7 @@ from halo_local import llm
 from halo_local.common.timestamps import iso, utc_now
 from halo_local.resources import sql_template, sql_text
 from halo_local.runs.control import RunControl, Stopped
-from halo_local.runs.rows import PREVIOUS_FILE, SNAPSHOT_FILE, WRITE_LOCK, RunRecord, writing
+from halo_local.runs.rows import PREVIOUS_FILE, SNAPSHOT_FILE, WRITE_LOCK, RunRecord, source_overview, writing
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,9 @@ def take_snapshot(control: RunControl, run: RunRecord, run_dir: Path) -> Dataset
         spans, trace_count = memory.read_parquet(str(snapshot)).aggregate(
             "count(*), count(DISTINCT trace_id)").fetchall()[0]
         previous_spans = memory.read_parquet(str(previous)).count("*").fetchall()[0][0] if previous_count else 0
+    cluster = source_overview(run_dir) if run.source else None
+    if cluster is not None:  # the window as the cluster counts it, not the fetched (capped) selection
+        window_spans, window_traces = cluster["totals"]["spans"], cluster["totals"]["traces"]
     dataset = Dataset(snapshot, previous if previous_count else None, spans, trace_count, window_spans,
                       window_traces, previous_spans)
     with writing(store) as connection:

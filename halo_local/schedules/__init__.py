@@ -59,7 +59,7 @@ from halo_local.schedules.records import (
     ScheduleSpec,
     parse_timestamp,
 )
-from halo_local.schedules.sources import load_sources, parse_sources
+from halo_local.schedules.sources import load_sources, parse_sources, remote_sources
 from halo_local.schedules.storage import (
     archive_schedule,
     checked_targets,
@@ -102,6 +102,7 @@ __all__ = [
     "parse_text",
     "parse_timestamp",
     "previous_fire_time",
+    "remote_sources",
     "schedule_runs",
     "tick",
     "unarchive_schedule",

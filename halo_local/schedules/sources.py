@@ -1,4 +1,5 @@
-"""A schedule's `--source` paths and globs: made absolute when given, loaded before each run."""
+"""A schedule's `--source` paths and globs (made absolute when given, loaded before each run), and at most
+one ClickHouse source (a URL or a `sources add` name) that its runs read instead of the local store."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from halo_local.errors import InvalidTraceFileError, NotTraceFileError
 from halo_local.ingest import describe_skipped, load_paths
 from halo_local.ingest.readers import expand_paths, named_files
+from halo_local.sources.url import is_source_url
 from halo_local.store import Store
 
 
@@ -37,11 +39,27 @@ def parse_sources(value: Any) -> tuple[str, ...]:
     found: list[str] = []
     for item in items:
         text = str(item).strip()
-        if text:
+        if is_source_url(text) or _may_be_source_name(text):
+            if text not in found:
+                found.append(text)
+        elif text:
             absolute = os.path.abspath(os.path.expanduser(text))
             if absolute not in found:
                 found.append(absolute)
     return tuple(found)
+
+
+def _may_be_source_name(text: str) -> bool:
+    """A bare word (no separator, dot or glob) that is no existing path may name a ClickHouse source
+    (checked against the store later); `a.json` stays a file."""
+    return bool(text) and not any(mark in text for mark in f"{os.sep}.*?[~") and not os.path.exists(text)
+
+
+def remote_sources(store: Store, sources: Sequence[str]) -> list[str]:
+    """The sources that are ClickHouse URLs or `sources add` names rather than paths."""
+    with store.connect() as connection:
+        names = {row[0] for row in connection.execute("SELECT name FROM named_sources").fetchall()}
+    return [item for item in sources if is_source_url(item) or item in names]
 
 
 def load_sources(store: Store, sources: Sequence[str], *, skip_invalid: bool) -> list[str]:
@@ -53,6 +71,10 @@ def load_sources(store: Store, sources: Sequence[str], *, skip_invalid: bool) ->
     stores no duplicates), and so is a file that cannot be read at all yet (a .gz still being written,
     a first record still incomplete), so that it stops neither the other files nor the run.
     """
+    remote = remote_sources(store, sources)
+    sources = [item for item in sources if item not in remote]
+    if not sources:
+        return []
     if not skip_invalid:
         load_paths(store, list(sources))
         return []

@@ -24,7 +24,8 @@ from halo_local.schedules.records import (
     list_or_none,
     tuple_or_none,
 )
-from halo_local.schedules.sources import load_sources
+from halo_local.schedules.sources import load_sources, remote_sources
+from halo_local.sources.named import resolve_source
 from halo_local.store import Store
 
 
@@ -51,11 +52,22 @@ def checked_targets(store: Store, spec: ScheduleSpec) -> ScheduleSpec:
     agent that only they hold yet is accepted once a read of them into a scratch database (nothing is
     stored) finds it.
     """
+    remote = remote_sources(store, spec.sources)
+    if len(remote) > 1:
+        raise UsageError(f"a schedule reads at most one ClickHouse source; got {', '.join(remote)}")
     for source in spec.sources:
+        if source in remote:
+            continue
         try:
             expand_paths([source])
         except HaloLocalError as error:
             raise UsageError(error.message, hint=error.hint) from None
+    if remote:  # its runs read the agent's window from the cluster: the agent must be there
+        try:
+            found = traces.resolve_agent(resolve_source(store, remote[0]).agents(None), spec.agent_uuid)
+        except NotFoundError as error:
+            raise UsageError(f"{error.message} in {remote[0]}", hint=error.hint) from None
+        return replace(spec, agent_uuid=found["agentUuid"])
     stored = traces.list_agents(store, time_range="all")
     try:
         return replace(spec, agent_uuid=traces.resolve_agent(stored, spec.agent_uuid)["agentUuid"])

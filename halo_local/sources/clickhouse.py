@@ -74,11 +74,15 @@ class ClickHouseSource:
         self.url = url
         self._client: Any = None
         self._checked = False
+        self._agents_by_since: dict[datetime | None, list[dict[str, Any]]] = {}
 
     # -- queries -------------------------------------------------------------------------------
 
     def agents(self, since: datetime | None) -> list[dict[str, Any]]:
-        """Agents with spans since `since` (None: all time), as traces.list_agents returns them."""
+        """Agents with spans since `since` (None: all time), as traces.list_agents returns them; asked once
+        per source object (the agent walk is the costliest query, and a run resolves its agent twice)."""
+        if since in self._agents_by_since:
+            return [dict(item) for item in self._agents_by_since[since]]
         rows = self._rows("clickhouse/agents.sql", {"window_start_us": _micros(since), "window_end_us": None,
                                                     "service_name": "", "agent_name": ""})
         agents = []
@@ -88,7 +92,8 @@ class ClickHouseSource:
                 "traceCount": traces, "spanCount": spans, "errorCount": errors,
                 "firstSeenAt": iso_from_ns(first_ns), "lastSeenAt": iso_from_ns(last_ns),
             })
-        return _latest_first(agents)
+        self._agents_by_since[since] = _latest_first(agents)
+        return [dict(item) for item in self._agents_by_since[since]]
 
     def agent_key(self, agent_uuid: str) -> AgentKey:
         """The (service, name) pair of the agent with this uuid; SourceError when the table has none."""
@@ -115,19 +120,34 @@ class ClickHouseSource:
                     for section, columns in OVERVIEW_SECTIONS.items()}
         return {"totals": totals, **sections}
 
+    def trace_spans(self, *, trace_id: str | None, span_id: str | None, span_limit: int) -> pa.Table:
+        """Every span of the trace `trace_id`, or of the traces holding `span_id`, as selection() returns them."""
+        return self._arrow("clickhouse/trace_spans.sql", {"trace_id": trace_id, "span_id": span_id,
+                                                          "span_limit": int(span_limit)})
+
+    def recent_traces(self, agent: AgentKey | None, since: datetime | None, *, errors_only: bool, trace_limit: int,
+                      span_limit: int) -> pa.Table:
+        """The spans of the newest `trace_limit` traces since `since` (of `agent` when given), whole."""
+        window = (self._window(agent, since, None) if agent is not None else
+                  {"window_start_us": _micros(since), "window_end_us": None, "service_name": "", "agent_name": ""})
+        return self._arrow("clickhouse/recent_traces.sql", {**window, "errors_only": bool(errors_only),
+                                                            "trace_limit": int(trace_limit),
+                                                            "span_limit": int(span_limit)},
+                           agent=agent is not None)
+
     # -- plumbing ------------------------------------------------------------------------------
 
-    def _window(self, agent: AgentKey, window_start: datetime, window_end: datetime) -> dict[str, Any]:
+    def _window(self, agent: AgentKey, window_start: datetime | None, window_end: datetime | None) -> dict[str, Any]:
         return {"window_start_us": _micros(window_start), "window_end_us": _micros(window_end),
                 "service_name": agent.service_name or "", "agent_name": agent.agent_name or ""}
 
     def _name(self) -> str:
         return f"ClickHouse source {self.url.redacted()}"
 
-    def _render(self, template: str, parameters: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    def _render(self, template: str, parameters: Mapping[str, Any], **shape: Any) -> tuple[str, dict[str, Any]]:
         fields = generated_fields()
         sql = _SQL.get_template(template).render(table=self.url.qualified_table, jump_rounds=JUMP_ROUNDS,
-                                                 fields=",\n        ".join(fields.columns))
+                                                 fields=",\n        ".join(fields.columns), **shape)
         values = {**fields.parameters, **parameters,
                   "wrapper_names": [wrapper for wrapper, _ in fields.usage_wrappers],
                   "inner_names": [inner for _, inner in fields.usage_wrappers]}
@@ -146,8 +166,8 @@ class ClickHouseSource:
         result = self._call(lambda client: client.query(sql, parameters=values, settings=self._settings()))
         return list(result.column_names), [tuple(row) for row in result.result_rows]
 
-    def _arrow(self, template: str, parameters: Mapping[str, Any]) -> pa.Table:
-        sql, values = self._render(template, parameters)
+    def _arrow(self, template: str, parameters: Mapping[str, Any], **shape: Any) -> pa.Table:
+        sql, values = self._render(template, parameters, **shape)
         return self._call(lambda client: client.query_arrow(sql, parameters=values, settings=self._settings(),
                                                             use_strings=True))
 

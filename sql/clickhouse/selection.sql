@@ -24,28 +24,7 @@ picked AS (
     ORDER BY start_ns, trace_id, span_id
     LIMIT {span_limit:UInt64}
 )
-SELECT
-    TraceId                                    AS trace_id,
-    SpanId                                     AS span_id,
-    nullIf(ParentSpanId, '')                   AS parent_span_id,
-    nullIf(TraceState, '')                     AS trace_state,
-    SpanName                                   AS name,
-    SpanKind                                   AS kind,
-    toInt64(toUnixTimestamp64Nano(Timestamp))  AS start_ns,
-    toInt64(toUnixTimestamp64Nano(Timestamp)) + toInt64(Duration) AS end_ns,
-    StatusCode                                 AS status_code,
-    StatusMessage                              AS status_message,
-    ResourceAttributes                         AS resource_attributes,
-    SpanAttributes                             AS attributes,
-    ScopeName                                  AS scope_name,
-    ScopeVersion                               AS scope_version,
-    arrayMap(t -> toString(toUnixTimestamp64Nano(t)), `Events.Timestamp`) AS event_times,
-    `Events.Name`                              AS event_names,
-    `Events.Attributes`                        AS event_attributes,
-    `Links.TraceId`                            AS link_trace_ids,
-    `Links.SpanId`                             AS link_span_ids,
-    `Links.Attributes`                         AS link_attributes
-FROM {{ table }}
+{% include "clickhouse/_span_columns.sql" %}FROM {{ table }}
 WHERE TraceId IN (SELECT trace_id FROM picked)
   AND (TraceId, SpanId) IN (SELECT trace_id, span_id FROM picked)
 ORDER BY start_ns, trace_id, span_id

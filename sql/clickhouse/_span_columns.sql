@@ -1,0 +1,22 @@
+{#- The exported columns of a span, as sources/raw_spans.sql reads them (Jinja include). -#}
+SELECT
+    TraceId                                    AS trace_id,
+    SpanId                                     AS span_id,
+    nullIf(ParentSpanId, '')                   AS parent_span_id,
+    nullIf(TraceState, '')                     AS trace_state,
+    SpanName                                   AS name,
+    SpanKind                                   AS kind,
+    toInt64(toUnixTimestamp64Nano(Timestamp))  AS start_ns,
+    toInt64(toUnixTimestamp64Nano(Timestamp)) + toInt64(Duration) AS end_ns,
+    StatusCode                                 AS status_code,
+    StatusMessage                              AS status_message,
+    ResourceAttributes                         AS resource_attributes,
+    SpanAttributes                             AS attributes,
+    ScopeName                                  AS scope_name,
+    ScopeVersion                               AS scope_version,
+    arrayMap(t -> toString(toUnixTimestamp64Nano(t)), `Events.Timestamp`) AS event_times,
+    `Events.Name`                              AS event_names,
+    `Events.Attributes`                        AS event_attributes,
+    `Links.TraceId`                            AS link_trace_ids,
+    `Links.SpanId`                             AS link_span_ids,
+    `Links.Attributes`                         AS link_attributes
