@@ -218,15 +218,19 @@ def test_text_shows_times_in_the_local_zone_or_tz_and_json_stays_utc(
         time.tzset()
 
 
-def test_schedule_get_shows_its_own_zone_and_says_when_paused(
+def test_schedule_get_and_runs_show_its_own_zone_and_get_says_when_paused(
         store: Store, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _cli(capsys, "schedule", "create", "--title", "nightly", "--agent-uuid", AGENT_UUID,
                         "--frequency", "daily", "--minutes", "30", "--hours", "2", "--timezone", "Europe/Paris",
                         "--json")
-    schedule_id = json.loads(out)["scheduleId"]
+    schedule_id, slot = json.loads(out)["scheduleId"], json.loads(out)["nextRunAt"]
     code, out, _ = _cli(capsys, "schedule", "get", schedule_id)
     assert code == 0 and "Next fire times:\n  " in out
     assert " 02:30:00 CE" in out.split("Next fire times:")[1]  # CET or CEST: Paris time, not UTC
+
+    _cli(capsys, "schedule", "tick", "--now", slot, "--json")
+    code, out, _ = _cli(capsys, "schedule", "runs", schedule_id)
+    assert code == 0 and " 02:30:00 CE" in out.splitlines()[1]  # its slot in the schedule's zone
 
     _cli(capsys, "schedule", "update", schedule_id, "--enabled", "false")
     code, out, _ = _cli(capsys, "schedule", "get", schedule_id)

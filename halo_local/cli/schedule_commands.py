@@ -75,13 +75,20 @@ class ScheduleCommands:
         return Output(schedule_document(found, schedules.UPCOMING_COUNT), schedule_text(found, schedules.UPCOMING_COUNT))
 
     def runs(self, schedule_id: str, limit: int = 50) -> Output:
-        """The fire times the schedule claimed, newest first, with each run's id and status."""
-        fires = schedules.schedule_runs(default_store(), _schedule_id(schedule_id),
-                                        limit=parse_int(limit, "--limit", 1))
+        """The fire times the schedule claimed, newest first, with each run's id and status (times in the
+        schedule's own zone, or --tz)."""
+        store = default_store()
+        full_schedule_id = _schedule_id(schedule_id)
+        zone = schedules.get_schedule(store, full_schedule_id).spec.timezone
+        fires = schedules.schedule_runs(store, full_schedule_id, limit=parse_int(limit, "--limit", 1))
         rows = [fire.to_json() for fire in fires]
+
+        def in_zone(value: str | None) -> str:
+            return shown_time(value, zone)
+
         text = render.table(
             rows,
-            [("slotAt", "SLOT", shown_time), ("firedAt", "FIRED AT", shown_time),
+            [("slotAt", "SLOT", in_zone), ("firedAt", "FIRED AT", in_zone),
              ("runId", "RUN ID"), ("runStatus", "STATUS"), ("error", "ERROR")],
             empty="This schedule has not fired yet.",
         )

@@ -67,6 +67,7 @@ _TEMP_MACROS = (
     "halo_h_subject",
     "halo_h_mask",
     "halo_h_mask_name",
+    "halo_h_most_common",
     "halo_h_failure_kind",
     "halo_h_failure_severity",
     "halo_h_output_severity",

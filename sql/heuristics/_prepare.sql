@@ -13,6 +13,14 @@
 -- Other names are masked (halo_h_mask_name) so that step numbers, instance suffixes, ids and hashes
 -- do not split one subject into many ("planner step 3", "planner step 4": "planner step <n>").
 -- The stored name stays raw; model names are never cut or masked (their dates end in -<digits>).
+-- The most common name of a list, ties going to the one listed first (callers order the list as
+-- they order their examples): DuckDB's mode() picks among tied values by the order rows arrive in,
+-- which parallel scans change from run to run.
+CREATE OR REPLACE TEMP MACRO halo_h_most_common(names) AS (
+    SELECT name FROM (SELECT unnest(names) AS name, unnest(range(len(names))) AS position)
+    WHERE name IS NOT NULL
+    GROUP BY name ORDER BY count(*) DESC, min(position) LIMIT 1);
+
 CREATE OR REPLACE TEMP MACRO halo_h_mask_name(name) AS
     CASE WHEN regexp_matches(coalesce(name, ''), '[0-9]') THEN
         regexp_replace(regexp_replace(regexp_replace(name,

@@ -39,7 +39,7 @@ measured AS (
         list(span_id ORDER BY duration_ms DESC NULLS LAST, trace_id)[1:5] AS example_span_ids,
         sum(coalesce(duration_ms, 0)) / 1000.0                          AS seconds,
         arg_min(declined, trace_id) FILTER (WHERE declined IS NOT NULL) AS sample_message,
-        mode(agent)                                                     AS agent
+        halo_h_most_common(list(agent ORDER BY duration_ms DESC NULLS LAST, trace_id)) AS agent
     FROM ended
     GROUP BY subject, kind
 )

@@ -123,7 +123,7 @@ output_groups AS (
         list(span_id ORDER BY repeats DESC, trace_id, output_hash, start_ns, span_id)[1:5] AS example_span_ids,
         (list(trace_id ORDER BY repeats DESC, trace_id) FILTER (WHERE occurrence = 1)) AS example_trace_ids,
         arg_max(output_head, (repeats, trace_id))                  AS sample_output,
-        mode(agents.agent)                                         AS agent
+        halo_h_most_common(list(agents.agent ORDER BY repeats DESC, trace_id, start_ns, span_id)) AS agent
     FROM outputs
     LEFT JOIN halo_h_repeating_agents AS agents USING (span_key)
     JOIN (SELECT trace_id, failed, cost_usd AS trace_cost_usd FROM halo_h_traces) AS traces USING (trace_id)
