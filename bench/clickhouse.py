@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from halo_local import llm, traces
+from halo_local import redact, traces
 from halo_local.resources import sql_text
 from halo_local.sources.clickhouse import AgentKey, ClickHouseSource, open_client
 from halo_local.sources.overview import local_overview
@@ -87,7 +87,7 @@ def main() -> None:
 
     def local_run() -> None:
         with store.connect() as connection:
-            connection.execute(llm.redact.sql_macro())
+            connection.execute(redact.sql_macro())
             connection.sql(sql_text("runs/snapshot.sql"), params={
                 "agent_uuid": agent["agentUuid"], "window_start": window[0], "window_end": window[1],
                 "span_limit": options.span_limit}).to_arrow_table()

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.ipc
 
 from halo_local.errors import DatabaseBusyError, HaloLocalError, NotFoundError
+from halo_local.redact import sql_macro
 from halo_local.resources import sql_template, sql_text
 from halo_local.sandbox_process import (
     MEMORY_LIMIT_ENV,
@@ -439,8 +440,6 @@ def _copy_redacted(process: SandboxProcess) -> None:
 
     Whatever the LLM or an MCP client queries is this copy, so no reshaping SQL can reach a raw secret.
     """
-    from halo_local.llm.redact import sql_macro  # here, not at the top: halo_local.llm imports this module
-
     _execute(process, sql_macro())
     _execute(process, sql_template("sandbox/redacted_spans.sql"))
     _execute(process, "DROP VIEW unredacted_spans")

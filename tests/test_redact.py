@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from halo_local.llm.client import redacted_request
-from halo_local.llm.redact import REDACTED, redact, redact_counting, redact_value, sql_macro
+from halo_local.redact import REDACTED, redact, redact_counting, redact_value, sql_macro
 from halo_local.sandbox import cell_text
 
 CAUGHT = [

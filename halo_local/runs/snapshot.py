@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from halo_local import llm
+from halo_local import redact
 from halo_local.common.timestamps import iso, utc_now
 from halo_local.resources import sql_template, sql_text
 from halo_local.runs.control import RunControl, Stopped
@@ -44,7 +44,7 @@ def take_snapshot(control: RunControl, run: RunRecord, run_dir: Path) -> Dataset
     previous_params = {**params, "window_start": run.window_start - length, "window_end": run.window_start}
     snapshot, previous = run_dir / SNAPSHOT_FILE, run_dir / PREVIOUS_FILE
     with WRITE_LOCK, store.connect() as connection:
-        connection.execute(llm.redact.sql_macro())
+        connection.execute(redact.sql_macro())
         window_spans, window_traces = connection.execute(sql_text("runs/window_counts.sql"), {
             key: params[key] for key in ("agent_uuid", "window_start", "window_end")}).fetchall()[0]
         if window_spans == 0:

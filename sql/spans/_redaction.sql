@@ -1,6 +1,6 @@
 {#- The one list of span columns whose text is redacted, shared by a run's snapshot (runs/snapshot.sql)
     and the sandbox copy of the store (sandbox/redacted_spans.sql). Every text and JSON column goes
-    through `redact_secrets` (halo_local/llm/redact.py's sql_macro), so no query over the result
+    through `redact_secrets` (halo_local/redact.py's sql_macro), so no query over the result
     (upper(), reverse(), ...) can reshape a secret past the redaction. Ids and numbers are copied as
     they are; a JSON value the redaction made invalid is kept as a JSON string. -#}
 {% macro redacted_spans(source) -%}
