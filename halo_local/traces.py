@@ -15,7 +15,8 @@ from halo_local.common.rows import json_cell, rows_as_dicts
 from halo_local.common.timestamps import utc_now
 from halo_local.errors import NotFoundError, UsageError
 from halo_local.resources import sql_text
-from halo_local.sandbox import QueryResult, SpanSandbox
+from halo_local.sandbox import SpanSandbox
+from halo_local.sandbox_text import QueryResult
 from halo_local.store import Store
 
 TIME_RANGES: dict[str, timedelta | None] = {
