@@ -10,6 +10,7 @@ from halo_local.cli.help import real_defaults
 from halo_local.cli.output import EXIT_ERROR, EXIT_OK, JSON_MODE, Output, default_store
 from halo_local.cli.text import schedule_document, schedule_text
 from halo_local.cli.zone import shown_time
+from halo_local.common.timestamps import as_aware_utc, iso, parse_timestamp, utc_now
 from halo_local.errors import UsageError
 from halo_local.flags import parse_bool, parse_int
 from halo_local.ids import full_id
@@ -138,20 +139,20 @@ class ScheduleCommands:
         Runs fired without ANTHROPIC_API_KEY are heuristics-only, and the output says so.
         Exit code 1 when a schedule failed to fire (its error is recorded and shown).
         """
-        moment = schedules.parse_timestamp(now) if now is not None else schedules.utc_now()
+        moment = as_aware_utc(parse_timestamp(str(now), "--now") if now is not None else utc_now())
         store = default_store()
         fired = usecases.tick_schedules(store, moment)
         # Cron gives the tick a bare environment: without the key every run it starts is heuristics-only.
         heuristics_only = any(item.run_id for item in fired) and llm.llm_skip_reason(no_llm=False) is not None
         # Each fired schedule's latest ended fire (usually the previous one: the new run has just started).
         outcomes = schedules.last_outcomes(store) if fired else {}
-        data = {"now": schedules.iso(moment), "heuristicsOnly": heuristics_only,
+        data = {"now": iso(moment), "heuristicsOnly": heuristics_only,
                 "fired": [{**item.to_json(), "lastOutcome": outcomes.get(item.schedule_id)} for item in fired]}
-        lines = [f"{schedules.iso(moment)} fired {len(fired)} schedule(s)"
+        lines = [f"{iso(moment)} fired {len(fired)} schedule(s)"
                  + (f" (heuristics-only: no {API_KEY_ENV})" if heuristics_only else "")]
         for item in fired:
             outcome = f"run {item.run_id}" if item.run_id else f"FAILED: {item.error}"
-            lines.append(f"  {item.schedule_id} ({item.title}) slot {schedules.iso(item.slot_at)}: {outcome}")
+            lines.append(f"  {item.schedule_id} ({item.title}) slot {iso(item.slot_at)}: {outcome}")
             lines.extend(f"    warning: {warning}" for warning in item.warnings)
             last = outcomes.get(item.schedule_id)
             if last is not None:

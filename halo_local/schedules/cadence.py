@@ -1,4 +1,4 @@
-"""Fire times: a cadence's wall-clock slots in its IANA zone, as UTC instants, and the time helpers.
+"""Fire times: a cadence's wall-clock slots in its IANA zone, as UTC instants.
 
 The rules (daylight-saving gaps and repeats, days a month lacks) are told in the package docstring.
 """
@@ -7,12 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from halo_local.common.timestamps import as_aware_utc, as_naive_utc
-from halo_local.common.timestamps import iso as iso  # the schedules' API names it
-from halo_local.common.timestamps import utc_now as naive_utc_now
+from halo_local.common.timestamps import as_aware_utc
 from halo_local.errors import UsageError
 
 if TYPE_CHECKING:
@@ -33,7 +31,7 @@ def zone_of(name: str) -> ZoneInfo:
 def next_fire_times(schedule: Schedule | ScheduleSpec, after: datetime, count: int = 1) -> list[datetime]:
     """The first `count` fire times strictly after `after`, as aware UTC datetimes, ascending."""
     spec = _spec_of(schedule)
-    after = as_utc(after)
+    after = as_aware_utc(after)
     if count < 1:
         return []
     zone = zone_of(spec.timezone)
@@ -54,7 +52,7 @@ def next_fire_times(schedule: Schedule | ScheduleSpec, after: datetime, count: i
 def previous_fire_time(schedule: Schedule | ScheduleSpec, at_or_before: datetime) -> datetime | None:
     """The latest fire time at or before `at_or_before` (aware UTC), or None if there is none."""
     spec = _spec_of(schedule)
-    limit = as_utc(at_or_before)
+    limit = as_aware_utc(at_or_before)
     zone = zone_of(spec.timezone)
     day = limit.astimezone(zone).date() + timedelta(days=1)
     best: datetime | None = None
@@ -99,23 +97,3 @@ def _spec_of(schedule: Schedule | ScheduleSpec) -> ScheduleSpec:
     """A stored schedule's spec; a spec is its own (read by attribute: records import this module)."""
     return cast("ScheduleSpec", getattr(schedule, "spec", schedule))
 
-
-def utc_now() -> datetime:
-    """The current time, aware UTC (the default `now` of every command): cadence arithmetic across time
-    zones is the one place times stay aware (common.timestamps)."""
-    return as_aware_utc(naive_utc_now())
-
-
-def as_utc(value: datetime) -> datetime:
-    """`value` as aware UTC; a naive time is read as UTC (how the database stores them)."""
-    return as_aware_utc(value)
-
-
-def as_naive(value: datetime) -> datetime:
-    """`value` as naive UTC, the form the schedules tables take as a parameter."""
-    return as_naive_utc(value)
-
-
-def as_aware(value: datetime | None) -> Any:
-    """A stored (naive UTC) time read back as aware UTC, or None."""
-    return None if value is None else as_utc(value)
