@@ -120,7 +120,7 @@ def _analyse(control: RunControl, run: RunRecord) -> str:
     findings = analysis.findings
     checks = [check.to_json() for check in analysis.checks]
     findings_json = [item.to_json() for item in findings]
-    trace_verdicts = verdicts.build_verdicts(analysis.outcomes, findings_json)
+    trace_verdicts = verdicts.build_verdicts(analysis.outcomes, findings)
     with writing(store) as connection:
         connection.execute(sql_text("runs/save_findings.sql"), {
             "findings": json.dumps(findings_json, default=str),
