@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from halo_local.llm.client import redacted_request
 from halo_local.redact import REDACTED, redact, redact_counting, redact_value, sql_macro
-from halo_local.sandbox import cell_text
+from halo_local.sandbox_text import cell_text
 
 CAUGHT = [
     ("anthropic key", "key=sk-ant-api03-Abc123_def456-ghi789 end", "sk-ant-api03-Abc123_def456-ghi789"),
