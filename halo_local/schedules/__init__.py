@@ -39,7 +39,7 @@ Layout: `cadence` (fire times, time helpers), `records` (spec, changes, stored s
 from __future__ import annotations
 
 from halo_local.flags import parse_bool, parse_int, parse_int_list, parse_text
-from halo_local.schedules.cadence import due_slot, next_fire_times, previous_fire_time, zone_of
+from halo_local.schedules.cadence import next_fire_times, previous_fire_time, zone_of
 from halo_local.schedules.firing import (
     TICK_LOG_FILE,
     FireRun,
@@ -57,6 +57,7 @@ from halo_local.schedules.records import (
     ScheduleChanges,
     ScheduleFire,
     ScheduleSpec,
+    due_slot,
 )
 from halo_local.schedules.sources import load_sources, parse_sources, remote_sources
 from halo_local.schedules.storage import (

@@ -15,8 +15,7 @@ import duckdb
 from halo_local.common.timestamps import as_aware_utc, as_naive_utc
 from halo_local.errors import HaloLocalError
 from halo_local.resources import sql_text
-from halo_local.schedules.cadence import due_slot
-from halo_local.schedules.records import Fired, Schedule
+from halo_local.schedules.records import Fired, Schedule, due_slot
 from halo_local.schedules.storage import list_schedules
 from halo_local.store import Store
 

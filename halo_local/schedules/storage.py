@@ -16,12 +16,13 @@ from halo_local.errors import HaloLocalError, NotFoundError, UsageError
 from halo_local.flags import parse_int
 from halo_local.ingest.readers import expand_paths
 from halo_local.resources import sql_text
-from halo_local.schedules.cadence import due_slot, next_fire_times
+from halo_local.schedules.cadence import next_fire_times
 from halo_local.schedules.records import (
     Schedule,
     ScheduleChanges,
     ScheduleFire,
     ScheduleSpec,
+    due_slot,
     list_or_none,
     tuple_or_none,
 )
