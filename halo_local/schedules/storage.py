@@ -13,7 +13,6 @@ import duckdb
 from halo_local import traces
 from halo_local.errors import HaloLocalError, NotFoundError, UsageError
 from halo_local.flags import parse_int
-from halo_local.ingest.readers import expand_paths
 from halo_local.resources import sql_text
 from halo_local.schedules.cadence import as_aware, as_naive, as_utc, due_slot, next_fire_times, utc_now
 from halo_local.schedules.records import (
@@ -55,6 +54,8 @@ def checked_targets(store: Store, spec: ScheduleSpec) -> ScheduleSpec:
     remote = remote_sources(store, spec.sources)
     if len(remote) > 1:
         raise UsageError(f"a schedule reads at most one ClickHouse source; got {', '.join(remote)}")
+    from halo_local.ingest.readers import expand_paths  # pyarrow: not at CLI start-up
+
     for source in spec.sources:
         if source in remote:
             continue
