@@ -21,8 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
-import pyarrow.ipc
 
 from halo_local.errors import DatabaseBusyError, HaloLocalError, NotFoundError
 from halo_local.redact import sql_macro
@@ -62,7 +60,9 @@ def _rows_of(payload: bytes) -> list[tuple[Any, ...]]:
     """The rows of an Arrow IPC stream from the sandbox process, as the Python values DuckDB itself returns."""
     if not payload:
         return []
-    table = pa.ipc.open_stream(payload).read_all()
+    import pyarrow.ipc  # only a query's result needs Arrow: commands that never query start faster
+
+    table = pyarrow.ipc.open_stream(payload).read_all()
     if table.num_rows == 0:
         return []
     converter = duckdb.connect(config={"arrow_lossless_conversion": "true"})

@@ -126,7 +126,11 @@ class Store:
         delay = 0.02
         while True:
             try:
-                return duckdb.connect(str(self.db_path), config=self._settings())
+                connection = duckdb.connect(str(self.db_path), config=self._settings())
+                # DuckDB draws a progress bar on stdout once a query passes 2 s (on a loaded machine, any
+                # load or analysis): it broke --json's one document and the report analyze prints.
+                connection.execute("SET enable_progress_bar = false")
+                return connection
             except duckdb.Error as error:
                 if not _is_lock_conflict(error):
                     named = environment_failure(error, self.db_path)

@@ -15,7 +15,6 @@ from typing import Any
 from halo_local import conversations, runs, schedules, traces
 from halo_local.common.rows import rows_as_dicts
 from halo_local.errors import NotFoundError, NoTracesError
-from halo_local.ingest import load_paths
 from halo_local.resources import sql_text
 from halo_local.schedules import Fired, FireRun, LoadSources, Schedule
 from halo_local.sources.clickhouse import AgentKey, ClickHouseSource
@@ -42,6 +41,8 @@ def analyze_paths(
     `otherAgents` (the agents in the files that were not analysed, for a hint) and `skipped` (per file,
     the records `skip_invalid` left out: path, records, firstLine, reason).
     """
+    from halo_local.ingest import load_paths  # pyarrow: not at CLI start-up
+
     summary = load_paths(store, paths, skip_invalid=skip_invalid)
     with store.connect() as connection:
         cursor = connection.execute(sql_text("runs/agents_in_files.sql"), summary.file_keys())

@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Any
 
 import duckdb
-import pyarrow
 
 from halo_local.common.rows import rows_as_dicts
 from halo_local.heuristics.finding import Finding
@@ -82,6 +81,8 @@ def save_verdicts(connection: duckdb.DuckDBPyConnection, run_id: str, verdicts: 
     connection.execute(sql_text("runs/delete_trace_verdicts.sql"), {"run_id": run_id})
     if not verdicts:
         return
+    import pyarrow  # imported here so that commands which never save verdicts start faster
+
     rows = pyarrow.table({
         "trace_id": pyarrow.array([item.trace_id for item in verdicts], pyarrow.string()),
         "rank": pyarrow.array([item.rank for item in verdicts], pyarrow.int32()),

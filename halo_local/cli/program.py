@@ -16,7 +16,6 @@ from halo_local.cli.text import run_text
 from halo_local.cli.trace_commands import AgentCommands, SpanCommands, TraceCommands, TracesCommands
 from halo_local.errors import UsageError
 from halo_local.flags import parse_bool, parse_int, parse_text
-from halo_local.ingest import describe_skipped
 from halo_local.llm.models import default_model_id
 from halo_local.resources import resource_dir
 from halo_local.sandbox_process import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ENV, memory_limit_bytes
@@ -135,6 +134,8 @@ class HaloLocalCli:
                 model_id=parse_text(model_id), no_llm=parse_bool(no_llm, "--no-llm"),
                 skip_invalid=parse_bool(skip_invalid, "--skip-invalid"), on_event=on_event,
             )
+        from halo_local.ingest import describe_skipped  # pyarrow: not at CLI start-up
+
         for entry in result["skipped"]:
             sys.stderr.write(f"Warning: {untrusted.terminal_line(describe_skipped(entry))}\n")
         if result["otherAgents"]:

@@ -14,7 +14,6 @@ from halo_local import traces
 from halo_local.common.timestamps import as_aware_utc, as_naive_utc, utc_now
 from halo_local.errors import HaloLocalError, NotFoundError, UsageError
 from halo_local.flags import parse_int
-from halo_local.ingest.readers import expand_paths
 from halo_local.resources import sql_text
 from halo_local.schedules.cadence import next_fire_times
 from halo_local.schedules.records import (
@@ -57,6 +56,8 @@ def checked_targets(store: Store, spec: ScheduleSpec) -> ScheduleSpec:
     remote = remote_sources(store, spec.sources)
     if len(remote) > 1:
         raise UsageError(f"a schedule reads at most one ClickHouse source; got {', '.join(remote)}")
+    from halo_local.ingest.readers import expand_paths  # pyarrow: not at CLI start-up
+
     for source in spec.sources:
         if source in remote:
             continue

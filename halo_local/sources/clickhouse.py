@@ -14,17 +14,18 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from halo_local.errors import HaloLocalError
-from halo_local.ingest.normalize import agent_uuid_for
 from halo_local.resources import resource_dir
 from halo_local.sources.dialect import generated_fields
 from halo_local.sources.overview import OVERVIEW_ROW_LIMIT, OVERVIEW_SECTIONS, iso_from_ns
 from halo_local.sources.url import PASSWORD_ENV, SourceUrl
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # The exporter's columns halo-local reads (name -> type prefix); other columns are ignored.
 EXPORTER_COLUMNS = {
@@ -64,7 +65,7 @@ class AgentKey:
 
     @property
     def agent_uuid(self) -> str:
-        return agent_uuid_for(self.service_name, self.agent_name)
+        return _agent_uuid(self.service_name, self.agent_name)
 
 
 class ClickHouseSource:
@@ -88,7 +89,7 @@ class ClickHouseSource:
         agents = []
         for service, name, traces, spans, errors, first_ns, last_ns in rows:
             agents.append({
-                "agentUuid": agent_uuid_for(service, name), "name": name, "serviceName": service,
+                "agentUuid": _agent_uuid(service, name), "name": name, "serviceName": service,
                 "traceCount": traces, "spanCount": spans, "errorCount": errors,
                 "firstSeenAt": iso_from_ns(first_ns), "lastSeenAt": iso_from_ns(last_ns),
             })
@@ -286,3 +287,11 @@ def _latest_first(agents: list[dict[str, Any]]) -> list[dict[str, Any]]:
         by_uuid.setdefault(item["agentUuid"], item)
     ordered = sorted(by_uuid.values(), key=lambda item: item["agentUuid"])
     return sorted(ordered, key=lambda item: item["lastSeenAt"] or "", reverse=True)
+
+
+def _agent_uuid(service_name: str | None, agent_name: str | None) -> str:
+    """The uuid a loaded file would give the agent; ingest (and its pyarrow) is imported on first use, not at
+    CLI start-up."""
+    from halo_local.ingest.normalize import agent_uuid_for
+
+    return agent_uuid_for(service_name, agent_name)

@@ -8,15 +8,16 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from halo_local import traces
 from halo_local.errors import NotFoundError
 from halo_local.sources.clickhouse import AgentKey, ClickHouseSource
 from halo_local.sources.snapshot import store_selection
 from halo_local.store import Store
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # Spans fetched for one `trace list|get` / `span get`: past it the URL's row cap would refuse anyway.
 INSPECT_SPAN_LIMIT = 200_000
