@@ -25,7 +25,7 @@ from halo_local import traces  # noqa: E402
 from halo_local.errors import NotFoundError, UsageError  # noqa: E402
 from halo_local.heuristics.analysis import analyze  # noqa: E402
 from halo_local.ingest import load_paths  # noqa: E402
-from halo_local.sources.clickhouse import AgentKey, ClickHouseSource, SourceError, open_client  # noqa: E402
+from halo_local.sources.clickhouse import ClickHouseSource, SourceError, open_client  # noqa: E402
 from halo_local.sources.overview import local_overview  # noqa: E402
 from halo_local.sources.snapshot import store_selection  # noqa: E402
 from halo_local.sources.url import SourceUrlError, parse_source_url  # noqa: E402
@@ -96,15 +96,17 @@ def test_overview_matches_the_local_overview(source: ClickHouseSource, local_sto
                                              agents: dict[str, dict[str, Any]]) -> None:
     # The Vercel capture lost its trace context: its wrappers' usage is told apart across traces.
     agent = agents["openinference-vercel-fixture-capture"]
-    remote = source.overview(AgentKey(agent["serviceName"], agent["name"]), *WINDOW)
+    remote = source.overview(agent["agentUuid"], *WINDOW)
     assert remote == _local_overview(local_store, agent)
     assert remote["totals"]["spans"] == agent["spanCount"] and remote["totals"]["input_tokens"] > 0
+    # priced in the cluster with the rates genai-prices gives the local normalizer: the same decimals
+    assert remote["totals"]["cost_usd"] > 0 and all(row["cost_usd"] > 0 for row in remote["models"])
 
 
 def test_selection_is_capped_overview_is_not_and_findings_match(
         source: ClickHouseSource, local_store: Store, agents: dict[str, dict[str, Any]], tmp_path: Path) -> None:
     agent = agents["HaloCodeHelper"]
-    key = AgentKey(agent["serviceName"], agent["name"])
+    key = agent["agentUuid"]
     small, whole = source.selection(key, *WINDOW, span_limit=20), source.selection(key, *WINDOW, span_limit=10_000)
     assert small.num_rows <= 20 < whole.num_rows == agent["spanCount"]
     assert small.nbytes < whole.nbytes  # the bytes fetched follow the span limit, not the window
@@ -260,7 +262,8 @@ def test_a_run_over_the_source_reads_the_cluster_and_reports_the_whole_window(
     assert dataset["tracesInWindow"] == agent["traceCount"] and dataset["truncated"]
     report = Path(document["reportPath"]).read_text(encoding="utf-8")
     assert f"| Source | `{chdb_url}`" in report
-    assert f"| Whole window | {agent['traceCount']} traces, {agent['spanCount']} spans" in report
+    assert f"| Traces | {agent['traceCount']} in the window; the findings read " in report
+    assert f"| Spans | {agent['spanCount']} in the window, {dataset['spans']} read" in report
     with Store(isolated_home).connect() as connection:
         assert connection.execute("SELECT DISTINCT source_file FROM spans").fetchall() == [(chdb_url,)]
 
