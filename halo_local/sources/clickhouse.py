@@ -52,6 +52,21 @@ _AUTH_CODES = {516, 192, 193, 194}  # AUTHENTICATION_FAILED, UNKNOWN_USER, WRONG
 _TIMEOUT_CODES = {159, 394}  # TIMEOUT_EXCEEDED, QUERY_WAS_CANCELLED
 _ROW_CAP_CODES = {158, 396}  # TOO_MANY_ROWS, TOO_MANY_ROWS_OR_BYTES
 _READONLY_CODES = {164}
+_MISSING_TABLE = (frozenset(_MISSING_TABLE_CODES), "table {table} does not exist",
+                  "name the table the collector's ClickHouse exporter writes (?table=otel_traces)")
+# What each family of failures means, in the order they are tried; the last (no code) is an unreachable server.
+_EXPLANATIONS: tuple[tuple[frozenset[int], str, str], ...] = (
+    (frozenset(_AUTH_CODES), "authentication failed for user {user!r}",
+     "check the user and the password (set {env}, or put it in the URL)"),
+    _MISSING_TABLE,
+    (frozenset(_TIMEOUT_CODES), "the query ran past its time limit of {timeout}s",
+     "narrow the time window, or raise it with ?timeout=SECONDS in the URL"),
+    (frozenset(_ROW_CAP_CODES), "the query would return more than {max_rows} rows",
+     "lower the span limit or the window, or raise ?max_rows= in the URL"),
+    (frozenset(_READONLY_CODES), "the server refused a setting in read-only mode: {detail}",
+     "halo-local only reads; give its user readonly=2 (or 0) so it can set limits"),
+    (frozenset(), "cannot connect: {detail}", "check the host, the port (8123 HTTP, 8443 HTTPS) and the TLS options"),
+)
 
 
 class SourceError(HaloLocalError):
@@ -185,8 +200,9 @@ class ClickHouseSource:
                               settings={"readonly": 2, "max_execution_time": self.url.timeout_seconds})
         columns = {name: kind for name, kind in result.result_rows}
         if not columns:
-            raise SourceError(f"{self._name()}: table {self.url.database}.{self.url.table} does not exist",
-                              hint="name the table the collector's ClickHouse exporter writes (?table=otel_traces)")
+            _, message, hint = _MISSING_TABLE
+            raise SourceError(f"{self._name()}: {message.format(table=f'{self.url.database}.{self.url.table}')}",
+                              hint=hint)
         missing = [name for name, kind in EXPORTER_COLUMNS.items()
                    if name not in columns or not columns[name].startswith(kind)]
         if missing:
@@ -199,25 +215,12 @@ class ClickHouseSource:
         """The SourceError for a failed query or connection, its text scrubbed of the password."""
         text = self._scrubbed(str(error))
         code = _error_code(text)
-        if code in _AUTH_CODES:
-            return SourceError(f"{self._name()}: authentication failed for user {self.url.user!r}",
-                               hint=f"check the user and the password (set {PASSWORD_ENV}, or put it in the URL)")
-        if code in _MISSING_TABLE_CODES:
-            return SourceError(f"{self._name()}: table {self.url.database}.{self.url.table} does not exist",
-                               hint="name the table the collector's ClickHouse exporter writes (?table=otel_traces)")
-        if code in _TIMEOUT_CODES:
-            return SourceError(f"{self._name()}: the query ran past its time limit of {self.url.timeout_seconds}s",
-                               hint="narrow the time window, or raise it with ?timeout=SECONDS in the URL")
-        if code in _ROW_CAP_CODES:
-            return SourceError(f"{self._name()}: the query would return more than {self.url.max_rows} rows",
-                               hint="lower the span limit or the window, or raise ?max_rows= in the URL")
-        if code in _READONLY_CODES:
-            return SourceError(f"{self._name()}: the server refused a setting in read-only mode: {_first_line(text)}",
-                               hint="halo-local only reads; give its user readonly=2 (or 0) so it can set limits")
-        if code is None and _looks_unreachable(text):
-            return SourceError(f"{self._name()}: cannot connect: {_first_line(text)}",
-                               hint="check the host, the port (8123 HTTP, 8443 HTTPS) and the TLS options")
-        return SourceError(f"{self._name()}: {_first_line(text)}")
+        facts = {"table": f"{self.url.database}.{self.url.table}", "user": self.url.user, "env": PASSWORD_ENV,
+                 "timeout": self.url.timeout_seconds, "max_rows": self.url.max_rows, "detail": _first_line(text)}
+        for codes, message, hint in _EXPLANATIONS:
+            if code in codes or (not codes and code is None and _looks_unreachable(text)):
+                return SourceError(f"{self._name()}: {message.format(**facts)}", hint=hint.format(**facts))
+        return SourceError(f"{self._name()}: {facts['detail']}")
 
     def _scrubbed(self, text: str) -> str:
         return text.replace(self.url.password, "***") if self.url.password else text
