@@ -35,6 +35,7 @@ from halo_local.sources.url import parse_source_url
 from halo_local.store import Store
 
 START = datetime(2026, 1, 1)
+TEMPLATE_TRACES = 20  # sql/bench/clickhouse_spans.sql repeats all but ids and times every 20 traces
 
 
 def timed(work: Callable[[], Any]) -> tuple[Any, float, float]:
@@ -68,11 +69,22 @@ def main() -> None:
 
     source = ClickHouseSource(url)
     store = Store(out / "home")
-    chunk_sql = _SQL.get_template("bench/clickhouse_chunk.sql").render(table=url.qualified_table)
-    _, copy_wall, copy_cpu = timed(lambda: [store_selection(store, client.query_arrow(chunk_sql, parameters={
-        "chunk_start_us": start_us + day * 86_400_000_000, "chunk_end_us": start_us + (day + 1) * 86_400_000_000},
-        use_strings=True), source=str(url)) for day in range(8)])
-    print(f"copied into the local store in {copy_wall:.1f} s ({copy_cpu:.1f} CPU)")
+    traces_count = max(1, options.spans // 10)
+
+    def copy_locally() -> None:
+        """The first TEMPLATE_TRACES traces fetched and normalized like any selection, the rest by SQL."""
+        chunk_sql = _SQL.get_template("bench/clickhouse_chunk.sql").render(table=url.qualified_table)
+        first = client.query_arrow(chunk_sql, parameters={
+            "chunk_start_us": start_us,
+            "chunk_end_us": start_us + TEMPLATE_TRACES * 604_800_000_000 // traces_count}, use_strings=True)
+        assert first.num_rows == TEMPLATE_TRACES * 10, first.num_rows
+        store_selection(store, first, source=str(url))
+        with store.transaction() as connection:
+            connection.execute(sql_text("bench/local_spans.sql"), {
+                "start_us": start_us, "traces": traces_count, "template_traces": TEMPLATE_TRACES})
+
+    _, copy_wall, copy_cpu = timed(copy_locally)
+    print(f"copied into the local store in {copy_wall:.1f} s ({copy_cpu:.1f} CPU)", flush=True)
     agents, ch_wall, ch_cpu = timed(lambda: source.agents(None))
     local_agents, local_wall, local_cpu = timed(lambda: traces.list_agents(store, time_range="all"))
     assert [a["spanCount"] for a in agents] == [a["spanCount"] for a in local_agents]
@@ -99,6 +111,9 @@ def main() -> None:
 
     fetched, ch_wall, ch_cpu = timed(remote_run)
     _, local_wall, local_cpu = timed(local_run)
+    with store.connect() as connection:  # the same spans: the same window-wide numbers on both sides
+        assert source.overview(uuid, *run_window) == local_overview(
+            connection, agent_uuid=uuid, window_start=run_window[0], window_end=run_window[1])
     print(f"| overview + selection of 2 windows (limit {options.span_limit}) |"
           f" {ch_wall:.2f} s ({ch_cpu:.2f} CPU) | {local_wall:.2f} s ({local_cpu:.2f} CPU) |")
     for days in (1, 8):
