@@ -28,7 +28,7 @@ from typing import Any
 
 from halo_local import llm, traces
 from halo_local.resources import sql_template, sql_text
-from halo_local.sources.clickhouse import _SQL, ClickHouseSource, open_client
+from halo_local.sources.clickhouse import ClickHouseSource, open_client
 from halo_local.sources.overview import local_overview
 from halo_local.sources.snapshot import store_selection
 from halo_local.sources.url import parse_source_url
@@ -73,7 +73,7 @@ def main() -> None:
 
     def copy_locally() -> None:
         """The first TEMPLATE_TRACES traces fetched and normalized like any selection, the rest by SQL."""
-        chunk_sql = _SQL.get_template("bench/clickhouse_chunk.sql").render(table=url.qualified_table)
+        chunk_sql = sql_template("bench/clickhouse_chunk.sql", table=url.qualified_table)
         first = client.query_arrow(chunk_sql, parameters={
             "chunk_start_us": start_us,
             "chunk_end_us": start_us + TEMPLATE_TRACES * 604_800_000_000 // traces_count}, use_strings=True)

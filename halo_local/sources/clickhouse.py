@@ -16,11 +16,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from halo_local.errors import HaloLocalError
 from halo_local.ingest.normalize import AGENT_NAMESPACE, agent_uuid_for
-from halo_local.resources import resource_dir
+from halo_local.resources import sql_template, sql_text
 from halo_local.sources.dialect import FIELD_TYPES, GeneratedFields, generated_fields
 from halo_local.sources.overview import OVERVIEW_ROW_LIMIT, OVERVIEW_SECTIONS, iso_from_ns
 from halo_local.sources.prices import price_parameters
@@ -44,8 +43,6 @@ _PRICE_FIELDS = {"model", "provider_raw", "input_tokens", "output_tokens", "cach
                  "cache_write_tokens", "cost_usd"}
 _CHDB_LOCK = threading.Lock()
 _chdb_clients: dict[str, Any] = {}
-_SQL = Environment(loader=FileSystemLoader(str(resource_dir("sql"))), undefined=StrictUndefined,
-                   autoescape=False, keep_trailing_newline=True)
 # ClickHouse error codes and what they mean to someone pointing halo-local at a table.
 _MISSING_TABLE_CODES = {60, 81}  # UNKNOWN_TABLE, UNKNOWN_DATABASE
 _AUTH_CODES = {516, 192, 193, 194}  # AUTHENTICATION_FAILED, UNKNOWN_USER, WRONG_PASSWORD, REQUIRED_PASSWORD
@@ -148,8 +145,8 @@ class ClickHouseSource:
     def _render(self, template: str, parameters: Mapping[str, Any], *, fields: GeneratedFields | None = None,
                 **shape: Any) -> tuple[str, dict[str, Any]]:
         fields = fields or generated_fields()
-        sql = _SQL.get_template(template).render(table=self.url.qualified_table, jump_rounds=JUMP_ROUNDS,
-                                                 fields=",\n        ".join(fields.columns), **shape)
+        sql = sql_template(template, table=self.url.qualified_table, jump_rounds=JUMP_ROUNDS,
+                           fields=",\n        ".join(fields.columns), **shape)
         values = {**fields.parameters, **parameters,
                   "wrapper_names": [wrapper for wrapper, _ in fields.usage_wrappers],
                   "inner_names": [inner for _, inner in fields.usage_wrappers]}
@@ -195,7 +192,7 @@ class ClickHouseSource:
 
     def _check_table(self, client: Any) -> None:
         """SourceError unless the table exists and has the exporter's columns."""
-        result = client.query(_SQL.get_template("clickhouse/exporter_columns.sql").render(),
+        result = client.query(sql_text("clickhouse/exporter_columns.sql"),
                               parameters={"database": self.url.database, "table": self.url.table},
                               settings={"readonly": 2, "max_execution_time": self.url.timeout_seconds})
         columns = {name: kind for name, kind in result.result_rows}
