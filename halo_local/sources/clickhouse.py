@@ -20,7 +20,6 @@ from halo_local.errors import HaloLocalError
 from halo_local.resources import sql_template, sql_text
 from halo_local.sources.dialect import FIELD_TYPES, GeneratedFields, generated_fields
 from halo_local.sources.overview import OVERVIEW_ROW_LIMIT, OVERVIEW_SECTIONS, iso_from_ns
-from halo_local.sources.prices import price_parameters
 from halo_local.sources.url import PASSWORD_ENV, SourceUrl
 
 if TYPE_CHECKING:
@@ -110,6 +109,8 @@ class ClickHouseSource:
     def overview(self, agent_uuid: str, window_start: datetime, window_end: datetime) -> dict[str, Any]:
         """The window-wide overview (every span of the window, however many): totals, models (priced as
         local spans are), tools, failures — the same document overview.local_overview makes from the local store."""
+        from halo_local.sources.prices import price_parameters  # genai-prices and pyarrow: not at CLI start-up
+
         window = self._window(agent_uuid, window_start, window_end)
         pairs = self._rows("clickhouse/price_models.sql", window,
                            fields=generated_fields(tuple(name for name in FIELD_TYPES if name in _PRICE_FIELDS)))
