@@ -55,7 +55,7 @@ from halo_local.resources import sql_text
 database, agent, start, end, limit, out, redacted = sys.argv[1:]
 connection = duckdb.connect(database, read_only=True)
 connection.execute(llm.redact.sql_macro() if redacted == "redacted"
-                   else "CREATE TEMP MACRO redact_secrets(text) AS text")
+                   else "CREATE TEMP MACRO redact_secrets(text) AS text; CREATE TEMP MACRO may_hold_secret(text) AS false")
 started = time.perf_counter()
 connection.sql(sql_text("runs/snapshot.sql"), params={"agent_uuid": agent, "window_start": start,
                "window_end": end, "span_limit": int(limit)}).write_parquet(out)

@@ -211,6 +211,15 @@ def test_a_prefilter_matches_wherever_its_pattern_does_on_generated_text(text: s
     test_a_prefilter_matches_wherever_its_pattern_does(text)
 
 
+@pytest.mark.parametrize("text", [case[1] for case in CAUGHT])
+def test_a_secret_is_flagged_among_other_texts_joined_by_newlines(sql_redaction: duckdb.DuckDBPyConnection,
+                                                                  text: str) -> None:
+    """The snapshot checks a span's texts joined by newlines: a secret at the start of one must still count."""
+    flagged = sql_redaction.execute("SELECT may_hold_secret($alone), may_hold_secret(concat_ws(chr(10), 'name', "
+                                    "$alone, 'x'))", {"alone": text}).fetchall()[0]
+    assert flagged == (True, True)
+
+
 def test_a_long_run_of_letters_costs_linear_time() -> None:
     """A URL scheme of unbounded length made every start position rescan the run: 100k letters took ~10 CPU-s.
     CPU time, not wall time, so a loaded machine does not change the verdict; the bound is 50x the cost."""

@@ -254,10 +254,17 @@ def _sql_string(text: str) -> str:
 
 
 def sql_macro() -> str:
-    """DuckDB `CREATE TEMP MACRO redact_secrets(text)`: `redact` in SQL, built from the same table."""
+    """DuckDB TEMP MACROs built from the same table: `redact_secrets(text)` is `redact` in SQL, and
+    `may_hold_secret(text)` is false only where `redact_secrets` would return `text` unchanged.
+
+    `may_hold_secret` of several texts joined by newlines is true whenever it is true of one of them
+    (every `^` in the patterns stands beside an alternative a newline satisfies, and RE2 has no
+    lookarounds): a snapshot checks a span's texts in one call and redacts them one by one only then.
+    """
     expression = "text"
     for pattern in PATTERNS:
         expression = (f"regexp_replace({expression}, {_sql_string(pattern.regex)}, "
                       f"{_sql_string(pattern.replacement)}, 'g')")
-    return (f"CREATE OR REPLACE TEMP MACRO redact_secrets(text) AS "
-            f"CASE WHEN regexp_matches(text, {_sql_string(ANY_SECRET)}) THEN {expression} ELSE text END")
+    check = f"regexp_matches(text, {_sql_string(ANY_SECRET)})"
+    return (f"CREATE OR REPLACE TEMP MACRO redact_secrets(text) AS CASE WHEN {check} THEN {expression} ELSE text END;\n"
+            f"CREATE OR REPLACE TEMP MACRO may_hold_secret(text) AS {check}")
