@@ -338,6 +338,7 @@ def _copy_redacted(process: SandboxProcess) -> None:
     _execute(process, sql_template("sandbox/redacted_spans.sql"))
     _execute(process, "DROP VIEW unredacted_spans")
     _execute(process, "DROP MACRO redact_secrets")
+    _execute(process, "DROP MACRO may_hold_secret")
 
 
 def _attach_read_only(process: SandboxProcess, db_path: Path) -> None:

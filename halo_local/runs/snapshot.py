@@ -4,6 +4,7 @@ in-memory DuckDB the heuristics read them from."""
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from halo_local.common.timestamps import iso, utc_now
 from halo_local.resources import sql_template, sql_text
 from halo_local.runs.control import RunControl, Stopped
 from halo_local.runs.rows import PREVIOUS_FILE, SNAPSHOT_FILE, WRITE_LOCK, RunRecord, source_overview, writing
+from halo_local.store import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ENV
 
 
 @dataclass(frozen=True)
@@ -97,8 +99,12 @@ def no_traces_message(run: RunRecord, first: datetime | None, last: datetime | N
 
 @contextmanager
 def snapshot_connection(control: RunControl, dataset: Dataset) -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory DuckDB with views `window_spans` / `previous_spans` over the run's Parquet files."""
-    connection = duckdb.connect()
+    """An in-memory DuckDB with views `window_spans` / `previous_spans` over the run's Parquet files.
+
+    Bounded like the store's connections (and spilling under $HALO_HOME/tmp): unbounded, the detectors'
+    tables over a 1M-span window took the run past 1.1 GB of RSS; at 600MB they cost 10% more CPU."""
+    connection = duckdb.connect(config={"memory_limit": os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT),
+                                        "temp_directory": str(control.store.home / "tmp")})
     try:
         connection.read_parquet(str(dataset.snapshot)).create_view("window_spans")
         if dataset.previous is not None:

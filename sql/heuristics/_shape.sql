@@ -52,11 +52,6 @@ CREATE OR REPLACE TEMP MACRO halo_h_finding(category, severity, title, metric, v
     'detail': detail
 };
 
--- The first `n` distinct items of a list, in its order (a finding's example traces, from the
--- trace of every example span in the order the examples are ranked).
-CREATE OR REPLACE TEMP MACRO halo_h_first_distinct(items, n) AS
-    list_filter(items, lambda item, position: list_position(items, item) = position)[1:n];
-
 -- Severity from the dollars a finding costs (cost findings).
 CREATE OR REPLACE TEMP MACRO halo_h_usd_severity(usd, high_usd, medium_usd) AS
     CASE WHEN usd >= high_usd THEN 'high' WHEN usd >= medium_usd THEN 'medium' ELSE 'low' END;

@@ -7,7 +7,11 @@
 -- Value: the share of the agent's model calls with usage or output that say so.
 -- Severity: medium when it happens in >= $assumed_data_medium_traces traces, else low.
 WITH flagged AS (
-    SELECT spans.*, coalesce(agents.agent, spans.subject) AS agent, traces.failed AS trace_failed
+    SELECT spans.*, coalesce(agents.agent, spans.subject) AS agent, traces.failed AS trace_failed,
+           -- a trace's first call of the agent: where the trace first appears in example_trace_ids, so it lists
+           -- each trace once without a quadratic dedup of the list (list_position per element)
+           row_number() OVER (PARTITION BY coalesce(agents.agent, spans.subject), spans.trace_id
+                              ORDER BY spans.start_ns, spans.span_id) = 1 AS first_in_trace
     FROM halo_h_spans AS spans
     LEFT JOIN halo_h_assumed_agents AS agents USING (span_key)
     JOIN (SELECT trace_id, failed FROM halo_h_traces) AS traces USING (trace_id)
@@ -20,7 +24,7 @@ grouped AS (
         sum(coalesce(duration_ms, 0)) / 1000.0                           AS seconds,
         sum(cost_usd) FILTER (WHERE counts_usage)                        AS usd,
         list(span_id ORDER BY start_ns, span_id)[1:5]                    AS example_span_ids,
-        halo_h_first_distinct(list(trace_id ORDER BY start_ns, span_id), 5) AS example_trace_ids,
+        (list(trace_id ORDER BY start_ns, span_id) FILTER (WHERE first_in_trace))[1:5] AS example_trace_ids,
         arg_min(output_head, (start_ns, span_id))                        AS sample_output
     FROM flagged
     GROUP BY agent

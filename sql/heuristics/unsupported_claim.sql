@@ -11,7 +11,11 @@
 -- to read first when the outcome was wrong (and ranks below every finding with measured harm).
 WITH stated AS (
     SELECT spans.*, coalesce(agents.agent, spans.subject) AS agent, claims.facts,
-           outcomes.ended_badly
+           outcomes.ended_badly,
+           -- a trace's first call of the agent: where the trace first appears in example_trace_ids (ended_badly
+           -- is the trace's), so example_trace_ids lists each trace once without a quadratic dedup of the list
+           row_number() OVER (PARTITION BY coalesce(agents.agent, spans.subject), spans.trace_id
+                              ORDER BY spans.start_ns, spans.span_id) = 1 AS first_in_trace
     FROM halo_h_claims AS claims
     JOIN halo_h_spans AS spans USING (span_key)
     LEFT JOIN halo_h_claiming_agents AS agents USING (span_key)
@@ -23,7 +27,7 @@ grouped AS (
         unnest(halo_h_spread(trace_id, ended_badly, start_time, end_time)),
         sum(len(facts))                                                  AS facts,
         list(span_id ORDER BY start_ns, span_id)[1:5]                    AS example_span_ids,
-        halo_h_first_distinct(list(trace_id ORDER BY ended_badly DESC, start_ns, span_id), 5) AS example_trace_ids,
+        (list(trace_id ORDER BY ended_badly DESC, start_ns, span_id) FILTER (WHERE first_in_trace))[1:5] AS example_trace_ids,
         arg_min(facts[1:5], (start_ns, span_id))                         AS sample_facts,
         arg_min(output_head, (start_ns, span_id))                        AS sample_output
     FROM stated
