@@ -73,7 +73,6 @@ _TEMP_MACROS = (
     "halo_h_failure_severity",
     "halo_h_output_severity",
     "halo_h_finding",
-    "halo_h_first_distinct",
     "halo_h_usd_severity",
     "halo_h_stall_marker",
     "halo_h_incapability_claim",
