@@ -43,7 +43,6 @@ from halo_local.ingest.limits import ATTRIBUTE_VALUE_LIMIT_ENV, DEFAULT_ATTRIBUT
 from halo_local.ingest.lines import (
     HALO_MARKER,
     OTLP_MARKER,
-    SCAN_PIECES,
     Batch,
     LinePosition,
     explain,
@@ -51,6 +50,8 @@ from halo_local.ingest.lines import (
     is_json,
     is_pretty_document,
     line_batches,
+    line_numbers,
+    line_table,
     peek,
 )
 from halo_local.resources import sql_text
@@ -244,8 +245,7 @@ def read_trace_file(
         target.execute(sql_text("ingest/raw_spans.sql"))
         _install_macros(work)
         for batch in line_batches(path, start or LinePosition(0, 0)):
-            if batch.ends_with_newline or batch.whole_document:
-                resume_at = batch.resume_at
+            resume_at = batch.resume_after(resume_at)
             _parse_batch(work, chosen, batch)
             bad_count, bad_rows = _single_row(
                 work.execute(sql_text("ingest/batch_errors.sql"), {"limit": MAX_FIRST_SKIPPED})
@@ -303,17 +303,13 @@ def read_file_group(work: duckdb.DuckDBPyConnection, paths: Sequence[Path], chos
     for index, path in enumerate(paths):
         resume_at: LinePosition | None = LinePosition(0, 0)
         for batch in line_batches(path, LinePosition(0, 0)):
-            if batch.ends_with_newline or batch.whole_document:
-                resume_at = batch.resume_at
-            first = index * FILE_LINE_STRIDE + batch.first_line
-            numbers.append(pa.array(range(first, first + len(batch.lines)), pa.int64()))
+            resume_at = batch.resume_after(resume_at)
+            numbers.append(line_numbers(index * FILE_LINE_STRIDE + batch.first_line, len(batch.lines)))
             raws.append(batch.lines)
         resumes.append(resume_at)
     counts: dict[int, int] = {}
     if raws:
-        table = pa.table({"line_no": pa.concat_arrays(numbers), "raw": pa.concat_arrays(raws)})
-        pieces = max(1, -(-table.num_rows // SCAN_PIECES))
-        _parse_lines(work, chosen_format, pa.Table.from_batches(table.to_batches(max_chunksize=pieces)))
+        _parse_lines(work, chosen_format, line_table(pa.concat_arrays(numbers), pa.concat_arrays(raws)))
         bad_count, _ = _single_row(work.execute(sql_text("ingest/batch_errors.sql"), {"limit": 1}))
         if bad_count:
             work.execute("DROP TABLE IF EXISTS halo_chunk_rows")
