@@ -78,12 +78,9 @@ def insert_normalized(
     spans_read = _count(scratch, "raw_spans")
     stride = {"stride": FILE_LINE_STRIDE}
     held_by_file = dict(scratch.execute(sql_text("normalize/held_traces.sql"), stride).fetchall())
-    # Arrow tables reach the store's connection through DuckDB's replacement scan of this frame's locals
-    # (normalize_keys, normalize_rows), not register(): inside a transaction a registered view, and the
-    # Arrow data it holds, is kept until the transaction ends.
-    normalize_keys = scratch.sql(sql_text("normalize/raw_keys.sql")).to_arrow_table()
-    stored = connection.sql(sql_text("normalize/stored_keys.sql")).to_arrow_table()
-    del normalize_keys
+    raw_keys = scratch.sql(sql_text("normalize/raw_keys.sql")).to_arrow_table()
+    stored = _with_arrow(connection, "normalize_keys", raw_keys,
+                         lambda: connection.sql(sql_text("normalize/stored_keys.sql")).to_arrow_table())
     _with_arrow(scratch, "normalize_stored", stored,
                 lambda: scratch.execute(sql_text("normalize/select_new_spans.sql")))
     spans_new = _count(scratch, "normalize_new")
@@ -94,11 +91,12 @@ def insert_normalized(
         scratch.execute("SET VARIABLE normalize_chunk_last = ?", [first + NORMALIZE_CHUNK_SPANS - 1])
         _extract_fields(scratch, None)
         _resolve_providers(scratch)
-        normalize_rows = scratch.sql(sql_text("normalize/normalized_rows.sql"), params=row_parameters).to_arrow_table()
+        rows = scratch.sql(sql_text("normalize/normalized_rows.sql"), params=row_parameters).to_arrow_table()
         _drop(scratch, _CHUNK_TABLES)
-        connection.execute(sql_text("normalize/insert_spans.sql"))
-        connection.execute(sql_text("normalize/remember_agent_fields.sql"))
-        del normalize_rows
+        _read_once(connection, "normalize_row_agents", rows.select(["trace_id", "span_id", *_AGENT_NAME_FIELDS]),
+                   sql_text("normalize/remember_agent_fields.sql"))
+        _read_once(connection, "normalize_rows", rows, sql_text("normalize/insert_spans.sql"))
+        del rows
     trace_ids = [row[0] for row in scratch.execute(
         "SELECT DISTINCT trace_id FROM normalize_new ORDER BY trace_id").fetchall()]
     _drop(scratch, _INSERT_TABLES)
@@ -112,10 +110,27 @@ def _count(connection: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def _with_arrow(connection: duckdb.DuckDBPyConnection, name: str, table: pa.Table, work: Callable[[], T]) -> T:
-    """Run `work` with `table` readable as `name` on `connection`."""
+    """Run `work` with the (small) `table` readable as `name` on `connection`, named explicitly rather than
+    found by DuckDB's replacement scan of the caller's local variables."""
     connection.register(name, table)
     try:
         return work()
+    finally:
+        connection.unregister(name)
+
+
+def _read_once(connection: duckdb.DuckDBPyConnection, name: str, table: pa.Table, statement: str) -> None:
+    """Run `statement`, which reads `name` once, with `table` readable as `name` on `connection`.
+
+    Registered as a one-pass stream that lets go of each record batch once read: inside the store's
+    transaction an unregistered view, and whatever it refers to, is kept until commit, so a registered
+    table would hold every part of a large file at once; an exhausted stream holds nothing (the caller
+    must not keep `table` either)."""
+    stream = pa.RecordBatchReader.from_batches(table.schema, iter(table.to_batches()))
+    del table
+    connection.register(name, stream)
+    try:
+        connection.execute(statement)
     finally:
         connection.unregister(name)
 
