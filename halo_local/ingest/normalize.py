@@ -29,6 +29,8 @@ AGENT_NAMESPACE = uuid.UUID("d9112c5c-7aeb-5985-a1a6-18f38d8c004a")
 _AGENT_NAME_FIELDS = ["declared_agent", "agent_span_label"]
 T = TypeVar("T")
 NORMALIZE_CHUNK_SPANS = 100_000  # spans mapped per statement: bounds the memory a large file needs
+PRESENT_KEYS_SPANS = 2_000
+"""Up to this many spans, the field extraction is generated for the attribute keys they hold only."""
 _CHUNK_TABLES = ("normalize_fields", "normalize_fields_generic", "normalize_generic_input", "normalize_providers")
 _INSERT_TABLES = ("normalize_input", "normalize_new", *_CHUNK_TABLES)
 _DERIVE_TABLES = ("normalize_input", "derive_spans", "normalize_fields", "normalize_fields_generic",
@@ -197,8 +199,10 @@ def _extract_fields(connection: duckdb.DuckDBPyConnection, fields: Sequence[str]
     rules = tuple(_Rule(*row) for row in connection.execute(
         "SELECT field, priority, attribute_key, transform, argument FROM attribute_map"
         " ORDER BY field, priority, attribute_key, transform, argument").fetchall())
+    ((present,),) = connection.execute(sql_text("normalize/present_keys.sql"), {"limit": PRESENT_KEYS_SPANS}).fetchall()
+    mapped = None if present is None else tuple(sorted({rule.attribute_key for rule in rules} & set(present)))
     plain_sql, plain_parameters, generic_sql, generic_parameters = _plain_extraction(
-        rules, tuple(fields) if fields is not None else None)
+        rules, tuple(fields) if fields is not None else None, mapped)
     connection.execute(plain_sql, plain_parameters)
     connection.execute(generic_sql, generic_parameters)
     generic_spans = _count(connection, "normalize_generic_input")
@@ -207,13 +211,15 @@ def _extract_fields(connection: duckdb.DuckDBPyConnection, fields: Sequence[str]
         connection.execute("INSERT INTO normalize_fields BY NAME SELECT * FROM normalize_fields_generic")
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)
 def _plain_extraction(
-    rules: tuple[_Rule, ...], fields: tuple[str, ...] | None
+    rules: tuple[_Rule, ...], fields: tuple[str, ...] | None, present: tuple[str, ...] | None
 ) -> tuple[str, dict[str, object], str, dict[str, object]]:
     """extract_plain.sql and extract_generic_input.sql rendered for these rules, with their parameters.
 
-    Rendered once per process and mapping; every constant (keys, paths, patterns) is a parameter.
+    Rendered once per process, mapping and set of `present` attribute keys (None: any key may be present;
+    else the rules of other keys are left out of extract_plain.sql). Every constant (keys, paths,
+    patterns) is a parameter.
     """
     active = [rule for rule in rules if fields is None or rule.field in fields]
     parameters: dict[str, object] = {}
@@ -224,7 +230,8 @@ def _plain_extraction(
         return f"${name}"
 
     plain_rules = [rule for rule in active
-                   if not rule.attribute_key.startswith(_EVENT_PREFIX) and "*" not in rule.attribute_key]
+                   if not rule.attribute_key.startswith(_EVENT_PREFIX) and "*" not in rule.attribute_key
+                   and (present is None or rule.attribute_key.startswith("@") or rule.attribute_key in present)]
     text_keys = sorted({rule.attribute_key for rule in plain_rules if not rule.attribute_key.startswith("@")})
     json_keys = sorted({rule.attribute_key for rule in plain_rules
                         if not rule.attribute_key.startswith("@") and rule.transform in _JSON_TRANSFORMS})
