@@ -54,7 +54,7 @@ from halo_local.ingest.lines import (
     line_table,
     peek,
 )
-from halo_local.resources import sql_text
+from halo_local.resources import sql_template, sql_text
 
 SUPPORTED_FORMATS = ("otlp-json", "halo-jsonl")
 MAX_ANYVALUE_DEPTH = 64
@@ -440,9 +440,13 @@ def _parse_lines(work: duckdb.DuckDBPyConnection, chosen_format: str, lines: pa.
         if chosen_format == "halo-jsonl":
             work.execute(sql_text("ingest/halo_jsonl.sql"), {"record_type": HALO_RECORD_TYPE})
         else:
-            stage, spans = sql_text("ingest/otlp_stage.sql"), sql_text("ingest/otlp_spans.sql")
+            raw = lines.column("raw")
+            stage = sql_text("ingest/otlp_stage.sql")
+            escaped = _mentions(raw, "\\u")  # a key may be written with \u escapes
+            spans = sql_template("ingest/otlp_spans.sql", events=escaped or _mentions(raw, '"events"'),
+                                 links=escaped or _mentions(raw, '"links"'))
             parameters = {"document_type": OTLP_DOCUMENT_TYPE}
-            if _may_hold_containers(lines.column("raw")):
+            if _may_hold_containers(raw):
                 work.execute(f"CREATE OR REPLACE TEMP TABLE halo_stage AS {stage}", parameters)
                 work.execute(sql_text("ingest/anyvalue_roots.sql"))
                 _decode_anyvalue_tree(work)
@@ -459,6 +463,11 @@ def _may_hold_containers(lines: pa.ChunkedArray | pa.Array) -> bool:
     decoded relationally (anyvalue_*.sql). A mention inside a string only costs that slower path. One RE2
     pass over the raw bytes, which is cheaper than decoding them as text in DuckDB."""
     return bool(pc.any(pc.match_substring_regex(lines, _CONTAINER_KEY)).as_py())
+
+
+def _mentions(lines: pa.ChunkedArray | pa.Array, quoted_key: str) -> bool:
+    """Whether any line holds `quoted_key` (as a key or not): when none does, no span has that field."""
+    return bool(pc.any(pc.match_substring(lines, quoted_key)).as_py())
 
 
 def _decode_anyvalue_tree(connection: duckdb.DuckDBPyConnection) -> None:
