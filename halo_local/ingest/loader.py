@@ -41,7 +41,7 @@ from halo_local.ingest.readers import (
     read_trace_file,
 )
 from halo_local.resources import sql_text
-from halo_local.store import Store, environment_failure
+from halo_local.store import Store, environment_failure, within_transaction
 
 ProgressCallback = Callable[[int, int, Path], None]
 
@@ -310,14 +310,19 @@ def _naming_the_file(error: Exception, path: Path, store: Store) -> Exception:
 
 
 def _load_one(store: Store, path: Path, *, format: str, skip_invalid: bool) -> FileLoad:
+    with store.connect() as connection:
+        return _load_one_on(connection, path, format=format, skip_invalid=skip_invalid)
+
+
+def _load_one_on(connection: duckdb.DuckDBPyConnection, path: Path, *, format: str, skip_invalid: bool) -> FileLoad:
+    """_load_one on one open connection: the look-up, then the load in its own transaction."""
     resolved = str(path.resolve())
     stat = path.stat()
     # A strict load does not take the word of an earlier load that skipped bad records: it reads the
     # file again, so that its errors are reported.
-    with store.transaction() as connection:
-        known = _known(connection, resolved, skip_invalid)
-        if known is not None and known[1] == stat.st_size and known[2] == stat.st_mtime_ns:
-            return FileLoad(path=path, format=known[3], status="unchanged", sha256=known[0])
+    known = _known(connection, resolved, skip_invalid)
+    if known is not None and known[1] == stat.st_size and known[2] == stat.st_mtime_ns:
+        return FileLoad(path=path, format=known[3], status="unchanged", sha256=known[0])
     # A file that grew past the complete lines of its last load, which are unchanged, is read from there.
     resume = None
     if known is not None and known[4] is not None and stat.st_size > known[4]:
@@ -326,7 +331,7 @@ def _load_one(store: Store, path: Path, *, format: str, skip_invalid: bool) -> F
             resume = _Resume(LinePosition(known[4], known[6]), previous_sha256=known[0], format=known[3])
     else:
         digest, _ = file_sha256(path)
-    with store.transaction() as connection:
+    with within_transaction(connection):
         same_content = _same_content(connection, resolved, digest, skip_invalid)
         if same_content is not None:
             _remember_same_content(connection, resolved, digest, stat, loaded_as=same_content[0])
