@@ -126,7 +126,11 @@ class Store:
         delay = 0.02
         while True:
             try:
-                return duckdb.connect(str(self.db_path), config=self._settings())
+                connection = duckdb.connect(str(self.db_path), config=self._settings())
+                # A statement slower than 2 s (a loaded machine) drew DuckDB's progress bar on stdout,
+                # breaking --json's one document (a per-connection setting).
+                connection.execute("SET enable_progress_bar = false")
+                return connection
             except duckdb.Error as error:
                 if not _is_lock_conflict(error):
                     named = environment_failure(error, self.db_path)
