@@ -22,10 +22,12 @@ readme: $(BIN)/python
 
 # The README's reference checked current, lint and strict type checks (configured in pyproject.toml),
 # then the tests in parallel (pytest-xdist, one worker per core), each test file kept on one worker so
-# that its module fixtures are built once.
+# that its module fixtures are built once. The suite starts hundreds of halo-local processes: compileall
+# first, so that none of them compiles the package again (with PYTHONDONTWRITEBYTECODE set, each would).
 test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,clickhouse]'
 	$(BIN)/cog --check README.md
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/python -m compileall -q halo_local
 	$(BIN)/python -m pytest -n auto --dist loadfile

@@ -1,12 +1,12 @@
 """ClickHouse source benchmark: the cluster's work beside the same work on a local DuckDB store.
 
 Generates --spans synthetic agent spans inside chDB with SQL (sql/bench/clickhouse_spans.sql, in the
-collector exporter's otel_traces), copies the same spans into a local halo-local store (fetched and
-normalized like any selection), then times, in the same run and process:
+collector exporter's otel_traces), copies the same spans into a local halo-local store (fetched a day at a
+time as Arrow and normalized like any selection, not through the file loader), then times, in the same run and process:
 
 - agent list: ClickHouseSource.agents() vs traces.list_agents() on the local store;
-- a run's selection and overview: ClickHouseSource.selection() + overview() vs the local snapshot
-  query (runs/snapshot.sql) + local_overview();
+- a run's selection (both windows, one query) and overview: ClickHouseSource.selection() + overview()
+  vs the local snapshot query (runs/snapshot.sql, both windows) + local_overview();
 - bytes fetched to the laptop per run (Arrow bytes of the selection) for two span limits and two
   window lengths: it must follow the span limit, not the window.
 
@@ -26,15 +26,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from halo_local import llm, traces
-from halo_local.resources import sql_text
-from halo_local.sources.clickhouse import AgentKey, ClickHouseSource, open_client
+from halo_local import redact, traces
+from halo_local.resources import sql_template, sql_text
+from halo_local.sources.clickhouse import ClickHouseSource, open_client
 from halo_local.sources.overview import local_overview
 from halo_local.sources.snapshot import store_selection
 from halo_local.sources.url import parse_source_url
 from halo_local.store import Store
 
 START = datetime(2026, 1, 1)
+TEMPLATE_TRACES = 20  # sql/bench/clickhouse_spans.sql repeats all but ids and times every 20 traces
 
 
 def timed(work: Callable[[], Any]) -> tuple[Any, float, float]:
@@ -68,38 +69,56 @@ def main() -> None:
 
     source = ClickHouseSource(url)
     store = Store(out / "home")
-    window = (START, START + timedelta(days=8))
+    traces_count = max(1, options.spans // 10)
+
+    def copy_locally() -> None:
+        """The first TEMPLATE_TRACES traces fetched and normalized like any selection, the rest by SQL."""
+        chunk_sql = sql_template("bench/clickhouse_chunk.sql", table=url.qualified_table)
+        first = client.query_arrow(chunk_sql, parameters={
+            "chunk_start_us": start_us,
+            "chunk_end_us": start_us + TEMPLATE_TRACES * 604_800_000_000 // traces_count}, use_strings=True)
+        assert first.num_rows == TEMPLATE_TRACES * 10, first.num_rows
+        store_selection(store, first, source=str(url))
+        with store.transaction() as connection:
+            connection.execute(sql_text("bench/local_spans.sql"), {
+                "start_us": start_us, "traces": traces_count, "template_traces": TEMPLATE_TRACES})
+
+    _, copy_wall, copy_cpu = timed(copy_locally)
+    print(f"copied into the local store in {copy_wall:.1f} s ({copy_cpu:.1f} CPU)", flush=True)
     agents, ch_wall, ch_cpu = timed(lambda: source.agents(None))
-    for agent in agents:  # the local store of the same spans
-        store_selection(store, source.selection(AgentKey(agent["serviceName"], agent["name"]), *window,
-                                                span_limit=options.spans), source=str(url))
     local_agents, local_wall, local_cpu = timed(lambda: traces.list_agents(store, time_range="all"))
     assert [a["spanCount"] for a in agents] == [a["spanCount"] for a in local_agents]
-    print(f"| agent list | {ch_wall:.2f} s ({ch_cpu:.2f} CPU) | {local_wall:.2f} s ({local_cpu:.2f} CPU) |")
+    print(f"| agent list ({len(agents)} agents) | {ch_wall:.2f} s ({ch_cpu:.2f} CPU) | {local_wall:.2f} s ({local_cpu:.2f} CPU) |")
 
     agent = agents[0]
-    key = AgentKey(agent["serviceName"], agent["name"])
+    uuid = agent["agentUuid"]
+    run_window = (START + timedelta(days=4), START + timedelta(days=8))  # the previous window: the 4 days before
 
     def remote_run() -> int:
-        selection = source.selection(key, *window, span_limit=options.span_limit)
-        source.overview(key, *window)
+        overview = source.overview(uuid, *run_window)
+        selection = source.selection(uuid, *run_window, span_limit=options.span_limit, with_previous=True)
+        assert overview["totals"]["spans"] > 0
         return selection.nbytes
 
     def local_run() -> None:
         with store.connect() as connection:
-            connection.execute(llm.redact.sql_macro())
-            connection.sql(sql_text("runs/snapshot.sql"), params={
-                "agent_uuid": agent["agentUuid"], "window_start": window[0], "window_end": window[1],
-                "span_limit": options.span_limit}).to_arrow_table()
-            local_overview(connection, agent_uuid=agent["agentUuid"], window_start=window[0], window_end=window[1])
+            connection.execute(redact.sql_macro())
+            for start, end in ((run_window[0] - (run_window[1] - run_window[0]), run_window[0]), run_window):
+                connection.sql(sql_template("runs/snapshot.sql"), params={
+                    "agent_uuid": uuid, "window_start": start, "window_end": end,
+                    "span_limit": options.span_limit}).to_arrow_table()
+            local_overview(connection, agent_uuid=uuid, window_start=run_window[0], window_end=run_window[1])
 
     fetched, ch_wall, ch_cpu = timed(remote_run)
     _, local_wall, local_cpu = timed(local_run)
-    print(f"| selection + overview ({agent['spanCount']} spans in window, limit {options.span_limit}) |"
+    with store.connect() as connection:  # the same spans: the same window-wide numbers on both sides
+        assert source.overview(uuid, *run_window) == local_overview(
+            connection, agent_uuid=uuid, window_start=run_window[0], window_end=run_window[1])
+    print(f"| overview + selection of 2 windows (limit {options.span_limit}) |"
           f" {ch_wall:.2f} s ({ch_cpu:.2f} CPU) | {local_wall:.2f} s ({local_cpu:.2f} CPU) |")
     for days in (1, 8):
         for limit in (options.span_limit // 5, options.span_limit):
-            selection = source.selection(key, START, START + timedelta(days=days), span_limit=limit)
+            selection = source.selection(uuid, START, START + timedelta(days=days), span_limit=limit)
             print(f"bytes fetched: window {days}d, span limit {limit}: {selection.nbytes} bytes"
                   f" ({selection.num_rows} spans)")
     print(f"bytes fetched by the timed run: {fetched}")

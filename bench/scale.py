@@ -50,14 +50,14 @@ AGENT_NAME = re.compile(r'"stringValue":"agent-[0-9]+"')
 BARE_SNAPSHOT = """
 import sys, time
 import duckdb
-from halo_local import llm
-from halo_local.resources import sql_text
+from halo_local import redact
+from halo_local.resources import sql_template
 database, agent, start, end, limit, out, redacted = sys.argv[1:]
 connection = duckdb.connect(database, read_only=True)
-connection.execute(llm.redact.sql_macro() if redacted == "redacted"
-                   else "CREATE TEMP MACRO redact_secrets(text) AS text")
+connection.execute(redact.sql_macro() if redacted == "redacted"
+                   else "CREATE TEMP MACRO redact_secrets(text) AS text; CREATE TEMP MACRO may_hold_secret(text) AS false")
 started = time.perf_counter()
-connection.sql(sql_text("runs/snapshot.sql"), params={"agent_uuid": agent, "window_start": start,
+connection.sql(sql_template("runs/snapshot.sql"), params={"agent_uuid": agent, "window_start": start,
                "window_end": end, "span_limit": int(limit)}).write_parquet(out)
 print("elapsed", time.perf_counter() - started)
 """

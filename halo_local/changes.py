@@ -12,6 +12,7 @@ from typing import Any
 
 import duckdb
 
+from halo_local.common.timestamps import iso
 from halo_local.resources import sql_text
 
 __all__ = ["compare", "previous_run", "save_changes", "summary_line"]
@@ -20,9 +21,8 @@ _SHOWN = ("key", "title", "severity", "category", "subject", "metric")
 
 
 def _iso(value: datetime | str | None) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    return value.isoformat() + "Z"
+    """A run's window bound as ISO text; it may already be text (a run document)."""
+    return value if isinstance(value, str) else iso(value)
 
 
 def _trend(previous: float | None, current: float | None) -> str:

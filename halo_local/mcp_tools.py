@@ -24,8 +24,9 @@ from pydantic import Field
 
 from halo_local import runs, traces, usecases
 from halo_local.errors import HaloLocalError, NotFoundError, UsageError
-from halo_local.llm.redact import redact, redact_value
-from halo_local.sandbox import MAX_CELL_CHARS, SpanSandbox, cell_text, json_value
+from halo_local.redact import redact, redact_value
+from halo_local.sandbox import SpanSandbox
+from halo_local.sandbox_text import MAX_CELL_CHARS, cell_text, json_value
 from halo_local.store import Store
 
 log = logging.getLogger("halo_local.mcp")

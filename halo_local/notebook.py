@@ -16,14 +16,14 @@ from typing import Any
 
 import polars as pl
 
-from halo_local.resources import sql_text
+from halo_local.resources import sql_template
 from halo_local.store import Store
 from halo_local.traces import list_agents, resolve_agent
 
 
 def _frame(query_file: str, parameters: dict[str, Any], home: Path | str | None) -> pl.DataFrame:
     with Store(home).connect() as connection:
-        frame: pl.DataFrame = connection.sql(sql_text(f"notebook/{query_file}"), params=parameters).pl()
+        frame: pl.DataFrame = connection.sql(sql_template(f"notebook/{query_file}"), params=parameters).pl()
         return frame
 
 

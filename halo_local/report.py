@@ -1,7 +1,7 @@
 """The report: a markdown brief for a coding agent, rendered from Jinja templates in `prompts/`.
 
-`collect_sections` measures the snapshot (overview, errors, latency, cost, tool use) with the SQL in
-`sql/runs/`; `render_report` combines those numbers with the ranked findings and, when it ran,
+`collect_sections` takes the window-wide overview (totals, cost, tool use: `sql/overview/`, or the
+cluster's) and measures the snapshot's errors and latency with the SQL in `sql/runs/`; `render_report` combines those numbers with the ranked findings and, when it ran,
 the LLM's notes. Heuristics-only, the output depends on nothing but the run's data and options
 (no clock, stable ordering), so golden files can pin it.
 """
@@ -18,7 +18,7 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from halo_local import heuristics, render, untrusted
-from halo_local.common.rows import rows_as_dicts
+from halo_local.common.rows import camel_case, rows_as_dicts
 from halo_local.resources import resource_dir, sql_text
 
 SECTION_ROWS = 10
@@ -131,17 +131,31 @@ def environment() -> Environment:
     return _environment
 
 
-def collect_sections(connection: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """The report's measured sections over the view `window_spans` (a run's snapshot)."""
-    overview = rows_as_dicts(connection.execute(sql_text("runs/overview.sql")))[0]
-    overview["errorRate"] = overview["errorTraces"] / overview["traces"] if overview["traces"] else None
-    overview["unpricedModels"] = list(overview["unpricedModels"] or [])
-    sections: dict[str, Any] = {"overview": overview}
-    for name in ("errors", "latency", "cost", "tools"):
+def collect_sections(connection: duckdb.DuckDBPyConnection, overview: Mapping[str, Any]) -> dict[str, Any]:
+    """The report's measured sections: the window-wide `overview` (sources/overview.py: totals, cost per
+    model, tool use over every span of the window) and, over the view `window_spans` (a run's snapshot,
+    where the examples come from), errors and latency."""
+    sections: dict[str, Any] = report_sections(dict(overview))
+    for name in ("errors", "latency"):
         cursor = connection.execute(sql_text(f"runs/{name}.sql"), {"row_limit": SECTION_ROWS})
         sections[name] = rows_as_dicts(cursor)
     sections["linkHosts"] = sorted(link_hosts(connection))
     return sections
+
+
+def report_sections(overview: dict[str, Any]) -> dict[str, Any]:
+    """The overview as the report reads it: camelCase keys, costs as floats (a recorded overview holds them
+    as text), the error rate over traces."""
+    totals = _report_row(overview["totals"])
+    totals["errorRate"] = totals["errorTraces"] / totals["traces"] if totals["traces"] else None
+    totals["unpricedModels"] = list(totals["unpricedModels"] or [])
+    return {"overview": totals, "cost": [_report_row(row) for row in overview["models"][:SECTION_ROWS]],
+            "tools": [_report_row(row) for row in overview["tools"][:SECTION_ROWS]]}
+
+
+def _report_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {camel_case(name): float(value) if name == "cost_usd" and value is not None else value
+            for name, value in row.items()}
 
 
 def link_hosts(connection: duckdb.DuckDBPyConnection) -> frozenset[str]:

@@ -5,7 +5,8 @@ ignore both), so the sandbox runs its DuckDB here, under an address-space limit 
 the kernel enforces, where the parent can kill it without harming itself. The parent
 (`sandbox_process.py`) sends requests over stdin and reads replies on stdout, one at a time.
 
-This module imports only the standard library, duckdb and pyarrow, so the process starts quickly.
+This module imports only the standard library, duckdb and (on a first result) pyarrow, so the process
+starts quickly; the parent imports it for the framing alone.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ import signal
 import struct
 import sys
 import threading
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import duckdb
-import pyarrow as pa
-import pyarrow.ipc
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _HEADER_SIZE = struct.Struct(">I")
 _BATCH_ROWS = 2048
@@ -173,8 +175,10 @@ class _Worker:
                 self._roll_back()
         if size is not None:
             return {"error": "too_large", "size": size, "rows": rows}, b""
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, reader.schema) as writer:
+        import pyarrow.ipc  # here, not at the top: the parent imports this module for its framing only
+
+        sink = pyarrow.BufferOutputStream()
+        with pyarrow.ipc.new_stream(sink, reader.schema) as writer:
             for batch in batches:
                 writer.write_batch(batch)
         return {"columns": list(result.columns)}, sink.getvalue().to_pybytes()

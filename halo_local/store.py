@@ -127,8 +127,8 @@ class Store:
         while True:
             try:
                 connection = duckdb.connect(str(self.db_path), config=self._settings())
-                # A statement slower than 2 s (a loaded machine) drew DuckDB's progress bar on stdout,
-                # breaking --json's one document (a per-connection setting).
+                # DuckDB draws a progress bar on stdout once a query passes 2 s (on a loaded machine, any
+                # load or analysis): it broke --json's one document and the report analyze prints.
                 connection.execute("SET enable_progress_bar = false")
                 return connection
             except duckdb.Error as error:
@@ -213,21 +213,14 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection inside one transaction: committed on success, rolled back on any error."""
-        with self.connect() as connection, within_transaction(connection):
-            yield connection
-
-
-@contextmanager
-def within_transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """One transaction on an open connection (of `Store.connect`, which may run several in turn, saving a
-    reopening of the database each): committed on success, rolled back on any error."""
-    connection.execute("BEGIN TRANSACTION")
-    try:
-        yield
-    except BaseException:
-        _roll_back_quietly(connection)
-        raise
-    connection.execute("COMMIT")
+        with self.connect() as connection:
+            connection.execute("BEGIN TRANSACTION")
+            try:
+                yield connection
+            except BaseException:
+                _roll_back_quietly(connection)
+                raise
+            connection.execute("COMMIT")
 
 
 def _roll_back_quietly(connection: duckdb.DuckDBPyConnection) -> None:

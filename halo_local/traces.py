@@ -14,8 +14,9 @@ from typing import Any
 from halo_local.common.rows import json_cell, rows_as_dicts
 from halo_local.common.timestamps import utc_now
 from halo_local.errors import NotFoundError, UsageError
-from halo_local.resources import sql_text
-from halo_local.sandbox import QueryResult, SpanSandbox
+from halo_local.resources import sql_template, sql_text
+from halo_local.sandbox import SpanSandbox
+from halo_local.sandbox_text import QueryResult
 from halo_local.store import Store
 
 TIME_RANGES: dict[str, timedelta | None] = {
@@ -125,7 +126,7 @@ def list_traces(
     agent_uuid = find_agent(store, agent)["agentUuid"] if agent else None
     with store.connect() as connection:
         cursor = connection.execute(
-            sql_text("inspect/traces.sql"),
+            sql_template("inspect/traces.sql"),
             {"since": since, "agent_uuid": agent_uuid, "errors_only": bool(errors_only), "row_limit": int(limit)},
         )
         return rows_as_dicts(cursor)

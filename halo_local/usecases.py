@@ -7,6 +7,7 @@ never import each other upwards, and no function here imports anything late to h
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,10 +16,9 @@ from typing import Any
 from halo_local import conversations, runs, schedules, traces
 from halo_local.common.rows import rows_as_dicts
 from halo_local.errors import NotFoundError, NoTracesError
-from halo_local.ingest import load_paths
 from halo_local.resources import sql_text
 from halo_local.schedules import Fired, FireRun, LoadSources, Schedule
-from halo_local.sources.clickhouse import AgentKey, ClickHouseSource
+from halo_local.sources.clickhouse import ClickHouseSource
 from halo_local.sources.named import resolve_source
 from halo_local.sources.snapshot import store_selection
 from halo_local.store import Store
@@ -42,6 +42,8 @@ def analyze_paths(
     `otherAgents` (the agents in the files that were not analysed, for a hint) and `skipped` (per file,
     the records `skip_invalid` left out: path, records, firstLine, reason).
     """
+    from halo_local.ingest import load_paths  # pyarrow: not at CLI start-up
+
     summary = load_paths(store, paths, skip_invalid=skip_invalid)
     with store.connect() as connection:
         cursor = connection.execute(sql_text("runs/agents_in_files.sql"), summary.file_keys())
@@ -74,10 +76,14 @@ def analyze_paths(
     return {**run, "report": report_text, "otherAgents": others, "skipped": summary.skipped_records()}
 
 
-def source_agent(source: ClickHouseSource, agent: str) -> AgentKey:
-    """The source's agent with this UUID (or unique name), as the cluster knows it."""
-    found = traces.resolve_agent(source.agents(None), agent)
-    return AgentKey(found["serviceName"], found["name"])
+def source_agent(source: ClickHouseSource, agent: str) -> str:
+    """The uuid of the source's agent `agent` names: a full UUID as it is (the cluster filters by it, so
+    no agent discovery is needed), else the one agent with that name."""
+    wanted = str(agent).strip()
+    try:
+        return str(uuid.UUID(wanted))
+    except ValueError:
+        return str(traces.resolve_agent(source.agents(None), wanted)["agentUuid"])
 
 
 def create_source_run(
@@ -92,16 +98,21 @@ def create_source_run(
     now: datetime | None = None,
     **run_options: Any,
 ) -> dict[str, Any]:
-    """A run over a ClickHouse source: the cluster selects the window (and the previous one, for the
-    comparison) and counts its overview; the selection is normalized into the local store and the run
-    analyses it there like local spans, recording the (redacted) source and the window-wide overview."""
+    """A run over a ClickHouse source: the cluster counts the window's overview (one query, priced there)
+    and selects the window and the previous one, for the comparison (one more); the selection is
+    normalized into the local store and the run analyses it there like local spans, recording the
+    (redacted) source and the window-wide overview."""
     start, end = runs.resolve_window(window_start_at, window_end_at, lookback_hours, now)
     limit = runs.RunOptions.BOUNDS["span_limit"].check(span_limit)
-    key = source_agent(source, agent_uuid)
-    overview = source.overview(key, start, end)
-    for window in ((start, end), (start - (end - start), start)):
-        store_selection(store, source.selection(key, *window, span_limit=limit), source=str(source.url))
-    return runs.create_run(store, agent_uuid=key.agent_uuid, window_start_at=start, window_end_at=end,
+    wanted = source_agent(source, agent_uuid)
+    overview = source.overview(wanted, start, end)
+    if not overview["totals"]["spans"]:
+        raise NoTracesError(f"{source.url.redacted()} holds no spans of agent {agent_uuid} between "
+                            f"{start.isoformat()}Z and {end.isoformat()}Z",
+                            hint="`halo-local agent list --source SOURCE` shows its agents and when they ran")
+    store_selection(store, source.selection(wanted, start, end, span_limit=limit, with_previous=True),
+                    source=str(source.url))
+    return runs.create_run(store, agent_uuid=wanted, window_start_at=start, window_end_at=end,
                            span_limit=limit, now=now, source=source.url.redacted(), source_overview=overview,
                            **run_options)
 

@@ -19,9 +19,9 @@ from datetime import datetime
 from typing import Any
 
 import duckdb
-import pyarrow
 
 from halo_local.common.rows import rows_as_dicts
+from halo_local.heuristics.finding import Finding
 from halo_local.resources import sql_text
 from halo_local.store import Store
 
@@ -49,15 +49,15 @@ class TraceVerdict:
 
 
 def build_verdicts(outcomes: Sequence[Mapping[str, Any]],
-                   findings: Sequence[Mapping[str, Any]]) -> list[TraceVerdict]:
-    """Rank the window's traces: `outcomes` are rows of `_outcome_rows.sql`, `findings` are
-    `Finding.to_json()` dicts, ranked, with their complete `affectedTraceIds`."""
+                   findings: Sequence[Finding]) -> list[TraceVerdict]:
+    """Rank the window's traces: `outcomes` are rows of `_outcome_rows.sql`, `findings` the run's
+    findings, ranked, with their complete `affected_trace_ids`."""
     covering: dict[str, list[str]] = {}
     points: dict[str, float] = {}
     for finding in findings:
-        weight = SEVERITY_POINTS.get(finding["severity"], 1.0) * max(0.0, 1.0 - float(finding["traceShare"] or 0.0))
-        for trace_id in dict.fromkeys(finding.get("affectedTraceIds") or ()):
-            covering.setdefault(trace_id, []).append(finding["key"])
+        weight = SEVERITY_POINTS.get(finding.severity, 1.0) * max(0.0, 1.0 - float(finding.trace_share or 0.0))
+        for trace_id in dict.fromkeys(finding.affected_trace_ids or ()):
+            covering.setdefault(trace_id, []).append(finding.key)
             points[trace_id] = points.get(trace_id, 0.0) + weight
     scored = []
     for row in outcomes:
@@ -81,6 +81,8 @@ def save_verdicts(connection: duckdb.DuckDBPyConnection, run_id: str, verdicts: 
     connection.execute(sql_text("runs/delete_trace_verdicts.sql"), {"run_id": run_id})
     if not verdicts:
         return
+    import pyarrow  # imported here so that commands which never save verdicts start faster
+
     rows = pyarrow.table({
         "trace_id": pyarrow.array([item.trace_id for item in verdicts], pyarrow.string()),
         "rank": pyarrow.array([item.rank for item in verdicts], pyarrow.int32()),

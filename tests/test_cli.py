@@ -383,3 +383,10 @@ def test_a_follow_up_without_an_answer_says_why(capsys: pytest.CaptureFixture[st
     assert capsys.readouterr().out.strip() == (
         "No answer: the follow-up run run_2 ended failed: LLM pass failed (the LLM endpoint rejected the API key;"
         " check ANTHROPIC_API_KEY)")
+
+
+def test_the_store_never_draws_duckdbs_progress_bar(store: Store) -> None:
+    """DuckDB draws a progress bar on stdout once a query passes 2 s: on a loaded machine a load or an
+    analysis did, and `--json` printed the bar before its document (the suite failed on it under load)."""
+    with store.connect() as connection:
+        assert connection.execute("SELECT current_setting('enable_progress_bar')").fetchall() == [(False,)]

@@ -114,3 +114,14 @@ def test_the_readme_command_reference_is_the_cli_help() -> None:
     done = subprocess.run([sys.executable, "-m", "cogapp", "--check", "README.md"], cwd=repo, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, f"run `make readme` (cog -r README.md): {done.stdout}{done.stderr}"
+
+
+def test_start_up_leaves_heavy_libraries_to_the_commands_that_use_them() -> None:
+    """Every command starts a process (cron, MCP clients, scripts): help and listing commands must not pay for
+    Arrow, polars, genai-prices' tables, the Anthropic SDK or MCP (together about 0.3 s of CPU per process)."""
+    heavy = ["pyarrow", "polars", "numpy", "genai_prices", "anthropic", "mcp", "chdb", "clickhouse_connect"]
+    probe = ("import sys\nfrom halo_local.cli.entry import main\n"
+             "main(['trace', 'list', '--help'])\n"
+             f"print(sorted(name for name in {heavy!r} if name in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.splitlines()[-1] == "[]", done.stdout

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from heuristics_support import AGENT, EPOCH, OTHER_AGENT, SPAN_COLUMNS, Spans, healthy_trace, of
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from halo_local.config import Thresholds, load_thresholds
@@ -109,7 +109,17 @@ _odd_text = st.one_of(st.none(), st.sampled_from(["", " ", "Error: x 1", "{\"err
                                                    "Traceback (most recent call last)", "exit code 3", "é\u0000"]))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# An example costs one full detector pass (~0.5 s, the work under test). 12 generated windows plus the
+# targeted corners below (a lone span with nothing set, a window where every span failed with odd text and
+# a cut-off finish, a parented chain of zero-length tool calls, negative and huge durations and costs) stand
+# for the 25 generated windows this test used to draw; each window mixes up to 12 spans of every kind.
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example([("t1", "other", "unset", None, None, None, None, None, None, False)])
+@example([("t1", kind, "error", 0.0, 0, 0.0, "{bad json", "Traceback (most recent call last)", "length", index > 0)
+          for index, kind in enumerate(["agent", "llm", "tool", "llm", "chain"])])
+@example([("t2", "tool", "ok", 0.0, None, None, "", "", "", True) for _ in range(6)])
+@example([("t1", "llm", "ok", -10.0, 10**7, 100.0, "é\u0000", None, "content_filter", False),
+          ("t2", "llm", "unset", 1e6, 0, 0.0, None, "exit code 3", "stop", True)])
 @given(st.lists(st.tuples(
     st.sampled_from(["t1", "t2"]), st.sampled_from(["llm", "tool", "agent", "chain", "other"]),
     st.sampled_from(["unset", "ok", "error"]), st.one_of(st.none(), st.floats(-10, 1e6, allow_nan=False)),

@@ -194,7 +194,7 @@ def test_verdicts_rank_bad_endings_then_specific_findings() -> None:
     _refused_and_resent(spans, "r1", '{"flight": "UA12", "payment": 120}', "error")
     with spans.connect() as connection:
         analysis = analyze(connection, agent_uuid=AGENT, table="spans")
-    verdicts = build_verdicts(analysis.outcomes, [item.to_json() for item in analysis.findings])
+    verdicts = build_verdicts(analysis.outcomes, analysis.findings)
     ranked = [item.trace_id for item in verdicts]
     assert len(ranked) == 9 and set(ranked[:3]) == {"e1", "h1", "r1"}
     assert ranked[0] == "e1"  # a failed root weighs most
@@ -214,7 +214,7 @@ def test_a_finding_covering_every_trace_does_not_flag_them() -> None:
         "affectedTraceIds": ["a", "b"], "exampleTraceIds": ["a", "b"]})
     outcomes = [{"trace_id": trace, "outcome": "ok", "ended_badly": False, "outcome_span_id": None, "spans": 1,
                  "duration_ms": 1.0, "first_seen": None} for trace in ("a", "b")]
-    verdicts = build_verdicts(outcomes, [everywhere.to_json()])
+    verdicts = build_verdicts(outcomes, [everywhere])
     assert [item.score for item in verdicts] == [0, 0]
     assert all(item.finding_keys == (everywhere.key,) for item in verdicts)
 

@@ -15,9 +15,21 @@ from halo_local.usecases import analyze_paths
 HALO_FIXTURE = Path(__file__).parent / "fixtures" / "halo" / "realistic_traces.jsonl"
 
 
+@pytest.fixture(scope="module")
+def analysed_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, dict]:
+    """HALO's capture analysed once for the module: the notebook only reads, so every test shares it."""
+    store = Store(tmp_path_factory.mktemp("notebook") / "home")
+    return store, analyze_paths(store, [HALO_FIXTURE], no_llm=True)
+
+
 @pytest.fixture
-def analysed(store: Store) -> dict:
-    return analyze_paths(store, [HALO_FIXTURE], no_llm=True)
+def store(analysed_store: tuple[Store, dict]) -> Store:
+    return analysed_store[0]
+
+
+@pytest.fixture
+def analysed(analysed_store: tuple[Store, dict]) -> dict:
+    return analysed_store[1]
 
 
 def test_spans_are_the_stored_rows_as_a_polars_frame(store: Store, analysed: dict) -> None:

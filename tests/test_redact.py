@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import duckdb
@@ -11,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from halo_local.llm.client import redacted_request
-from halo_local.llm.redact import REDACTED, redact, redact_counting, redact_value, sql_macro
-from halo_local.sandbox import cell_text
+from halo_local.redact import PATTERNS, REDACTED, redact, redact_counting, redact_value, sql_macro
+from halo_local.sandbox_text import cell_text
 
 CAUGHT = [
     ("anthropic key", "key=sk-ant-api03-Abc123_def456-ghi789 end", "sk-ant-api03-Abc123_def456-ghi789"),
@@ -191,6 +192,32 @@ _FRAGMENTS = [*"ab1-_:=\"'\\ \n/@%Dsk", "sk-ant-", "password", "Bearer ", "-----
 @given(text=st.lists(st.sampled_from(_FRAGMENTS), max_size=40).map("".join))
 def test_sql_and_python_redaction_agree_on_generated_text(sql_redaction: duckdb.DuckDBPyConnection, text: str) -> None:
     assert sql_redaction.execute("SELECT redact_secrets($text)", {"text": text}).fetchall()[0][0] == redact(text)
+
+
+_URL_FRAGMENTS = [*"aZ9+.-:/@ \"'?#\\", "://", "https://", "user", "pw1"]
+
+
+@pytest.mark.parametrize("text", [case[1] for case in CAUGHT] + UNTOUCHED)
+def test_a_prefilter_matches_wherever_its_pattern_does(text: str) -> None:
+    """The snapshot redacts only the texts ANY_SECRET flags, which uses the prefilters: one that missed a
+    match of its pattern would let that secret through unredacted."""
+    for pattern in PATTERNS:
+        if pattern.prefilter is not None and re.search(pattern.regex, text, re.ASCII):
+            assert re.search(pattern.prefilter, text, re.ASCII), pattern.name
+
+
+@given(text=st.lists(st.sampled_from(_URL_FRAGMENTS), max_size=30).map("".join))
+def test_a_prefilter_matches_wherever_its_pattern_does_on_generated_text(text: str) -> None:
+    test_a_prefilter_matches_wherever_its_pattern_does(text)
+
+
+@pytest.mark.parametrize("text", [case[1] for case in CAUGHT])
+def test_a_secret_is_flagged_among_other_texts_joined_by_newlines(sql_redaction: duckdb.DuckDBPyConnection,
+                                                                  text: str) -> None:
+    """The snapshot checks a span's texts joined by newlines: a secret at the start of one must still count."""
+    flagged = sql_redaction.execute("SELECT may_hold_secret($alone), may_hold_secret(concat_ws(chr(10), 'name', "
+                                    "$alone, 'x'))", {"alone": text}).fetchall()[0]
+    assert flagged == (True, True)
 
 
 def test_a_long_run_of_letters_costs_linear_time() -> None:

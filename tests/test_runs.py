@@ -125,7 +125,7 @@ def test_snapshot_keeps_whole_error_traces_first_within_the_span_limit(loaded: S
         stored_columns = [row[0] for row in connection.execute("DESCRIBE spans").fetchall()]
     assert snapshot_columns == stored_columns
     report_text = Path(run["reportPath"]).read_text(encoding="utf-8")
-    assert "2 of 5 in the window (cut by the span limit of 10" in report_text
+    assert "| Traces | 5 in the window; the findings read 2 of them (cut by the span limit of 10" in report_text
 
 
 def test_a_trace_larger_than_the_limit_alone_is_cut_not_dropped(loaded: Store) -> None:

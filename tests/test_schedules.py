@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from halo_local.common.timestamps import parse_timestamp
 from halo_local.errors import UsageError
 from halo_local.flags import parse_bool, parse_int_list
 from halo_local.schedules import (
@@ -19,7 +20,6 @@ from halo_local.schedules import (
     cron_line,
     next_fire_times,
     parse_sources,
-    parse_timestamp,
     previous_fire_time,
 )
 
@@ -216,11 +216,11 @@ def test_sources_become_absolute_and_lists_are_accepted(tmp_path: Path, monkeypa
 
 
 def test_parse_timestamp_reads_iso_in_utc() -> None:
-    assert parse_timestamp("2025-01-31T09:00:00Z") == utc(2025, 1, 31, 9)
-    assert parse_timestamp("2025-01-31T11:00:00+02:00") == utc(2025, 1, 31, 9)
-    assert parse_timestamp("2025-01-31T09:00") == utc(2025, 1, 31, 9)
+    assert parse_timestamp("2025-01-31T09:00:00Z", "--now") == datetime(2025, 1, 31, 9)
+    assert parse_timestamp("2025-01-31T11:00:00+02:00", "--now") == datetime(2025, 1, 31, 9)
+    assert parse_timestamp("2025-01-31T09:00", "--now") == datetime(2025, 1, 31, 9)
     with pytest.raises(UsageError, match="--now takes an ISO date-time"):
-        parse_timestamp("tomorrow")
+        parse_timestamp("tomorrow", "--now")
 
 
 # --- Validation: one clear error naming the flag ------------------------------------------------------

@@ -22,8 +22,8 @@ from mcp import Client
 from runs_support import BASE, agent_traces, create_run, insert_spans, span
 from secret_corpus import CORPUS, leaked_shapes
 
-from halo_local.llm.redact import redact, sql_macro
 from halo_local.mcp_server import build_server
+from halo_local.redact import redact, sql_macro
 from halo_local.store import Store
 
 CORPUS_TRACE = 9

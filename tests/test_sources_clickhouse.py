@@ -25,7 +25,7 @@ from halo_local import traces  # noqa: E402
 from halo_local.errors import NotFoundError, UsageError  # noqa: E402
 from halo_local.heuristics.analysis import analyze  # noqa: E402
 from halo_local.ingest import load_paths  # noqa: E402
-from halo_local.sources.clickhouse import AgentKey, ClickHouseSource, SourceError, open_client  # noqa: E402
+from halo_local.sources.clickhouse import ClickHouseSource, SourceError, open_client  # noqa: E402
 from halo_local.sources.overview import local_overview  # noqa: E402
 from halo_local.sources.snapshot import store_selection  # noqa: E402
 from halo_local.sources.url import SourceUrlError, parse_source_url  # noqa: E402
@@ -73,6 +73,65 @@ def source(chdb_url: str, local_store: Store) -> ClickHouseSource:
     return ClickHouseSource(url)
 
 
+def _otlp_span(index: int, start: datetime, attributes: dict[str, Any], *, parent: int | None = 0) -> dict[str, Any]:
+    start_ns = int((start - datetime(1970, 1, 1)).total_seconds() * 1e9)
+    return {"traceId": f"{index // 100 + 1:032x}", "spanId": f"{index + 1:016x}",
+            "parentSpanId": f"{(index // 100) * 100 + 1:016x}" if parent is not None else "",
+            "name": str(attributes.get("gen_ai.operation.name", "span")), "kind": 1,
+            "startTimeUnixNano": str(start_ns), "endTimeUnixNano": str(start_ns + 2_000_000_000),
+            "attributes": [{"key": key, "value": {"stringValue": str(value)}} for key, value in attributes.items()]}
+
+
+@pytest.mark.skipif(HTTP_URL is not None, reason="the priced table is made in the chDB folder")
+def test_the_cluster_prices_each_call_as_the_local_normalizer(chdb_url: str, tmp_path: Path) -> None:
+    """(First of the file's tests: it writes a table into the chDB folder before a source query makes the
+    in-process session read-only.) Tiers (gemini past 128k input tokens), time-of-day rules (deepseek off-peak), cache reads, a provider
+    alias, a cost given on the span, an unknown model and usage genai-prices rejects: the same decimals."""
+    day = datetime(2026, 3, 2)
+    calls = [
+        ({"gen_ai.provider.name": "gcp.vertex_ai", "gen_ai.request.model": "gemini-1.5-pro",
+          "gen_ai.usage.input_tokens": 200_000, "gen_ai.usage.output_tokens": 900}, 1),
+        ({"gen_ai.provider.name": "gcp.vertex_ai", "gen_ai.request.model": "gemini-1.5-pro",
+          "gen_ai.usage.input_tokens": 1_000, "gen_ai.usage.output_tokens": 90}, 2),
+        ({"gen_ai.system": "deepseek", "gen_ai.request.model": "deepseek-chat",
+          "gen_ai.usage.input_tokens": 7_001, "gen_ai.usage.output_tokens": 333}, 3),
+        ({"gen_ai.system": "deepseek", "gen_ai.request.model": "deepseek-chat",
+          "gen_ai.usage.input_tokens": 7_001, "gen_ai.usage.output_tokens": 333}, 20),
+        ({"gen_ai.system": "anthropic", "gen_ai.request.model": "claude-3-5-sonnet-latest",
+          "gen_ai.usage.input_tokens": 2_000, "gen_ai.usage.cache_read.input_tokens": 500,
+          "gen_ai.usage.output_tokens": 77}, 4),
+        ({"gen_ai.system": "anthropic", "gen_ai.request.model": "claude-3-5-sonnet-latest",
+          "gen_ai.usage.input_tokens": 100, "gen_ai.usage.cache_read.input_tokens": 500}, 5),
+        ({"gen_ai.system": "openai", "gen_ai.request.model": "gpt-4o", "gen_ai.usage.input_tokens": 10,
+          "gen_ai.usage.cost": "0.0123"}, 6),
+        ({"gen_ai.system": "openai", "gen_ai.request.model": "mystery-1", "gen_ai.usage.input_tokens": 10}, 7),
+    ]
+    spans = []
+    for trace, (attributes, hour) in enumerate(calls):
+        start = day.replace(hour=hour)
+        spans.append(_otlp_span(trace * 100, start, {"gen_ai.operation.name": "invoke_agent",
+                                                     "gen_ai.agent.name": "pricer"}, parent=None))
+        spans.append(_otlp_span(trace * 100 + 1, start, {"gen_ai.operation.name": "chat", **attributes}))
+    path = tmp_path / "priced.json"
+    path.write_text(json.dumps({"resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "priced-svc"}}]},
+        "scopeSpans": [{"scope": {"name": "test"}, "spans": spans}]}]}), encoding="utf-8")
+    store = Store(tmp_path / "home")
+    load_paths(store, [path])
+    client = open_client(parse_source_url(chdb_url))
+    create_exporter_table(client, "otel", "priced_traces")
+    export_store(store, client, "otel", "priced_traces")
+    priced = ClickHouseSource(parse_source_url(chdb_url.replace("otel.otel_traces", "otel.priced_traces")))
+
+    [agent] = traces.list_agents(store, time_range="all")
+    remote = priced.overview(agent["agentUuid"], *WINDOW)
+    assert remote == _local_overview(store, agent)
+    models = {row["model"]: row for row in remote["models"]}
+    assert models["gemini-1.5-pro"]["provider"] == "google" and models["gemini-1.5-pro"]["cost_usd"] > 0
+    assert models["mystery-1"]["cost_usd"] is None and remote["totals"]["unpriced_spans"] == 2
+    assert remote["totals"]["unpriced_models"] == ["claude-3-5-sonnet-latest", "mystery-1"]
+
+
 def _span_count(source: ClickHouseSource) -> int:
     client = source._connected()
     return client.query(f"SELECT count() FROM {source.url.qualified_table}").result_rows[0][0]
@@ -96,15 +155,17 @@ def test_overview_matches_the_local_overview(source: ClickHouseSource, local_sto
                                              agents: dict[str, dict[str, Any]]) -> None:
     # The Vercel capture lost its trace context: its wrappers' usage is told apart across traces.
     agent = agents["openinference-vercel-fixture-capture"]
-    remote = source.overview(AgentKey(agent["serviceName"], agent["name"]), *WINDOW)
+    remote = source.overview(agent["agentUuid"], *WINDOW)
     assert remote == _local_overview(local_store, agent)
     assert remote["totals"]["spans"] == agent["spanCount"] and remote["totals"]["input_tokens"] > 0
+    # priced in the cluster with the rates genai-prices gives the local normalizer: the same decimals
+    assert remote["totals"]["cost_usd"] > 0 and all(row["cost_usd"] > 0 for row in remote["models"])
 
 
 def test_selection_is_capped_overview_is_not_and_findings_match(
         source: ClickHouseSource, local_store: Store, agents: dict[str, dict[str, Any]], tmp_path: Path) -> None:
     agent = agents["HaloCodeHelper"]
-    key = AgentKey(agent["serviceName"], agent["name"])
+    key = agent["agentUuid"]
     small, whole = source.selection(key, *WINDOW, span_limit=20), source.selection(key, *WINDOW, span_limit=10_000)
     assert small.num_rows <= 20 < whole.num_rows == agent["spanCount"]
     assert small.nbytes < whole.nbytes  # the bytes fetched follow the span limit, not the window
@@ -260,7 +321,8 @@ def test_a_run_over_the_source_reads_the_cluster_and_reports_the_whole_window(
     assert dataset["tracesInWindow"] == agent["traceCount"] and dataset["truncated"]
     report = Path(document["reportPath"]).read_text(encoding="utf-8")
     assert f"| Source | `{chdb_url}`" in report
-    assert f"| Whole window | {agent['traceCount']} traces, {agent['spanCount']} spans" in report
+    assert f"| Traces | {agent['traceCount']} in the window; the findings read " in report
+    assert f"| Spans | {agent['spanCount']} in the window, {dataset['spans']} read" in report
     with Store(isolated_home).connect() as connection:
         assert connection.execute("SELECT DISTINCT source_file FROM spans").fetchall() == [(chdb_url,)]
 
@@ -339,3 +401,4 @@ def test_analyze_over_the_source_reports_its_busiest_agent(
     assert (result["status"], result["agentUuid"], result["source"]) == ("completed", busiest["agentUuid"], chdb_url)
     assert result["report"].startswith("# Trace analysis") and f"| Source | `{chdb_url}`" in result["report"]
     assert result["otherAgents"]
+

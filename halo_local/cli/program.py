@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from halo_local import runs, traces, untrusted, usecases
+from halo_local import prune, runs, traces, untrusted, usecases
 from halo_local.cli.conversation_commands import ConversationCommands, ModelCommands
 from halo_local.cli.help import real_defaults
 from halo_local.cli.output import EXIT_OK, JSON_MODE, Output, default_store, print_event
@@ -16,7 +16,6 @@ from halo_local.cli.text import run_text
 from halo_local.cli.trace_commands import AgentCommands, SpanCommands, TraceCommands, TracesCommands
 from halo_local.errors import UsageError
 from halo_local.flags import parse_bool, parse_int, parse_text
-from halo_local.ingest import describe_skipped
 from halo_local.llm.models import default_model_id
 from halo_local.resources import resource_dir
 from halo_local.sandbox_process import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ENV, memory_limit_bytes
@@ -62,8 +61,6 @@ class HaloLocalCli:
         Run rows and conversations stay; each old finished run loses its folder (snapshot, report files,
         worker log). --dry-run only says what would go.
         """
-        from halo_local import prune
-
         dry = parse_bool(dry_run, "--dry-run")
         freed = prune.prune(default_store(), prune.parse_age(older_than), dry_run=dry)
         verb = "Would remove" if dry else "Removed"
@@ -98,7 +95,7 @@ class HaloLocalCli:
         spool under $HALO_HOME until stored (within seconds). A host other than loopback needs --token
         (requests then carry 'Authorization: Bearer TOKEN'); --port 0 picks a free port. Ctrl-C or SIGTERM stops.
         """
-        from halo_local.serve import command, receiver
+        from halo_local.serve import command, receiver  # its OTLP protobuf decoding loads in ~0.1 s: only here
 
         options = receiver.ReceiverOptions(
             host=parse_text(host) or "127.0.0.1", port=parse_int(port, "--port", 0, 65535), token=parse_text(token),
@@ -137,6 +134,8 @@ class HaloLocalCli:
                 model_id=parse_text(model_id), no_llm=parse_bool(no_llm, "--no-llm"),
                 skip_invalid=parse_bool(skip_invalid, "--skip-invalid"), on_event=on_event,
             )
+        from halo_local.ingest import describe_skipped  # pyarrow: not at CLI start-up
+
         for entry in result["skipped"]:
             sys.stderr.write(f"Warning: {untrusted.terminal_line(describe_skipped(entry))}\n")
         if result["otherAgents"]:

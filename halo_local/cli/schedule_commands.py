@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from halo_local import llm, render, runs, schedules, untrusted, usecases
 from halo_local.cli.help import real_defaults
 from halo_local.cli.output import EXIT_ERROR, EXIT_OK, JSON_MODE, Output, default_store
 from halo_local.cli.text import schedule_document, schedule_text
 from halo_local.cli.zone import shown_time
+from halo_local.common.timestamps import as_aware_utc, iso, parse_timestamp, utc_now
 from halo_local.errors import UsageError
 from halo_local.flags import parse_bool, parse_int
 from halo_local.ids import full_id
@@ -17,6 +19,14 @@ from halo_local.llm.models import API_KEY_ENV, default_model_id
 
 def _schedule_id(given: str) -> str:
     return full_id(default_store(), "schedule", given)
+
+
+def _schedule_flags(arguments: dict[str, Any]) -> dict[str, Any]:
+    """A create or update command's flags (its parameters, taken first thing with `locals()`) as `from_flags`
+    takes them: one list of flags, the signatures fire reads, instead of a second copy per command."""
+    flags = {name: value for name, value in arguments.items() if name not in ("self", "schedule_id")}
+    flags["source"] = flags["source"] or None
+    return flags
 
 
 class ScheduleCommands:
@@ -39,13 +49,7 @@ class ScheduleCommands:
         leaving out bad records and unreadable files unless --skip-invalid false; one --source may be a
         ClickHouse URL or `sources add` name, whose cluster then selects each run's window.
         """
-        spec = schedules.ScheduleSpec.from_flags(
-            title=title, agent_uuid=agent_uuid, frequency=frequency, minutes=minutes, hours=hours,
-            days_of_week=days_of_week, days_of_month=days_of_month, timezone=timezone, prompt=prompt,
-            model_id=model_id, span_limit=span_limit, lookback_hours=lookback_hours,
-            max_subagent_depth=max_subagent_depth, max_turns=max_turns, enabled=enabled, source=source or None,
-            skip_invalid=skip_invalid,
-        )
+        spec = schedules.ScheduleSpec.from_flags(**_schedule_flags(locals()))
         created = schedules.create_schedule(default_store(), spec)
         return Output(created.to_json(), "Created.\n" + schedule_text(created))
 
@@ -102,13 +106,7 @@ class ScheduleCommands:
                max_turns: int | None = None, enabled: str | None = None, source: tuple[str, ...] = (),
                skip_invalid: str | None = None) -> Output:
         """Change any of the create flags; `--enabled false` pauses, a new cadence skips the slots already past."""
-        changes = schedules.ScheduleChanges.from_flags(
-            title=title, agent_uuid=agent_uuid, frequency=frequency, minutes=minutes, hours=hours,
-            days_of_week=days_of_week, days_of_month=days_of_month, timezone=timezone, prompt=prompt,
-            model_id=model_id, span_limit=span_limit, lookback_hours=lookback_hours,
-            max_subagent_depth=max_subagent_depth, max_turns=max_turns, enabled=enabled, source=source or None,
-            skip_invalid=skip_invalid,
-        )
+        changes = schedules.ScheduleChanges.from_flags(**_schedule_flags(locals()))
         updated = schedules.update_schedule(default_store(), _schedule_id(schedule_id), changes)
         return Output(updated.to_json(), "Updated.\n" + schedule_text(updated))
 
@@ -141,20 +139,20 @@ class ScheduleCommands:
         Runs fired without ANTHROPIC_API_KEY are heuristics-only, and the output says so.
         Exit code 1 when a schedule failed to fire (its error is recorded and shown).
         """
-        moment = schedules.parse_timestamp(now) if now is not None else schedules.utc_now()
+        moment = as_aware_utc(parse_timestamp(str(now), "--now") if now is not None else utc_now())
         store = default_store()
         fired = usecases.tick_schedules(store, moment)
         # Cron gives the tick a bare environment: without the key every run it starts is heuristics-only.
         heuristics_only = any(item.run_id for item in fired) and llm.llm_skip_reason(no_llm=False) is not None
         # Each fired schedule's latest ended fire (usually the previous one: the new run has just started).
         outcomes = schedules.last_outcomes(store) if fired else {}
-        data = {"now": schedules.iso(moment), "heuristicsOnly": heuristics_only,
+        data = {"now": iso(moment), "heuristicsOnly": heuristics_only,
                 "fired": [{**item.to_json(), "lastOutcome": outcomes.get(item.schedule_id)} for item in fired]}
-        lines = [f"{schedules.iso(moment)} fired {len(fired)} schedule(s)"
+        lines = [f"{iso(moment)} fired {len(fired)} schedule(s)"
                  + (f" (heuristics-only: no {API_KEY_ENV})" if heuristics_only else "")]
         for item in fired:
             outcome = f"run {item.run_id}" if item.run_id else f"FAILED: {item.error}"
-            lines.append(f"  {item.schedule_id} ({item.title}) slot {schedules.iso(item.slot_at)}: {outcome}")
+            lines.append(f"  {item.schedule_id} ({item.title}) slot {iso(item.slot_at)}: {outcome}")
             lines.extend(f"    warning: {warning}" for warning in item.warnings)
             last = outcomes.get(item.schedule_id)
             if last is not None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from halo_local import render, runs, schedules, traces
 from halo_local.cli.zone import shown_time
+from halo_local.common.timestamps import iso
 from halo_local.store import Store
 
 
@@ -113,7 +114,7 @@ def schedule_text(schedule: schedules.Schedule, upcoming: int = 0) -> str:
     if upcoming:
         times = schedule.upcoming(upcoming)
         heading = "Fire times once resumed:" if paused else "Next fire times:"
-        text += f"\n\n{heading}" + "".join(f"\n  {shown_time(schedules.iso(at), spec.timezone)}" for at in times)
+        text += f"\n\n{heading}" + "".join(f"\n  {shown_time(iso(at), spec.timezone)}" for at in times)
     notes = "".join(f"\nNote: {note}" for note in spec.notes())
     return text + notes
 
@@ -121,5 +122,5 @@ def schedule_text(schedule: schedules.Schedule, upcoming: int = 0) -> str:
 def schedule_document(schedule: schedules.Schedule, upcoming: int = 0) -> dict[str, Any]:
     document = schedule.to_json()
     if upcoming:
-        document["nextRunTimes"] = [schedules.iso(at) for at in schedule.upcoming(upcoming)]
+        document["nextRunTimes"] = [iso(at) for at in schedule.upcoming(upcoming)]
     return document

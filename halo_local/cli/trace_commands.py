@@ -12,8 +12,6 @@ from halo_local.cli.zone import shown_time
 from halo_local.errors import UsageError
 from halo_local.flags import parse_bool, parse_int, parse_text
 from halo_local.ids import full_id
-from halo_local.ingest import load_paths
-from halo_local.ingest.readers import SUPPORTED_FORMATS
 from halo_local.sources.inspect import get_source_span, get_source_trace, list_source_traces
 from halo_local.sources.named import resolve_source
 
@@ -25,6 +23,9 @@ class TracesCommands:
         """Load files, directories (recursively) and globs into the local database."""
         if not paths:
             raise UsageError("traces load needs at least one PATH (file, directory or glob)")
+        from halo_local.ingest import load_paths  # pyarrow: not at CLI start-up
+        from halo_local.ingest.readers import SUPPORTED_FORMATS
+
         chosen = str(format)
         if chosen != "auto" and chosen not in SUPPORTED_FORMATS:
             raise UsageError(f"--format must be auto or one of {', '.join(SUPPORTED_FORMATS)}; got {chosen!r}")

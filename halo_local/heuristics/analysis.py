@@ -54,6 +54,7 @@ _TEMP_TABLES = (
     "halo_h_previous",
     "halo_h_texts",
     "halo_h_outcomes",
+    "halo_h_declared_agents",
     "halo_h_attribution",
     "halo_h_assumed_agents",
     "halo_h_repeating_agents",

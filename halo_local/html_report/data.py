@@ -11,7 +11,7 @@ import duckdb
 
 from halo_local import render
 from halo_local.html_report import charts
-from halo_local.resources import sql_text
+from halo_local.resources import sql_template, sql_text
 
 LATENCY_SUBJECTS = 6
 HISTOGRAM_BINS = 24
@@ -124,7 +124,8 @@ def cost_charts(connection: duckdb.DuckDBPyConnection) -> tuple[CostView, CostVi
     """Cost per trace (costliest first) and per model; by tokens where nothing is priced."""
     per_trace = _rows(connection, "cost_per_trace", {"row_limit": COST_TRACES})
     trace_chart, trace_unit = _priced_or_tokens(per_trace, "trace_id")
-    cursor = connection.execute(sql_text("runs/cost.sql"), {"row_limit": COST_MODELS})
+    cursor = connection.execute(sql_template("overview/models.sql", relation="window_spans", windowed=False),
+                                {"row_limit": COST_MODELS})
     columns = [item[0] for item in cursor.description]
     models = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     for row in models:

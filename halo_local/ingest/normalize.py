@@ -11,7 +11,6 @@ providers, models and agents — never anything per span.
 from __future__ import annotations
 
 import functools
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, TypeVar
@@ -19,13 +18,11 @@ from typing import NamedTuple, TypeVar
 import duckdb
 import pyarrow as pa
 
+from halo_local.common.agents import agent_uuid_for
 from halo_local.ingest.readers import FILE_LINE_STRIDE
 from halo_local.pricing import load_price_tables, provider_id_for
 from halo_local.resources import sql_template, sql_text
 
-# agent_uuid = uuid5(AGENT_NAMESPACE, service + "\x1f" + agent): the same agent gets the same id on every
-# machine and every load. (The namespace is uuid5(NAMESPACE_URL, "halo-local:agent"); never change it.)
-AGENT_NAMESPACE = uuid.UUID("d9112c5c-7aeb-5985-a1a6-18f38d8c004a")
 _AGENT_NAME_FIELDS = ["declared_agent", "agent_span_label"]
 T = TypeVar("T")
 NORMALIZE_CHUNK_SPANS = 100_000  # spans mapped per statement: bounds the memory a large file needs
@@ -50,11 +47,6 @@ class NormalizeResult:
     trace_ids: list[str]
     spans_new_by_file: dict[int, int]
     held_by_file: dict[int, list[str]]
-
-
-def agent_uuid_for(service_name: str | None, agent_name: str | None) -> str:
-    """The stable id of an agent: uuid5 of its service and name (a missing one counts as empty)."""
-    return str(uuid.uuid5(AGENT_NAMESPACE, f"{service_name or ''}\x1f{agent_name or ''}"))
 
 
 def insert_normalized(

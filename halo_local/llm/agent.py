@@ -30,7 +30,6 @@ from halo_local.llm.prompting import (
     render,
     schema_variables,
 )
-from halo_local.llm.redact import redact_value
 from halo_local.llm.submission import IssueNote, Outcome, parse_submission, verified
 from halo_local.llm.tools import (
     DELEGATE,
@@ -41,6 +40,7 @@ from halo_local.llm.tools import (
     SpanTools,
     short_arguments,
 )
+from halo_local.redact import redact_value
 from halo_local.sandbox import SpanSandbox
 
 MAX_OUTPUT_TOKENS = 8192

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from halo_local import clock
 from halo_local.errors import HaloLocalError
 from halo_local.llm.models import API_KEY_ENV
-from halo_local.llm.redact import redact, redact_value
+from halo_local.redact import redact, redact_value
 
 if TYPE_CHECKING:
     from anthropic.types import Message

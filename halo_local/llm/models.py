@@ -6,8 +6,6 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from genai_prices import Usage, calc_price
-
 from halo_local.errors import UsageError
 
 API_KEY_ENV = "ANTHROPIC_API_KEY"
@@ -78,6 +76,8 @@ def llm_skip_reason(no_llm: bool) -> str | None:
 def cost_usd(model_id: str, calls: Iterable[CallUsage]) -> float | None:
     """The price of the calls at genai-prices' Anthropic rates, each call priced on its own (tiers are per
     request); None when the model has no known price."""
+    from genai_prices import Usage, calc_price  # 0.2 s to import: only a priced run pays it
+
     total = 0.0
     for call in calls:
         usage = Usage(

@@ -9,8 +9,8 @@ from typing import Any, Protocol
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from halo_local.llm.redact import redact_value
 from halo_local.llm.tools import RESULT_MAX_CHARS, SQL_MAX_ROWS
+from halo_local.redact import redact_value
 from halo_local.resources import resource_dir, sql_text
 
 MAX_FINDINGS_SHOWN = 40

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from halo_local.errors import HaloLocalError
-from halo_local.llm.redact import redact_counting
+from halo_local.redact import redact_counting
 from halo_local.sandbox import SpanSandbox
 
 SQL_MAX_ROWS = 200

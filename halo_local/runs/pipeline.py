@@ -42,6 +42,7 @@ from halo_local.runs.rows import (
     writing,
 )
 from halo_local.runs.worker import process_start_ticks
+from halo_local.sources.overview import local_overview
 from halo_local.store import Store
 
 log = logging.getLogger("halo_local.runs")
@@ -116,11 +117,11 @@ def _analyse(control: RunControl, run: RunRecord) -> str:
             thresholds=heuristics.load_thresholds(
                 store.home, json.loads(run.thresholds) if run.thresholds else None),
         )
-        sections = report.collect_sections(connection)
+        sections = report.collect_sections(connection, _window_overview(store, run, run_dir))
     findings = analysis.findings
     checks = [check.to_json() for check in analysis.checks]
     findings_json = [item.to_json() for item in findings]
-    trace_verdicts = verdicts.build_verdicts(analysis.outcomes, findings_json)
+    trace_verdicts = verdicts.build_verdicts(analysis.outcomes, findings)
     with writing(store) as connection:
         connection.execute(sql_text("runs/save_findings.sql"), {
             "findings": json.dumps(findings_json, default=str),
@@ -362,15 +363,16 @@ def _report_run_facts(run: RunRecord, dataset: snapshot.Dataset) -> dict[str, An
         "snapshotSpans": dataset.snapshot_spans, "snapshotTraces": dataset.snapshot_traces,
         "windowSpans": dataset.window_spans, "windowTraces": dataset.window_traces,
         "truncated": dataset.truncated, "previousSpans": dataset.previous_spans,
-        "source": run.source, "sourceTotals": _source_totals(run),
+        "source": run.source,
     }
 
 
-def _source_totals(run: RunRecord) -> dict[str, Any] | None:
-    """The cluster's window-wide totals of a ClickHouse run (error rate over every trace of the window)."""
-    cluster = source_overview(Path(run.snapshot_path).parent) if run.source else None
-    if cluster is None:
-        return None
-    totals = dict(cluster["totals"])
-    totals["error_rate"] = totals["error_traces"] / totals["traces"] if totals["traces"] else None
-    return totals
+def _window_overview(store: Store, run: RunRecord, run_dir: Path) -> dict[str, Any]:
+    """The run's window-wide overview: the one the cluster counted when the run was created over a
+    ClickHouse source, else counted now over every stored span of the window."""
+    recorded = source_overview(run_dir) if run.source else None
+    if recorded is not None:
+        return recorded
+    with store.connect() as connection:
+        return local_overview(connection, agent_uuid=run.agent_uuid, window_start=run.window_start,
+                              window_end=run.window_end)

@@ -4,6 +4,7 @@ in-memory DuckDB the heuristics read them from."""
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,11 +14,12 @@ from typing import Any
 
 import duckdb
 
-from halo_local import llm
+from halo_local import redact
 from halo_local.common.timestamps import iso, utc_now
 from halo_local.resources import sql_template, sql_text
 from halo_local.runs.control import RunControl, Stopped
 from halo_local.runs.rows import PREVIOUS_FILE, SNAPSHOT_FILE, WRITE_LOCK, RunRecord, source_overview, writing
+from halo_local.store import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ENV
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ def take_snapshot(control: RunControl, run: RunRecord, run_dir: Path) -> Dataset
     previous_params = {**params, "window_start": run.window_start - length, "window_end": run.window_start}
     snapshot, previous = run_dir / SNAPSHOT_FILE, run_dir / PREVIOUS_FILE
     with WRITE_LOCK, store.connect() as connection:
-        connection.execute(llm.redact.sql_macro())
+        connection.execute(redact.sql_macro())
         window_spans, window_traces = connection.execute(sql_text("runs/window_counts.sql"), {
             key: params[key] for key in ("agent_uuid", "window_start", "window_end")}).fetchall()[0]
         if window_spans == 0:
@@ -97,8 +99,12 @@ def no_traces_message(run: RunRecord, first: datetime | None, last: datetime | N
 
 @contextmanager
 def snapshot_connection(control: RunControl, dataset: Dataset) -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory DuckDB with views `window_spans` / `previous_spans` over the run's Parquet files."""
-    connection = duckdb.connect()
+    """An in-memory DuckDB with views `window_spans` / `previous_spans` over the run's Parquet files.
+
+    Bounded like the store's connections (and spilling under $HALO_HOME/tmp): unbounded, the detectors'
+    tables over a 1M-span window took the run past 1.1 GB of RSS; at 600MB they cost 10% more CPU."""
+    connection = duckdb.connect(config={"memory_limit": os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT),
+                                        "temp_directory": str(control.store.home / "tmp")})
     try:
         connection.read_parquet(str(dataset.snapshot)).create_view("window_spans")
         if dataset.previous is not None:

@@ -39,7 +39,7 @@ Layout: `cadence` (fire times, time helpers), `records` (spec, changes, stored s
 from __future__ import annotations
 
 from halo_local.flags import parse_bool, parse_int, parse_int_list, parse_text
-from halo_local.schedules.cadence import due_slot, iso, next_fire_times, previous_fire_time, utc_now, zone_of
+from halo_local.schedules.cadence import next_fire_times, previous_fire_time, zone_of
 from halo_local.schedules.firing import (
     TICK_LOG_FILE,
     FireRun,
@@ -57,7 +57,7 @@ from halo_local.schedules.records import (
     ScheduleChanges,
     ScheduleFire,
     ScheduleSpec,
-    parse_timestamp,
+    due_slot,
 )
 from halo_local.schedules.sources import load_sources, parse_sources, remote_sources
 from halo_local.schedules.storage import (
@@ -89,7 +89,6 @@ __all__ = [
     "due_slot",
     "get_schedule",
     "installed_executable",
-    "iso",
     "last_outcomes",
     "list_schedules",
     "load_sources",
@@ -100,13 +99,11 @@ __all__ = [
     "parse_int_list",
     "parse_sources",
     "parse_text",
-    "parse_timestamp",
     "previous_fire_time",
     "remote_sources",
     "schedule_runs",
     "tick",
     "unarchive_schedule",
     "update_schedule",
-    "utc_now",
     "zone_of",
 ]

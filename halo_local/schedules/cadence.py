@@ -1,4 +1,4 @@
-"""Fire times: a cadence's wall-clock slots in its IANA zone, as UTC instants, and the time helpers.
+"""Fire times: a cadence's wall-clock slots in its IANA zone, as UTC instants.
 
 The rules (daylight-saving gaps and repeats, days a month lacks) are told in the package docstring.
 """
@@ -7,18 +7,30 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from halo_local.common.timestamps import as_aware_utc, as_naive_utc
-from halo_local.common.timestamps import iso as iso  # the schedules' API names it
-from halo_local.common.timestamps import utc_now as naive_utc_now
+from halo_local.common.timestamps import as_aware_utc
 from halo_local.errors import UsageError
 
-if TYPE_CHECKING:
-    from halo_local.schedules.records import Schedule, ScheduleSpec
-
 _SEARCH_DAYS = 5 * 366  # every valid cadence has a slot within a year; this is a safety stop
+
+
+class Cadence(Protocol):
+    """What fire times are computed from: a `ScheduleSpec` (records.py) is one."""
+
+    @property
+    def frequency(self) -> str: ...
+    @property
+    def minutes(self) -> tuple[int, ...]: ...
+    @property
+    def hours(self) -> tuple[int, ...] | None: ...
+    @property
+    def days_of_week(self) -> tuple[int, ...] | None: ...
+    @property
+    def days_of_month(self) -> tuple[int, ...] | None: ...
+    @property
+    def timezone(self) -> str: ...
 
 
 def zone_of(name: str) -> ZoneInfo:
@@ -30,10 +42,9 @@ def zone_of(name: str) -> ZoneInfo:
                          hint="use a name such as UTC, Europe/Paris or America/New_York") from None
 
 
-def next_fire_times(schedule: Schedule | ScheduleSpec, after: datetime, count: int = 1) -> list[datetime]:
+def next_fire_times(spec: Cadence, after: datetime, count: int = 1) -> list[datetime]:
     """The first `count` fire times strictly after `after`, as aware UTC datetimes, ascending."""
-    spec = _spec_of(schedule)
-    after = as_utc(after)
+    after = as_aware_utc(after)
     if count < 1:
         return []
     zone = zone_of(spec.timezone)
@@ -51,10 +62,9 @@ def next_fire_times(schedule: Schedule | ScheduleSpec, after: datetime, count: i
     return sorted(found)[:count]
 
 
-def previous_fire_time(schedule: Schedule | ScheduleSpec, at_or_before: datetime) -> datetime | None:
+def previous_fire_time(spec: Cadence, at_or_before: datetime) -> datetime | None:
     """The latest fire time at or before `at_or_before` (aware UTC), or None if there is none."""
-    spec = _spec_of(schedule)
-    limit = as_utc(at_or_before)
+    limit = as_aware_utc(at_or_before)
     zone = zone_of(spec.timezone)
     day = limit.astimezone(zone).date() + timedelta(days=1)
     best: datetime | None = None
@@ -69,7 +79,7 @@ def previous_fire_time(schedule: Schedule | ScheduleSpec, at_or_before: datetime
     return best
 
 
-def _slots_on(spec: ScheduleSpec, zone: ZoneInfo, day: date) -> set[datetime]:
+def _slots_on(spec: Cadence, zone: ZoneInfo, day: date) -> set[datetime]:
     """The UTC instants of `day`'s wall-clock slots; fold=0 picks a repeated time's first occurrence
     and moves a skipped time forward by the size of the gap."""
     if spec.frequency == "weekly" and (day.weekday() + 1) % 7 not in (spec.days_of_week or ()):
@@ -82,40 +92,3 @@ def _slots_on(spec: ScheduleSpec, zone: ZoneInfo, day: date) -> set[datetime]:
         for hour in hours
         for minute in spec.minutes
     }
-
-
-def due_slot(schedule: Schedule, now: datetime) -> datetime | None:
-    """The slot a tick at `now` fires for this schedule: the latest one that has come, if it is later
-    than every slot already fired (and than the schedule's creation or last cadence change)."""
-    if not schedule.active:
-        return None
-    latest = previous_fire_time(schedule.spec, now)
-    if latest is None or latest <= schedule.fired_through:
-        return None
-    return latest
-
-
-def _spec_of(schedule: Schedule | ScheduleSpec) -> ScheduleSpec:
-    """A stored schedule's spec; a spec is its own (read by attribute: records import this module)."""
-    return cast("ScheduleSpec", getattr(schedule, "spec", schedule))
-
-
-def utc_now() -> datetime:
-    """The current time, aware UTC (the default `now` of every command): cadence arithmetic across time
-    zones is the one place times stay aware (common.timestamps)."""
-    return as_aware_utc(naive_utc_now())
-
-
-def as_utc(value: datetime) -> datetime:
-    """`value` as aware UTC; a naive time is read as UTC (how the database stores them)."""
-    return as_aware_utc(value)
-
-
-def as_naive(value: datetime) -> datetime:
-    """`value` as naive UTC, the form the schedules tables take as a parameter."""
-    return as_naive_utc(value)
-
-
-def as_aware(value: datetime | None) -> Any:
-    """A stored (naive UTC) time read back as aware UTC, or None."""
-    return None if value is None else as_utc(value)

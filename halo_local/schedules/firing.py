@@ -12,10 +12,10 @@ from pathlib import Path
 
 import duckdb
 
+from halo_local.common.timestamps import as_aware_utc, as_naive_utc
 from halo_local.errors import HaloLocalError
 from halo_local.resources import sql_text
-from halo_local.schedules.cadence import as_naive, as_utc, due_slot
-from halo_local.schedules.records import Fired, Schedule
+from halo_local.schedules.records import Fired, Schedule, due_slot
 from halo_local.schedules.storage import list_schedules
 from halo_local.store import Store
 
@@ -34,7 +34,7 @@ def tick(store: Store, now: datetime, fire_run: FireRun, load_sources: LoadSourc
     Per schedule: claim the slot, load its sources, start its run. A failure in one schedule is
     recorded on its fire (and returned) and does not stop the others.
     """
-    moment = as_utc(now)
+    moment = as_aware_utc(now)
     fired: list[Fired] = []
     for schedule in list_schedules(store, include_archived=False, now=moment):
         slot = due_slot(schedule, moment)
@@ -50,13 +50,13 @@ class _AlreadyClaimed(Exception):
 
 def _claim(store: Store, schedule_id: str, slot: datetime, now: datetime) -> bool:
     """Claim `slot` in one transaction; False when another tick claimed it (or a later one) first."""
-    parameters = {"schedule_id": schedule_id, "slot_at": as_naive(slot)}
+    parameters = {"schedule_id": schedule_id, "slot_at": as_naive_utc(slot)}
     try:
         with store.transaction() as connection:
             if not connection.execute(sql_text("schedules/advance_fired_through.sql"), parameters).fetchall():
                 raise _AlreadyClaimed
             inserted = connection.execute(sql_text("schedules/claim_fire.sql"),
-                                          {**parameters, "fired_at": as_naive(now)}).fetchall()
+                                          {**parameters, "fired_at": as_naive_utc(now)}).fetchall()
             if not inserted:
                 raise _AlreadyClaimed
     except (_AlreadyClaimed, duckdb.TransactionException, duckdb.ConstraintException):
@@ -77,7 +77,7 @@ def _fire(store: Store, schedule: Schedule, slot: datetime, fire_run: FireRun,
         error = getattr(failure, "message", None) or f"{type(failure).__name__}: {failure}"
     with store.transaction() as connection:
         connection.execute(sql_text("schedules/record_fire.sql"), {
-            "schedule_id": schedule.schedule_id, "slot_at": as_naive(slot), "run_id": run_id, "error": error,
+            "schedule_id": schedule.schedule_id, "slot_at": as_naive_utc(slot), "run_id": run_id, "error": error,
         })
     return Fired(schedule_id=schedule.schedule_id, title=schedule.spec.title, slot_at=slot,
                  run_id=run_id, error=error, warnings=warnings)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from halo_local.common.timestamps import iso
 from halo_local.resources import sql_text
-from halo_local.schedules.cadence import iso
 from halo_local.store import Store
 
 

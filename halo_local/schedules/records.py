@@ -10,12 +10,12 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from halo_local.common.timestamps import parse_timestamp as naive_parse_timestamp
+from halo_local.common.timestamps import iso
 from halo_local.errors import UsageError
 from halo_local.flags import parse_bool, parse_int_list, parse_text
 from halo_local.llm.models import resolve_model_id
 from halo_local.runs.options import DEFAULT_LOOKBACK_HOURS, DEFAULTS, RunOptions
-from halo_local.schedules.cadence import as_utc, iso, next_fire_times, zone_of
+from halo_local.schedules.cadence import next_fire_times, previous_fire_time, zone_of
 from halo_local.schedules.sources import parse_sources
 
 FREQUENCIES = ("hourly", "daily", "weekly", "monthly")
@@ -38,11 +38,6 @@ _USED_BY = {
     "weekly": ("hours", "days_of_week"),
     "monthly": ("hours", "days_of_month"),
 }
-
-
-def parse_timestamp(value: Any, flag: str = "--now") -> datetime:
-    """An ISO 8601 time as aware UTC (common.timestamps.parse_timestamp; no offset means UTC)."""
-    return as_utc(naive_parse_timestamp(value if isinstance(value, datetime) else str(value), flag))
 
 
 @dataclass(frozen=True)
@@ -363,3 +358,14 @@ def tuple_or_none(values: Sequence[int] | None) -> tuple[int, ...] | None:
 
 def _article(word: str) -> str:
     return "an" if word[:1] in "aeiouh" else "a"
+
+
+def due_slot(schedule: Schedule, now: datetime) -> datetime | None:
+    """The slot a tick at `now` fires for this schedule: the latest one that has come, if it is later
+    than every slot already fired (and than the schedule's creation or last cadence change)."""
+    if not schedule.active:
+        return None
+    latest = previous_fire_time(schedule.spec, now)
+    if latest is None or latest <= schedule.fired_through:
+        return None
+    return latest

@@ -9,8 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from halo_local.errors import InvalidTraceFileError, NotTraceFileError
-from halo_local.ingest import describe_skipped, load_paths
-from halo_local.ingest.readers import expand_paths, named_files
+from halo_local.sources.named import list_named_sources
 from halo_local.sources.url import is_source_url
 from halo_local.store import Store
 
@@ -57,8 +56,7 @@ def _may_be_source_name(text: str) -> bool:
 
 def remote_sources(store: Store, sources: Sequence[str]) -> list[str]:
     """The sources that are ClickHouse URLs or `sources add` names rather than paths."""
-    with store.connect() as connection:
-        names = {row[0] for row in connection.execute("SELECT name FROM named_sources").fetchall()}
+    names = {item["name"] for item in list_named_sources(store)}
     return [item for item in sources if is_source_url(item) or item in names]
 
 
@@ -71,6 +69,9 @@ def load_sources(store: Store, sources: Sequence[str], *, skip_invalid: bool) ->
     stores no duplicates), and so is a file that cannot be read at all yet (a .gz still being written,
     a first record still incomplete), so that it stops neither the other files nor the run.
     """
+    from halo_local.ingest import describe_skipped, load_paths  # pyarrow: not at CLI start-up
+    from halo_local.ingest.readers import expand_paths, named_files
+
     remote = remote_sources(store, sources)
     sources = [item for item in sources if item not in remote]
     if not sources:

@@ -11,16 +11,17 @@ from typing import Any
 import duckdb
 
 from halo_local import traces
+from halo_local.common.timestamps import as_aware_utc, as_naive_utc, utc_now
 from halo_local.errors import HaloLocalError, NotFoundError, UsageError
 from halo_local.flags import parse_int
-from halo_local.ingest.readers import expand_paths
 from halo_local.resources import sql_text
-from halo_local.schedules.cadence import as_aware, as_naive, as_utc, due_slot, next_fire_times, utc_now
+from halo_local.schedules.cadence import next_fire_times
 from halo_local.schedules.records import (
     Schedule,
     ScheduleChanges,
     ScheduleFire,
     ScheduleSpec,
+    due_slot,
     list_or_none,
     tuple_or_none,
 )
@@ -36,11 +37,11 @@ def create_schedule(store: Store, spec: ScheduleSpec, *, now: datetime | None = 
     than failing every fire.
     """
     spec = checked_targets(store, spec.validated())
-    moment = as_utc(now or utc_now())
+    moment = as_aware_utc(now or utc_now())
     schedule_id = "sch_" + secrets.token_hex(6)
     with store.transaction() as connection:
         connection.execute(sql_text("schedules/insert_schedule.sql"),
-                           {"schedule_id": schedule_id, "now": as_naive(moment), **_spec_parameters(spec)})
+                           {"schedule_id": schedule_id, "now": as_naive_utc(moment), **_spec_parameters(spec)})
     return get_schedule(store, schedule_id, now=moment)
 
 
@@ -55,6 +56,8 @@ def checked_targets(store: Store, spec: ScheduleSpec) -> ScheduleSpec:
     remote = remote_sources(store, spec.sources)
     if len(remote) > 1:
         raise UsageError(f"a schedule reads at most one ClickHouse source; got {', '.join(remote)}")
+    from halo_local.ingest.readers import expand_paths  # pyarrow: not at CLI start-up
+
     for source in spec.sources:
         if source in remote:
             continue
@@ -91,13 +94,13 @@ def _agents_in_sources(store: Store, spec: ScheduleSpec) -> list[dict[str, Any]]
 def get_schedule(store: Store, schedule_id: str, *, now: datetime | None = None) -> Schedule:
     """One schedule, archived or not; NotFoundError if there is none with that id."""
     with store.connect() as connection:
-        return _fetch_one(connection, str(schedule_id), as_utc(now or utc_now()))
+        return _fetch_one(connection, str(schedule_id), as_aware_utc(now or utc_now()))
 
 
 def list_schedules(store: Store, include_archived: bool = False, *, now: datetime | None = None) -> list[Schedule]:
     """Schedules oldest first; archived ones only when asked."""
     with store.connect() as connection:
-        return _fetch(connection, None, include_archived, as_utc(now or utc_now()))
+        return _fetch(connection, None, include_archived, as_aware_utc(now or utc_now()))
 
 
 def update_schedule(store: Store, schedule_id: str, changes: ScheduleChanges, *,
@@ -106,7 +109,7 @@ def update_schedule(store: Store, schedule_id: str, changes: ScheduleChanges, *,
     if changes.is_empty():
         raise UsageError("schedule update needs at least one flag to change",
                          hint="`halo-local schedule update --help` lists the flags")
-    moment = as_utc(now or utc_now())
+    moment = as_aware_utc(now or utc_now())
     resolved_agent: str | None = None
     if changes.agent_uuid is not None or changes.sources is not None:  # checked before the write transaction
         merged = changes.apply_to(get_schedule(store, str(schedule_id), now=moment).spec).validated()
@@ -121,30 +124,30 @@ def update_schedule(store: Store, schedule_id: str, changes: ScheduleChanges, *,
         if spec.cadence() != current.spec.cadence() or resumed:
             fired_through = max(fired_through, moment)
         connection.execute(sql_text("schedules/update_schedule.sql"), {
-            "schedule_id": current.schedule_id, "now": as_naive(moment),
-            "fired_through": as_naive(fired_through), **_spec_parameters(spec),
+            "schedule_id": current.schedule_id, "now": as_naive_utc(moment),
+            "fired_through": as_naive_utc(fired_through), **_spec_parameters(spec),
         })
     return get_schedule(store, current.schedule_id, now=moment)
 
 
 def archive_schedule(store: Store, schedule_id: str, *, now: datetime | None = None) -> Schedule:
     """Stop firing the schedule and hide it from `list`; archiving an archived one changes nothing."""
-    return _set_archived(store, str(schedule_id), archive=True, now=as_utc(now or utc_now()))
+    return _set_archived(store, str(schedule_id), archive=True, now=as_aware_utc(now or utc_now()))
 
 
 def unarchive_schedule(store: Store, schedule_id: str, *, now: datetime | None = None) -> Schedule:
     """Bring an archived schedule back; the slots that passed while it was archived are not owed."""
-    return _set_archived(store, str(schedule_id), archive=False, now=as_utc(now or utc_now()))
+    return _set_archived(store, str(schedule_id), archive=False, now=as_aware_utc(now or utc_now()))
 
 
 def schedule_runs(store: Store, schedule_id: str, limit: int = 50) -> list[ScheduleFire]:
     """The fire times a schedule claimed, newest first, with each run's id and status."""
     with store.connect() as connection:
-        _fetch_one(connection, str(schedule_id), utc_now())
+        _fetch_one(connection, str(schedule_id), as_aware_utc(utc_now()))
         rows = connection.execute(sql_text("schedules/schedule_fires.sql"), {
             "schedule_id": str(schedule_id), "limit": parse_int(limit, "--limit", 1),
         }).fetchall()
-    return [ScheduleFire(schedule_id=row[0], slot_at=as_aware(row[1]), fired_at=as_aware(row[2]),
+    return [ScheduleFire(schedule_id=row[0], slot_at=as_aware_utc(row[1]), fired_at=as_aware_utc(row[2]),
                          run_id=row[3], error=row[4], run_status=row[5]) for row in rows]
 
 
@@ -153,7 +156,7 @@ def _set_archived(store: Store, schedule_id: str, *, archive: bool, now: datetim
         current = _fetch_one(connection, schedule_id, now)
         if (current.archived_at is not None) != archive:
             connection.execute(sql_text("schedules/set_archived.sql"), {
-                "schedule_id": schedule_id, "now": as_naive(now), "archived_at": as_naive(now) if archive else None,
+                "schedule_id": schedule_id, "now": as_naive_utc(now), "archived_at": as_naive_utc(now) if archive else None,
             })
     return get_schedule(store, schedule_id, now=now)
 
@@ -197,8 +200,8 @@ def _schedule_from_row(row: tuple[Any, ...], now: datetime) -> Schedule:
         max_turns=max_turns, enabled=enabled, sources=tuple(sources), skip_invalid=skip_invalid,
     )
     schedule = Schedule(
-        schedule_id=schedule_id, spec=spec, archived_at=as_aware(archived_at), fired_through=as_aware(fired_through),
-        created_at=as_aware(created_at), updated_at=as_aware(updated_at), last_fired_at=as_aware(last_fired_at),
+        schedule_id=schedule_id, spec=spec, archived_at=_aware_or_none(archived_at), fired_through=as_aware_utc(fired_through),
+        created_at=as_aware_utc(created_at), updated_at=as_aware_utc(updated_at), last_fired_at=_aware_or_none(last_fired_at),
         next_run_at=None,
     )
     return replace(schedule, next_run_at=_next_run_at(schedule, now))
@@ -212,3 +215,8 @@ def _next_run_at(schedule: Schedule, now: datetime) -> datetime | None:
         return due
     following = next_fire_times(schedule.spec, max(now, schedule.fired_through), 1)
     return following[0] if following else None
+
+
+def _aware_or_none(value: datetime | None) -> datetime | None:
+    """A stored (naive UTC) time read back as aware UTC, or None."""
+    return None if value is None else as_aware_utc(value)

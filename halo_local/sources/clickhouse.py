@@ -12,19 +12,18 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
+from halo_local.common.agents import AGENT_NAMESPACE, agent_uuid_for
 from halo_local.errors import HaloLocalError
-from halo_local.ingest.normalize import agent_uuid_for
-from halo_local.resources import resource_dir
-from halo_local.sources.dialect import generated_fields
+from halo_local.resources import sql_template, sql_text
+from halo_local.sources.dialect import FIELD_TYPES, GeneratedFields, generated_fields
 from halo_local.sources.overview import OVERVIEW_ROW_LIMIT, OVERVIEW_SECTIONS, iso_from_ns
 from halo_local.sources.url import PASSWORD_ENV, SourceUrl
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # The exporter's columns halo-local reads (name -> type prefix); other columns are ignored.
 EXPORTER_COLUMNS = {
@@ -39,32 +38,36 @@ EXPORTER_COLUMNS = {
 }
 # Pointer-jumping rounds of the agent walk (clickhouse/_agent_spans.sql): traces up to 2^12 levels deep.
 JUMP_ROUNDS = 12
+# The mapped fields clickhouse/price_models.sql reads.
+_PRICE_FIELDS = {"model", "provider_raw", "input_tokens", "output_tokens", "cache_read_tokens",
+                 "cache_write_tokens", "cost_usd"}
 _CHDB_LOCK = threading.Lock()
 _chdb_clients: dict[str, Any] = {}
-_SQL = Environment(loader=FileSystemLoader(str(resource_dir("sql"))), undefined=StrictUndefined,
-                   autoescape=False, keep_trailing_newline=True)
 # ClickHouse error codes and what they mean to someone pointing halo-local at a table.
 _MISSING_TABLE_CODES = {60, 81}  # UNKNOWN_TABLE, UNKNOWN_DATABASE
 _AUTH_CODES = {516, 192, 193, 194}  # AUTHENTICATION_FAILED, UNKNOWN_USER, WRONG_PASSWORD, REQUIRED_PASSWORD
 _TIMEOUT_CODES = {159, 394}  # TIMEOUT_EXCEEDED, QUERY_WAS_CANCELLED
 _ROW_CAP_CODES = {158, 396}  # TOO_MANY_ROWS, TOO_MANY_ROWS_OR_BYTES
 _READONLY_CODES = {164}
+_MISSING_TABLE = (frozenset(_MISSING_TABLE_CODES), "table {table} does not exist",
+                  "name the table the collector's ClickHouse exporter writes (?table=otel_traces)")
+# What each family of failures means, in the order they are tried; the last (no code) is an unreachable server.
+_EXPLANATIONS: tuple[tuple[frozenset[int], str, str], ...] = (
+    (frozenset(_AUTH_CODES), "authentication failed for user {user!r}",
+     "check the user and the password (set {env}, or put it in the URL)"),
+    _MISSING_TABLE,
+    (frozenset(_TIMEOUT_CODES), "the query ran past its time limit of {timeout}s",
+     "narrow the time window, or raise it with ?timeout=SECONDS in the URL"),
+    (frozenset(_ROW_CAP_CODES), "the query would return more than {max_rows} rows",
+     "lower the span limit or the window, or raise ?max_rows= in the URL"),
+    (frozenset(_READONLY_CODES), "the server refused a setting in read-only mode: {detail}",
+     "halo-local only reads; give its user readonly=2 (or 0) so it can set limits"),
+    (frozenset(), "cannot connect: {detail}", "check the host, the port (8123 HTTP, 8443 HTTPS) and the TLS options"),
+)
 
 
 class SourceError(HaloLocalError):
     """A ClickHouse source that cannot be read: the message names it (password redacted)."""
-
-
-@dataclass(frozen=True)
-class AgentKey:
-    """An agent as the cluster knows it: the (service, agent name) pair its uuid is made of."""
-
-    service_name: str | None
-    agent_name: str | None
-
-    @property
-    def agent_uuid(self) -> str:
-        return agent_uuid_for(self.service_name, self.agent_name)
 
 
 class ClickHouseSource:
@@ -83,8 +86,7 @@ class ClickHouseSource:
         per source object (the agent walk is the costliest query, and a run resolves its agent twice)."""
         if since in self._agents_by_since:
             return [dict(item) for item in self._agents_by_since[since]]
-        rows = self._rows("clickhouse/agents.sql", {"window_start_us": _micros(since), "window_end_us": None,
-                                                    "service_name": "", "agent_name": ""})
+        rows = self._rows("clickhouse/agents.sql", self._window("", since, None))
         agents = []
         for service, name, traces, spans, errors, first_ns, last_ns in rows:
             agents.append({
@@ -95,24 +97,25 @@ class ClickHouseSource:
         self._agents_by_since[since] = _latest_first(agents)
         return [dict(item) for item in self._agents_by_since[since]]
 
-    def agent_key(self, agent_uuid: str) -> AgentKey:
-        """The (service, name) pair of the agent with this uuid; SourceError when the table has none."""
-        for item in self.agents(None):
-            if item["agentUuid"] == agent_uuid:
-                return AgentKey(item["serviceName"], item["name"])
-        raise SourceError(f"{self._name()}: no agent with UUID {agent_uuid}",
-                          hint="list the source's agents with `halo-local agent list --source URL`")
+    def selection(self, agent_uuid: str, window_start: datetime, window_end: datetime, span_limit: int, *,
+                  with_previous: bool = False) -> pa.Table:
+        """The run's window selection (runs/snapshot.sql's rules) as the exported columns, one row a span; with
+        `with_previous`, the previous window's (as long, just before) selected the same way in the same walk."""
+        start = window_start - (window_end - window_start) if with_previous else window_start
+        return self._arrow("clickhouse/selection.sql", {
+            **self._window(agent_uuid, start, window_end), "span_limit": int(span_limit),
+            "previous_end_us": _micros(window_start) if with_previous else None})
 
-    def selection(self, agent: AgentKey, window_start: datetime, window_end: datetime, span_limit: int) -> pa.Table:
-        """The run's window selection (runs/snapshot.sql's rules) as the exported columns, one row a span."""
-        return self._arrow("clickhouse/selection.sql", {**self._window(agent, window_start, window_end),
-                                                        "span_limit": int(span_limit)})
+    def overview(self, agent_uuid: str, window_start: datetime, window_end: datetime) -> dict[str, Any]:
+        """The window-wide overview (every span of the window, however many): totals, models (priced as
+        local spans are), tools, failures — the same document overview.local_overview makes from the local store."""
+        from halo_local.sources.prices import price_parameters  # genai-prices and pyarrow: not at CLI start-up
 
-    def overview(self, agent: AgentKey, window_start: datetime, window_end: datetime) -> dict[str, Any]:
-        """The window-wide overview (every span of the window, however many): totals, models, tools,
-        failures — the same document overview.local_overview makes from the local store."""
-        parameters = {**self._window(agent, window_start, window_end), "row_limit": OVERVIEW_ROW_LIMIT}
-        names, rows = self._named_rows("clickhouse/overview.sql", parameters)
+        window = self._window(agent_uuid, window_start, window_end)
+        pairs = self._rows("clickhouse/price_models.sql", window,
+                           fields=generated_fields(tuple(name for name in FIELD_TYPES if name in _PRICE_FIELDS)))
+        names, rows = self._named_rows("clickhouse/overview.sql", {
+            **window, **price_parameters(pairs), "row_limit": OVERVIEW_ROW_LIMIT})
         totals = dict(zip(names, rows[0], strict=True))
         totals["first_span_at"] = iso_from_ns(totals.pop("first_start_ns"))
         totals["last_span_at"] = iso_from_ns(totals.pop("last_end_ns"))
@@ -125,29 +128,27 @@ class ClickHouseSource:
         return self._arrow("clickhouse/trace_spans.sql", {"trace_id": trace_id, "span_id": span_id,
                                                           "span_limit": int(span_limit)})
 
-    def recent_traces(self, agent: AgentKey | None, since: datetime | None, *, errors_only: bool, trace_limit: int,
+    def recent_traces(self, agent_uuid: str | None, since: datetime | None, *, errors_only: bool, trace_limit: int,
                       span_limit: int) -> pa.Table:
-        """The spans of the newest `trace_limit` traces since `since` (of `agent` when given), whole."""
-        window = (self._window(agent, since, None) if agent is not None else
-                  {"window_start_us": _micros(since), "window_end_us": None, "service_name": "", "agent_name": ""})
-        return self._arrow("clickhouse/recent_traces.sql", {**window, "errors_only": bool(errors_only),
-                                                            "trace_limit": int(trace_limit),
-                                                            "span_limit": int(span_limit)},
-                           agent=agent is not None)
+        """The spans of the newest `trace_limit` traces since `since` (of the agent when given), whole."""
+        return self._arrow("clickhouse/recent_traces.sql", {
+            **self._window(agent_uuid or "", since, None), "errors_only": bool(errors_only),
+            "trace_limit": int(trace_limit), "span_limit": int(span_limit)}, agent=agent_uuid is not None)
 
     # -- plumbing ------------------------------------------------------------------------------
 
-    def _window(self, agent: AgentKey, window_start: datetime | None, window_end: datetime | None) -> dict[str, Any]:
+    def _window(self, agent_uuid: str, window_start: datetime | None, window_end: datetime | None) -> dict[str, Any]:
         return {"window_start_us": _micros(window_start), "window_end_us": _micros(window_end),
-                "service_name": agent.service_name or "", "agent_name": agent.agent_name or ""}
+                "agent_uuid": agent_uuid, "agent_namespace": AGENT_NAMESPACE.hex}
 
     def _name(self) -> str:
         return f"ClickHouse source {self.url.redacted()}"
 
-    def _render(self, template: str, parameters: Mapping[str, Any], **shape: Any) -> tuple[str, dict[str, Any]]:
-        fields = generated_fields()
-        sql = _SQL.get_template(template).render(table=self.url.qualified_table, jump_rounds=JUMP_ROUNDS,
-                                                 fields=",\n        ".join(fields.columns), **shape)
+    def _render(self, template: str, parameters: Mapping[str, Any], *, fields: GeneratedFields | None = None,
+                **shape: Any) -> tuple[str, dict[str, Any]]:
+        fields = fields or generated_fields()
+        sql = sql_template(template, table=self.url.qualified_table, jump_rounds=JUMP_ROUNDS,
+                           fields=",\n        ".join(fields.columns), **shape)
         values = {**fields.parameters, **parameters,
                   "wrapper_names": [wrapper for wrapper, _ in fields.usage_wrappers],
                   "inner_names": [inner for _, inner in fields.usage_wrappers]}
@@ -158,11 +159,13 @@ class ClickHouseSource:
                 "max_result_rows": self.url.max_rows, "result_overflow_mode": "throw", "join_use_nulls": 1,
                 "enable_materialized_cte": 1, "prefer_column_name_to_alias": 1}
 
-    def _rows(self, template: str, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        return self._named_rows(template, parameters)[1]
+    def _rows(self, template: str, parameters: Mapping[str, Any], *,
+              fields: GeneratedFields | None = None) -> list[tuple[Any, ...]]:
+        return self._named_rows(template, parameters, fields=fields)[1]
 
-    def _named_rows(self, template: str, parameters: Mapping[str, Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
-        sql, values = self._render(template, parameters)
+    def _named_rows(self, template: str, parameters: Mapping[str, Any], *,
+                    fields: GeneratedFields | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+        sql, values = self._render(template, parameters, fields=fields)
         result = self._call(lambda client: client.query(sql, parameters=values, settings=self._settings()))
         return list(result.column_names), [tuple(row) for row in result.result_rows]
 
@@ -191,13 +194,14 @@ class ClickHouseSource:
 
     def _check_table(self, client: Any) -> None:
         """SourceError unless the table exists and has the exporter's columns."""
-        result = client.query(_SQL.get_template("clickhouse/exporter_columns.sql").render(),
+        result = client.query(sql_text("clickhouse/exporter_columns.sql"),
                               parameters={"database": self.url.database, "table": self.url.table},
                               settings={"readonly": 2, "max_execution_time": self.url.timeout_seconds})
         columns = {name: kind for name, kind in result.result_rows}
         if not columns:
-            raise SourceError(f"{self._name()}: table {self.url.database}.{self.url.table} does not exist",
-                              hint="name the table the collector's ClickHouse exporter writes (?table=otel_traces)")
+            _, message, hint = _MISSING_TABLE
+            raise SourceError(f"{self._name()}: {message.format(table=f'{self.url.database}.{self.url.table}')}",
+                              hint=hint)
         missing = [name for name, kind in EXPORTER_COLUMNS.items()
                    if name not in columns or not columns[name].startswith(kind)]
         if missing:
@@ -210,25 +214,12 @@ class ClickHouseSource:
         """The SourceError for a failed query or connection, its text scrubbed of the password."""
         text = self._scrubbed(str(error))
         code = _error_code(text)
-        if code in _AUTH_CODES:
-            return SourceError(f"{self._name()}: authentication failed for user {self.url.user!r}",
-                               hint=f"check the user and the password (set {PASSWORD_ENV}, or put it in the URL)")
-        if code in _MISSING_TABLE_CODES:
-            return SourceError(f"{self._name()}: table {self.url.database}.{self.url.table} does not exist",
-                               hint="name the table the collector's ClickHouse exporter writes (?table=otel_traces)")
-        if code in _TIMEOUT_CODES:
-            return SourceError(f"{self._name()}: the query ran past its time limit of {self.url.timeout_seconds}s",
-                               hint="narrow the time window, or raise it with ?timeout=SECONDS in the URL")
-        if code in _ROW_CAP_CODES:
-            return SourceError(f"{self._name()}: the query would return more than {self.url.max_rows} rows",
-                               hint="lower the span limit or the window, or raise ?max_rows= in the URL")
-        if code in _READONLY_CODES:
-            return SourceError(f"{self._name()}: the server refused a setting in read-only mode: {_first_line(text)}",
-                               hint="halo-local only reads; give its user readonly=2 (or 0) so it can set limits")
-        if code is None and _looks_unreachable(text):
-            return SourceError(f"{self._name()}: cannot connect: {_first_line(text)}",
-                               hint="check the host, the port (8123 HTTP, 8443 HTTPS) and the TLS options")
-        return SourceError(f"{self._name()}: {_first_line(text)}")
+        facts = {"table": f"{self.url.database}.{self.url.table}", "user": self.url.user, "env": PASSWORD_ENV,
+                 "timeout": self.url.timeout_seconds, "max_rows": self.url.max_rows, "detail": _first_line(text)}
+        for codes, message, hint in _EXPLANATIONS:
+            if code in codes or (not codes and code is None and _looks_unreachable(text)):
+                return SourceError(f"{self._name()}: {message.format(**facts)}", hint=hint.format(**facts))
+        return SourceError(f"{self._name()}: {facts['detail']}")
 
     def _scrubbed(self, text: str) -> str:
         return text.replace(self.url.password, "***") if self.url.password else text

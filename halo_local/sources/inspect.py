@@ -8,15 +8,16 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from halo_local import traces
 from halo_local.errors import NotFoundError
-from halo_local.sources.clickhouse import AgentKey, ClickHouseSource
+from halo_local.sources.clickhouse import ClickHouseSource
 from halo_local.sources.snapshot import store_selection
 from halo_local.store import Store
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # Spans fetched for one `trace list|get` / `span get`: past it the URL's row cap would refuse anyway.
 INSPECT_SPAN_LIMIT = 200_000
@@ -34,14 +35,10 @@ def list_source_traces(source: ClickHouseSource, *, agent: str | None, time_rang
                        limit: int) -> list[dict[str, Any]]:
     """`trace list` over the source: its newest `limit` traces in the range (of `agent`: UUID or name)."""
     since = traces.since_for(time_range)
-    key = None
-    if agent is not None:
-        found = traces.resolve_agent(source.agents(since), agent)
-        key = AgentKey(found["serviceName"], found["name"])
-    selection = source.recent_traces(key, since, errors_only=errors_only, trace_limit=limit,
+    wanted = traces.resolve_agent(source.agents(since), agent)["agentUuid"] if agent is not None else None
+    selection = source.recent_traces(wanted, since, errors_only=errors_only, trace_limit=limit,
                                      span_limit=INSPECT_SPAN_LIMIT)
     with _scratch_store(source, selection) as store:
-        wanted = key.agent_uuid if key is not None else None
         return traces.list_traces(store, agent=wanted, time_range="all", errors_only=errors_only, limit=limit)
 
 

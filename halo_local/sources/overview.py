@@ -1,8 +1,9 @@
-"""The window-wide overview over the local store: the document ClickHouseSource.overview returns.
+"""The window-wide overview a report shows: the document ClickHouseSource.overview returns, over the local store.
 
 Both sources count every span of the agent's window (not the capped snapshot), so a report says the
-same numbers whichever source the spans were read from: totals (traces, spans, errors, usage, exact
-trace latency percentiles), calls and tokens per model, tool calls and failures per subject.
+same numbers whichever source the spans were read from: totals (traces, spans, errors, usage, cost,
+exact trace latency percentiles), calls, tokens and cost per model, tool calls, failures and latency
+per tool, failing spans per subject. Costs stay exact decimals here.
 """
 
 from __future__ import annotations
@@ -11,19 +12,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from halo_local.resources import resource_dir
+from halo_local.resources import sql_template
 
 OVERVIEW_ROW_LIMIT = 50
 # The overview's sections and their columns, in the order both sources return them.
 OVERVIEW_SECTIONS = {
-    "models": ("model", "calls", "input_tokens", "output_tokens", "cache_read_tokens"),
+    "models": ("model", "provider", "calls", "input_tokens", "output_tokens", "cache_read_tokens", "cost_usd",
+               "unpriced_calls"),
     "tools": ("tool", "calls", "traces", "errors", "p50_ms", "p95_ms"),
     "failures": ("subject", "span_type", "spans", "traces"),
 }
-_SQL = Environment(loader=FileSystemLoader(str(resource_dir("sql"))), undefined=StrictUndefined,
-                   autoescape=False, keep_trailing_newline=True)
 
 
 def local_overview(connection: duckdb.DuckDBPyConnection, *, agent_uuid: str, window_start: datetime,
@@ -46,6 +45,6 @@ def iso_from_ns(value: int | None) -> str | None:
 
 
 def _named_rows(connection: duckdb.DuckDBPyConnection, template: str, parameters: dict[str, Any]) -> list[dict[str, Any]]:
-    cursor = connection.execute(_SQL.get_template(template).render(), parameters)
+    cursor = connection.execute(sql_template(template, relation="spans", windowed=True), parameters)
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

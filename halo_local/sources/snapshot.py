@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
 
-from halo_local.ingest.normalize import derive_trace_columns, insert_normalized
 from halo_local.resources import sql_text
 from halo_local.store import Store
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,8 @@ class FetchedSelection:
 def store_selection(store: Store, selection: pa.Table, *, source: str) -> FetchedSelection:
     """Normalize the fetched rows (clickhouse/selection.sql's columns) into the store's spans, in one
     transaction; `source` (the redacted URL) is recorded as their source_file."""
+    from halo_local.ingest.normalize import derive_trace_columns, insert_normalized  # not at CLI start-up
+
     with duckdb.connect() as scratch:
         scratch.register("clickhouse_selection", selection)
         scratch.execute(sql_text("sources/raw_spans.sql"))

@@ -37,18 +37,20 @@ typed AS MATERIALIZED (
         coalesce(span_type, if(model IS NULL, 'other', 'llm')) AS type,
         if(type = 'tool', tool_name, NULL) AS tool_called,
         input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd,
+        lower(provider_raw) AS provider_name,
         declared_agent,
         if(type = 'agent', coalesce(declared_agent, agent_span_label), NULL) AS agent_label,
         input_tokens IS NOT NULL OR output_tokens IS NOT NULL OR cache_read_tokens IS NOT NULL
             OR cache_write_tokens IS NOT NULL OR cost_usd IS NOT NULL AS has_usage
     FROM mapped
 ),
--- Each trace's spans as arrays, walked up by pointer jumping: after round k every span has looked
--- 2^k links up (its nearest agent label so far, the distance covered, where it now points), and the
--- set of spans above a span with usage covers 2^k levels. {{ jump_rounds }} rounds cover traces
--- {{ 2 ** jump_rounds }} levels deep. A span whose pointer never reaches a root (a parent cycle) is
--- left out, as the DuckDB walk down from the roots never reaches it.
-trace_arrays AS (
+-- Each trace's spans as arrays, walked up by pointer jumping (one arrayFold, so the round is analysed
+-- once): after round k every span has looked 2^k links up (its nearest agent label so far, the
+-- distance covered, where it now points), and the set of spans above a span with usage covers 2^k
+-- levels. {{ jump_rounds }} rounds cover traces {{ 2 ** jump_rounds }} levels deep. A span whose
+-- pointer never reaches a root (a parent cycle) is left out, as the DuckDB walk down from the roots
+-- never reaches it. Everything per trace is computed here, before the spans are unrolled again.
+trace_walks AS (
     SELECT
         trace_id,
         -- the only reference to `typed`: ClickHouse analyses a CTE again at every reference, and the
@@ -56,58 +58,49 @@ trace_arrays AS (
         -- NULLs and a tuple holding one is kept.
         groupArray((span_id, ifNull(parent_span_id, ''), agent_label, has_usage, start_ns, end_ns, name,
                     service_name, scope_name, status_code, model_name, type, tool_called, input_tokens,
-                    output_tokens, cache_read_tokens, cost_usd, declared_agent, parent_span_id)) AS nodes,
-        arrayMap(node -> node.1, nodes)          AS ids,
-        arrayMap(node -> node.3, nodes)          AS labels,
-        arrayMap(node -> node.4, nodes)          AS usages,
-        arrayMap(node -> node.5, nodes)          AS starts,
+                    output_tokens, cache_read_tokens, cost_usd, declared_agent, parent_span_id, provider_name,
+                    cache_write_tokens)) AS nodes,
+        arrayMap(node -> node.1, nodes) AS ids,
+        arrayMap(node -> node.3, nodes) AS labels,
         arrayMap(node -> toUInt64(indexOf(ids, node.2)), nodes) AS up_0,
-        labels                                   AS label_0,
-        arrayMap(up -> toUInt64(up != 0), up_0)  AS distance_0,
-        arrayDistinct(arrayFilter(up -> up != 0, arrayMap((up, usage) -> if(usage, up, 0), up_0, usages))) AS above_0
+        arrayFold((state, round) -> (
+            arrayMap(i -> if(state.1[i] = 0, 0, state.1[state.1[i]]), arrayEnumerate(ids)),
+            arrayMap(i -> if(state.1[i] = 0, state.2[i], coalesce(state.2[i], state.2[state.1[i]])), arrayEnumerate(ids)),
+            arrayMap(i -> if(state.1[i] = 0, state.3[i], state.3[i] + state.3[state.1[i]]), arrayEnumerate(ids)),
+            arrayDistinct(arrayConcat(state.4, arrayFilter(up -> up != 0, arrayMap(position -> state.1[position], state.4))))),
+            range({{ jump_rounds }}),
+            (up_0, labels, arrayMap(up -> toUInt64(up != 0), up_0),
+             arrayDistinct(arrayFilter(up -> up != 0, arrayMap((up, node) -> if(node.4, up, 0), up_0, nodes))))) AS walk,
+        -- the trace's root agent: the highest, then earliest, agent span reached from a root
+        labels[arraySort(candidate -> (walk.3[candidate], nodes[candidate].5, ids[candidate]),
+                         arrayFilter(candidate -> walk.1[candidate] = 0 AND labels[candidate] IS NOT NULL,
+                                     arrayEnumerate(ids)))[1]] AS root_label,
+        -- nearest agent ancestor-or-self (when the walk reached a root), else the declared agent, else
+        -- the root agent, else the service
+        arrayMap(i -> coalesce(if(walk.1[i] = 0, walk.2[i], NULL), nodes[i].18, root_label, nodes[i].8),
+                 arrayEnumerate(ids)) AS agent_names,
+        arrayMap(i -> has(walk.4, i), arrayEnumerate(ids)) AS usage_below,
+        -- the usage wrappers' inner span names this trace holds (with usage)
+        arrayFilter(inner -> has(arrayMap(node -> node.7, nodes), inner), {inner_names:Array(String)}) AS inner_present,
+        arrayFilter(inner -> has(arrayMap(node -> node.7, arrayFilter(node -> node.4, nodes)), inner),
+                    {inner_names:Array(String)}) AS inner_with_usage
     FROM typed
     GROUP BY trace_id
 ),
-{% for round in range(jump_rounds) %}
-jump_{{ round + 1 }} AS (
-    SELECT
-        trace_id, nodes, ids, labels, usages, starts,
-        arrayMap(i -> if(up_{{ round }}[i] = 0, up_{{ round }}[i], up_{{ round }}[up_{{ round }}[i]]),
-                 arrayEnumerate(ids))                                                     AS up_{{ round + 1 }},
-        arrayMap(i -> if(up_{{ round }}[i] = 0, label_{{ round }}[i],
-                         coalesce(label_{{ round }}[i], label_{{ round }}[up_{{ round }}[i]])),
-                 arrayEnumerate(ids))                                                     AS label_{{ round + 1 }},
-        arrayMap(i -> if(up_{{ round }}[i] = 0, distance_{{ round }}[i],
-                         distance_{{ round }}[i] + distance_{{ round }}[up_{{ round }}[i]]),
-                 arrayEnumerate(ids))                                                     AS distance_{{ round + 1 }},
-        arrayDistinct(arrayConcat(above_{{ round }}, arrayFilter(up -> up != 0,
-                 arrayMap(position -> up_{{ round }}[position], above_{{ round }}))))     AS above_{{ round + 1 }}
-    FROM {% if round == 0 %}trace_arrays{% else %}jump_{{ round }}{% endif %}
-),
-{% endfor %}
--- Per span again: the walk's results, the trace's root agent (the highest, then earliest, agent
--- span reached from a root), and what the usage rules need to know about its trace.
+-- Per span again: only the unrolled arrays and the small per-trace lists are carried.
 walked AS (
     SELECT
         trace_id,
-        nodes[position].1 AS span_id, nodes[position].19 AS parent_span_id, nodes[position].5 AS start_ns,
-        nodes[position].6 AS end_ns, nodes[position].7 AS name, nodes[position].8 AS service_name,
-        nodes[position].9 AS scope_name, nodes[position].10 AS status_code, nodes[position].11 AS model_name,
-        nodes[position].12 AS type, nodes[position].13 AS tool_called, nodes[position].14 AS input_tokens,
-        nodes[position].15 AS output_tokens, nodes[position].16 AS cache_read_tokens,
-        nodes[position].17 AS cost_usd, nodes[position].4 AS has_usage,
-        up_{{ jump_rounds }}[position] = 0 AS reached,
-        coalesce(if(reached, label_{{ jump_rounds }}[position], NULL), nodes[position].18,
-                 labels[arraySort(candidate -> (distance_{{ jump_rounds }}[candidate], starts[candidate], ids[candidate]),
-                     arrayFilter(candidate -> up_{{ jump_rounds }}[candidate] = 0 AND labels[candidate] IS NOT NULL,
-                                 arrayEnumerate(ids)))[1]],
-                 service_name) AS agent_name,
-        has(above_{{ jump_rounds }}, position) AS has_usage_below,
+        node.1 AS span_id, node.19 AS parent_span_id, node.5 AS start_ns, node.6 AS end_ns, node.7 AS name,
+        node.8 AS service_name, node.9 AS scope_name, node.10 AS status_code, node.11 AS model_name,
+        node.12 AS type, node.13 AS tool_called, node.14 AS input_tokens, node.15 AS output_tokens,
+        node.16 AS cache_read_tokens, node.21 AS cache_write_tokens, node.17 AS cost_usd,
+        node.20 AS provider_name, node.4 AS has_usage, agent_name, has_usage_below,
         transform(name, {wrapper_names:Array(String)}, {inner_names:Array(String)}, '') AS wrapped_name,
-        has(arrayMap(node -> node.7, nodes), wrapped_name) AS trace_holds_inner,
-        has(arrayMap(node -> node.7, arrayFilter(node -> node.4, nodes)), wrapped_name) AS trace_holds_inner_usage
-    FROM jump_{{ jump_rounds }}
-    ARRAY JOIN arrayEnumerate(ids) AS position
+        has(inner_present, wrapped_name) AS trace_holds_inner,
+        has(inner_with_usage, wrapped_name) AS trace_holds_inner_usage
+    FROM trace_walks
+    ARRAY JOIN nodes AS node, agent_names AS agent_name, usage_below AS has_usage_below
 ),
 -- A wrapper whose trace holds no inner span at all (a capture that lost the trace context) does not
 -- count usage when an inner span of its service with usage starts within its time, in another trace:
@@ -127,12 +120,20 @@ agent_spans AS (
         NOT (has_usage AND (has_usage_below OR trace_holds_inner_usage
              OR (wrapped_name != '' AND NOT trace_holds_inner AND next_inner_usage_ns <= end_ns))) AS counts_usage
     FROM usage_rows
-),
-agent_window AS MATERIALIZED (
-    SELECT *
+)
+,
+-- The agent's spans (by its uuid5, as ingest.normalize.agent_uuid_for makes it from the service and
+-- the agent name) that start in the window.
+agent_window AS (
+    SELECT
+        *,
+        SHA1(concat(unhex({agent_namespace:String}), ifNull(service_name, ''), '\x1f', ifNull(agent_name, ''))) AS agent_hash,
+        UUIDNumToString(toFixedString(concat(substring(agent_hash, 1, 6),
+            char(bitOr(bitAnd(reinterpretAsUInt8(substring(agent_hash, 7, 1)), 15), 80)), substring(agent_hash, 8, 1),
+            char(bitOr(bitAnd(reinterpretAsUInt8(substring(agent_hash, 9, 1)), 63), 128)), substring(agent_hash, 10, 7)),
+            16)) AS agent_uuid
     FROM agent_spans
-    WHERE ifNull(service_name, '') = {service_name:String}
-      AND ifNull(agent_name, '') = {agent_name:String}
-      AND ({window_start_us:Nullable(Int64)} IS NULL OR start_ns >= {window_start_us:Nullable(Int64)} * 1000)
+    WHERE ({window_start_us:Nullable(Int64)} IS NULL OR start_ns >= {window_start_us:Nullable(Int64)} * 1000)
       AND ({window_end_us:Nullable(Int64)} IS NULL OR start_ns < {window_end_us:Nullable(Int64)} * 1000)
+      AND agent_uuid = {agent_uuid:String}
 )

@@ -68,8 +68,6 @@ GROUP BY first.span_key, trace_id;
 -- The agent each model call that states facts of its own speaks for (the agent name it states for
 -- itself, else its stored agent name): unsupported_claim blames that agent.
 CREATE OR REPLACE TEMP TABLE halo_h_claiming_agents AS
-SELECT hash(trace_id, span_id) AS span_key,
-       halo_h_declared_agent(attributes, agent_name)                          AS agent
-FROM query_table($source_table)
-WHERE agent_uuid = $agent_uuid
-  AND hash(trace_id, span_id) IN (SELECT span_key FROM halo_h_claims);
+SELECT span_key, agent
+FROM halo_h_declared_agents
+WHERE span_key IN (SELECT span_key FROM halo_h_claims);

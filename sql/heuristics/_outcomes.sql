@@ -157,11 +157,9 @@ FROM ends;
 -- The agent whose final message declined the task (the name it states for itself, else the stored
 -- one): gave_up blames it, not the run's top-level agent.
 CREATE OR REPLACE TEMP TABLE halo_h_declining_agents AS
-SELECT trace_id,
-       halo_h_declared_agent(attributes, agent_name)                          AS agent
-FROM query_table($source_table)
-WHERE agent_uuid = $agent_uuid
-  AND hash(trace_id, span_id) IN (
+SELECT trace_id, agent
+FROM halo_h_declared_agents
+WHERE span_key IN (
       SELECT hash(trace_id, gave_up_span_id) FROM halo_h_outcomes WHERE gave_up_span_id IS NOT NULL);
 
 -- Severity of a finding about traces by how they ended: high once it reaches at least

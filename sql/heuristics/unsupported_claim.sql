@@ -11,7 +11,11 @@
 -- to read first when the outcome was wrong (and ranks below every finding with measured harm).
 WITH stated AS (
     SELECT spans.*, coalesce(agents.agent, spans.subject) AS agent, claims.facts,
-           outcomes.ended_badly
+           outcomes.ended_badly,
+           -- a trace's first call of the agent: where the trace first appears in example_trace_ids (ended_badly
+           -- is the trace's), so example_trace_ids lists each trace once without a quadratic dedup of the list
+           row_number() OVER (PARTITION BY coalesce(agents.agent, spans.subject), spans.trace_id
+                              ORDER BY spans.start_ns, spans.span_id) = 1 AS first_in_trace
     FROM halo_h_claims AS claims
     JOIN halo_h_spans AS spans USING (span_key)
     LEFT JOIN halo_h_claiming_agents AS agents USING (span_key)
@@ -23,7 +27,7 @@ grouped AS (
         unnest(halo_h_spread(trace_id, ended_badly, start_time, end_time)),
         sum(len(facts))                                                  AS facts,
         list(span_id ORDER BY start_ns, span_id)[1:5]                    AS example_span_ids,
-        (list(trace_id ORDER BY ended_badly DESC, start_ns, span_id))    AS trace_order,
+        (list(trace_id ORDER BY ended_badly DESC, start_ns, span_id) FILTER (WHERE first_in_trace))[1:5] AS example_trace_ids,
         arg_min(facts[1:5], (start_ns, span_id))                         AS sample_facts,
         arg_min(output_head, (start_ns, span_id))                        AS sample_output
     FROM stated
@@ -36,36 +40,33 @@ agent_calls AS (
     WHERE spans.span_type = 'llm' AND spans.output_chars > 0
     GROUP BY ALL
 )
-SELECT
-    'unsupported_claim'                                                  AS category,
-    'low'                                                                AS severity,
-    printf('%s stated %d fact%s that no input, tool result or earlier message gave, in %d model call%s (%d trace%s): %s',
-           grouped.subject, grouped.facts, CASE WHEN grouped.facts = 1 THEN '' ELSE 's' END,
-           grouped.spans, CASE WHEN grouped.spans = 1 THEN '' ELSE 's' END,
-           grouped.traces, CASE WHEN grouped.traces = 1 THEN '' ELSE 's' END,
-           array_to_string(grouped.sample_facts, ', '))                  AS title,
-    grouped.subject                                                      AS subject,
-    'unsupported_claim_calls'                                            AS metric,
-    grouped.spans / greatest(coalesce(agent_calls.calls, 0), grouped.spans) AS value,
-    NULL::DOUBLE                                                         AS baseline,
-    grouped.traces                                                       AS affected_traces,
-    grouped.spans                                                        AS affected_spans,
-    grouped.traces / totals.traces                                       AS trace_share,
-    grouped.spans / greatest(totals.llm_calls, 1)                        AS span_share,
-    0.0                                                                  AS impact_seconds,
-    NULL::DOUBLE                                                         AS impact_usd,
-    grouped.failed_traces                                                AS failed_traces,
-    grouped.first_seen                                                   AS first_seen,
-    grouped.last_seen                                                    AS last_seen,
-    list_filter(grouped.trace_order, lambda x, i: list_position(grouped.trace_order, x) = i)[1:5] AS example_trace_ids,
-    grouped.example_span_ids                                             AS example_span_ids,
-    json_object(
-        'spanType', 'llm',
-        'fixTarget', json_object('kind', 'agent', 'name', grouped.subject),
-        'facts', grouped.facts,
-        'sampleFacts', grouped.sample_facts,
-        'sampleOutput', left(grouped.sample_output, 300)
-    )                                                                    AS detail
-FROM grouped
-LEFT JOIN agent_calls ON agent_calls.agent = grouped.subject
-CROSS JOIN halo_h_totals AS totals
+SELECT finding.*
+FROM (
+    SELECT halo_h_finding(
+        'unsupported_claim',
+        'low',
+        printf('%s stated %d fact%s that no input, tool result or earlier message gave, in %d model call%s (%d trace%s): %s',
+               grouped.subject, grouped.facts, CASE WHEN grouped.facts = 1 THEN '' ELSE 's' END,
+               grouped.spans, CASE WHEN grouped.spans = 1 THEN '' ELSE 's' END,
+               grouped.traces, CASE WHEN grouped.traces = 1 THEN '' ELSE 's' END,
+               array_to_string(grouped.sample_facts, ', ')),
+        'unsupported_claim_calls',
+        grouped.spans / greatest(coalesce(agent_calls.calls, 0), grouped.spans),
+        NULL::DOUBLE,
+        grouped,
+        greatest(totals.llm_calls, 1),
+        totals.traces,
+        0.0,
+        NULL::DOUBLE,
+        json_object(
+            'spanType', 'llm',
+            'fixTarget', json_object('kind', 'agent', 'name', grouped.subject),
+            'facts', grouped.facts,
+            'sampleFacts', grouped.sample_facts,
+            'sampleOutput', left(grouped.sample_output, 300)
+        )
+    ) AS finding
+    FROM grouped
+    LEFT JOIN agent_calls ON agent_calls.agent = grouped.subject
+    CROSS JOIN halo_h_totals AS totals
+)

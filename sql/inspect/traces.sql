@@ -1,5 +1,6 @@
 -- One row per trace started since $since, newest first; optionally only traces touching
--- $agent_uuid and only traces with an error span. Usage sums count each token once (counts_usage).
+-- $agent_uuid and only traces with an error span.
+{% from "spans/_trace_measures.sql" import trace_extent, trace_usage -%}
 WITH chosen AS (
     SELECT trace_id
     FROM spans
@@ -9,14 +10,8 @@ WITH chosen AS (
 ),
 per_trace AS (
     SELECT
-        s.trace_id,
-        min(s.start_time)                                                        AS start_time,
-        (max(s.end_ns) - min(s.start_ns)) / 1e6                                  AS duration_ms,
-        count(*)                                                                 AS span_count,
-        count(*) FILTER (WHERE s.status_code = 'error')                          AS error_count,
-        sum(s.input_tokens) FILTER (WHERE s.counts_usage)                        AS input_tokens,
-        sum(s.output_tokens) FILTER (WHERE s.counts_usage)                       AS output_tokens,
-        sum(s.cost_usd) FILTER (WHERE s.counts_usage)                            AS cost_usd,
+        {{ trace_extent() | indent(8) }}
+        {{ trace_usage() | indent(8) }}
         count(*) FILTER (WHERE s.counts_usage AND s.cost_source = 'unpriced')    AS unpriced_spans,
         arg_min(s.name, s.start_ns) FILTER (WHERE s.parent_span_id IS NULL
             OR s.parent_span_id NOT IN (SELECT span_id FROM spans p WHERE p.trace_id = s.trace_id)) AS root_name,

@@ -1,5 +1,5 @@
--- The window-wide overview of one agent: failing spans per subject (tool or span name) and type;
--- clickhouse/overview_failures.sql is the same over the cluster.
+-- The overview's failing spans of one agent's window (see overview/_window.sql) per subject (tool or
+-- span name) and type; clickhouse/overview.sql counts the same in the cluster.
 WITH {% include "overview/_window.sql" %}
 SELECT
     coalesce(tool_name, name)    AS subject,

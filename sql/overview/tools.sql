@@ -1,5 +1,7 @@
--- The window-wide overview of one agent: each tool's calls, failures and exact latency percentiles;
--- clickhouse/overview_tools.sql is the same over the cluster.
+-- The overview's tool use of one agent's window (see overview/_window.sql): each tool's calls,
+-- failures and exact latency percentiles; clickhouse/overview.sql counts the same in the cluster.
+-- BeeAI's per-instance counter (tool.search.wikipedia.start-12) is cut from the name, as
+-- halo_h_subject does.
 WITH {% include "overview/_window.sql" %}
 SELECT
     CASE WHEN contains(lower(coalesce(scope_name, '')), 'beeai')
