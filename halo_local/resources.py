@@ -22,8 +22,10 @@ def resource_dir(name: str) -> Path:
     raise FileNotFoundError(f"halo-local resource folder {name!r} is missing from the installation")
 
 
+@cache
 def sql_text(relative: str) -> str:
-    """Text of one SQL file under `sql/`, e.g. `sql_text("heuristics/error.sql")`."""
+    """Text of one SQL file under `sql/`, e.g. `sql_text("heuristics/error.sql")`; read once per process (a
+    one-file load reads ~35 of them)."""
     return (resource_dir("sql") / relative).read_text(encoding="utf-8")
 
 

@@ -213,14 +213,21 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection inside one transaction: committed on success, rolled back on any error."""
-        with self.connect() as connection:
-            connection.execute("BEGIN TRANSACTION")
-            try:
-                yield connection
-            except BaseException:
-                _roll_back_quietly(connection)
-                raise
-            connection.execute("COMMIT")
+        with self.connect() as connection, within_transaction(connection):
+            yield connection
+
+
+@contextmanager
+def within_transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction on an open connection (of `Store.connect`, which may run several in turn, saving a
+    reopening of the database each): committed on success, rolled back on any error."""
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        _roll_back_quietly(connection)
+        raise
+    connection.execute("COMMIT")
 
 
 def _roll_back_quietly(connection: duckdb.DuckDBPyConnection) -> None:

@@ -56,7 +56,6 @@ class LinePosition:
     lines: int
 
 
-
 @dataclass(frozen=True)
 class Batch:
     """Consecutive lines of the file: `table` is (line_no, raw) for DuckDB."""
@@ -70,15 +69,28 @@ class Batch:
 
     @property
     def table(self) -> pa.Table:
-        """In record batches of a few lines each: DuckDB scans one record batch per thread."""
-        numbers = pa.array(range(self.first_line, self.first_line + len(self.lines)), pa.int64())
-        table = pa.table({"line_no": numbers, "raw": self.lines})
-        return pa.Table.from_batches(table.to_batches(max_chunksize=max(1, -(-len(self.lines) // SCAN_PIECES))))
+        return line_table(line_numbers(self.first_line, len(self.lines)), self.lines)
+
+    def resume_after(self, previous: LinePosition | None) -> LinePosition | None:
+        """Where a later read may resume once this batch is read: after its lines when they end complete
+        (with a newline, or the whole document), else still where it could before."""
+        return self.resume_at if self.ends_with_newline or self.whole_document else previous
 
     def raw_line(self, line: int) -> bytes:
         index = 0 if self.whole_document else line - self.first_line
         raw: bytes = self.lines[index].as_py()
         return raw
+
+
+def line_numbers(first: int, count: int) -> pa.Array:
+    """The line_no column of `count` lines from `first` on."""
+    return pa.array(range(first, first + count), pa.int64())
+
+
+def line_table(numbers: pa.Array, lines: pa.Array) -> pa.Table:
+    """(line_no, raw) for DuckDB in SCAN_PIECES record batches: it scans one record batch per thread."""
+    table = pa.table({"line_no": numbers, "raw": lines})
+    return pa.Table.from_batches(table.to_batches(max_chunksize=max(1, -(-table.num_rows // SCAN_PIECES))))
 
 
 @contextmanager

@@ -26,6 +26,8 @@ from halo_local.resources import sql_template, sql_text
 _AGENT_NAME_FIELDS = ["declared_agent", "agent_span_label"]
 T = TypeVar("T")
 NORMALIZE_CHUNK_SPANS = 100_000  # spans mapped per statement: bounds the memory a large file needs
+PRESENT_KEYS_SPANS = 2_000
+"""Up to this many spans, the field extraction is generated for the attribute keys they hold only."""
 _CHUNK_TABLES = ("normalize_fields", "normalize_fields_generic", "normalize_generic_input", "normalize_providers")
 _INSERT_TABLES = ("normalize_input", "normalize_new", *_CHUNK_TABLES)
 _DERIVE_TABLES = ("normalize_input", "derive_spans", "normalize_fields", "normalize_fields_generic",
@@ -70,12 +72,9 @@ def insert_normalized(
     spans_read = _count(scratch, "raw_spans")
     stride = {"stride": FILE_LINE_STRIDE}
     held_by_file = dict(scratch.execute(sql_text("normalize/held_traces.sql"), stride).fetchall())
-    # Arrow tables reach the store's connection through DuckDB's replacement scan of this frame's locals
-    # (normalize_keys, normalize_rows), not register(): inside a transaction a registered view, and the
-    # Arrow data it holds, is kept until the transaction ends.
-    normalize_keys = scratch.sql(sql_text("normalize/raw_keys.sql")).to_arrow_table()
-    stored = connection.sql(sql_text("normalize/stored_keys.sql")).to_arrow_table()
-    del normalize_keys
+    raw_keys = scratch.sql(sql_text("normalize/raw_keys.sql")).to_arrow_table()
+    stored = _with_arrow(connection, "normalize_keys", raw_keys,
+                         lambda: connection.sql(sql_text("normalize/stored_keys.sql")).to_arrow_table())
     _with_arrow(scratch, "normalize_stored", stored,
                 lambda: scratch.execute(sql_text("normalize/select_new_spans.sql")))
     spans_new = _count(scratch, "normalize_new")
@@ -86,11 +85,12 @@ def insert_normalized(
         scratch.execute("SET VARIABLE normalize_chunk_last = ?", [first + NORMALIZE_CHUNK_SPANS - 1])
         _extract_fields(scratch, None)
         _resolve_providers(scratch)
-        normalize_rows = scratch.sql(sql_text("normalize/normalized_rows.sql"), params=row_parameters).to_arrow_table()
+        rows = scratch.sql(sql_text("normalize/normalized_rows.sql"), params=row_parameters).to_arrow_table()
         _drop(scratch, _CHUNK_TABLES)
-        connection.execute(sql_text("normalize/insert_spans.sql"))
-        connection.execute(sql_text("normalize/remember_agent_fields.sql"))
-        del normalize_rows
+        _read_once(connection, "normalize_row_agents", rows.select(["trace_id", "span_id", *_AGENT_NAME_FIELDS]),
+                   sql_text("normalize/remember_agent_fields.sql"))
+        _read_once(connection, "normalize_rows", rows, sql_text("normalize/insert_spans.sql"))
+        del rows
     trace_ids = [row[0] for row in scratch.execute(
         "SELECT DISTINCT trace_id FROM normalize_new ORDER BY trace_id").fetchall()]
     _drop(scratch, _INSERT_TABLES)
@@ -104,10 +104,27 @@ def _count(connection: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def _with_arrow(connection: duckdb.DuckDBPyConnection, name: str, table: pa.Table, work: Callable[[], T]) -> T:
-    """Run `work` with `table` readable as `name` on `connection`."""
+    """Run `work` with the (small) `table` readable as `name` on `connection`, named explicitly rather than
+    found by DuckDB's replacement scan of the caller's local variables."""
     connection.register(name, table)
     try:
         return work()
+    finally:
+        connection.unregister(name)
+
+
+def _read_once(connection: duckdb.DuckDBPyConnection, name: str, table: pa.Table, statement: str) -> None:
+    """Run `statement`, which reads `name` once, with `table` readable as `name` on `connection`.
+
+    Registered as a one-pass stream that lets go of each record batch once read: inside the store's
+    transaction an unregistered view, and whatever it refers to, is kept until commit, so a registered
+    table would hold every part of a large file at once; an exhausted stream holds nothing (the caller
+    must not keep `table` either)."""
+    stream = pa.RecordBatchReader.from_batches(table.schema, iter(table.to_batches()))
+    del table
+    connection.register(name, stream)
+    try:
+        connection.execute(statement)
     finally:
         connection.unregister(name)
 
@@ -174,8 +191,10 @@ def _extract_fields(connection: duckdb.DuckDBPyConnection, fields: Sequence[str]
     rules = tuple(_Rule(*row) for row in connection.execute(
         "SELECT field, priority, attribute_key, transform, argument FROM attribute_map"
         " ORDER BY field, priority, attribute_key, transform, argument").fetchall())
+    ((present,),) = connection.execute(sql_text("normalize/present_keys.sql"), {"limit": PRESENT_KEYS_SPANS}).fetchall()
+    mapped = None if present is None else tuple(sorted({rule.attribute_key for rule in rules} & set(present)))
     plain_sql, plain_parameters, generic_sql, generic_parameters = _plain_extraction(
-        rules, tuple(fields) if fields is not None else None)
+        rules, tuple(fields) if fields is not None else None, mapped)
     connection.execute(plain_sql, plain_parameters)
     connection.execute(generic_sql, generic_parameters)
     generic_spans = _count(connection, "normalize_generic_input")
@@ -184,13 +203,15 @@ def _extract_fields(connection: duckdb.DuckDBPyConnection, fields: Sequence[str]
         connection.execute("INSERT INTO normalize_fields BY NAME SELECT * FROM normalize_fields_generic")
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)
 def _plain_extraction(
-    rules: tuple[_Rule, ...], fields: tuple[str, ...] | None
+    rules: tuple[_Rule, ...], fields: tuple[str, ...] | None, present: tuple[str, ...] | None
 ) -> tuple[str, dict[str, object], str, dict[str, object]]:
     """extract_plain.sql and extract_generic_input.sql rendered for these rules, with their parameters.
 
-    Rendered once per process and mapping; every constant (keys, paths, patterns) is a parameter.
+    Rendered once per process, mapping and set of `present` attribute keys (None: any key may be present;
+    else the rules of other keys are left out of extract_plain.sql). Every constant (keys, paths,
+    patterns) is a parameter.
     """
     active = [rule for rule in rules if fields is None or rule.field in fields]
     parameters: dict[str, object] = {}
@@ -201,7 +222,8 @@ def _plain_extraction(
         return f"${name}"
 
     plain_rules = [rule for rule in active
-                   if not rule.attribute_key.startswith(_EVENT_PREFIX) and "*" not in rule.attribute_key]
+                   if not rule.attribute_key.startswith(_EVENT_PREFIX) and "*" not in rule.attribute_key
+                   and (present is None or rule.attribute_key.startswith("@") or rule.attribute_key in present)]
     text_keys = sorted({rule.attribute_key for rule in plain_rules if not rule.attribute_key.startswith("@")})
     json_keys = sorted({rule.attribute_key for rule in plain_rules
                         if not rule.attribute_key.startswith("@") and rule.transform in _JSON_TRANSFORMS})

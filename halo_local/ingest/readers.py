@@ -43,7 +43,6 @@ from halo_local.ingest.limits import ATTRIBUTE_VALUE_LIMIT_ENV, DEFAULT_ATTRIBUT
 from halo_local.ingest.lines import (
     HALO_MARKER,
     OTLP_MARKER,
-    SCAN_PIECES,
     Batch,
     LinePosition,
     explain,
@@ -51,9 +50,11 @@ from halo_local.ingest.lines import (
     is_json,
     is_pretty_document,
     line_batches,
+    line_numbers,
+    line_table,
     peek,
 )
-from halo_local.resources import sql_text
+from halo_local.resources import sql_template, sql_text
 
 SUPPORTED_FORMATS = ("otlp-json", "halo-jsonl")
 MAX_ANYVALUE_DEPTH = 64
@@ -244,8 +245,7 @@ def read_trace_file(
         target.execute(sql_text("ingest/raw_spans.sql"))
         _install_macros(work)
         for batch in line_batches(path, start or LinePosition(0, 0)):
-            if batch.ends_with_newline or batch.whole_document:
-                resume_at = batch.resume_at
+            resume_at = batch.resume_after(resume_at)
             _parse_batch(work, chosen, batch)
             bad_count, bad_rows = _single_row(
                 work.execute(sql_text("ingest/batch_errors.sql"), {"limit": MAX_FIRST_SKIPPED})
@@ -303,17 +303,13 @@ def read_file_group(work: duckdb.DuckDBPyConnection, paths: Sequence[Path], chos
     for index, path in enumerate(paths):
         resume_at: LinePosition | None = LinePosition(0, 0)
         for batch in line_batches(path, LinePosition(0, 0)):
-            if batch.ends_with_newline or batch.whole_document:
-                resume_at = batch.resume_at
-            first = index * FILE_LINE_STRIDE + batch.first_line
-            numbers.append(pa.array(range(first, first + len(batch.lines)), pa.int64()))
+            resume_at = batch.resume_after(resume_at)
+            numbers.append(line_numbers(index * FILE_LINE_STRIDE + batch.first_line, len(batch.lines)))
             raws.append(batch.lines)
         resumes.append(resume_at)
     counts: dict[int, int] = {}
     if raws:
-        table = pa.table({"line_no": pa.concat_arrays(numbers), "raw": pa.concat_arrays(raws)})
-        pieces = max(1, -(-table.num_rows // SCAN_PIECES))
-        _parse_lines(work, chosen_format, pa.Table.from_batches(table.to_batches(max_chunksize=pieces)))
+        _parse_lines(work, chosen_format, line_table(pa.concat_arrays(numbers), pa.concat_arrays(raws)))
         bad_count, _ = _single_row(work.execute(sql_text("ingest/batch_errors.sql"), {"limit": 1}))
         if bad_count:
             work.execute("DROP TABLE IF EXISTS halo_chunk_rows")
@@ -444,9 +440,13 @@ def _parse_lines(work: duckdb.DuckDBPyConnection, chosen_format: str, lines: pa.
         if chosen_format == "halo-jsonl":
             work.execute(sql_text("ingest/halo_jsonl.sql"), {"record_type": HALO_RECORD_TYPE})
         else:
-            stage, spans = sql_text("ingest/otlp_stage.sql"), sql_text("ingest/otlp_spans.sql")
+            raw = lines.column("raw")
+            stage = sql_text("ingest/otlp_stage.sql")
+            escaped = _mentions(raw, "\\u")  # a key may be written with \u escapes
+            spans = sql_template("ingest/otlp_spans.sql", events=escaped or _mentions(raw, '"events"'),
+                                 links=escaped or _mentions(raw, '"links"'))
             parameters = {"document_type": OTLP_DOCUMENT_TYPE}
-            if _may_hold_containers(lines.column("raw")):
+            if _may_hold_containers(raw):
                 work.execute(f"CREATE OR REPLACE TEMP TABLE halo_stage AS {stage}", parameters)
                 work.execute(sql_text("ingest/anyvalue_roots.sql"))
                 _decode_anyvalue_tree(work)
@@ -463,6 +463,11 @@ def _may_hold_containers(lines: pa.ChunkedArray | pa.Array) -> bool:
     decoded relationally (anyvalue_*.sql). A mention inside a string only costs that slower path. One RE2
     pass over the raw bytes, which is cheaper than decoding them as text in DuckDB."""
     return bool(pc.any(pc.match_substring_regex(lines, _CONTAINER_KEY)).as_py())
+
+
+def _mentions(lines: pa.ChunkedArray | pa.Array, quoted_key: str) -> bool:
+    """Whether any line holds `quoted_key` (as a key or not): when none does, no span has that field."""
+    return bool(pc.any(pc.match_substring(lines, quoted_key)).as_py())
 
 
 def _decode_anyvalue_tree(connection: duckdb.DuckDBPyConnection) -> None:

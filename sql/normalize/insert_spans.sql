@@ -1,5 +1,5 @@
--- Store the rows of normalized_rows.sql (registered as normalize_rows on the store's connection), and
--- keep their agent-name fields for derive_trace_columns on the same connection.
+-- Store the rows of normalized_rows.sql (registered as normalize_rows on the store's connection, read
+-- once; remember_agent_fields.sql keeps their agent-name fields).
 INSERT INTO spans (
     trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, start_time, end_time, duration_ms,
     status_code, status_message, service_name, agent_name, agent_uuid, session_id, span_type, provider,
