@@ -60,6 +60,7 @@ def insert_normalized(
     *,
     source_files: Sequence[str],
     scratch: duckdb.DuckDBPyConnection | None = None,
+    present_keys_only: bool = False,
 ) -> NormalizeResult:
     """Store the raw_spans rows not stored yet, with their canonical columns.
 
@@ -72,6 +73,8 @@ def insert_normalized(
     raw_spans and every working table live on `scratch` (default: `connection`, the store's); only the
     finished rows cross to `connection`, as Arrow. A scratch database outside the store's transaction
     frees its working tables as soon as they are dropped, where the transaction would keep them all.
+    `present_keys_only` renders the extraction per chunk for the attribute keys it holds (one more
+    statement, worth it for large chunks: onepass).
     """
     scratch = connection if scratch is None else scratch
     _install_mapping(scratch)
@@ -92,7 +95,7 @@ def insert_normalized(
     for first in range(1, spans_new + 1, NORMALIZE_CHUNK_SPANS):
         scratch.execute("SET VARIABLE normalize_chunk_first = ?", [first])
         scratch.execute("SET VARIABLE normalize_chunk_last = ?", [first + NORMALIZE_CHUNK_SPANS - 1])
-        _extract_fields(scratch, None)
+        _extract_fields(scratch, None, present_keys_only=present_keys_only)
         _resolve_providers(scratch)
         normalize_rows = scratch.sql(sql_text("normalize/normalized_rows.sql"), params=row_parameters).to_arrow_table()
         _drop(scratch, _CHUNK_TABLES)
@@ -173,15 +176,21 @@ _EVENT_PREFIX = "event:"
 _JSON_TRANSFORMS = {"first", "json_text", "json_int", "json_decimal", "langfuse_total", "tool_names"}
 
 
-def _extract_fields(connection: duckdb.DuckDBPyConnection, fields: Sequence[str] | None) -> None:
+def _extract_fields(connection: duckdb.DuckDBPyConnection, fields: Sequence[str] | None, *,
+                    present_keys_only: bool = False) -> None:
     """TEMP table normalize_fields for the spans of normalize_input ($fields: only these, None = all).
 
     Spans with indexed keys or events go through the general relational path (extract_fields.sql);
-    all others through one generated SELECT, which costs a fraction of it.
+    all others through one generated SELECT, which costs a fraction of it. With `present_keys_only`
+    that SELECT names only the attribute keys normalize_input holds: a candidate of an absent key is
+    NULL under every transform, so the result is the same at a fraction of the paths.
     """
     rules = tuple(_Rule(*row) for row in connection.execute(
         "SELECT field, priority, attribute_key, transform, argument FROM attribute_map"
         " ORDER BY field, priority, attribute_key, transform, argument").fetchall())
+    if present_keys_only:
+        present = {row[0] for row in connection.execute(sql_text("normalize/present_keys.sql")).fetchall()}
+        rules = tuple(rule for rule in rules if rule.attribute_key in present or _not_plain_key(rule.attribute_key))
     plain_sql, plain_parameters, generic_sql, generic_parameters = _plain_extraction(
         rules, tuple(fields) if fields is not None else None)
     connection.execute(plain_sql, plain_parameters)
@@ -192,7 +201,12 @@ def _extract_fields(connection: duckdb.DuckDBPyConnection, fields: Sequence[str]
         connection.execute("INSERT INTO normalize_fields BY NAME SELECT * FROM normalize_fields_generic")
 
 
-@functools.cache
+def _not_plain_key(attribute_key: str) -> bool:
+    """A rule that reads a column of its own, events or indexed keys: kept whatever keys are present."""
+    return attribute_key.startswith(("@", _EVENT_PREFIX)) or "*" in attribute_key
+
+
+@functools.lru_cache(maxsize=64)
 def _plain_extraction(
     rules: tuple[_Rule, ...], fields: tuple[str, ...] | None
 ) -> tuple[str, dict[str, object], str, dict[str, object]]:
