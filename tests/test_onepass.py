@@ -1,8 +1,8 @@
 """The one-pass path for big files stores what the regular path stores and keeps every loading guarantee.
 
-HALO_ONEPASS_MIN_BYTES=0 sends every file loaded alone through it, and a small CHUNK_BYTES cuts even a
-small file into several chunks, so that the thread hand-over, the per-chunk extraction and errors in a
-later chunk are all exercised on fixtures.
+HALO_ONEPASS_MIN_BYTES=0 sends every file loaded alone through it, and a small CHUNK_BYTES and
+CONSUME_EVERY_SPANS cut even a small file into several chunks and parts, so that the thread hand-over,
+the per-part extraction and errors after parts were stored are all exercised on small files.
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ def forced(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def chunked(forced: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    """As `forced`, in chunks of a few lines."""
+    """As `forced`, in chunks of a few lines, normalized a few chunks at a time."""
     monkeypatch.setattr(onepass, "CHUNK_BYTES", 8192)
+    monkeypatch.setattr(onepass, "CONSUME_EVERY_SPANS", 100)
 
 
 def _span_count(store: Store) -> int:
@@ -64,7 +65,8 @@ def test_fixture_folders_store_the_reference_columns(tmp_path: Path, folder: str
 
 def test_generated_spans_store_the_reference_columns(tmp_path: Path, forced: None,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(onepass, "CHUNK_BYTES", 1 << 20)
+    monkeypatch.setattr(onepass, "CHUNK_BYTES", 256 << 10)
+    monkeypatch.setattr(onepass, "CONSUME_EVERY_SPANS", 1000)
     otlp_path, flat_path = _generator().generate(GENERATED_SPANS, tmp_path / "data")
     for name, path in (("generated_otlp", otlp_path), ("generated_flat", flat_path)):
         store = Store(tmp_path / name)

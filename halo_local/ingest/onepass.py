@@ -1,12 +1,12 @@
-"""The path for big files: each line parsed once, on a second thread, while the previous chunk is stored.
+"""The path for big files: each line parsed once, on a second thread, while the spans before it are stored.
 
 `read_trace_file` parses a batch, then normalizes, then parses the next: one core waits while the other
 works, and every part pays the extraction of all ~130 mapped attribute paths. Here a parser thread, with a
-private in-memory database of its own, reads the file in chunks of about `CHUNK_BYTES` of whole lines
-and parses each (the readers' SQL, so every stored column stays the same) into Arrow, while the calling
-thread hands the previous chunk to `consume` (normalize and insert); DuckDB releases the GIL, so both
-cores work. At most one parsed chunk waits in between, so memory stays bounded by about three chunks.
-The extraction is rendered per chunk for the attribute keys the chunk holds (`present_keys_only`).
+private in-memory database of its own, reads the file in chunks of `CHUNK_BYTES` of whole lines and
+parses each (the readers' SQL, so every stored column stays the same) into Arrow, while the calling
+thread gathers the chunks into raw_spans and hands each part of CONSUME_EVERY_SPANS spans to `consume`
+(normalize and insert); DuckDB releases the GIL, so both cores work. At most one parsed chunk waits in
+between. The extraction is rendered per part for the attribute keys it holds (`present_keys_only`).
 
 Every guarantee of `read_trace_file` is kept: the first bad record names the file and line and raises
 before the caller commits anything (the thread is stopped), `skip_invalid` counts and leaves out bad
@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ import pyarrow as pa
 from halo_local.errors import UsageError
 from halo_local.ingest.lines import Batch, LinePosition, explain, invalid_record, line_batches
 from halo_local.ingest.readers import (
+    CONSUME_EVERY_SPANS,
     MAX_FIRST_SKIPPED,
     SUPPORTED_FORMATS,
     ReadResult,
@@ -44,8 +45,12 @@ from halo_local.resources import sql_text
 MIN_BYTES_ENV = "HALO_ONEPASS_MIN_BYTES"
 DEFAULT_MIN_BYTES = 64 << 20
 """Files at least this large (on disk) take the one-pass path; smaller ones gain nothing from a thread."""
-CHUNK_BYTES = 64 << 20
-"""Bytes of whole lines parsed, and then normalized, at a time."""
+CHUNK_BYTES = 16 << 20
+"""Bytes of whole lines parsed at a time. Parsing ~400 KB lines takes about 20 times their size in memory
+(a vector of whole typed documents), so chunks stay small; the calling thread gathers them into parts of
+CONSUME_EVERY_SPANS spans to normalize, as read_trace_file does."""
+PARSER_MEMORY_LIMIT = "384MB"
+"""The parser's own database: one chunk's parse fits, and the store's own limit is not doubled."""
 
 
 def applies(size_bytes: int) -> bool:
@@ -97,15 +102,13 @@ class _Parser(threading.Thread):
             except queue.Full:
                 continue
 
-    def results(self) -> Iterator[_Parsed]:
-        while True:
-            item = self.chunks.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            assert isinstance(item, _Parsed)
-            yield item
+    def next_chunk(self) -> _Parsed | None:
+        """The next parsed chunk, None after the last; raises what the thread met. (No generator: its
+        frame would hold the previous chunk while the caller stores the next.)"""
+        item = self.chunks.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item if isinstance(item, _Parsed) else None
 
     def stop(self) -> None:
         self.stopping.set()
@@ -130,8 +133,9 @@ def read_big_file(
     consume: Callable[[duckdb.DuckDBPyConnection], None],
     start: LinePosition | None = None,
 ) -> ReadResult:
-    """`read_trace_file` with `consume`, for a big file: `consume(work)` is called once per chunk, with
-    that chunk's spans in raw_spans of the private database `work` (nothing is written to `connection`)."""
+    """`read_trace_file` with `consume`, for a big file: `consume(work)` is called whenever raw_spans of the
+    private database `work` holds CONSUME_EVERY_SPANS spans, and once at the end (nothing is written to
+    `connection`)."""
     path = Path(path)
     if format != "auto" and format not in SUPPORTED_FORMATS:
         raise UsageError(f"unknown trace format {format!r}", hint=f"use auto or one of: {', '.join(SUPPORTED_FORMATS)}")
@@ -141,11 +145,13 @@ def read_big_file(
     first_skipped: list[SkippedRecord] = []
     resume_at: LinePosition | None = start or LinePosition(0, 0)
     settings = _work_settings(connection)
-    parser = _Parser(path, chosen, start or LinePosition(0, 0), settings)
+    parser = _Parser(path, chosen, start or LinePosition(0, 0), {**settings, "memory_limit": PARSER_MEMORY_LIMIT})
     work = duckdb.connect(config=settings)
+    work.execute(sql_text("ingest/raw_spans.sql"))
+    pending = 0
     parser.start()
     try:
-        for parsed in parser.results():
+        while (parsed := parser.next_chunk()) is not None:
             batch = parsed.batch
             if batch.ends_with_newline or batch.whole_document:
                 resume_at = batch.resume_at
@@ -156,12 +162,15 @@ def read_big_file(
                 skipped += parsed.bad_count
                 for bad in parsed.bad_rows[: MAX_FIRST_SKIPPED - len(first_skipped)]:
                     first_skipped.append(SkippedRecord(*explain(batch, bad["line"], bad["reason"])))
-            if not parsed.rows.num_rows:
-                continue
             spans_read += parsed.rows.num_rows
-            work.execute(sql_text("ingest/raw_spans.sql"))
+            pending += parsed.rows.num_rows
             _append(work, parsed.rows)
-            del parsed
+            del parsed, batch  # raw_spans holds the rows now: the Arrow copy and the lines go
+            if pending >= CONSUME_EVERY_SPANS:
+                consume(work)
+                work.execute(sql_text("ingest/raw_spans.sql"))
+                pending = 0
+        if pending:
             consume(work)
     finally:
         parser.stop()
