@@ -18,8 +18,8 @@ the flat span-per-line JSONL form of the same spans, then measures, each in a fr
   file and checkpointed (timed inside the process, reading them excluded): the least any load that
   stores these columns can take on top of reading the file;
 - halo-engine's trace index build over the flat JSONL, when `engine` (halo-engine) is importable;
-- where halo-local's time goes: the same load once more, each phase timed (wall, and CPU of the thread
-  it runs on) where it runs;
+- where halo-local's time goes: the same load once more, each phase timed (wall) where it runs, and
+  each part's insert with the database file's size after it;
 - many small files: `--small-files N` files of one short trace each (a collector rotating every minute)
   loaded by one `traces load DIR`, beside a `json.loads` loop over the same files.
 
@@ -237,8 +237,9 @@ CHILD_CODE = {
 }
 
 
-# Where halo-local's time goes: (label, module, function, thread). Each call is timed where it runs, wall
-# and CPU of its own thread (the parser runs on a second thread, in parallel with the rest).
+# Where halo-local's time goes: (label, module, function, thread). Each call is timed (wall) where it runs;
+# the parser runs on a second thread, in parallel with the rest. No CPU per phase: DuckDB works on its own
+# threads, which no phase's thread clock sees; the whole load's CPU (every thread) is printed instead.
 PHASES = [
     ("hash the file", "halo_local.ingest.loader", "file_sha256", "main"),
     ("parse chunks (parser thread)", "halo_local.ingest.onepass", "_parse_chunk", "parser"),
@@ -250,35 +251,40 @@ PHASES = [
 
 
 def phases_child(data_path: str, home: str) -> None:
-    """Load once with every phase of PHASES timed (wall and own-thread CPU); prints `phase` lines."""
+    """Load once with every phase of PHASES timed (wall); prints `phase` and `parts` lines."""
     import importlib
 
     from halo_local.ingest import load_paths
     from halo_local.store import Store
 
-    totals: dict[str, list[float]] = {label: [0.0, 0.0] for label, *_ in PHASES}
+    totals: dict[str, float] = {label: 0.0 for label, *_ in PHASES}
+    store = Store(home)
+    parts: list[str] = []  # per part normalized and inserted: wall seconds and the database file's size
 
     def timed(label: str, original: Callable[..., object]) -> Callable[..., object]:
         def wrapper(*args: object, **kwargs: object) -> object:
-            wall, cpu = time.perf_counter(), time.thread_time()
+            wall = time.perf_counter()
             try:
                 return original(*args, **kwargs)
             finally:
-                totals[label][0] += time.perf_counter() - wall
-                totals[label][1] += time.thread_time() - cpu
+                totals[label] += time.perf_counter() - wall
+                if label == PHASES[2][0]:
+                    size = store.db_path.stat().st_size >> 20 if store.db_path.exists() else 0
+                    parts.append(f"{time.perf_counter() - wall:.2f}s@{size}MiB")
         return wrapper
 
     for label, module_name, function, _ in PHASES:
         module = importlib.import_module(module_name)
         setattr(module, function, timed(label, getattr(module, function)))
     started, cpu_started = time.perf_counter(), os.times()
-    load_paths(Store(home), [data_path])
+    load_paths(store, [data_path])
     ended = os.times()
+    print("parts " + " ".join(parts))
     whole = time.perf_counter() - started
-    for label, (wall, cpu) in totals.items():
-        print(f"phase {wall:.2f} {cpu:.2f} {label}")
-    timed_main = sum(totals[label][0] for label, _, _, thread in PHASES if thread == "main" and label[0] != " ")
-    print(f"phase {whole - timed_main:.2f} - the rest of the main thread (begin, commit and checkpoint, checks)")
+    for label, wall in totals.items():
+        print(f"phase {wall:.2f} - {label}")
+    timed_main = sum(totals[label] for label, _, _, thread in PHASES if thread == "main" and label[0] != " ")
+    print(f"phase {whole - timed_main:.2f} - the rest of the main thread (waiting for the parser, commit, checks)")
     cpu_total = ended.user - cpu_started.user + ended.system - cpu_started.system
     print(f"phase {whole:.2f} {cpu_total:.2f} whole load (CPU of all threads)")
 
@@ -377,12 +383,17 @@ def bench_big_file(size: int, out: Path, with_engine: bool) -> None:
           + (f", {figures['halo-engine'].seconds:.2f} s (1.0x halo-engine)" if with_engine else ""))
     print("  where halo-local's time goes (one more load, each phase timed where it runs; the parser thread"
           " overlaps the rest):")
-    print(f"    {'wall s':>7} {'CPU-s':>7}  phase (CPU of its own thread)")
+    print(f"    {'wall s':>7} {'CPU-s':>7}  phase")
     for line in profiled.lines:
         if line.startswith("phase "):
             _, seconds, cpu_seconds, label = line.split(" ", 3)
             cpu_text = cpu_seconds if cpu_seconds == "-" else f"{float(cpu_seconds):.2f}"
             print(f"    {float(seconds):>7.2f} {cpu_text:>7}  {label}")
+
+    for line in profiled.lines:
+        if line.startswith("parts "):
+            print("  each part normalized and inserted: wall, and the database file's size after it:")
+            print("    " + line.removeprefix("parts "))
     if not with_engine:
         print("  (halo-engine not installed: pip install --no-deps halo-engine==0.3.5)")
 
