@@ -43,8 +43,9 @@ from halo_local.ingest.readers import (
 from halo_local.resources import sql_text
 
 MIN_BYTES_ENV = "HALO_ONEPASS_MIN_BYTES"
-DEFAULT_MIN_BYTES = 64 << 20
-"""Files at least this large (on disk) take the one-pass path; smaller ones gain nothing from a thread."""
+DEFAULT_MIN_BYTES = 16 << 20
+"""Files at least this large (on disk, one parse chunk) take the one-pass path: below it the thread has
+nothing to overlap (it would still be right: tests force it on every file)."""
 CHUNK_BYTES = 16 << 20
 """Bytes of whole lines parsed at a time. Parsing ~400 KB lines takes about 20 times their size in memory
 (a vector of whole typed documents), so chunks stay small; the calling thread gathers them into parts of
