@@ -132,8 +132,3 @@ def test_100k_generated_spans_store_what_the_regular_path_stores(tmp_path: Path,
     load_paths(one_pass, [otlp_path])
     assert _stored_rows(one_pass, tmp_path) == _stored_rows(regular, tmp_path)
 
-
-def test_the_parser_takes_half_the_memory_limit() -> None:
-    assert onepass.parser_memory_limit("732.4 MiB") == "383988531B"
-    assert onepass.parser_memory_limit("4.0 GiB") == f"{2 << 30}B"
-    assert onepass.parser_memory_limit("unlimited") == "unlimited"

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import queue
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,18 +50,6 @@ CHUNK_BYTES = 16 << 20
 """Bytes of whole lines parsed at a time. Parsing ~400 KB lines takes about 20 times their size in memory
 (a vector of whole typed documents), so chunks stay small; the calling thread gathers them into parts of
 CONSUME_EVERY_SPANS spans to normalize, as read_trace_file does."""
-_SIZE = re.compile(r"([0-9.]+)\s*([KMGT]?i?B|bytes)", re.IGNORECASE)
-_UNIT_BYTES = {"bytes": 1, "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4,
-               "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
-
-
-def parser_memory_limit(memory_limit: str) -> str:
-    """The parser database's limit: half the store's (HALO_MEMORY_LIMIT; 768MB by default gives 366 MiB,
-    where a 16 MB chunk's parse fits), so that the thread does not double what a load may take."""
-    found = _SIZE.fullmatch(memory_limit.strip())
-    if found is None:
-        return memory_limit
-    return f"{int(float(found.group(1)) * _UNIT_BYTES[found.group(2).lower()]) // 2}B"
 
 
 def applies(size_bytes: int) -> bool:
@@ -157,7 +144,7 @@ def read_big_file(
     first_skipped: list[SkippedRecord] = []
     resume_at: LinePosition | None = start or LinePosition(0, 0)
     settings = _work_settings(connection)
-    parser = _Parser(path, chosen, start or LinePosition(0, 0), {**settings, "memory_limit": parser_memory_limit(str(settings["memory_limit"]))})
+    parser = _Parser(path, chosen, start or LinePosition(0, 0), settings)
     work = duckdb.connect(config=settings)
     work.execute(sql_text("ingest/raw_spans.sql"))
     pending = 0
