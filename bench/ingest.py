@@ -4,7 +4,11 @@ Generates OTLP/JSON Lines deterministically (about 400 spans a line, OpenInferen
 real OpenAI Agents SDK exports: agent, LLM and tool spans, prompts, token counts, some errors) and
 the flat span-per-line JSONL form of the same spans, then measures, each in a fresh process:
 
-- halo-local `traces load` of the OTLP file into a fresh $HALO_HOME (parse, normalize, store);
+- halo-local `traces load` of the OTLP file into a fresh $HALO_HOME (parse, normalize, store): the
+  one-pass path big files take (`halo_local.ingest.onepass`), and `halo-local regular`, the same load
+  forced through the part-by-part path every file took before it (HALO_ONEPASS_MIN_BYTES);
+- parse only: the readers' parse SQL alone over the same file, chunk by chunk on one thread, nothing
+  normalized or stored: the floor of the present parse, which every stored column depends on;
 - a plain Python `json.loads` loop over the same file (the floor any Python parser pays);
 - Arrow's multi-threaded JSON reader parsing the same file into columns with an explicit OTLP schema,
   nothing normalized or stored: the floor of any parse into columns available here;
@@ -14,7 +18,8 @@ the flat span-per-line JSONL form of the same spans, then measures, each in a fr
   file and checkpointed (timed inside the process, reading them excluded): the least any load that
   stores these columns can take on top of reading the file;
 - halo-engine's trace index build over the flat JSONL, when `engine` (halo-engine) is importable;
-- where halo-local's time goes: the same load once more, in-process under cProfile, per phase;
+- where halo-local's time goes: the same load once more, each phase timed (wall) where it runs, and
+  each part's insert with the database file's size after it;
 - many small files: `--small-files N` files of one short trace each (a collector rotating every minute)
   loaded by one `traces load DIR`, beside a `json.loads` loop over the same files.
 
@@ -36,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -179,21 +185,22 @@ CHILD_CODE = {
         "import sys; from halo_local.store import Store; from halo_local.ingest import load_paths;"
         "s = load_paths(Store(sys.argv[2]), [sys.argv[1]]); assert s.spans_new > 0, s"
     ),
+    "halo-local regular": (
+        "import os, sys; os.environ['HALO_ONEPASS_MIN_BYTES'] = str(1 << 60)\n"
+        "from halo_local.store import Store; from halo_local.ingest import load_paths\n"
+        "s = load_paths(Store(sys.argv[2]), [sys.argv[1]]); assert s.spans_new > 0, s"
+    ),
     "halo-local phases": (
-        "import cProfile, pstats, sys, time; from halo_local.store import Store; from halo_local.ingest import load_paths\n"
-        "profile = cProfile.Profile(); started = time.perf_counter()\n"
-        "profile.runcall(load_paths, Store(sys.argv[2]), [sys.argv[1]])\n"
-        "total = time.perf_counter() - started\n"
-        "stats = pstats.Stats(profile).stats\n"
-        "phases = {'hash the file': 'file_sha256', 'cut lines (Arrow)': 'line_batches',"
-        " 'parse (json_transform, AnyValue)': '_parse_lines', 'normalize and insert new spans': 'insert_normalized',"
-        " '  of which field extraction': '_extract_fields', 'derive agents, usage, cost': 'derive_trace_columns',"
-        " 'connect, begin, commit': 'transaction'}\n"
-        "seen = {}\n"
-        "for (filename, line, name), (calls, _, own, cumulative, callers) in stats.items():\n"
-        "    seen[name] = max(seen.get(name, 0.0), cumulative)\n"
-        "for label, name in phases.items(): print('phase', round(seen.get(name, 0.0), 2), label)\n"
-        "print('phase', round(total, 2), 'whole load (profiled)')"
+        f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r}); import ingest;"
+        "ingest.phases_child(sys.argv[1], sys.argv[2])"
+    ),
+    "parse only": (
+        "import sys, duckdb; from pathlib import Path; from halo_local.ingest import onepass, readers\n"
+        "from halo_local.ingest.lines import LinePosition, line_batches\n"
+        "parser = duckdb.connect(config={'preserve_insertion_order': 'false'}); readers._install_macros(parser)\n"
+        "rows = sum(onepass._parse_chunk(parser, 'otlp-json', batch).rows.num_rows"
+        " for batch in line_batches(Path(sys.argv[1]), LinePosition(0, 0), onepass.CHUNK_BYTES))\n"
+        "assert rows > 0"
     ),
     "arrow parse": (
         "import sys, pyarrow as pa, pyarrow.json as pj\n"
@@ -228,6 +235,58 @@ CHILD_CODE = {
         "asyncio.run(TraceIndexBuilder.build_index(Path(sys.argv[1]), d / 'i.jsonl', d / 'i.meta.json', 2))"
     ),
 }
+
+
+# Where halo-local's time goes: (label, module, function, thread). Each call is timed (wall) where it runs;
+# the parser runs on a second thread, in parallel with the rest. No CPU per phase: DuckDB works on its own
+# threads, which no phase's thread clock sees; the whole load's CPU (every thread) is printed instead.
+PHASES = [
+    ("hash the file", "halo_local.ingest.loader", "file_sha256", "main"),
+    ("parse chunks (parser thread)", "halo_local.ingest.onepass", "_parse_chunk", "parser"),
+    ("normalize and insert chunks", "halo_local.ingest.loader", "insert_normalized", "main"),
+    ("  of which field extraction", "halo_local.ingest.normalize", "_extract_fields", "main"),
+    ("derive agents, usage, cost", "halo_local.ingest.loader", "derive_trace_columns", "main"),
+    ("record the file", "halo_local.ingest.loader", "record_file", "main"),
+]
+
+
+def phases_child(data_path: str, home: str) -> None:
+    """Load once with every phase of PHASES timed (wall); prints `phase` and `parts` lines."""
+    import importlib
+
+    from halo_local.ingest import load_paths
+    from halo_local.store import Store
+
+    totals: dict[str, float] = {label: 0.0 for label, *_ in PHASES}
+    store = Store(home)
+    parts: list[str] = []  # per part normalized and inserted: wall seconds and the database file's size
+
+    def timed(label: str, original: Callable[..., object]) -> Callable[..., object]:
+        def wrapper(*args: object, **kwargs: object) -> object:
+            wall = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                totals[label] += time.perf_counter() - wall
+                if label == PHASES[2][0]:
+                    size = store.db_path.stat().st_size >> 20 if store.db_path.exists() else 0
+                    parts.append(f"{time.perf_counter() - wall:.2f}s@{size}MiB")
+        return wrapper
+
+    for label, module_name, function, _ in PHASES:
+        module = importlib.import_module(module_name)
+        setattr(module, function, timed(label, getattr(module, function)))
+    started, cpu_started = time.perf_counter(), os.times()
+    load_paths(store, [data_path])
+    ended = os.times()
+    print("parts " + " ".join(parts))
+    whole = time.perf_counter() - started
+    for label, wall in totals.items():
+        print(f"phase {wall:.2f} - {label}")
+    timed_main = sum(totals[label] for label, _, _, thread in PHASES if thread == "main" and label[0] != " ")
+    print(f"phase {whole - timed_main:.2f} - the rest of the main thread (waiting for the parser, commit, checks)")
+    cpu_total = ended.user - cpu_started.user + ended.system - cpu_started.system
+    print(f"phase {whole:.2f} {cpu_total:.2f} whole load (CPU of all threads)")
 
 
 @dataclass(frozen=True)
@@ -308,7 +367,8 @@ def bench_big_file(size: int, out: Path, with_engine: bool) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         home = Path(scratch) / "halo-local"
         contenders = [("json.loads", otlp_path), ("arrow parse", otlp_path), ("arrow tokenize", otlp_path),
-                      ("halo-local", otlp_path), ("store only", home / "halo.duckdb")]
+                      ("parse only", otlp_path), ("halo-local", otlp_path), ("store only", home / "halo.duckdb"),
+                      ("halo-local regular", otlp_path)]
         for label, path in contenders + ([("halo-engine", flat_path)] if with_engine else []):
             own_scratch = Path(scratch) / label
             own_scratch.mkdir()
@@ -321,11 +381,19 @@ def bench_big_file(size: int, out: Path, with_engine: bool) -> None:
     print(f"  {otlp_path.stat().st_size / size:.0f} bytes a span; reading + storing alone: {floor:.2f} s; targets:"
           f" {figures['json.loads'].seconds * 2.5:.2f} s (2.5x the json.loads loop)"
           + (f", {figures['halo-engine'].seconds:.2f} s (1.0x halo-engine)" if with_engine else ""))
-    print("  where halo-local's time goes (one more load, in-process under cProfile; phases nest):")
+    print("  where halo-local's time goes (one more load, each phase timed where it runs; the parser thread"
+          " overlaps the rest):")
+    print(f"    {'wall s':>7} {'CPU-s':>7}  phase")
     for line in profiled.lines:
         if line.startswith("phase "):
-            _, seconds, label = line.split(" ", 2)
-            print(f"    {float(seconds):>7.2f} s  {label}")
+            _, seconds, cpu_seconds, label = line.split(" ", 3)
+            cpu_text = cpu_seconds if cpu_seconds == "-" else f"{float(cpu_seconds):.2f}"
+            print(f"    {float(seconds):>7.2f} {cpu_text:>7}  {label}")
+
+    for line in profiled.lines:
+        if line.startswith("parts "):
+            print("  each part normalized and inserted: wall, and the database file's size after it:")
+            print("    " + line.removeprefix("parts "))
     if not with_engine:
         print("  (halo-engine not installed: pip install --no-deps halo-engine==0.3.5)")
 

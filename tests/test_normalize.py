@@ -15,11 +15,10 @@ import pyarrow as pa
 import pytest
 from genai_prices import Usage, calc_price
 
+from halo_local.common.agents import AGENT_NAMESPACE, agent_uuid_for
 from halo_local.ingest.loader import load_paths
 from halo_local.ingest.normalize import (
-    AGENT_NAMESPACE,
     NormalizeResult,
-    agent_uuid_for,
     derive_trace_columns,
     insert_normalized,
 )

@@ -153,9 +153,9 @@ def is_json(line: bytes) -> bool:
     return True
 
 
-def line_batches(path: Path, start: LinePosition) -> Iterator[Batch]:
-    """The file from `start` on as batches of whole lines of about 32 MiB (a longer line makes a longer
-    batch), each saying where its lines end in the file's bytes (not in a gzip file's)."""
+def line_batches(path: Path, start: LinePosition, block_bytes: int = BLOCK_BYTES) -> Iterator[Batch]:
+    """The file from `start` on as batches of whole lines of about `block_bytes` (a longer line makes a
+    longer batch), each saying where its lines end in the file's bytes (not in a gzip file's)."""
     whole_document = start.offset == 0 and is_pretty_document(peek(path, stop_at_marker=False))
     with open_stream(path) as stream:
         if whole_document:
@@ -172,7 +172,7 @@ def line_batches(path: Path, start: LinePosition) -> Iterator[Batch]:
         next_line = start.lines + 1
         at_start = start.offset == 0
         while True:
-            block = stream.read(BLOCK_BYTES)
+            block = stream.read(block_bytes)
             if at_start:
                 offset += len(block) - len(block.removeprefix(UTF8_BOM))
                 block = block.removeprefix(UTF8_BOM)

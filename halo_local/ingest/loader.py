@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 
 from halo_local.errors import HaloLocalError, InvalidTraceFileError, NotTraceFileError
+from halo_local.ingest import onepass
 from halo_local.ingest.groups import (
     GROUP_FILE_BYTES,
     GROUP_MAX_BYTES,
@@ -358,11 +359,12 @@ def _load_one_on(connection: duckdb.DuckDBPyConnection, path: Path, *, format: s
             _remember_same_content(connection, resolved, digest, stat, loaded_as=same_content[0])
             return FileLoad(path=path, format=same_content[1], status="unchanged", sha256=digest)
         parts: list[NormalizeResult] = []
-        read = read_trace_file(
+        big = onepass.applies(stat.st_size)  # a big file is parsed on a second thread, chunk by chunk
+        read = (onepass.read_big_file if big else read_trace_file)(
             connection, path, format=resume.format if resume and format == "auto" else format,
             skip_invalid=skip_invalid, start=resume.start if resume else None,
             consume=lambda scratch: parts.append(
-                insert_normalized(connection, source_files=[resolved], scratch=scratch)),
+                insert_normalized(connection, source_files=[resolved], scratch=scratch, present_keys_only=big)),
         )
         spans_new = sum(part.spans_new for part in parts)
         derive_trace_columns(connection, sorted({trace_id for part in parts for trace_id in part.trace_ids}))

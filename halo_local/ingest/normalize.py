@@ -54,6 +54,7 @@ def insert_normalized(
     *,
     source_files: Sequence[str],
     scratch: duckdb.DuckDBPyConnection | None = None,
+    present_keys_only: bool = False,
 ) -> NormalizeResult:
     """Store the raw_spans rows not stored yet, with their canonical columns.
 
@@ -66,6 +67,8 @@ def insert_normalized(
     raw_spans and every working table live on `scratch` (default: `connection`, the store's); only the
     finished rows cross to `connection`, as Arrow. A scratch database outside the store's transaction
     frees its working tables as soon as they are dropped, where the transaction would keep them all.
+    `present_keys_only` renders the extraction per chunk for the attribute keys it holds (one more
+    statement, worth it for large chunks: onepass).
     """
     scratch = connection if scratch is None else scratch
     _install_mapping(scratch)
@@ -83,7 +86,7 @@ def insert_normalized(
     for first in range(1, spans_new + 1, NORMALIZE_CHUNK_SPANS):
         scratch.execute("SET VARIABLE normalize_chunk_first = ?", [first])
         scratch.execute("SET VARIABLE normalize_chunk_last = ?", [first + NORMALIZE_CHUNK_SPANS - 1])
-        _extract_fields(scratch, None)
+        _extract_fields(scratch, None, present_keys_only=present_keys_only)
         _resolve_providers(scratch)
         rows = scratch.sql(sql_text("normalize/normalized_rows.sql"), params=row_parameters).to_arrow_table()
         _drop(scratch, _CHUNK_TABLES)
@@ -182,16 +185,21 @@ _EVENT_PREFIX = "event:"
 _JSON_TRANSFORMS = {"first", "json_text", "json_int", "json_decimal", "langfuse_total", "tool_names"}
 
 
-def _extract_fields(connection: duckdb.DuckDBPyConnection, fields: Sequence[str] | None) -> None:
+def _extract_fields(connection: duckdb.DuckDBPyConnection, fields: Sequence[str] | None, *,
+                    present_keys_only: bool = False) -> None:
     """TEMP table normalize_fields for the spans of normalize_input ($fields: only these, None = all).
 
     Spans with indexed keys or events go through the general relational path (extract_fields.sql);
-    all others through one generated SELECT, which costs a fraction of it.
+    all others through one generated SELECT, which costs a fraction of it. For a chunk of at most
+    PRESENT_KEYS_SPANS spans, or any chunk with `present_keys_only`, that SELECT names only the attribute
+    keys normalize_input holds: a candidate of an absent key is NULL under every transform, so the result
+    is the same at a fraction of the paths.
     """
     rules = tuple(_Rule(*row) for row in connection.execute(
         "SELECT field, priority, attribute_key, transform, argument FROM attribute_map"
         " ORDER BY field, priority, attribute_key, transform, argument").fetchall())
-    ((present,),) = connection.execute(sql_text("normalize/present_keys.sql"), {"limit": PRESENT_KEYS_SPANS}).fetchall()
+    limit = None if present_keys_only else PRESENT_KEYS_SPANS
+    ((present,),) = connection.execute(sql_text("normalize/present_keys.sql"), {"limit": limit}).fetchall()
     mapped = None if present is None else tuple(sorted({rule.attribute_key for rule in rules} & set(present)))
     plain_sql, plain_parameters, generic_sql, generic_parameters = _plain_extraction(
         rules, tuple(fields) if fields is not None else None, mapped)
@@ -203,7 +211,7 @@ def _extract_fields(connection: duckdb.DuckDBPyConnection, fields: Sequence[str]
         connection.execute("INSERT INTO normalize_fields BY NAME SELECT * FROM normalize_fields_generic")
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=64)
 def _plain_extraction(
     rules: tuple[_Rule, ...], fields: tuple[str, ...] | None, present: tuple[str, ...] | None
 ) -> tuple[str, dict[str, object], str, dict[str, object]]:

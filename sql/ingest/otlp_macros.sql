@@ -25,22 +25,26 @@ CREATE OR REPLACE TEMP MACRO halo_otlp_attributes(key_values, decoded, prefix) A
         'key': coalesce(pair.key, ''), 'text': halo_otlp_value_text(pair, position, decoded, prefix)}))
 END;
 
--- Span events → JSON text [{"name", "timeUnixNano", "attributes"}] (timeUnixNano an integer).
-CREATE OR REPLACE TEMP MACRO halo_otlp_events(events, decoded) AS '[' || array_to_string(list_transform(
-    coalesce(events, []), lambda event, position:
+-- Span events → JSON text [{"name", "timeUnixNano", "attributes"}] (timeUnixNano an integer). Most spans
+-- have none: '[]' without the lambdas, which cost a quarter of the parse when evaluated for every span.
+CREATE OR REPLACE TEMP MACRO halo_otlp_events(events, decoded) AS CASE WHEN coalesce(len(events), 0) = 0 THEN '[]'
+    ELSE '[' || array_to_string(list_transform(
+    events, lambda event, position:
         '{"name":' || halo_json_text(coalesce(event.name, ''))
         || ',"timeUnixNano":' || coalesce(CAST(halo_unix_nano(event.timeUnixNano) AS VARCHAR), 'null')
         || ',"attributes":' || halo_otlp_attributes(event.attributes, decoded, 'e' || position || ':') || '}'),
-    ',') || ']';
+    ',') || ']' END;
 
--- Span links → JSON text [{"traceId", "spanId", "traceState", "attributes"}] (ids normalized like spans').
-CREATE OR REPLACE TEMP MACRO halo_otlp_links(links, decoded) AS '[' || array_to_string(list_transform(
-    coalesce(links, []), lambda link, position:
+-- Span links → JSON text [{"traceId", "spanId", "traceState", "attributes"}] (ids normalized like spans');
+-- '[]' straight away for none, as events.
+CREATE OR REPLACE TEMP MACRO halo_otlp_links(links, decoded) AS CASE WHEN coalesce(len(links), 0) = 0 THEN '[]'
+    ELSE '[' || array_to_string(list_transform(
+    links, lambda link, position:
         '{"traceId":' || halo_json_text(halo_id(link.traceId))
         || ',"spanId":' || halo_json_text(halo_id(link.spanId))
         || ',"traceState":' || halo_json_text(nullif(link.traceState, ''))
         || ',"attributes":' || halo_otlp_attributes(link.attributes, decoded, 'l' || position || ':') || '}'),
-    ',') || ']';
+    ',') || ']' END;
 
 -- The array / kvlist values among a list of KeyValues, as {locator, value} (see above).
 CREATE OR REPLACE TEMP MACRO halo_container_values(key_values, prefix) AS list_filter(

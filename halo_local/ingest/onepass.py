@@ -1,0 +1,187 @@
+"""The path for big files: each line parsed once, on a second thread, while the spans before it are stored.
+
+`read_trace_file` parses a batch, then normalizes, then parses the next: one core waits while the other
+works, and every part pays the extraction of all ~130 mapped attribute paths. Here a parser thread, with a
+private in-memory database of its own, reads the file in chunks of `CHUNK_BYTES` of whole lines and
+parses each (the readers' SQL, so every stored column stays the same) into Arrow, while the calling
+thread gathers the chunks into raw_spans and hands each part of CONSUME_EVERY_SPANS spans to `consume`
+(normalize and insert); DuckDB releases the GIL, so both cores work. At most one parsed chunk waits in
+between. The extraction is rendered per part for the attribute keys it holds (`present_keys_only`).
+
+Every guarantee of `read_trace_file` is kept: the first bad record names the file and line and raises
+before the caller commits anything (the thread is stopped), `skip_invalid` counts and leaves out bad
+records, a grown file is read from `start`, gzip and zstd decode through the same stream with its cap.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from halo_local.errors import UsageError
+from halo_local.ingest.lines import Batch, LinePosition, explain, invalid_record, line_batches
+from halo_local.ingest.readers import (
+    CONSUME_EVERY_SPANS,
+    MAX_FIRST_SKIPPED,
+    SUPPORTED_FORMATS,
+    ReadResult,
+    SkippedRecord,
+    _install_macros,
+    _parse_lines,
+    _single_row,
+    _work_settings,
+    detect_format,
+)
+from halo_local.resources import sql_text
+
+MIN_BYTES_ENV = "HALO_ONEPASS_MIN_BYTES"
+DEFAULT_MIN_BYTES = 16 << 20
+"""Files at least this large (on disk, one parse chunk) take the one-pass path: below it the thread has
+nothing to overlap (it would still be right: tests force it on every file)."""
+CHUNK_BYTES = 16 << 20
+"""Bytes of whole lines parsed at a time. Parsing ~400 KB lines takes about 20 times their size in memory
+(a vector of whole typed documents), so chunks stay small; the calling thread gathers them into parts of
+CONSUME_EVERY_SPANS spans to normalize, as read_trace_file does."""
+
+
+def applies(size_bytes: int) -> bool:
+    """Whether a file of this size is loaded by `read_big_file` (HALO_ONEPASS_MIN_BYTES, 0: every file)."""
+    text = os.environ.get(MIN_BYTES_ENV, "").strip()
+    threshold = int(text) if text.isdigit() else DEFAULT_MIN_BYTES
+    return size_bytes >= threshold
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """One chunk as the parser thread hands it over: its good rows, and its bad records."""
+
+    batch: Batch
+    rows: pa.Table
+    bad_count: int
+    bad_rows: list[dict[str, Any]]
+
+
+_DONE = object()
+
+
+class _Parser(threading.Thread):
+    """Parses the file's chunks into a queue of `_Parsed` (then `_DONE`, or the exception it met)."""
+
+    def __init__(self, path: Path, chosen: str, start: LinePosition, settings: dict[str, Any]) -> None:
+        super().__init__(name="halo-onepass-parser", daemon=True)
+        self.path, self.chosen, self.from_position, self.settings = path, chosen, start, settings
+        self.chunks: queue.Queue[object] = queue.Queue(maxsize=1)
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        try:
+            with duckdb.connect(config=self.settings) as parser:
+                _install_macros(parser)
+                for batch in line_batches(self.path, self.from_position, CHUNK_BYTES):
+                    if self.stopping.is_set():
+                        return
+                    self._put(_parse_chunk(parser, self.chosen, batch))
+            self._put(_DONE)
+        except BaseException as error:  # handed to the reading thread, which raises it
+            self._put(error)
+
+    def _put(self, item: object) -> None:
+        while not self.stopping.is_set():
+            try:
+                self.chunks.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def next_chunk(self) -> _Parsed | None:
+        """The next parsed chunk, None after the last; raises what the thread met. (No generator: its
+        frame would hold the previous chunk while the caller stores the next.)"""
+        item = self.chunks.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item if isinstance(item, _Parsed) else None
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join()
+
+
+def _parse_chunk(parser: duckdb.DuckDBPyConnection, chosen: str, batch: Batch) -> _Parsed:
+    """One chunk through the readers' parse SQL: its good rows as Arrow, and its bad records."""
+    _parse_lines(parser, chosen, batch.table)
+    bad_count, bad_rows = _single_row(parser.execute(sql_text("ingest/batch_errors.sql"), {"limit": MAX_FIRST_SKIPPED}))
+    rows = parser.sql(sql_text("ingest/onepass_good_rows.sql")).to_arrow_table()
+    parser.execute("DROP TABLE IF EXISTS halo_chunk_rows")
+    return _Parsed(batch, rows, int(bad_count), list(bad_rows))
+
+
+def read_big_file(
+    connection: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    format: str = "auto",
+    skip_invalid: bool = False,
+    consume: Callable[[duckdb.DuckDBPyConnection], None],
+    start: LinePosition | None = None,
+) -> ReadResult:
+    """`read_trace_file` with `consume`, for a big file: `consume(work)` is called whenever raw_spans of the
+    private database `work` holds CONSUME_EVERY_SPANS spans, and once at the end (nothing is written to
+    `connection`)."""
+    path = Path(path)
+    if format != "auto" and format not in SUPPORTED_FORMATS:
+        raise UsageError(f"unknown trace format {format!r}", hint=f"use auto or one of: {', '.join(SUPPORTED_FORMATS)}")
+    chosen = detect_format(path) if format == "auto" else format
+    skipped = 0
+    spans_read = 0
+    first_skipped: list[SkippedRecord] = []
+    resume_at: LinePosition | None = start or LinePosition(0, 0)
+    settings = _work_settings(connection)
+    parser = _Parser(path, chosen, start or LinePosition(0, 0), settings)
+    work = duckdb.connect(config=settings)
+    work.execute(sql_text("ingest/raw_spans.sql"))
+    pending = 0
+    parser.start()
+    try:
+        while (parsed := parser.next_chunk()) is not None:
+            batch = parsed.batch
+            if batch.ends_with_newline or batch.whole_document:
+                resume_at = batch.resume_at
+            if parsed.bad_count:
+                if not skip_invalid:
+                    first_bad = parsed.bad_rows[0]
+                    raise invalid_record(path, batch, first_bad["line"], first_bad["reason"])
+                skipped += parsed.bad_count
+                for bad in parsed.bad_rows[: MAX_FIRST_SKIPPED - len(first_skipped)]:
+                    first_skipped.append(SkippedRecord(*explain(batch, bad["line"], bad["reason"])))
+            spans_read += parsed.rows.num_rows
+            pending += parsed.rows.num_rows
+            _append(work, parsed.rows)
+            del parsed, batch  # raw_spans holds the rows now: the Arrow copy and the lines go
+            if pending >= CONSUME_EVERY_SPANS:
+                consume(work)
+                work.execute(sql_text("ingest/raw_spans.sql"))
+                pending = 0
+        if pending:
+            consume(work)
+    finally:
+        parser.stop()
+        work.close()
+    return ReadResult(path=path, format=chosen, spans_read=spans_read, skipped=skipped,
+                      first_skipped=first_skipped, resume_at=resume_at)
+
+
+def _append(work: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
+    """The parsed rows into raw_spans (read by DuckDB's scan of the Arrow table, not copied in Python)."""
+    work.register("onepass_rows", rows)
+    try:
+        work.execute("INSERT INTO raw_spans SELECT * FROM onepass_rows")
+    finally:
+        work.unregister("onepass_rows")

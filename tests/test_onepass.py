@@ -1,0 +1,134 @@
+"""The one-pass path for big files stores what the regular path stores and keeps every loading guarantee.
+
+HALO_ONEPASS_MIN_BYTES=0 sends every file loaded alone through it, and a small CHUNK_BYTES and
+CONSUME_EVERY_SPANS cut even a small file into several chunks and parts, so that the thread hand-over,
+the per-part extraction and errors after parts were stored are all exercised on small files.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from test_load_parity import GENERATED_SPANS, REPO, _compare, _generator, _stored_rows
+
+from halo_local.errors import InvalidTraceFileError
+from halo_local.ingest import load_paths, loader, onepass
+from halo_local.store import Store
+
+SLOW_ENV = "HALO_SLOW_TESTS"
+
+
+@pytest.fixture
+def forced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file through the one-pass path (none grouped)."""
+    monkeypatch.setenv(onepass.MIN_BYTES_ENV, "0")
+    monkeypatch.setattr(loader, "GROUP_FILE_BYTES", -1)
+
+
+@pytest.fixture
+def chunked(forced: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As `forced`, in chunks of a few lines, normalized a few chunks at a time."""
+    monkeypatch.setattr(onepass, "CHUNK_BYTES", 8192)
+    monkeypatch.setattr(onepass, "CONSUME_EVERY_SPANS", 100)
+
+
+def _span_count(store: Store) -> int:
+    with store.connect() as connection:
+        return int(connection.execute("SELECT count(*) FROM spans").fetchall()[0][0])
+
+
+def _parser_threads() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name == "halo-onepass-parser"]
+
+
+def _otlp_line(trace: int, spans: int, bad_at: int | None = None) -> str:
+    items = [{"traceId": f"{trace:032x}", "spanId": f"{trace * 100 + index + 1:016x}", "name": f"step {index}",
+              "startTimeUnixNano": str(1_700_000_000_000_000_000 + index),
+              "attributes": [{"key": "gen_ai.request.model", "value": {"stringValue": "gpt-4.1"}}]}
+             for index in range(spans)]
+    if bad_at is not None:
+        items[bad_at]["startTimeUnixNano"] = "soon"
+    return json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": items}]}]}) + "\n"
+
+
+@pytest.mark.parametrize("folder", ["tests/fixtures", "sample_traces"])
+def test_fixture_folders_store_the_reference_columns(tmp_path: Path, folder: str, forced: None) -> None:
+    store = Store(tmp_path / "home")
+    load_paths(store, [REPO / folder])
+    _compare(folder.replace("/", "_"), _stored_rows(store, REPO))
+
+
+def test_generated_spans_store_the_reference_columns(tmp_path: Path, forced: None,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(onepass, "CHUNK_BYTES", 256 << 10)
+    monkeypatch.setattr(onepass, "CONSUME_EVERY_SPANS", 1000)
+    otlp_path, flat_path = _generator().generate(GENERATED_SPANS, tmp_path / "data")
+    for name, path in (("generated_otlp", otlp_path), ("generated_flat", flat_path)):
+        store = Store(tmp_path / name)
+        load_paths(store, [path])
+        _compare(name, _stored_rows(store, tmp_path))
+
+
+def test_a_bad_line_in_a_later_chunk_names_it_and_stores_nothing(tmp_path: Path, chunked: None) -> None:
+    path = tmp_path / "traces.jsonl"
+    path.write_text("".join(_otlp_line(trace, 20) for trace in range(1, 30)) + _otlp_line(30, 20, bad_at=3))
+    store = Store(tmp_path / "home")
+    with pytest.raises(InvalidTraceFileError) as raised:
+        load_paths(store, [path])
+    assert f"{path}:30:" in str(raised.value)
+    assert "startTimeUnixNano that is not an integer" in str(raised.value)
+    assert _span_count(store) == 0
+    assert not _parser_threads()
+
+
+def test_skip_invalid_leaves_out_and_counts_bad_records(tmp_path: Path, chunked: None) -> None:
+    path = tmp_path / "traces.jsonl"
+    path.write_text(_otlp_line(1, 20) + "{not json\n" + _otlp_line(2, 20) + _otlp_line(3, 20, bad_at=0))
+    summary = load_paths(Store(tmp_path / "home"), [path], skip_invalid=True)
+    (loaded,) = summary.files
+    assert (loaded.spans_new, loaded.skipped) == (59, 2)  # a bad span leaves the rest of its line in
+    assert [record.line for record in loaded.first_skipped] == [2, 4]
+
+
+def test_a_grown_file_is_read_from_where_it_ended_and_reloads_are_idempotent(tmp_path: Path, chunked: None) -> None:
+    path = tmp_path / "traces.jsonl"
+    path.write_text("".join(_otlp_line(trace, 10) for trace in range(1, 21)))
+    store = Store(tmp_path / "home")
+    assert load_paths(store, [path]).spans_new == 200
+    assert load_paths(store, [path]).files[0].status == "unchanged"
+    with path.open("a") as handle:
+        handle.write("".join(_otlp_line(trace, 10) for trace in range(21, 26)))
+    grown = load_paths(store, [path]).files[0]
+    assert (grown.first_line, grown.spans_read, grown.spans_new) == (21, 50, 50)
+    assert _span_count(store) == 250
+
+
+def test_gzip_files_take_the_same_path(tmp_path: Path, chunked: None) -> None:
+    path = tmp_path / "traces.jsonl.gz"
+    path.write_bytes(gzip.compress("".join(_otlp_line(trace, 10) for trace in range(1, 31)).encode()))
+    assert load_paths(Store(tmp_path / "home"), [path]).spans_new == 300
+
+
+def test_only_big_files_take_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(onepass.MIN_BYTES_ENV, raising=False)
+    assert onepass.applies(onepass.DEFAULT_MIN_BYTES) and not onepass.applies(onepass.DEFAULT_MIN_BYTES - 1)
+
+
+@pytest.mark.skipif(os.environ.get(SLOW_ENV) != "1", reason=f"100k spans: set {SLOW_ENV}=1 (not run by CI)")
+def test_100k_generated_spans_store_what_the_regular_path_stores(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    otlp_path, _ = _generator().generate(100_000, tmp_path / "data")
+    monkeypatch.setenv(onepass.MIN_BYTES_ENV, str(1 << 40))
+    regular = Store(tmp_path / "regular")
+    load_paths(regular, [otlp_path])
+    monkeypatch.setenv(onepass.MIN_BYTES_ENV, "0")
+    monkeypatch.setattr(onepass, "CHUNK_BYTES", 16 << 20)
+    one_pass = Store(tmp_path / "onepass")
+    load_paths(one_pass, [otlp_path])
+    assert _stored_rows(one_pass, tmp_path) == _stored_rows(regular, tmp_path)
+
