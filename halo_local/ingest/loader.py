@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 
+from halo_local.common.timestamps import iso
 from halo_local.errors import HaloLocalError, InvalidTraceFileError, NotTraceFileError
 from halo_local.ingest import onepass
 from halo_local.ingest.groups import (
@@ -133,8 +134,8 @@ class LoadSummary:
             "traces": self.traces,
             "agents": self.agents,
             "timeRange": {
-                "start": _iso(self.first_start),
-                "end": _iso(self.last_end),
+                "start": iso(self.first_start),
+                "end": iso(self.last_end),
             },
             "details": [
                 {
@@ -152,10 +153,6 @@ class LoadSummary:
                 for item in self.files
             ],
         }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() + "Z" if value is not None else None
 
 
 def load_paths(

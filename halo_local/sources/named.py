@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from halo_local.errors import NotFoundError, UsageError
+from halo_local.resources import sql_text
 from halo_local.sources.clickhouse import ClickHouseSource
 from halo_local.sources.url import PASSWORD_ENV, has_password, is_source_url, parse_source_url
 from halo_local.store import Store
@@ -23,13 +24,13 @@ def add_named_source(store: Store, name: str, url: str) -> dict[str, Any]:
                          hint=f"drop it from the URL and set {PASSWORD_ENV} where halo-local runs")
     parsed = parse_source_url(url, environ={})
     with store.transaction() as connection:
-        connection.execute("INSERT OR REPLACE INTO named_sources (name, url) VALUES (?, ?)", [name, parsed.redacted()])
+        connection.execute(sql_text("sources/named_add.sql"), {"name": name, "url": parsed.redacted()})
     return {"name": name, "url": parsed.redacted()}
 
 
 def list_named_sources(store: Store) -> list[dict[str, Any]]:
     with store.connect() as connection:
-        rows = connection.execute("SELECT name, url FROM named_sources ORDER BY name").fetchall()
+        rows = connection.execute(sql_text("sources/named_list.sql")).fetchall()
     return [{"name": name, "url": url} for name, url in rows]
 
 
@@ -39,7 +40,7 @@ def resolve_source(store: Store, text: str) -> ClickHouseSource:
     if is_source_url(value):
         return ClickHouseSource(parse_source_url(value))
     with store.connect() as connection:
-        row = connection.execute("SELECT url FROM named_sources WHERE name = ?", [value]).fetchone()
+        row = connection.execute(sql_text("sources/named_url.sql"), {"name": value}).fetchone()
     if row is None:
         raise NotFoundError(f"no source named {value!r}",
                             hint="pass a clickhouse:// or chdb:// URL, or name one with `halo-local sources add NAME URL`")
