@@ -43,3 +43,20 @@ def test_a_trace_cut_by_the_limit_keeps_its_earliest_spans(store: Store) -> None
     snapshot = _snapshot_rows(create_run(store, no_llm=True, span_limit=4))
 
     assert [row[2] for row in snapshot] == [f"{1:04x}{index:012x}" for index in (9, 8, 7, 6)]
+
+
+def test_link_hosts_are_read_from_every_url_and_host_attribute_only() -> None:
+    from halo_local.report import link_hosts
+
+    attributes = [
+        '{"url.full": "https://one.example/path", "http.method": "GET"}', '{"http.url": "http://two.example"}',
+        '{"url.original": "https://three.example"}', '{"server.address": "four.example"}',
+        '{"net.peer.name": "five.example"}', '{"http.host": "six.example"}', '{"url.domain": "seven.example"}',
+        '{"net.host.name": "eight.example"}',
+        '{"url": {"full": "https://nested.example"}}', '{"input.value": "see \\"url.full\\": https://text.example"}',
+        '{"a": {"server.address": "deep.example"}}', None]
+    with duckdb.connect() as connection:
+        connection.execute("CREATE TABLE window_spans AS SELECT unnest($values::JSON[]) AS attributes",
+                           {"values": attributes})
+        hosts = link_hosts(connection)
+    assert hosts == {f"{name}.example" for name in ("one", "two", "three", "four", "five", "six", "seven", "eight")}

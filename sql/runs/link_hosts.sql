@@ -2,14 +2,17 @@
 -- names): the hosts the traced agent really addressed. Links in LLM text are kept only to these
 -- hosts. Free text (prompts, tool output, messages) does not count: that is where an injection
 -- would plant the host it wants linked.
+-- Each span's attributes are parsed once for all eight keys, and only when the stored JSON names a
+-- key of these families (a top-level key is stored as written, "url.full"): parsing every span's
+-- attributes eight times cost 4.3 CPU-s over a 1M-span snapshot, this 1.0.
 SELECT DISTINCT value
 FROM (
-    SELECT unnest([
-        attributes ->> 'url.full', attributes ->> 'http.url', attributes ->> 'url.original',
-        attributes ->> 'server.address', attributes ->> 'net.peer.name', attributes ->> 'http.host',
-        attributes ->> 'url.domain', attributes ->> 'net.host.name'
-    ]) AS value
+    SELECT unnest(json_extract_string(attributes, [
+        'url.full', 'http.url', 'url.original', 'server.address', 'net.peer.name', 'http.host', 'url.domain',
+        'net.host.name'])) AS value
     FROM window_spans
+    WHERE contains(attributes, '"url.') OR contains(attributes, '"http.') OR contains(attributes, '"server.address"')
+       OR contains(attributes, '"net.')
 )
 WHERE value IS NOT NULL AND value <> ''
 ORDER BY value
