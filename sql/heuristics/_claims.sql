@@ -30,30 +30,49 @@ WITH checked_traces AS (
     GROUP BY trace_id
     HAVING count(*) FILTER (WHERE span_type = 'llm') >= 2 OR count(*) FILTER (WHERE span_type = 'tool') >= 1
 ),
-texts AS (
+span_texts AS NOT MATERIALIZED (
     SELECT
         hash(trace_id, span_id)                                                  AS span_key,
         trace_id,
         start_ns,
         span_type,
-        left(input_text, 8000)                                                   AS input,
+        -- (a text within the cut is used as it is: left() copies every string it is given)
+        CASE WHEN strlen(input_text) <= 8000 THEN input_text ELSE left(input_text, 8000) END AS input,
         CASE WHEN span_type = 'tool' THEN left(coalesce(nullif(trim(tool_result), ''), output_text), 8000)
              -- a model output that is a JSON document is a structured call (tool arguments), not prose
              WHEN span_type = 'llm' AND NOT regexp_matches(left(ltrim(output_text), 1), '[{\[]')
-                 THEN left(output_text, 8000) END                                AS output
+                 THEN CASE WHEN strlen(output_text) <= 8000 THEN output_text ELSE left(output_text, 8000) END
+        END                                                                      AS output
     FROM query_table($source_table)
     WHERE agent_uuid = $agent_uuid AND trace_id IN (SELECT trace_id FROM checked_traces)
 ),
+-- Each span's texts by a 64-bit hash (as span keys are): the strings are not copied into the CTE.
+texts AS MATERIALIZED (
+    SELECT span_key, trace_id, start_ns, span_type, hash(input) AS input_key, hash(output) AS output_key,
+           input IS NOT NULL AS has_input, output IS NOT NULL AS has_output
+    FROM span_texts
+),
+-- The facts of each distinct text, extracted once: a tool result, a prompt or a whole context
+-- repeats across calls and traces (the same file read, the same instructions), and the regular
+-- expressions are most of this statement's cost. (No filter on the facts here: the optimizer
+-- pushes one below the DISTINCT, which extracted them from every text again.)
+text_facts AS (
+    SELECT hash(text) AS text_key, halo_h_fact_tokens(text) AS tokens
+    FROM (SELECT DISTINCT unnest([input, output]) AS text FROM span_texts)
+    WHERE text IS NOT NULL
+),
 -- origin 0: an input (grounds what follows); 1: a tool result (grounds); 2: a model output (states).
 appearances AS (
-    SELECT span_key, trace_id, start_ns, 0 AS origin, unnest(halo_h_fact_tokens(input)) AS token
+    SELECT span_key, trace_id, start_ns, 0 AS origin, unnest(text_facts.tokens) AS token
     FROM texts
-    WHERE input IS NOT NULL
+    JOIN text_facts ON text_facts.text_key = texts.input_key
+    WHERE has_input
     UNION ALL
     SELECT span_key, trace_id, start_ns, CASE WHEN span_type = 'llm' THEN 2 ELSE 1 END AS origin,
-           unnest(halo_h_fact_tokens(output)) AS token
+           unnest(text_facts.tokens) AS token
     FROM texts
-    WHERE output IS NOT NULL
+    JOIN text_facts ON text_facts.text_key = texts.output_key
+    WHERE has_output
 ),
 first_appearances AS (
     SELECT trace_id, token, arg_min({'span_key': span_key, 'origin': origin}, (start_ns, origin)) AS first
