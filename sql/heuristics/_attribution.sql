@@ -38,7 +38,6 @@ CREATE OR REPLACE TEMP MACRO halo_h_declared_agent(attrs, stored_agent) AS
 -- parsed, the stored agent name stands (prompts that mention an agent no longer cost a JSON parse).
 CREATE OR REPLACE TEMP TABLE halo_h_declared_agents AS
 SELECT hash(trace_id, span_id) AS span_key,
-       trace_id,
        CASE WHEN contains(attributes::VARCHAR, 'agent.name"') OR contains(attributes::VARCHAR, 'agent_name"')
             THEN halo_h_declared_agent(attributes, agent_name)
             ELSE nullif(trim(agent_name), '') END                             AS agent

@@ -157,10 +157,10 @@ FROM ends;
 -- The agent whose final message declined the task (the name it states for itself, else the stored
 -- one): gave_up blames it, not the run's top-level agent.
 CREATE OR REPLACE TEMP TABLE halo_h_declining_agents AS
-SELECT trace_id, agent
-FROM halo_h_declared_agents
-WHERE span_key IN (
-      SELECT hash(trace_id, gave_up_span_id) FROM halo_h_outcomes WHERE gave_up_span_id IS NOT NULL);
+SELECT outcomes.trace_id, agents.agent
+FROM halo_h_outcomes AS outcomes
+JOIN halo_h_declared_agents AS agents ON agents.span_key = hash(outcomes.trace_id, outcomes.gave_up_span_id)
+WHERE outcomes.gave_up_span_id IS NOT NULL;
 
 -- Severity of a finding about traces by how they ended: high once it reaches at least
 -- $outcome_min_traces traces and $failure_high_trace_share of the window, most of them
