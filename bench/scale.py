@@ -11,7 +11,11 @@ about 400 spans a line), each in a fresh process and in the same run:
 - bare snapshot: the run's snapshot query alone, in a fresh process on a plain DuckDB connection (no
   memory limit), writing the same Parquet: what the snapshot step costs at least as written;
 - unredacted snapshot: the same with `redact_secrets` made the identity: what the snapshot costs
-  without the secret redaction (the floor of everything else it does: select, sort, write).
+  without the secret redaction (the floor of everything else it does: select, sort, write);
+- unsorted snapshot: the same query as the run's, redacted, under the store's memory limit, without its
+  final sort: what writing the snapshot in start order costs (the sort of full rows spills at 1M);
+- bare copy: the window's rows copied to Parquet as they are (no ranking, redaction or sort), under the
+  store's memory limit: the floor of any snapshot that copies the window.
 
 Each contender reports wall seconds, CPU seconds (user + system, the process and its waited-for
 children), cores used (CPU / wall) and peak RSS. Then the growth from one size to the next is
@@ -52,13 +56,20 @@ import sys, time
 import duckdb
 from halo_local import redact
 from halo_local.resources import sql_template
-database, agent, start, end, limit, out, redacted = sys.argv[1:]
-connection = duckdb.connect(database, read_only=True)
-connection.execute(redact.sql_macro() if redacted == "redacted"
+database, agent, start, end, limit, out, mode = sys.argv[1:]
+config = {} if mode in ("redacted", "unredacted") else {"memory_limit": "768MB"}
+connection = duckdb.connect(database, read_only=True, config=config)
+connection.execute(redact.sql_macro() if mode != "unredacted"
                    else "CREATE TEMP MACRO redact_secrets(text) AS text; CREATE TEMP MACRO may_hold_secret(text) AS false")
+query = sql_template("runs/snapshot.sql")
+if mode == "unsorted":
+    query = query.replace("ORDER BY start_ns, trace_id, span_id", "")
+elif mode == "copy":
+    query = ("SELECT * FROM spans WHERE agent_uuid = $agent_uuid AND start_time >= $window_start"
+             " AND start_time < $window_end AND $span_limit > 0")
 started = time.perf_counter()
-connection.sql(sql_template("runs/snapshot.sql"), params={"agent_uuid": agent, "window_start": start,
-               "window_end": end, "span_limit": int(limit)}).write_parquet(out)
+connection.sql(query, params={"agent_uuid": agent, "window_start": start, "window_end": end,
+                              "span_limit": int(limit)}).write_parquet(out)
 print("elapsed", time.perf_counter() - started)
 """
 
@@ -146,15 +157,16 @@ def bench_size(size: int, out: Path, scratch: Path) -> dict[str, object]:
                       "--json"), env)
     run_document = json.loads(run.stdout)
     events = json.loads(_timed(_cli("run", "events", run_document["runId"], "--json"), env).stdout)
-    bare, unredacted = (_timed([sys.executable, "-c", BARE_SNAPSHOT, str(home / "halo.duckdb"), agent,
-                                start.isoformat(), end.isoformat(), str(size), str(scratch / f"{mode}-{size}.parquet"),
-                                mode], env) for mode in ("redacted", "unredacted"))
+    bare, unredacted, unsorted, copy = (
+        _timed([sys.executable, "-c", BARE_SNAPSHOT, str(home / "halo.duckdb"), agent, start.isoformat(),
+                end.isoformat(), str(size), str(scratch / f"{mode}-{size}.parquet"), mode], env)
+        for mode in ("redacted", "unredacted", "unsorted", "copy"))
     bare_seconds = float(next(line.split()[1] for line in bare.stdout.splitlines() if line.startswith("elapsed")))
     shutil.rmtree(home, ignore_errors=True)
     return {"size": size, "bytes": otlp_path.stat().st_size, "spans": spans, "load": load, "run": run,
             "steps": _step_seconds(events.get("events", events) if isinstance(events, dict) else events),
             "status": run_document["status"], "findings": run_document.get("findingCount"),
-            "bare": bare, "bare_seconds": bare_seconds, "unredacted": unredacted}
+            "bare": bare, "bare_seconds": bare_seconds, "unredacted": unredacted, "unsorted": unsorted, "copy": copy}
 
 
 def main() -> None:
@@ -173,10 +185,10 @@ def main() -> None:
                   + f"; bare snapshot query {result['bare_seconds']:.2f} s", flush=True)
     print(f"\n{'spans':>9} | {'contender':<14} {'wall s':>7} {'CPU s':>7} {'cores':>5} {'RSS MiB':>8}")
     for result in results:
-        for label in ("load", "run", "bare", "unredacted"):
+        for label in ("load", "run", "bare", "unredacted", "unsorted", "copy"):
             figures: Measured = result[label]  # type: ignore[assignment]
             name = {"load": "traces load", "run": "run --no-llm", "bare": "bare snapshot",
-                    "unredacted": "unredacted snap"}[label]
+                    "unredacted": "unredacted snap", "unsorted": "unsorted snap", "copy": "bare copy"}[label]
             print(f"{result['size']:>9,} | {name:<14} {figures.wall:>7.2f} {figures.cpu:>7.2f} "
                   f"{figures.cores:>5.2f} {figures.rss_mib:>8.0f}")
     print("\ngrowth from one size to the next (linear = the span ratio):")
