@@ -1,4 +1,5 @@
-"""The snapshot's rows: in start order, redacted, a trace over the limit cut to its earliest spans.
+"""The snapshot's rows: in start order, redacted, a trace over the limit cut to its earliest spans;
+and the link hosts the report reads from it.
 
 The snapshot query redacts in its scan and sorts once (sql/runs/snapshot.sql); these pin what
 that order of work must keep."""
