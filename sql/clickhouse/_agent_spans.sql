@@ -1,10 +1,11 @@
 {#- Shared CTEs (Jinja include, after `WITH`): every span of the traces that have a span in
     [$window_start_us, $window_end_us) (NULL bounds: open), typed by the mapping's generated columns
-    ({{ fields }}, halo_local/sources/dialect.py), with the agent and counts_usage that the DuckDB
-    normalizer derives (normalize/derive_agents.sql, normalize/derive_usage.sql) computed here:
+    (clickhouse/_mapping.sql over the `fields` halo_local/sources/dialect.py chooses), with the agent
+    and counts_usage that the DuckDB normalizer derives (normalize/derive_agents.sql, normalize/derive_usage.sql) computed here:
     nearest agent ancestor-or-self, else the agent the span declares, else the trace's root agent,
     else the service; a span with usage does not count it when a descendant has usage, or when it
     wraps (usage_wrappers) a span with usage. Read with enable_materialized_cte = 1. -#}
+{% import "clickhouse/_mapping.sql" as mapping %}
 window_traces AS (
     SELECT DISTINCT TraceId
     FROM {{ table }}
@@ -24,7 +25,7 @@ mapped AS (
         replaceRegexpOne(lower(StatusCode), '^status_code_', '') AS exported_status,
         nullIf(ResourceAttributes['service.name'], '') AS service_name,
         ScopeName AS scope_name,
-        {{ fields }}
+        {{ mapping.mapped_columns(fields) }}
     FROM {{ table }}
     WHERE TraceId IN (SELECT TraceId FROM window_traces)
 ),
