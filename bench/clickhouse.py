@@ -130,11 +130,12 @@ def main() -> None:
     row(f"run: selection of 2 windows (limit {options.span_limit})", remote_selection, timed(local_selection))
     print(f"load average after timing: {' '.join(f'{load:.1f}' for load in os.getloadavg())}")
     print(f"bytes fetched by the timed run: {remote_selection[0].nbytes} ({remote_selection[0].num_rows} spans)")
-    for days in (1, 8):
-        for limit in (options.span_limit // 5, options.span_limit):
-            selection = source.selection(uuid, START, START + timedelta(days=days), span_limit=limit)
-            print(f"bytes fetched: window {days}d, span limit {limit}: {selection.nbytes} bytes"
-                  f" ({selection.num_rows} spans)", flush=True)
+    # With the timed run (two 4-day windows at the span limit), four points: the 8-day window at the
+    # full limit costs another walk over every span, so it is left out.
+    for days, limit in ((1, options.span_limit // 5), (1, options.span_limit), (8, options.span_limit // 5)):
+        selection = source.selection(uuid, START, START + timedelta(days=days), span_limit=limit)
+        print(f"bytes fetched: window {days}d, span limit {limit}: {selection.nbytes} bytes"
+              f" ({selection.num_rows} spans)", flush=True)
 
 
 if __name__ == "__main__":

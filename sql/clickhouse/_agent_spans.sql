@@ -59,10 +59,15 @@ trace_walks AS (
         -- the only reference to `typed`: ClickHouse analyses a CTE again at every reference, and the
         -- mapping's expressions are most of the analysis. One array of tuples, as groupArray skips
         -- NULLs and a tuple holding one is kept.
-        groupArray((span_id, ifNull(parent_span_id, ''), agent_label, has_usage, start_ns, end_ns, name,
-                    service_name, scope_name, status_code, model_name, type, tool_called, input_tokens,
-                    output_tokens, cache_read_tokens, cost_usd, declared_agent, parent_span_id, provider_name,
-                    cache_write_tokens)) AS nodes,
+        -- With `agents_only` (agents.sql) the usage and model columns are not carried: a tuple is
+        -- computed whole, so carrying them would compute every mapped field for agent discovery.
+        {%- set usage_column = "NULL" if agents_only | default(false) else None %}
+        groupArray((span_id, ifNull(parent_span_id, ''), agent_label, {{ "false" if usage_column else "has_usage" }},
+                    start_ns, end_ns, name, service_name, scope_name, status_code,
+                    {%- for column in ["model_name", "type", "tool_called", "input_tokens", "output_tokens",
+                                       "cache_read_tokens", "cost_usd"] %} {{ usage_column or column }},{% endfor %}
+                    declared_agent, parent_span_id, {{ usage_column or "provider_name" }},
+                    {{ usage_column or "cache_write_tokens" }})) AS nodes,
         arrayMap(node -> node.1, nodes) AS ids,
         arrayMap(node -> node.3, nodes) AS labels,
         arrayMap(node -> toUInt64(indexOf(ids, node.2)), nodes) AS up_0,
