@@ -152,11 +152,12 @@ def test_every_category_has_its_own_cause_and_fix(category: str) -> None:
 
 
 def test_followup_matching_prefers_subject_then_category() -> None:
-    findings = [_finding("latency", "chat gpt-4o", "medium"), _finding("error", "list_files", "high"),
-                _finding("cost", "chat gpt-4o", "low")]
+    findings = [heuristics.Finding.from_json(item) for item in (
+        _finding("latency", "chat gpt-4o", "medium"), _finding("error", "list_files", "high"),
+        _finding("cost", "chat gpt-4o", "low"))]
     matched = report.match_findings("why is list_files failing so often?", findings)
-    assert [item["subject"] for item in matched] == ["list_files"]
-    assert [item["category"] for item in report.match_findings("what costs the most money?", findings)] == ["cost"]
+    assert [item.subject for item in matched] == ["list_files"]
+    assert [item.category for item in report.match_findings("what costs the most money?", findings)] == ["cost"]
     assert report.match_findings("hello there", findings) == []
     answer = report.render_followup_answer(question="hello there", findings=findings,
                                            unavailable_reason="--no-llm was given")

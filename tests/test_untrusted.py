@@ -309,18 +309,24 @@ def test_no_llm_text_renders_as_an_image_html_a_foreign_link_or_a_heading(text: 
 
 
 def test_the_llm_orders_issues_only_within_a_severity_and_invented_ones_come_last() -> None:
+    from halo_local.heuristics import Finding
     from halo_local.llm.submission import IssueNote
 
-    def finding(key: str, severity: str) -> dict[str, Any]:
-        return {"key": key, "severity": severity, "title": f"{severity} finding", "category": "error",
-                "subject": key, "exampleTraceIds": [], "exampleSpanIds": []}
-
-    class Result:
-        notes = [IssueNote(None, "Invented", 1, "", "", (), ()), IssueNote("low-1", "About low", 2, "", "", (), ()),
-                 IssueNote("high-1", "About high", 3, "", "", (), ()), IssueNote("low-2", "Other low", 4, "", "", (), ())]
+    def finding(subject: str, severity: str) -> Finding:
+        return Finding.from_json({
+            "category": "error", "severity": severity, "title": f"{severity} finding", "subject": subject,
+            "agentUuid": "agent", "metric": "error_count", "affectedTraces": 1, "affectedSpans": 1,
+            "traceShare": 0.1, "spanShare": 0.1, "impactSeconds": 0.0, "failedTraces": 0})
 
     findings = [finding("high-1", "high"), finding("medium-1", "medium"), finding("low-1", "low"),
                 finding("low-2", "low")]
+    key = {item.subject: item.key for item in findings}
+
+    class Result:
+        notes = [IssueNote(None, "Invented", 1, "", "", (), ()), IssueNote(key["low-1"], "About low", 2, "", "", (), ()),
+                 IssueNote(key["high-1"], "About high", 3, "", "", (), ()),
+                 IssueNote(key["low-2"], "Other low", 4, "", "", (), ())]
+
     issues = report.build_issues(findings, Result())
     assert [(issue["title"], issue["verified"]) for issue in issues] == [
         ("About high", True), ("medium finding", True), ("About low", True), ("Other low", True), ("Invented", False)]

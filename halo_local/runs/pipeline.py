@@ -141,7 +141,7 @@ def _analyse(control: RunControl, run: RunRecord) -> str:
         "runId": run_id, "agentUuid": run.agent_uuid, "agentName": run.agent_name,
         "windowStart": iso(run.window_start), "windowEnd": iso(run.window_end),
         "spans": dataset.snapshot_spans, "traces": dataset.snapshot_traces, "truncated": dataset.truncated,
-        "overview": sections["overview"],
+        "overview": sections.overview,
     }
     outcome = _llm_step(
         control, run, _ANALYSIS_WORDING, lambda: llm.run_analysis(
@@ -159,12 +159,11 @@ def _analyse(control: RunControl, run: RunRecord) -> str:
         control.check()
     control.event("step_started", "report: rendering", {"step": "report"})
     markdown = report.render_report(
-        run=_report_run_facts(run, dataset), sections=sections, findings=findings_json, changes=comparison,
-        checks=checks, llm_state={
-            "ran": outcome.result is not None, "skippedReason": outcome.skipped_reason,
-            "degraded": outcome.degraded, "error": outcome.error, "modelId": run.model_id,
-            "result": outcome.result, "stopped": outcome.stopped is not None,
-        },
+        run=_report_run_facts(run, dataset), sections=sections, findings=findings, changes=comparison,
+        checks=analysis.checks, llm_state=report.LlmState(
+            ran=outcome.result is not None, skipped_reason=outcome.skipped_reason, degraded=outcome.degraded,
+            error=outcome.error, stopped=outcome.stopped is not None, model_id=run.model_id, result=outcome.result,
+        ),
         read_first=[item for item in trace_verdicts if item.score > 0][:report.READ_FIRST],
     )
     report_path = run_dir / REPORT_FILE
@@ -184,7 +183,7 @@ def _answer_followup(control: RunControl, run: RunRecord) -> str:
     if run.parent_run_id is None:
         raise Stopped("failed", "the follow-up has no analysis run to answer from")
     parent = run_record(control.store, run.parent_run_id)
-    findings_json = json.loads(parent.findings or "[]")
+    findings = [heuristics.Finding.from_json(item) for item in json.loads(parent.findings or "[]")]
     history = conversations.history(control.store, run.conversation_id, excluding_run_id=control.run_id)
     first_answer = next((index for index, (role, _) in enumerate(history) if role == "assistant"), None)
     report_markdown = history[first_answer][1] if first_answer is not None else ""
@@ -193,7 +192,7 @@ def _answer_followup(control: RunControl, run: RunRecord) -> str:
     outcome = _llm_step(
         control, run, _FOLLOWUP_WORDING, lambda: llm.answer_followup(
             snapshot=Path(run.snapshot_path), report_markdown=report_markdown,
-            findings=[heuristics.Finding.from_json(item) for item in findings_json],
+            findings=findings,
             history=earlier, question=run.prompt, model_id=run.model_id, max_turns=run.max_turns,
             on_event=control.llm_event, should_cancel=control.should_cancel,
         ))
@@ -201,7 +200,7 @@ def _answer_followup(control: RunControl, run: RunRecord) -> str:
         answer = report.render_llm_answer(answer=outcome.result.summary, model_id=run.model_id,
                                           link_hosts=report.snapshot_link_hosts(Path(run.snapshot_path)))
     else:
-        answer = report.render_followup_answer(question=run.prompt, findings=findings_json,
+        answer = report.render_followup_answer(question=run.prompt, findings=findings,
                                                unavailable_reason=outcome.unavailable_reason())
     if outcome.stopped is not None:
         return _complete(control, run, answer, None, outcome.stopped[1], status=outcome.stopped[0])
@@ -355,16 +354,14 @@ def _write_html(control: RunControl, run: RunRecord, dataset: snapshot.Dataset,
     control.event("step_finished", f"report.html: {path.stat().st_size:,} bytes", {"step": "report", "path": str(path)})
 
 
-def _report_run_facts(run: RunRecord, dataset: snapshot.Dataset) -> dict[str, Any]:
-    return {
-        "runId": run.run_id, "agentUuid": run.agent_uuid, "agentName": run.agent_name,
-        "windowStart": iso(run.window_start), "windowEnd": iso(run.window_end),
-        "prompt": run.prompt, "modelId": run.model_id, "spanLimit": run.span_limit,
-        "snapshotSpans": dataset.snapshot_spans, "snapshotTraces": dataset.snapshot_traces,
-        "windowSpans": dataset.window_spans, "windowTraces": dataset.window_traces,
-        "truncated": dataset.truncated, "previousSpans": dataset.previous_spans,
-        "source": run.source,
-    }
+def _report_run_facts(run: RunRecord, dataset: snapshot.Dataset) -> report.ReportRun:
+    return report.ReportRun(
+        run_id=run.run_id, agent_uuid=run.agent_uuid, agent_name=run.agent_name, window_start=run.window_start,
+        window_end=run.window_end, prompt=run.prompt, model_id=run.model_id, span_limit=run.span_limit,
+        snapshot_spans=dataset.snapshot_spans, snapshot_traces=dataset.snapshot_traces,
+        window_spans=dataset.window_spans, window_traces=dataset.window_traces,
+        previous_spans=dataset.previous_spans, source=run.source,
+    )
 
 
 def _window_overview(store: Store, run: RunRecord, run_dir: Path) -> dict[str, Any]:
