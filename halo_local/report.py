@@ -26,6 +26,7 @@ from halo_local.heuristics import CheckResult, Finding
 from halo_local.resources import resource_dir, sql_text
 
 if TYPE_CHECKING:
+    from halo_local.changes import Changes
     from halo_local.llm import LlmResult
     from halo_local.verdicts import TraceVerdict
 
@@ -334,7 +335,7 @@ def render_report(
     checks: Sequence[CheckResult],
     llm_state: LlmState,
     read_first: Sequence[TraceVerdict] = (),
-    changes: Mapping[str, Any] | None = None,
+    changes: Changes | None = None,
 ) -> str:
     """The report markdown for a run.
 
@@ -349,7 +350,7 @@ def render_report(
     issues = _issues(views, result, hosts)
     context = {
         "run": run.template_view(),
-        "changes": changes,
+        "changes": changes.to_json() if changes is not None else None,
         "changes_shown": CHANGES_SHOWN,
         "overview": sections.overview,
         "errors": sections.errors,

@@ -128,7 +128,7 @@ def _analyse(control: RunControl, run: RunRecord) -> str:
             "checks": json.dumps(checks, default=str), "run_id": run_id,
         })
         verdicts.save_verdicts(connection, run_id, trace_verdicts)
-        comparison = changes.compare(findings_json, changes.previous_run(
+        comparison = changes.compare(findings, changes.previous_run(
             connection, run_id=run_id, agent_uuid=run.agent_uuid, created_at=run.created_at))
         changes.save_changes(connection, run_id, comparison)
     control.event("step_finished", f"heuristics: {len(findings)} findings", {
@@ -169,7 +169,7 @@ def _analyse(control: RunControl, run: RunRecord) -> str:
     report_path = run_dir / REPORT_FILE
     report_path.write_text(markdown, encoding="utf-8")
     control.event("step_finished", f"report: {len(markdown):,} characters", {"step": "report", "path": str(report_path)})
-    _write_html(control, run, dataset, findings_json, comparison, outcome.result)
+    _write_html(control, run, dataset, findings_json, comparison.to_json(), outcome.result)
     if outcome.stopped is not None:
         return _complete(control, run, markdown, report_path, outcome.stopped[1], status=outcome.stopped[0])
     reason = (f"LLM pass failed ({outcome.error}); the report is heuristics-only (degraded)"
