@@ -6,7 +6,7 @@ of its key figure), gone. A scheduled analysis is only useful if it says what is
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -62,6 +62,15 @@ class ChangedFinding:
             return shown
         return shown | previous | {"previousSeverity": self.previous_severity, "trend": self.trend}
 
+    @classmethod
+    def from_json(cls, status: str, data: Mapping[str, Any]) -> ChangedFinding:
+        return cls(status=status, key=data["key"], title=data["title"], severity=data["severity"],
+                   category=data["category"], subject=data.get("subject"), metric=data["metric"],
+                   value=data.get("value"), affected_traces=data.get("affectedTraces"),
+                   previous_value=data.get("previousValue"),
+                   previous_affected_traces=data.get("previousAffectedTraces"),
+                   previous_severity=data.get("previousSeverity"), trend=data.get("trend"))
+
 
 @dataclass(frozen=True)
 class Changes:
@@ -90,6 +99,22 @@ class Changes:
             "gone": [item.to_json() for item in self.gone],
             "newHigh": self.new_high,
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Changes:
+        """A stored comparison (`to_json()`'s document) read back."""
+        return cls(
+            previous_run_id=data.get("previousRunId"),
+            previous_window_start=_parse_iso(data.get("previousWindowStart")),
+            previous_window_end=_parse_iso(data.get("previousWindowEnd")),
+            new=tuple(ChangedFinding.from_json("new", item) for item in data.get("new") or ()),
+            still_open=tuple(ChangedFinding.from_json("still_open", item) for item in data.get("stillOpen") or ()),
+            gone=tuple(ChangedFinding.from_json("gone", item) for item in data.get("gone") or ()),
+        )
+
+
+def _parse_iso(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value.removesuffix("Z"))
 
 
 def _trend(previous: float | None, current: float | None) -> str:
