@@ -29,7 +29,7 @@ def _report_of(store: Store, agent_uuid: str, window: tuple[str, str]) -> tuple[
     page = Path(run["reportPath"]).with_name(html_report.HTML_FILE)
     written = page.read_text(encoding="utf-8")
     started = time.perf_counter()
-    assert html_report.render_html(**html_report.run_page(runs.get_run(store, run["runId"]).to_json())) == written
+    assert html_report.render_html(**html_report.run_page(runs.get_run(store, run["runId"]))) == written
     return page, time.perf_counter() - started
 
 

@@ -33,4 +33,4 @@ def report_html(store: Store, run_id: str) -> Path:
                             hint="`halo-local run create` with the same window analyses the spans again")
     stored = run_row(store, run.run_id)["llm_result"]
     summary = json.loads(stored).get("summary") if stored else None
-    return html_report.write_html(path, **html_report.run_page(run.to_json(), llm_summary=summary))
+    return html_report.write_html(path, **html_report.run_page(run, llm_summary=summary))

@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,11 +120,10 @@ def _analyse(control: RunControl, run: RunRecord) -> str:
         sections = report.collect_sections(connection, _window_overview(store, run, run_dir))
     findings = analysis.findings
     checks = [check.to_json() for check in analysis.checks]
-    findings_json = [item.to_json() for item in findings]
     trace_verdicts = verdicts.build_verdicts(analysis.outcomes, findings)
     with writing(store) as connection:
         connection.execute(sql_text("runs/save_findings.sql"), {
-            "findings": json.dumps(findings_json, default=str),
+            "findings": json.dumps([item.to_json() for item in findings], default=str),
             "checks": json.dumps(checks, default=str), "run_id": run_id,
         })
         verdicts.save_verdicts(connection, run_id, trace_verdicts)
@@ -169,7 +168,7 @@ def _analyse(control: RunControl, run: RunRecord) -> str:
     report_path = run_dir / REPORT_FILE
     report_path.write_text(markdown, encoding="utf-8")
     control.event("step_finished", f"report: {len(markdown):,} characters", {"step": "report", "path": str(report_path)})
-    _write_html(control, run, dataset, findings_json, comparison.to_json(), outcome.result)
+    _write_html(control, run, dataset, findings, comparison, outcome.result)
     if outcome.stopped is not None:
         return _complete(control, run, markdown, report_path, outcome.stopped[1], status=outcome.stopped[0])
     reason = (f"LLM pass failed ({outcome.error}); the report is heuristics-only (degraded)"
@@ -337,12 +336,13 @@ def _complete(control: RunControl, run: RunRecord, markdown: str, report_path: P
 
 
 def _write_html(control: RunControl, run: RunRecord, dataset: snapshot.Dataset,
-                findings: list[dict[str, Any]], comparison: Mapping[str, Any], result: Any) -> None:
+                findings: list[heuristics.Finding], comparison: changes.Changes, result: Any) -> None:
     """report.html beside report.md. The markdown report is the run's product: a page that cannot be
     drawn is an event (`run report RUN_ID` draws it again later), not a failed run."""
-    facts = {"runId": run.run_id, "agentName": run.agent_name, "agentUuid": run.agent_uuid,
-             "windowStart": iso(run.window_start), "windowEnd": iso(run.window_end),
-             "spans": dataset.snapshot_spans, "traces": dataset.snapshot_traces, "truncated": dataset.truncated}
+    facts = html_report.PageRun(
+        run_id=run.run_id, agent_name=run.agent_name, agent_uuid=run.agent_uuid,
+        window_start=iso(run.window_start) or "", window_end=iso(run.window_end) or "",
+        spans=dataset.snapshot_spans, traces=dataset.snapshot_traces, truncated=dataset.truncated)
     path = control.store.runs_dir / control.run_id / html_report.HTML_FILE
     try:
         html_report.write_html(path, snapshot=dataset.snapshot, run=facts, findings=findings, changes=comparison,
