@@ -403,8 +403,8 @@ class HaloTools:
                 run = await _blocking(runs.get_run, self.store, run_id, include_findings=False)
                 events = await _blocking(runs.run_events, self.store, run_id, limit=10_000, after_seq=seen)
                 for event in events:
-                    seen = event["seq"]
-                    await ctx.report_progress(seen, None, f"{run_id}: {event['message']}")
+                    seen = event.seq or seen
+                    await ctx.report_progress(seen, None, f"{run_id}: {event.message}")
                 if run.status in runs.TERMINAL_STATES:
                     return run
                 await anyio.sleep(delay)

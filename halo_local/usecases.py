@@ -8,7 +8,7 @@ never import each other upwards, and no function here imports anything late to h
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -70,7 +70,7 @@ def analyze_paths(
     no_llm: bool = False,
     span_limit: int = runs.DEFAULT_SPAN_LIMIT,
     skip_invalid: bool = False,
-    on_event: Callable[[dict[str, Any]], None] | None = None,
+    on_event: runs.OnEvent | None = None,
 ) -> Analyzed:
     """Load trace files and analyse their busiest agent (or `agent_uuid`) over the files' own time range."""
     from halo_local.ingest import load_paths  # pyarrow: not at CLI start-up
@@ -179,7 +179,7 @@ def ask(
     *,
     no_llm: bool = False,
     model_id: str | None = None,
-    on_event: Callable[[dict[str, Any]], None] | None = None,
+    on_event: runs.OnEvent | None = None,
 ) -> FollowupAnswer:
     """Ask a follow-up: a new run of the conversation answers it here, and its answer is returned.
 

@@ -45,7 +45,7 @@ def _count_runs(store: Store) -> int:
 
 
 def _kinds(store: Store, run_id: str) -> list[str]:
-    return [event["kind"] for event in runs.run_events(store, run_id, limit=1000)]
+    return [event.kind for event in runs.run_events(store, run_id, limit=1000)]
 
 
 @pytest.mark.parametrize(("options", "message"), [
@@ -73,7 +73,7 @@ def test_unknown_agent_names_the_closest_known_agents(loaded: Store) -> None:
 
 def test_foreground_heuristics_only_run_completes_with_report_and_timeline(loaded: Store) -> None:
     seen: list[str] = []
-    run = _create(loaded, on_event=lambda event: seen.append(event["kind"]))
+    run = _create(loaded, on_event=lambda event: seen.append(event.kind))
 
     assert run["status"] == "completed", run["statusReason"]
     assert run["runId"].startswith("run_") and len(run["runId"]) == 16
@@ -88,7 +88,7 @@ def test_foreground_heuristics_only_run_completes_with_report_and_timeline(loade
     assert kinds[:3] == ["queued", "started", "heartbeat"] or kinds[:3] == ["queued", "started", "step_started"]
     assert "heartbeat" in kinds
     for step in ("snapshot", "heuristics", "report"):
-        assert any(event["detail"].get("step") == step and event["kind"] == "step_finished"
+        assert any(event.detail.get("step") == step and event.kind == "step_finished"
                    for event in runs.run_events(loaded, run["runId"], limit=1000))
     assert "llm_skipped" in kinds and kinds[-1] == "completed"
     assert seen[-1] == "completed"
@@ -375,7 +375,7 @@ def test_poll_returns_on_its_own_timeout_without_sleeping(loaded: Store, monkeyp
 
     events: list[str] = []
     result, timed_out = runs.poll_run(loaded, run["runId"], interval=5, timeout=12, sleep=sleep,
-                                      clock=lambda: clock[0], on_event=lambda event: events.append(event["kind"]))
+                                      clock=lambda: clock[0], on_event=lambda event: events.append(event.kind))
     assert timed_out is True and result.status == "queued"
     assert slept == [5, 5, 2]
     assert events == ["queued"]

@@ -77,8 +77,8 @@ def test_multi_turn_tool_use_explains_findings_and_removes_invented_ids(loaded: 
     assert INVENTED_TRACE not in report_text
     assert f"LLM pass: ran with `{llm.default_model_id()}` (2 turns" in report_text
     events = runs.run_events(loaded, run["runId"], limit=1000)
-    assert [event["kind"] for event in events].count("llm_turn") == 2
-    assert any(event["kind"] == "tool_call" and event["detail"].get("tool") == "run_sql" for event in events)
+    assert [event.kind for event in events].count("llm_turn") == 2
+    assert any(event.kind == "tool_call" and event.detail.get("tool") == "run_sql" for event in events)
     sent = fake_anthropic.message_requests
     assert len(sent) == 2 and sent[0]["model"] == llm.default_model_id()
 
@@ -87,7 +87,7 @@ def test_rate_limit_then_success_is_retried(loaded: Store, fake_anthropic: FakeA
     fake_anthropic.push(error_reply(429, "rate_limit_error", headers={"retry-after": "0"}), _submission(None))
     run = create_run(loaded)
     assert run["status"] == "completed" and run["llm"]["ran"] is True
-    assert "retry" in [event["kind"] for event in runs.run_events(loaded, run["runId"], limit=1000)]
+    assert "retry" in [event.kind for event in runs.run_events(loaded, run["runId"], limit=1000)]
 
 
 def test_repeated_server_errors_degrade_the_run(loaded: Store, fake_anthropic: FakeAnthropic) -> None:
@@ -95,7 +95,7 @@ def test_repeated_server_errors_degrade_the_run(loaded: Store, fake_anthropic: F
     run = create_run(loaded)
     assert run["status"] == "completed"
     assert run["llm"]["degraded"] is True and run["llm"]["ran"] is False
-    assert "llm_failed" in [event["kind"] for event in runs.run_events(loaded, run["runId"], limit=1000)]
+    assert "llm_failed" in [event.kind for event in runs.run_events(loaded, run["runId"], limit=1000)]
     assert "LLM pass: failed (" in Path(run["reportPath"]).read_text(encoding="utf-8")
 
 
@@ -193,7 +193,7 @@ def test_a_long_retry_after_ends_at_the_time_limit_with_the_report_kept(loaded: 
     assert run["llm"]["degraded"] is True and "time limit" in run["llm"]["error"]
     assert Path(run["reportPath"]).exists()
     assert len(fake_anthropic.requests) == 1
-    assert [event["kind"] for event in runs.run_events(loaded, run["runId"], limit=1000)].count("retry") == 1
+    assert [event.kind for event in runs.run_events(loaded, run["runId"], limit=1000)].count("retry") == 1
 
     fake_anthropic.push(text_message("Fix list_files first."))
     answered = usecases.ask(loaded, run["conversationId"], "What should I fix first?").to_json()

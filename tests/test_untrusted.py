@@ -270,7 +270,7 @@ def test_errors_and_progress_that_quote_trace_text_are_escaped(monkeypatch: pyte
     monkeypatch.setattr(traces, "get_trace", missing)
     assert cli.main(["trace", "get", "abc"]) == NotFoundError.exit_code
     assert cli.main(["trace", "get", "abc", "--json"]) == NotFoundError.exit_code
-    cli.print_event({"at": "2026-04-24T18:00:00Z", "kind": "tool_call", "message": f"span {TERMINAL_ATTACK}"})
+    cli.print_event(runs.RunEvent(None, "2026-04-24T18:00:00Z", "tool_call", f"span {TERMINAL_ATTACK}", {}))
     out, err = capsys.readouterr()
     assert "\x1b" not in out + err and "\u202e" not in out + err and "\x07" not in out + err
     assert "Error: no trace named \\x1b]0;pwned\\x07" in err and "Hint: try \\x1b]0;pwned" in err

@@ -152,7 +152,8 @@ class RunCommands:
 
     def events(self, run_id: str, limit: int = 100) -> Output:
         """The run's timeline (latest --limit events, oldest first): steps, LLM turns, tool calls, outcome."""
-        rows = runs.run_events(default_store(), _run_id(run_id), limit=parse_int(limit, "--limit", 1))
+        rows = [event.to_json() for event in runs.run_events(default_store(), _run_id(run_id),
+                                                             limit=parse_int(limit, "--limit", 1))]
         text = render.table(rows, [("seq", "#"), ("at", "AT", shown_time), ("kind", "KIND"),
                                    ("message", "MESSAGE")])
         return Output(rows, text)

@@ -52,7 +52,7 @@ from halo_local.runs.rows import (
     TERMINAL_STATES,
     WORKER_LOG,
 )
-from halo_local.runs.run_document import RunDocument
+from halo_local.runs.run_document import OnEvent, RunDocument, RunEvent
 from halo_local.runs.worker import process_alive, reap_stale_runs, start_worker
 
 __all__ = [
@@ -76,7 +76,9 @@ __all__ = [
     "TERMINAL_STATES",
     "WORKER_LOG",
     "IntBound",
+    "OnEvent",
     "RunDocument",
+    "RunEvent",
     "RunOptions",
     "cancel_run",
     "create_followup_run",

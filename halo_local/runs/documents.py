@@ -14,7 +14,7 @@ from halo_local.errors import NotFoundError
 from halo_local.flags import parse_int
 from halo_local.resources import sql_text
 from halo_local.runs.rows import JSON_COLUMNS
-from halo_local.runs.run_document import RunDocument
+from halo_local.runs.run_document import RunDocument, RunEvent
 from halo_local.runs.worker import reap_stale_runs
 from halo_local.store import Store
 
@@ -46,11 +46,11 @@ def run_document(row: Mapping[str, Any], *, include_findings: bool) -> RunDocume
     return RunDocument.from_row(row, include_findings=include_findings)
 
 
-def run_events(store: Store, run_id: str, *, limit: int = 100, after_seq: int = 0) -> list[dict[str, Any]]:
+def run_events(store: Store, run_id: str, *, limit: int = 100, after_seq: int = 0) -> list[RunEvent]:
     """The run's timeline: its latest `limit` events after `after_seq`, oldest first."""
     parse_int(limit, "--limit", 1, None)
     get_run(store, run_id, include_findings=False)
     with store.connect() as connection:
         cursor = connection.execute(sql_text("runs/events.sql"), {
             "run_id": str(run_id).strip(), "after_seq": int(after_seq), "row_limit": int(limit)})
-        return rows_as_dicts(cursor, json_columns=JSON_COLUMNS)
+        return [RunEvent.from_row(row) for row in rows_as_dicts(cursor, json_columns=JSON_COLUMNS)]

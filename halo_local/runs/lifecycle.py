@@ -30,7 +30,7 @@ from halo_local.runs.rows import (
     new_run_id,
     writing,
 )
-from halo_local.runs.run_document import RunDocument
+from halo_local.runs.run_document import OnEvent, RunDocument
 from halo_local.store import Store
 
 
@@ -52,7 +52,7 @@ def create_run(
     wait: bool = False,
     schedule_id: str | None = None,
     now: datetime | None = None,
-    on_event: Callable[[dict[str, Any]], None] | None = None,
+    on_event: OnEvent | None = None,
     source: str | None = None,
     source_overview: Mapping[str, Any] | None = None,
 ) -> RunDocument:
@@ -160,7 +160,7 @@ def poll_run(
     *,
     interval: float = 5.0,
     timeout: float = 1800.0,
-    on_event: Callable[[dict[str, Any]], None] | None = None,
+    on_event: OnEvent | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> tuple[RunDocument, bool]:
@@ -174,7 +174,7 @@ def poll_run(
         run = get_run(store, run_id)
         if on_event is not None:
             for event in run_events(store, run_id, limit=10_000, after_seq=seen):
-                seen = event["seq"]
+                seen = event.seq or seen
                 on_event(event)
         if run.status in TERMINAL_STATES:
             return run, False

@@ -41,6 +41,7 @@ from halo_local.runs.rows import (
     status_of,
     writing,
 )
+from halo_local.runs.run_document import OnEvent, RunEvent
 from halo_local.runs.worker import process_start_ticks
 from halo_local.sources.overview import local_overview
 from halo_local.store import Store
@@ -51,7 +52,7 @@ log = logging.getLogger("halo_local.runs")
 LLM_STOP_KEEPS_REPORT = frozenset({"cancelled", "timed_out"})
 
 
-def execute_run(store: Store, run_id: str, *, on_event: Callable[[dict[str, Any]], None] | None = None) -> str:
+def execute_run(store: Store, run_id: str, *, on_event: OnEvent | None = None) -> str:
     """Run a queued run to its end here and return its final status.
 
     Never raises for what happens inside the run: errors end it `failed` with the reason, a cancel
@@ -331,7 +332,7 @@ def _complete(control: RunControl, run: RunRecord, markdown: str, report_path: P
         return status_of(control.store, control.run_id)
     if control.on_event is not None:
         message = f"{status}: {reason}" if reason else status
-        control.on_event({"at": iso(at), "kind": status, "message": message, "detail": {}})
+        control.on_event(RunEvent(None, iso(at), status, message, {}))
     return status
 
 
@@ -341,7 +342,7 @@ def _write_html(control: RunControl, run: RunRecord, dataset: snapshot.Dataset,
     drawn is an event (`run report RUN_ID` draws it again later), not a failed run."""
     facts = html_report.PageRun(
         run_id=run.run_id, agent_name=run.agent_name, agent_uuid=run.agent_uuid,
-        window_start=iso(run.window_start) or "", window_end=iso(run.window_end) or "",
+        window_start=iso(run.window_start), window_end=iso(run.window_end),
         spans=dataset.snapshot_spans, traces=dataset.snapshot_traces, truncated=dataset.truncated)
     path = control.store.runs_dir / control.run_id / html_report.HTML_FILE
     try:

@@ -7,13 +7,38 @@ carries them; findings, checks and the comparison are the heuristics' and `chang
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from halo_local.changes import Changes
 from halo_local.heuristics import CheckResult, Finding
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    """One entry of a run's timeline. `seq` is None for an event handed to `on_event` as it happens
+    (it has its number once read back from the timeline)."""
+
+    seq: int | None
+    at: str
+    kind: str
+    message: str
+    detail: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> RunEvent:
+        """From a row of `events.sql` as `rows_as_dicts` reads it."""
+        return cls(seq=row["seq"], at=row["at"], kind=row["kind"], message=row["message"],
+                   detail=dict(row["detail"] or {}))
+
+    def to_json(self) -> dict[str, Any]:
+        """As `run events --json` lists it."""
+        return {"seq": self.seq, "at": self.at, "kind": self.kind, "message": self.message, "detail": self.detail}
+
+
+OnEvent = Callable[[RunEvent], None]  # sees each event of a run executing in this process
 
 
 @dataclass(frozen=True)
