@@ -232,7 +232,7 @@ _FOLLOWUP_WORDING = _LlmWording("answering", False, "answering from the findings
 class LlmOutcome:
     """What the LLM step came to: a result, or why there is none (skipped, failed, stopped)."""
 
-    result: Any = None
+    result: llm.LlmResult | None = None
     skipped_reason: str | None = None
     error: str | None = None  # a failure, or the note of a stop: the run is degraded
     stopped: tuple[str, str] | None = None  # (status, reason) the run ends with after the step
@@ -250,7 +250,8 @@ class LlmOutcome:
         return self.skipped_reason or ""
 
 
-def _llm_step(control: RunControl, run: RunRecord, wording: _LlmWording, call: Callable[[], Any]) -> LlmOutcome:
+def _llm_step(control: RunControl, run: RunRecord, wording: _LlmWording,
+              call: Callable[[], llm.LlmResult]) -> LlmOutcome:
     """Run the LLM call when allowed; its failure degrades the run instead of failing it, and a cancel or
     the time limit during it stops the run after its heuristics-only output is written."""
     skip = llm.llm_skip_reason(bool(run.no_llm))
@@ -294,21 +295,22 @@ def _llm_stop_note(status: str, reason: str, time_limit_seconds: int) -> str:
     return f"stopped because the run was cancelled: {reason}"
 
 
-def _save_llm(control: RunControl, *, ran: bool, degraded: bool, error: str | None, result: Any) -> None:
+def _save_llm(control: RunControl, *, ran: bool, degraded: bool, error: str | None,
+              result: llm.LlmResult | None) -> None:
     with writing(control.store) as connection:
         connection.execute(sql_text("runs/save_llm.sql"), {
             "run_id": control.run_id, "llm_ran": ran, "degraded": degraded, "llm_error": error,
-            "input_tokens": getattr(result, "input_tokens", None),
-            "output_tokens": getattr(result, "output_tokens", None),
-            "cache_read_tokens": getattr(result, "cache_read_tokens", None),
-            "cache_write_tokens": getattr(result, "cache_write_tokens", None),
-            "cost_usd": getattr(result, "cost_usd", None), "turns": getattr(result, "turns", None),
-            "invented_ids_removed": getattr(result, "invented_ids_removed", None),
+            "input_tokens": result.input_tokens if result else None,
+            "output_tokens": result.output_tokens if result else None,
+            "cache_read_tokens": result.cache_read_tokens if result else None,
+            "cache_write_tokens": result.cache_write_tokens if result else None,
+            "cost_usd": result.cost_usd if result else None, "turns": result.turns if result else None,
+            "invented_ids_removed": result.invented_ids_removed if result else None,
             "llm_result": json.dumps(llm_result_json(result), default=str) if result is not None else None,
         })
 
 
-def llm_result_json(result: Any) -> dict[str, Any]:
+def llm_result_json(result: llm.LlmResult) -> dict[str, Any]:
     """The LLM's summary and notes as stored on the run (camelCase)."""
     return {"summary": result.summary, "notes": [note.to_json() for note in result.notes]}
 
@@ -337,7 +339,8 @@ def _complete(control: RunControl, run: RunRecord, markdown: str, report_path: P
 
 
 def _write_html(control: RunControl, run: RunRecord, dataset: snapshot.Dataset,
-                findings: list[heuristics.Finding], comparison: changes.Changes, result: Any) -> None:
+                findings: list[heuristics.Finding], comparison: changes.Changes,
+                result: llm.LlmResult | None) -> None:
     """report.html beside report.md. The markdown report is the run's product: a page that cannot be
     drawn is an event (`run report RUN_ID` draws it again later), not a failed run."""
     facts = html_report.PageRun(
