@@ -5,12 +5,13 @@ collector exporter's otel_traces), copies the same spans into a local halo-local
 time as Arrow and normalized like any selection, not through the file loader), then times, in the same run and process:
 
 - agent list: ClickHouseSource.agents() vs traces.list_agents() on the local store;
-- a run's selection (both windows, one query) and overview: ClickHouseSource.selection() + overview()
-  vs the local snapshot query (runs/snapshot.sql, both windows) + local_overview();
+- a run's window overview: ClickHouseSource.overview() vs local_overview() (and the two must be equal);
+- a run's selection (both windows, one query): ClickHouseSource.selection() vs the local snapshot query
+  (runs/snapshot.sql, both windows);
 - bytes fetched to the laptop per run (Arrow bytes of the selection) for two span limits and two
   window lengths: it must follow the span limit, not the window.
 
-Wall seconds with process CPU seconds beside them; the machine is shared, so read them as a pair.
+Wall seconds with process CPU seconds (user+sys of every thread: chDB and DuckDB run in this process)\nbeside them; the machine is shared, so read them as a pair. The generated table is merged\n(OPTIMIZE ... FINAL) before timing, as a collector's table is merged in the background.
 Usage: python bench/clickhouse.py [--spans 10000000] [--span-limit 5000] [--out bench/out/clickhouse]
 Needs the `clickhouse` extra. Not run by CI. Figures go in the README.
 """
@@ -67,6 +68,13 @@ def main() -> None:
     print(f"generated {options.spans} spans in chDB in {seconds:.1f}s ({stored_bytes / options.spans:.1f} bytes/span"
           " compressed); cores: " + str(os.cpu_count()))
 
+    parts = "SELECT count() FROM system.parts WHERE database = 'otel' AND active"
+    parts_before = client.query(parts).result_rows[0][0]
+    # A collector's table is merged in the background; the generator's insert leaves fresh parts.
+    _, merge_wall, merge_cpu = timed(lambda: client.command("OPTIMIZE TABLE otel.otel_traces FINAL"))
+    print(f"merged {parts_before} parts into {client.query(parts).result_rows[0][0]} in {merge_wall:.1f} s"
+          f" ({merge_cpu:.1f} CPU)", flush=True)
+
     source = ClickHouseSource(url)
     store = Store(out / "home")
     traces_count = max(1, options.spans // 10)
@@ -85,43 +93,49 @@ def main() -> None:
 
     _, copy_wall, copy_cpu = timed(copy_locally)
     print(f"copied into the local store in {copy_wall:.1f} s ({copy_cpu:.1f} CPU)", flush=True)
-    agents, ch_wall, ch_cpu = timed(lambda: source.agents(None))
-    local_agents, local_wall, local_cpu = timed(lambda: traces.list_agents(store, time_range="all"))
-    assert [a["spanCount"] for a in agents] == [a["spanCount"] for a in local_agents]
-    print(f"| agent list ({len(agents)} agents) | {ch_wall:.2f} s ({ch_cpu:.2f} CPU) | {local_wall:.2f} s ({local_cpu:.2f} CPU) |")
+    print(f"load average before timing: {' '.join(f'{load:.1f}' for load in os.getloadavg())}")
+    print("| step | chDB wall (CPU) | local DuckDB wall (CPU) |\n|---|---|---|")
 
-    agent = agents[0]
-    uuid = agent["agentUuid"]
+    def row(step: str, remote: tuple[Any, float, float], local: tuple[Any, float, float]) -> None:
+        print(f"| {step} | {remote[1]:.2f} s ({remote[2]:.2f}) | {local[1]:.2f} s ({local[2]:.2f}) |", flush=True)
+
+    remote_agents = timed(lambda: source.agents(None))
+    local_agents = timed(lambda: traces.list_agents(store, time_range="all"))
+    agents = remote_agents[0]
+    assert [a["spanCount"] for a in agents] == [a["spanCount"] for a in local_agents[0]]
+    row(f"agent list ({len(agents)} agents)", remote_agents, local_agents)
+
+    uuid = agents[0]["agentUuid"]
     run_window = (START + timedelta(days=4), START + timedelta(days=8))  # the previous window: the 4 days before
 
-    def remote_run() -> int:
-        overview = source.overview(uuid, *run_window)
-        selection = source.selection(uuid, *run_window, span_limit=options.span_limit, with_previous=True)
-        assert overview["totals"]["spans"] > 0
-        return selection.nbytes
-
-    def local_run() -> None:
+    def local_selection() -> None:
         with store.connect() as connection:
             connection.execute(redact.sql_macro())
             for start, end in ((run_window[0] - (run_window[1] - run_window[0]), run_window[0]), run_window):
                 connection.sql(sql_template("runs/snapshot.sql"), params={
                     "agent_uuid": uuid, "window_start": start, "window_end": end,
                     "span_limit": options.span_limit}).to_arrow_table()
-            local_overview(connection, agent_uuid=uuid, window_start=run_window[0], window_end=run_window[1])
 
-    fetched, ch_wall, ch_cpu = timed(remote_run)
-    _, local_wall, local_cpu = timed(local_run)
-    with store.connect() as connection:  # the same spans: the same window-wide numbers on both sides
-        assert source.overview(uuid, *run_window) == local_overview(
-            connection, agent_uuid=uuid, window_start=run_window[0], window_end=run_window[1])
-    print(f"| overview + selection of 2 windows (limit {options.span_limit}) |"
-          f" {ch_wall:.2f} s ({ch_cpu:.2f} CPU) | {local_wall:.2f} s ({local_cpu:.2f} CPU) |")
-    for days in (1, 8):
-        for limit in (options.span_limit // 5, options.span_limit):
-            selection = source.selection(uuid, START, START + timedelta(days=days), span_limit=limit)
-            print(f"bytes fetched: window {days}d, span limit {limit}: {selection.nbytes} bytes"
-                  f" ({selection.num_rows} spans)")
-    print(f"bytes fetched by the timed run: {fetched}")
+    def local_window_overview() -> dict[str, Any]:
+        with store.connect() as connection:
+            return local_overview(connection, agent_uuid=uuid, window_start=run_window[0], window_end=run_window[1])
+
+    remote_overview = timed(lambda: source.overview(uuid, *run_window))
+    local_overview_result = timed(local_window_overview)
+    assert remote_overview[0]["totals"]["spans"] > 0
+    assert remote_overview[0] == local_overview_result[0]  # the same spans: the same window-wide numbers
+    row("run: window overview (4 days)", remote_overview, local_overview_result)
+    remote_selection = timed(lambda: source.selection(uuid, *run_window, span_limit=options.span_limit,
+                                                      with_previous=True))
+    row(f"run: selection of 2 windows (limit {options.span_limit})", remote_selection, timed(local_selection))
+    print(f"load average after timing: {' '.join(f'{load:.1f}' for load in os.getloadavg())}")
+    print(f"bytes fetched by the timed run: {remote_selection[0].nbytes} ({remote_selection[0].num_rows} spans)")
+    # With the timed run (two 4-day windows at the span limit), four points: the 8-day window at the
+    # full limit costs another walk over every span, so it is left out.
+    for days, limit in ((1, options.span_limit // 5), (1, options.span_limit), (8, options.span_limit // 5)):
+        selection = source.selection(uuid, START, START + timedelta(days=days), span_limit=limit)
+        print(f"bytes fetched: window {days}d, span limit {limit}: {selection.nbytes} bytes"
+              f" ({selection.num_rows} spans)", flush=True)
 
 
 if __name__ == "__main__":

@@ -231,10 +231,8 @@ class HaloTools:
         run_id = await _blocking(runs.create_followup_run, self.store, conversation_id.strip(), question)
         await _blocking(runs.start_worker, self.store, run_id)
         run = await self._wait_for_run(run_id, ctx)
-        answer = await self._assistant_message(run["conversationId"], run_id)
-        document = {"conversationId": run["conversationId"], "runId": run_id, "status": run["status"],
-                    "statusReason": run["statusReason"], "answer": answer, "run": run}
-        return _run_result(document)
+        answer = await self._assistant_message(run.conversation_id, run_id)
+        return _run_result(run, usecases.FollowupAnswer(run, answer).to_json())
 
     # -- agents and runs -----------------------------------------------------------------------
 
@@ -276,7 +274,7 @@ class HaloTools:
         whether the span limit cut it) and findings (ranked heuristic findings with example trace and
         span ids) with the checks that ran.
         """
-        return _json_text(redact_value(await _blocking(runs.get_run, self.store, run_id)))
+        return _json_text(redact_value((await _blocking(runs.get_run, self.store, run_id)).to_json()))
 
     @_reported
     async def create_run(
@@ -315,9 +313,9 @@ class HaloTools:
             runs.create_run, self.store, agent_uuid=agent_uuid, prompt=prompt, lookback_hours=lookback_hours,
             window_start_at=window_start_at, window_end_at=window_end_at, no_llm=no_llm, model_id=model_id,
         )
-        run = await self._wait_for_run(created["runId"], ctx)
-        report = await self._assistant_message(run["conversationId"], run["runId"])
-        return _run_result({**run, "report": report})
+        run = await self._wait_for_run(created.run_id, ctx)
+        report = await self._assistant_message(run.conversation_id, run.run_id)
+        return _run_result(run, {**run.to_json(), "report": report})
 
     # -- spans ---------------------------------------------------------------------------------
 
@@ -392,7 +390,7 @@ class HaloTools:
 
     # -- helpers -------------------------------------------------------------------------------
 
-    async def _wait_for_run(self, run_id: str, ctx: Context) -> dict[str, Any]:
+    async def _wait_for_run(self, run_id: str, ctx: Context) -> runs.RunDocument:
         """Poll the run (short connections) until it ends, forwarding its events as MCP progress.
 
         The run executes in a detached worker, so it survives the server; a cancelled tool call
@@ -405,9 +403,9 @@ class HaloTools:
                 run = await _blocking(runs.get_run, self.store, run_id, include_findings=False)
                 events = await _blocking(runs.run_events, self.store, run_id, limit=10_000, after_seq=seen)
                 for event in events:
-                    seen = event["seq"]
-                    await ctx.report_progress(seen, None, f"{run_id}: {event['message']}")
-                if run["status"] in runs.TERMINAL_STATES:
+                    seen = event.seq or seen
+                    await ctx.report_progress(seen, None, f"{run_id}: {event.message}")
+                if run.status in runs.TERMINAL_STATES:
                     return run
                 await anyio.sleep(delay)
                 delay = min(delay * 2, POLL_MAX_SECONDS)
@@ -436,7 +434,8 @@ def _truncation_note(shown: int) -> str:
             "filter with WHERE, aggregate, or page with ORDER BY ... LIMIT n OFFSET m.")
 
 
-def _run_result(document: dict[str, Any]) -> CallToolResult:
-    """The run's JSON, secrets redacted; an error result unless it completed (as the CLI's exit code)."""
+def _run_result(run: runs.RunDocument, document: dict[str, Any]) -> CallToolResult:
+    """The run's JSON `document`, secrets redacted; an error result unless the run completed (as the CLI's
+    exit code)."""
     return CallToolResult(content=[TextContent(type="text", text=_json_text(redact_value(document)))],
-                          is_error=document["status"] != "completed")
+                          is_error=run.status != "completed")

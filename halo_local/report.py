@@ -11,15 +11,24 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from halo_local import heuristics, render, untrusted
 from halo_local.common.rows import camel_case, rows_as_dicts
+from halo_local.common.timestamps import iso
+from halo_local.heuristics import CheckResult, Finding
 from halo_local.resources import resource_dir, sql_text
+
+if TYPE_CHECKING:
+    from halo_local.changes import Changes
+    from halo_local.llm import LlmResult
+    from halo_local.verdicts import TraceVerdict
 
 SECTION_ROWS = 10
 TOP_ISSUES = 10
@@ -30,6 +39,70 @@ READ_FIRST = 5  # traces in "Read these traces first"
 CHANGES_SHOWN = 10  # findings listed per kind of change (new, still open, gone)
 
 _environment: Environment | None = None
+
+
+@dataclass(frozen=True)
+class ReportRun:
+    """The facts of a run the report states: what was analysed, with which options, and how much of
+    the window the snapshot holds (`snapshot_*` of `window_*`: fewer when the span limit cut it)."""
+
+    run_id: str
+    agent_uuid: str
+    agent_name: str | None
+    window_start: datetime
+    window_end: datetime
+    prompt: str
+    model_id: str
+    span_limit: int
+    snapshot_spans: int
+    snapshot_traces: int
+    window_spans: int
+    window_traces: int
+    previous_spans: int
+    source: str | None  # the redacted ClickHouse URL the window was read from; None: the local store
+
+    @property
+    def truncated(self) -> bool:
+        return self.snapshot_spans < self.window_spans
+
+    def template_view(self) -> dict[str, Any]:
+        """The camelCase names the report template reads, window bounds as ISO text."""
+        return {
+            "runId": self.run_id, "agentUuid": self.agent_uuid, "agentName": self.agent_name,
+            "windowStart": iso(self.window_start), "windowEnd": iso(self.window_end),
+            "prompt": self.prompt, "modelId": self.model_id, "spanLimit": self.span_limit,
+            "snapshotSpans": self.snapshot_spans, "snapshotTraces": self.snapshot_traces,
+            "windowSpans": self.window_spans, "windowTraces": self.window_traces,
+            "truncated": self.truncated, "previousSpans": self.previous_spans, "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class ReportSections:
+    """The report's measured tables. Rows are SQL result rows with camelCase keys: `overview` the
+    window-wide totals, `cost` per model and `tools` per tool (both window-wide), `errors` and
+    `latency` over the snapshot; `link_hosts` the only hosts LLM text may link to."""
+
+    overview: dict[str, Any]
+    cost: list[dict[str, Any]]
+    tools: list[dict[str, Any]]
+    errors: list[dict[str, Any]]
+    latency: list[dict[str, Any]]
+    link_hosts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LlmState:
+    """How the run's LLM step went: `result` when it ran; else skipped (`skipped_reason`), or failed or
+    stopped (`degraded`, with `error`); `stopped` means by the time limit or a cancel, not failed."""
+
+    ran: bool
+    skipped_reason: str | None
+    degraded: bool
+    error: str | None
+    stopped: bool
+    model_id: str
+    result: LlmResult | None
 
 
 def _percent(value: float | None, digits: int = 1) -> str:
@@ -131,29 +204,30 @@ def environment() -> Environment:
     return _environment
 
 
-def collect_sections(connection: duckdb.DuckDBPyConnection, overview: Mapping[str, Any]) -> dict[str, Any]:
+def collect_sections(connection: duckdb.DuckDBPyConnection, overview: Mapping[str, Any]) -> ReportSections:
     """The report's measured sections: the window-wide `overview` (sources/overview.py: totals, cost per
     model, tool use over every span of the window) and, over the view `window_spans` (a run's snapshot,
     where the examples come from), errors and latency."""
-    sections: dict[str, Any] = report_sections(dict(overview))
-    for name in ("errors", "latency"):
-        cursor = connection.execute(sql_text(f"runs/{name}.sql"), {"row_limit": SECTION_ROWS})
-        sections[name] = rows_as_dicts(cursor)
-    sections["linkHosts"] = sorted(link_hosts(connection))
-    return sections
+    measured = {name: rows_as_dicts(connection.execute(sql_text(f"runs/{name}.sql"), {"row_limit": SECTION_ROWS}))
+                for name in ("errors", "latency")}
+    return ReportSections(
+        overview=report_totals(overview["totals"]),
+        cost=[_report_row(row) for row in overview["models"][:SECTION_ROWS]],
+        tools=[_report_row(row) for row in overview["tools"][:SECTION_ROWS]],
+        errors=measured["errors"], latency=measured["latency"], link_hosts=tuple(sorted(link_hosts(connection))),
+    )
 
 
-def report_sections(overview: dict[str, Any]) -> dict[str, Any]:
-    """The overview as the report reads it: camelCase keys, costs as floats (a recorded overview holds them
-    as text), the error rate over traces."""
-    totals = _report_row(overview["totals"])
-    totals["errorRate"] = totals["errorTraces"] / totals["traces"] if totals["traces"] else None
-    totals["unpricedModels"] = list(totals["unpricedModels"] or [])
-    return {"overview": totals, "cost": [_report_row(row) for row in overview["models"][:SECTION_ROWS]],
-            "tools": [_report_row(row) for row in overview["tools"][:SECTION_ROWS]]}
+def report_totals(totals: Mapping[str, Any]) -> dict[str, Any]:
+    """The overview's totals as the report reads them: camelCase keys, the cost as a float (a recorded
+    overview holds it as text), the error rate over traces."""
+    row = _report_row(totals)
+    row["errorRate"] = row["errorTraces"] / row["traces"] if row["traces"] else None
+    row["unpricedModels"] = list(row["unpricedModels"] or [])
+    return row
 
 
-def _report_row(row: dict[str, Any]) -> dict[str, Any]:
+def _report_row(row: Mapping[str, Any]) -> dict[str, Any]:
     return {camel_case(name): float(value) if name == "cost_usd" and value is not None else value
             for name, value in row.items()}
 
@@ -176,9 +250,10 @@ def snapshot_link_hosts(snapshot: Path) -> frozenset[str]:
         connection.close()
 
 
-def build_issues(findings: Sequence[Mapping[str, Any]], llm_result: Any | None,
+def build_issues(findings: Sequence[Finding], llm_result: LlmResult | None,
                  link_hosts: Iterable[str] = ()) -> list[dict[str, Any]]:
-    """The ranked issues. Heuristics-only: the findings in their ranked order.
+    """The ranked issues as the report template reads them. Heuristics-only: the findings in their
+    ranked order.
 
     With the LLM's notes: the verified issues first (a note joined to its finding, or a finding no note
     covered), by the findings' severity and, within one severity, in the LLM's order; then the notes no
@@ -186,7 +261,12 @@ def build_issues(findings: Sequence[Mapping[str, Any]], llm_result: Any | None,
     invented issue above it. An issue carries `likelyCause` / `fix` only when the LLM wrote them (the
     template falls back to per-category guidance); the `...Markdown` keys hold LLM text made inert.
     """
-    hosts = frozenset(link_hosts)
+    return _issues([item.to_json() for item in findings], llm_result, frozenset(link_hosts))
+
+
+def _issues(findings: Sequence[Mapping[str, Any]], llm_result: LlmResult | None,
+            hosts: frozenset[str]) -> list[dict[str, Any]]:
+    """`build_issues` over the findings' template views (`Finding.to_json()`)."""
     by_key = {item["key"]: item for item in findings}
     verified: list[dict[str, Any]] = []
     unverified: list[dict[str, Any]] = []
@@ -249,48 +329,47 @@ def _merge_ids(first: Sequence[str], second: Sequence[str]) -> list[str]:
 
 def render_report(
     *,
-    run: Mapping[str, Any],
-    sections: Mapping[str, Any],
-    findings: Sequence[Mapping[str, Any]],
-    checks: Sequence[Mapping[str, Any]],
-    llm_state: Mapping[str, Any],
-    read_first: Sequence[Any] = (),
-    changes: Mapping[str, Any] | None = None,
+    run: ReportRun,
+    sections: ReportSections,
+    findings: Sequence[Finding],
+    checks: Sequence[CheckResult],
+    llm_state: LlmState,
+    read_first: Sequence[TraceVerdict] = (),
+    changes: Changes | None = None,
 ) -> str:
     """The report markdown for a run.
 
-    `run`: the run's facts (runId, agentUuid, agentName, windowStart/End, prompt, modelId, spanLimit,
-    snapshotSpans/Traces, windowSpans/Traces, truncated); `findings`: `Finding.to_json()` dicts,
-    ranked; `checks`: `CheckResult.to_json()` dicts (one per category); `llm_state`: ran, skippedReason, degraded, error,
-    stopped (by the time limit or a cancel, not failed), modelId and `result` (an `LlmResult` or None);
-    `read_first`: the top flagged `verdicts.TraceVerdict`s, for "Read these traces first"; `changes`: the
-    comparison with the previous completed run (`changes.compare`), which the report opens with.
+    `findings`: ranked; `checks`: one per category; `read_first`: the top flagged trace verdicts, for
+    "Read these traces first"; `changes`: the comparison with the previous completed run
+    (`changes.compare`), which the report opens with. The template reads camelCase names: each record
+    is turned into its template view here, once.
     """
-    result = llm_state.get("result")
-    hosts = frozenset(sections.get("linkHosts", ()))
-    issues = build_issues(findings, result, hosts)
+    result = llm_state.result
+    hosts = frozenset(sections.link_hosts)
+    views = [item.to_json() for item in findings]
+    issues = _issues(views, result, hosts)
     context = {
-        "run": run,
-        "changes": changes,
+        "run": run.template_view(),
+        "changes": changes.to_json() if changes is not None else None,
         "changes_shown": CHANGES_SHOWN,
-        "overview": sections["overview"],
-        "errors": sections["errors"],
-        "latency": sections["latency"],
-        "cost": sections["cost"],
-        "tools": sections["tools"],
-        "findings": list(findings),
+        "overview": sections.overview,
+        "errors": sections.errors,
+        "latency": sections.latency,
+        "cost": sections.cost,
+        "tools": sections.tools,
+        "findings": views,
         "read_first": _read_first(read_first, findings),
         "issues": issues[:TOP_ISSUES],
         "example_traces": list(dict.fromkeys(issue["traceIds"][0] for issue in issues if issue["traceIds"]))[:3],
         "more_issues": issues[TOP_ISSUES:],
-        "severity_counts": {level: sum(1 for item in findings if item["severity"] == level)
+        "severity_counts": {level: sum(1 for item in findings if item.severity == level)
                             for level in ("high", "medium", "low")},
-        "healthy": [item for item in checks if item["status"] == "healthy"],
-        "not_applicable": [item for item in checks if item["status"] == "not_applicable"],
+        "healthy": [item for item in checks if item.status == "healthy"],
+        "not_applicable": [item for item in checks if item.status == "not_applicable"],
         "llm": {
-            "ran": bool(llm_state.get("ran")), "skippedReason": llm_state.get("skippedReason"),
-            "degraded": bool(llm_state.get("degraded")), "error": llm_state.get("error"),
-            "stopped": bool(llm_state.get("stopped")), "modelId": llm_state.get("modelId"),
+            "ran": llm_state.ran, "skippedReason": llm_state.skipped_reason,
+            "degraded": llm_state.degraded, "error": llm_state.error,
+            "stopped": llm_state.stopped, "modelId": llm_state.model_id,
             "summary": untrusted.llm_markdown(result.summary, hosts) if result is not None else None,
             "turns": result.turns if result is not None else None,
             "inputTokens": result.input_tokens if result is not None else None,
@@ -305,9 +384,9 @@ def render_report(
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
-def _read_first(verdicts: Sequence[Any], findings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _read_first(verdicts: Sequence[TraceVerdict], findings: Sequence[Finding]) -> list[dict[str, Any]]:
     """The traces to read first: id, how it ended, and the categories of the findings that flag it."""
-    categories = {item["key"]: item["category"] for item in findings}
+    categories = {item.key: item.category for item in findings}
     return [
         {"traceId": item.trace_id, "outcome": item.outcome, "outcomeSpanId": item.outcome_span_id,
          "categories": list(dict.fromkeys(categories[key] for key in item.finding_keys if key in categories))}
@@ -324,19 +403,19 @@ _STOPWORDS = frozenset(
 )
 
 
-def match_findings(question: str, findings: Sequence[Mapping[str, Any]], limit: int = 5) -> list[Mapping[str, Any]]:
+def match_findings(question: str, findings: Sequence[Finding], limit: int = 5) -> list[Finding]:
     """The findings a question is about: its words against categories, subjects, titles and details."""
     words = [word for word in re.findall(r"[a-z0-9_.\-]+", question.lower())
              if len(word) >= 3 and word not in _STOPWORDS]
     scored = []
     for index, finding in enumerate(findings):
-        category_words = _CATEGORY_WORDS.get(finding["category"], ())
-        subject = str(finding.get("subject") or "").lower()
-        title = str(finding.get("title") or "").lower()
-        detail = json.dumps(finding.get("detail") or {}, sort_keys=True).lower()
+        category_words = _CATEGORY_WORDS.get(finding.category, ())
+        subject = (finding.subject or "").lower()
+        title = finding.title.lower()
+        detail = json.dumps(finding.detail, sort_keys=True).lower()
         score = 0
         for word in words:
-            if word in category_words or word == finding["category"]:
+            if word in category_words or word == finding.category:
                 score += 3
             if subject and (word == subject or word in subject):
                 score += 4
@@ -349,14 +428,15 @@ def match_findings(question: str, findings: Sequence[Mapping[str, Any]], limit: 
     return [finding for _, _, finding in sorted(scored, key=lambda item: item[:2])[:limit]]
 
 
-def render_followup_answer(*, question: str, findings: Sequence[Mapping[str, Any]], unavailable_reason: str) -> str:
+def render_followup_answer(*, question: str, findings: Sequence[Finding], unavailable_reason: str) -> str:
     """A deterministic answer to a follow-up from the findings alone (no LLM available)."""
-    matched = match_findings(question, findings)
+    ranked = list(findings)
     context = {
         "question": question,
         "reason": unavailable_reason,
-        "matched": [{"rank": findings.index(item) + 1, "finding": item} for item in matched],
-        "top": [{"rank": rank, "finding": item} for rank, item in enumerate(findings[:3], start=1)],
+        "matched": [{"rank": ranked.index(item) + 1, "finding": item.to_json()}
+                    for item in match_findings(question, findings)],
+        "top": [{"rank": rank, "finding": item.to_json()} for rank, item in enumerate(findings[:3], start=1)],
         "total": len(findings),
     }
     text = environment().get_template("report/followup.md.j2").render(**context)

@@ -29,10 +29,17 @@ def sql_text(relative: str) -> str:
     return (resource_dir("sql") / relative).read_text(encoding="utf-8")
 
 
+def clickhouse_string(value: str) -> str:
+    """`value` as a ClickHouse string literal: the one way a value from data enters generated ClickHouse SQL."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 @cache
 def _sql_environment() -> Environment:
-    return Environment(loader=FileSystemLoader(resource_dir("sql")), undefined=StrictUndefined,
-                       keep_trailing_newline=True, autoescape=False)
+    environment = Environment(loader=FileSystemLoader(resource_dir("sql")), undefined=StrictUndefined,
+                              keep_trailing_newline=True, autoescape=False)
+    environment.filters["clickhouse_string"] = clickhouse_string
+    return environment
 
 
 def sql_template(relative: str, **context: object) -> str:

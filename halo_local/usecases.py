@@ -8,7 +8,8 @@ never import each other upwards, and no function here imports anything late to h
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,46 @@ from halo_local import conversations, runs, schedules, traces
 from halo_local.common.rows import rows_as_dicts
 from halo_local.errors import NotFoundError, NoTracesError
 from halo_local.resources import sql_text
+from halo_local.runs.run_document import RunDocument
 from halo_local.schedules import Fired, FireRun, LoadSources, Schedule
 from halo_local.sources.clickhouse import ClickHouseSource
 from halo_local.sources.named import resolve_source
 from halo_local.sources.snapshot import store_selection
 from halo_local.store import Store
+
+
+@dataclass(frozen=True)
+class Analyzed:
+    """A finished `analyze`: the run (with its findings), its markdown report (None without one), the
+    agents of the input that were not analysed (for a hint) and, per file, the records
+    `--skip-invalid` left out (path, records, firstLine, reason)."""
+
+    run: RunDocument
+    report: str | None
+    other_agents: list[dict[str, Any]]
+    skipped: list[dict[str, Any]]
+
+    def to_json(self) -> dict[str, Any]:
+        """The run's document plus `report`, `otherAgents` and `skipped`."""
+        return {**self.run.to_json(), "report": self.report, "otherAgents": self.other_agents,
+                "skipped": self.skipped}
+
+
+@dataclass(frozen=True)
+class FollowupAnswer:
+    """A follow-up's run and the answer it added to the conversation (None when it wrote none)."""
+
+    run: RunDocument
+    answer: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        """As `conversation ask --json` prints it."""
+        return {"conversationId": self.run.conversation_id, "runId": self.run.run_id, "status": self.run.status,
+                "statusReason": self.run.status_reason, "answer": self.answer, "run": self.run.to_json()}
+
+
+def _report_text(run: RunDocument) -> str | None:
+    return Path(run.report_path).read_text(encoding="utf-8") if run.report_path else None
 
 
 def analyze_paths(
@@ -34,14 +70,9 @@ def analyze_paths(
     no_llm: bool = False,
     span_limit: int = runs.DEFAULT_SPAN_LIMIT,
     skip_invalid: bool = False,
-    on_event: Callable[[dict[str, Any]], None] | None = None,
-) -> dict[str, Any]:
-    """Load trace files and analyse their busiest agent (or `agent_uuid`) over the files' own time range.
-
-    Returns the finished run's document (with its findings) plus `report` (the markdown),
-    `otherAgents` (the agents in the files that were not analysed, for a hint) and `skipped` (per file,
-    the records `skip_invalid` left out: path, records, firstLine, reason).
-    """
+    on_event: runs.OnEvent | None = None,
+) -> Analyzed:
+    """Load trace files and analyse their busiest agent (or `agent_uuid`) over the files' own time range."""
     from halo_local.ingest import load_paths  # pyarrow: not at CLI start-up
 
     summary = load_paths(store, paths, skip_invalid=skip_invalid)
@@ -67,13 +98,10 @@ def analyze_paths(
     run = runs.create_run(store, agent_uuid=chosen["agentUuid"], prompt=prompt, window_start_at=start,
                           window_end_at=end, model_id=model_id, no_llm=no_llm, span_limit=span_limit,
                           wait=True, on_event=on_event)
-    run = runs.get_run(store, run["runId"])
-    report_text = None
-    if run["reportPath"]:
-        report_text = Path(run["reportPath"]).read_text(encoding="utf-8")
+    finished = runs.get_run(store, run.run_id)
     others = [{"agentUuid": item["agentUuid"], "name": item["agentName"], "spans": item["spans"]}
               for item in agents if item["agentUuid"] != chosen["agentUuid"]]
-    return {**run, "report": report_text, "otherAgents": others, "skipped": summary.skipped_records()}
+    return Analyzed(finished, _report_text(finished), others, summary.skipped_records())
 
 
 def source_agent(source: ClickHouseSource, agent: str) -> str:
@@ -97,7 +125,7 @@ def create_source_run(
     span_limit: int = runs.DEFAULT_SPAN_LIMIT,
     now: datetime | None = None,
     **run_options: Any,
-) -> dict[str, Any]:
+) -> RunDocument:
     """A run over a ClickHouse source: the cluster counts the window's overview (one query, priced there)
     and selects the window and the previous one, for the comparison (one more); the selection is
     normalized into the local store and the run analyses it there like local spans, recording the
@@ -125,7 +153,7 @@ def analyze_source(
     time_range: str = "all",
     span_limit: int = runs.DEFAULT_SPAN_LIMIT,
     **run_options: Any,
-) -> dict[str, Any]:
+) -> Analyzed:
     """`analyze --source`: the source's busiest agent in the time range (or `agent_uuid`) over its own span
     range, run here to the end; the same document as `analyze_paths` (no otherAgents hint beyond the source's)."""
     agents = source.agents(traces.since_for(time_range, flag="--agent-time-range"))
@@ -138,11 +166,10 @@ def analyze_source(
     end = datetime.fromisoformat(chosen["lastSeenAt"][:-1]).replace(microsecond=0) + timedelta(seconds=1)
     run = create_source_run(store, source, agent_uuid=chosen["agentUuid"], window_start_at=start,
                             window_end_at=end, span_limit=span_limit, wait=True, **run_options)
-    run = runs.get_run(store, run["runId"])
-    report_text = Path(run["reportPath"]).read_text(encoding="utf-8") if run["reportPath"] else None
+    finished = runs.get_run(store, run.run_id)
     others = [{"agentUuid": item["agentUuid"], "name": item["name"], "spans": item["spanCount"]}
               for item in agents if item["agentUuid"] != chosen["agentUuid"]]
-    return {**run, "report": report_text, "otherAgents": others, "skipped": []}
+    return Analyzed(finished, _report_text(finished), others, [])
 
 
 def ask(
@@ -152,8 +179,8 @@ def ask(
     *,
     no_llm: bool = False,
     model_id: str | None = None,
-    on_event: Callable[[dict[str, Any]], None] | None = None,
-) -> dict[str, Any]:
+    on_event: runs.OnEvent | None = None,
+) -> FollowupAnswer:
     """Ask a follow-up: a new run of the conversation answers it here, and its answer is returned.
 
     With the LLM available the model answers from the report, the findings and the run's snapshot;
@@ -162,10 +189,7 @@ def ask(
     run_id = runs.create_followup_run(store, str(conversation_id).strip(), question, no_llm=no_llm,
                                       model_id=model_id)
     runs.execute_run(store, run_id, on_event=on_event)
-    run = runs.get_run(store, run_id, include_findings=False)
-    answer = conversations.answer_of(store, run_id)
-    return {"conversationId": run["conversationId"], "runId": run_id, "status": run["status"],
-            "statusReason": run["statusReason"], "answer": answer, "run": run}
+    return FollowupAnswer(runs.get_run(store, run_id, include_findings=False), conversations.answer_of(store, run_id))
 
 
 def list_conversations(store: Store, *, limit: int = 50) -> list[dict[str, Any]]:
@@ -194,13 +218,14 @@ def get_conversation(store: Store, conversation_id: str) -> dict[str, Any]:
     runs.reap_stale_runs(store)
     conversation = conversations.conversation_with_messages(store, wanted)
     conversation_runs = list(reversed(runs.list_runs(store, limit=10_000, conversation_id=wanted)))
-    analysis = next((item for item in conversation_runs if item["kind"] == "analysis"), None)
-    run = runs.get_run(store, analysis["runId"]) if analysis else None
+    analysis = next((item for item in conversation_runs if item.kind == "analysis"), None)
+    run = runs.get_run(store, analysis.run_id) if analysis else None
+    run_json = run.to_json() if run else None
     return {
         **conversation,
-        "run": run,
-        "runs": conversation_runs,
-        "traceDataset": run["traceDataset"] if run else None,
+        "run": run_json,
+        "runs": [item.to_json() for item in conversation_runs],
+        "traceDataset": run_json["traceDataset"] if run_json else None,
     }
 
 
@@ -220,7 +245,7 @@ def start_scheduled_run(store: Store) -> FireRun:
             run = create_source_run(store, resolve_source(store, remote[0]), **options)
         else:
             run = runs.create_run(store, **options)
-        return str(run["runId"])
+        return run.run_id
 
     return fire
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -24,6 +24,9 @@ from halo_local.common.rows import rows_as_dicts
 from halo_local.heuristics.finding import Finding
 from halo_local.resources import sql_text
 from halo_local.store import Store
+
+if TYPE_CHECKING:
+    from halo_local.runs.run_document import RunDocument
 
 __all__ = ["OUTCOME_POINTS", "SEVERITY_POINTS", "TraceVerdict", "build_verdicts", "list_verdicts", "save_verdicts"]
 
@@ -102,24 +105,24 @@ def save_verdicts(connection: duckdb.DuckDBPyConnection, run_id: str, verdicts: 
         connection.unregister("halo_verdict_rows")
 
 
-def list_verdicts(store: Store, run: Mapping[str, Any], *, flagged: bool = False,
+def list_verdicts(store: Store, run: RunDocument, *, flagged: bool = False,
                   limit: int = 100) -> dict[str, Any]:
     """The `run traces` document: the run's traces in rank order, each with the findings (key,
     category, severity, title) that flag it; counts of all, flagged and badly ended traces."""
-    by_key = {item["key"]: item for item in run.get("findings") or []}
+    by_key = {item.key: item for item in run.findings or ()}
     with store.connect() as connection:
         counts = rows_as_dicts(connection.execute(sql_text("runs/trace_verdict_counts.sql"),
-                                                         {"run_id": run["runId"]}))[0]
+                                                         {"run_id": run.run_id}))[0]
         rows = rows_as_dicts(connection.execute(sql_text("runs/trace_verdicts.sql"), {
-            "run_id": run["runId"], "flagged": flagged, "row_limit": int(limit)}))
+            "run_id": run.run_id, "flagged": flagged, "row_limit": int(limit)}))
     listed = []
     for row in rows:
         keys = row.pop("findingKeys") or []
         row["findings"] = [
-            {"key": key, "category": by_key[key]["category"], "severity": by_key[key]["severity"],
-             "title": by_key[key]["title"]}
+            {"key": key, "category": by_key[key].category, "severity": by_key[key].severity,
+             "title": by_key[key].title}
             for key in keys if key in by_key
         ]
         listed.append(row)
-    return {"runId": run["runId"], "status": run["status"], "flaggedOnly": flagged, "totalTraces": counts["traces"],
+    return {"runId": run.run_id, "status": run.status, "flaggedOnly": flagged, "totalTraces": counts["traces"],
             "flaggedTraces": counts["flagged"], "endedBadly": counts["endedBadly"], "traces": listed}

@@ -79,7 +79,7 @@ def create_run(store: Store, **options: Any) -> dict[str, Any]:
     values: dict[str, Any] = {"agent_uuid": AGENT_UUID, "window_start_at": WINDOW[0], "window_end_at": WINDOW[1],
                               "wait": True}
     values.update(options)
-    return runs.create_run(store, **values)
+    return runs.create_run(store, **values).to_json()
 
 
 def wait_until(condition: Callable[[], bool], *, timeout: float = 600.0, step: float = 0.05) -> None:

@@ -374,10 +374,13 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(isolated_home: Path)
 
 def test_a_follow_up_without_an_answer_says_why(capsys: pytest.CaptureFixture[str],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
     from halo_local import usecases
 
-    unanswered = {"conversationId": "conv_1", "runId": "run_2", "status": "failed", "answer": None, "run": {},
-                  "statusReason": "LLM pass failed (the LLM endpoint rejected the API key; check ANTHROPIC_API_KEY)"}
+    failed = SimpleNamespace(run_id="run_2", status="failed",
+                             status_reason="LLM pass failed (the LLM endpoint rejected the API key; check ANTHROPIC_API_KEY)")
+    unanswered = SimpleNamespace(run=failed, answer=None, to_json=lambda: {"runId": "run_2", "answer": None})
     monkeypatch.setattr(usecases, "ask", lambda *args, **kwargs: unanswered)
     assert cli.main(["conversation", "ask", "conv_1", "why?"]) == 3
     assert capsys.readouterr().out.strip() == (

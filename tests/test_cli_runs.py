@@ -104,7 +104,7 @@ def test_create_poll_get_events_conversation_and_ask(loaded: tuple[Path, str], m
     assert cli.main(["conversation", "list", "--limit", "50", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert created["conversationId"] in [item["conversationId"] for item in listed]
-    followup = next(item for item in runs.list_runs(Store(home)) if item["kind"] == "followup")
+    followup = next(item.to_json() for item in runs.list_runs(Store(home)) if item.kind == "followup")
     assert cli.main(["run", "get", followup["runId"]]) == 0
     details = _details(capsys.readouterr().out)
     assert (details["Findings"], details["Trace dataset"]) == ("-", "-")
@@ -126,7 +126,7 @@ def test_run_get_of_a_run_that_has_not_run_yet_or_never_will(tmp_path: Path, mon
     assert cli.main(["traces", "load", str(HALO_FIXTURE), "--json"]) == 0
     agent = traces.list_agents(store, time_range="all")[0]["agentUuid"]
     queued = runs.create_run(store, agent_uuid=agent, window_start_at=HALO_WINDOW[0],
-                             window_end_at=HALO_WINDOW[1])
+                             window_end_at=HALO_WINDOW[1]).to_json()
     capsys.readouterr()
 
     assert cli.main(["run", "get", queued["runId"]]) == 0
@@ -195,7 +195,7 @@ def _start_held_run(home: Path, agent: str, server: FakeAnthropic, env: Mapping[
     def in_llm_call() -> bool:
         if server.requests:
             return True
-        run = runs.get_run(store, created["runId"], include_findings=False)
+        run = runs.get_run(store, created["runId"], include_findings=False).to_json()
         assert run["status"] in runs.ACTIVE_STATES, f"the run ended before its LLM call: {run['statusReason']}"
         return False
 

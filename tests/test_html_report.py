@@ -24,7 +24,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 def _report_of(store: Store, agent_uuid: str, window: tuple[str, str]) -> tuple[Path, float]:
     """A heuristics-only run's report.html (written beside report.md) and the seconds a rendering takes."""
     run = runs.create_run(store, agent_uuid=agent_uuid, window_start_at=window[0], window_end_at=window[1],
-                          no_llm=True, wait=True)
+                          no_llm=True, wait=True).to_json()
     assert run["status"] == "completed", run["statusReason"]
     page = Path(run["reportPath"]).with_name(html_report.HTML_FILE)
     written = page.read_text(encoding="utf-8")
@@ -66,7 +66,7 @@ def test_the_halo_capture_report_renders_in_chromium_with_every_chart_drawn(stor
     assert len(found.shapes_per_svg) == dom.count("<svg")
 
     # `run report` draws a page that is gone (or predates pages) again from the snapshot.
-    [run] = runs.list_runs(store)
+    [run] = [item.to_json() for item in runs.list_runs(store)]
     written = page.read_text(encoding="utf-8")
     page.unlink()
     assert runs.report_html(store, run["runId"]) == page and page.read_text(encoding="utf-8") == written
@@ -75,7 +75,7 @@ def test_the_halo_capture_report_renders_in_chromium_with_every_chart_drawn(stor
 def test_a_run_without_a_report_has_no_page_and_says_why(store: Store) -> None:
     insert_spans(store, [span(0, 0, start=BASE)])
     run = runs.create_run(store, agent_uuid=AGENT_UUID, window_start_at="2020-01-01T00:00:00Z",
-                          window_end_at="2020-01-02T00:00:00Z", no_llm=True, wait=True)
+                          window_end_at="2020-01-02T00:00:00Z", no_llm=True, wait=True).to_json()
     assert run["status"] == "no_traces"
     with pytest.raises(HaloLocalError, match=r"has no report: it is no_traces: no spans of agent"):
         runs.report_html(store, run["runId"])

@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import anyio
@@ -39,7 +40,7 @@ Scenario = Callable[[Client], Awaitable[None]]
 def analysed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A home with the realistic capture loaded and analysed (heuristics only), and that run's document."""
     home = tmp_path_factory.mktemp("mcp") / "home"
-    run = usecases.analyze_paths(Store(home), [HALO_FIXTURE], no_llm=True)
+    run = usecases.analyze_paths(Store(home), [HALO_FIXTURE], no_llm=True).to_json()
     assert run["status"] == "completed" and run["findingCount"] > 0
     return {"home": home, "run": run}
 
@@ -270,7 +271,7 @@ def test_create_run_waits_for_the_report_and_ask_followup_answers(analysed: dict
 def test_cancelling_create_run_cancels_the_run(analysed: dict[str, Any], tmp_path: Path) -> None:
     home = analysed["home"]
     store = Store(home)
-    before = {item["runId"] for item in runs.list_runs(store, limit=1000)}
+    before = {item.run_id for item in runs.list_runs(store, limit=1000)}
 
     with FakeAnthropic() as fake:
         fake.push(FakeReply(body=text_message("too late"), held=True))
@@ -290,9 +291,9 @@ def test_cancelling_create_run_cancels_the_run(analysed: dict[str, Any], tmp_pat
 
         serve_process(home, tmp_path / "stderr.log", scenario, env)
 
-    (run_id,) = {item["runId"] for item in runs.list_runs(store, limit=1000)} - before
-    wait_until(lambda: runs.get_run(store, run_id)["status"] in runs.TERMINAL_STATES, step=0.1)
-    ended = runs.get_run(store, run_id)
+    (run_id,) = {item.run_id for item in runs.list_runs(store, limit=1000)} - before
+    wait_until(lambda: runs.get_run(store, run_id).status in runs.TERMINAL_STATES, step=0.1)
+    ended = runs.get_run(store, run_id).to_json()
     assert (ended["status"], ended["statusReason"]) == ("cancelled", "the MCP client cancelled the tool call")
 
 
@@ -356,7 +357,7 @@ def test_runs_and_conversations_come_back_with_secrets_redacted(
     report = f"# Report\n\nAuthorization: Bearer {secret}"
     stored_conversation = {"conversationId": "conv_0123456789ab", "run": stored_run,
                            "messages": [{"role": "assistant", "content": report}]}
-    monkeypatch.setattr(runs, "get_run", lambda *args, **kwargs: stored_run)
+    monkeypatch.setattr(runs, "get_run", lambda *args, **kwargs: SimpleNamespace(to_json=lambda: stored_run))
     monkeypatch.setattr(usecases, "get_conversation", lambda *args, **kwargs: stored_conversation)
 
     async def scenario(client: Client, tools: Any) -> None:

@@ -19,7 +19,7 @@ HALO_FIXTURE = Path(__file__).parent / "fixtures" / "halo" / "realistic_traces.j
 def analysed_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, dict]:
     """HALO's capture analysed once for the module: the notebook only reads, so every test shares it."""
     store = Store(tmp_path_factory.mktemp("notebook") / "home")
-    return store, analyze_paths(store, [HALO_FIXTURE], no_llm=True)
+    return store, analyze_paths(store, [HALO_FIXTURE], no_llm=True).to_json()
 
 
 @pytest.fixture

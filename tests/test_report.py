@@ -85,7 +85,7 @@ def test_golden_heuristics_only_report_on_fixed_findings(store: Store, monkeypat
                         lambda *_, **__: heuristics.Analysis(findings=findings, checks=checks, stats={}))
 
     run = runs.create_run(store, agent_uuid=AGENT_UUID, window_start_at=WINDOW[0], window_end_at=WINDOW[1],
-                          no_llm=True, wait=True)
+                          no_llm=True, wait=True).to_json()
 
     text = Path(run["reportPath"]).read_text(encoding="utf-8")
     _check_golden("report_fixed_findings.md", _normalized(text))
@@ -99,9 +99,9 @@ def test_golden_heuristics_only_report_on_the_halo_capture(store: Store) -> None
     """The whole pipeline on a real capture: ingest, snapshot, detectors, sections, template."""
     agent = traces.list_agents(store, time_range="all")[0]["agentUuid"]
     first = runs.create_run(store, agent_uuid=agent, window_start_at=HALO_WINDOW[0], window_end_at=HALO_WINDOW[1],
-                            no_llm=True, wait=True)
+                            no_llm=True, wait=True).to_json()
     second = runs.create_run(store, agent_uuid=agent, window_start_at=HALO_WINDOW[0],
-                             window_end_at=HALO_WINDOW[1], no_llm=True, wait=True)
+                             window_end_at=HALO_WINDOW[1], no_llm=True, wait=True).to_json()
 
     text = _normalized(Path(first["reportPath"]).read_text(encoding="utf-8"))
     again = _normalized(Path(second["reportPath"]).read_text(encoding="utf-8"))
@@ -125,12 +125,12 @@ def _reproduce_queries(report_text: str) -> list[str]:
 def test_every_reproduce_query_of_a_real_report_runs_through_halo_local_query(store: Store) -> None:
     agent = traces.list_agents(store, time_range="all")[0]["agentUuid"]
     run = runs.create_run(store, agent_uuid=agent, window_start_at=HALO_WINDOW[0], window_end_at=HALO_WINDOW[1],
-                          no_llm=True, wait=True)
+                          no_llm=True, wait=True).to_json()
     text = Path(run["reportPath"]).read_text(encoding="utf-8")
     assert "duckdb -readonly" not in text
 
     queries = _reproduce_queries(text)
-    issues_with_spans = [item for item in runs.get_run(store, run["runId"])["findings"] if item["exampleSpanIds"]]
+    issues_with_spans = [item for item in runs.get_run(store, run["runId"]).to_json()["findings"] if item["exampleSpanIds"]]
     assert len(queries) == 1 + min(3, len(issues_with_spans)) >= 2
     overview = traces.query_spans(store, queries[0])
     assert overview.rows[0][:2] == (run["traceDataset"]["traces"], run["traceDataset"]["spans"]) == (3, 58)
@@ -152,11 +152,12 @@ def test_every_category_has_its_own_cause_and_fix(category: str) -> None:
 
 
 def test_followup_matching_prefers_subject_then_category() -> None:
-    findings = [_finding("latency", "chat gpt-4o", "medium"), _finding("error", "list_files", "high"),
-                _finding("cost", "chat gpt-4o", "low")]
+    findings = [heuristics.Finding.from_json(item) for item in (
+        _finding("latency", "chat gpt-4o", "medium"), _finding("error", "list_files", "high"),
+        _finding("cost", "chat gpt-4o", "low"))]
     matched = report.match_findings("why is list_files failing so often?", findings)
-    assert [item["subject"] for item in matched] == ["list_files"]
-    assert [item["category"] for item in report.match_findings("what costs the most money?", findings)] == ["cost"]
+    assert [item.subject for item in matched] == ["list_files"]
+    assert [item.category for item in report.match_findings("what costs the most money?", findings)] == ["cost"]
     assert report.match_findings("hello there", findings) == []
     answer = report.render_followup_answer(question="hello there", findings=findings,
                                            unavailable_reason="--no-llm was given")
@@ -211,7 +212,7 @@ def test_markdown_from_the_data_cannot_break_the_report(store: Store, monkeypatc
     monkeypatch.setattr(heuristics, "analyze", lambda *_, **__: heuristics.Analysis(findings=findings, checks=[],
                                                                                      stats={}))
     run = runs.create_run(store, agent_uuid=AGENT_UUID, window_start_at=WINDOW[0], window_end_at=WINDOW[1],
-                          no_llm=True, wait=True)
+                          no_llm=True, wait=True).to_json()
     text = Path(run["reportPath"]).read_text(encoding="utf-8")
 
     assert text.startswith("# Trace analysis: md\\|agent\n")
@@ -239,7 +240,7 @@ def test_beeai_instances_group_under_one_name(store: Store) -> None:
     load_paths(store, [Path(__file__).parent / "fixtures" / "langfuse-frameworks" / "beeai-2025-08-01.otlp.json"])
     agent = traces.list_agents(store, time_range="all")[0]["agentUuid"]
     run = runs.create_run(store, agent_uuid=agent, window_start_at="2025-01-01T00:00:00Z",
-                          window_end_at="2027-01-01T00:00:00Z", no_llm=True, wait=True)
+                          window_end_at="2027-01-01T00:00:00Z", no_llm=True, wait=True).to_json()
     text = Path(run["reportPath"]).read_text(encoding="utf-8")
     assert "| `agent.react.update` | agent | 10 |" in text
     assert "| `tool.search.wikipedia.start` | 1 | 1 | 0 |" in text

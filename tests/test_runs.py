@@ -45,7 +45,7 @@ def _count_runs(store: Store) -> int:
 
 
 def _kinds(store: Store, run_id: str) -> list[str]:
-    return [event["kind"] for event in runs.run_events(store, run_id, limit=1000)]
+    return [event.kind for event in runs.run_events(store, run_id, limit=1000)]
 
 
 @pytest.mark.parametrize(("options", "message"), [
@@ -73,7 +73,7 @@ def test_unknown_agent_names_the_closest_known_agents(loaded: Store) -> None:
 
 def test_foreground_heuristics_only_run_completes_with_report_and_timeline(loaded: Store) -> None:
     seen: list[str] = []
-    run = _create(loaded, on_event=lambda event: seen.append(event["kind"]))
+    run = _create(loaded, on_event=lambda event: seen.append(event.kind))
 
     assert run["status"] == "completed", run["statusReason"]
     assert run["runId"].startswith("run_") and len(run["runId"]) == 16
@@ -88,7 +88,7 @@ def test_foreground_heuristics_only_run_completes_with_report_and_timeline(loade
     assert kinds[:3] == ["queued", "started", "heartbeat"] or kinds[:3] == ["queued", "started", "step_started"]
     assert "heartbeat" in kinds
     for step in ("snapshot", "heuristics", "report"):
-        assert any(event["detail"].get("step") == step and event["kind"] == "step_finished"
+        assert any(event.detail.get("step") == step and event.kind == "step_finished"
                    for event in runs.run_events(loaded, run["runId"], limit=1000))
     assert "llm_skipped" in kinds and kinds[-1] == "completed"
     assert seen[-1] == "completed"
@@ -103,7 +103,7 @@ def test_foreground_heuristics_only_run_completes_with_report_and_timeline(loade
     assert conversation["traceDataset"]["spans"] == 20
     assert conversation["run"]["runId"] == run["runId"]
 
-    full = runs.get_run(loaded, run["runId"])
+    full = runs.get_run(loaded, run["runId"]).to_json()
     assert isinstance(full["findings"], list)
     for finding in full["findings"]:
         assert {"category", "severity", "title", "subject", "agentUuid", "key", "exampleTraceIds"} <= set(finding)
@@ -181,7 +181,7 @@ def test_a_dead_worker_is_marked_failed_by_the_next_reader(loaded: Store, monkey
             {"pid": dead_pid, "host": __import__("socket").gethostname(), "run_id": run["runId"]},
         )
 
-    after = runs.get_run(loaded, run["runId"])
+    after = runs.get_run(loaded, run["runId"]).to_json()
 
     assert after["status"] == "failed"
     assert after["statusReason"].startswith(f"worker stopped (killed or crashed): process {dead_pid} is gone")
@@ -207,10 +207,10 @@ def test_a_silent_worker_fails_and_an_overrun_times_out(loaded: Store, monkeypat
     ended = runs.reap_stale_runs(loaded, now=now)
 
     assert sorted(ended) == sorted([silent["runId"], overrun["runId"]])
-    silent_after = runs.get_run(loaded, silent["runId"])
+    silent_after = runs.get_run(loaded, silent["runId"]).to_json()
     assert silent_after["status"] == "failed"
     assert "no heartbeat since" in silent_after["statusReason"]
-    overrun_after = runs.get_run(loaded, overrun["runId"])
+    overrun_after = runs.get_run(loaded, overrun["runId"]).to_json()
     assert overrun_after["status"] == "timed_out"
     assert "time limit of 1 min" in overrun_after["statusReason"]
     assert runs.reap_stale_runs(loaded, now=now + timedelta(hours=1)) == []
@@ -219,14 +219,16 @@ def test_a_silent_worker_fails_and_an_overrun_times_out(loaded: Store, monkeypat
 def test_a_queued_run_is_cancelled_at_once_and_never_starts(loaded: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     run = _queued(loaded, monkeypatch)
 
-    cancelled = runs.cancel_run(loaded, run["runId"], reason="changed my mind")
+    cancelled, requested = runs.cancel_run(loaded, run["runId"], reason="changed my mind")
 
-    assert cancelled["status"] == "cancelled"
-    assert cancelled["statusReason"] == "changed my mind"
-    assert cancelled["cancel"]["reason"] == "changed my mind"
+    assert requested is True
+    assert cancelled.status == "cancelled"
+    assert cancelled.status_reason == "changed my mind"
+    assert cancelled.cancel is not None and cancelled.cancel.reason == "changed my mind"
     assert runs.execute_run(loaded, run["runId"]) == "cancelled"
     assert _kinds(loaded, run["runId"]) == ["queued", "cancel_requested", "cancelled"]
-    assert runs.cancel_run(loaded, run["runId"])["status"] == "cancelled"
+    again, requested_again = runs.cancel_run(loaded, run["runId"])
+    assert again.status == "cancelled" and requested_again is False
 
 
 class _BlockingLlm:
@@ -264,17 +266,17 @@ def test_cancel_is_honoured_in_the_middle_of_the_llm_pass(loaded: Store, monkeyp
     worker.start()
     assert blocking.entered.wait(20)
 
-    assert runs.cancel_run(loaded, run["runId"], wait_seconds=0)["cancelRequested"] is True
+    assert runs.cancel_run(loaded, run["runId"], wait_seconds=0)[1] is True
     worker.join()
 
     assert outcome == ["cancelled"]
-    cancelled = runs.get_run(loaded, run["runId"])
+    cancelled = runs.get_run(loaded, run["runId"]).to_json()
     assert cancelled["status"] == "cancelled"
     assert cancelled["statusReason"] == runs.DEFAULT_CANCEL_REASON
     kinds = _kinds(loaded, run["runId"])
     order = [kinds.index(kind) for kind in ("llm_turn", "cancel_requested", "llm_stopped", "cancelled")]
     assert order == sorted(order)
-    _assert_heuristics_report_kept(loaded, runs.get_run(loaded, run["runId"]),
+    _assert_heuristics_report_kept(loaded, runs.get_run(loaded, run["runId"]).to_json(),
                                    "stopped because the run was cancelled: user-cancelled")
 
 
@@ -298,7 +300,7 @@ def test_the_run_time_limit_ends_it_timed_out_keeping_the_heuristics_report(
     assert run["status"] == "timed_out"
     assert "time limit" in run["statusReason"]
     assert runs.POLL_EXIT_CODES["timed_out"] == 5
-    _assert_heuristics_report_kept(loaded, runs.get_run(loaded, run["runId"]),
+    _assert_heuristics_report_kept(loaded, runs.get_run(loaded, run["runId"]).to_json(),
                                    "stopped at the run's time limit of 0.0166667 min")
 
 
@@ -337,7 +339,7 @@ def test_followup_without_llm_quotes_the_matching_findings(loaded: Store) -> Non
             "run_id": run["runId"], "findings": json.dumps([_finding("error", "list_files"),
                                                             _finding("latency", "chat gpt-4o")])})
 
-    answered = usecases.ask(loaded, run["conversationId"], "Why is list_files failing?")
+    answered = usecases.ask(loaded, run["conversationId"], "Why is list_files failing?").to_json()
 
     assert answered["status"] == "completed"
     assert answered["answer"].startswith("_The LLM pass was unavailable (ANTHROPIC_API_KEY is not set)")
@@ -347,7 +349,7 @@ def test_followup_without_llm_quotes_the_matching_findings(loaded: Store) -> Non
     assert [message["role"] for message in conversation["messages"]] == ["user", "assistant", "user", "assistant"]
     assert [item["kind"] for item in conversation["runs"]] == ["analysis", "followup"]
 
-    slow = usecases.ask(loaded, run["conversationId"], "what is slow?", no_llm=True)
+    slow = usecases.ask(loaded, run["conversationId"], "what is slow?", no_llm=True).to_json()
     assert "chat gpt-4o" in slow["answer"] and "--no-llm was given" in slow["answer"]
 
 
@@ -373,8 +375,8 @@ def test_poll_returns_on_its_own_timeout_without_sleeping(loaded: Store, monkeyp
 
     events: list[str] = []
     result, timed_out = runs.poll_run(loaded, run["runId"], interval=5, timeout=12, sleep=sleep,
-                                      clock=lambda: clock[0], on_event=lambda event: events.append(event["kind"]))
-    assert timed_out is True and result["status"] == "queued"
+                                      clock=lambda: clock[0], on_event=lambda event: events.append(event.kind))
+    assert timed_out is True and result.status == "queued"
     assert slept == [5, 5, 2]
     assert events == ["queued"]
 
@@ -382,7 +384,7 @@ def test_poll_returns_on_its_own_timeout_without_sleeping(loaded: Store, monkeyp
 def test_list_runs_and_conversations_newest_first(loaded: Store) -> None:
     first = _create(loaded)
     second = _create(loaded, window_start_at="2026-01-01T00:00:00Z", window_end_at="2026-01-02T00:00:00Z")
-    assert [item["runId"] for item in runs.list_runs(loaded)] == [second["runId"], first["runId"]]
+    assert [item.run_id for item in runs.list_runs(loaded)] == [second["runId"], first["runId"]]
     listed = usecases.list_conversations(loaded, limit=1)
     assert [item["conversationId"] for item in listed] == [second["conversationId"]]
     assert listed[0]["status"] == "no_traces" and listed[0]["messageCount"] == 1
@@ -439,12 +441,12 @@ def test_run_thresholds_override_the_defaults_for_that_run_only(store: Store) ->
     with pytest.raises(HaloLocalError, match="unknown heuristics threshold 'loop_min_repeat'"):
         runs.create_run(store, agent_uuid=agent, thresholds={"loop_min_repeat": 2}, wait=True, **window)
     assert runs.list_runs(store) == []
-    default = runs.create_run(store, agent_uuid=agent, wait=True, **window)
-    strict = runs.create_run(store, agent_uuid=agent, thresholds={"failure_high_rate": 0.2}, wait=True, **window)
-    assert runs.get_run(store, strict["runId"])["options"]["thresholds"] == {"failure_high_rate": 0.2}
+    default = runs.create_run(store, agent_uuid=agent, wait=True, **window).to_json()
+    strict = runs.create_run(store, agent_uuid=agent, thresholds={"failure_high_rate": 0.2}, wait=True, **window).to_json()
+    assert runs.get_run(store, strict["runId"]).options.thresholds == {"failure_high_rate": 0.2}
 
     def severities(run: dict[str, Any]) -> list[tuple[str, str]]:
-        return [(item["category"], item["severity"]) for item in runs.get_run(store, run["runId"])["findings"]]
+        return [(item["category"], item["severity"]) for item in runs.get_run(store, run["runId"]).to_json()["findings"]]
 
     assert ("error", "medium") in severities(default)
     assert ("error", "high") in severities(strict)

@@ -54,7 +54,7 @@ def _submission(finding_key: str | None) -> dict[str, Any]:
 def test_multi_turn_tool_use_explains_findings_and_removes_invented_ids(loaded: Store,
                                                                          fake_anthropic: FakeAnthropic) -> None:
     first_key = create_run(loaded, no_llm=True)
-    findings = runs.get_run(loaded, first_key["runId"])["findings"]
+    findings = runs.get_run(loaded, first_key["runId"]).to_json()["findings"]
     finding_key = findings[0]["key"] if findings else None
     fake_anthropic.push(
         tool_use_message([("run_sql", {"sql": "SELECT count(*) AS failures FROM spans WHERE status_code = 'error'"})],
@@ -77,8 +77,8 @@ def test_multi_turn_tool_use_explains_findings_and_removes_invented_ids(loaded: 
     assert INVENTED_TRACE not in report_text
     assert f"LLM pass: ran with `{llm.default_model_id()}` (2 turns" in report_text
     events = runs.run_events(loaded, run["runId"], limit=1000)
-    assert [event["kind"] for event in events].count("llm_turn") == 2
-    assert any(event["kind"] == "tool_call" and event["detail"].get("tool") == "run_sql" for event in events)
+    assert [event.kind for event in events].count("llm_turn") == 2
+    assert any(event.kind == "tool_call" and event.detail.get("tool") == "run_sql" for event in events)
     sent = fake_anthropic.message_requests
     assert len(sent) == 2 and sent[0]["model"] == llm.default_model_id()
 
@@ -87,7 +87,7 @@ def test_rate_limit_then_success_is_retried(loaded: Store, fake_anthropic: FakeA
     fake_anthropic.push(error_reply(429, "rate_limit_error", headers={"retry-after": "0"}), _submission(None))
     run = create_run(loaded)
     assert run["status"] == "completed" and run["llm"]["ran"] is True
-    assert "retry" in [event["kind"] for event in runs.run_events(loaded, run["runId"], limit=1000)]
+    assert "retry" in [event.kind for event in runs.run_events(loaded, run["runId"], limit=1000)]
 
 
 def test_repeated_server_errors_degrade_the_run(loaded: Store, fake_anthropic: FakeAnthropic) -> None:
@@ -95,7 +95,7 @@ def test_repeated_server_errors_degrade_the_run(loaded: Store, fake_anthropic: F
     run = create_run(loaded)
     assert run["status"] == "completed"
     assert run["llm"]["degraded"] is True and run["llm"]["ran"] is False
-    assert "llm_failed" in [event["kind"] for event in runs.run_events(loaded, run["runId"], limit=1000)]
+    assert "llm_failed" in [event.kind for event in runs.run_events(loaded, run["runId"], limit=1000)]
     assert "LLM pass: failed (" in Path(run["reportPath"]).read_text(encoding="utf-8")
 
 
@@ -121,12 +121,12 @@ def test_cancel_during_an_llm_call_ends_the_run_before_the_server_answers(
     worker.start()
     wait_until(lambda: len(fake_anthropic.requests) >= 1)
 
-    assert runs.cancel_run(loaded, queued["runId"], reason="stop now", wait_seconds=0)["cancelRequested"] is True
+    assert runs.cancel_run(loaded, queued["runId"], reason="stop now", wait_seconds=0)[1] is True
     worker.join()
 
     assert fake_anthropic.answered == 0  # the run ended while its LLM call was still held
     assert outcome == ["cancelled"]
-    cancelled = runs.get_run(loaded, queued["runId"])
+    cancelled = runs.get_run(loaded, queued["runId"]).to_json()
     assert (cancelled["status"], cancelled["statusReason"]) == ("cancelled", "stop now")
 
 
@@ -151,7 +151,7 @@ def test_followup_with_the_llm_answers_in_the_conversation(loaded: Store, fake_a
     fake_anthropic.push(_submission(None), text_message("Fix list_files first: it fails in 3 of 5 traces."))
     run = create_run(loaded)
 
-    answered = usecases.ask(loaded, run["conversationId"], "What should I fix first?")
+    answered = usecases.ask(loaded, run["conversationId"], "What should I fix first?").to_json()
 
     assert answered["status"] == "completed"
     assert answered["answer"].startswith("> **Answer written by the LLM** (`claude-sonnet-5-5`; fixed text")
@@ -193,18 +193,18 @@ def test_a_long_retry_after_ends_at_the_time_limit_with_the_report_kept(loaded: 
     assert run["llm"]["degraded"] is True and "time limit" in run["llm"]["error"]
     assert Path(run["reportPath"]).exists()
     assert len(fake_anthropic.requests) == 1
-    assert [event["kind"] for event in runs.run_events(loaded, run["runId"], limit=1000)].count("retry") == 1
+    assert [event.kind for event in runs.run_events(loaded, run["runId"], limit=1000)].count("retry") == 1
 
     fake_anthropic.push(text_message("Fix list_files first."))
-    answered = usecases.ask(loaded, run["conversationId"], "What should I fix first?")
+    answered = usecases.ask(loaded, run["conversationId"], "What should I fix first?").to_json()
     assert answered["status"] == "completed"
     assert answered["answer"].endswith("\n---\n\nFix list_files first.\n")
 
     fake_anthropic.push(error_reply(529, "overloaded_error", headers={"retry-after": "30"}))
-    stopped = usecases.ask(loaded, run["conversationId"], "Why does list_files fail?")
+    stopped = usecases.ask(loaded, run["conversationId"], "Why does list_files fail?").to_json()
     assert stopped["status"] == "timed_out" and "time limit" in stopped["statusReason"]
     assert "list_files" in stopped["answer"] and "time limit" in stopped["answer"]
-    assert runs.list_runs(loaded, conversation_id=run["conversationId"], limit=10)[0]["status"] == "timed_out"
+    assert runs.list_runs(loaded, conversation_id=run["conversationId"], limit=10)[0].status == "timed_out"
 
 
 def test_conversation_ask_when_the_llm_refuses_or_the_context_is_full(loaded: Store,

@@ -116,7 +116,7 @@ def test_tick_loads_sources_runs_to_a_report_and_fires_a_slot_once(
     assert (fired["scheduleId"], fired["slotAt"], fired["error"]) == (schedule_id, slot, None)
     assert cli.main(["run", "poll", fired["runId"], "--interval", "0.2", "--timeout", "120"]) == 0
     capsys.readouterr()
-    run = runs.get_run(Store(), fired["runId"])
+    run = runs.get_run(Store(), fired["runId"]).to_json()
     assert run["status"] == "completed" and run["traceDataset"]["spans"] == 58
     assert run["window"]["end"] == slot and Path(run["reportPath"]).read_text().startswith("# Trace analysis")
     conversation = run_json(capsys, "conversation", "get", run["conversationId"])

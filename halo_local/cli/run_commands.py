@@ -117,8 +117,8 @@ class RunCommands:
                 model_id=parse_text(model_id), wait=waiting,
                 on_event=print_event if waiting and sys.stderr.isatty() else None, **options,
             )
-            exit_code = runs.POLL_EXIT_CODES.get(run["status"], EXIT_OK) if waiting else EXIT_OK
-            return Output(run, run_text(run), exit_code)
+            exit_code = runs.POLL_EXIT_CODES.get(run.status, EXIT_OK) if waiting else EXIT_OK
+            return Output(run.to_json(), run_text(run), exit_code)
         if chosen is None:
             traces.since_for(str(agent_time_range), flag="--agent-time-range")
             chosen = _pick_agent(store, str(agent_time_range))
@@ -127,8 +127,8 @@ class RunCommands:
             window_end_at=parse_text(window_end_at), model_id=parse_text(model_id), wait=waiting,
             on_event=print_event if waiting and sys.stderr.isatty() else None, **options,
         )
-        exit_code = runs.POLL_EXIT_CODES.get(run["status"], EXIT_OK) if waiting else EXIT_OK
-        return Output(run, run_text(run), exit_code)
+        exit_code = runs.POLL_EXIT_CODES.get(run.status, EXIT_OK) if waiting else EXIT_OK
+        return Output(run.to_json(), run_text(run), exit_code)
 
     def poll(self, run_id: str, interval: float = 5, timeout: float = 1800) -> Output:
         """Wait until the run ends, printing its events on stderr.
@@ -139,20 +139,21 @@ class RunCommands:
             default_store(), _run_id(run_id), interval=_as_seconds(interval, "--interval", minimum=0.05),
             timeout=_as_seconds(timeout, "--timeout", minimum=0), on_event=print_event,
         )
-        exit_code = runs.POLL_TIMEOUT_EXIT_CODE if timed_out else runs.POLL_EXIT_CODES[run["status"]]
+        exit_code = runs.POLL_TIMEOUT_EXIT_CODE if timed_out else runs.POLL_EXIT_CODES[run.status]
         text = run_text(run)
         if timed_out:
-            text += f"\nStill {run['status']} after {timeout}s; poll again or cancel it with `halo-local run cancel {run['runId']}`"
-        return Output(run, text, exit_code)
+            text += f"\nStill {run.status} after {timeout}s; poll again or cancel it with `halo-local run cancel {run.run_id}`"
+        return Output(run.to_json(), text, exit_code)
 
     def get(self, run_id: str) -> Output:
         """A run's metadata: status, agent, window, model, options, timings, LLM usage, trace dataset, findings."""
         run = runs.get_run(default_store(), _run_id(run_id))
-        return Output(run, run_details_text(run))
+        return Output(run.to_json(), run_details_text(run))
 
     def events(self, run_id: str, limit: int = 100) -> Output:
         """The run's timeline (latest --limit events, oldest first): steps, LLM turns, tool calls, outcome."""
-        rows = runs.run_events(default_store(), _run_id(run_id), limit=parse_int(limit, "--limit", 1))
+        rows = [event.to_json() for event in runs.run_events(default_store(), _run_id(run_id),
+                                                             limit=parse_int(limit, "--limit", 1))]
         text = render.table(rows, [("seq", "#"), ("at", "AT", shown_time), ("kind", "KIND"),
                                    ("message", "MESSAGE")])
         return Output(rows, text)
@@ -180,13 +181,13 @@ class RunCommands:
 
     def cancel(self, run_id: str, reason: str = runs.DEFAULT_CANCEL_REASON) -> Output:
         """Cancel a queued or running run (honoured within seconds, also mid LLM call)."""
-        run = runs.cancel_run(default_store(), _run_id(run_id), reason=str(reason))
+        run, requested = runs.cancel_run(default_store(), _run_id(run_id), reason=str(reason))
         text = run_text(run)
-        if run["status"] in ("queued", "running"):
+        if run.status in ("queued", "running"):
             text += "\nCancel requested; the worker has not confirmed yet."
-        elif not run["cancelRequested"]:
-            text = f"Nothing to cancel: run {run['runId']} had already ended {run['status']}.\n" + text
-        return Output(run, text)
+        elif not requested:
+            text = f"Nothing to cancel: run {run.run_id} had already ended {run.status}.\n" + text
+        return Output({**run.to_json(), "cancelRequested": requested}, text)
 
     def report(self, run_id: str, open: bool = False) -> Output:  # noqa: A002 - the flag is --open
         """The path of the run's report.html (written first when missing); --open shows it in the system browser."""
@@ -197,7 +198,7 @@ class RunCommands:
 
     def list(self, limit: int = 50) -> Output:
         """Runs newest first."""
-        rows = runs.list_runs(default_store(), limit=parse_int(limit, "--limit", 1))
+        rows = [run.to_json() for run in runs.list_runs(default_store(), limit=parse_int(limit, "--limit", 1))]
         table_rows = [{**row, "createdAt": row["timings"]["createdAt"]} for row in rows]
         text = render.table(
             table_rows,

@@ -28,64 +28,65 @@ def empty_range_message(store: Store, time_range: str) -> str:
     return f"Nothing {range_phrase(time_range)}. {stored}; try --time-range all."
 
 
-def run_text(run: dict[str, Any]) -> str:
+def run_text(run: runs.RunDocument) -> str:
     lines = [
-        f"Run {run['runId']} {run['status']}" + (f": {run['statusReason']}" if run["statusReason"] else ""),
-        f"Conversation: {run['conversationId']}",
-        f"Agent: {run['agentName'] or '-'} ({run['agentUuid']})",
-        f"Window: {shown_time(run['window']['start'])} .. {shown_time(run['window']['end'])}",
+        f"Run {run.run_id} {run.status}" + (f": {run.status_reason}" if run.status_reason else ""),
+        f"Conversation: {run.conversation_id}",
+        f"Agent: {run.agent_name or '-'} ({run.agent_uuid})",
+        f"Window: {shown_time(run.window_start)} .. {shown_time(run.window_end)}",
     ]
-    if run["status"] in ("queued", "running"):
-        lines.append(f"Follow it: halo-local run poll {run['runId']}")
-    elif run["status"] == "completed" or run["reportPath"]:
-        lines.append(f"Report: halo-local conversation get {run['conversationId']}")
+    if run.status in ("queued", "running"):
+        lines.append(f"Follow it: halo-local run poll {run.run_id}")
+    elif run.status == "completed" or run.report_path:
+        lines.append(f"Report: halo-local conversation get {run.conversation_id}")
     return "\n".join(lines)
 
 
-def run_details_text(run: dict[str, Any]) -> str:
-    dataset, llm_use, options, timings = run["traceDataset"], run["llm"], run["options"], run["timings"]
-    if llm_use["ran"]:
-        llm_line = (f"ran: {render.count(llm_use['inputTokens'])} in / {render.count(llm_use['outputTokens'])} out "
-                    f"tokens, {render.usd(llm_use['costUsd'])}, {llm_use['turns']} turns")
-    elif llm_use["degraded"]:
-        llm_line = f"failed, report is heuristics-only (degraded): {llm_use['error']}"
-    elif llm_use["skippedReason"]:
-        llm_line = f"skipped: {llm_use['skippedReason']}"
-    elif run["status"] in runs.ACTIVE_STATES:
+def run_details_text(run: runs.RunDocument) -> str:
+    dataset, llm_use, options, timings = run.trace_dataset, run.llm, run.options, run.timings
+    if llm_use.ran:
+        llm_line = (f"ran: {render.count(llm_use.input_tokens)} in / {render.count(llm_use.output_tokens)} out "
+                    f"tokens, {render.usd(llm_use.cost_usd)}, {llm_use.turns} turns")
+    elif llm_use.degraded:
+        llm_line = f"failed, report is heuristics-only (degraded): {llm_use.error}"
+    elif llm_use.skipped_reason:
+        llm_line = f"skipped: {llm_use.skipped_reason}"
+    elif run.status in runs.ACTIVE_STATES:
         llm_line = "pending"
     else:
         llm_line = "did not run"
-    cut = " (cut by the span limit)" if dataset["truncated"] else ""
+    cut = " (cut by the span limit)" if dataset.truncated else ""
     dataset_line = "-"
-    if dataset["spans"] is not None:
-        dataset_line = (f"{render.count(dataset['spans'])} spans in {render.count(dataset['traces'])} traces{cut}"
-                        f"; {render.count(dataset['spansInWindow'])} spans in the window")
-    snapshot = dataset["path"] if dataset["path"] and os.path.exists(dataset["path"]) else "-"
-    findings_count = str(run["findingCount"]) if run["kind"] == "analysis" and dataset["spans"] is not None else "-"
+    if dataset.spans is not None:
+        dataset_line = (f"{render.count(dataset.spans)} spans in {render.count(dataset.traces)} traces{cut}"
+                        f"; {render.count(dataset.spans_in_window)} spans in the window")
+    snapshot = dataset.path if dataset.path and os.path.exists(dataset.path) else "-"
+    findings_count = str(run.finding_count) if run.kind == "analysis" and dataset.spans is not None else "-"
+    duration = timings.duration_seconds
     pairs = [
-        ("Run", run["runId"]), ("Kind", run["kind"]), ("Status", run["status"]),
-        ("Reason", run["statusReason"]), ("Conversation", run["conversationId"]),
-        ("Agent", f"{run['agentName'] or '-'} ({run['agentUuid']})"),
-        ("Window", f"{shown_time(run['window']['start'])} .. {shown_time(run['window']['end'])}"),
-        ("Source", run.get("source")),
-        ("Model", run["modelId"]),
-        ("Options", f"span limit {options['spanLimit']:,}, max turns {options['maxTurns']}, max sub-agent depth "
-                    f"{options['maxSubagentDepth']}, time limit {options['timeLimitSeconds'] // 60} min"
-                    + (", --no-llm" if options["noLlm"] else "")),
-        ("Prompt", options["prompt"]),
-        ("Created", shown_time(timings["createdAt"])), ("Started", shown_time(timings["startedAt"])),
-        ("Finished", shown_time(timings["finishedAt"])),
-        ("Duration", render.duration(timings["durationSeconds"] * 1000 if timings["durationSeconds"] is not None else None)),
+        ("Run", run.run_id), ("Kind", run.kind), ("Status", run.status),
+        ("Reason", run.status_reason), ("Conversation", run.conversation_id),
+        ("Agent", f"{run.agent_name or '-'} ({run.agent_uuid})"),
+        ("Window", f"{shown_time(run.window_start)} .. {shown_time(run.window_end)}"),
+        ("Source", run.source),
+        ("Model", run.model_id),
+        ("Options", f"span limit {options.span_limit:,}, max turns {options.max_turns}, max sub-agent depth "
+                    f"{options.max_subagent_depth}, time limit {options.time_limit_seconds // 60} min"
+                    + (", --no-llm" if options.no_llm else "")),
+        ("Prompt", options.prompt),
+        ("Created", shown_time(timings.created_at)), ("Started", shown_time(timings.started_at)),
+        ("Finished", shown_time(timings.finished_at)),
+        ("Duration", render.duration(duration * 1000 if duration is not None else None)),
         ("LLM pass", llm_line),
         ("Trace dataset", dataset_line),
         ("Snapshot", snapshot),
         ("Findings", findings_count),
     ]
     text = render.key_values(pairs)
-    findings = run.get("findings") or []
+    findings = run.findings or ()
     if findings:
         text += "\n\n" + render.table(
-            [{"rank": rank, **item} for rank, item in enumerate(findings, start=1)],
+            [{"rank": rank, **item.to_json()} for rank, item in enumerate(findings, start=1)],
             [("rank", "#"), ("severity", "SEVERITY"), ("category", "CATEGORY"), ("subject", "SUBJECT"),
              ("title", "TITLE")],
         )

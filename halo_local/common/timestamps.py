@@ -8,6 +8,7 @@ accepted at the borders and converted; only cadence arithmetic across time zones
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import overload
 
 from halo_local.errors import UsageError
 
@@ -27,6 +28,12 @@ def as_aware_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+@overload
+def iso(value: datetime) -> str: ...
+@overload
+def iso(value: None) -> None: ...
+@overload
+def iso(value: datetime | None) -> str | None: ...
 def iso(value: datetime | None) -> str | None:
     """`2026-04-24T18:00:00Z` (microseconds when present), the form every flag accepts; None stays None."""
     return None if value is None else as_naive_utc(value).isoformat() + "Z"

@@ -215,6 +215,11 @@ class CheckResult:
             "note": self.note,
         }
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CheckResult:
+        return cls(category=data["category"], status=data["status"], findings=int(data["findings"]),
+                   checked=int(data["checked"]), unit=data["unit"], note=data["note"])
+
 
 @dataclass(frozen=True)
 class Analysis:

@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 
 from halo_local import render
+from halo_local.heuristics import Finding
 from halo_local.html_report import charts
 from halo_local.resources import sql_template, sql_text
 
@@ -60,7 +61,7 @@ class FindingView:
     """A finding with where to look: anchors of its latency chart, failures row and waterfalls."""
 
     anchor: str
-    finding: Mapping[str, Any]
+    finding: dict[str, Any]  # the finding's template view (`Finding.to_json()`)
     latency_anchor: str | None
     failures_anchor: str | None
     waterfalls: list[tuple[str, str]] = field(default_factory=list)  # (anchor, trace id)
@@ -176,20 +177,20 @@ def waterfall_view(connection: duckdb.DuckDBPyConnection, anchor: str, trace_id:
 
 
 def page_data(connection: duckdb.DuckDBPyConnection, *, window_start: str, window_end: str,
-              findings: Sequence[Mapping[str, Any]]) -> PageData:
+              findings: Sequence[Finding]) -> PageData:
     """Every chart of report.html, and each top finding linked to the charts that show it."""
     latency = latency_views(connection)
     cost_traces, cost_models = cost_charts(connection)
     failure_subjects, failures = failures_chart(connection, window_start, window_end)
     latency_by_subject = {view.subject: view.anchor for view in latency}
-    marked = frozenset(span_id for item in findings for span_id in item.get("exampleSpanIds") or ())
+    marked = frozenset(span_id for item in findings for span_id in item.example_span_ids)
     waterfalls: dict[str, WaterfallView] = {}
     views = []
     for rank, finding in enumerate(findings, start=1):
-        view = FindingView(f"finding-{rank}", finding, latency_by_subject.get(finding.get("subject") or ""),
-                           "failures" if failures is not None and finding.get("subject") in failure_subjects else None)
+        view = FindingView(f"finding-{rank}", finding.to_json(), latency_by_subject.get(finding.subject or ""),
+                           "failures" if failures is not None and finding.subject in failure_subjects else None)
         if rank <= TOP_FINDINGS:
-            for trace_id in list(finding.get("exampleTraceIds") or ())[:TRACES_PER_FINDING]:
+            for trace_id in list(finding.example_trace_ids)[:TRACES_PER_FINDING]:
                 if trace_id not in waterfalls and len(waterfalls) < MAX_WATERFALLS:
                     drawn = waterfall_view(connection, f"trace-{len(waterfalls) + 1}", trace_id, marked)
                     if drawn is not None:

@@ -17,7 +17,7 @@ Where each concern lives: `options` (defaults, limits, the window), `rows` (stat
 row writes), `lifecycle` (create, poll, cancel), `documents` (the JSON read side), `worker`
 (detached processes, liveness, reaping), `control` (heartbeat, cancellation, time limit while a
 run executes), `snapshot` (the Parquet trace dataset), `pipeline` (executing a run, one LLM step),
-`html_page` (report.html on demand). `python -m halo_local.runs RUN_ID` is the worker's entry point
+`html_page` (report.html on demand), `run_document` (a run as its readers see it: `RunDocument`). `python -m halo_local.runs RUN_ID` is the worker's entry point
 (`__main__`).
 """
 
@@ -52,6 +52,7 @@ from halo_local.runs.rows import (
     TERMINAL_STATES,
     WORKER_LOG,
 )
+from halo_local.runs.run_document import OnEvent, RunDocument, RunEvent
 from halo_local.runs.worker import process_alive, reap_stale_runs, start_worker
 
 __all__ = [
@@ -75,6 +76,9 @@ __all__ = [
     "TERMINAL_STATES",
     "WORKER_LOG",
     "IntBound",
+    "OnEvent",
+    "RunDocument",
+    "RunEvent",
     "RunOptions",
     "cancel_run",
     "create_followup_run",

@@ -9,7 +9,7 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +22,7 @@ from halo_local.errors import HaloLocalError
 from halo_local.resources import sql_text
 from halo_local.runs.options import DEFAULT_CANCEL_REASON
 from halo_local.runs.rows import CANCEL_FILE, finish, insert_event, minutes, status_of, writing
+from halo_local.runs.run_document import OnEvent, RunEvent
 from halo_local.store import Store
 
 log = logging.getLogger("halo_local.runs")
@@ -60,7 +61,7 @@ class RunControl:
     store: Store
     run_id: str
     time_limit_seconds: int
-    on_event: Callable[[dict[str, Any]], None] | None = None
+    on_event: OnEvent | None = None
     active_connection: duckdb.DuckDBPyConnection | None = None
     _stop: tuple[str, str] | None = None
     _deadline: float = 0.0
@@ -104,7 +105,7 @@ class RunControl:
             insert_event(connection, self.run_id, kind, message, detail, at)
         log.info("%s %s", kind, message)
         if self.on_event is not None:
-            self.on_event({"at": iso(at), "kind": kind, "message": message, "detail": dict(detail or {})})
+            self.on_event(RunEvent(None, iso(at), kind, message, dict(detail or {})))
 
     def llm_event(self, kind: str, detail: Mapping[str, Any]) -> None:
         """Forward the LLM pass's events (turns, tool calls, retries) to the timeline."""
@@ -115,8 +116,8 @@ class RunControl:
         with writing(self.store) as connection:
             ended = finish(connection, self.run_id, status, reason, at, detail)
         if ended and self.on_event is not None:
-            self.on_event({"at": iso(at), "kind": status, "message": f"{status}: {reason}" if reason else status,
-                           "detail": dict(detail or {})})
+            self.on_event(RunEvent(None, iso(at), status, f"{status}: {reason}" if reason else status,
+                                   dict(detail or {})))
         return status if ended else status_of(self.store, self.run_id)
 
     def beat(self, record_event: bool) -> None:

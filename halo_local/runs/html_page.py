@@ -16,21 +16,21 @@ from halo_local.store import Store
 def report_html(store: Store, run_id: str) -> Path:
     """The path of the run's report.html, written first when missing. A follow-up's page is that of its
     analysis run; a run without a report (queued, running, no_traces, failed) is an error saying why."""
-    document = get_run(store, run_id)
-    if document["kind"] != "analysis" and document["parentRunId"]:
-        document = get_run(store, document["parentRunId"])
-    if not document["reportPath"]:
-        why = f": {document['statusReason']}" if document["statusReason"] else ""
-        hint = (f"`halo-local run poll {document['runId']}` waits for it to end"
-                if document["status"] in ACTIVE_STATES else "`halo-local run create` starts a new analysis")
-        raise HaloLocalError(f"run {document['runId']} has no report: it is {document['status']}{why}", hint=hint)
-    path = Path(document["reportPath"]).with_name(html_report.HTML_FILE)
+    run = get_run(store, run_id)
+    if run.kind != "analysis" and run.parent_run_id:
+        run = get_run(store, run.parent_run_id)
+    if not run.report_path:
+        why = f": {run.status_reason}" if run.status_reason else ""
+        hint = (f"`halo-local run poll {run.run_id}` waits for it to end"
+                if run.status in ACTIVE_STATES else "`halo-local run create` starts a new analysis")
+        raise HaloLocalError(f"run {run.run_id} has no report: it is {run.status}{why}", hint=hint)
+    path = Path(run.report_path).with_name(html_report.HTML_FILE)
     if path.is_file():
         return path
-    snapshot = Path(document["traceDataset"]["path"] or "")
+    snapshot = Path(run.trace_dataset.path or "")
     if not snapshot.is_file():
-        raise NotFoundError(f"report.html of run {document['runId']} cannot be drawn: its snapshot {snapshot} is gone",
+        raise NotFoundError(f"report.html of run {run.run_id} cannot be drawn: its snapshot {snapshot} is gone",
                             hint="`halo-local run create` with the same window analyses the spans again")
-    stored = run_row(store, document["runId"])["llm_result"]
+    stored = run_row(store, run.run_id)["llm_result"]
     summary = json.loads(stored).get("summary") if stored else None
-    return html_report.write_html(path, **html_report.run_page(document, llm_summary=summary))
+    return html_report.write_html(path, **html_report.run_page(run, llm_summary=summary))

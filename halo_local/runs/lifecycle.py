@@ -30,6 +30,7 @@ from halo_local.runs.rows import (
     new_run_id,
     writing,
 )
+from halo_local.runs.run_document import OnEvent, RunDocument
 from halo_local.store import Store
 
 
@@ -51,10 +52,10 @@ def create_run(
     wait: bool = False,
     schedule_id: str | None = None,
     now: datetime | None = None,
-    on_event: Callable[[dict[str, Any]], None] | None = None,
+    on_event: OnEvent | None = None,
     source: str | None = None,
     source_overview: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> RunDocument:
     """Validate every option, record the run as queued with its conversation, then start it.
 
     Without `wait` a detached worker process runs it and this returns at once (status `queued`);
@@ -159,10 +160,10 @@ def poll_run(
     *,
     interval: float = 5.0,
     timeout: float = 1800.0,
-    on_event: Callable[[dict[str, Any]], None] | None = None,
+    on_event: OnEvent | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
-) -> tuple[dict[str, Any], bool]:
+) -> tuple[RunDocument, bool]:
     """Wait for a terminal state; returns (run, True) if `timeout` seconds passed first.
 
     `on_event` sees each new event once, in order, so a caller can show progress.
@@ -173,9 +174,9 @@ def poll_run(
         run = get_run(store, run_id)
         if on_event is not None:
             for event in run_events(store, run_id, limit=10_000, after_seq=seen):
-                seen = event["seq"]
+                seen = event.seq or seen
                 on_event(event)
-        if run["status"] in TERMINAL_STATES:
+        if run.status in TERMINAL_STATES:
             return run, False
         remaining = deadline - clock()
         if remaining <= 0:
@@ -190,33 +191,33 @@ def cancel_run(
     reason: str = DEFAULT_CANCEL_REASON,
     wait_seconds: float = 10.0,
     sleep: Callable[[float], None] = time.sleep,
-) -> dict[str, Any]:
+) -> tuple[RunDocument, bool]:
     """Ask a run to stop: recorded in the database and as a flag file the worker watches.
 
     A queued run is cancelled at once; a running one within a few seconds (also mid LLM call).
-    Waits up to `wait_seconds` for the worker to confirm. Returns the run's document plus
-    `cancelRequested`: False when the run had already ended (nothing was cancelled), else True.
+    Waits up to `wait_seconds` for the worker to confirm. Returns the run and whether a cancel was
+    requested: False when the run had already ended (nothing was cancelled), else True.
     """
     text = str(reason).strip() or DEFAULT_CANCEL_REASON
     run = get_run(store, run_id, include_findings=False)
-    if run["status"] in TERMINAL_STATES:
-        return {**run, "cancelRequested": False}
+    if run.status in TERMINAL_STATES:
+        return run, False
     at = utc_now()
     with writing(store) as connection:
-        connection.execute(sql_text("runs/request_cancel.sql"), {"at": at, "reason": text, "run_id": run["runId"]})
-        insert_event(connection, run["runId"], "cancel_requested", f"cancel requested: {text}",
+        connection.execute(sql_text("runs/request_cancel.sql"), {"at": at, "reason": text, "run_id": run.run_id})
+        insert_event(connection, run.run_id, "cancel_requested", f"cancel requested: {text}",
                      {"reason": text, "pid": os.getpid()}, at)
-        status = connection.execute(sql_text("runs/status.sql"), {"run_id": run["runId"]}).fetchall()[0][0]
+        status = connection.execute(sql_text("runs/status.sql"), {"run_id": run.run_id}).fetchall()[0][0]
         if status == "queued":
-            finish(connection, run["runId"], "cancelled", text, at)
+            finish(connection, run.run_id, "cancelled", text, at)
     # The flag follows the recorded request, so that a worker which stops on it logs `cancelled` after
     # `cancel_requested`, never before.
-    flag = store.runs_dir / run["runId"] / CANCEL_FILE
+    flag = store.runs_dir / run.run_id / CANCEL_FILE
     flag.parent.mkdir(parents=True, exist_ok=True)
     flag.write_text(text, encoding="utf-8")
     deadline = time.monotonic() + wait_seconds
     while True:
         run = get_run(store, run_id, include_findings=False)
-        if run["status"] in TERMINAL_STATES or time.monotonic() >= deadline:
-            return {**run, "cancelRequested": True}
+        if run.status in TERMINAL_STATES or time.monotonic() >= deadline:
+            return run, True
         sleep(0.25)

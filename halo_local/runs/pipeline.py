@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from halo_local.runs.rows import (
     status_of,
     writing,
 )
+from halo_local.runs.run_document import OnEvent, RunEvent
 from halo_local.runs.worker import process_start_ticks
 from halo_local.sources.overview import local_overview
 from halo_local.store import Store
@@ -51,7 +52,7 @@ log = logging.getLogger("halo_local.runs")
 LLM_STOP_KEEPS_REPORT = frozenset({"cancelled", "timed_out"})
 
 
-def execute_run(store: Store, run_id: str, *, on_event: Callable[[dict[str, Any]], None] | None = None) -> str:
+def execute_run(store: Store, run_id: str, *, on_event: OnEvent | None = None) -> str:
     """Run a queued run to its end here and return its final status.
 
     Never raises for what happens inside the run: errors end it `failed` with the reason, a cancel
@@ -120,15 +121,14 @@ def _analyse(control: RunControl, run: RunRecord) -> str:
         sections = report.collect_sections(connection, _window_overview(store, run, run_dir))
     findings = analysis.findings
     checks = [check.to_json() for check in analysis.checks]
-    findings_json = [item.to_json() for item in findings]
     trace_verdicts = verdicts.build_verdicts(analysis.outcomes, findings)
     with writing(store) as connection:
         connection.execute(sql_text("runs/save_findings.sql"), {
-            "findings": json.dumps(findings_json, default=str),
+            "findings": json.dumps([item.to_json() for item in findings], default=str),
             "checks": json.dumps(checks, default=str), "run_id": run_id,
         })
         verdicts.save_verdicts(connection, run_id, trace_verdicts)
-        comparison = changes.compare(findings_json, changes.previous_run(
+        comparison = changes.compare(findings, changes.previous_run(
             connection, run_id=run_id, agent_uuid=run.agent_uuid, created_at=run.created_at))
         changes.save_changes(connection, run_id, comparison)
     control.event("step_finished", f"heuristics: {len(findings)} findings", {
@@ -141,7 +141,7 @@ def _analyse(control: RunControl, run: RunRecord) -> str:
         "runId": run_id, "agentUuid": run.agent_uuid, "agentName": run.agent_name,
         "windowStart": iso(run.window_start), "windowEnd": iso(run.window_end),
         "spans": dataset.snapshot_spans, "traces": dataset.snapshot_traces, "truncated": dataset.truncated,
-        "overview": sections["overview"],
+        "overview": sections.overview,
     }
     outcome = _llm_step(
         control, run, _ANALYSIS_WORDING, lambda: llm.run_analysis(
@@ -159,18 +159,17 @@ def _analyse(control: RunControl, run: RunRecord) -> str:
         control.check()
     control.event("step_started", "report: rendering", {"step": "report"})
     markdown = report.render_report(
-        run=_report_run_facts(run, dataset), sections=sections, findings=findings_json, changes=comparison,
-        checks=checks, llm_state={
-            "ran": outcome.result is not None, "skippedReason": outcome.skipped_reason,
-            "degraded": outcome.degraded, "error": outcome.error, "modelId": run.model_id,
-            "result": outcome.result, "stopped": outcome.stopped is not None,
-        },
+        run=_report_run_facts(run, dataset), sections=sections, findings=findings, changes=comparison,
+        checks=analysis.checks, llm_state=report.LlmState(
+            ran=outcome.result is not None, skipped_reason=outcome.skipped_reason, degraded=outcome.degraded,
+            error=outcome.error, stopped=outcome.stopped is not None, model_id=run.model_id, result=outcome.result,
+        ),
         read_first=[item for item in trace_verdicts if item.score > 0][:report.READ_FIRST],
     )
     report_path = run_dir / REPORT_FILE
     report_path.write_text(markdown, encoding="utf-8")
     control.event("step_finished", f"report: {len(markdown):,} characters", {"step": "report", "path": str(report_path)})
-    _write_html(control, run, dataset, findings_json, comparison, outcome.result)
+    _write_html(control, run, dataset, findings, comparison, outcome.result)
     if outcome.stopped is not None:
         return _complete(control, run, markdown, report_path, outcome.stopped[1], status=outcome.stopped[0])
     reason = (f"LLM pass failed ({outcome.error}); the report is heuristics-only (degraded)"
@@ -184,7 +183,7 @@ def _answer_followup(control: RunControl, run: RunRecord) -> str:
     if run.parent_run_id is None:
         raise Stopped("failed", "the follow-up has no analysis run to answer from")
     parent = run_record(control.store, run.parent_run_id)
-    findings_json = json.loads(parent.findings or "[]")
+    findings = [heuristics.Finding.from_json(item) for item in json.loads(parent.findings or "[]")]
     history = conversations.history(control.store, run.conversation_id, excluding_run_id=control.run_id)
     first_answer = next((index for index, (role, _) in enumerate(history) if role == "assistant"), None)
     report_markdown = history[first_answer][1] if first_answer is not None else ""
@@ -193,7 +192,7 @@ def _answer_followup(control: RunControl, run: RunRecord) -> str:
     outcome = _llm_step(
         control, run, _FOLLOWUP_WORDING, lambda: llm.answer_followup(
             snapshot=Path(run.snapshot_path), report_markdown=report_markdown,
-            findings=[heuristics.Finding.from_json(item) for item in findings_json],
+            findings=findings,
             history=earlier, question=run.prompt, model_id=run.model_id, max_turns=run.max_turns,
             on_event=control.llm_event, should_cancel=control.should_cancel,
         ))
@@ -201,7 +200,7 @@ def _answer_followup(control: RunControl, run: RunRecord) -> str:
         answer = report.render_llm_answer(answer=outcome.result.summary, model_id=run.model_id,
                                           link_hosts=report.snapshot_link_hosts(Path(run.snapshot_path)))
     else:
-        answer = report.render_followup_answer(question=run.prompt, findings=findings_json,
+        answer = report.render_followup_answer(question=run.prompt, findings=findings,
                                                unavailable_reason=outcome.unavailable_reason())
     if outcome.stopped is not None:
         return _complete(control, run, answer, None, outcome.stopped[1], status=outcome.stopped[0])
@@ -233,7 +232,7 @@ _FOLLOWUP_WORDING = _LlmWording("answering", False, "answering from the findings
 class LlmOutcome:
     """What the LLM step came to: a result, or why there is none (skipped, failed, stopped)."""
 
-    result: Any = None
+    result: llm.LlmResult | None = None
     skipped_reason: str | None = None
     error: str | None = None  # a failure, or the note of a stop: the run is degraded
     stopped: tuple[str, str] | None = None  # (status, reason) the run ends with after the step
@@ -251,7 +250,8 @@ class LlmOutcome:
         return self.skipped_reason or ""
 
 
-def _llm_step(control: RunControl, run: RunRecord, wording: _LlmWording, call: Callable[[], Any]) -> LlmOutcome:
+def _llm_step(control: RunControl, run: RunRecord, wording: _LlmWording,
+              call: Callable[[], llm.LlmResult]) -> LlmOutcome:
     """Run the LLM call when allowed; its failure degrades the run instead of failing it, and a cancel or
     the time limit during it stops the run after its heuristics-only output is written."""
     skip = llm.llm_skip_reason(bool(run.no_llm))
@@ -295,21 +295,22 @@ def _llm_stop_note(status: str, reason: str, time_limit_seconds: int) -> str:
     return f"stopped because the run was cancelled: {reason}"
 
 
-def _save_llm(control: RunControl, *, ran: bool, degraded: bool, error: str | None, result: Any) -> None:
+def _save_llm(control: RunControl, *, ran: bool, degraded: bool, error: str | None,
+              result: llm.LlmResult | None) -> None:
     with writing(control.store) as connection:
         connection.execute(sql_text("runs/save_llm.sql"), {
             "run_id": control.run_id, "llm_ran": ran, "degraded": degraded, "llm_error": error,
-            "input_tokens": getattr(result, "input_tokens", None),
-            "output_tokens": getattr(result, "output_tokens", None),
-            "cache_read_tokens": getattr(result, "cache_read_tokens", None),
-            "cache_write_tokens": getattr(result, "cache_write_tokens", None),
-            "cost_usd": getattr(result, "cost_usd", None), "turns": getattr(result, "turns", None),
-            "invented_ids_removed": getattr(result, "invented_ids_removed", None),
+            "input_tokens": result.input_tokens if result else None,
+            "output_tokens": result.output_tokens if result else None,
+            "cache_read_tokens": result.cache_read_tokens if result else None,
+            "cache_write_tokens": result.cache_write_tokens if result else None,
+            "cost_usd": result.cost_usd if result else None, "turns": result.turns if result else None,
+            "invented_ids_removed": result.invented_ids_removed if result else None,
             "llm_result": json.dumps(llm_result_json(result), default=str) if result is not None else None,
         })
 
 
-def llm_result_json(result: Any) -> dict[str, Any]:
+def llm_result_json(result: llm.LlmResult) -> dict[str, Any]:
     """The LLM's summary and notes as stored on the run (camelCase)."""
     return {"summary": result.summary, "notes": [note.to_json() for note in result.notes]}
 
@@ -333,17 +334,19 @@ def _complete(control: RunControl, run: RunRecord, markdown: str, report_path: P
         return status_of(control.store, control.run_id)
     if control.on_event is not None:
         message = f"{status}: {reason}" if reason else status
-        control.on_event({"at": iso(at), "kind": status, "message": message, "detail": {}})
+        control.on_event(RunEvent(None, iso(at), status, message, {}))
     return status
 
 
 def _write_html(control: RunControl, run: RunRecord, dataset: snapshot.Dataset,
-                findings: list[dict[str, Any]], comparison: Mapping[str, Any], result: Any) -> None:
+                findings: list[heuristics.Finding], comparison: changes.Changes,
+                result: llm.LlmResult | None) -> None:
     """report.html beside report.md. The markdown report is the run's product: a page that cannot be
     drawn is an event (`run report RUN_ID` draws it again later), not a failed run."""
-    facts = {"runId": run.run_id, "agentName": run.agent_name, "agentUuid": run.agent_uuid,
-             "windowStart": iso(run.window_start), "windowEnd": iso(run.window_end),
-             "spans": dataset.snapshot_spans, "traces": dataset.snapshot_traces, "truncated": dataset.truncated}
+    facts = html_report.PageRun(
+        run_id=run.run_id, agent_name=run.agent_name, agent_uuid=run.agent_uuid,
+        window_start=iso(run.window_start), window_end=iso(run.window_end),
+        spans=dataset.snapshot_spans, traces=dataset.snapshot_traces, truncated=dataset.truncated)
     path = control.store.runs_dir / control.run_id / html_report.HTML_FILE
     try:
         html_report.write_html(path, snapshot=dataset.snapshot, run=facts, findings=findings, changes=comparison,
@@ -355,16 +358,14 @@ def _write_html(control: RunControl, run: RunRecord, dataset: snapshot.Dataset,
     control.event("step_finished", f"report.html: {path.stat().st_size:,} bytes", {"step": "report", "path": str(path)})
 
 
-def _report_run_facts(run: RunRecord, dataset: snapshot.Dataset) -> dict[str, Any]:
-    return {
-        "runId": run.run_id, "agentUuid": run.agent_uuid, "agentName": run.agent_name,
-        "windowStart": iso(run.window_start), "windowEnd": iso(run.window_end),
-        "prompt": run.prompt, "modelId": run.model_id, "spanLimit": run.span_limit,
-        "snapshotSpans": dataset.snapshot_spans, "snapshotTraces": dataset.snapshot_traces,
-        "windowSpans": dataset.window_spans, "windowTraces": dataset.window_traces,
-        "truncated": dataset.truncated, "previousSpans": dataset.previous_spans,
-        "source": run.source,
-    }
+def _report_run_facts(run: RunRecord, dataset: snapshot.Dataset) -> report.ReportRun:
+    return report.ReportRun(
+        run_id=run.run_id, agent_uuid=run.agent_uuid, agent_name=run.agent_name, window_start=run.window_start,
+        window_end=run.window_end, prompt=run.prompt, model_id=run.model_id, span_limit=run.span_limit,
+        snapshot_spans=dataset.snapshot_spans, snapshot_traces=dataset.snapshot_traces,
+        window_spans=dataset.window_spans, window_traces=dataset.window_traces,
+        previous_spans=dataset.previous_spans, source=run.source,
+    )
 
 
 def _window_overview(store: Store, run: RunRecord, run_dir: Path) -> dict[str, Any]:

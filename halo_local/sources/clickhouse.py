@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from halo_local.common.agents import AGENT_NAMESPACE, agent_uuid_for
 from halo_local.errors import HaloLocalError
 from halo_local.resources import sql_template, sql_text
-from halo_local.sources.dialect import FIELD_TYPES, GeneratedFields, generated_fields
+from halo_local.sources.dialect import FIELD_CASTS, MappedField, mapped_fields, usage_wrappers
 from halo_local.sources.overview import OVERVIEW_ROW_LIMIT, OVERVIEW_SECTIONS, iso_from_ns
 from halo_local.sources.url import PASSWORD_ENV, SourceUrl
 
@@ -113,7 +113,7 @@ class ClickHouseSource:
 
         window = self._window(agent_uuid, window_start, window_end)
         pairs = self._rows("clickhouse/price_models.sql", window,
-                           fields=generated_fields(tuple(name for name in FIELD_TYPES if name in _PRICE_FIELDS)))
+                           fields=mapped_fields(tuple(name for name in FIELD_CASTS if name in _PRICE_FIELDS)))
         names, rows = self._named_rows("clickhouse/overview.sql", {
             **window, **price_parameters(pairs), "row_limit": OVERVIEW_ROW_LIMIT})
         totals = dict(zip(names, rows[0], strict=True))
@@ -144,14 +144,12 @@ class ClickHouseSource:
     def _name(self) -> str:
         return f"ClickHouse source {self.url.redacted()}"
 
-    def _render(self, template: str, parameters: Mapping[str, Any], *, fields: GeneratedFields | None = None,
-                **shape: Any) -> tuple[str, dict[str, Any]]:
-        fields = fields or generated_fields()
+    def _render(self, template: str, parameters: Mapping[str, Any], *,
+                fields: tuple[MappedField, ...] | None = None, **shape: Any) -> tuple[str, dict[str, Any]]:
         sql = sql_template(template, table=self.url.qualified_table, jump_rounds=JUMP_ROUNDS,
-                           fields=",\n        ".join(fields.columns), **shape)
-        values = {**fields.parameters, **parameters,
-                  "wrapper_names": [wrapper for wrapper, _ in fields.usage_wrappers],
-                  "inner_names": [inner for _, inner in fields.usage_wrappers]}
+                           fields=fields or mapped_fields(), **shape)
+        values = {**parameters, "wrapper_names": [wrapper for wrapper, _ in usage_wrappers()],
+                  "inner_names": [inner for _, inner in usage_wrappers()]}
         return sql, values
 
     def _settings(self) -> dict[str, Any]:
@@ -160,11 +158,11 @@ class ClickHouseSource:
                 "enable_materialized_cte": 1, "prefer_column_name_to_alias": 1}
 
     def _rows(self, template: str, parameters: Mapping[str, Any], *,
-              fields: GeneratedFields | None = None) -> list[tuple[Any, ...]]:
+              fields: tuple[MappedField, ...] | None = None) -> list[tuple[Any, ...]]:
         return self._named_rows(template, parameters, fields=fields)[1]
 
     def _named_rows(self, template: str, parameters: Mapping[str, Any], *,
-                    fields: GeneratedFields | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+                    fields: tuple[MappedField, ...] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
         sql, values = self._render(template, parameters, fields=fields)
         result = self._call(lambda client: client.query(sql, parameters=values, settings=self._settings()))
         return list(result.column_names), [tuple(row) for row in result.result_rows]

@@ -1,32 +1,31 @@
 """One mapping, two dialects: ClickHouse expressions over `SpanAttributes` generated from attribute_map.
 
 The attribute mapping (sql/normalize/mapping.sql) is data; DuckDB applies it in ingest/normalize.py.
-Here the same rows become ClickHouse expressions for the canonical fields the cluster needs (span
-type, model, provider, usage, tool, agent names), each a coalesce over its candidates in priority
-order with every key, pattern and path a server-side parameter. The exporter stores every attribute
-value as a string (arrays and objects as JSON text), which is what the DuckDB transforms read as text.
+Here the same rows become the ClickHouse columns of the canonical fields the cluster needs (span type,
+model, provider, usage, tool, agent names), each a coalesce over its candidates in priority order. The
+SQL's shape lives in sql/clickhouse/_mapping.sql; this module only chooses the data: which rules, keys
+and casts.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import duckdb
 
 from halo_local.resources import sql_text
 
-# The fields the ClickHouse queries compute, with the ClickHouse type each is cast to.
-FIELD_TYPES = {
-    "span_type": "Nullable(String)", "model": "Nullable(String)", "provider_raw": "Nullable(String)",
-    "input_tokens": "Nullable(Int64)", "output_tokens": "Nullable(Int64)", "cache_read_tokens": "Nullable(Int64)",
-    "cache_write_tokens": "Nullable(Int64)", "cost_usd": "Nullable(Decimal(38, 10))",
-    "tool_name": "Nullable(String)", "declared_agent": "Nullable(String)", "agent_span_label": "Nullable(String)",
-    "langfuse_level": "Nullable(String)",
+# The fields the ClickHouse queries compute, with the cast (by name, see _mapping.sql) each gets.
+FIELD_CASTS = {
+    "span_type": "text", "model": "text", "provider_raw": "text", "input_tokens": "int", "output_tokens": "int",
+    "cache_read_tokens": "int", "cache_write_tokens": "int", "cost_usd": "decimal", "tool_name": "text",
+    "declared_agent": "text", "agent_span_label": "text", "langfuse_level": "text",
 }
 _EVENT_PREFIX = "event:"
+# The transforms _mapping.sql's candidate macro writes (tool_names and event keys feed no cluster field).
+_CLICKHOUSE_TRANSFORMS = frozenset({"text", "int", "decimal", "regex", "first", "json_text", "json_int",
+                                    "json_decimal", "langfuse_total", "span_type"})
 
 
 class MappingRule(NamedTuple):
@@ -39,14 +38,24 @@ class MappingRule(NamedTuple):
     argument: str | None
 
 
-@dataclass(frozen=True)
-class GeneratedFields:
-    """`columns`: `expr AS field` lines for a SELECT over the exporter's table; `parameters`: their
-    server-side values (`{pN:String}` placeholders); `usage_wrappers`: (wrapper, inner) span names."""
+class Candidate(NamedTuple):
+    """What _mapping.sql's candidate macro needs of a rule: its key (`@name`, `@status_message` or an
+    attribute), transform and argument, and for span_type rules the key's span_type_values (exact
+    values, and the span type of any value)."""
 
-    columns: tuple[str, ...]
-    parameters: dict[str, object]
-    usage_wrappers: tuple[tuple[str, str], ...]
+    key: str
+    transform: str
+    argument: str | None
+    span_types: tuple[tuple[str, str], ...]
+    any_span_type: str | None
+
+
+class MappedField(NamedTuple):
+    """One generated column: its name, cast name and candidates in priority order."""
+
+    name: str
+    cast: str
+    candidates: tuple[Candidate, ...]
 
 
 class UnsupportedRule(ValueError):
@@ -69,88 +78,26 @@ def mapping_rules() -> tuple[tuple[MappingRule, ...], tuple[tuple[str, str, str]
 
 
 @functools.cache
-def generated_fields(fields: tuple[str, ...] = tuple(FIELD_TYPES)) -> GeneratedFields:
-    """The ClickHouse SELECT columns of `fields`, generated from the mapping (once per process)."""
-    rules, _, wrappers = mapping_rules()
-    parameters: dict[str, object] = {}
-
-    def parameter(value: str) -> str:
-        name = f"p{len(parameters)}"
-        parameters[name] = value
-        return f"{{{name}:String}}"
-
-    columns = []
-    for field in fields:
-        candidates = [_candidate(rule, parameter) for rule in rules
-                      if rule.field == field and not rule.attribute_key.startswith(_EVENT_PREFIX)
-                      and "*" not in rule.attribute_key]
-        expression = f"coalesce({', '.join(candidates)})" if candidates else "NULL"
-        columns.append(f"CAST({expression} AS {FIELD_TYPES[field]}) AS {field}")
-    return GeneratedFields(columns=tuple(columns), parameters=parameters, usage_wrappers=wrappers)
+def mapped_fields(fields: tuple[str, ...] = tuple(FIELD_CASTS)) -> tuple[MappedField, ...]:
+    """The mapping's candidates of `fields` for _mapping.sql's mapped_columns macro (once per process)."""
+    rules, span_type_rows, _ = mapping_rules()
+    return tuple(MappedField(field, FIELD_CASTS[field], tuple(
+        _candidate(rule, span_type_rows) for rule in rules
+        if rule.field == field and not rule.attribute_key.startswith(_EVENT_PREFIX) and "*" not in rule.attribute_key))
+        for field in fields)
 
 
-def _source_text(rule: MappingRule, parameter: Callable[[str], str]) -> str:
-    """The rule key's value as text on one row of the exporter's table; NULL when absent or empty."""
-    if rule.attribute_key == "@name":
-        return "nullIf(SpanName, '')"
-    if rule.attribute_key == "@status_message":
-        return "if(lower(StatusCode) IN ('error', 'status_code_error'), nullIf(StatusMessage, ''), NULL)"
-    return f"nullIf(SpanAttributes[{parameter(rule.attribute_key)}], '')"
+def usage_wrappers() -> tuple[tuple[str, str], ...]:
+    """(wrapper, inner) span names of the mapping's usage_wrappers."""
+    return mapping_rules()[2]
 
 
-# Conversions of the DuckDB normalizer (normalize/macros.sql) in ClickHouse: norm_int accepts "190" and
-# "190.0" (rounded as DuckDB casts a decimal), norm_decimal accepts "2.5e-05".
-_INT = "coalesce(toInt64OrNull({text}), toInt64OrNull(toString(round(toDecimal128OrNull({text}, 6)))))"
-_DECIMAL = ("coalesce(toDecimal128OrNull({text}, 10),"
-            " toDecimal128OrNull(toString(toFloat64OrNull({text})), 10))")
-
-
-def _candidate(rule: MappingRule, parameter: Callable[[str], str]) -> str:
-    """The ClickHouse SQL of one candidate, as ingest/normalize.py's _TRANSFORM_SQL is for DuckDB."""
-    text = _source_text(rule, parameter)
-    argument = parameter(rule.argument) if rule.argument is not None else "NULL"
-    transform = rule.transform
-    if transform == "text":
-        return text
-    if transform == "int":
-        return _INT.format(text=text)
-    if transform == "decimal":
-        return _DECIMAL.format(text=text)
-    if transform == "regex":
-        return f"nullIf(extract({text}, {argument}), '')"
-    if transform == "first":
-        return (f"if(isValidJSON({text}) AND JSONType({text}) = 'Array',"
-                f" nullIf(JSONExtractString({text}, 1), ''), {text})")
-    if transform in ("json_text", "json_int", "json_decimal"):
-        value = f"nullIf(JSON_VALUE({text}, {argument}), '')"
-        return {"json_text": value, "json_int": _INT.format(text=value),
-                "json_decimal": _DECIMAL.format(text=value)}[transform]
-    if transform == "langfuse_total":
-        return _langfuse_total(text, rule.argument or "")
-    if transform == "span_type":
-        found = f"lower({text})" if rule.argument is None else f"lower(nullIf(extract({text}, {argument}), ''))"
-        return _span_type_of(rule.attribute_key, found, parameter)
-    raise UnsupportedRule(f"attribute_map transform {transform!r} ({rule.field}) has no ClickHouse form")
-
-
-def _span_type_of(attribute_key: str, found: str, parameter: Callable[[str], str]) -> str:
-    """span_type_values looked up for one key: the value's own row, else the key's '*' row."""
-    rows = [(value, span_type) for key, value, span_type in mapping_rules()[1] if key == attribute_key]
-    exact = [(value, span_type) for value, span_type in rows if value != "*"]
-    any_value = next((span_type for value, span_type in rows if value == "*"), None)
-    values = "[" + ", ".join(parameter(value) for value, _ in exact) + "]"
-    types = "[" + ", ".join(parameter(span_type) for _, span_type in exact) + "]"
-    lookup = f"nullIf(transform({found}, {values}, {types}, ''), '')" if exact else "NULL"
-    fallback = parameter(any_value) if any_value is not None else "NULL"
-    return f"if({found} IS NULL, NULL, coalesce({lookup}, {fallback}))"
-
-
-def _langfuse_total(text: str, direction: str) -> str:
-    """norm_langfuse_total: usage_details[direction] plus its detail keys (and, for input, the cache keys)."""
-    base = _INT.format(text=f"nullIf(JSON_VALUE({text}, '$.{direction}'), '')")
-    extra = " OR pair.1 IN ('cache_read_input_tokens', 'cache_creation_input_tokens')" if direction == "input" else ""
-    detail = _INT.format(text="trim(BOTH '\"' FROM pair.2)")
-    return (f"if(isValidJSON({text}) AND JSONType({text}) = 'Object' AND {base} IS NOT NULL,"
-            f" {base} + arraySum(arrayMap(pair -> ifNull({detail}, 0), arrayFilter(pair ->"
-            f" startsWith(pair.1, '{direction}_'){extra}, JSONExtractKeysAndValuesRaw(ifNull({text}, ''))))), NULL)")
-
+def _candidate(rule: MappingRule, span_type_rows: tuple[tuple[str, str, str], ...]) -> Candidate:
+    if rule.transform not in _CLICKHOUSE_TRANSFORMS:
+        raise UnsupportedRule(f"attribute_map transform {rule.transform!r} ({rule.field}) has no ClickHouse form")
+    values = [(value, span_type) for key, value, span_type in span_type_rows
+              if key == rule.attribute_key and rule.transform == "span_type"]
+    return Candidate(
+        key=rule.attribute_key, transform=rule.transform, argument=rule.argument,
+        span_types=tuple((value, span_type) for value, span_type in values if value != "*"),
+        any_span_type=next((span_type for value, span_type in values if value == "*"), None))

@@ -1,10 +1,11 @@
 {#- Shared CTEs (Jinja include, after `WITH`): every span of the traces that have a span in
     [$window_start_us, $window_end_us) (NULL bounds: open), typed by the mapping's generated columns
-    ({{ fields }}, halo_local/sources/dialect.py), with the agent and counts_usage that the DuckDB
-    normalizer derives (normalize/derive_agents.sql, normalize/derive_usage.sql) computed here:
+    (clickhouse/_mapping.sql over the `fields` halo_local/sources/dialect.py chooses), with the agent
+    and counts_usage that the DuckDB normalizer derives (normalize/derive_agents.sql, normalize/derive_usage.sql) computed here:
     nearest agent ancestor-or-self, else the agent the span declares, else the trace's root agent,
     else the service; a span with usage does not count it when a descendant has usage, or when it
     wraps (usage_wrappers) a span with usage. Read with enable_materialized_cte = 1. -#}
+{% import "clickhouse/_mapping.sql" as mapping %}
 window_traces AS (
     SELECT DISTINCT TraceId
     FROM {{ table }}
@@ -24,7 +25,7 @@ mapped AS (
         replaceRegexpOne(lower(StatusCode), '^status_code_', '') AS exported_status,
         nullIf(ResourceAttributes['service.name'], '') AS service_name,
         ScopeName AS scope_name,
-        {{ fields }}
+        {{ mapping.mapped_columns(fields) }}
     FROM {{ table }}
     WHERE TraceId IN (SELECT TraceId FROM window_traces)
 ),
@@ -47,7 +48,9 @@ typed AS MATERIALIZED (
 -- Each trace's spans as arrays, walked up by pointer jumping (one arrayFold, so the round is analysed
 -- once): after round k every span has looked 2^k links up (its nearest agent label so far, the
 -- distance covered, where it now points), and the set of spans above a span with usage covers 2^k
--- levels. {{ jump_rounds }} rounds cover traces {{ 2 ** jump_rounds }} levels deep. A span whose
+-- levels. A trace of n spans is at most n - 1 levels deep, so it takes ceil(log2(n + 1)) rounds
+-- (4 for 10 spans; each round costs as much as the mapping), at most {{ jump_rounds }} (traces
+-- {{ 2 ** jump_rounds }} levels deep). A span whose
 -- pointer never reaches a root (a parent cycle) is left out, as the DuckDB walk down from the roots
 -- never reaches it. Everything per trace is computed here, before the spans are unrolled again.
 trace_walks AS (
@@ -56,10 +59,15 @@ trace_walks AS (
         -- the only reference to `typed`: ClickHouse analyses a CTE again at every reference, and the
         -- mapping's expressions are most of the analysis. One array of tuples, as groupArray skips
         -- NULLs and a tuple holding one is kept.
-        groupArray((span_id, ifNull(parent_span_id, ''), agent_label, has_usage, start_ns, end_ns, name,
-                    service_name, scope_name, status_code, model_name, type, tool_called, input_tokens,
-                    output_tokens, cache_read_tokens, cost_usd, declared_agent, parent_span_id, provider_name,
-                    cache_write_tokens)) AS nodes,
+        -- With `agents_only` (agents.sql) the usage and model columns are not carried: a tuple is
+        -- computed whole, so carrying them would compute every mapped field for agent discovery.
+        {%- set usage_column = "NULL" if agents_only | default(false) else None %}
+        groupArray((span_id, ifNull(parent_span_id, ''), agent_label, {{ "false" if usage_column else "has_usage" }},
+                    start_ns, end_ns, name, service_name, scope_name, status_code,
+                    {%- for column in ["model_name", "type", "tool_called", "input_tokens", "output_tokens",
+                                       "cache_read_tokens", "cost_usd"] %} {{ usage_column or column }},{% endfor %}
+                    declared_agent, parent_span_id, {{ usage_column or "provider_name" }},
+                    {{ usage_column or "cache_write_tokens" }})) AS nodes,
         arrayMap(node -> node.1, nodes) AS ids,
         arrayMap(node -> node.3, nodes) AS labels,
         arrayMap(node -> toUInt64(indexOf(ids, node.2)), nodes) AS up_0,
@@ -68,7 +76,7 @@ trace_walks AS (
             arrayMap(i -> if(state.1[i] = 0, state.2[i], coalesce(state.2[i], state.2[state.1[i]])), arrayEnumerate(ids)),
             arrayMap(i -> if(state.1[i] = 0, state.3[i], state.3[i] + state.3[state.1[i]]), arrayEnumerate(ids)),
             arrayDistinct(arrayConcat(state.4, arrayFilter(up -> up != 0, arrayMap(position -> state.1[position], state.4))))),
-            range({{ jump_rounds }}),
+            range(toUInt8(least({{ jump_rounds }}, ceil(log2(length(ids) + 1))))),
             (up_0, labels, arrayMap(up -> toUInt64(up != 0), up_0),
              arrayDistinct(arrayFilter(up -> up != 0, arrayMap((up, node) -> if(node.4, up, 0), up_0, nodes))))) AS walk,
         -- the trace's root agent: the highest, then earliest, agent span reached from a root
@@ -105,13 +113,16 @@ walked AS (
 -- A wrapper whose trace holds no inner span at all (a capture that lost the trace context) does not
 -- count usage when an inner span of its service with usage starts within its time, in another trace:
 -- the earliest such start at or after the wrapper's, over the rows of that inner name and service.
+-- Latest first, so the frame is a running one (UNBOUNDED PRECEDING): ClickHouse adds each row to the
+-- running minimum, where a frame whose start moves (CURRENT ROW AND UNBOUNDED FOLLOWING) is
+-- recomputed at every row, quadratic in the partition (337 s for 1M spans, 0.5M of one name).
 usage_rows AS (
     SELECT
         *,
         minOrNull(if(has_usage AND has({inner_names:Array(String)}, name), start_ns, NULL)) OVER (
             PARTITION BY ifNull(service_name, ''), if(wrapped_name != '', wrapped_name, name)
-            ORDER BY start_ns, wrapped_name != '' DESC
-            ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS next_inner_usage_ns
+            ORDER BY start_ns DESC, wrapped_name != ''
+            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS next_inner_usage_ns
     FROM walked
 ),
 agent_spans AS (

@@ -2,6 +2,7 @@
 -- the local agents query (inspect/agents.sql) over the cluster. halo-local turns each pair into its
 -- agent_uuid (uuid5) (a missing service or agent counts as empty, as in the uuid).
 WITH
+{% set agents_only = true %}
 {% include "clickhouse/_agent_spans.sql" %}
 SELECT
     service_name,
