@@ -281,8 +281,8 @@ def test_the_agent_picker_aligns_columns_says_1_trace_shows_the_default_and_asks
 
 
 def test_prune_removes_old_spans_and_finished_runs_files_and_says_what_it_freed(
-        store: Store, capsys: pytest.CaptureFixture[str]) -> None:
-    run = create_run(store, no_llm=True)
+        analysed_helper: AnalysedHome, analysed_helper_store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    store, run = analysed_helper_store, analysed_helper.run
     folder = store.runs_dir / run["runId"]
     assert folder.is_dir() and any(folder.iterdir())
     with store.transaction() as connection:
