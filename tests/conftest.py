@@ -1,6 +1,8 @@
 """Shared test set-up: every test gets its own $HALO_HOME and no Anthropic key from the outside;
 `halo_store` is that home holding HALO's capture, copied from one load per test process (xdist
-worker); `fake_clock` lets a test trip run time limits and retry waits instead of racing the wall clock."""
+worker), and `analysed_helper_store` that home holding runs_support's Helper traces and one finished
+heuristics-only run over them, also built once per process; `fake_clock` lets a test trip run time
+limits and retry waits instead of racing the wall clock."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 from fake_clock import FakeClock
 from hypothesis import settings
+from runs_support import AnalysedHome, agent_traces, create_run, insert_spans
 
 from halo_local import clock
 from halo_local.ingest import load_paths
@@ -66,3 +69,24 @@ def halo_store(isolated_home: Path, halo_capture_home: Path) -> Store:
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def analysed_helper(tmp_path_factory: pytest.TempPathFactory) -> AnalysedHome:
+    """runs_support's five Helper traces and a completed heuristics-only run over WINDOW, built once per test
+    process (a run costs ~2.5 CPU-s); never written to: tests that read or add runs take
+    `analysed_helper_store`, a copy."""
+    home = tmp_path_factory.mktemp("analysed-helper") / "home"
+    store = Store(home)
+    insert_spans(store, agent_traces(5))
+    seen: list[str] = []
+    run = create_run(store, no_llm=True, on_event=lambda event: seen.append(event.kind))
+    assert run["status"] == "completed", run["statusReason"]
+    return AnalysedHome(home, run, seen)
+
+
+@pytest.fixture
+def analysed_helper_store(isolated_home: Path, analysed_helper: AnalysedHome) -> Store:
+    """This test's own HALO_HOME holding a copy of `analysed_helper`'s traces and run."""
+    shutil.copytree(analysed_helper.home, isolated_home, dirs_exist_ok=True)
+    return Store(isolated_home)

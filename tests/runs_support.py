@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,15 @@ def insert_spans(store: Store, rows: Iterable[Mapping[str, Any]]) -> None:
                 f"INSERT INTO spans ({', '.join(names)}) VALUES ({', '.join('$' + name for name in names)})",
                 dict(row),
             )
+
+
+@dataclass(frozen=True)
+class AnalysedHome:
+    """A HALO_HOME with one finished run: the run's document and the event kinds it reported as it ran."""
+
+    home: Path
+    run: dict[str, Any]
+    seen: list[str]
 
 
 def create_run(store: Store, **options: Any) -> dict[str, Any]:

@@ -10,7 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runs_support import AGENT_UUID, HALO_FIXTURE, OTHER_AGENT_UUID, Terminal, agent_traces, create_run, insert_spans
+from runs_support import (
+    AGENT_UUID,
+    HALO_FIXTURE,
+    OTHER_AGENT_UUID,
+    AnalysedHome,
+    Terminal,
+    agent_traces,
+    create_run,
+    insert_spans,
+)
 
 from halo_local import cli, runs, traces
 from halo_local.store import Store
@@ -82,10 +91,10 @@ def test_conversation_get_of_a_no_traces_run_exits_6(store: Store, capsys: pytes
     assert f"Run {run['runId']} is no_traces" in out
 
 
+@pytest.mark.usefixtures("analysed_helper_store")
 def test_conversation_get_of_a_completed_run_exits_0_and_writes_output(
-        store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    run = create_run(store, no_llm=True)
-    assert run["status"] == "completed"
+        analysed_helper: AnalysedHome, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = analysed_helper.run
 
     code, out, _ = _cli(capsys, "conversation", "get", run["conversationId"])
 
@@ -272,8 +281,8 @@ def test_the_agent_picker_aligns_columns_says_1_trace_shows_the_default_and_asks
 
 
 def test_prune_removes_old_spans_and_finished_runs_files_and_says_what_it_freed(
-        store: Store, capsys: pytest.CaptureFixture[str]) -> None:
-    run = create_run(store, no_llm=True)
+        analysed_helper: AnalysedHome, analysed_helper_store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    store, run = analysed_helper_store, analysed_helper.run
     folder = store.runs_dir / run["runId"]
     assert folder.is_dir() and any(folder.iterdir())
     with store.transaction() as connection:

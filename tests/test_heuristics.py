@@ -225,9 +225,10 @@ def test_tool_error_reported_as_data(result: str) -> None:
     spans = Spans()
     healthy_trace(spans, "t0")
     spans.tool("t1", "shell", status="ok", tool_result=result)
-    findings = of(spans.findings(), "tool_error")
+    every = spans.findings()
+    findings = of(every, "tool_error")
     assert len(findings) == 1 and findings[0].subject == "shell"
-    assert of(spans.findings(), "error") == []
+    assert of(every, "error") == []
 
 
 @pytest.mark.parametrize("result", [
@@ -289,10 +290,11 @@ def test_timeout() -> None:
     spans.tool("t1", "fetch_page", status="error", duration=30_000, error_type="ReadTimeout",
                error_message="HTTPSConnectionPool: Read timed out. (read timeout=30)")
     spans.tool("t2", "fetch_page", status="ok", tool_result="Error: request timed out after 10s")
-    findings = of(spans.findings(), "timeout")
+    every = spans.findings()
+    findings = of(every, "timeout")
     assert len(findings) == 1
     assert findings[0].affected_spans == 2 and findings[0].impact_seconds == pytest.approx(30.1)
-    assert of(spans.findings(), "tool_error") == []
+    assert of(every, "tool_error") == []
 
 
 def test_timeout_near_miss() -> None:
@@ -521,10 +523,11 @@ def test_undeclared_and_not_found_tools() -> None:
     spans.add("t1", "run tools", parent=root, start=1_300, status="error", error_type="ToolNotFound",
               error_message="Tool 'delete_everything' not found in agent helper")
     spans.tool("t1", "search", parent=root, start=1_500)
-    findings = of(spans.findings(), "unknown_tool")
+    every = spans.findings()
+    findings = of(every, "unknown_tool")
     assert {(item.subject, item.metric) for item in findings} == {
         ("browse", "undeclared_calls"), ("delete_everything", "not_found_calls")}
-    assert of(spans.findings(), "error") == []
+    assert of(every, "error") == []
     undeclared = next(item for item in findings if item.metric == "undeclared_calls")
     assert undeclared.severity == "low"
 

@@ -53,7 +53,7 @@ def serve_process(home: Path, errlog: Path, scenario: Scenario, env: Mapping[str
     """
     parameters = StdioServerParameters(
         command=sys.executable, args=["-m", "halo_local.cli", "mcp"], cwd=str(REPO_ROOT),
-        env={"HALO_HOME": str(home), "HALO_HEARTBEAT_SECONDS": "0.2", **(env or {})},
+        env={"HALO_HOME": str(home), **(env or {})},
     )
 
     async def main() -> None:
@@ -292,7 +292,7 @@ def test_cancelling_create_run_cancels_the_run(analysed: dict[str, Any], tmp_pat
         serve_process(home, tmp_path / "stderr.log", scenario, env)
 
     (run_id,) = {item.run_id for item in runs.list_runs(store, limit=1000)} - before
-    wait_until(lambda: runs.get_run(store, run_id).status in runs.TERMINAL_STATES, step=0.1)
+    wait_until(lambda: runs.get_run(store, run_id).status in runs.TERMINAL_STATES, step=0.5)
     ended = runs.get_run(store, run_id).to_json()
     assert (ended["status"], ended["statusReason"]) == ("cancelled", "the MCP client cancelled the tool call")
 
@@ -375,8 +375,10 @@ def test_lists_stay_short_and_say_how_to_reach_the_rest(store: Store) -> None:
     many = [span(trace, 0, start=BASE, agent_uuid=f"00000000-0000-5000-8000-{trace:012d}", agent_name=f"agent-{trace}")
             for trace in range(LIST_MAX_ITEMS + 20)]
     insert_spans(store, many)
-    for _ in range(3):
-        usecases.analyze_paths(store, [HALO_FIXTURE], no_llm=True)
+    analysed = usecases.analyze_paths(store, [HALO_FIXTURE], no_llm=True)
+    for _ in range(2):  # two more conversations, over an empty window: they end no_traces without analysing
+        runs.create_run(store, agent_uuid=analysed.run.agent_uuid, window_start_at="2026-01-01T00:00:00Z",
+                        window_end_at="2026-01-02T00:00:00Z", no_llm=True, wait=True)
 
     async def scenario(client: Client, tools: Any) -> None:
         default = await client.call_tool("list_agents", {"time_range": "all"})

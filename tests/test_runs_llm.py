@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -21,9 +18,9 @@ from fake_anthropic import (
     usage,
 )
 from fake_clock import FakeClock
-from runs_support import BASE, agent_traces, create_run, insert_spans, span, wait_until
+from runs_support import BASE, AnalysedHome, agent_traces, create_run, insert_spans, span, wait_until
 
-from halo_local import llm, runs, usecases
+from halo_local import cli, llm, runs, usecases
 from halo_local.llm.client import POLL_SECONDS
 from halo_local.store import Store
 
@@ -51,10 +48,11 @@ def _submission(finding_key: str | None) -> dict[str, Any]:
     })], tokens=usage(2000, 300))
 
 
-def test_multi_turn_tool_use_explains_findings_and_removes_invented_ids(loaded: Store,
+def test_multi_turn_tool_use_explains_findings_and_removes_invented_ids(analysed_helper: AnalysedHome,
+                                                                         analysed_helper_store: Store,
                                                                          fake_anthropic: FakeAnthropic) -> None:
-    first_key = create_run(loaded, no_llm=True)
-    findings = runs.get_run(loaded, first_key["runId"]).to_json()["findings"]
+    loaded = analysed_helper_store
+    findings = runs.get_run(loaded, analysed_helper.run["runId"]).to_json()["findings"]
     finding_key = findings[0]["key"] if findings else None
     fake_anthropic.push(
         tool_use_message([("run_sql", {"sql": "SELECT count(*) AS failures FROM spans WHERE status_code = 'error'"})],
@@ -164,13 +162,12 @@ def test_followup_with_the_llm_answers_in_the_conversation(loaded: Store, fake_a
     assert [message["role"] for message in messages] == ["user", "assistant", "user", "assistant"]
 
 
-def _ask_cli(store: Store, server: FakeAnthropic, *args: str) -> subprocess.CompletedProcess[str]:
-    """`halo-local conversation ask ...` in a real process pointed at the fake Messages API."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("ANTHROPIC_")}
-    env.update({"HALO_HOME": str(store.home), "ANTHROPIC_API_KEY": "test-key-not-real",
-                "ANTHROPIC_BASE_URL": server.base_url, "HALO_LLM_RETRY_DELAY": "0.01", "HALO_LLM_MAX_RETRIES": "0"})
-    return subprocess.run([sys.executable, "-m", "halo_local.cli", "conversation", "ask", *args], capture_output=True,
-                          text=True, env=env, timeout=600)
+def _ask(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """`halo-local conversation ask ...` in this process (pointed at the fake Messages API by `fake_anthropic`):
+    exit code, stdout, stderr. The CLI's real-process paths are test_cli_runs.py's."""
+    code = cli.main(["conversation", "ask", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
 
 
 def test_a_rejected_key_degrades_the_run_and_says_so(loaded: Store, fake_anthropic: FakeAnthropic) -> None:
@@ -207,25 +204,30 @@ def test_a_long_retry_after_ends_at_the_time_limit_with_the_report_kept(loaded: 
     assert runs.list_runs(loaded, conversation_id=run["conversationId"], limit=10)[0].status == "timed_out"
 
 
-def test_conversation_ask_when_the_llm_refuses_or_the_context_is_full(loaded: Store,
-                                                                       fake_anthropic: FakeAnthropic) -> None:
-    run = create_run(loaded, no_llm=True)
+def test_conversation_ask_when_the_llm_refuses_or_the_context_is_full(analysed_helper: AnalysedHome,
+                                                                       analysed_helper_store: Store,
+                                                                       fake_anthropic: FakeAnthropic,
+                                                                       monkeypatch: pytest.MonkeyPatch,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("HALO_LLM_MAX_RETRIES", "0")
+    run = analysed_helper.run
     fake_anthropic.push(text_message("I won't.", stop_reason="refusal"),
                         error_reply(400, "invalid_request_error", "prompt is too long: 999999 tokens > 200000 maximum"))
+    capsys.readouterr()
 
-    refused = _ask_cli(loaded, fake_anthropic, run["conversationId"], "why does list_files fail?")
-    assert refused.returncode == 0, refused.stderr
-    assert "declined to continue" in refused.stdout and "list_files" in refused.stdout
-    assert "I won't." not in refused.stdout and "Traceback" not in refused.stderr
+    code, out, err = _ask(capsys, run["conversationId"], "why does list_files fail?")
+    assert code == 0, err
+    assert "declined to continue" in out and "list_files" in out
+    assert "I won't." not in out and "Traceback" not in err
 
-    too_long = _ask_cli(loaded, fake_anthropic, run["conversationId"], "x" * 100_000, "--json")
-    document = json.loads(too_long.stdout)
-    assert too_long.returncode == 0 and document["status"] == "completed"
+    code, out, err = _ask(capsys, run["conversationId"], "x" * 100_000, "--json")
+    document = json.loads(out)
+    assert code == 0 and document["status"] == "completed"
     assert "too large for the model" in document["statusReason"] and document["run"]["llm"]["degraded"] is True
 
-    empty = _ask_cli(loaded, fake_anthropic, run["conversationId"], "  ")
-    assert (empty.returncode, empty.stdout) == (2, "")
-    assert empty.stderr.startswith("Error: the question is empty\n")
+    code, out, err = _ask(capsys, run["conversationId"], "  ")
+    assert (code, out) == (2, "")
+    assert err.startswith("Error: the question is empty\n")
     assert len(fake_anthropic.requests) == 2
 
 

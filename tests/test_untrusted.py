@@ -232,7 +232,15 @@ def _assert_escaped(done: subprocess.CompletedProcess[str]) -> None:
         assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", stream), stream
 
 
-def test_trace_text_cannot_drive_the_terminal(store: Store) -> None:
+def _main(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`halo-local ARGS` in this process on $HALO_HOME, as a CompletedProcess (the real processes are
+    test_trace_text_cannot_drive_the_terminal's last two commands)."""
+    code = cli.main(list(args))
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(list(args), code, captured.out, captured.err)
+
+
+def test_trace_text_cannot_drive_the_terminal(store: Store, capsys: pytest.CaptureFixture[str]) -> None:
     insert_spans(store, [dict(row, agent_name=f"agent{TERMINAL_ATTACK}") for row in agent_traces(2)])
     insert_spans(store, [span(9, 0, start=BASE, name=f"evil{TERMINAL_ATTACK}", agent_name=f"agent{TERMINAL_ATTACK}",
                               status="error", error_message=f"boom\n{TERMINAL_ATTACK}", tool_name="x\ty")])
@@ -246,15 +254,16 @@ def test_trace_text_cannot_drive_the_terminal(store: Store) -> None:
                 ("trace", "get", trace_id), ("span", "list"), ("span", "get", span_id),
                 ("run", "get", run["runId"]), ("conversation", "get", run["conversationId"]),
                 ("query", "SELECT name, error_message FROM spans WHERE span_id = '" + span_id + "'")]
+    capsys.readouterr()
     for command in commands:
-        done = _cli(store.home, *command)
+        done = _main(capsys, *command)
         assert done.returncode == 0, (command, done.stderr)
         _assert_escaped(done)
         assert shown in done.stdout, (command, done.stdout)
 
     tree = _cli(store.home, "trace", "get", trace_id).stdout.splitlines()
     assert len(tree) == 2 and tree[1].startswith(f"evil{shown} [agent]") and "ERROR boom\\x0a" in tree[1]
-    listed = _cli(store.home, "span", "list", "--trace-id", trace_id).stdout.splitlines()
+    listed = _main(capsys, "span", "list", "--trace-id", trace_id).stdout.splitlines()
     assert len(listed) == 2
 
     as_json = _cli(store.home, "span", "get", span_id, "--json")
