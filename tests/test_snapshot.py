@@ -64,8 +64,8 @@ def test_a_snapshot_written_in_chunks_is_the_one_chunk_snapshot(store: Store, tm
               "window_end": BASE + timedelta(hours=1), "span_limit": 17}
     with store.connect() as connection:
         connection.execute(redact.sql_macro())
-        whole = snapshot._write_snapshot(connection, params, tmp_path / "whole.parquet", chunk_spans=1000)
-        chunked = snapshot._write_snapshot(connection, params, tmp_path / "chunked.parquet", chunk_spans=2)
+        whole = snapshot.write_snapshot(connection, params, tmp_path / "whole.parquet", chunk_spans=1000)
+        chunked = snapshot.write_snapshot(connection, params, tmp_path / "chunked.parquet", chunk_spans=2)
 
     assert whole == chunked
     assert (chunked.window_spans, chunked.spans, chunked.traces) == (17, 17, 5)

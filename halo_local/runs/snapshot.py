@@ -53,11 +53,11 @@ def take_snapshot(control: RunControl, run: RunRecord, run_dir: Path) -> Dataset
     snapshot, previous = run_dir / SNAPSHOT_FILE, run_dir / PREVIOUS_FILE
     with WRITE_LOCK, store.connect() as connection:
         connection.execute(redact.sql_macro())
-        written = _write_snapshot(connection, params, snapshot)
+        written = write_snapshot(connection, params, snapshot)
         if written.window_spans == 0:
             covered = connection.execute(sql_text("runs/agent_range.sql"), {"agent_uuid": run.agent_uuid}).fetchall()[0]
             raise Stopped("no_traces", no_traces_message(run, covered[1], covered[2]))
-        previous_written = _write_snapshot(connection, previous_params, previous)
+        previous_written = write_snapshot(connection, previous_params, previous)
     window_spans, window_traces = written.window_spans, written.window_traces
     cluster = source_overview(run_dir) if run.source else None
     if cluster is not None:  # the window as the cluster counts it, not the fetched (capped) selection
@@ -84,7 +84,7 @@ class _Written:
     traces: int
 
 
-def _write_snapshot(connection: duckdb.DuckDBPyConnection, params: Mapping[str, Any], path: Path,
+def write_snapshot(connection: duckdb.DuckDBPyConnection, params: Mapping[str, Any], path: Path,
                     chunk_spans: int = _CHUNK_SPANS) -> _Written:
     """Write the window's kept spans (runs/snapshot_keys.sql) to `path`, redacted, in start order; an
     empty window writes nothing.
