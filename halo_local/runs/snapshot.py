@@ -19,7 +19,6 @@ from halo_local import redact
 from halo_local.common.timestamps import iso, utc_now
 from halo_local.resources import sql_template, sql_text
 from halo_local.runs.control import RunControl, Stopped
-from halo_local.runs.parquet_writer import write_parquet_in_order
 from halo_local.runs.rows import PREVIOUS_FILE, SNAPSHOT_FILE, WRITE_LOCK, RunRecord, source_overview, writing
 from halo_local.store import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ENV
 
@@ -92,6 +91,8 @@ def write_snapshot(connection: duckdb.DuckDBPyConnection, params: Mapping[str, A
     Sorting the full rows of a big window at once spilled under the store's memory limit (1M spans: a
     third of a 20 s run, mostly on one thread); only the keys are sorted whole, and the rows a chunk of
     `chunk_spans` at a time, in memory and on every thread, while a thread writes the chunk before."""
+    from halo_local.runs.parquet_writer import write_parquet_in_order  # here: Arrow costs every command's start
+
     window = {key: params[key] for key in ("agent_uuid", "window_start", "window_end")}
     connection.execute(sql_text("runs/snapshot_traces.sql"), window)
     window_spans, window_traces = connection.execute(
