@@ -90,26 +90,30 @@ def write_snapshot(connection: duckdb.DuckDBPyConnection, params: Mapping[str, A
 
     Sorting the full rows of a big window at once spilled under the store's memory limit (1M spans: a
     third of a 20 s run, mostly on one thread); only the keys are sorted whole, and the rows a chunk of
-    `chunk_spans` at a time, in memory and on every thread, while a thread writes the chunk before."""
-    from halo_local.runs.parquet_writer import write_parquet_in_order  # here: Arrow costs every command's start
-
+    `chunk_spans` at a time, in memory and on every thread, while a thread writes the chunk before.
+    A snapshot of one chunk is one query that DuckDB writes itself (no Arrow to import, no thread)."""
     window = {key: params[key] for key in ("agent_uuid", "window_start", "window_end")}
-    connection.execute(sql_text("runs/snapshot_traces.sql"), window)
-    window_spans, window_traces = connection.execute(
-        "SELECT coalesce(sum(span_count), 0), count(trace_id) FROM halo_snapshot_traces").fetchall()[0]
-    if not window_spans:
-        return _Written(0, 0, 0, 0)
-    connection.execute(sql_text("runs/snapshot_keys.sql"), {**window, "span_limit": params["span_limit"]})
-    spans, traces = connection.execute(
-        "SELECT count(*), count(DISTINCT trace_id) FROM halo_snapshot_keys").fetchall()[0]
-    starts = [row[0] for row in connection.execute(sql_text("runs/snapshot_chunks.sql"),
-                                                     {"chunk_spans": chunk_spans}).fetchall()]
-    chunk_query = sql_template("runs/snapshot.sql")
-    chunks = (connection.sql(chunk_query, params={**window, "chunk_start": start, "chunk_end": end})
-              for start, end in itertools.pairwise(starts))
     partial = path.with_suffix(".parquet.partial")
     try:
-        write_parquet_in_order(chunks, partial)
+        connection.execute(sql_text("runs/snapshot_traces.sql"), window)
+        window_spans, window_traces = connection.execute(
+            "SELECT coalesce(sum(span_count), 0), count(trace_id) FROM halo_snapshot_traces").fetchall()[0]
+        if not window_spans:
+            return _Written(0, 0, 0, 0)
+        connection.execute(sql_text("runs/snapshot_keys.sql"), {**window, "span_limit": params["span_limit"]})
+        spans, traces = connection.execute(
+            "SELECT count(*), count(DISTINCT trace_id) FROM halo_snapshot_keys").fetchall()[0]
+        starts = [row[0] for row in connection.execute(sql_text("runs/snapshot_chunks.sql"),
+                                                         {"chunk_spans": chunk_spans}).fetchall()]
+        chunk_query = sql_template("runs/snapshot.sql")
+        chunks = [connection.sql(chunk_query, params={**window, "chunk_start": start, "chunk_end": end})
+                  for start, end in itertools.pairwise(starts)]
+        if len(chunks) == 1:
+            chunks[0].write_parquet(str(partial))
+        else:
+            from halo_local.runs.parquet_writer import write_parquet_in_order  # here: Arrow costs every start
+
+            write_parquet_in_order(chunks, partial)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
