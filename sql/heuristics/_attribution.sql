@@ -22,13 +22,27 @@
 --   agent.name, agent_name, inference.agent_name), else the stored agent name.
 -- The exception that ended a result: its last line naming one (`KeyError: 'x'`), else the last
 -- `SomethingError: ...` inside a line (a wrapper's "An error occurred ... Error: [Errno 2] ...").
--- The declared agent of every span of the window (halo_h_spans.declared_agent, read in the one pass
--- over the window): the callers, the failing agent spans and the model calls that assume data,
--- repeat themselves, state facts or decline (here, in _outcomes.sql and in _claims.sql) look it up
--- by span_key.
+-- The agent a span itself declares (GenAI, OpenInference, common spellings), else its stored agent.
+CREATE OR REPLACE TEMP MACRO halo_h_declared_agent(attrs, stored_agent) AS
+    coalesce(nullif(trim(json_extract_string(attrs, '$."gen_ai.agent.name"')), ''),
+             nullif(trim(json_extract_string(attrs, '$."agent.name"')), ''),
+             nullif(trim(json_extract_string(attrs, '$."agent_name"')), ''),
+             nullif(trim(json_extract_string(attrs, '$."inference.agent_name"')), ''),
+             nullif(trim(stored_agent), ''));
+
+-- The declared agent of every span of the window, read once: the callers, the failing agent spans
+-- and the model calls that assume data, repeat themselves, state facts or decline (here, in
+-- _outcomes.sql and in _claims.sql) look it up by span_key instead of each scanning every span's
+-- attributes again. Every key read ends in agent.name or agent_name, and a top-level key of the
+-- stored JSON is written with a plain quote after it: attributes without either text are not
+-- parsed, the stored agent name stands (prompts that mention an agent no longer cost a JSON parse).
 CREATE OR REPLACE TEMP TABLE halo_h_declared_agents AS
-SELECT span_key, declared_agent AS agent
-FROM halo_h_spans;
+SELECT hash(trace_id, span_id) AS span_key,
+       CASE WHEN contains(attributes::VARCHAR, 'agent.name"') OR contains(attributes::VARCHAR, 'agent_name"')
+            THEN halo_h_declared_agent(attributes, agent_name)
+            ELSE nullif(trim(agent_name), '') END                             AS agent
+FROM query_table($source_table)
+WHERE agent_uuid = $agent_uuid;
 
 CREATE OR REPLACE TEMP MACRO halo_h_exception_line(text) AS
     coalesce(

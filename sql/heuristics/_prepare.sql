@@ -100,14 +100,6 @@ CREATE OR REPLACE TEMP MACRO halo_h_output_severity(spans, share, min_spans, med
         ELSE 'low'
     END;
 
--- The agent a span itself declares (GenAI, OpenInference, common spellings), else its stored agent.
-CREATE OR REPLACE TEMP MACRO halo_h_declared_agent(attrs, stored_agent) AS
-    coalesce(nullif(trim(json_extract_string(attrs, '$."gen_ai.agent.name"')), ''),
-             nullif(trim(json_extract_string(attrs, '$."agent.name"')), ''),
-             nullif(trim(json_extract_string(attrs, '$."agent_name"')), ''),
-             nullif(trim(json_extract_string(attrs, '$."inference.agent_name"')), ''),
-             nullif(trim(stored_agent), ''));
-
 -- The window: narrow columns plus flags derived from the long text columns (which are not copied),
 -- and what the parent tells: whether the span is a top span of the window (a root, or a span whose
 -- parent is not in the window), whether it sticks out of its parent's times (clock skew), and for
@@ -217,12 +209,6 @@ spans AS (
         -- The tools offered to the model, by a hash of the list (halo_h_tool_lists has the names).
         CASE WHEN len(declared_tools) > 0 THEN hash(declared_tools) END     AS tools_key,
         lower(finish_reason)                                                 AS finish_reason,
-        -- The agent the span declares, else its stored agent. Every key read ends in agent.name or
-        -- agent_name, and a top-level key of the stored JSON is written with a plain quote after it:
-        -- attributes without either text are not parsed (prompts that mention an agent cost no parse).
-        CASE WHEN contains(attributes::VARCHAR, 'agent.name"') OR contains(attributes::VARCHAR, 'agent_name"')
-             THEN halo_h_declared_agent(attributes, agent_name)
-             ELSE nullif(trim(agent_name), '') END                            AS declared_agent,
         halo_h_subject(span_type, tool_name, model, name, scope_name)        AS subject,
         -- Tool arguments, compared by hash: the same call made again has the same hash.
         CASE WHEN arguments_text IS NOT NULL
