@@ -23,7 +23,7 @@ from halo_local.runs.rows import PREVIOUS_FILE, SNAPSHOT_FILE, WRITE_LOCK, RunRe
 from halo_local.store import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ENV
 
 # Spans sorted and written at a time: about 65 MB of rows of the bench's spans; twice that took a
-# 1M-span run from 873 to 1065 MiB of peak RSS (DuckDB holds the sorted chunk, Arrow a row group).
+# 1M-span snapshot from 873 to 1065 MiB of peak RSS (DuckDB holds the sorted chunk, Arrow a row group).
 _CHUNK_SPANS = 50_000
 
 
