@@ -24,9 +24,9 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
-from functools import cache
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 import duckdb
