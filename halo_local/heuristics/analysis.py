@@ -62,6 +62,7 @@ _TEMP_TABLES = (
     "halo_h_declared_agents",
     "halo_h_attribution",
     "halo_h_failure_groups",
+    "halo_h_retried_groups",
     "halo_h_assumed_agents",
     "halo_h_repeating_agents",
     "halo_h_declining_agents",
