@@ -7,8 +7,11 @@ the flat span-per-line JSONL form of the same spans, then measures, each in a fr
 - halo-local `traces load` of the OTLP file into a fresh $HALO_HOME (parse, normalize, store): the
   one-pass path big files take (`halo_local.ingest.onepass`), and `halo-local regular`, the same load
   forced through the part-by-part path every file took before it (HALO_ONEPASS_MIN_BYTES);
-- parse only: the readers' parse SQL alone over the same file, chunk by chunk on one thread, nothing
-  normalized or stored: the floor of the present parse, which every stored column depends on;
+- `halo-local SQL parse`: the one-pass load with every chunk parsed by the readers' SQL
+  (`json_transform`), as before Arrow's parse (`halo_local.ingest.arrow_parse`) took the chunks it can;
+- parse only: the one-pass parse alone over the same file (Arrow's read, then the SQL that builds the
+  stored columns), chunk by chunk on one thread, nothing normalized or stored; `parse only SQL` the same
+  through the readers' SQL parse: the floor of each parse, which every stored column depends on;
 - a plain Python `json.loads` loop over the same file (the floor any Python parser pays);
 - Arrow's multi-threaded JSON reader parsing the same file into columns with an explicit OTLP schema,
   nothing normalized or stored: the floor of any parse into columns available here;
@@ -198,9 +201,23 @@ CHILD_CODE = {
         "import sys, duckdb; from pathlib import Path; from halo_local.ingest import onepass, readers\n"
         "from halo_local.ingest.lines import LinePosition, line_batches\n"
         "parser = duckdb.connect(config={'preserve_insertion_order': 'false'}); readers._install_macros(parser)\n"
+        "parsed = [onepass._parse_chunk(parser, 'otlp-json', batch)"
+        " for batch in line_batches(Path(sys.argv[1]), LinePosition(0, 0), onepass.CHUNK_BYTES)]\n"
+        "assert all(chunk.fast for chunk in parsed) and sum(chunk.rows.num_rows for chunk in parsed) > 0"
+    ),
+    "parse only SQL": (
+        "import sys, duckdb; from pathlib import Path; from halo_local.ingest import onepass, readers\n"
+        "from halo_local.ingest.lines import LinePosition, line_batches\n"
+        "onepass.ARROW_PARSE = False\n"
+        "parser = duckdb.connect(config={'preserve_insertion_order': 'false'}); readers._install_macros(parser)\n"
         "rows = sum(onepass._parse_chunk(parser, 'otlp-json', batch).rows.num_rows"
         " for batch in line_batches(Path(sys.argv[1]), LinePosition(0, 0), onepass.CHUNK_BYTES))\n"
         "assert rows > 0"
+    ),
+    "halo-local SQL parse": (
+        "import sys; from halo_local.store import Store; from halo_local.ingest import load_paths, onepass\n"
+        "onepass.ARROW_PARSE = False\n"
+        "s = load_paths(Store(sys.argv[2]), [sys.argv[1]]); assert s.spans_new > 0, s"
     ),
     "arrow parse": (
         "import sys, pyarrow as pa, pyarrow.json as pj\n"
@@ -243,6 +260,7 @@ CHILD_CODE = {
 PHASES = [
     ("hash the file", "halo_local.ingest.loader", "file_sha256", "main"),
     ("parse chunks (parser thread)", "halo_local.ingest.onepass", "_parse_chunk", "parser"),
+    ("  of which Arrow's read and checks", "halo_local.ingest.arrow_parse", "_arrow_documents", "parser"),
     ("normalize and insert chunks", "halo_local.ingest.loader", "insert_normalized", "main"),
     ("  of which field extraction", "halo_local.ingest.normalize", "_extract_fields", "main"),
     ("derive agents, usage, cost", "halo_local.ingest.loader", "derive_trace_columns", "main"),
@@ -268,7 +286,7 @@ def phases_child(data_path: str, home: str) -> None:
                 return original(*args, **kwargs)
             finally:
                 totals[label] += time.perf_counter() - wall
-                if label == PHASES[2][0]:
+                if label == "normalize and insert chunks":
                     size = store.db_path.stat().st_size >> 20 if store.db_path.exists() else 0
                     parts.append(f"{time.perf_counter() - wall:.2f}s@{size}MiB")
         return wrapper
@@ -367,7 +385,8 @@ def bench_big_file(size: int, out: Path, with_engine: bool) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         home = Path(scratch) / "halo-local"
         contenders = [("json.loads", otlp_path), ("arrow parse", otlp_path), ("arrow tokenize", otlp_path),
-                      ("parse only", otlp_path), ("halo-local", otlp_path), ("store only", home / "halo.duckdb"),
+                      ("parse only", otlp_path), ("parse only SQL", otlp_path), ("halo-local", otlp_path),
+                      ("store only", home / "halo.duckdb"), ("halo-local SQL parse", otlp_path),
                       ("halo-local regular", otlp_path)]
         for label, path in contenders + ([("halo-engine", flat_path)] if with_engine else []):
             own_scratch = Path(scratch) / label
