@@ -77,6 +77,23 @@ def test_the_generated_bench_spans_all_take_it(parser: duckdb.DuckDBPyConnection
     assert len(batches) > 1 and all(_fast_equals_sql(parser, batch) for batch in batches)
 
 
+def test_arrow_writes_the_attributes_text_of_plain_values_and_leaves_the_rest_to_the_macro() -> None:
+    lists = pa.array([
+        [{"key": "a", "value": {"stringValue": 'x"\\\n/é'}}, {"key": "n", "value": {"intValue": "-12"}},
+         {"key": "b", "value": {"boolValue": True}}, {"key": "y", "value": {"bytesValue": "AQI="}},
+         {"key": "z", "value": None}],
+        [],
+        [{"key": "d", "value": {"doubleValue": 1.5}}],
+        [{"key": "n", "value": {"intValue": "007"}}],
+        [{"key": "s", "value": {"stringValue": "x" * 11}}],
+        [{"key": "a", "value": {}}, {"key": "a", "value": {}}],
+        [{"key": None, "value": {}}],
+        None,
+    ], type=arrow_parse._KEY_VALUES)
+    assert arrow_parse.attributes_text(lists, 10).to_pylist() == [
+        '{"a":"x\\"\\\\\\n/é","n":-12,"b":true,"y":"AQI=","z":null}', "{}", None, None, None, None, None, None]
+
+
 @pytest.mark.parametrize("line", [
     b'{"resource_spans": []}',
     b'{"batches": []}',

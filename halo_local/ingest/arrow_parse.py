@@ -1,9 +1,11 @@
 """The fast parse of a chunk of OTLP/JSON Lines: Arrow's JSON reader instead of `json_transform`.
 
 pyarrow's reader, with an explicit schema for the camelCase OTLP/JSON shape, types a chunk in a few
-times less CPU than DuckDB's `json_transform` and on every core; DuckDB then scans the Arrow table
-(`otlp_arrow_stage.sql`) and builds the stored columns with the very SQL of the regular parse
-(`otlp_spans.sql`), so every column is the same.
+times less CPU than DuckDB's `json_transform` and on every core. Arrow then unnests the spans and writes
+the attributes' JSON text (`attributes_text`: the SQL's costliest part, a list lambda per span) for the
+values it can write to the byte, and DuckDB scans that table (`otlp_arrow_stage.sql`) and builds the
+stored columns with the very SQL of the regular parse (`otlp_spans.sql`), the macro writing whatever
+Arrow left NULL, so every column is the same.
 
 The fast path takes a chunk only when it can read it exactly as `otlp_stage.sql` would; otherwise
 `parse_chunk` returns False and the caller parses the chunk with the SQL, which names bad input with
@@ -60,22 +62,24 @@ _BLOCK_BYTES = 1 << 20
 def parse_chunk(work: duckdb.DuckDBPyConnection, batch: Batch) -> bool:
     """The batch's lines → halo_chunk_rows on `work`, as readers._parse_lines makes it; False (nothing
     made) when the fast path cannot read the batch exactly, for the caller to parse it with the SQL."""
-    typed = _arrow_documents(batch)
-    if typed is None:
+    documents = _arrow_documents(batch)
+    if documents is None:
         return False
-    work.register("halo_arrow_chunk", typed)
+    ((cap,),) = work.execute("SELECT getvariable('halo_value_cap')").fetchall()
+    write_text = not pc.any(pc.match_substring_regex(batch.lines, _OTHER_CONTROLS)).as_py()
+    work.register("halo_arrow_spans", _flat_spans(*documents, int(cap), write_text=write_text))
     try:
         spans = sql_template("ingest/otlp_spans.sql", events=_mentions(batch.lines, '"events"'),
                              links=_mentions(batch.lines, '"links"'))
         stage = sql_text("ingest/otlp_arrow_stage.sql")
         work.execute(f"CREATE OR REPLACE TEMP TABLE halo_chunk_rows AS WITH halo_stage AS ({stage}) {spans}")
     finally:
-        work.unregister("halo_arrow_chunk")
+        work.unregister("halo_arrow_spans")
     return True
 
 
-def _arrow_documents(batch: Batch) -> pa.Table | None:
-    """(line_no, resourceSpans): one row per non-blank line, or None when the fast path declines it."""
+def _arrow_documents(batch: Batch) -> tuple[pa.Array, pa.Array] | None:
+    """(line numbers, resourceSpans): one value per non-blank line, or None when the fast path declines."""
     if batch.whole_document or not len(batch.lines):
         return None
     lines = batch.lines
@@ -101,7 +105,93 @@ def _arrow_documents(batch: Batch) -> pa.Table | None:
     numbers = pc.filter(pa.array(range(batch.first_line, batch.first_line + len(lines)), pa.int64()), filled)
     if table.num_rows != len(numbers):
         return None  # a line held more than one document
-    return pa.table({"line_no": numbers, "resourceSpans": table.column("resourceSpans")})
+    return numbers, table.column("resourceSpans").combine_chunks()
+
+
+def _flat_spans(numbers: pa.Array, documents: pa.Array, cap: int, *, write_text: bool) -> pa.Table:
+    """One row per span (in the order of the file) with its line, resource and scope: what otlp_stage.sql's
+    unnests make, plus the attributes' JSON text where Arrow can write it exactly (`write_text`)."""
+    resources, resource_of = _unnest(documents)
+    scope_spans, scope_of = _unnest(pc.struct_field(resources, "scopeSpans"))
+    spans, span_of = _unnest(pc.struct_field(scope_spans, "spans"))
+    span_resource = pc.take(scope_of, span_of)
+    resource_attributes = pc.struct_field(pc.struct_field(resources, "resource"), "attributes")
+    span_attributes = pc.struct_field(spans, "attributes")
+    return pa.table({
+        "line_no": pc.take(numbers, pc.take(resource_of, span_resource)),
+        "resource_attributes": pc.take(resource_attributes, span_resource),
+        "resource_attributes_text": pc.take(_text_or_null(resource_attributes, cap, write_text), span_resource),
+        "scope": pc.take(pc.struct_field(scope_spans, "scope"), span_of),
+        "span": spans,
+        "attributes_text": _text_or_null(span_attributes, cap, write_text),
+    })
+
+
+def _unnest(lists: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """The values of a list array (null lists hold none) and, for each, the index of its list."""
+    return pc.list_flatten(lists), pc.list_parent_indices(lists)
+
+
+def _text_or_null(key_values: pa.Array, cap: int, write_text: bool) -> pa.Array:
+    return attributes_text(key_values, cap) if write_text else pa.nulls(len(key_values), pa.string())
+
+
+_ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"), ("\b", "\\b"),
+            ("\f", "\\f"))
+"""What to_json escapes in a string (duckdb 2.0, yyjson), backslash first. Any other control character
+(to_json writes \\u00XX) can only come from such an escape in the line: a chunk holding one
+(_OTHER_CONTROLS) leaves all its attributes' text to the macro."""
+_OTHER_CONTROLS = r"\\u00[01][0-9A-Fa-f]"
+_INTEGER = r"^(0|-?[1-9][0-9]{0,17})$"
+"""intValue text that TRY_CAST(... AS BIGINT) gives back unchanged (18 digits always fit)."""
+
+
+def attributes_text(key_values: pa.Array, cap: int) -> pa.Array:
+    """halo_otlp_attributes of each KeyValue list (otlp_macros.sql) as Arrow computes it, NULL where the
+    macro must write it: a double, a cut string, an int not written canonically, a key missing or given
+    twice. Its text is the macro's, to the byte. No string may hold a control character other than those
+    of _ESCAPES (the caller checks)."""
+    offsets = pc.subtract(key_values.offsets, key_values.offsets[0])
+    pairs = key_values.values.slice(key_values.offsets[0].as_py(), offsets[-1].as_py())
+    keys = pc.dictionary_encode(pc.struct_field(pairs, "key"))  # a few distinct keys: escaped once each
+    value = pc.struct_field(pairs, "value")
+    string, integer, flag, double, raw_bytes = (pc.struct_field(value, name) for name in
+                                                ("stringValue", "intValue", "boolValue", "doubleValue", "bytesValue"))
+    null_text = pa.scalar(None, pa.string())
+    value_text = pc.case_when(
+        pc.make_struct(pc.is_valid(string), pc.is_valid(integer), pc.is_valid(flag), pc.is_valid(double),
+                       pc.is_valid(raw_bytes)),
+        pc.if_else(pc.greater(pc.binary_length(string), cap), null_text, _json_string(string)),
+        pc.if_else(pc.match_substring_regex(integer, _INTEGER), integer, null_text),
+        pc.if_else(flag, "true", "false"),
+        null_text,
+        _json_string(raw_bytes),
+        "null",
+    )
+    key_json = pc.take(_json_string(keys.dictionary), keys.indices)
+    members = pc.binary_join_element_wise(key_json, value_text, ":")
+    plain = pa.ListArray.from_arrays(offsets, members)
+    text = pc.binary_join_element_wise("{", pc.binary_join(plain, ","), "}", "")
+    return pc.if_else(pc.or_(_written_twice(plain, keys), key_values.is_null()), null_text, text)
+
+
+def _written_twice(plain: pa.ListArray, keys: pa.DictionaryArray) -> pa.Array:
+    """Per list, whether a key appears in it more than once (the macro then keeps the last)."""
+    parents = pc.list_parent_indices(plain).cast(pa.int64())
+    pair_ids = pc.add(pc.multiply(parents, len(keys.dictionary) + 1), keys.indices.cast(pa.int64()))
+    if len(pc.unique(pair_ids)) == len(pair_ids):
+        return pa.repeat(False, len(plain))
+    counts = pa.table({"pair": pair_ids, "parent": parents}).group_by(["pair", "parent"]).aggregate([("pair", "count")])
+    repeated = pc.filter(counts.column("parent"), pc.greater(counts.column("pair_count"), 1))
+    return pc.is_in(pa.array(range(len(plain)), pa.int64()), value_set=repeated)
+
+
+def _json_string(texts: pa.Array) -> pa.Array:
+    """to_json of each string (NULL for NULL), given no control characters but those of _ESCAPES."""
+    escaped = texts
+    for plain, written in _ESCAPES:
+        escaped = pc.replace_substring(escaped, plain, written)
+    return pc.binary_join_element_wise('"', escaped, '"', "")
 
 
 def _mentions(lines: pa.Array, quoted_key: str) -> bool:

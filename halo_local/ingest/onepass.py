@@ -3,7 +3,8 @@
 `read_trace_file` parses a batch, then normalizes, then parses the next: one core waits while the other
 works, and every part pays the extraction of all ~130 mapped attribute paths. Here a parser thread, with a
 private in-memory database of its own, reads the file in chunks of `CHUNK_BYTES` of whole lines and
-parses each (the readers' SQL, so every stored column stays the same) into Arrow, while the calling
+parses each into Arrow (Arrow's JSON reader where it reads the chunk exactly, `arrow_parse`, else the
+readers' SQL; every stored column comes from the same SQL either way), while the calling
 thread gathers the chunks into raw_spans and hands each part of CONSUME_EVERY_SPANS spans to `consume`
 (normalize and insert); DuckDB releases the GIL, so both cores work. At most one parsed chunk waits in
 between. The extraction is rendered per part for the attribute keys it holds (`present_keys_only`).
