@@ -113,6 +113,7 @@ def test_arrow_writes_the_attributes_text_of_plain_values_and_leaves_the_rest_to
     b'{"resourceSpans": [{"resource": {"attributes": [{"key": "\xff", "value": {}}]}}]}',
     b'{"resourceSpans": [{"resource": {"attributes": [{"key": "k", "key": "j"}]}}]}',
     b'{"resourceSpans": [',
+    b'{"x":\n{"y": 1}}{"resourceSpans": []}',  # two lines, two documents, but not one a line
 ])
 def test_shapes_it_cannot_read_exactly_are_left_to_the_sql(parser: duckdb.DuckDBPyConnection, tmp_path: Path,
                                                            line: bytes) -> None:

@@ -12,7 +12,8 @@ The fast path takes a chunk only when it can read it exactly as `otlp_stage.sql`
 its file and line as always. It declines a chunk when:
 - Arrow raises: not JSON, not an object, a field of another type than the schema's (an int64 written as
   a number, a kind written as a name), a key written twice, a number out of range;
-- the bytes are not UTF-8 (Arrow does not check), or a line holds more or less than one document;
+- the bytes are not UTF-8 (Arrow does not check), or a line holds more or less than one document (a line
+  must open with `{` and end with `}`: Arrow would read an object across lines);
 - a line names a key only the SQL reads (snake_case, `batches`, `instrumentationLibrary*`), an AnyValue
   array or kvlist (decoded relationally by the SQL), a key with `\\u` escapes (it might spell one of
   those), or would fail the SQL's line checks (a list field or a "value" of the wrong kind, which Arrow
@@ -90,8 +91,11 @@ def _arrow_documents(batch: Batch) -> tuple[pa.Array, pa.Array] | None:
     if pc.any(pc.match_substring_regex(lines, _DECLINED)).as_py():
         return None
     filled = pc.match_substring_regex(lines, r"[^ \t\r]")
-    if not pc.all(pc.or_(pc.invert(filled), pc.match_substring_regex(lines, r"^[ \t\r]*\{"))).as_py():
-        return None  # a line that is not an object: the SQL says which kind
+    # Each line an object of its own: Arrow's parser would also read one that goes on over the next line.
+    # A line that opens with { and ends with } cannot be continued by a line that opens with {.
+    whole = pc.and_(pc.match_substring_regex(lines, r"^[ \t\r]*\{"), pc.match_substring_regex(lines, r"\}[ \t\r]*$"))
+    if not pc.all(pc.or_(pc.invert(filled), whole)).as_py():
+        return None  # the SQL says what is wrong with such a line
     longest = pc.max(pc.binary_length(lines)).as_py() or 0
     data = b"\n".join(lines.to_pylist()) + b"\n"
     try:
