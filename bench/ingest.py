@@ -201,9 +201,12 @@ CHILD_CODE = {
         "import sys, duckdb; from pathlib import Path; from halo_local.ingest import onepass, readers\n"
         "from halo_local.ingest.lines import LinePosition, line_batches\n"
         "parser = duckdb.connect(config={'preserve_insertion_order': 'false'}); readers._install_macros(parser)\n"
-        "parsed = [onepass._parse_chunk(parser, 'otlp-json', batch)"
-        " for batch in line_batches(Path(sys.argv[1]), LinePosition(0, 0), onepass.CHUNK_BYTES)]\n"
-        "assert all(chunk.fast for chunk in parsed) and sum(chunk.rows.num_rows for chunk in parsed) > 0"
+        "rows = 0\n"
+        "for batch in line_batches(Path(sys.argv[1]), LinePosition(0, 0), onepass.CHUNK_BYTES):\n"
+        "    chunk = onepass._parse_chunk(parser, 'otlp-json', batch)\n"
+        "    assert chunk.fast, batch.first_line\n"
+        "    rows += chunk.rows.num_rows\n"
+        "assert rows > 0"
     ),
     "parse only SQL": (
         "import sys, duckdb; from pathlib import Path; from halo_local.ingest import onepass, readers\n"
@@ -378,7 +381,7 @@ def report(size: int, megabytes: float, figures: dict[str, Figure], ours: str) -
               f" {figure.rss_mib:>8.0f} | {ratio}")
 
 
-def bench_big_file(size: int, out: Path, with_engine: bool) -> None:
+def bench_big_file(size: int, out: Path, with_engine: bool, only: set[str]) -> None:
     otlp_path, flat_path = generate(size, out)
     megabytes = otlp_path.stat().st_size / 1e6
     figures: dict[str, Figure] = {}
@@ -389,9 +392,14 @@ def bench_big_file(size: int, out: Path, with_engine: bool) -> None:
                       ("store only", home / "halo.duckdb"), ("halo-local SQL parse", otlp_path),
                       ("halo-local regular", otlp_path)]
         for label, path in contenders + ([("halo-engine", flat_path)] if with_engine else []):
+            if only and label not in only:
+                continue
             own_scratch = Path(scratch) / label
             own_scratch.mkdir()
             figures[label] = measure(label, path, own_scratch)
+        if only:
+            report(size, megabytes, figures, next(iter(figures)))
+            return
         phases = Path(scratch) / "phases"
         phases.mkdir()
         profiled = measure("halo-local phases", otlp_path, phases)
@@ -436,11 +444,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000", help="spans in the one big file; empty for none")
     parser.add_argument("--small-files", type=int, default=10_000, help="small files in one folder; 0 for none")
     parser.add_argument("--out", default=str(Path(__file__).parent / "out"))
+    parser.add_argument("--only", default="", help="comma-separated contenders to run alone (no ratios, no phases)")
     options = parser.parse_args()
     with_engine = engine_available()
     print(HEADER)
     for size in [int(item) for item in options.sizes.split(",") if item]:
-        bench_big_file(size, Path(options.out), with_engine)
+        bench_big_file(size, Path(options.out), with_engine, {item for item in options.only.split(",") if item})
     if options.small_files:
         bench_small_files(options.small_files, Path(options.out))
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus")
