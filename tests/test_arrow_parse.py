@@ -178,7 +178,7 @@ def capped_parser() -> Iterator[duckdb.DuckDBPyConnection]:
     connection.close()
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=_LINES)
 def test_mixed_shapes_are_read_exactly_or_left_to_the_sql(lines: list[str], tmp_path: Path,
                                                           capped_parser: duckdb.DuckDBPyConnection) -> None:
