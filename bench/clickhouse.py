@@ -7,7 +7,7 @@ time as Arrow and normalized like any selection, not through the file loader), t
 - agent list: ClickHouseSource.agents() vs traces.list_agents() on the local store;
 - a run's window overview: ClickHouseSource.overview() vs local_overview() (and the two must be equal);
 - a run's selection (both windows, one query): ClickHouseSource.selection() vs the local snapshot query
-  (runs/snapshot.sql, both windows);
+  (halo_local/runs/snapshot.py, both windows, written to Parquet as a run writes them);
 - bytes fetched to the laptop per run (Arrow bytes of the selection) for two span limits and two
   window lengths: it must follow the span limit, not the window.
 
@@ -29,6 +29,7 @@ from typing import Any
 
 from halo_local import redact, traces
 from halo_local.resources import sql_template, sql_text
+from halo_local.runs.snapshot import write_snapshot
 from halo_local.sources.clickhouse import ClickHouseSource, open_client
 from halo_local.sources.overview import local_overview
 from halo_local.sources.snapshot import store_selection
@@ -112,9 +113,8 @@ def main() -> None:
         with store.connect() as connection:
             connection.execute(redact.sql_macro())
             for start, end in ((run_window[0] - (run_window[1] - run_window[0]), run_window[0]), run_window):
-                connection.sql(sql_template("runs/snapshot.sql"), params={
-                    "agent_uuid": uuid, "window_start": start, "window_end": end,
-                    "span_limit": options.span_limit}).to_arrow_table()
+                write_snapshot(connection, {"agent_uuid": uuid, "window_start": start, "window_end": end,
+                                            "span_limit": options.span_limit}, store.home / "selection.parquet")
 
     def local_window_overview() -> dict[str, Any]:
         with store.connect() as connection:

@@ -8,14 +8,20 @@ about 400 spans a line), each in a fresh process and in the same run:
 - run: `halo-local run create --no-llm --wait --span-limit SIZE` over a window holding every loaded
   span of the generated agent (the snapshot, every detector, the report), with the time of each of
   its steps from the run's events;
-- bare snapshot: the run's snapshot query alone, in a fresh process on a plain DuckDB connection (no
-  memory limit), writing the same Parquet: what the snapshot step costs at least as written;
-- unredacted snapshot: the same with `redact_secrets` made the identity: what the snapshot costs
-  without the secret redaction (the floor of everything else it does: select, sort, write);
-- unsorted snapshot: the same query as the run's, redacted, under the store's memory limit, without its
-  final sort: what writing the snapshot in start order costs (the sort of full rows spills at 1M);
-- bare copy: the window's rows copied to Parquet as they are (no ranking, redaction or sort), under the
-  store's memory limit: the floor of any snapshot that copies the window.
+- snapshot step alone: the run's snapshot (halo_local/runs/snapshot.py: the kept spans' keys sorted,
+  then the redacted rows sorted and written 50k at a time) in a fresh process under the store's
+  memory limit (768 MB), as the run takes it;
+- snapshot as one query: the design before, one query redacting the window's kept spans and sorting
+  their full rows at once (it spills under the limit at 1M);
+- snapshot, no redaction: the run's snapshot with `redact_secrets` and `may_hold_secret` made the
+  identity: what it costs without the secret redaction (select, sort, write);
+- one query, unsorted: the one query, redacted, without its sort;
+- bare copy of the window: the window's rows copied to Parquet as they are (no ranking, redaction or
+  sort): the floor of any snapshot that copies the window;
+- detector set: `heuristics.analyze` over the snapshot the step wrote, in a fresh process under the
+  same limit, as the run's heuristics step runs it (without the report sections);
+- scan of detector columns: the columns the detectors read from that snapshot, each read once (the
+  floor of any pass over them).
 
 Each contender reports wall seconds, CPU seconds (user + system, the process and its waited-for
 children), cores used (CPU / wall) and peak RSS. Then the growth from one size to the next is
@@ -53,24 +59,80 @@ from ingest import generate  # noqa: E402  (bench/ is not a package; only the ge
 AGENT_NAME = re.compile(r'"stringValue":"agent-[0-9]+"')
 BARE_SNAPSHOT = """
 import sys, time
+from pathlib import Path
 import duckdb
 from halo_local import redact
-from halo_local.resources import sql_template
+from halo_local.resources import _sql_environment
+from halo_local.runs import snapshot
 database, agent, start, end, limit, out, mode = sys.argv[1:]
-config = {} if mode in ("redacted", "unredacted") else {"memory_limit": "768MB"}
+config = {"memory_limit": "768MB"}
 connection = duckdb.connect(database, read_only=True, config=config)
 connection.execute(redact.sql_macro() if mode != "unredacted"
                    else "CREATE TEMP MACRO redact_secrets(text) AS text; CREATE TEMP MACRO may_hold_secret(text) AS false")
-query = sql_template("runs/snapshot.sql")
-if mode == "unsorted":
-    query = query.replace("ORDER BY start_ns, trace_id, span_id", "")
-elif mode == "copy":
-    query = ("SELECT * FROM spans WHERE agent_uuid = $agent_uuid AND start_time >= $window_start"
-             " AND start_time < $window_end AND $span_limit > 0")
+params = {"agent_uuid": agent, "window_start": start, "window_end": end, "span_limit": int(limit)}
 started = time.perf_counter()
-connection.sql(query, params={"agent_uuid": agent, "window_start": start, "window_end": end,
-                              "span_limit": int(limit)}).write_parquet(out)
+if mode in ("chunked", "unredacted"):
+    snapshot.write_snapshot(connection, params, Path(out))
+else:
+    query = _sql_environment().from_string(ONE_QUERY).render()
+    if mode == "unsorted":
+        query = query.replace("ORDER BY start_ns, trace_id, span_id", "")
+    elif mode == "copy":
+        query = ("SELECT * FROM spans WHERE agent_uuid = $agent_uuid AND start_time >= $window_start"
+                 " AND start_time < $window_end AND $span_limit > 0")
+    connection.sql(query, params=params).write_parquet(out)
 print("elapsed", time.perf_counter() - started)
+"""
+SNAPSHOT_MODES = ("chunked", "one_query", "unredacted", "unsorted", "copy")
+LABELS = {"load": "traces load", "run": "run --no-llm --wait", "chunked": "snapshot step alone",
+          "one_query": "snapshot as one query", "unredacted": "snapshot, no redaction",
+          "unsorted": "one query, unsorted", "copy": "bare copy of the window",
+          "detectors": "detector set", "narrow": "scan of detector columns"}
+DETECTORS = """
+import sys, time
+import duckdb
+from halo_local.heuristics import analysis
+connection = duckdb.connect(config={"memory_limit": "768MB"})
+connection.read_parquet(sys.argv[1]).create_view("window_spans")
+agent = connection.execute("SELECT agent_uuid FROM window_spans LIMIT 1").fetchall()[0][0]
+started = time.perf_counter()
+print("findings", len(analysis.analyze(connection, agent_uuid=agent).findings), time.perf_counter() - started)
+"""
+# The columns the detectors read from the window (the long texts, attributes, ids and figures), each
+# read once: what any pass over them costs at least.
+NARROW_SCAN = """
+import sys
+import duckdb
+connection = duckdb.connect(config={"memory_limit": "768MB"})
+print(connection.sql("SELECT count(*), sum(hash(trace_id, span_id, parent_span_id, name, span_type, model, tool_name,"
+                     " start_ns, end_ns, duration_ms, status_code, input_tokens, output_tokens, cost_usd,"
+                     " strlen(tool_arguments), strlen(tool_result), strlen(output_text), strlen(input_text),"
+                     " strlen(attributes::VARCHAR))) FROM read_parquet($path)", params={"path": sys.argv[1]}).fetchall())
+"""
+# The snapshot as one query, before it was written in chunks: the window's kept spans redacted and their
+# full rows sorted at once (what spilled under the store's memory limit at 1M spans).
+ONE_QUERY = """
+{% from "spans/_redaction.sql" import redacted_spans -%}
+WITH in_window AS (
+    SELECT * FROM spans
+    WHERE agent_uuid = $agent_uuid AND start_time >= $window_start AND start_time < $window_end
+),
+per_trace AS (
+    SELECT trace_id, count(*) AS span_count, bool_or(status_code = 'error') AS has_error,
+           max(start_ns) AS last_start_ns
+    FROM in_window GROUP BY trace_id
+),
+ranked AS (
+    SELECT trace_id, row_number() OVER picked AS trace_rank,
+           sum(span_count) OVER (picked ROWS UNBOUNDED PRECEDING) AS running_spans
+    FROM per_trace WINDOW picked AS (ORDER BY has_error DESC, last_start_ns DESC, trace_id)
+),
+kept AS (SELECT trace_id FROM ranked WHERE running_spans <= $span_limit OR trace_rank = 1),
+picked AS (SELECT in_window.* FROM in_window JOIN kept USING (trace_id)),
+prepared AS (
+{{ redacted_spans("picked") }}
+)
+SELECT * FROM prepared ORDER BY start_ns, trace_id, span_id LIMIT $span_limit
 """
 
 
@@ -157,16 +219,18 @@ def bench_size(size: int, out: Path, scratch: Path) -> dict[str, object]:
                       "--json"), env)
     run_document = json.loads(run.stdout)
     events = json.loads(_timed(_cli("run", "events", run_document["runId"], "--json"), env).stdout)
-    bare, unredacted, unsorted, copy = (
-        _timed([sys.executable, "-c", BARE_SNAPSHOT, str(home / "halo.duckdb"), agent, start.isoformat(),
-                end.isoformat(), str(size), str(scratch / f"{mode}-{size}.parquet"), mode], env)
-        for mode in ("redacted", "unredacted", "unsorted", "copy"))
-    bare_seconds = float(next(line.split()[1] for line in bare.stdout.splitlines() if line.startswith("elapsed")))
+    snapshots = {
+        mode: _timed([sys.executable, "-c", f"ONE_QUERY = {ONE_QUERY!r}\n" + BARE_SNAPSHOT, str(home / "halo.duckdb"),
+                      agent, start.isoformat(), end.isoformat(), str(size), str(scratch / f"{mode}-{size}.parquet"),
+                      mode], env)
+        for mode in SNAPSHOT_MODES}
+    detectors = _timed([sys.executable, "-c", DETECTORS, str(scratch / f"chunked-{size}.parquet")], env)
+    narrow = _timed([sys.executable, "-c", NARROW_SCAN, str(scratch / f"chunked-{size}.parquet")], env)
     shutil.rmtree(home, ignore_errors=True)
     return {"size": size, "bytes": otlp_path.stat().st_size, "spans": spans, "load": load, "run": run,
             "steps": _step_seconds(events.get("events", events) if isinstance(events, dict) else events),
             "status": run_document["status"], "findings": run_document.get("findingCount"),
-            "bare": bare, "bare_seconds": bare_seconds, "unredacted": unredacted, "unsorted": unsorted, "copy": copy}
+            **snapshots, "detectors": detectors, "narrow": narrow}
 
 
 def main() -> None:
@@ -181,15 +245,12 @@ def main() -> None:
             result = results[-1]
             print(f"{size:>9,} spans ({result['bytes'] / size:.0f} bytes a span), run {result['status']}, "
                   f"{result['findings']} findings; run steps: "
-                  + ", ".join(f"{step} {seconds:.2f} s" for step, seconds in result["steps"].items())
-                  + f"; bare snapshot query {result['bare_seconds']:.2f} s", flush=True)
-    print(f"\n{'spans':>9} | {'contender':<14} {'wall s':>7} {'CPU s':>7} {'cores':>5} {'RSS MiB':>8}")
+                  + ", ".join(f"{step} {seconds:.2f} s" for step, seconds in result["steps"].items()), flush=True)
+    print(f"\n{'spans':>9} | {'contender':<24} {'wall s':>7} {'CPU s':>7} {'cores':>5} {'RSS MiB':>8}")
     for result in results:
-        for label in ("load", "run", "bare", "unredacted", "unsorted", "copy"):
+        for label, name in LABELS.items():
             figures: Measured = result[label]  # type: ignore[assignment]
-            name = {"load": "traces load", "run": "run --no-llm", "bare": "bare snapshot",
-                    "unredacted": "unredacted snap", "unsorted": "unsorted snap", "copy": "bare copy"}[label]
-            print(f"{result['size']:>9,} | {name:<14} {figures.wall:>7.2f} {figures.cpu:>7.2f} "
+            print(f"{result['size']:>9,} | {name:<24} {figures.wall:>7.2f} {figures.cpu:>7.2f} "
                   f"{figures.cores:>5.2f} {figures.rss_mib:>8.0f}")
     print("\ngrowth from one size to the next (linear = the span ratio):")
     for smaller, larger in itertools.pairwise(results):

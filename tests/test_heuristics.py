@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from heuristics_support import AGENT, EPOCH, OTHER_AGENT, SPAN_COLUMNS, Spans, healthy_trace, of
 from hypothesis import HealthCheck, example, given, settings
@@ -765,11 +766,36 @@ def test_error_finding_quotes_the_failed_tool_result_on_one_line() -> None:
     assert "\n" not in sample and len(sample) == 200 and sample.endswith("…")
 
 
-def test_an_analysis_drops_every_macro_it_creates() -> None:
+def test_a_connection_creates_the_macros_once_and_keeps_them_to_itself() -> None:
     spans = Spans()
     healthy_trace(spans, "t1")
     with spans.connect() as connection:
-        analyze(connection, agent_uuid=AGENT, table="spans")
-        left = connection.execute(
-            "SELECT function_name FROM duckdb_functions() WHERE function_name LIKE 'halo_h_%'").fetchall()
-    assert left == []
+        statements: list[str] = []
+        connection.execute("SET VARIABLE halo_h_macro_set = 'stale'")  # an older set is replaced
+        first = analyze(connection, agent_uuid=AGENT, table="spans")
+        kept = connection.execute(
+            "SELECT count(*) FROM duckdb_functions() WHERE function_name LIKE 'halo_h_%'").fetchone()
+        recording = _Recording(connection, statements)
+        second = analyze(recording, agent_uuid=AGENT, table="spans")  # type: ignore[arg-type]
+        other = connection.cursor()
+        held_elsewhere = other.execute(
+            "SELECT count(*) FROM duckdb_functions() WHERE function_name LIKE 'halo_h_%'").fetchone()
+    assert kept is not None and kept[0] > 20
+    assert not [statement for statement in statements if "TEMP MACRO" in statement]
+    assert second.checks == first.checks and second.findings == first.findings
+    assert held_elsewhere == (0,)
+
+
+class _Recording:
+    """A connection that records the statements it runs."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, statements: list[str]) -> None:
+        self._connection = connection
+        self._statements = statements
+
+    def execute(self, sql: str, parameters: object = None) -> duckdb.DuckDBPyConnection:
+        self._statements.append(sql)
+        return self._connection.execute(sql, parameters)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._connection, name)

@@ -10,18 +10,23 @@ percentiles) and once for the window (`halo_h_totals`, which also holds the cove
 collects the failures (`halo_h_failures`): detectors, checks and statistics read these instead of
 grouping a million spans again each. `_shape.sql` then defines the macros detectors share (the
 findings shape, the findings of failures and of output problems, the retried-failure query). The
-tables and macros are dropped when the analysis ends. The set-up reads the thresholds too (it flags
+tables are dropped when the analysis ends; the macros stay on the connection (TEMP, so its own),
+created by its first analysis only: parsing them and the regular expressions inside costs more than
+running a small window's detectors, and a connection that analyses again (a server, a test, a
+bench) would pay it each time. A connection variable names the macro set it holds. The set-up reads the thresholds too (it flags
 clock skew with its tolerance). Ranking is in `ranking.py`, the detectors are listed in `registry.py`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 import duckdb
@@ -56,47 +61,20 @@ _TEMP_TABLES = (
     "halo_h_outcomes",
     "halo_h_declared_agents",
     "halo_h_attribution",
+    "halo_h_failure_groups",
+    "halo_h_retried_groups",
     "halo_h_assumed_agents",
     "halo_h_repeating_agents",
     "halo_h_declining_agents",
     "halo_h_claims",
     "halo_h_claiming_agents",
 )
-_TEMP_MACROS = (
-    "halo_h_spread",
-    "halo_h_trace_spread",
-    "halo_h_subject",
-    "halo_h_mask",
-    "halo_h_mask_name",
-    "halo_h_most_common",
-    "halo_h_failure_kind",
-    "halo_h_failure_severity",
-    "halo_h_output_severity",
-    "halo_h_finding",
-    "halo_h_usd_severity",
-    "halo_h_stall_marker",
-    "halo_h_incapability_claim",
-    "halo_h_capability",
-    "halo_h_tool_provides",
-    "halo_h_declines",
-    "halo_h_handoff_tool",
-    "halo_h_outcome_severity",
-    "halo_h_exception_line",
-    "halo_h_declared_agent",
-    "halo_h_attributed_title",
-    "halo_h_attributed_detail",
-    "halo_h_fact_tokens",
-)
-_TEMP_TABLE_MACROS = (
-    "halo_h_failure_findings",
-    "halo_h_retried_failures",
-    "halo_h_output_findings",
-    "halo_h_group_examples",
-    "halo_h_attributed_groups",
-)
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
 _STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")
+_CREATES_MACRO = re.compile(r"^\s*CREATE OR REPLACE TEMP MACRO\b")
+_SET_UP_FILES = ("_prepare.sql", "_no_previous.sql", "_previous.sql", "_shape.sql", "_attribution.sql",
+                 "_outcomes.sql", "_claims.sql")
 
 
 def _statements(text: str) -> list[str]:
@@ -116,10 +94,35 @@ def _execute(
     return connection.execute(sql, {name: parameters[name] for name in used})
 
 
-def _run_script(connection: duckdb.DuckDBPyConnection, name: str, parameters: Mapping[str, Any]) -> None:
-    text = (resource_dir("sql") / "heuristics" / name).read_text(encoding="utf-8")
-    for statement in _statements(text):
-        _execute(connection, statement, parameters)
+@cache
+def _script(name: str) -> list[str]:
+    return _statements((resource_dir("sql") / "heuristics" / name).read_text(encoding="utf-8"))
+
+
+def _creates_macro(statement: str) -> bool:
+    return bool(_CREATES_MACRO.match(_COMMENT.sub("", statement)))
+
+
+@cache
+def _macro_set() -> str:
+    """A name for this version of the set-up's macros: a connection holding it need not create them."""
+    macros = [statement for name in _SET_UP_FILES for statement in _script(name) if _creates_macro(statement)]
+    return hashlib.sha256("\n;\n".join(macros).encode("utf-8")).hexdigest()[:16]
+
+
+def _holds_macros(connection: duckdb.DuckDBPyConnection) -> bool:
+    row = connection.execute("SELECT getvariable('halo_h_macro_set')").fetchone()
+    return row is not None and row[0] == _macro_set()
+
+
+def _run_script(
+    connection: duckdb.DuckDBPyConnection, name: str, parameters: Mapping[str, Any], *, create_macros: bool
+) -> None:
+    """Run a set-up file; its macro definitions only when `create_macros` (they run in file order
+    then: a table macro binds the TEMP tables created before it)."""
+    for statement in _script(name):
+        if create_macros or not _creates_macro(statement):
+            _execute(connection, statement, parameters)
 
 
 def _check_source(connection: duckdb.DuckDBPyConnection, table: str) -> None:
@@ -142,25 +145,26 @@ def _prepare(
     """Read the window into the TEMP tables; `parameters` are the thresholds (the set-up flags
     clock skew with its tolerance, so that data_quality reads a flag instead of every span)."""
     _check_source(connection, table)
-    _run_script(connection, "_prepare.sql", {**parameters, "source_table": table, "agent_uuid": agent_uuid})
+    create = not _holds_macros(connection)
+    window = {"source_table": table, "agent_uuid": agent_uuid}
+    _run_script(connection, "_prepare.sql", {**parameters, **window}, create_macros=create)
     if previous_table is None:
-        _run_script(connection, "_no_previous.sql", {})
+        _run_script(connection, "_no_previous.sql", {}, create_macros=create)
     else:
         _check_source(connection, previous_table)
-        _run_script(connection, "_previous.sql", {"source_table": previous_table, "agent_uuid": agent_uuid})
-    _run_script(connection, "_shape.sql", {})
-    _run_script(connection, "_attribution.sql", {"source_table": table, "agent_uuid": agent_uuid})
-    _run_script(connection, "_outcomes.sql", {**parameters, "source_table": table, "agent_uuid": agent_uuid})
-    _run_script(connection, "_claims.sql", {"source_table": table, "agent_uuid": agent_uuid})
+        _run_script(connection, "_previous.sql", {"source_table": previous_table, "agent_uuid": agent_uuid},
+                    create_macros=create)
+    _run_script(connection, "_shape.sql", {}, create_macros=create)
+    _run_script(connection, "_attribution.sql", window, create_macros=create)
+    _run_script(connection, "_outcomes.sql", {**parameters, **window}, create_macros=create)
+    _run_script(connection, "_claims.sql", window, create_macros=create)
+    if create:
+        connection.execute("SET VARIABLE halo_h_macro_set = $name", {"name": _macro_set()})
 
 
 def _cleanup(connection: duckdb.DuckDBPyConnection) -> None:
     for name in _TEMP_TABLES:
         connection.execute(f"DROP TABLE IF EXISTS temp.{name}")
-    for name in _TEMP_MACROS:
-        connection.execute(f"DROP MACRO IF EXISTS temp.{name}")
-    for name in _TEMP_TABLE_MACROS:
-        connection.execute(f"DROP MACRO TABLE IF EXISTS temp.{name}")
 
 
 def _number(value: Any, digits: int) -> float | None:

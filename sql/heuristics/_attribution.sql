@@ -171,7 +171,10 @@ WHERE span_key IN (
 -- is one finding with both kinds of reasons, not an error and a tool_error. The shape halo_h_failure_findings reads: the reach, examples, title,
 -- baseline (NULL: a detector joins its own), seconds, usd and detail. Example spans: the failing
 -- spans, and for code an agent wrote, first the model calls that wrote it (the mistake itself).
-CREATE OR REPLACE TEMP MACRO halo_h_attributed_groups(failure_source) AS TABLE
+-- Both detectors' groups are built in this one statement (failure_source says whose a group is:
+-- it follows from the subject, which every grouping below includes): planning this query costs
+-- more than running it on a small window, and it was planned once per detector.
+CREATE OR REPLACE TEMP TABLE halo_h_failure_groups AS
 WITH status_subjects AS (
     SELECT DISTINCT span_type, subject, TRUE AS fails_by_status
     FROM halo_h_failures
@@ -184,15 +187,16 @@ failures AS (
         attribution.fix_name, attribution.caller_span_id, attribution.caller_model, attribution.refused_arguments,
         CASE WHEN failures.source = 'status' THEN failures.fails_trace ELSE traces.failed END AS failed_trace,
         CASE WHEN traces.failed THEN traces.trace_cost_usd END                                AS failed_trace_cost,
-        NOT traces.failed                                                                      AS trace_ok
+        NOT traces.failed                                                                      AS trace_ok,
+        CASE WHEN status_subjects.fails_by_status THEN 'status' ELSE 'result' END              AS failure_source
     FROM halo_h_failures AS failures
     JOIN halo_h_attribution AS attribution USING (trace_id, span_id)
     JOIN (SELECT trace_id, failed, cost_usd AS trace_cost_usd FROM halo_h_traces) AS traces USING (trace_id)
     LEFT JOIN status_subjects
       ON status_subjects.span_type = failures.span_type AND status_subjects.subject = failures.subject
     WHERE failures.kind = 'error' AND NOT failures.propagated
-      AND CASE WHEN failure_source = 'status' THEN coalesce(status_subjects.fails_by_status, FALSE)
-               ELSE failures.source = 'result' AND status_subjects.fails_by_status IS NULL END
+      AND (coalesce(status_subjects.fails_by_status, FALSE)
+           OR (failures.source = 'result' AND status_subjects.fails_by_status IS NULL))
 ),
 ordered AS (
     SELECT
@@ -223,7 +227,7 @@ reason_lists AS (
 ),
 grouped AS (
     SELECT
-        span_type, subject, fix_kind, fix_name,
+        span_type, subject, fix_kind, fix_name, failure_source,
         unnest(halo_h_spread(trace_id, failed_trace, start_time, end_time)),
         sum(coalesce(duration_ms, 0)) / 1000.0                              AS seconds,
         sum(failed_trace_cost) FILTER (WHERE failed_trace AND rank_in_trace = 1) AS failed_trace_usd,
@@ -244,7 +248,7 @@ grouped AS (
         list_sort(list_distinct(flatten(list(propagated_to))))              AS propagated_to,
         sum(len(propagated_to))                                             AS propagated_spans
     FROM ordered
-    GROUP BY span_type, subject, fix_kind, fix_name
+    GROUP BY span_type, subject, fix_kind, fix_name, failure_source
 )
 SELECT
     grouped.* EXCLUDE (failing_span_ids, writer_span_ids, caller_span_ids),

@@ -88,20 +88,19 @@ FROM (
     CROSS JOIN halo_h_totals AS totals
 );
 
--- The findings of failures that a retry may cure, of one failure kind (rate_limit, timeout):
--- root-cause failures of that kind grouped by subject. For each failed call, the next call to the
--- same subject in the same trace is its retry: a finding counts retries, recoveries and the
--- back-off time before them (added to the impact). The category is the kind; `title_verb` says
--- what happened ("timed out"), `metric` names the share of the subject's calls it happened to.
--- The thresholds are those of halo_h_failure_severity.
-CREATE OR REPLACE TEMP MACRO halo_h_retried_failures(failure_kind, title_verb, metric, high_trace_share, high_rate,
-                                                     min_spans, medium_rate) AS TABLE
+-- The groups of failures that a retry may cure, of both such kinds (rate_limit, timeout): root-cause
+-- failures of that kind grouped by subject. For each failed call, the next call to the same subject
+-- in the same trace is its retry: a group counts retries, recoveries and the back-off time before
+-- them (added to the impact). One statement for both kinds, each detector reading its own (`kind`,
+-- its category): planning it costs more than running it on a small window. A row has the shape
+-- halo_h_failure_findings reads; the title says what happened ("timed out").
+CREATE OR REPLACE TEMP TABLE halo_h_retried_groups AS
 WITH failed AS (
     SELECT failures.*, traces.failed AS trace_failed,
            CASE WHEN traces.failed THEN traces.trace_cost_usd END AS failed_trace_cost
     FROM halo_h_failures AS failures
     JOIN (SELECT trace_id, failed, cost_usd AS trace_cost_usd FROM halo_h_traces) AS traces USING (trace_id)
-    WHERE failures.kind = failure_kind AND NOT failures.propagated
+    WHERE failures.kind IN ('rate_limit', 'timeout') AND NOT failures.propagated
 ),
 sequence AS (
     SELECT
@@ -123,7 +122,7 @@ attempts AS (
              THEN greatest(sequence.next_start_ns - coalesce(failed.end_ns, failed.start_ns), 0) / 1e9
              ELSE 0 END                                                          AS backoff_seconds,
         row_number() OVER (
-            PARTITION BY failed.span_type, failed.subject, failed.trace_id
+            PARTITION BY failed.kind, failed.span_type, failed.subject, failed.trace_id
             ORDER BY failed.fails_trace DESC, failed.duration_ms DESC NULLS LAST, failed.start_ns, failed.span_id
         )                                                                        AS rank_in_trace
     FROM failed
@@ -131,6 +130,7 @@ attempts AS (
 ),
 grouped AS (
     SELECT
+        kind,
         span_type,
         subject,
         unnest(halo_h_spread(trace_id, failed_trace, start_time, end_time)),
@@ -145,33 +145,30 @@ grouped AS (
         arg_min(signature, (start_ns, span_id))                         AS signature,
         arg_min(message, (start_ns, span_id))                           AS sample_message
     FROM attempts
-    GROUP BY span_type, subject
-),
-measured AS (
-    SELECT
-        grouped.*,
-        subjects.spans                                                  AS subject_spans,
-        printf('%s ' || title_verb || ' %d time%s (%d retried, %d recovered, %d trace%s failed)',
-               grouped.subject, grouped.spans, CASE WHEN grouped.spans = 1 THEN '' ELSE 's' END,
-               grouped.retries, grouped.recovered, grouped.failed_traces,
-               CASE WHEN grouped.failed_traces = 1 THEN '' ELSE 's' END) AS title,
-        NULL::DOUBLE                                                    AS baseline,
-        grouped.failed_trace_usd                                        AS usd,
-        json_object(
-            'spanType', grouped.span_type,
-            'retries', grouped.retries,
-            'recovered', grouped.recovered,
-            'backoffSeconds', round(grouped.backoff_seconds, 3),
-            'sampleMessage', left(grouped.sample_message, 300),
-            'firstSignature', grouped.signature,
-            'subjectSpans', subjects.spans
-        )                                                               AS detail
-    FROM grouped
-    JOIN halo_h_subjects AS subjects
-      ON subjects.span_type = grouped.span_type AND subjects.subject = grouped.subject
+    GROUP BY kind, span_type, subject
 )
-SELECT *
-FROM halo_h_failure_findings('measured', failure_kind, metric, high_trace_share, high_rate, min_spans, medium_rate);
+SELECT
+    grouped.*,
+    subjects.spans                                                  AS subject_spans,
+    printf('%s ' || CASE grouped.kind WHEN 'rate_limit' THEN 'was rate limited' ELSE 'timed out' END
+               || ' %d time%s (%d retried, %d recovered, %d trace%s failed)',
+           grouped.subject, grouped.spans, CASE WHEN grouped.spans = 1 THEN '' ELSE 's' END,
+           grouped.retries, grouped.recovered, grouped.failed_traces,
+           CASE WHEN grouped.failed_traces = 1 THEN '' ELSE 's' END) AS title,
+    NULL::DOUBLE                                                    AS baseline,
+    grouped.failed_trace_usd                                        AS usd,
+    json_object(
+        'spanType', grouped.span_type,
+        'retries', grouped.retries,
+        'recovered', grouped.recovered,
+        'backoffSeconds', round(grouped.backoff_seconds, 3),
+        'sampleMessage', left(grouped.sample_message, 300),
+        'firstSignature', grouped.signature,
+        'subjectSpans', subjects.spans
+    )                                                               AS detail
+FROM grouped
+JOIN halo_h_subjects AS subjects
+  ON subjects.span_type = grouped.span_type AND subjects.subject = grouped.subject;
 
 -- The findings of an output problem of models (truncation, refusal, empty output): `measured`
 -- names a CTE with a row per model (subject), holding the columns halo_h_finding reads plus

@@ -1,7 +1,7 @@
 -- error: spans that failed (status ERROR), as root causes, one finding per subject and component to
 -- fix: the reasons (error signatures with numbers, ids, paths and quoted values masked; for a
 -- generic status such as an exit code, the exception that ended the result) are listed inside it
--- with their counts and a sample each (halo_h_attributed_groups, _attribution.sql).
+-- with their counts and a sample each (halo_h_failure_groups, _attribution.sql).
 -- Why it matters: a failing step wastes its time and money, and when it reaches the top of a trace
 -- the whole task fails. A parent that fails only because a child failed (same error type or
 -- signature, a message quoting the child's, or no error detail of its own) is not reported again:
@@ -28,7 +28,7 @@ measured AS (
         CASE WHEN grouped.failed_trace_usd IS NULL AND grouped.span_usd IS NULL THEN NULL
              ELSE coalesce(grouped.failed_trace_usd, 0) + coalesce(grouped.span_usd, 0) END AS usd,
         halo_h_attributed_detail(grouped)                               AS detail
-    FROM halo_h_attributed_groups('status') AS grouped
+    FROM (SELECT * EXCLUDE (failure_source) FROM halo_h_failure_groups WHERE failure_source = 'status') AS grouped
     LEFT JOIN previous
       ON previous.span_type = grouped.span_type AND previous.subject = grouped.subject
 )

@@ -8,7 +8,10 @@
 -- Value: share of the subject's calls that were limited; baseline: none.
 -- Thresholds: the failure severity rule ($failure_high_trace_share, $failure_high_rate,
 -- $failure_min_spans, $failure_medium_rate).
--- The query is shared with timeout (halo_h_retried_failures in _shape.sql).
+-- The query is shared with timeout (halo_h_retried_groups in _shape.sql).
+WITH measured AS (
+    SELECT * EXCLUDE (kind) FROM halo_h_retried_groups WHERE kind = 'rate_limit'
+)
 SELECT *
-FROM halo_h_retried_failures('rate_limit', 'was rate limited', 'rate_limited_share',
-                             $failure_high_trace_share, $failure_high_rate, $failure_min_spans, $failure_medium_rate)
+FROM halo_h_failure_findings('measured', 'rate_limit', 'rate_limited_share', $failure_high_trace_share,
+                             $failure_high_rate, $failure_min_spans, $failure_medium_rate)

@@ -7,7 +7,10 @@
 -- Value: share of the subject's calls that timed out; baseline: none.
 -- Thresholds: the failure severity rule ($failure_high_trace_share, $failure_high_rate,
 -- $failure_min_spans, $failure_medium_rate).
--- The query is shared with rate_limit (halo_h_retried_failures in _shape.sql).
+-- The query is shared with rate_limit (halo_h_retried_groups in _shape.sql).
+WITH measured AS (
+    SELECT * EXCLUDE (kind) FROM halo_h_retried_groups WHERE kind = 'timeout'
+)
 SELECT *
-FROM halo_h_retried_failures('timeout', 'timed out', 'timeout_share',
-                             $failure_high_trace_share, $failure_high_rate, $failure_min_spans, $failure_medium_rate)
+FROM halo_h_failure_findings('measured', 'timeout', 'timeout_share', $failure_high_trace_share,
+                             $failure_high_rate, $failure_min_spans, $failure_medium_rate)

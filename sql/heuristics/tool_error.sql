@@ -1,7 +1,7 @@
 -- tool_error: tool calls whose span status is unset or OK but whose result reports a failure as
 -- data: "Error: ...", "An error occurred ...", a Python traceback, a JSON object with a non-empty
 -- "error" (or isError/success=false/status=error), or a non-zero exit code. One finding per tool
--- and component to fix, its reasons listed inside (halo_h_attributed_groups, _attribution.sql).
+-- and component to fix, its reasons listed inside (halo_h_failure_groups, _attribution.sql).
 -- Why it matters: many frameworks hand a failing tool's error back to the model as its result and
 -- leave the span OK, so these failures are invisible to status-based error counts, yet they cost a
 -- turn each and often derail the task.
@@ -17,7 +17,7 @@ WITH measured AS (
         NULL::DOUBLE                                                    AS baseline,
         grouped.failed_trace_usd                                        AS usd,
         halo_h_attributed_detail(grouped)                               AS detail
-    FROM halo_h_attributed_groups('result') AS grouped
+    FROM (SELECT * EXCLUDE (failure_source) FROM halo_h_failure_groups WHERE failure_source = 'result') AS grouped
 )
 SELECT *
 FROM halo_h_failure_findings('measured', 'tool_error', 'failure_rate', $failure_high_trace_share,
