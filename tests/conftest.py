@@ -1,7 +1,8 @@
 """Shared test set-up: every test gets its own $HALO_HOME and no Anthropic key from the outside;
-`halo_store` is that home holding HALO's capture, copied from one load per test process (xdist
-worker), and `analysed_helper_store` that home holding runs_support's Helper traces and one finished
-heuristics-only run over them, also built once per process; `fake_clock` lets a test trip run time
+`store` is that home with an empty migrated database, copied from one built per test process (xdist
+worker); `halo_store` that home holding HALO's capture, copied from one load per test process, and
+`analysed_helper_store` that home holding runs_support's Helper traces and one finished heuristics-only
+run over them, also built once per process; `fake_clock` lets a test trip run time
 limits and retry waits instead of racing the wall clock."""
 
 from __future__ import annotations
@@ -46,8 +47,20 @@ def fake_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
     yield fake
 
 
+@pytest.fixture(scope="session")
+def migrated_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty HALO_HOME whose database has every migration applied, built once per test process: a
+    fresh database costs ~70 ms CPU and ~250 ms wall (nine committed migrations), a copy ~5 ms."""
+    home = tmp_path_factory.mktemp("migrated") / "home"
+    with Store(home).connect():
+        pass
+    return home
+
+
 @pytest.fixture
-def store(isolated_home: Path) -> Store:
+def store(isolated_home: Path, migrated_home: Path) -> Store:
+    """This test's own HALO_HOME with an empty, migrated database (a copy of `migrated_home`)."""
+    shutil.copytree(migrated_home, isolated_home, dirs_exist_ok=True)
     return Store(isolated_home)
 
 
