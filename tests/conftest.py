@@ -19,6 +19,7 @@ from runs_support import AnalysedHome, agent_traces, create_run, insert_spans
 from halo_local import clock
 from halo_local.ingest import load_paths
 from halo_local.store import Store
+from halo_local.traces import list_agents
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HALO_CAPTURE = FIXTURES / "halo" / "realistic_traces.jsonl"
@@ -77,6 +78,16 @@ def halo_store(isolated_home: Path, halo_capture_home: Path) -> Store:
     """This test's own HALO_HOME holding HALO's capture: a copy, so the test may write to it."""
     shutil.copytree(halo_capture_home, isolated_home, dirs_exist_ok=True)
     return Store(isolated_home)
+
+
+@pytest.fixture(scope="module")
+def module_capture_home(tmp_path_factory: pytest.TempPathFactory, halo_capture_home: Path) -> tuple[Path, str]:
+    """A HALO_HOME holding HALO's capture that one test module's runs share (its own copy), and the
+    capture's agent UUID: for tests whose real processes add runs but never depend on the others' runs."""
+    home = tmp_path_factory.mktemp("module-capture") / "home"
+    shutil.copytree(halo_capture_home, home)
+    [agent] = list_agents(Store(home), time_range="all")
+    return home, agent["agentUuid"]
 
 
 @pytest.fixture
