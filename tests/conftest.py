@@ -18,7 +18,7 @@ from runs_support import AnalysedHome, agent_traces, create_run, insert_spans
 
 from halo_local import clock
 from halo_local.ingest import load_paths
-from halo_local.store import Store
+from halo_local.store import DATABASE_FILE, Store
 from halo_local.traces import list_agents
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -60,8 +60,10 @@ def migrated_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def store(isolated_home: Path, migrated_home: Path) -> Store:
-    """This test's own HALO_HOME with an empty, migrated database (a copy of `migrated_home`)."""
-    shutil.copytree(migrated_home, isolated_home, dirs_exist_ok=True)
+    """This test's own HALO_HOME with an empty, migrated database (a copy of `migrated_home`), unless a
+    fixture set up before it (e.g. `halo_store`) already put one there."""
+    if not (isolated_home / DATABASE_FILE).exists():
+        shutil.copytree(migrated_home, isolated_home, dirs_exist_ok=True)
     return Store(isolated_home)
 
 
