@@ -1,5 +1,5 @@
-"""Helpers of the CLI run tests (test_cli_runs, test_cli_run_workers): halo-local in a real process on a
-given home, and the `Label   value` lines of `run get`'s human output."""
+"""Helpers of the CLI run tests (test_cli_runs, test_cli_run_workers, test_cli_run_traces): halo-local in
+a real process on a given home, and the `Label   value` lines of `run get`'s human output."""
 
 from __future__ import annotations
 
