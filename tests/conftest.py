@@ -24,9 +24,25 @@ from halo_local.traces import list_agents
 FIXTURES = Path(__file__).parent / "fixtures"
 HALO_CAPTURE = FIXTURES / "halo" / "realistic_traces.jsonl"
 
+# The longest test files (wall on 2 loaded workers, longest first): collected first so that, with
+# `--dist loadfile` handing out whole files, none of them starts last on one worker while the other
+# worker idles (the suite's tail); every other file keeps its alphabetical place after them.
+LONGEST_FILES_FIRST = (
+    "test_cli_analyze.py", "test_heuristics.py", "test_onepass.py", "test_cli.py", "test_mcp.py",
+    "test_heuristics_outcomes.py", "test_serve.py", "test_cli_run_workers.py", "test_sources_clickhouse.py",
+    "test_readers.py", "test_runs_llm.py", "test_runs.py", "test_untrusted.py", "test_llm.py",
+    "test_schedules_store.py",
+)
+
 # Hypothesis' per-example deadline (200 ms) is a stopwatch: under load an example outran it.
 settings.register_profile("halo-local", deadline=None)
 settings.load_profile("halo-local")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest files first (a stable sort: a file's tests keep their order and stay together)."""
+    rank = {name: index for index, name in enumerate(LONGEST_FILES_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 @pytest.fixture(autouse=True)
