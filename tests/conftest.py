@@ -8,6 +8,7 @@ limits and retry waits instead of racing the wall clock."""
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,10 @@ from halo_local import clock
 from halo_local.ingest import load_paths
 from halo_local.store import DATABASE_FILE, Store
 from halo_local.traces import list_agents
+
+# Keep the assertion-rewritten test modules (and the modules they import) cached even where
+# PYTHONDONTWRITEBYTECODE is set: every xdist worker imports every test module, ~2 CPU-s each time.
+sys.dont_write_bytecode = False
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HALO_CAPTURE = FIXTURES / "halo" / "realistic_traces.jsonl"
