@@ -7,8 +7,11 @@ the flat span-per-line JSONL form of the same spans, then measures, each in a fr
 - halo-local `traces load` of the OTLP file into a fresh $HALO_HOME (parse, normalize, store): the
   one-pass path big files take (`halo_local.ingest.onepass`), and `halo-local regular`, the same load
   forced through the part-by-part path every file took before it (HALO_ONEPASS_MIN_BYTES);
-- parse only: the readers' parse SQL alone over the same file, chunk by chunk on one thread, nothing
-  normalized or stored: the floor of the present parse, which every stored column depends on;
+- `halo-local SQL parse`: the one-pass load with every chunk parsed by the readers' SQL
+  (`json_transform`), as before Arrow's parse (`halo_local.ingest.arrow_parse`) took the chunks it can;
+- parse only: the one-pass parse alone over the same file (Arrow's read, then the SQL that builds the
+  stored columns), chunk by chunk on one thread, nothing normalized or stored; `parse only SQL` the same
+  through the readers' SQL parse: the floor of each parse, which every stored column depends on;
 - a plain Python `json.loads` loop over the same file (the floor any Python parser pays);
 - Arrow's multi-threaded JSON reader parsing the same file into columns with an explicit OTLP schema,
   nothing normalized or stored: the floor of any parse into columns available here;
@@ -198,9 +201,26 @@ CHILD_CODE = {
         "import sys, duckdb; from pathlib import Path; from halo_local.ingest import onepass, readers\n"
         "from halo_local.ingest.lines import LinePosition, line_batches\n"
         "parser = duckdb.connect(config={'preserve_insertion_order': 'false'}); readers._install_macros(parser)\n"
+        "rows = 0\n"
+        "for batch in line_batches(Path(sys.argv[1]), LinePosition(0, 0), onepass.CHUNK_BYTES):\n"
+        "    chunk = onepass._parse_chunk(parser, 'otlp-json', batch)\n"
+        "    assert chunk.fast, batch.first_line\n"
+        "    rows += chunk.rows.num_rows\n"
+        "assert rows > 0"
+    ),
+    "parse only SQL": (
+        "import sys, duckdb; from pathlib import Path; from halo_local.ingest import onepass, readers\n"
+        "from halo_local.ingest.lines import LinePosition, line_batches\n"
+        "onepass.ARROW_PARSE = False\n"
+        "parser = duckdb.connect(config={'preserve_insertion_order': 'false'}); readers._install_macros(parser)\n"
         "rows = sum(onepass._parse_chunk(parser, 'otlp-json', batch).rows.num_rows"
         " for batch in line_batches(Path(sys.argv[1]), LinePosition(0, 0), onepass.CHUNK_BYTES))\n"
         "assert rows > 0"
+    ),
+    "halo-local SQL parse": (
+        "import sys; from halo_local.store import Store; from halo_local.ingest import load_paths, onepass\n"
+        "onepass.ARROW_PARSE = False\n"
+        "s = load_paths(Store(sys.argv[2]), [sys.argv[1]]); assert s.spans_new > 0, s"
     ),
     "arrow parse": (
         "import sys, pyarrow as pa, pyarrow.json as pj\n"
@@ -243,6 +263,7 @@ CHILD_CODE = {
 PHASES = [
     ("hash the file", "halo_local.ingest.loader", "file_sha256", "main"),
     ("parse chunks (parser thread)", "halo_local.ingest.onepass", "_parse_chunk", "parser"),
+    ("  of which Arrow's read and checks", "halo_local.ingest.arrow_parse", "_arrow_documents", "parser"),
     ("normalize and insert chunks", "halo_local.ingest.loader", "insert_normalized", "main"),
     ("  of which field extraction", "halo_local.ingest.normalize", "_extract_fields", "main"),
     ("derive agents, usage, cost", "halo_local.ingest.loader", "derive_trace_columns", "main"),
@@ -268,7 +289,7 @@ def phases_child(data_path: str, home: str) -> None:
                 return original(*args, **kwargs)
             finally:
                 totals[label] += time.perf_counter() - wall
-                if label == PHASES[2][0]:
+                if label == "normalize and insert chunks":
                     size = store.db_path.stat().st_size >> 20 if store.db_path.exists() else 0
                     parts.append(f"{time.perf_counter() - wall:.2f}s@{size}MiB")
         return wrapper
@@ -360,19 +381,25 @@ def report(size: int, megabytes: float, figures: dict[str, Figure], ours: str) -
               f" {figure.rss_mib:>8.0f} | {ratio}")
 
 
-def bench_big_file(size: int, out: Path, with_engine: bool) -> None:
+def bench_big_file(size: int, out: Path, with_engine: bool, only: set[str]) -> None:
     otlp_path, flat_path = generate(size, out)
     megabytes = otlp_path.stat().st_size / 1e6
     figures: dict[str, Figure] = {}
     with tempfile.TemporaryDirectory() as scratch:
         home = Path(scratch) / "halo-local"
         contenders = [("json.loads", otlp_path), ("arrow parse", otlp_path), ("arrow tokenize", otlp_path),
-                      ("parse only", otlp_path), ("halo-local", otlp_path), ("store only", home / "halo.duckdb"),
+                      ("parse only", otlp_path), ("parse only SQL", otlp_path), ("halo-local", otlp_path),
+                      ("store only", home / "halo.duckdb"), ("halo-local SQL parse", otlp_path),
                       ("halo-local regular", otlp_path)]
         for label, path in contenders + ([("halo-engine", flat_path)] if with_engine else []):
+            if only and label not in only:
+                continue
             own_scratch = Path(scratch) / label
             own_scratch.mkdir()
             figures[label] = measure(label, path, own_scratch)
+        if only:
+            report(size, megabytes, figures, next(iter(figures)))
+            return
         phases = Path(scratch) / "phases"
         phases.mkdir()
         profiled = measure("halo-local phases", otlp_path, phases)
@@ -417,11 +444,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000", help="spans in the one big file; empty for none")
     parser.add_argument("--small-files", type=int, default=10_000, help="small files in one folder; 0 for none")
     parser.add_argument("--out", default=str(Path(__file__).parent / "out"))
+    parser.add_argument("--only", default="", help="comma-separated contenders to run alone (no ratios, no phases)")
     options = parser.parse_args()
     with_engine = engine_available()
     print(HEADER)
     for size in [int(item) for item in options.sizes.split(",") if item]:
-        bench_big_file(size, Path(options.out), with_engine)
+        bench_big_file(size, Path(options.out), with_engine, {item for item in options.only.split(",") if item})
     if options.small_files:
         bench_small_files(options.small_files, Path(options.out))
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus")

@@ -3,7 +3,8 @@
 `read_trace_file` parses a batch, then normalizes, then parses the next: one core waits while the other
 works, and every part pays the extraction of all ~130 mapped attribute paths. Here a parser thread, with a
 private in-memory database of its own, reads the file in chunks of `CHUNK_BYTES` of whole lines and
-parses each (the readers' SQL, so every stored column stays the same) into Arrow, while the calling
+parses each into Arrow (Arrow's JSON reader where it reads the chunk exactly, `arrow_parse`, else the
+readers' SQL; every stored column comes from the same SQL either way), while the calling
 thread gathers the chunks into raw_spans and hands each part of CONSUME_EVERY_SPANS spans to `consume`
 (normalize and insert); DuckDB releases the GIL, so both cores work. At most one parsed chunk waits in
 between. The extraction is rendered per part for the attribute keys it holds (`present_keys_only`).
@@ -27,6 +28,7 @@ import duckdb
 import pyarrow as pa
 
 from halo_local.errors import UsageError
+from halo_local.ingest import arrow_parse
 from halo_local.ingest.lines import Batch, LinePosition, explain, invalid_record, line_batches
 from halo_local.ingest.readers import (
     CONSUME_EVERY_SPANS,
@@ -51,6 +53,8 @@ CHUNK_BYTES = 8 << 20
 (a vector of whole typed documents), so chunks stay small: at 1M spans 16 MiB chunks peaked at ~1.2 GB of
 RSS and 8 MiB at ~1.03 GB for ~5% more CPU (4 MiB saved no more and cost 20%). The calling thread gathers
 chunks into parts of CONSUME_EVERY_SPANS spans to normalize, as read_trace_file does."""
+ARROW_PARSE = True
+"""Whether OTLP/JSON chunks try Arrow's parse first (`arrow_parse`); off, every chunk takes the SQL parse."""
 
 
 def applies(size_bytes: int) -> bool:
@@ -68,6 +72,7 @@ class _Parsed:
     rows: pa.Table
     bad_count: int
     bad_rows: list[dict[str, Any]]
+    fast: bool  # parsed by Arrow (arrow_parse), not by the SQL
 
 
 _DONE = object()
@@ -116,12 +121,15 @@ class _Parser(threading.Thread):
 
 
 def _parse_chunk(parser: duckdb.DuckDBPyConnection, chosen: str, batch: Batch) -> _Parsed:
-    """One chunk through the readers' parse SQL: its good rows as Arrow, and its bad records."""
-    _parse_lines(parser, chosen, batch.table)
+    """One chunk through Arrow's parse where it can read it exactly, else the readers' parse SQL: its good
+    rows as Arrow, and its bad records."""
+    fast = ARROW_PARSE and chosen == "otlp-json" and arrow_parse.parse_chunk(parser, batch)
+    if not fast:
+        _parse_lines(parser, chosen, batch.table)
     bad_count, bad_rows = _single_row(parser.execute(sql_text("ingest/batch_errors.sql"), {"limit": MAX_FIRST_SKIPPED}))
     rows = parser.sql(sql_text("ingest/onepass_good_rows.sql")).to_arrow_table()
     parser.execute("DROP TABLE IF EXISTS halo_chunk_rows")
-    return _Parsed(batch, rows, int(bad_count), list(bad_rows))
+    return _Parsed(batch, rows, int(bad_count), list(bad_rows), fast)
 
 
 def read_big_file(

@@ -22,19 +22,20 @@ CREATE OR REPLACE TEMP MACRO halo_parent_id(id) AS CASE
     ELSE halo_id(id)
 END;
 
--- Span kind from an int (0-5) or a name (SPAN_KIND_CLIENT, client); unknown → unspecified.
+-- Span kind from an int (0-5) or a name (SPAN_KIND_CLIENT, client), as text or (Arrow's parse) BIGINT;
+-- unknown → unspecified.
 CREATE OR REPLACE TEMP MACRO halo_kind(k) AS CASE TRY_CAST(k AS BIGINT)
     WHEN 0 THEN 'unspecified' WHEN 1 THEN 'internal' WHEN 2 THEN 'server'
     WHEN 3 THEN 'client' WHEN 4 THEN 'producer' WHEN 5 THEN 'consumer'
-    ELSE coalesce(list_transform([lower(replace(upper(trim(k)), 'SPAN_KIND_', ''))], lambda name:
+    ELSE coalesce(list_transform([lower(replace(upper(trim(CAST(k AS VARCHAR))), 'SPAN_KIND_', ''))], lambda name:
         CASE WHEN name IN ('unspecified', 'internal', 'server', 'client', 'producer', 'consumer') THEN name END)[1],
         'unspecified')
 END;
 
--- Status code from an int (0-2) or a name (STATUS_CODE_ERROR, error); unknown → unset.
+-- Status code from an int (0-2) or a name (STATUS_CODE_ERROR, error), as text or BIGINT; unknown → unset.
 CREATE OR REPLACE TEMP MACRO halo_status(c) AS CASE TRY_CAST(c AS BIGINT)
     WHEN 0 THEN 'unset' WHEN 1 THEN 'ok' WHEN 2 THEN 'error'
-    ELSE coalesce(list_transform([lower(replace(upper(trim(c)), 'STATUS_CODE_', ''))], lambda name:
+    ELSE coalesce(list_transform([lower(replace(upper(trim(CAST(c AS VARCHAR))), 'STATUS_CODE_', ''))], lambda name:
         CASE WHEN name IN ('unset', 'ok', 'error') THEN name END)[1], 'unset')
 END;
 

@@ -17,7 +17,7 @@ SELECT
     nullif(span.status.message, '') AS status_message,
     CASE WHEN decoded IS NULL THEN resource_attributes_text
          ELSE halo_otlp_attributes(resource_attributes, decoded, 'r:') END AS resource_attributes,
-    halo_otlp_attributes(span.attributes, decoded, 'a:') AS attributes,
+    coalesce(attributes_text, halo_otlp_attributes(span.attributes, decoded, 'a:')) AS attributes,
     nullif(scope.name, '') AS scope_name,
     nullif(scope.version, '') AS scope_version,
     {{ "halo_otlp_events(span.events, decoded)" if events else "'[]'" }} AS events,

@@ -62,5 +62,6 @@ SELECT
     resource_attributes_text,
     coalesce(scope_spans.scope, scope_spans.instrumentationLibrary) AS scope,
     unnest(CASE WHEN line_error IS NULL THEN scope_spans.spans ELSE [NULL] END) AS span,
-    CAST(NULL AS MAP(VARCHAR, VARCHAR)) AS decoded
+    CAST(NULL AS MAP(VARCHAR, VARCHAR)) AS decoded,
+    CAST(NULL AS VARCHAR) AS attributes_text  -- written by the macro (otlp_spans.sql); Arrow's stage may give it
 FROM scopes

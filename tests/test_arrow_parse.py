@@ -1,0 +1,189 @@
+"""Arrow's parse of one-pass chunks makes exactly the rows the SQL parse makes, or declines the chunk.
+
+Every chunk the fast path takes is parsed again by the readers' SQL and the two halo_chunk_rows are
+compared whole (every stored column, source_line, read_error). Declined shapes are listed one by one,
+and mixed shapes are generated (hypothesis): either declined or identical, never different.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_load_parity import REPO, _generator
+
+from halo_local.errors import InvalidTraceFileError
+from halo_local.ingest import arrow_parse, load_paths, loader, onepass, readers
+from halo_local.ingest.lines import Batch, LinePosition, line_batches
+from halo_local.store import Store
+
+
+@pytest.fixture
+def parser() -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = duckdb.connect()
+    readers._install_macros(connection)
+    yield connection
+    connection.close()
+
+
+def _rows(connection: duckdb.DuckDBPyConnection) -> pa.Table:
+    return connection.sql("SELECT * FROM halo_chunk_rows ORDER BY ALL").to_arrow_table()
+
+
+def _fast_equals_sql(connection: duckdb.DuckDBPyConnection, batch: Batch) -> bool:
+    """Whether the fast path took the batch; when it did, its rows must be the SQL parse's."""
+    if not arrow_parse.parse_chunk(connection, batch):
+        return False
+    fast = _rows(connection)
+    readers._parse_lines(connection, "otlp-json", batch.table)
+    slow = _rows(connection)
+    assert fast.schema == slow.schema
+    assert fast.to_pylist() == slow.to_pylist()
+    return True
+
+
+def _batches(path: Path, chunk_bytes: int = 8192) -> list[Batch]:
+    return list(line_batches(path, LinePosition(0, 0), chunk_bytes))
+
+
+def _span(number: int, **fields: Any) -> dict[str, Any]:
+    return {"traceId": f"{number:032x}", "spanId": f"{number:016x}", "name": f"span {number}",
+            "startTimeUnixNano": str(1_700_000_000_000_000_000 + number), **fields}
+
+
+def _document(*spans: dict[str, Any], resource: list[Any] | None = None) -> dict[str, Any]:
+    return {"resourceSpans": [{"resource": {"attributes": resource or []},
+                               "scopeSpans": [{"scope": {"name": "s", "version": "1"}, "spans": list(spans)}]}]}
+
+
+def test_fixture_chunks_it_takes_equal_the_sql_parse(parser: duckdb.DuckDBPyConnection) -> None:
+    taken = 0
+    for path in readers.expand_paths([REPO / "tests" / "fixtures"]):
+        if path.name.endswith(".otlp.json"):
+            taken += sum(_fast_equals_sql(parser, batch) for batch in _batches(path, 1 << 20))
+    assert taken >= 20  # real exports without arrays or kvlists take the fast path
+
+
+def test_the_generated_bench_spans_all_take_it(parser: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    otlp_path, _ = _generator().generate(1_500, tmp_path)
+    batches = _batches(otlp_path, 256 << 10)
+    assert len(batches) > 1 and all(_fast_equals_sql(parser, batch) for batch in batches)
+
+
+def test_arrow_writes_the_attributes_text_of_plain_values_and_leaves_the_rest_to_the_macro() -> None:
+    lists = pa.array([
+        [{"key": "a", "value": {"stringValue": 'x"\\\n/é'}}, {"key": "n", "value": {"intValue": "-12"}},
+         {"key": "b", "value": {"boolValue": True}}, {"key": "y", "value": {"bytesValue": "AQI="}},
+         {"key": "z", "value": None}],
+        [],
+        [{"key": "d", "value": {"doubleValue": 1.5}}],
+        [{"key": "n", "value": {"intValue": "007"}}],
+        [{"key": "s", "value": {"stringValue": "x" * 11}}],
+        [{"key": "a", "value": {}}, {"key": "a", "value": {}}],
+        [{"key": None, "value": {}}],
+        None,
+    ], type=arrow_parse._KEY_VALUES)
+    assert arrow_parse.attributes_text(lists, 10).to_pylist() == [
+        '{"a":"x\\"\\\\\\n/é","n":-12,"b":true,"y":"AQI=","z":null}', "{}", None, None, None, None, None, None]
+
+
+@pytest.mark.parametrize("line", [
+    b'{"resource_spans": []}',
+    b'{"batches": []}',
+    b'{"resourceSpans": [{"instrumentationLibrarySpans": []}]}',
+    b'{"resourceSpans": [{"scopeSpans": [{"instrumentationLibrary": {"name": "x"}, "spans": []}]}]}',
+    b'[{"resourceSpans": []}]',
+    b'null',
+    b'{"resourceSpans": [] } {"resourceSpans": []}',
+    b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "1", "startTimeUnixNano": 5}]}]}]}',
+    b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "1", "kind": "SPAN_KIND_CLIENT"}]}]}]}',
+    b'{"resourceSpans": [{"resource": {"attributes": [{"key": "n", "value": {"intValue": 5}}]}}]}',
+    b'{"resourceSpans": [{"resource": {"attributes": [{"key": "l", "value": {"arrayValue": {"values": []}}}]}}]}',
+    b'{"resourceSpans": [{"resource": {"attributes": [{"key": "m", "value": {"kvlistValue": {"values": []}}}]}}]}',
+    b'{"resourceSpans": [{"resource": {"attributes": [{"key": "v", "value": "text"}]}}]}',
+    b'{"resourceSpans": [{"resource": {"extra": {"attributes": 5}}}]}',
+    b'{"resource\\u0053pans": []}',
+    b'{"resourceSpans": [{"resource": {"attributes": [{"key": "\xff", "value": {}}]}}]}',
+    b'{"resourceSpans": [{"resource": {"attributes": [{"key": "k", "key": "j"}]}}]}',
+    b'{"resourceSpans": [',
+    b'{"x":\n{"y": 1}}{"resourceSpans": []}',  # two lines, two documents, but not one a line
+])
+def test_shapes_it_cannot_read_exactly_are_left_to_the_sql(parser: duckdb.DuckDBPyConnection, tmp_path: Path,
+                                                           line: bytes) -> None:
+    path = tmp_path / "chunk.jsonl"
+    path.write_bytes(json.dumps(_document(_span(1))).encode() + b"\n" + line + b"\n")
+    (batch,) = _batches(path)
+    assert not arrow_parse.parse_chunk(parser, batch)
+
+
+def test_bad_spans_in_a_fast_chunk_are_named_by_their_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(onepass.MIN_BYTES_ENV, "0")
+    monkeypatch.setattr(loader, "GROUP_FILE_BYTES", -1)
+    good = json.dumps(_document(_span(1), _span(2)))
+    bad = json.dumps(_document(_span(3), {"spanId": "00000000000000aa", "name": "orphan",
+                                          "startTimeUnixNano": "1"}))
+    path = tmp_path / "traces.jsonl"
+    path.write_text(f"{good}\n\n   \n{bad}\n")
+    (batch,) = _batches(path)
+    with duckdb.connect() as connection:
+        readers._install_macros(connection)
+        assert _fast_equals_sql(connection, batch)
+    with pytest.raises(InvalidTraceFileError) as raised:
+        load_paths(Store(tmp_path / "home"), [path])
+    assert raised.value.line == 4 and "has no traceId" in str(raised.value)
+    summary = load_paths(Store(tmp_path / "skipping"), [path], skip_invalid=True)
+    assert (summary.spans_new, summary.skipped) == (3, 1)
+
+
+_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+_SCALARS = st.one_of(
+    st.builds(lambda text: {"stringValue": text}, st.one_of(_TEXT, st.just("x" * 40))),
+    st.builds(lambda number: {"intValue": str(number)}, st.integers(-(2**63), 2**63 - 1)),
+    st.builds(lambda text: {"intValue": text}, _TEXT),
+    st.builds(lambda number: {"doubleValue": number}, st.floats(allow_nan=False, allow_infinity=False)),
+    st.builds(lambda number: {"doubleValue": number}, st.integers(-5, 5)),
+    st.builds(lambda flag: {"boolValue": flag}, st.booleans()),
+    st.builds(lambda text: {"bytesValue": text}, _TEXT),
+    st.just({}),
+)
+_ATTRIBUTES = st.lists(st.builds(lambda key, value: {"key": key, "value": value},
+                                 st.one_of(_TEXT, st.sampled_from(["a", "b"])), _SCALARS), max_size=4)
+_SPANS = st.lists(st.builds(
+    lambda number, attributes, kind, code, events, end: _span(
+        number, attributes=attributes, kind=kind, status={"code": code}, events=events,
+        **({"endTimeUnixNano": end} if end is not None else {})),
+    st.integers(0, 50), _ATTRIBUTES, st.integers(0, 7),
+    st.integers(0, 3),
+    st.lists(st.builds(lambda name, attributes: {"name": name, "timeUnixNano": "7", "attributes": attributes},
+                       _TEXT, _ATTRIBUTES), max_size=2),
+    st.one_of(st.none(), st.just("later"), st.just("1700000000000000009"))), max_size=3)
+_LINES = st.lists(st.one_of(st.builds(lambda spans, resource: json.dumps(_document(*spans, resource=resource), ensure_ascii=False),
+                                      _SPANS, _ATTRIBUTES), st.just(""), st.just("  ")), min_size=1, max_size=4)
+
+
+@pytest.fixture(scope="module")
+def capped_parser() -> Iterator[duckdb.DuckDBPyConnection]:
+    """One parser for every generated example, with a cap of 16 characters (the 40-character strings are cut)."""
+    connection = duckdb.connect()
+    readers._install_macros(connection)
+    connection.execute("SET VARIABLE halo_value_cap = 16")
+    yield connection
+    connection.close()
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=_LINES)
+def test_mixed_shapes_are_read_exactly_or_left_to_the_sql(lines: list[str], tmp_path: Path,
+                                                          capped_parser: duckdb.DuckDBPyConnection) -> None:
+    path = tmp_path / "mixed.jsonl"
+    text = "\n".join(lines) + "\n"
+    path.write_text(text, encoding="utf-8")
+    (batch,) = _batches(path)
+    assert _fast_equals_sql(capped_parser, batch) or "\\u" in text  # only an escaped key is declined
