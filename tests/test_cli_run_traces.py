@@ -3,40 +3,21 @@ trace failed, with the findings that flag it, and `run get` naming every trace a
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from runs_support import HALO_FIXTURE, HALO_WINDOW
+from cli_runs_support import run_cli, run_json, window_args
 
 FAILING_LIST_FILES_TRACES = {"a9746d1452534d89af85ad99c6493473", "301d90d19c94485992997d1cd96bacfd"}
 
 
-def run_cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("ANTHROPIC_")}
-    env["HALO_HOME"] = str(home)
-    return subprocess.run([sys.executable, "-m", "halo_local.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=120)
-
-
-def run_json(*args: str, home: Path, code: int = 0) -> Any:
-    done = run_cli(*args, "--json", home=home)
-    assert done.returncode == code, (done.returncode, done.stdout, done.stderr)
-    return json.loads(done.stdout)
-
-
 @pytest.fixture(scope="module")
-def finished_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    """HALO's realistic capture loaded and analysed (no LLM) through the CLI: the home and `run get`."""
-    home = tmp_path_factory.mktemp("run-traces") / "home"
-    run_json("traces", "load", str(HALO_FIXTURE), home=home)
-    agent = run_json("agent", "list", "--time-range", "all", home=home)[0]["agentUuid"]
-    created = run_json("run", "create", "--agent-uuid", agent, "--window-start-at", HALO_WINDOW[0],
-                       "--window-end-at", HALO_WINDOW[1], "--no-llm", "--wait", home=home)
+def finished_run(module_capture_home: tuple[Path, str]) -> tuple[Path, dict[str, Any]]:
+    """HALO's realistic capture (loaded once per test process) analysed (no LLM) through the CLI: the
+    home and `run get`."""
+    home, agent = module_capture_home
+    created = run_json("run", "create", *window_args(agent), "--no-llm", "--wait", home=home)
     assert created["status"] == "completed"
     return home, run_json("run", "get", created["runId"], home=home)
 

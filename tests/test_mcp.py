@@ -340,12 +340,12 @@ def test_an_unexpected_failure_is_a_tool_error_and_the_server_goes_on(
     serve_in_process(store, scenario)
 
 
-def test_query_spans_without_a_database_says_to_load_traces(store: Store) -> None:
+def test_query_spans_without_a_database_says_to_load_traces(isolated_home: Path) -> None:
     async def scenario(client: Client, tools: Any) -> None:
         failed = await client.call_tool("query_spans", {"sql": "SELECT 1"})
         assert failed.is_error and "does not exist" in text_of(failed) and "traces load" in text_of(failed)
 
-    serve_in_process(store, scenario)
+    serve_in_process(Store(isolated_home), scenario)
 
 
 def test_runs_and_conversations_come_back_with_secrets_redacted(

@@ -26,7 +26,6 @@ from runs_support import (
 
 from halo_local import heuristics, llm, runs, traces, usecases
 from halo_local.errors import HaloLocalError, NotFoundError, UsageError
-from halo_local.ingest import load_paths
 from halo_local.sandbox import SpanSandbox
 from halo_local.store import Store
 
@@ -445,9 +444,9 @@ def _finding(category: str, subject: str) -> dict[str, Any]:
     }
 
 
-def test_run_thresholds_override_the_defaults_for_that_run_only(store: Store) -> None:
+def test_run_thresholds_override_the_defaults_for_that_run_only(halo_store: Store) -> None:
     """A run's own thresholds reach the detectors; an unknown name is refused before anything is created."""
-    load_paths(store, [Path(__file__).parent / "fixtures" / "halo" / "realistic_traces.jsonl"])
+    store = halo_store
     agent = traces.list_agents(store, time_range="all")[0]["agentUuid"]
     window = {"window_start_at": "2026-04-24T18:00:00Z", "window_end_at": "2026-04-24T19:00:00Z"}
     with pytest.raises(HaloLocalError, match="unknown heuristics threshold 'loop_min_repeat'"):

@@ -81,6 +81,39 @@ def test_multi_turn_tool_use_explains_findings_and_removes_invented_ids(analysed
     assert len(sent) == 2 and sent[0]["model"] == llm.default_model_id()
 
 
+def test_a_turns_tool_calls_are_written_together_with_the_next_event_in_order(
+        loaded: Store, fake_anthropic: FakeAnthropic, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each tool call used to cost a transaction and a database opening of its own (136 in the secret-corpus
+    run): a turn's calls are held and written with the run's next write, keeping the timeline's order."""
+    monkeypatch.setenv("HALO_HEARTBEAT_SECONDS", "3600")  # one beat at the start: no beat writes them earlier
+    written: list[tuple[Any, str]] = []  # the connections themselves, kept alive: an id could be reused
+    insert_event = runs.control.insert_event
+
+    def recording(connection: Any, run_id: str, kind: str, *args: Any) -> None:
+        written.append((connection, kind))
+        insert_event(connection, run_id, kind, *args)
+
+    monkeypatch.setattr(runs.control, "insert_event", recording)
+    tools = ["run_sql", "search_spans", "view_trace"]
+    fake_anthropic.push(
+        tool_use_message([("run_sql", {"sql": "SELECT count(*) FROM spans"}), ("search_spans", {"query": "missing"}),
+                          ("view_trace", {"trace_id": REAL_TRACE})]),
+        _submission(None),
+    )
+
+    run = create_run(loaded)
+
+    assert run["status"] == "completed", run["statusReason"]
+    kinds = [event.kind for event in runs.run_events(loaded, run["runId"], limit=1000)]
+    first_turn = kinds.index("llm_turn")
+    assert kinds[first_turn:first_turn + 5] == ["llm_turn", "tool_call", "tool_call", "tool_call", "llm_turn"]
+    events = runs.run_events(loaded, run["runId"], limit=1000)
+    assert [event.detail["tool"] for event in events if event.kind == "tool_call"] == tools
+    calls = [index for index, (_, kind) in enumerate(written) if kind == "tool_call"]
+    assert len(calls) == 3 and written[calls[-1] + 1][1] == "llm_turn"
+    assert all(written[index][0] is written[calls[-1] + 1][0] for index in calls)  # one transaction
+
+
 def test_rate_limit_then_success_is_retried(loaded: Store, fake_anthropic: FakeAnthropic) -> None:
     fake_anthropic.push(error_reply(429, "rate_limit_error", headers={"retry-after": "0"}), _submission(None))
     run = create_run(loaded)

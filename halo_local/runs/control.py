@@ -11,7 +11,8 @@ import signal
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -29,6 +30,10 @@ log = logging.getLogger("halo_local.runs")
 
 HEARTBEAT_SECONDS_ENV = "HALO_HEARTBEAT_SECONDS"
 HEARTBEAT_EVENT_EVERY = 15  # beats between two `heartbeat` events on the timeline (the column moves every beat)
+# LLM events recorded with the run's next write rather than each in a transaction (and a database opening,
+# ~20 ms) of its own: a turn's tool calls come in a burst. The next write comes with the next other event,
+# the heartbeat (every few seconds) or the end of the run, so `run events` shows them at most a beat late.
+HELD_LLM_EVENTS = frozenset({"tool_call"})
 
 
 def heartbeat_seconds() -> float:
@@ -65,6 +70,8 @@ class RunControl:
     active_connection: duckdb.DuckDBPyConnection | None = None
     _stop: tuple[str, str] | None = None
     _deadline: float = 0.0
+    _held: list[tuple[str, str, Mapping[str, Any], datetime]] = field(default_factory=list)
+    _held_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self._deadline = deadline_clock.monotonic() + self.time_limit_seconds
@@ -101,19 +108,46 @@ class RunControl:
 
     def event(self, kind: str, message: str, detail: Mapping[str, Any] | None = None) -> None:
         at = utc_now()
-        with writing(self.store) as connection:
+        with self.writing() as connection:
             insert_event(connection, self.run_id, kind, message, detail, at)
+        self._announce(kind, message, detail, at)
+
+    def llm_event(self, kind: str, detail: Mapping[str, Any]) -> None:
+        """Forward the LLM pass's events (turns, tool calls, retries) to the timeline; tool calls are held
+        for the run's next write (HELD_LLM_EVENTS), the others written at once."""
+        message = _describe_llm_event(kind, detail)
+        if kind not in HELD_LLM_EVENTS:
+            self.event(kind, message, detail)
+            return
+        at = utc_now()
+        with self._held_lock:
+            self._held.append((kind, message, dict(detail), at))
+        self._announce(kind, message, detail, at)
+
+    def _announce(self, kind: str, message: str, detail: Mapping[str, Any] | None, at: datetime) -> None:
         log.info("%s %s", kind, message)
         if self.on_event is not None:
             self.on_event(RunEvent(None, iso(at), kind, message, dict(detail or {})))
 
-    def llm_event(self, kind: str, detail: Mapping[str, Any]) -> None:
-        """Forward the LLM pass's events (turns, tool calls, retries) to the timeline."""
-        self.event(kind, _describe_llm_event(kind, detail), detail)
+    @contextmanager
+    def writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A write transaction of this run that first records the held events, in order (kept held if it
+        fails): every write of a running run goes through here, so that its timeline stays in order."""
+        with self._held_lock:
+            held, self._held = self._held, []
+        try:
+            with writing(self.store) as connection:
+                for kind, message, detail, at in held:
+                    insert_event(connection, self.run_id, kind, message, detail, at)
+                yield connection
+        except BaseException:
+            with self._held_lock:
+                self._held[:0] = held
+            raise
 
     def finish(self, status: str, reason: str | None, detail: Mapping[str, Any] | None = None) -> str:
         at = utc_now()
-        with writing(self.store) as connection:
+        with self.writing() as connection:
             ended = finish(connection, self.run_id, status, reason, at, detail)
         if ended and self.on_event is not None:
             self.on_event(RunEvent(None, iso(at), status, f"{status}: {reason}" if reason else status,
@@ -123,7 +157,7 @@ class RunControl:
     def beat(self, record_event: bool) -> None:
         """Move the heartbeat; a run some other process ended meanwhile must stop here too."""
         at = utc_now()
-        with writing(self.store) as connection:
+        with self.writing() as connection:
             updated = connection.execute(sql_text("runs/heartbeat.sql"),
                                          {"at": at, "run_id": self.run_id}).fetchall()[0][0]
             if updated and record_event:

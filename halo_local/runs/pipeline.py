@@ -256,7 +256,7 @@ def _llm_step(control: RunControl, run: RunRecord, wording: _LlmWording,
     the time limit during it stops the run after its heuristics-only output is written."""
     skip = llm.llm_skip_reason(bool(run.no_llm))
     if skip is not None:
-        with writing(control.store) as connection:
+        with control.writing() as connection:
             connection.execute(sql_text("runs/save_llm_skip.sql"), {"reason": skip, "run_id": control.run_id})
         control.event("llm_skipped", f"LLM pass skipped: {skip}", {"step": "llm", "reason": skip})
         return LlmOutcome(skipped_reason=skip)
@@ -297,7 +297,7 @@ def _llm_stop_note(status: str, reason: str, time_limit_seconds: int) -> str:
 
 def _save_llm(control: RunControl, *, ran: bool, degraded: bool, error: str | None,
               result: llm.LlmResult | None) -> None:
-    with writing(control.store) as connection:
+    with control.writing() as connection:
         connection.execute(sql_text("runs/save_llm.sql"), {
             "run_id": control.run_id, "llm_ran": ran, "degraded": degraded, "llm_error": error,
             "input_tokens": result.input_tokens if result else None,
@@ -324,7 +324,7 @@ def _complete(control: RunControl, run: RunRecord, markdown: str, report_path: P
     """End the run (`completed`, or `cancelled`/`timed_out` with the heuristics report) and add the
     assistant message, in one transaction; a run ended meanwhile stays as it ended."""
     at = utc_now()
-    with writing(control.store) as connection:
+    with control.writing() as connection:
         ended = finish(connection, control.run_id, status, reason, at)
         if ended:
             conversations.add_message(connection, run.conversation_id, "assistant", markdown, control.run_id, at)
