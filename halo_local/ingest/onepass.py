@@ -132,6 +132,15 @@ def _parse_chunk(parser: duckdb.DuckDBPyConnection, chosen: str, batch: Batch) -
     return _Parsed(batch, rows, int(bad_count), list(bad_rows), fast)
 
 
+def _return_freed_memory() -> None:
+    """Make Arrow allocate with the system allocator from here on in this process.
+
+    Arrow's default pool (mimalloc) keeps the memory of parsed chunks it freed: at 1M spans the load
+    peaked at 1115-1150 MiB of RSS with it and at 1035-1054 MiB with the system allocator, for the same
+    CPU (65.4 against 64.6 CPU-s, measured alternately in one sitting)."""
+    pa.set_memory_pool(pa.system_memory_pool())
+
+
 def read_big_file(
     connection: duckdb.DuckDBPyConnection,
     path: Path,
@@ -153,6 +162,7 @@ def read_big_file(
     first_skipped: list[SkippedRecord] = []
     resume_at: LinePosition | None = start or LinePosition(0, 0)
     settings = _work_settings(connection)
+    _return_freed_memory()
     parser = _Parser(path, chosen, start or LinePosition(0, 0), settings)
     work = duckdb.connect(config=settings)
     work.execute(sql_text("ingest/raw_spans.sql"))
