@@ -32,7 +32,6 @@ Not run by CI. Figures go in the README.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import resource
@@ -40,13 +39,16 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+from _options import choice, path_option, run_with_fire, whole_number
 
 AGENT = "bench-agent"
 SPANS_PER_TRACE = 20
 REPOSITORY = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = Path(__file__).resolve().parent / "out"
 SCHEMA = REPOSITORY / "sql" / "schema" / "001_spans.sql"
 
 # One row per span: span 0 of each trace is the agent root, odd steps are model calls, even steps
@@ -175,7 +177,7 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def phase(path: Path, source: str, which: str, threads: int | None) -> dict:
+def phase_result(path: Path, source: str, which: str, threads: int | None) -> dict:
     """One measurement, run in a child process so that its peak RSS is its own."""
     from halo_local.heuristics import analyze
 
@@ -241,22 +243,36 @@ def _best_of(repeat: int, path: Path, source: str, which: str, threads: int | No
     return {**best, "peak_rss_mb": max(run["peak_rss_mb"] for run in runs)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--spans", type=int, default=1_000_000)
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
-    parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--phase", choices=["generate", "baseline", "textscan", "rowscan", "tracegroup", "detectors",
-                                            *FLOORS])
-    parser.add_argument("--source", choices=["table", "parquet"], default="table")
-    parser.add_argument("--db", type=Path)
-    args = parser.parse_args()
+PHASES = ("generate", "baseline", "textscan", "rowscan", "tracegroup", "detectors", *FLOORS)
+
+
+@dataclass(frozen=True)
+class Options:
+    """The command line, typed (fire guesses each value's type from its look)."""
+
+    spans: int
+    out: Path
+    threads: int | None
+    repeat: int
+    phase: str | None
+    source: str
+    db: Path | None
+
+
+def main(spans: int = 1_000_000, out: str | Path = DEFAULT_OUT,
+         threads: int | None = None, repeat: int = 3, phase: str | None = None, source: str = "table",
+         db: str | Path | None = None) -> None:
+    args = Options(
+        spans=whole_number(spans, "--spans"), out=path_option(out),
+        threads=None if threads is None else whole_number(threads, "--threads"),
+        repeat=whole_number(repeat, "--repeat"),
+        phase=None if phase is None else choice(phase, "--phase", PHASES),
+        source=choice(source, "--source", ("table", "parquet")), db=None if db is None else path_option(db))
     if args.phase == "generate":
         generate(args.db, args.spans)
         return
     if args.phase:
-        print(json.dumps(phase(args.db, args.source, args.phase, args.threads)))
+        print(json.dumps(phase_result(args.db, args.source, args.phase, args.threads)))
         return
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"analyze-{args.spans}.duckdb"
@@ -292,4 +308,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_with_fire(main, __doc__)

@@ -12,7 +12,6 @@ Not run by CI. Figures go in the README.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -25,9 +24,11 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _options import path_option, run_with_fire, whole_number  # noqa: E402
 from ingest import SPANS_PER_LINE, generate  # noqa: E402  (bench/ is not a package)
 
 APPENDED_SHARE = 0.01
+DEFAULT_OUT = Path(__file__).resolve().parent / "out"
 
 
 def load(home: Path, path: Path) -> tuple[float, dict]:
@@ -43,15 +44,12 @@ def forget_resume_points(home: Path) -> None:
         connection.execute("UPDATE loaded_files SET complete_bytes = NULL, complete_sha256 = NULL, line_count = NULL")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--spans", type=int, default=100_000)
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
-    options = parser.parse_args()
-    total = options.spans + int(options.spans * APPENDED_SHARE)
-    source, _ = generate(total, options.out)
+def main(spans: int = 100_000, out: str | Path = DEFAULT_OUT) -> None:
+    spans = whole_number(spans, "--spans")
+    total = spans + int(spans * APPENDED_SHARE)
+    source, _ = generate(total, path_option(out))
     lines = source.read_bytes().splitlines(keepends=True)
-    kept = options.spans // SPANS_PER_LINE
+    kept = spans // SPANS_PER_LINE
     with tempfile.TemporaryDirectory() as scratch:
         live = Path(scratch) / "live.jsonl"
         live.write_bytes(b"".join(lines[:kept]))
@@ -75,4 +73,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_with_fire(main, __doc__)

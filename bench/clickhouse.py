@@ -18,14 +18,16 @@ Needs the `clickhouse` extra. Not run by CI. Figures go in the README.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from _options import run_with_fire, whole_number
 
 from halo_local import redact, traces
 from halo_local.resources import sql_template, sql_text
@@ -47,13 +49,17 @@ def timed(work: Callable[[], Any]) -> tuple[Any, float, float]:
     return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--spans", type=int, default=10_000_000)
-    parser.add_argument("--span-limit", type=int, default=5000)
-    parser.add_argument("--out", default="bench/out/clickhouse")
-    options = parser.parse_args()
-    out = Path(options.out).resolve()
+@dataclass(frozen=True)
+class Options:
+    """The command line, typed (fire guesses each value's type from its look)."""
+
+    spans: int
+    span_limit: int
+
+
+def main(spans: int = 10_000_000, span_limit: int = 5000, out: str | Path = "bench/out/clickhouse") -> None:
+    options = Options(spans=whole_number(spans, "--spans"), span_limit=whole_number(span_limit, "--span-limit"))
+    out = Path(str(out)).resolve()
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     url = parse_source_url(f"chdb://{out / 'chdb'}?table=otel.otel_traces&timeout=3600")
@@ -139,4 +145,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_with_fire(main, __doc__)

@@ -36,7 +36,6 @@ pydantic). Figures go in the README.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -439,21 +438,31 @@ def bench_small_files(count: int, out: Path) -> None:
     print(f"  {figures['halo-local dir'].seconds / count * 1000:.1f} ms a file")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100000,1000000", help="spans in the one big file; empty for none")
-    parser.add_argument("--small-files", type=int, default=10_000, help="small files in one folder; 0 for none")
-    parser.add_argument("--out", default=str(Path(__file__).parent / "out"))
-    parser.add_argument("--only", default="", help="comma-separated contenders to run alone (no ratios, no phases)")
-    options = parser.parse_args()
+def main(sizes: str | int | tuple[int, ...] = "100000,1000000", small_files: int = 10_000,
+         out: str = str(Path(__file__).parent / "out"), only: str | tuple[str, ...] = "") -> None:
+    """Args:
+        sizes: spans in the one big file, comma-separated; empty for none
+        small_files: small files in one folder; 0 for none
+        out: where the generated files go
+        only: comma-separated contenders to run alone (no ratios, no phases)
+    """
+    # Imported here: tests load this module by path for its generator, without bench/ on sys.path.
+    from _options import number_list, path_option, text_list, whole_number
+
+    size_list = number_list(sizes, "--sizes")
+    small_file_count = whole_number(small_files, "--small-files")
+    out_path = path_option(out)
+    contenders = set(text_list(only))
     with_engine = engine_available()
     print(HEADER)
-    for size in [int(item) for item in options.sizes.split(",") if item]:
-        bench_big_file(size, Path(options.out), with_engine, {item for item in options.only.split(",") if item})
-    if options.small_files:
-        bench_small_files(options.small_files, Path(options.out))
+    for size in size_list:
+        bench_big_file(size, out_path, with_engine, contenders)
+    if small_file_count:
+        bench_small_files(small_file_count, out_path)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus")
 
 
 if __name__ == "__main__":
-    main()
+    from _options import run_with_fire
+
+    run_with_fire(main, __doc__)

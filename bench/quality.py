@@ -24,8 +24,7 @@ Usage: python bench/quality.py [--data DIR] [--seed 7] [--json]. Not run by CI; 
 
 from __future__ import annotations
 
-import argparse
-import json
+import json as json_module
 import random
 import sys
 import tempfile
@@ -33,6 +32,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from _options import path_option, run_with_fire, switch, whole_number
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPOSITORY / "tests" / "fixtures" / "who-and-when-ag"
@@ -88,7 +89,7 @@ def _load_labels(data: Path) -> dict[str, dict[str, Any]]:
     for path in sorted(data.glob("*.labels.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
-                item = json.loads(line)
+                item = json_module.loads(line)
                 labels[item["trace_id"]] = item
     return labels
 
@@ -208,18 +209,16 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--json", action="store_true", help="the table's rows and one row per run (perRun)")
-    arguments = parser.parse_args(argv)
-    result = measure(arguments.data.resolve(), arguments.seed)
-    if not arguments.json:
+def main(data: str | Path = DEFAULT_DATA, seed: int = 7, json: bool = False) -> None:
+    """Args:
+        json: the table's rows and one row per run (perRun)
+    """
+    as_json = switch(json, "--json")
+    result = measure(path_option(data).resolve(), whole_number(seed, "--seed"))
+    if not as_json:
         result.pop("perRun")
-    sys.stdout.write(json.dumps(result, indent=2) + "\n" if arguments.json else table(result) + "\n")
-    return 0
+    sys.stdout.write(json_module.dumps(result, indent=2) + "\n" if as_json else table(result) + "\n")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_with_fire(main, __doc__)

@@ -13,7 +13,6 @@ Not run by CI. Figures go in the README.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import http.client
 import json
@@ -27,6 +26,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +34,11 @@ from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _options import path_option, run_with_fire, whole_number  # noqa: E402
 from ingest import generate  # noqa: E402  (bench/ is not a package)
 
 CONCURRENCY = (1, 4, 16)
+DEFAULT_OUT = Path(__file__).resolve().parent / "out"
 _LISTENING = re.compile(r"Listening on http://([0-9.]+):(\d+)")
 _ID_KEYS = ("traceId", "spanId", "parentSpanId")
 
@@ -138,11 +140,16 @@ def run_load(path: Path, home: Path) -> dict[str, Any]:
     return {"file": path.name, "spans": spans, "seconds": seconds, "spansPerSecond": spans / seconds, "cpuSeconds": cpu}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--spans", type=int, default=100_000)
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
-    options = parser.parse_args()
+@dataclass(frozen=True)
+class Options:
+    """The command line, typed (fire guesses each value's type from its look)."""
+
+    spans: int
+    out: Path
+
+
+def main(spans: int = 100_000, out: str | Path = DEFAULT_OUT) -> None:
+    options = Options(spans=whole_number(spans, "--spans"), out=path_option(out))
     otlp_path, _ = generate(options.spans, options.out)
     requests = protobuf_requests(otlp_path)
     proto_bytes = sum(len(body) for body, _ in requests)
@@ -171,4 +178,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_with_fire(main, __doc__)

@@ -34,7 +34,6 @@ Not run by CI. Figures go in the README.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import os
@@ -54,6 +53,7 @@ BENCH = Path(__file__).resolve().parent
 REPOSITORY = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
+from _options import number_list, path_option, run_with_fire  # noqa: E402
 from ingest import generate  # noqa: E402  (bench/ is not a package; only the generator is shared)
 
 AGENT_NAME = re.compile(r'"stringValue":"agent-[0-9]+"')
@@ -233,15 +233,13 @@ def bench_size(size: int, out: Path, scratch: Path) -> dict[str, object]:
             **snapshots, "detectors": detectors, "narrow": narrow}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000,1000000")
-    parser.add_argument("--out", type=Path, default=BENCH / "out")
-    options = parser.parse_args()
+def main(sizes: str | int | tuple[int, ...] = "10000,100000,1000000", out: str | Path = BENCH / "out") -> None:
+    size_list = number_list(sizes, "--sizes")
+    out_path = path_option(out)
     results = []
     with tempfile.TemporaryDirectory() as scratch:
-        for size in [int(item) for item in options.sizes.split(",")]:
-            results.append(bench_size(size, options.out, Path(scratch)))
+        for size in size_list:
+            results.append(bench_size(size, out_path, Path(scratch)))
             result = results[-1]
             print(f"{size:>9,} spans ({result['bytes'] / size:.0f} bytes a span), run {result['status']}, "
                   f"{result['findings']} findings; run steps: "
@@ -265,4 +263,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_with_fire(main, __doc__)
