@@ -1,6 +1,8 @@
 """Shared test set-up: every test gets its own $HALO_HOME and no Anthropic key from the outside;
 `store` is that home with an empty migrated database, copied from one built per test process (xdist
-worker); `halo_store` that home holding HALO's capture, copied from one load per test process, and
+worker); `loaded_home` gives a home holding some trace files, loaded once per test process and set of
+files (a load costs up to ~1.5 CPU-s, a copy milliseconds); `halo_store` that home holding HALO's capture,
+copied from one load per test process, and
 `analysed_helper_store` that home holding runs_support's Helper traces and one finished heuristics-only
 run over them, also built once per process; `fake_clock` lets a test trip run time
 limits and retry waits instead of racing the wall clock."""
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -89,11 +91,24 @@ def store(isolated_home: Path, migrated_home: Path) -> Store:
 
 
 @pytest.fixture(scope="session")
-def halo_capture_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def loaded_home(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """`loaded_home(*paths)`: a HALO_HOME holding `paths` as one load stores them, built once per test
+    process for each set of paths; never written to: read it, or copy it into the test's own home."""
+    homes: dict[tuple[Path, ...], Path] = {}
+
+    def home_of(*paths: Path) -> Path:
+        if paths not in homes:
+            home = tmp_path_factory.mktemp("loaded") / "home"
+            load_paths(Store(home), list(paths))
+            homes[paths] = home
+        return homes[paths]
+    return home_of
+
+
+@pytest.fixture(scope="session")
+def halo_capture_home(loaded_home: Callable[..., Path]) -> Path:
     """A HALO_HOME with HALO's realistic capture loaded, built once per test process; never written to."""
-    home = tmp_path_factory.mktemp("halo-capture") / "home"
-    load_paths(Store(home), [HALO_CAPTURE])
-    return home
+    return loaded_home(HALO_CAPTURE)
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from halo_local.heuristics import Finding, analyze
-from halo_local.ingest import load_paths
 from halo_local.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -25,9 +24,8 @@ ADK_GOLDENS = sorted((FIXTURES / "adk-goldens").glob("*.otlp.json"))
 Analysed = Callable[..., dict[str, list[Finding]]]
 
 
-def findings_per_agent(store: Store, *paths: Path) -> dict[str, list[Finding]]:
-    """Load `paths` into `store` and analyze every agent over all its stored spans."""
-    load_paths(store, list(paths))
+def findings_per_agent(store: Store) -> dict[str, list[Finding]]:
+    """Every agent of `store` analysed over all its stored spans."""
     with store.connect() as connection:
         agents = [row[0] for row in connection.execute(
             "SELECT DISTINCT agent_uuid FROM spans WHERE agent_uuid IS NOT NULL ORDER BY 1").fetchall()]
@@ -35,13 +33,13 @@ def findings_per_agent(store: Store, *paths: Path) -> dict[str, list[Finding]]:
 
 
 @pytest.fixture(scope="module")
-def analysed(tmp_path_factory: pytest.TempPathFactory) -> Analysed:
-    """`findings_per_agent` of a set of files, each set loaded into its own store once per module."""
+def analysed(loaded_home: Callable[..., Path]) -> Analysed:
+    """`findings_per_agent` of a set of files loaded together (conftest's `loaded_home`), once per module."""
     cache: dict[tuple[Path, ...], dict[str, list[Finding]]] = {}
 
     def findings_of(*paths: Path) -> dict[str, list[Finding]]:
         if paths not in cache:
-            cache[paths] = findings_per_agent(Store(tmp_path_factory.mktemp("analysed") / "home"), *paths)
+            cache[paths] = findings_per_agent(Store(loaded_home(*paths)))
         return cache[paths]
     return findings_of
 
