@@ -134,6 +134,22 @@ def fixtures_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def helper_traces_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """runs_support's five Helper traces (`agent_traces(5)`) and nothing else, stored once per test process
+    (~60 ms a time); never written to: `helper_traces_store` is a copy."""
+    home = tmp_path_factory.mktemp("helper-traces") / "home"
+    insert_spans(Store(home), agent_traces(5))
+    return home
+
+
+@pytest.fixture
+def helper_traces_store(isolated_home: Path, helper_traces_home: Path) -> Store:
+    """This test's own HALO_HOME holding a copy of `helper_traces_home`."""
+    shutil.copytree(helper_traces_home, isolated_home, dirs_exist_ok=True)
+    return Store(isolated_home)
+
+
+@pytest.fixture(scope="session")
 def analysed_helper(tmp_path_factory: pytest.TempPathFactory) -> AnalysedHome:
     """runs_support's five Helper traces and a completed heuristics-only run over WINDOW, built once per test
     process (a run costs ~2.5 CPU-s); never written to: tests that read or add runs take
