@@ -35,15 +35,23 @@ HALO_CAPTURE = FIXTURES / "halo" / "realistic_traces.jsonl"
 # `--dist loadfile` handing out whole files, none of them starts last on one worker while the other
 # worker idles (the suite's tail); every other file keeps its alphabetical place after them.
 LONGEST_FILES_FIRST = (
-    "test_cli_analyze.py", "test_heuristics.py", "test_onepass.py", "test_cli.py", "test_mcp.py",
-    "test_heuristics_outcomes.py", "test_serve.py", "test_cli_run_workers.py", "test_sources_clickhouse.py",
-    "test_readers.py", "test_runs_llm.py", "test_runs.py", "test_untrusted.py", "test_llm.py",
-    "test_schedules_store.py",
+    "test_heuristics.py", "test_runs_llm.py", "test_sources_clickhouse.py", "test_onepass.py", "test_cli_analyze.py",
+    "test_serve.py", "test_mcp.py", "test_cli_run_workers.py", "test_runs.py", "test_readers.py",
+    "test_schedules_store.py", "test_store_failures.py", "test_llm.py", "test_cli.py", "test_cli_papercuts.py",
 )
+
 
 # Hypothesis' per-example deadline (200 ms) is a stopwatch: under load an example outran it.
 settings.register_profile("halo-local", deadline=None)
 settings.load_profile("halo-local")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep that order under xdist: its scheduler otherwise hands out the files with the most tests first
+    (`--loadscope-reorder`, on by default), which started test_readers and test_redact first and left
+    test_cli_run_workers (3 tests, ~60 s) to the end."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
