@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from halo_local.ingest.lines import Batch
-from halo_local.resources import sql_template
+from halo_local.resources import sql_template, sql_text
 
 _TEXT = pa.string()
 _ANY_VALUE = pa.struct([("stringValue", _TEXT), ("intValue", _TEXT), ("boolValue", pa.bool_()),
@@ -60,20 +60,19 @@ _BLOCK_BYTES = 1 << 20
 """Arrow's unit of parallel work (grown to the longest line: a block holds whole documents)."""
 
 
-def parse_chunk(work: duckdb.DuckDBPyConnection, batch: Batch, mapped_keys: frozenset[str] | None = None) -> bool:
+def parse_chunk(work: duckdb.DuckDBPyConnection, batch: Batch) -> bool:
     """The batch's lines → halo_chunk_rows on `work`, as readers._parse_lines makes it; False (nothing
-    made) when the fast path cannot read the batch exactly, for the caller to parse it with the SQL.
-    With `mapped_keys`, halo_chunk_rows also holds `mapped_fields` (see `mapped_fields`)."""
+    made) when the fast path cannot read the batch exactly, for the caller to parse it with the SQL."""
     documents = _arrow_documents(batch)
     if documents is None:
         return False
     ((cap,),) = work.execute("SELECT getvariable('halo_value_cap')").fetchall()
     write_text = not pc.any(pc.match_substring_regex(batch.lines, _OTHER_CONTROLS)).as_py()
-    work.register("halo_arrow_spans", _flat_spans(*documents, int(cap), write_text=write_text, mapped_keys=mapped_keys))
+    work.register("halo_arrow_spans", _flat_spans(*documents, int(cap), write_text=write_text))
     try:
         spans = sql_template("ingest/otlp_spans.sql", events=_mentions(batch.lines, '"events"'),
-                             links=_mentions(batch.lines, '"links"'), mapped=mapped_keys is not None)
-        stage = sql_template("ingest/otlp_arrow_stage.sql", mapped=mapped_keys is not None)
+                             links=_mentions(batch.lines, '"links"'))
+        stage = sql_text("ingest/otlp_arrow_stage.sql")
         work.execute(f"CREATE OR REPLACE TEMP TABLE halo_chunk_rows AS WITH halo_stage AS ({stage}) {spans}")
     finally:
         work.unregister("halo_arrow_spans")
@@ -113,29 +112,23 @@ def _arrow_documents(batch: Batch) -> tuple[pa.Array, pa.Array] | None:
     return numbers, table.column("resourceSpans").combine_chunks()
 
 
-def _flat_spans(numbers: pa.Array, documents: pa.Array, cap: int, *, write_text: bool,
-                mapped_keys: frozenset[str] | None = None) -> pa.Table:
+def _flat_spans(numbers: pa.Array, documents: pa.Array, cap: int, *, write_text: bool) -> pa.Table:
     """One row per span (in the order of the file) with its line, resource and scope: what otlp_stage.sql's
-    unnests make, plus the attributes' JSON text where Arrow can write it exactly (`write_text`), and the
-    values of `mapped_keys` where it did (`mapped_fields`)."""
+    unnests make, plus the attributes' JSON text where Arrow can write it exactly (`write_text`)."""
     resources, resource_of = _unnest(documents)
     scope_spans, scope_of = _unnest(pc.struct_field(resources, "scopeSpans"))
     spans, span_of = _unnest(pc.struct_field(scope_spans, "spans"))
     span_resource = pc.take(scope_of, span_of)
     resource_attributes = pc.struct_field(pc.struct_field(resources, "resource"), "attributes")
     span_attributes = pc.struct_field(spans, "attributes")
-    text = _text_or_null(span_attributes, cap, write_text)
-    columns = {
+    return pa.table({
         "line_no": pc.take(numbers, pc.take(resource_of, span_resource)),
         "resource_attributes": pc.take(resource_attributes, span_resource),
         "resource_attributes_text": pc.take(_text_or_null(resource_attributes, cap, write_text), span_resource),
         "scope": pc.take(pc.struct_field(scope_spans, "scope"), span_of),
         "span": spans,
-        "attributes_text": text,
-    }
-    if mapped_keys is not None:
-        columns["mapped_fields"] = mapped_fields(span_attributes, text, mapped_keys, cap)
-    return pa.table(columns)
+        "attributes_text": _text_or_null(span_attributes, cap, write_text),
+    })
 
 
 def _unnest(lists: pa.Array) -> tuple[pa.Array, pa.Array]:
@@ -162,62 +155,28 @@ def attributes_text(key_values: pa.Array, cap: int) -> pa.Array:
     macro must write it: a double, a cut string, an int not written canonically, a key missing or given
     twice. Its text is the macro's, to the byte. No string may hold a control character other than those
     of _ESCAPES (the caller checks)."""
-    offsets, pairs, keys = _pairs(key_values)
+    offsets = pc.subtract(key_values.offsets, key_values.offsets[0])
+    pairs = key_values.values.slice(key_values.offsets[0].as_py(), offsets[-1].as_py())
+    keys = pc.dictionary_encode(pc.struct_field(pairs, "key"))  # a few distinct keys: escaped once each
+    value = pc.struct_field(pairs, "value")
+    string, integer, flag, double, raw_bytes = (pc.struct_field(value, name) for name in
+                                                ("stringValue", "intValue", "boolValue", "doubleValue", "bytesValue"))
     null_text = pa.scalar(None, pa.string())
-    value_text = _value_texts(pc.struct_field(pairs, "value"), cap, as_json=True)
+    value_text = pc.case_when(
+        pc.make_struct(pc.is_valid(string), pc.is_valid(integer), pc.is_valid(flag), pc.is_valid(double),
+                       pc.is_valid(raw_bytes)),
+        pc.if_else(pc.greater(pc.binary_length(string), cap), null_text, _json_string(string)),
+        pc.if_else(pc.match_substring_regex(integer, _INTEGER), integer, null_text),
+        pc.if_else(flag, "true", "false"),
+        null_text,
+        _json_string(raw_bytes),
+        "null",
+    )
     key_json = pc.take(_json_string(keys.dictionary), keys.indices)
     members = pc.binary_join_element_wise(key_json, value_text, ":")
     plain = pa.ListArray.from_arrays(offsets, members)
     text = pc.binary_join_element_wise("{", pc.binary_join(plain, ","), "}", "")
     return pc.if_else(pc.or_(_written_twice(plain, keys), key_values.is_null()), null_text, text)
-
-
-def _pairs(key_values: pa.Array) -> tuple[pa.Array, pa.Array, pa.DictionaryArray]:
-    """The offsets (from 0) of a KeyValue list array, its pairs, and their keys dictionary-encoded."""
-    offsets = pc.subtract(key_values.offsets, key_values.offsets[0])
-    pairs = key_values.values.slice(key_values.offsets[0].as_py(), offsets[-1].as_py())
-    return offsets, pairs, pc.dictionary_encode(pc.struct_field(pairs, "key"))  # a few distinct keys
-
-
-def _value_texts(value: pa.Array, cap: int, *, as_json: bool) -> pa.Array:
-    """Each AnyValue as the macro writes it in the attributes' JSON text (`as_json`), or as
-    json_extract_string reads it back from there (a string unquoted, JSON null as NULL); NULL where the
-    macro must write it (a double, a cut string, an int not written canonically)."""
-    string, integer, flag, double, raw_bytes = (pc.struct_field(value, name) for name in
-                                                ("stringValue", "intValue", "boolValue", "doubleValue", "bytesValue"))
-    null_text = pa.scalar(None, pa.string())
-    return pc.case_when(
-        pc.make_struct(pc.is_valid(string), pc.is_valid(integer), pc.is_valid(flag), pc.is_valid(double),
-                       pc.is_valid(raw_bytes)),
-        pc.if_else(pc.greater(pc.binary_length(string), cap), null_text,
-                   _json_string(string) if as_json else string),
-        pc.if_else(pc.match_substring_regex(integer, _INTEGER), integer, null_text),
-        pc.if_else(flag, "true", "false"),
-        null_text,
-        _json_string(raw_bytes) if as_json else raw_bytes,
-        "null" if as_json else null_text,
-    )
-
-
-MAPPED_FIELD = pa.struct([("text", _TEXT), ("value", _TEXT)])
-
-
-def mapped_fields(key_values: pa.Array, text: pa.Array, mapped_keys: frozenset[str], cap: int) -> pa.Array:
-    """Per span, its attributes among `mapped_keys` as a map key → {text, value}: what extract_plain.sql
-    would read from the attributes' JSON text with json_extract_string (text) and json_extract (value,
-    JSON text), looked up instead of parsed again. NULL where Arrow left that text to the macro (`text`
-    NULL: a double, a cut string, a key written twice...), whose spans keep the JSON path. `text` being
-    written means every value here is one Arrow writes exactly."""
-    offsets, pairs, keys = _pairs(key_values)
-    wanted = pc.is_in(keys.dictionary, value_set=pa.array(sorted(mapped_keys), _TEXT))
-    keep = pc.fill_null(pc.take(wanted, keys.indices), False)
-    kept = pc.filter(pairs, keep)
-    value = pc.struct_field(kept, "value")
-    items = pa.StructArray.from_arrays([_value_texts(value, cap, as_json=False),
-                                        _value_texts(value, cap, as_json=True)], fields=list(MAPPED_FIELD))
-    kept_before = pa.concat_arrays([pa.array([0], pa.int64()), pc.cumulative_sum(keep.cast(pa.int64()))])
-    map_offsets = pc.take(kept_before, offsets).cast(pa.int32())
-    return pa.MapArray.from_arrays(map_offsets, pc.struct_field(kept, "key"), items, mask=pc.is_null(text))
 
 
 def _written_twice(plain: pa.ListArray, keys: pa.DictionaryArray) -> pa.Array:

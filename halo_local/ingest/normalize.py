@@ -73,21 +73,20 @@ def insert_normalized(
     scratch = connection if scratch is None else scratch
     _install_mapping(scratch)
     spans_read = _count(scratch, "raw_spans")
-    mapped = _has_mapped_fields(scratch)
     stride = {"stride": FILE_LINE_STRIDE}
     held_by_file = dict(scratch.execute(sql_text("normalize/held_traces.sql"), stride).fetchall())
     raw_keys = scratch.sql(sql_text("normalize/raw_keys.sql")).to_arrow_table()
     stored = _with_arrow(connection, "normalize_keys", raw_keys,
                          lambda: connection.sql(sql_text("normalize/stored_keys.sql")).to_arrow_table())
     _with_arrow(scratch, "normalize_stored", stored,
-                lambda: scratch.execute(sql_template("normalize/select_new_spans.sql", mapped=mapped)))
+                lambda: scratch.execute(sql_text("normalize/select_new_spans.sql")))
     spans_new = _count(scratch, "normalize_new")
     spans_new_by_file = dict(scratch.execute(sql_text("normalize/new_per_file.sql"), stride).fetchall())
     row_parameters = {"source_files": list(source_files), **stride}
     for first in range(1, spans_new + 1, NORMALIZE_CHUNK_SPANS):
         scratch.execute("SET VARIABLE normalize_chunk_first = ?", [first])
         scratch.execute("SET VARIABLE normalize_chunk_last = ?", [first + NORMALIZE_CHUNK_SPANS - 1])
-        _extract_fields(scratch, None, present_keys_only=present_keys_only, mapped=mapped)
+        _extract_fields(scratch, None, present_keys_only=present_keys_only)
         _resolve_providers(scratch)
         rows = scratch.sql(sql_text("normalize/normalized_rows.sql"), params=row_parameters).to_arrow_table()
         _drop(scratch, _CHUNK_TABLES)
@@ -100,23 +99,6 @@ def insert_normalized(
     _drop(scratch, _INSERT_TABLES)
     return NormalizeResult(spans_new=spans_new, duplicates=spans_read - spans_new, trace_ids=trace_ids,
                            spans_new_by_file=spans_new_by_file, held_by_file=held_by_file)
-
-
-def _has_mapped_fields(connection: duckdb.DuckDBPyConnection) -> bool:
-    """Whether raw_spans carries mapped_fields (the one-pass load's, sql/ingest/raw_spans_mapped.sql)."""
-    ((found,),) = connection.execute(
-        "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'raw_spans' AND column_name = 'mapped_fields'"
-    ).fetchall()
-    return bool(found)
-
-
-def plain_attribute_keys(connection: duckdb.DuckDBPyConnection) -> frozenset[str]:
-    """The attribute keys extract_plain.sql reads (neither indexed, nor an event's, nor a column): those
-    the one-pass parse looks up in the typed key/value lists (arrow_parse.mapped_fields)."""
-    _install_mapping(connection)
-    return frozenset(row[0] for row in connection.execute(
-        "SELECT DISTINCT attribute_key FROM attribute_map WHERE NOT starts_with(attribute_key, '@')"
-        " AND NOT starts_with(attribute_key, ?) AND NOT contains(attribute_key, '*')", [_EVENT_PREFIX]).fetchall())
 
 
 def _count(connection: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -204,25 +186,23 @@ _JSON_TRANSFORMS = {"first", "json_text", "json_int", "json_decimal", "langfuse_
 
 
 def _extract_fields(connection: duckdb.DuckDBPyConnection, fields: Sequence[str] | None, *,
-                    present_keys_only: bool = False, mapped: bool = False) -> None:
+                    present_keys_only: bool = False) -> None:
     """TEMP table normalize_fields for the spans of normalize_input ($fields: only these, None = all).
 
     Spans with indexed keys or events go through the general relational path (extract_fields.sql);
     all others through one generated SELECT, which costs a fraction of it. For a chunk of at most
     PRESENT_KEYS_SPANS spans, or any chunk with `present_keys_only`, that SELECT names only the attribute
     keys normalize_input holds: a candidate of an absent key is NULL under every transform, so the result
-    is the same at a fraction of the paths. `mapped`: normalize_input has mapped_fields, looked up
-    instead of the attributes' JSON text where not NULL.
+    is the same at a fraction of the paths.
     """
     rules = tuple(_Rule(*row) for row in connection.execute(
         "SELECT field, priority, attribute_key, transform, argument FROM attribute_map"
         " ORDER BY field, priority, attribute_key, transform, argument").fetchall())
     limit = None if present_keys_only else PRESENT_KEYS_SPANS
-    ((present,),) = connection.execute(sql_template("normalize/present_keys.sql", mapped=mapped),
-                                       {"limit": limit}).fetchall()
-    present_mapped = None if present is None else tuple(sorted({rule.attribute_key for rule in rules} & set(present)))
+    ((present,),) = connection.execute(sql_text("normalize/present_keys.sql"), {"limit": limit}).fetchall()
+    mapped = None if present is None else tuple(sorted({rule.attribute_key for rule in rules} & set(present)))
     plain_sql, plain_parameters, generic_sql, generic_parameters = _plain_extraction(
-        rules, tuple(fields) if fields is not None else None, present_mapped, mapped=mapped)
+        rules, tuple(fields) if fields is not None else None, mapped)
     connection.execute(plain_sql, plain_parameters)
     connection.execute(generic_sql, generic_parameters)
     generic_spans = _count(connection, "normalize_generic_input")
@@ -233,7 +213,7 @@ def _extract_fields(connection: duckdb.DuckDBPyConnection, fields: Sequence[str]
 
 @functools.lru_cache(maxsize=64)
 def _plain_extraction(
-    rules: tuple[_Rule, ...], fields: tuple[str, ...] | None, present: tuple[str, ...] | None, *, mapped: bool = False
+    rules: tuple[_Rule, ...], fields: tuple[str, ...] | None, present: tuple[str, ...] | None
 ) -> tuple[str, dict[str, object], str, dict[str, object]]:
     """extract_plain.sql and extract_generic_input.sql rendered for these rules, with their parameters.
 
@@ -257,8 +237,6 @@ def _plain_extraction(
                         if not rule.attribute_key.startswith("@") and rule.transform in _JSON_TRANSFORMS})
     parameters["text_paths"] = [f'$."{key}"' for key in text_keys]
     parameters["json_paths"] = [f'$."{key}"' for key in json_keys]
-    if mapped:
-        parameters["text_keys"], parameters["json_keys"] = text_keys, json_keys
 
     def candidate(rule: _Rule) -> dict[str, object]:
         """What extract_shape.sql's candidate macro needs of a rule: where its key's value is, and the
@@ -284,7 +262,7 @@ def _plain_extraction(
         generic_parameters[f"prefix{len(generic_parameters)}"] = '"' + prefix
     shape = {"events": any(rule.attribute_key.startswith(_EVENT_PREFIX) for rule in active),
              "prefix_parameters": list(generic_parameters)}
-    plain = sql_template("normalize/extract_plain.sql", columns=columns, mapped=mapped, **shape)
+    plain = sql_template("normalize/extract_plain.sql", columns=columns, **shape)
     parameters.update(generic_parameters)
     generic = sql_template("normalize/extract_generic_input.sql", **shape)
     return plain, parameters, generic, generic_parameters

@@ -30,7 +30,6 @@ import pyarrow as pa
 from halo_local.errors import UsageError
 from halo_local.ingest import arrow_parse
 from halo_local.ingest.lines import Batch, LinePosition, explain, invalid_record, line_batches
-from halo_local.ingest.normalize import plain_attribute_keys
 from halo_local.ingest.readers import (
     CONSUME_EVERY_SPANS,
     MAX_FIRST_SKIPPED,
@@ -82,11 +81,9 @@ _DONE = object()
 class _Parser(threading.Thread):
     """Parses the file's chunks into a queue of `_Parsed` (then `_DONE`, or the exception it met)."""
 
-    def __init__(self, path: Path, chosen: str, start: LinePosition, settings: dict[str, Any],
-                 mapped_keys: frozenset[str]) -> None:
+    def __init__(self, path: Path, chosen: str, start: LinePosition, settings: dict[str, Any]) -> None:
         super().__init__(name="halo-onepass-parser", daemon=True)
         self.path, self.chosen, self.from_position, self.settings = path, chosen, start, settings
-        self.mapped_keys = mapped_keys
         self.chunks: queue.Queue[object] = queue.Queue(maxsize=1)
         self.stopping = threading.Event()
 
@@ -97,7 +94,7 @@ class _Parser(threading.Thread):
                 for batch in line_batches(self.path, self.from_position, CHUNK_BYTES):
                     if self.stopping.is_set():
                         return
-                    self._put(_parse_chunk(parser, self.chosen, batch, self.mapped_keys))
+                    self._put(_parse_chunk(parser, self.chosen, batch))
             self._put(_DONE)
         except BaseException as error:  # handed to the reading thread, which raises it
             self._put(error)
@@ -123,11 +120,10 @@ class _Parser(threading.Thread):
         self.join()
 
 
-def _parse_chunk(parser: duckdb.DuckDBPyConnection, chosen: str, batch: Batch,
-                 mapped_keys: frozenset[str] | None = None) -> _Parsed:
+def _parse_chunk(parser: duckdb.DuckDBPyConnection, chosen: str, batch: Batch) -> _Parsed:
     """One chunk through Arrow's parse where it can read it exactly, else the readers' parse SQL: its good
-    rows as Arrow (with Arrow's parse, and `mapped_keys`, their mapped_fields too), and its bad records."""
-    fast = ARROW_PARSE and chosen == "otlp-json" and arrow_parse.parse_chunk(parser, batch, mapped_keys)
+    rows as Arrow, and its bad records."""
+    fast = ARROW_PARSE and chosen == "otlp-json" and arrow_parse.parse_chunk(parser, batch)
     if not fast:
         _parse_lines(parser, chosen, batch.table)
     bad_count, bad_rows = _single_row(parser.execute(sql_text("ingest/batch_errors.sql"), {"limit": MAX_FIRST_SKIPPED}))
@@ -167,9 +163,9 @@ def read_big_file(
     resume_at: LinePosition | None = start or LinePosition(0, 0)
     settings = _work_settings(connection)
     _return_freed_memory()
+    parser = _Parser(path, chosen, start or LinePosition(0, 0), settings)
     work = duckdb.connect(config=settings)
-    parser = _Parser(path, chosen, start or LinePosition(0, 0), settings, plain_attribute_keys(work))
-    _new_raw_spans(work)
+    work.execute(sql_text("ingest/raw_spans.sql"))
     pending = 0
     parser.start()
     try:
@@ -190,7 +186,7 @@ def read_big_file(
             del parsed, batch  # raw_spans holds the rows now: the Arrow copy and the lines go
             if pending >= CONSUME_EVERY_SPANS:
                 consume(work)
-                _new_raw_spans(work)
+                work.execute(sql_text("ingest/raw_spans.sql"))
                 pending = 0
         if pending:
             consume(work)
@@ -201,18 +197,10 @@ def read_big_file(
                       first_skipped=first_skipped, resume_at=resume_at)
 
 
-def _new_raw_spans(work: duckdb.DuckDBPyConnection) -> None:
-    """An empty raw_spans, with mapped_fields: the mapped attributes Arrow's parse looked up in the typed
-    key/value lists (arrow_parse.mapped_fields), which normalize reads instead of parsing the attributes'
-    JSON text again; NULL for the spans of chunks the SQL parsed."""
-    work.execute(sql_text("ingest/raw_spans.sql"))
-    work.execute(sql_text("ingest/raw_spans_mapped.sql"))
-
-
 def _append(work: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
     """The parsed rows into raw_spans (read by DuckDB's scan of the Arrow table, not copied in Python)."""
     work.register("onepass_rows", rows)
     try:
-        work.execute("INSERT INTO raw_spans BY NAME SELECT * FROM onepass_rows")
+        work.execute("INSERT INTO raw_spans SELECT * FROM onepass_rows")
     finally:
         work.unregister("onepass_rows")

@@ -444,7 +444,7 @@ def _parse_lines(work: duckdb.DuckDBPyConnection, chosen_format: str, lines: pa.
             stage = sql_text("ingest/otlp_stage.sql")
             escaped = _mentions(raw, "\\u")  # a key may be written with \u escapes
             spans = sql_template("ingest/otlp_spans.sql", events=escaped or _mentions(raw, '"events"'),
-                                 links=escaped or _mentions(raw, '"links"'), mapped=False)
+                                 links=escaped or _mentions(raw, '"links"'))
             parameters = {"document_type": OTLP_DOCUMENT_TYPE}
             if _may_hold_containers(raw):
                 work.execute(f"CREATE OR REPLACE TEMP TABLE halo_stage AS {stage}", parameters)

@@ -2,8 +2,7 @@
 -- flattened and typed, so no json_transform and no line checks (a chunk that would fail one takes
 -- otlp_stage.sql instead). The same columns as otlp_stage.sql, for the same otlp_spans.sql; line_error is
 -- always NULL here. The attributes' JSON text comes from Arrow where it could write it exactly, else
--- (NULL) from the macro, as on the SQL path. A Jinja template: with `mapped`, the spans' mapped_fields
--- (arrow_parse.mapped_fields) go along.
+-- (NULL) from the macro, as on the SQL path.
 SELECT
     line_no AS source_line,
     CAST(NULL AS VARCHAR) AS line_error,
@@ -14,5 +13,5 @@ SELECT
     scope,
     span,
     CAST(NULL AS MAP(VARCHAR, VARCHAR)) AS decoded,
-    attributes_text{{ ', mapped_fields' if mapped }}
+    attributes_text
 FROM halo_arrow_spans

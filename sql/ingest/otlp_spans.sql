@@ -3,7 +3,6 @@
 -- why the line or span cannot be loaded. A SELECT: readers.py puts it after the table or CTE halo_stage.
 -- A Jinja template: `events` / `links` are false when no line of the batch names the key, so that every
 -- span has none and its column is '[]' without planning the macro (a fixed cost that dominates small files).
--- `mapped`: halo_stage carries mapped_fields (Arrow's parse for the one-pass load), which go along.
 SELECT
     source_line,
     halo_id(span.traceId) AS trace_id,
@@ -22,7 +21,7 @@ SELECT
     nullif(scope.name, '') AS scope_name,
     nullif(scope.version, '') AS scope_version,
     {{ "halo_otlp_events(span.events, decoded)" if events else "'[]'" }} AS events,
-    {{ "halo_otlp_links(span.links, decoded)" if links else "'[]'" }} AS links,{{ " mapped_fields," if mapped }}
+    {{ "halo_otlp_links(span.links, decoded)" if links else "'[]'" }} AS links,
     CASE
         WHEN line_error IS NOT NULL THEN line_error
         WHEN span IS NULL THEN 'has a span that is not an object'

@@ -7,8 +7,6 @@
 -- $text_paths holds the JSON path of every attribute key the map names: one parse of the attributes
 -- per span extracts them all as text (json_extract_string is norm_text but for ''), attribute_texts[n];
 -- $json_paths those of the keys whose transform reads JSON (arrays, objects), attribute_values[n].
--- With `mapped`, a span whose mapped_fields is not NULL has them looked up there instead ($text_keys,
--- $json_keys: the same keys), the same texts and JSON values without parsing its attributes again.
 CREATE OR REPLACE TEMP TABLE normalize_fields AS
 WITH located AS (
     SELECT
@@ -17,17 +15,8 @@ WITH located AS (
         to_json(name) AS name_value,
         CASE WHEN status_code = 'error' THEN status_message END AS status_message_text,
         CASE WHEN status_code = 'error' THEN to_json(status_message) END AS status_message_value,
-{%- if mapped %}
-        CASE WHEN mapped_fields IS NULL THEN json_extract_string(attributes, CAST($text_paths AS VARCHAR[]))
-             ELSE list_transform(CAST($text_keys AS VARCHAR[]), lambda key: mapped_fields[key].text)
-        END AS attribute_texts,
-        CASE WHEN mapped_fields IS NULL THEN json_extract(attributes, CAST($json_paths AS VARCHAR[]))
-             ELSE list_transform(CAST($json_keys AS VARCHAR[]), lambda key: CAST(mapped_fields[key].value AS JSON))
-        END AS attribute_values
-{%- else %}
         json_extract_string(attributes, CAST($text_paths AS VARCHAR[])) AS attribute_texts,
         json_extract(attributes, CAST($json_paths AS VARCHAR[])) AS attribute_values
-{%- endif %}
     FROM normalize_input
     WHERE NOT ({{ shape.needs_generic(events, prefix_parameters) }})
 ),

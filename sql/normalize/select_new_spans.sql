@@ -18,11 +18,9 @@ WHERE NOT EXISTS (
 );
 
 -- One chunk of them at a time (span_key in the chunk set by insert_normalized), so that the memory
--- the field extraction needs stays bounded however large the file is. A Jinja template: with `mapped`
--- (the one-pass load's raw_spans), with the spans' mapped_fields, which extract_plain.sql reads instead
--- of the attributes' JSON text.
+-- the field extraction needs stays bounded however large the file is.
 CREATE OR REPLACE TEMP VIEW normalize_input AS
-SELECT new.span_key, raw.name, raw.status_code, raw.status_message, raw.attributes, raw.events{{ ', raw.mapped_fields' if mapped }}
+SELECT new.span_key, raw.name, raw.status_code, raw.status_message, raw.attributes, raw.events
 FROM normalize_new AS new
 JOIN raw_spans AS raw ON raw.rowid = new.raw_row
 WHERE new.span_key BETWEEN getvariable('normalize_chunk_first') AND getvariable('normalize_chunk_last');
