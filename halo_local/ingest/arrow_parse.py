@@ -68,10 +68,11 @@ def parse_chunk(work: duckdb.DuckDBPyConnection, batch: Batch) -> bool:
         return False
     ((cap,),) = work.execute("SELECT getvariable('halo_value_cap')").fetchall()
     write_text = not pc.any(pc.match_substring_regex(batch.lines, _OTHER_CONTROLS)).as_py()
-    work.register("halo_arrow_spans", _flat_spans(*documents, int(cap), write_text=write_text))
+    numbers, resource_spans, data = documents
+    work.register("halo_arrow_spans", _flat_spans(numbers, resource_spans, int(cap), write_text=write_text))
     try:
-        spans = sql_template("ingest/otlp_spans.sql", events=_mentions(batch.lines, '"events"'),
-                             links=_mentions(batch.lines, '"links"'))
+        # Searched in the joined bytes: Python's search runs ~10x faster than Arrow's match_substring.
+        spans = sql_template("ingest/otlp_spans.sql", events=b'"events"' in data, links=b'"links"' in data)
         stage = sql_text("ingest/otlp_arrow_stage.sql")
         work.execute(f"CREATE OR REPLACE TEMP TABLE halo_chunk_rows AS WITH halo_stage AS ({stage}) {spans}")
     finally:
@@ -79,8 +80,9 @@ def parse_chunk(work: duckdb.DuckDBPyConnection, batch: Batch) -> bool:
     return True
 
 
-def _arrow_documents(batch: Batch) -> tuple[pa.Array, pa.Array] | None:
-    """(line numbers, resourceSpans): one value per non-blank line, or None when the fast path declines."""
+def _arrow_documents(batch: Batch) -> tuple[pa.Array, pa.Array, bytes] | None:
+    """(line numbers, resourceSpans, the lines joined as Arrow read them): one value per non-blank line, or
+    None when the fast path declines."""
     if batch.whole_document or not len(batch.lines):
         return None
     lines = batch.lines
@@ -109,7 +111,7 @@ def _arrow_documents(batch: Batch) -> tuple[pa.Array, pa.Array] | None:
     numbers = pc.filter(pa.array(range(batch.first_line, batch.first_line + len(lines)), pa.int64()), filled)
     if table.num_rows != len(numbers):
         return None  # a line held more than one document
-    return numbers, table.column("resourceSpans").combine_chunks()
+    return numbers, table.column("resourceSpans").combine_chunks(), data
 
 
 def _flat_spans(numbers: pa.Array, documents: pa.Array, cap: int, *, write_text: bool) -> pa.Table:
@@ -197,6 +199,3 @@ def _json_string(texts: pa.Array) -> pa.Array:
         escaped = pc.replace_substring(escaped, plain, written)
     return pc.binary_join_element_wise('"', escaped, '"', "")
 
-
-def _mentions(lines: pa.Array, quoted_key: str) -> bool:
-    return bool(pc.any(pc.match_substring(lines, quoted_key)).as_py())
