@@ -22,6 +22,8 @@ its file and line as always. It declines a chunk when:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -60,16 +62,27 @@ _BLOCK_BYTES = 1 << 20
 """Arrow's unit of parallel work (grown to the longest line: a block holds whole documents)."""
 
 
-def parse_chunk(work: duckdb.DuckDBPyConnection, batch: Batch) -> bool:
-    """The batch's lines → halo_chunk_rows on `work`, as readers._parse_lines makes it; False (nothing
+@dataclass(frozen=True)
+class ArrowChunk:
+    """What Arrow's parse tells of a chunk it took, beyond its rows: `attribute_keys`, the keys of its spans'
+    attributes (the keys json_keys lists in their stored JSON text, which normalize then need not parse to
+    find them), or None when a string is cut (its text gains marker keys)."""
+
+    attribute_keys: frozenset[str] | None
+
+
+def parse_chunk(work: duckdb.DuckDBPyConnection, batch: Batch) -> ArrowChunk | None:
+    """The batch's lines → halo_chunk_rows on `work`, as readers._parse_lines makes it; None (nothing
     made) when the fast path cannot read the batch exactly, for the caller to parse it with the SQL."""
     documents = _arrow_documents(batch)
     if documents is None:
-        return False
+        return None
     ((cap,),) = work.execute("SELECT getvariable('halo_value_cap')").fetchall()
     write_text = not pc.any(pc.match_substring_regex(batch.lines, _OTHER_CONTROLS)).as_py()
     numbers, resource_spans, data = documents
-    work.register("halo_arrow_spans", _flat_spans(numbers, resource_spans, int(cap), write_text=write_text))
+    spans_table = _flat_spans(numbers, resource_spans, int(cap), write_text=write_text)
+    keys = _attribute_keys(pc.struct_field(spans_table.column("span").combine_chunks(), "attributes"), int(cap))
+    work.register("halo_arrow_spans", spans_table)
     try:
         # Searched in the joined bytes: Python's search runs ~10x faster than Arrow's match_substring.
         spans = sql_template("ingest/otlp_spans.sql", events=b'"events"' in data, links=b'"links"' in data)
@@ -77,7 +90,17 @@ def parse_chunk(work: duckdb.DuckDBPyConnection, batch: Batch) -> bool:
         work.execute(f"CREATE OR REPLACE TEMP TABLE halo_chunk_rows AS WITH halo_stage AS ({stage}) {spans}")
     finally:
         work.unregister("halo_arrow_spans")
-    return True
+    return ArrowChunk(attribute_keys=keys)
+
+
+def _attribute_keys(key_values: pa.Array, cap: int) -> frozenset[str] | None:
+    """The distinct keys of the spans' attributes as their JSON text names them (a missing key as ''),
+    None when a string value may be cut: over `cap` bytes, so perhaps over `cap` characters."""
+    pairs = pc.list_flatten(key_values)
+    strings = pc.struct_field(pc.struct_field(pairs, "value"), "stringValue")
+    if pc.any(pc.greater(pc.binary_length(strings), cap)).as_py():
+        return None
+    return frozenset(pc.unique(pc.fill_null(pc.struct_field(pairs, "key"), "")).to_pylist())
 
 
 def _arrow_documents(batch: Batch) -> tuple[pa.Array, pa.Array, bytes] | None:

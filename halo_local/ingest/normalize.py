@@ -26,6 +26,10 @@ from halo_local.resources import sql_template, sql_text
 _AGENT_NAME_FIELDS = ["declared_agent", "agent_span_label"]
 T = TypeVar("T")
 NORMALIZE_CHUNK_SPANS = 100_000  # spans mapped per statement: bounds the memory a large file needs
+KNOWN_KEYS_VARIABLE = "normalize_known_attribute_keys"
+"""A DuckDB variable the one-pass loader sets on its scratch connection: the attribute keys the spans of
+raw_spans hold (a superset does too), as Arrow's parse found them, or NULL. Set, `_extract_fields` takes
+it instead of listing every span's keys with present_keys.sql (a parse of every attributes text)."""
 PRESENT_KEYS_SPANS = 2_000
 """Up to this many spans, the field extraction is generated for the attribute keys they hold only."""
 _CHUNK_TABLES = ("normalize_fields", "normalize_fields_generic", "normalize_generic_input", "normalize_providers")
@@ -199,7 +203,9 @@ def _extract_fields(connection: duckdb.DuckDBPyConnection, fields: Sequence[str]
         "SELECT field, priority, attribute_key, transform, argument FROM attribute_map"
         " ORDER BY field, priority, attribute_key, transform, argument").fetchall())
     limit = None if present_keys_only else PRESENT_KEYS_SPANS
-    ((present,),) = connection.execute(sql_text("normalize/present_keys.sql"), {"limit": limit}).fetchall()
+    ((present,),) = connection.execute(f"SELECT getvariable('{KNOWN_KEYS_VARIABLE}')").fetchall()
+    if present is None:
+        ((present,),) = connection.execute(sql_text("normalize/present_keys.sql"), {"limit": limit}).fetchall()
     mapped = None if present is None else tuple(sorted({rule.attribute_key for rule in rules} & set(present)))
     plain_sql, plain_parameters, generic_sql, generic_parameters = _plain_extraction(
         rules, tuple(fields) if fields is not None else None, mapped)

@@ -30,6 +30,7 @@ import pyarrow as pa
 from halo_local.errors import UsageError
 from halo_local.ingest import arrow_parse
 from halo_local.ingest.lines import Batch, LinePosition, explain, invalid_record, line_batches
+from halo_local.ingest.normalize import KNOWN_KEYS_VARIABLE
 from halo_local.ingest.readers import (
     CONSUME_EVERY_SPANS,
     MAX_FIRST_SKIPPED,
@@ -73,6 +74,7 @@ class _Parsed:
     bad_count: int
     bad_rows: list[dict[str, Any]]
     fast: bool  # parsed by Arrow (arrow_parse), not by the SQL
+    attribute_keys: frozenset[str] | None  # arrow_parse.ArrowChunk's, None when not known
 
 
 _DONE = object()
@@ -123,13 +125,14 @@ class _Parser(threading.Thread):
 def _parse_chunk(parser: duckdb.DuckDBPyConnection, chosen: str, batch: Batch) -> _Parsed:
     """One chunk through Arrow's parse where it can read it exactly, else the readers' parse SQL: its good
     rows as Arrow, and its bad records."""
-    fast = ARROW_PARSE and chosen == "otlp-json" and arrow_parse.parse_chunk(parser, batch)
-    if not fast:
+    arrow = arrow_parse.parse_chunk(parser, batch) if ARROW_PARSE and chosen == "otlp-json" else None
+    if arrow is None:
         _parse_lines(parser, chosen, batch.table)
     bad_count, bad_rows = _single_row(parser.execute(sql_text("ingest/batch_errors.sql"), {"limit": MAX_FIRST_SKIPPED}))
     rows = parser.sql(sql_text("ingest/onepass_good_rows.sql")).to_arrow_table()
     parser.execute("DROP TABLE IF EXISTS halo_chunk_rows")
-    return _Parsed(batch, rows, int(bad_count), list(bad_rows), fast)
+    return _Parsed(batch, rows, int(bad_count), list(bad_rows), arrow is not None,
+                   arrow.attribute_keys if arrow is not None else None)
 
 
 def _return_freed_memory() -> None:
@@ -167,6 +170,7 @@ def read_big_file(
     work = duckdb.connect(config=settings)
     work.execute(sql_text("ingest/raw_spans.sql"))
     pending = 0
+    part_keys: set[str] | None = set()  # the attribute keys of the part's spans, while known of every chunk
     parser.start()
     try:
         while (parsed := parser.next_chunk()) is not None:
@@ -182,19 +186,31 @@ def read_big_file(
                     first_skipped.append(SkippedRecord(*explain(batch, bad["line"], bad["reason"])))
             spans_read += parsed.rows.num_rows
             pending += parsed.rows.num_rows
+            part_keys = None if part_keys is None or parsed.attribute_keys is None else part_keys | parsed.attribute_keys
             _append(work, parsed.rows)
             del parsed, batch  # raw_spans holds the rows now: the Arrow copy and the lines go
             if pending >= CONSUME_EVERY_SPANS:
-                consume(work)
+                _consume_part(work, consume, part_keys)
                 work.execute(sql_text("ingest/raw_spans.sql"))
-                pending = 0
+                pending, part_keys = 0, set()
         if pending:
-            consume(work)
+            _consume_part(work, consume, part_keys)
     finally:
         parser.stop()
         work.close()
     return ReadResult(path=path, format=chosen, spans_read=spans_read, skipped=skipped,
                       first_skipped=first_skipped, resume_at=resume_at)
+
+
+def _consume_part(work: duckdb.DuckDBPyConnection, consume: Callable[[duckdb.DuckDBPyConnection], None],
+                  attribute_keys: set[str] | None) -> None:
+    """`consume(work)`, telling normalize the attribute keys the part's spans hold when Arrow's parse knew
+    them (normalize.KNOWN_KEYS_VARIABLE): it then skips parsing every span's attributes to list them."""
+    work.execute(f"SET VARIABLE {KNOWN_KEYS_VARIABLE} = ?", [None if attribute_keys is None else sorted(attribute_keys)])
+    try:
+        consume(work)
+    finally:
+        work.execute(f"RESET VARIABLE {KNOWN_KEYS_VARIABLE}")
 
 
 def _append(work: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
