@@ -22,6 +22,7 @@ its file and line as always. It declines a chunk when:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import duckdb
@@ -58,6 +59,7 @@ _DECLINED = "|".join([
     r'"value"\s*:\s*[^{\sn]',
     r'\\u[0-9A-Fa-f]{4}(?:[^"\\]|\\.)*"\s*:',  # a key written with an escape
 ])
+_ASCII_ESCAPE = re.compile(rb"\\u00[0-7]")
 _BLOCK_BYTES = 1 << 20
 """Arrow's unit of parallel work (grown to the longest line: a block holds whole documents)."""
 
@@ -66,12 +68,15 @@ _BLOCK_BYTES = 1 << 20
 class ArrowChunk:
     """What Arrow's parse tells of a chunk it took, beyond its rows: `attribute_keys`, the keys of its spans'
     attributes (the keys json_keys lists in their stored JSON text, which normalize then need not parse to
-    find them), or None when a string is cut (its text gains marker keys)."""
+    find them), or None when a string is cut (its text gains marker keys); `names_no_prefix`: no line names
+    any of the prefixes asked for, not even in a value (nor a `\\u` escape of an ASCII character, which
+    could spell one)."""
 
     attribute_keys: frozenset[str] | None
+    names_no_prefix: bool
 
 
-def parse_chunk(work: duckdb.DuckDBPyConnection, batch: Batch) -> ArrowChunk | None:
+def parse_chunk(work: duckdb.DuckDBPyConnection, batch: Batch, prefixes: tuple[str, ...] = ()) -> ArrowChunk | None:
     """The batch's lines → halo_chunk_rows on `work`, as readers._parse_lines makes it; None (nothing
     made) when the fast path cannot read the batch exactly, for the caller to parse it with the SQL."""
     documents = _arrow_documents(batch)
@@ -90,7 +95,9 @@ def parse_chunk(work: duckdb.DuckDBPyConnection, batch: Batch) -> ArrowChunk | N
         work.execute(f"CREATE OR REPLACE TEMP TABLE halo_chunk_rows AS WITH halo_stage AS ({stage}) {spans}")
     finally:
         work.unregister("halo_arrow_spans")
-    return ArrowChunk(attribute_keys=keys)
+    names_no_prefix = not any(prefix.encode() in data for prefix in prefixes) and (
+        b"\\u00" not in data or _ASCII_ESCAPE.search(data) is None)
+    return ArrowChunk(attribute_keys=keys, names_no_prefix=names_no_prefix)
 
 
 def _attribute_keys(key_values: pa.Array, cap: int) -> frozenset[str] | None:
