@@ -7,7 +7,9 @@ parses each into Arrow (Arrow's JSON reader where it reads the chunk exactly, `a
 readers' SQL; every stored column comes from the same SQL either way), while the calling
 thread gathers the chunks into raw_spans and hands each part of CONSUME_EVERY_SPANS spans to `consume`
 (normalize and insert); DuckDB releases the GIL, so both cores work. At most one parsed chunk waits in
-between. The extraction is rendered per part for the attribute keys it holds (`present_keys_only`).
+between. The extraction is rendered per part for the attribute keys it holds (`present_keys_only`), which
+Arrow's parse lists from the typed key/value lists (`_consume_part`), with whether any line names an
+indexed key's prefix, so that normalize parses no span's attributes text to find either.
 
 Every guarantee of `read_trace_file` is kept: the first bad record names the file and line and raises
 before the caller commits anything (the thread is stopped), `skip_invalid` counts and leaves out bad
