@@ -73,6 +73,14 @@ _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
 _STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")
 _CREATES_MACRO = re.compile(r"^\s*CREATE OR REPLACE TEMP MACRO\b")
+_CREATES_TABLE = re.compile(r"^\s*CREATE OR REPLACE TEMP TABLE (\w+)")
+_SET_UP_TABLE = re.compile(r"\bhalo_h_\w+")
+# The set-up tables built only when their input has rows: each names its flag in _setup_guards.sql.
+_GUARDED_TABLES = {
+    "halo_h_retried_groups": "retried_failures",
+    "halo_h_attribution": "root_errors",
+    "halo_h_failure_groups": "root_errors",
+}
 _SET_UP_FILES = ("_prepare.sql", "_no_previous.sql", "_previous.sql", "_shape.sql", "_attribution.sql",
                  "_outcomes.sql", "_claims.sql")
 
@@ -115,14 +123,34 @@ def _holds_macros(connection: duckdb.DuckDBPyConnection) -> bool:
     return row is not None and row[0] == _macro_set()
 
 
+def _created_table(statement: str) -> str | None:
+    match = _CREATES_TABLE.match(_COMMENT.sub("", statement))
+    return match.group(1) if match else None
+
+
+@cache
+def _tables_read(sql: str) -> frozenset[str]:
+    """The set-up tables (and macros) a statement names: it cannot run when one was not built."""
+    return frozenset(_SET_UP_TABLE.findall(_COMMENT.sub("", sql)))
+
+
 def _run_script(
-    connection: duckdb.DuckDBPyConnection, name: str, parameters: Mapping[str, Any], *, create_macros: bool
+    connection: duckdb.DuckDBPyConnection, name: str, parameters: Mapping[str, Any], *, create_macros: bool,
+    skipped: set[str],
 ) -> None:
     """Run a set-up file; its macro definitions only when `create_macros` (they run in file order
-    then: a table macro binds the TEMP tables created before it)."""
+    then: a table macro binds the TEMP tables created before it). A table named in `skipped` (its
+    guard was FALSE), or one built from such a table, is not built, and is added to `skipped`."""
     for statement in _script(name):
-        if create_macros or not _creates_macro(statement):
-            _execute(connection, statement, parameters)
+        if _creates_macro(statement):
+            if create_macros:
+                _execute(connection, statement, parameters)
+            continue
+        table = _created_table(statement)
+        if table is not None and (table in skipped or _tables_read(statement) & skipped):
+            skipped.add(table)
+            continue
+        _execute(connection, statement, parameters)
 
 
 def _check_source(connection: duckdb.DuckDBPyConnection, table: str) -> None:
@@ -141,25 +169,45 @@ def _prepare(
     table: str,
     previous_table: str | None,
     parameters: Mapping[str, Any],
-) -> None:
+) -> set[str]:
     """Read the window into the TEMP tables; `parameters` are the thresholds (the set-up flags
-    clock skew with its tolerance, so that data_quality reads a flag instead of every span)."""
+    clock skew with its tolerance, so that data_quality reads a flag instead of every span).
+    Returns the set-up tables not built because their input was empty (`_GUARDED_TABLES`)."""
     _check_source(connection, table)
     create = not _holds_macros(connection)
     window = {"source_table": table, "agent_uuid": agent_uuid}
-    _run_script(connection, "_prepare.sql", {**parameters, **window}, create_macros=create)
+    skipped: set[str] = set()
+    _run_script(connection, "_prepare.sql", {**parameters, **window}, create_macros=create, skipped=skipped)
+    guards = _fetch_dicts(connection, "_setup_guards.sql")[0]
+    skipped.update(name for name, guard in _GUARDED_TABLES.items() if not guards[guard])
     if previous_table is None:
-        _run_script(connection, "_no_previous.sql", {}, create_macros=create)
+        _run_script(connection, "_no_previous.sql", {}, create_macros=create, skipped=skipped)
     else:
         _check_source(connection, previous_table)
         _run_script(connection, "_previous.sql", {"source_table": previous_table, "agent_uuid": agent_uuid},
-                    create_macros=create)
-    _run_script(connection, "_shape.sql", {}, create_macros=create)
-    _run_script(connection, "_attribution.sql", window, create_macros=create)
-    _run_script(connection, "_outcomes.sql", {**parameters, **window}, create_macros=create)
-    _run_script(connection, "_claims.sql", window, create_macros=create)
+                    create_macros=create, skipped=skipped)
+    _run_script(connection, "_shape.sql", {}, create_macros=create, skipped=skipped)
+    _run_script(connection, "_attribution.sql", window, create_macros=create, skipped=skipped)
+    _run_script(connection, "_outcomes.sql", {**parameters, **window}, create_macros=create, skipped=skipped)
+    _run_script(connection, "_claims.sql", window, create_macros=create, skipped=skipped)
     if create:
         connection.execute("SET VARIABLE halo_h_macro_set = $name", {"name": _macro_set()})
+    return skipped
+
+
+def _applicable(connection: duckdb.DuckDBPyConnection, skipped: set[str]) -> list[str]:
+    """The categories whose detector can find anything: not one reading a set-up table that was not
+    built, nor one whose necessary condition in _applicable.sql is FALSE."""
+    conditions = _fetch_dicts(connection, "_applicable.sql")[0]
+    return [
+        category for category in CATEGORIES
+        if conditions.get(category, True) and not _tables_read(_detector_sql(category)) & skipped
+    ]
+
+
+@cache
+def _detector_sql(category: str) -> str:
+    return detector_files()[category].read_text(encoding="utf-8")
 
 
 def _cleanup(connection: duckdb.DuckDBPyConnection) -> None:
@@ -228,8 +276,7 @@ def _run_detector(
     connection: duckdb.DuckDBPyConnection, category: str, parameters: Mapping[str, Any], agent_uuid: str,
     agent_name: str | None,
 ) -> list[Finding]:
-    sql = detector_files()[category].read_text(encoding="utf-8")
-    cursor = _execute(connection, sql, parameters)
+    cursor = _execute(connection, _detector_sql(category), parameters)
     columns = tuple(item[0] for item in cursor.description)
     if columns != FINDING_COLUMNS:
         raise RuntimeError(f"detector {category}.sql returns {columns}, not the findings shape")
@@ -253,11 +300,11 @@ def analyze(
     thresholds = thresholds or Thresholds()
     parameters = thresholds.as_parameters()
     try:
-        _prepare(connection, agent_uuid=agent_uuid, table=table, previous_table=previous_table,
-                 parameters=parameters)
+        skipped = _prepare(connection, agent_uuid=agent_uuid, table=table, previous_table=previous_table,
+                           parameters=parameters)
         findings: list[Finding] = []
         agent_name = _agent_name(connection, table, agent_uuid)
-        for category in CATEGORIES:
+        for category in _applicable(connection, skipped):
             findings.extend(_run_detector(connection, category, parameters, agent_uuid, agent_name))
         outcomes = _fetch_dicts(connection, "_outcome_rows.sql")
         ranked = rank_findings(weigh_outcomes(findings, outcomes, thresholds))
