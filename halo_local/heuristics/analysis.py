@@ -195,10 +195,14 @@ def _prepare(
     return skipped
 
 
-def _applicable(connection: duckdb.DuckDBPyConnection, skipped: set[str]) -> list[str]:
+def _applicable(
+    connection: duckdb.DuckDBPyConnection, skipped: set[str], parameters: Mapping[str, Any]
+) -> list[str]:
     """The categories whose detector can find anything: not one reading a set-up table that was not
     built, nor one whose necessary condition in _applicable.sql is FALSE."""
-    conditions = _fetch_dicts(connection, "_applicable.sql")[0]
+    conditions: dict[str, bool] = {}
+    for row in stored_rows(_execute(connection, sql_text("heuristics/_applicable.sql"), parameters)):  # a category runs when one of its rows holds
+        conditions[row["category"]] = conditions.get(row["category"], False) or bool(row["applicable"])
     return [
         category for category in CATEGORIES
         if conditions.get(category, True) and not _tables_read(_detector_sql(category)) & skipped
@@ -304,7 +308,7 @@ def analyze(
                            parameters=parameters)
         findings: list[Finding] = []
         agent_name = _agent_name(connection, table, agent_uuid)
-        for category in _applicable(connection, skipped):
+        for category in _applicable(connection, skipped, parameters):
             findings.extend(_run_detector(connection, category, parameters, agent_uuid, agent_name))
         outcomes = _fetch_dicts(connection, "_outcome_rows.sql")
         ranked = rank_findings(weigh_outcomes(findings, outcomes, thresholds))
