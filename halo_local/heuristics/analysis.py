@@ -80,6 +80,7 @@ _GUARDED_TABLES = {
     "halo_h_retried_groups": "retried_failures",
     "halo_h_attribution": "root_errors",
     "halo_h_failure_groups": "root_errors",
+    "halo_h_assumed_agents": "assumed_data",
 }
 _SET_UP_FILES = ("_prepare.sql", "_no_previous.sql", "_previous.sql", "_shape.sql", "_attribution.sql",
                  "_outcomes.sql", "_claims.sql")

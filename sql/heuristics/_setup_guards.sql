@@ -6,4 +6,6 @@ SELECT
     -- root-cause failures of kind error: halo_h_attribution, halo_h_failure_groups (error, tool_error)
     EXISTS (SELECT 1 FROM halo_h_failures WHERE kind = 'error' AND NOT propagated)                    AS root_errors,
     -- root-cause rate limits and timeouts: halo_h_retried_groups (rate_limit, timeout)
-    EXISTS (SELECT 1 FROM halo_h_failures WHERE kind IN ('rate_limit', 'timeout') AND NOT propagated) AS retried_failures
+    EXISTS (SELECT 1 FROM halo_h_failures WHERE kind IN ('rate_limit', 'timeout') AND NOT propagated) AS retried_failures,
+    -- model calls that say they work from assumed data: halo_h_assumed_agents (assumed_data)
+    EXISTS (SELECT 1 FROM halo_h_spans WHERE assumes_data)                                          AS assumed_data
