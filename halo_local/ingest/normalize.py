@@ -26,6 +26,14 @@ from halo_local.resources import sql_template, sql_text
 _AGENT_NAME_FIELDS = ["declared_agent", "agent_span_label"]
 T = TypeVar("T")
 NORMALIZE_CHUNK_SPANS = 100_000  # spans mapped per statement: bounds the memory a large file needs
+KNOWN_KEYS_VARIABLE = "normalize_known_attribute_keys"
+"""A DuckDB variable the one-pass loader sets on its scratch connection: the attribute keys the spans of
+raw_spans hold (a superset does too), as Arrow's parse found them, or NULL. Set, `_extract_fields` takes
+it instead of listing every span's keys with present_keys.sql (a parse of every attributes text)."""
+NO_INDEXED_KEYS_VARIABLE = "normalize_no_indexed_keys"
+"""Set TRUE by the one-pass loader when no line of raw_spans' spans names an indexed key's prefix, even in a
+value (`indexed_key_prefixes`): `_extract_fields` then leaves out the search of every span's attributes for
+them (needs_generic), which could find none."""
 PRESENT_KEYS_SPANS = 2_000
 """Up to this many spans, the field extraction is generated for the attribute keys they hold only."""
 _CHUNK_TABLES = ("normalize_fields", "normalize_fields_generic", "normalize_generic_input", "normalize_providers")
@@ -99,6 +107,15 @@ def insert_normalized(
     _drop(scratch, _INSERT_TABLES)
     return NormalizeResult(spans_new=spans_new, duplicates=spans_read - spans_new, trace_ids=trace_ids,
                            spans_new_by_file=spans_new_by_file, held_by_file=held_by_file)
+
+
+def indexed_key_prefixes(connection: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    """The prefixes of attribute_map's indexed keys (`llm.input_messages.` of llm.input_messages.*...):
+    a span whose attributes' text holds one, quoted, takes extract_fields.sql (needs_generic)."""
+    _install_mapping(connection)
+    return tuple(row[0] for row in connection.execute(
+        "SELECT DISTINCT split_part(attribute_key, '*', 1) AS prefix FROM attribute_map"
+        " WHERE contains(attribute_key, '*') ORDER BY prefix").fetchall())
 
 
 def _count(connection: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -199,10 +216,13 @@ def _extract_fields(connection: duckdb.DuckDBPyConnection, fields: Sequence[str]
         "SELECT field, priority, attribute_key, transform, argument FROM attribute_map"
         " ORDER BY field, priority, attribute_key, transform, argument").fetchall())
     limit = None if present_keys_only else PRESENT_KEYS_SPANS
-    ((present,),) = connection.execute(sql_text("normalize/present_keys.sql"), {"limit": limit}).fetchall()
+    ((present, no_indexed),) = connection.execute(
+        f"SELECT getvariable('{KNOWN_KEYS_VARIABLE}'), getvariable('{NO_INDEXED_KEYS_VARIABLE}')").fetchall()
+    if present is None:
+        ((present,),) = connection.execute(sql_text("normalize/present_keys.sql"), {"limit": limit}).fetchall()
     mapped = None if present is None else tuple(sorted({rule.attribute_key for rule in rules} & set(present)))
     plain_sql, plain_parameters, generic_sql, generic_parameters = _plain_extraction(
-        rules, tuple(fields) if fields is not None else None, mapped)
+        rules, tuple(fields) if fields is not None else None, mapped, indexed=not no_indexed)
     connection.execute(plain_sql, plain_parameters)
     connection.execute(generic_sql, generic_parameters)
     generic_spans = _count(connection, "normalize_generic_input")
@@ -213,13 +233,13 @@ def _extract_fields(connection: duckdb.DuckDBPyConnection, fields: Sequence[str]
 
 @functools.lru_cache(maxsize=64)
 def _plain_extraction(
-    rules: tuple[_Rule, ...], fields: tuple[str, ...] | None, present: tuple[str, ...] | None
+    rules: tuple[_Rule, ...], fields: tuple[str, ...] | None, present: tuple[str, ...] | None, *, indexed: bool = True
 ) -> tuple[str, dict[str, object], str, dict[str, object]]:
     """extract_plain.sql and extract_generic_input.sql rendered for these rules, with their parameters.
 
     Rendered once per process, mapping and set of `present` attribute keys (None: any key may be present;
-    else the rules of other keys are left out of extract_plain.sql). Every constant (keys, paths,
-    patterns) is a parameter.
+    else the rules of other keys are left out of extract_plain.sql; `indexed` False: no span holds an
+    indexed key's prefix, which is not searched for). Every constant (keys, paths, patterns) is a parameter.
     """
     active = [rule for rule in rules if fields is None or rule.field in fields]
     parameters: dict[str, object] = {}
@@ -258,7 +278,7 @@ def _plain_extraction(
                for field, column_type in _FIELD_TYPES.items()]
     generic_parameters: dict[str, object] = {}
     # An indexed key is written in the attributes' JSON text as "prefix.N...: look for the prefix.
-    for prefix in sorted({rule.attribute_key.split("*")[0] for rule in active if "*" in rule.attribute_key}):
+    for prefix in sorted({rule.attribute_key.split("*")[0] for rule in active if "*" in rule.attribute_key and indexed}):
         generic_parameters[f"prefix{len(generic_parameters)}"] = '"' + prefix
     shape = {"events": any(rule.attribute_key.startswith(_EVENT_PREFIX) for rule in active),
              "prefix_parameters": list(generic_parameters)}

@@ -7,7 +7,9 @@ parses each into Arrow (Arrow's JSON reader where it reads the chunk exactly, `a
 readers' SQL; every stored column comes from the same SQL either way), while the calling
 thread gathers the chunks into raw_spans and hands each part of CONSUME_EVERY_SPANS spans to `consume`
 (normalize and insert); DuckDB releases the GIL, so both cores work. At most one parsed chunk waits in
-between. The extraction is rendered per part for the attribute keys it holds (`present_keys_only`).
+between. The extraction is rendered per part for the attribute keys it holds (`present_keys_only`), which
+Arrow's parse lists from the typed key/value lists (`_consume_part`), with whether any line names an
+indexed key's prefix, so that normalize parses no span's attributes text to find either.
 
 Every guarantee of `read_trace_file` is kept: the first bad record names the file and line and raises
 before the caller commits anything (the thread is stopped), `skip_invalid` counts and leaves out bad
@@ -30,6 +32,7 @@ import pyarrow as pa
 from halo_local.errors import UsageError
 from halo_local.ingest import arrow_parse
 from halo_local.ingest.lines import Batch, LinePosition, explain, invalid_record, line_batches
+from halo_local.ingest.normalize import KNOWN_KEYS_VARIABLE, NO_INDEXED_KEYS_VARIABLE, indexed_key_prefixes
 from halo_local.ingest.readers import (
     CONSUME_EVERY_SPANS,
     MAX_FIRST_SKIPPED,
@@ -73,6 +76,8 @@ class _Parsed:
     bad_count: int
     bad_rows: list[dict[str, Any]]
     fast: bool  # parsed by Arrow (arrow_parse), not by the SQL
+    attribute_keys: frozenset[str] | None  # arrow_parse.ArrowChunk's, None when not known
+    names_no_prefix: bool  # arrow_parse.ArrowChunk's: no line names an indexed key's prefix
 
 
 _DONE = object()
@@ -81,9 +86,11 @@ _DONE = object()
 class _Parser(threading.Thread):
     """Parses the file's chunks into a queue of `_Parsed` (then `_DONE`, or the exception it met)."""
 
-    def __init__(self, path: Path, chosen: str, start: LinePosition, settings: dict[str, Any]) -> None:
+    def __init__(self, path: Path, chosen: str, start: LinePosition, settings: dict[str, Any],
+                 prefixes: tuple[str, ...]) -> None:
         super().__init__(name="halo-onepass-parser", daemon=True)
         self.path, self.chosen, self.from_position, self.settings = path, chosen, start, settings
+        self.prefixes = prefixes
         self.chunks: queue.Queue[object] = queue.Queue(maxsize=1)
         self.stopping = threading.Event()
 
@@ -94,7 +101,7 @@ class _Parser(threading.Thread):
                 for batch in line_batches(self.path, self.from_position, CHUNK_BYTES):
                     if self.stopping.is_set():
                         return
-                    self._put(_parse_chunk(parser, self.chosen, batch))
+                    self._put(_parse_chunk(parser, self.chosen, batch, self.prefixes))
             self._put(_DONE)
         except BaseException as error:  # handed to the reading thread, which raises it
             self._put(error)
@@ -120,16 +127,18 @@ class _Parser(threading.Thread):
         self.join()
 
 
-def _parse_chunk(parser: duckdb.DuckDBPyConnection, chosen: str, batch: Batch) -> _Parsed:
+def _parse_chunk(parser: duckdb.DuckDBPyConnection, chosen: str, batch: Batch, prefixes: tuple[str, ...] = ()) -> _Parsed:
     """One chunk through Arrow's parse where it can read it exactly, else the readers' parse SQL: its good
     rows as Arrow, and its bad records."""
-    fast = ARROW_PARSE and chosen == "otlp-json" and arrow_parse.parse_chunk(parser, batch)
-    if not fast:
+    arrow = arrow_parse.parse_chunk(parser, batch, prefixes) if ARROW_PARSE and chosen == "otlp-json" else None
+    if arrow is None:
         _parse_lines(parser, chosen, batch.table)
     bad_count, bad_rows = _single_row(parser.execute(sql_text("ingest/batch_errors.sql"), {"limit": MAX_FIRST_SKIPPED}))
     rows = parser.sql(sql_text("ingest/onepass_good_rows.sql")).to_arrow_table()
     parser.execute("DROP TABLE IF EXISTS halo_chunk_rows")
-    return _Parsed(batch, rows, int(bad_count), list(bad_rows), fast)
+    return _Parsed(batch, rows, int(bad_count), list(bad_rows), arrow is not None,
+                   arrow.attribute_keys if arrow is not None else None,
+                   arrow is not None and arrow.names_no_prefix)
 
 
 def _return_freed_memory() -> None:
@@ -163,10 +172,12 @@ def read_big_file(
     resume_at: LinePosition | None = start or LinePosition(0, 0)
     settings = _work_settings(connection)
     _return_freed_memory()
-    parser = _Parser(path, chosen, start or LinePosition(0, 0), settings)
     work = duckdb.connect(config=settings)
+    parser = _Parser(path, chosen, start or LinePosition(0, 0), settings, indexed_key_prefixes(work))
     work.execute(sql_text("ingest/raw_spans.sql"))
     pending = 0
+    part_keys: set[str] | None = set()  # the attribute keys of the part's spans, while known of every chunk
+    part_indexed = False  # whether a chunk of the part may hold an indexed key
     parser.start()
     try:
         while (parsed := parser.next_chunk()) is not None:
@@ -182,19 +193,36 @@ def read_big_file(
                     first_skipped.append(SkippedRecord(*explain(batch, bad["line"], bad["reason"])))
             spans_read += parsed.rows.num_rows
             pending += parsed.rows.num_rows
+            part_keys = None if part_keys is None or parsed.attribute_keys is None else part_keys | parsed.attribute_keys
+            part_indexed = part_indexed or not parsed.names_no_prefix
             _append(work, parsed.rows)
             del parsed, batch  # raw_spans holds the rows now: the Arrow copy and the lines go
             if pending >= CONSUME_EVERY_SPANS:
-                consume(work)
+                _consume_part(work, consume, part_keys, part_indexed)
                 work.execute(sql_text("ingest/raw_spans.sql"))
-                pending = 0
+                pending, part_keys, part_indexed = 0, set(), False
         if pending:
-            consume(work)
+            _consume_part(work, consume, part_keys, part_indexed)
     finally:
         parser.stop()
         work.close()
     return ReadResult(path=path, format=chosen, spans_read=spans_read, skipped=skipped,
                       first_skipped=first_skipped, resume_at=resume_at)
+
+
+def _consume_part(work: duckdb.DuckDBPyConnection, consume: Callable[[duckdb.DuckDBPyConnection], None],
+                  attribute_keys: set[str] | None, indexed: bool = True) -> None:
+    """`consume(work)`, telling normalize what Arrow's parse knew of the part: the attribute keys its spans
+    hold (normalize.KNOWN_KEYS_VARIABLE), so that it does not parse every span's attributes to list them,
+    and that none names an indexed key (NO_INDEXED_KEYS_VARIABLE), so that it does not search every
+    span's attributes for one."""
+    work.execute(f"SET VARIABLE {KNOWN_KEYS_VARIABLE} = ?", [None if attribute_keys is None else sorted(attribute_keys)])
+    work.execute(f"SET VARIABLE {NO_INDEXED_KEYS_VARIABLE} = ?", [not indexed])
+    try:
+        consume(work)
+    finally:
+        work.execute(f"RESET VARIABLE {KNOWN_KEYS_VARIABLE}")
+        work.execute(f"RESET VARIABLE {NO_INDEXED_KEYS_VARIABLE}")
 
 
 def _append(work: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:

@@ -5,14 +5,14 @@
 -- span has none and its column is '[]' without planning the macro (a fixed cost that dominates small files).
 SELECT
     source_line,
-    halo_id(span.traceId) AS trace_id,
-    halo_id(span.spanId) AS span_id,
-    halo_parent_id(span.parentSpanId) AS parent_span_id,
+    trace_id,
+    span_id,
+    CASE WHEN regexp_full_match(coalesce(parent_id, '0'), '0+') THEN NULL ELSE parent_id END AS parent_span_id,
     nullif(span.traceState, '') AS trace_state,
     coalesce(span.name, '') AS name,
     halo_kind(span.kind) AS kind,
-    halo_unix_nano(span.startTimeUnixNano) AS start_ns,
-    nullif(halo_unix_nano(span.endTimeUnixNano), 0) AS end_ns,
+    start_ns,
+    nullif(end_ns, 0) AS end_ns,
     halo_status(span.status.code) AS status_code,
     nullif(span.status.message, '') AS status_message,
     CASE WHEN decoded IS NULL THEN resource_attributes_text
@@ -25,19 +25,29 @@ SELECT
     CASE
         WHEN line_error IS NOT NULL THEN line_error
         WHEN span IS NULL THEN 'has a span that is not an object'
-        WHEN halo_id(span.traceId) IS NULL
+        WHEN trace_id IS NULL
             THEN halo_span_label(span.name, span.spanId) || ' has no traceId'
-        WHEN halo_id(span.spanId) IS NULL
+        WHEN span_id IS NULL
             THEN halo_span_label(span.name, span.spanId) || ' has no spanId'
-        WHEN regexp_full_match(halo_id(span.traceId), '0+') OR regexp_full_match(halo_id(span.spanId), '0+')
+        WHEN regexp_full_match(trace_id, '0+') OR regexp_full_match(span_id, '0+')
             THEN halo_span_label(span.name, span.spanId) || ' has an all-zero traceId or spanId'
         WHEN span.startTimeUnixNano IS NULL
             THEN halo_span_label(span.name, span.spanId) || ' has no startTimeUnixNano'
-        WHEN halo_unix_nano(span.startTimeUnixNano) IS NULL
+        WHEN start_ns IS NULL
             THEN halo_span_label(span.name, span.spanId) || ' has a startTimeUnixNano that is not an integer: '
                  || halo_excerpt(span.startTimeUnixNano)
-        WHEN span.endTimeUnixNano IS NOT NULL AND halo_unix_nano(span.endTimeUnixNano) IS NULL
+        WHEN span.endTimeUnixNano IS NOT NULL AND end_ns IS NULL
             THEN halo_span_label(span.name, span.spanId) || ' has an endTimeUnixNano that is not an integer: '
                  || halo_excerpt(span.endTimeUnixNano)
     END AS read_error
-FROM halo_stage
+FROM (
+    -- Each id and time converted once, for its column and for the checks (halo_parent_id inlined).
+    SELECT
+        *,
+        halo_id(span.traceId) AS trace_id,
+        halo_id(span.spanId) AS span_id,
+        halo_id(span.parentSpanId) AS parent_id,
+        halo_unix_nano(span.startTimeUnixNano) AS start_ns,
+        halo_unix_nano(span.endTimeUnixNano) AS end_ns
+    FROM halo_stage
+) AS halo_converted
