@@ -26,7 +26,12 @@ Both run over the stored table and over a Parquet snapshot of it (how a run read
 are the query time inside the process (with the CPU seconds it spent), the best of --repeat fresh
 processes (the machine is shared); peak RSS is the whole process's, the largest seen.
 
-Usage: python bench/analyze.py [--spans 1000000] [--out bench/out] [--threads N] [--repeat 3]
+The fixed cost (`--fixed`): what every analysed window pays whatever its size, over a tiny window
+(--spans 100: 5 traces), in this process: the first pass on a fresh connection (which creates the
+macros), passes repeated on one connection, passes on fresh connections, each in CPU-seconds (user +
+system) beside wall, and the statements that cost most (CPU-ms a pass, over the repeated passes).
+
+Usage: python bench/analyze.py [--spans 1000000] [--out bench/out] [--threads N] [--repeat 3] [--fixed]
 Not run by CI. Figures go in the README.
 """
 
@@ -38,12 +43,13 @@ import resource
 import subprocess
 import sys
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import median
 
 import duckdb
-from _options import choice, path_option, run_with_fire, whole_number
+from _options import choice, path_option, run_with_fire, switch, whole_number
 
 AGENT = "bench-agent"
 SPANS_PER_TRACE = 20
@@ -243,6 +249,54 @@ def _best_of(repeat: int, path: Path, source: str, which: str, threads: int | No
     return {**best, "peak_rss_mb": max(run["peak_rss_mb"] for run in runs)}
 
 
+def _timed_pass(path: Path) -> tuple[float, float]:
+    """One analysis on a fresh connection over the stored spans: (CPU-s, wall s)."""
+    from halo_local.heuristics import analyze
+
+    connection = _open(path, "table", None)
+    started, cpu_started = time.perf_counter(), _cpu_seconds()
+    analyze(connection, agent_uuid=AGENT, table="window_spans")
+    result = (_cpu_seconds() - cpu_started, time.perf_counter() - started)
+    connection.close()
+    return result
+
+
+def fixed_cost(path: Path, passes: int) -> None:
+    """The fixed cost of an analysis (see the module docstring), printed."""
+    from halo_local.heuristics import analysis, analyze
+
+    first = _timed_pass(path)
+    fresh = [_timed_pass(path) for _ in range(passes)]
+    connection = _open(path, "table", None)
+    analyze(connection, agent_uuid=AGENT, table="window_spans")
+    statements: defaultdict[str, float] = defaultdict(float)
+    execute = analysis._execute
+
+    def timed(connection: duckdb.DuckDBPyConnection, sql: str, parameters: dict) -> duckdb.DuckDBPyConnection:
+        cpu_started = _cpu_seconds()
+        cursor = execute(connection, sql, parameters)
+        statements[" ".join(sql.split())[:90]] += _cpu_seconds() - cpu_started
+        return cursor
+
+    repeated = []
+    analysis._execute = timed
+    try:
+        for _ in range(passes):
+            started, cpu_started = time.perf_counter(), _cpu_seconds()
+            findings = analyze(connection, agent_uuid=AGENT, table="window_spans").findings
+            repeated.append((_cpu_seconds() - cpu_started, time.perf_counter() - started))
+    finally:
+        analysis._execute = execute
+    print(f"fixed cost over {path.name} ({len(findings)} findings), CPU-s (user + system) / wall s, median of {passes}:")
+    print(f"  first pass, fresh connection : {first[0]:.3f} / {first[1]:.3f}")
+    for label, runs in (("fresh connection", fresh), ("repeated, same connection", repeated)):
+        print(f"  {label:<29}: {median(run[0] for run in runs):.3f} / {median(run[1] for run in runs):.3f}"
+              f"  (best {min(run[0] for run in runs):.3f} CPU-s)")
+    print(f"  {len(statements)} distinct statements run by `_execute` (macros excluded); the costliest (CPU-ms a pass):")
+    for sql, seconds in sorted(statements.items(), key=lambda item: -item[1])[:15]:
+        print(f"    {1000 * seconds / passes:6.1f}  {sql}")
+
+
 PHASES = ("generate", "baseline", "textscan", "rowscan", "tracegroup", "detectors", *FLOORS)
 
 
@@ -261,7 +315,7 @@ class Options:
 
 def main(spans: int = 1_000_000, out: str | Path = DEFAULT_OUT,
          threads: int | None = None, repeat: int = 3, phase: str | None = None, source: str = "table",
-         db: str | Path | None = None) -> None:
+         db: str | Path | None = None, fixed: bool = False) -> None:
     args = Options(
         spans=whole_number(spans, "--spans"), out=path_option(out),
         threads=None if threads is None else whole_number(threads, "--threads"),
@@ -276,6 +330,11 @@ def main(spans: int = 1_000_000, out: str | Path = DEFAULT_OUT,
         return
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"analyze-{args.spans}.duckdb"
+    if switch(fixed, "--fixed"):
+        if not path.exists():
+            generate(path, args.spans)
+        fixed_cost(path, max(args.repeat, 5))
+        return
     # Generated in a child too: a child's peak RSS would otherwise include this process's.
     subprocess.run([sys.executable, __file__, "--phase", "generate", "--spans", str(args.spans), "--db", str(path)],
                    check=True)

@@ -7,8 +7,13 @@ not the texts), so a Parquet snapshot and its long text columns are read a singl
 narrow passes for the parent links and for the lists of declared tools). It then groups those spans
 once per trace (`halo_h_traces`), once per subject (`halo_h_subjects`, with the latency
 percentiles) and once for the window (`halo_h_totals`, which also holds the coverage counters), and
-collects the failures (`halo_h_failures`): detectors, checks and statistics read these instead of
-grouping a million spans again each. `_shape.sql` then defines the macros detectors share (the
+`_failures.sql` collects the failures (`halo_h_failures`): detectors, checks and statistics read
+these instead of grouping a million spans again each. Work whose input is empty is left out, as its
+planning costs more than a small window's rows: flags read after the narrow table
+(`_window_guards.sql`) and after the failures (`_setup_guards.sql`) say which set-up tables are not
+built (`_SKIPPED_UNLESS`; the detectors reading them are not run) or are made empty in a shape
+remembered by the process (`_EMPTY_UNLESS`), and `_applicable.sql` which detectors can find
+anything at all. `_shape.sql` then defines the macros detectors share (the
 findings shape, the findings of failures and of output problems, the retried-failure query). The
 tables are dropped when the analysis ends; the macros stay on the connection (TEMP, so its own),
 created by its first analysis only: parsing them and the regular expressions inside costs more than
@@ -24,6 +29,7 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
@@ -73,8 +79,27 @@ _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
 _STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")
 _CREATES_MACRO = re.compile(r"^\s*CREATE OR REPLACE TEMP MACRO\b")
-_SET_UP_FILES = ("_prepare.sql", "_no_previous.sql", "_previous.sql", "_shape.sql", "_attribution.sql",
-                 "_outcomes.sql", "_claims.sql")
+_CREATES_TABLE = re.compile(r"^\s*CREATE OR REPLACE TEMP TABLE (\w+)")
+_SET_UP_TABLE = re.compile(r"\bhalo_h_\w+")
+# Set-up tables built only when their input has rows, each with its flag (_window_guards.sql,
+# _setup_guards.sql). Skipped: not built at all, and what reads them is not run (only detectors do,
+# under the same condition). Empty: made empty in the shape a built one had in this process (other
+# set-up statements and checks read them), or built as usual when no shape is known yet.
+_SKIPPED_UNLESS = {
+    "halo_h_retried_groups": "retried_failures",
+    "halo_h_attribution": "root_errors",
+    "halo_h_failure_groups": "root_errors",
+    "halo_h_assumed_agents": "assumed_data",
+}
+_EMPTY_UNLESS = {
+    "halo_h_failures": "failing_spans",
+    "halo_h_claims": "stated_facts",
+    "halo_h_claiming_agents": "stated_facts",
+}
+# The columns of each table of _EMPTY_UNLESS once built, by halo_h_spans' columns (what they derive from).
+_SHAPES: dict[tuple[str, str], str] = {}
+_SET_UP_FILES = ("_prepare.sql", "_failures.sql", "_no_previous.sql", "_previous.sql", "_shape.sql",
+                 "_attribution.sql", "_outcomes.sql", "_claims.sql")
 
 
 def _statements(text: str) -> list[str]:
@@ -115,14 +140,67 @@ def _holds_macros(connection: duckdb.DuckDBPyConnection) -> bool:
     return row is not None and row[0] == _macro_set()
 
 
+def _created_table(statement: str) -> str | None:
+    match = _CREATES_TABLE.match(_COMMENT.sub("", statement))
+    return match.group(1) if match else None
+
+
+@cache
+def _tables_read(sql: str) -> frozenset[str]:
+    """The set-up tables (and macros) a statement names: it cannot run when one was not built."""
+    return frozenset(_SET_UP_TABLE.findall(_COMMENT.sub("", sql)))
+
+
+@dataclass
+class _SetUp:
+    """What the set-up left out so far: tables not built (`skipped`), tables to make empty
+    (`empty`), and the shape of halo_h_spans that the empty tables' columns are remembered by."""
+
+    skipped: set[str] = field(default_factory=set)
+    empty: set[str] = field(default_factory=set)
+    spans_shape: str = ""
+
+
+def _make_empty(connection: duckdb.DuckDBPyConnection, table: str, shape: str) -> bool:
+    """Create `table` empty with the columns it had when built over spans of `shape`, if known."""
+    columns = _SHAPES.get((table, shape))
+    if columns is None:
+        return False
+    connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({columns})")
+    return True
+
+
+def _remember_shape(connection: duckdb.DuckDBPyConnection, table: str, shape: str) -> None:
+    rows = connection.execute(
+        "SELECT column_name, data_type FROM duckdb_columns()"
+        " WHERE database_name = 'temp' AND table_name = $table ORDER BY column_index",
+        {"table": table},
+    ).fetchall()
+    _SHAPES[(table, shape)] = ", ".join('"{}" {}'.format(name.replace('"', '""'), kind) for name, kind in rows)
+
+
 def _run_script(
-    connection: duckdb.DuckDBPyConnection, name: str, parameters: Mapping[str, Any], *, create_macros: bool
+    connection: duckdb.DuckDBPyConnection, name: str, parameters: Mapping[str, Any], *, create_macros: bool,
+    set_up: _SetUp,
 ) -> None:
     """Run a set-up file; its macro definitions only when `create_macros` (they run in file order
-    then: a table macro binds the TEMP tables created before it)."""
+    then: a table macro binds the TEMP tables created before it). A table in `set_up.skipped`, or
+    one built from such a table, is not built (and is added to it); one in `set_up.empty` is made
+    empty when its shape is known."""
     for statement in _script(name):
-        if create_macros or not _creates_macro(statement):
-            _execute(connection, statement, parameters)
+        if _creates_macro(statement):
+            if create_macros:
+                _execute(connection, statement, parameters)
+            continue
+        table = _created_table(statement)
+        if table is not None and (table in set_up.skipped or _tables_read(statement) & set_up.skipped):
+            set_up.skipped.add(table)
+            continue
+        if table in set_up.empty and _make_empty(connection, table, set_up.spans_shape):
+            continue
+        _execute(connection, statement, parameters)
+        if table in _EMPTY_UNLESS and (table, set_up.spans_shape) not in _SHAPES:
+            _remember_shape(connection, table, set_up.spans_shape)
 
 
 def _check_source(connection: duckdb.DuckDBPyConnection, table: str) -> None:
@@ -141,25 +219,61 @@ def _prepare(
     table: str,
     previous_table: str | None,
     parameters: Mapping[str, Any],
-) -> None:
+) -> set[str]:
     """Read the window into the TEMP tables; `parameters` are the thresholds (the set-up flags
-    clock skew with its tolerance, so that data_quality reads a flag instead of every span)."""
+    clock skew with its tolerance, so that data_quality reads a flag instead of every span).
+    Returns the set-up tables not built because their input was empty (`_SKIPPED_UNLESS`)."""
     _check_source(connection, table)
     create = not _holds_macros(connection)
     window = {"source_table": table, "agent_uuid": agent_uuid}
-    _run_script(connection, "_prepare.sql", {**parameters, **window}, create_macros=create)
+    set_up = _SetUp()
+    _run_script(connection, "_prepare.sql", {**parameters, **window}, create_macros=create, set_up=set_up)
+    flags = _fetch_dicts(connection, "_window_guards.sql")[0]
+    set_up.spans_shape = str(flags["spans_shape"])
+    _leave_out(set_up, flags)
+    _run_script(connection, "_failures.sql", {}, create_macros=create, set_up=set_up)
+    if flags["failing_spans"]:
+        _leave_out(set_up, _fetch_dicts(connection, "_setup_guards.sql")[0])
+    else:  # no failure at all: no root-cause failure of any kind
+        _leave_out(set_up, {"root_errors": False, "retried_failures": False})
     if previous_table is None:
-        _run_script(connection, "_no_previous.sql", {}, create_macros=create)
+        _run_script(connection, "_no_previous.sql", {}, create_macros=create, set_up=set_up)
     else:
         _check_source(connection, previous_table)
         _run_script(connection, "_previous.sql", {"source_table": previous_table, "agent_uuid": agent_uuid},
-                    create_macros=create)
-    _run_script(connection, "_shape.sql", {}, create_macros=create)
-    _run_script(connection, "_attribution.sql", window, create_macros=create)
-    _run_script(connection, "_outcomes.sql", {**parameters, **window}, create_macros=create)
-    _run_script(connection, "_claims.sql", window, create_macros=create)
+                    create_macros=create, set_up=set_up)
+    _run_script(connection, "_shape.sql", {}, create_macros=create, set_up=set_up)
+    _run_script(connection, "_attribution.sql", window, create_macros=create, set_up=set_up)
+    _run_script(connection, "_outcomes.sql", {**parameters, **window}, create_macros=create, set_up=set_up)
+    _run_script(connection, "_claims.sql", window, create_macros=create, set_up=set_up)
     if create:
         connection.execute("SET VARIABLE halo_h_macro_set = $name", {"name": _macro_set()})
+    return set_up.skipped
+
+
+def _leave_out(set_up: _SetUp, flags: Mapping[str, Any]) -> None:
+    """Mark the guarded tables whose flag (one of `flags`) is FALSE as skipped or to be made empty."""
+    set_up.skipped.update(name for name, flag in _SKIPPED_UNLESS.items() if flag in flags and not flags[flag])
+    set_up.empty.update(name for name, flag in _EMPTY_UNLESS.items() if flag in flags and not flags[flag])
+
+
+def _applicable(
+    connection: duckdb.DuckDBPyConnection, skipped: set[str], parameters: Mapping[str, Any]
+) -> list[str]:
+    """The categories whose detector can find anything: not one reading a set-up table that was not
+    built, nor one whose necessary condition in _applicable.sql is FALSE."""
+    conditions: dict[str, bool] = {}
+    for row in stored_rows(_execute(connection, sql_text("heuristics/_applicable.sql"), parameters)):  # a category runs when one of its rows holds
+        conditions[row["category"]] = conditions.get(row["category"], False) or bool(row["applicable"])
+    return [
+        category for category in CATEGORIES
+        if conditions.get(category, True) and not _tables_read(_detector_sql(category)) & skipped
+    ]
+
+
+@cache
+def _detector_sql(category: str) -> str:
+    return detector_files()[category].read_text(encoding="utf-8")
 
 
 def _cleanup(connection: duckdb.DuckDBPyConnection) -> None:
@@ -228,8 +342,7 @@ def _run_detector(
     connection: duckdb.DuckDBPyConnection, category: str, parameters: Mapping[str, Any], agent_uuid: str,
     agent_name: str | None,
 ) -> list[Finding]:
-    sql = detector_files()[category].read_text(encoding="utf-8")
-    cursor = _execute(connection, sql, parameters)
+    cursor = _execute(connection, _detector_sql(category), parameters)
     columns = tuple(item[0] for item in cursor.description)
     if columns != FINDING_COLUMNS:
         raise RuntimeError(f"detector {category}.sql returns {columns}, not the findings shape")
@@ -253,11 +366,11 @@ def analyze(
     thresholds = thresholds or Thresholds()
     parameters = thresholds.as_parameters()
     try:
-        _prepare(connection, agent_uuid=agent_uuid, table=table, previous_table=previous_table,
-                 parameters=parameters)
+        skipped = _prepare(connection, agent_uuid=agent_uuid, table=table, previous_table=previous_table,
+                           parameters=parameters)
         findings: list[Finding] = []
         agent_name = _agent_name(connection, table, agent_uuid)
-        for category in CATEGORIES:
+        for category in _applicable(connection, skipped, parameters):
             findings.extend(_run_detector(connection, category, parameters, agent_uuid, agent_name))
         outcomes = _fetch_dicts(connection, "_outcome_rows.sql")
         ranked = rank_findings(weigh_outcomes(findings, outcomes, thresholds))

@@ -63,26 +63,29 @@ WITH failing AS (
                      lambda line: regexp_matches(line, '(?i)\b(error|fail|failed|failure|not found|unknown|denied|invalid|cannot|can''t|unable|time ?out|timed out|exception|refused|missing)\b')))), ''),
                         trim(message)))
                                                                              AS exception_line,
-        concat_ws(chr(10), message, result_head, right(result_rest, 600))    AS evidence
+        concat_ws(chr(10), message, result_head, right(result_rest, 600))    AS evidence,
+        hash(trace_id)                                                       AS trace_key
     FROM halo_h_failures
     WHERE NOT propagated
 ),
 model_calls AS (
-    SELECT trace_id, start_ns, span_key AS caller_key, span_id AS caller_span_id, writes_code AS caller_wrote_code,
-           model AS caller_model
+    -- Matched by a 64-bit hash of the trace id (as span keys are): the join sorts both sides by it,
+    -- far cheaper than sorting by the id's string.
+    SELECT hash(trace_id) AS trace_key, start_ns, span_key AS caller_key, span_id AS caller_span_id,
+           writes_code AS caller_wrote_code, model AS caller_model
     FROM halo_h_spans
     WHERE span_type = 'llm'
       -- Only traces with a failure can issue one: the others are not sorted for the join below.
       AND trace_id IN (SELECT trace_id FROM halo_h_failures WHERE NOT propagated)
 ),
 issued AS (
-    SELECT failing.*, model_calls.caller_key, model_calls.caller_span_id, model_calls.caller_wrote_code,
-           model_calls.caller_model
+    SELECT failing.* EXCLUDE (trace_key), model_calls.caller_key, model_calls.caller_span_id,
+           model_calls.caller_wrote_code, model_calls.caller_model
     FROM failing
     ASOF LEFT JOIN model_calls
-      ON model_calls.trace_id = failing.trace_id AND model_calls.start_ns < failing.start_ns
+      ON model_calls.trace_key = failing.trace_key AND model_calls.start_ns < failing.start_ns
 ),
-classified AS (
+classified AS MATERIALIZED (
     SELECT
         issued.*,
         CASE

@@ -9,17 +9,26 @@
 -- Value: the share of the agent's model calls with output text that state facts of their own.
 -- Severity: always low: a model may compute or know a fact correctly, so this only points at where
 -- to read first when the outcome was wrong (and ranks below every finding with measured harm).
-WITH stated AS (
-    SELECT spans.*, coalesce(agents.agent, spans.subject) AS agent, claims.facts,
-           outcomes.ended_badly,
-           -- a trace's first call of the agent: where the trace first appears in example_trace_ids (ended_badly
-           -- is the trace's), so example_trace_ids lists each trace once without a quadratic dedup of the list
-           row_number() OVER (PARTITION BY coalesce(agents.agent, spans.subject), spans.trace_id
-                              ORDER BY spans.start_ns, spans.span_id) = 1 AS first_in_trace
+WITH claimed AS (
+    SELECT spans.*, coalesce(agents.agent, spans.subject) AS agent, claims.facts, outcomes.ended_badly
     FROM halo_h_claims AS claims
     JOIN halo_h_spans AS spans USING (span_key)
     LEFT JOIN halo_h_claiming_agents AS agents USING (span_key)
     JOIN halo_h_outcomes AS outcomes ON outcomes.trace_id = spans.trace_id
+),
+-- a trace's first call of the agent: where the trace first appears in example_trace_ids (ended_badly
+-- is the trace's), so example_trace_ids lists each trace once without a quadratic dedup of the list.
+-- (Found by grouping: a row_number() window over as many partitions as traces took 0.45 s at 1M spans.)
+firsts AS (
+    SELECT agent, trace_id, min((start_ns, span_id)) AS first_call
+    FROM claimed
+    GROUP BY agent, trace_id
+),
+stated AS (
+    SELECT claimed.*, (claimed.start_ns, claimed.span_id) = firsts.first_call AS first_in_trace
+    FROM claimed
+    JOIN firsts
+      ON firsts.agent IS NOT DISTINCT FROM claimed.agent AND firsts.trace_id IS NOT DISTINCT FROM claimed.trace_id
 ),
 grouped AS (
     SELECT
