@@ -1,6 +1,8 @@
 """Shared test set-up: every test gets its own $HALO_HOME and no Anthropic key from the outside;
 `store` is that home with an empty migrated database, copied from one built per test process (xdist
-worker); `halo_store` that home holding HALO's capture, copied from one load per test process, and
+worker); `loaded_home` gives a home holding some trace files, loaded once per test process and set of
+files (a load costs up to ~1.5 CPU-s, a copy milliseconds); `halo_store` that home holding HALO's capture,
+copied from one load per test process, and
 `analysed_helper_store` that home holding runs_support's Helper traces and one finished heuristics-only
 run over them, also built once per process; `fake_clock` lets a test trip run time
 limits and retry waits instead of racing the wall clock."""
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -33,15 +35,23 @@ HALO_CAPTURE = FIXTURES / "halo" / "realistic_traces.jsonl"
 # `--dist loadfile` handing out whole files, none of them starts last on one worker while the other
 # worker idles (the suite's tail); every other file keeps its alphabetical place after them.
 LONGEST_FILES_FIRST = (
-    "test_cli_analyze.py", "test_heuristics.py", "test_onepass.py", "test_cli.py", "test_mcp.py",
-    "test_heuristics_outcomes.py", "test_serve.py", "test_cli_run_workers.py", "test_sources_clickhouse.py",
-    "test_readers.py", "test_runs_llm.py", "test_runs.py", "test_untrusted.py", "test_llm.py",
-    "test_schedules_store.py",
+    "test_heuristics.py", "test_runs_llm.py", "test_sources_clickhouse.py", "test_onepass.py", "test_cli_analyze.py",
+    "test_serve.py", "test_mcp.py", "test_cli_run_workers.py", "test_runs.py", "test_readers.py",
+    "test_schedules_store.py", "test_store_failures.py", "test_llm.py", "test_cli.py", "test_cli_papercuts.py",
 )
+
 
 # Hypothesis' per-example deadline (200 ms) is a stopwatch: under load an example outran it.
 settings.register_profile("halo-local", deadline=None)
 settings.load_profile("halo-local")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep that order under xdist: its scheduler otherwise hands out the files with the most tests first
+    (`--loadscope-reorder`, on by default), which started test_readers and test_redact first and left
+    test_cli_run_workers (3 tests, ~60 s) to the end."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -89,11 +99,24 @@ def store(isolated_home: Path, migrated_home: Path) -> Store:
 
 
 @pytest.fixture(scope="session")
-def halo_capture_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def loaded_home(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """`loaded_home(*paths)`: a HALO_HOME holding `paths` as one load stores them, built once per test
+    process for each set of paths; never written to: read it, or copy it into the test's own home."""
+    homes: dict[tuple[Path, ...], Path] = {}
+
+    def home_of(*paths: Path) -> Path:
+        if paths not in homes:
+            home = tmp_path_factory.mktemp("loaded") / "home"
+            load_paths(Store(home), list(paths))
+            homes[paths] = home
+        return homes[paths]
+    return home_of
+
+
+@pytest.fixture(scope="session")
+def halo_capture_home(loaded_home: Callable[..., Path]) -> Path:
     """A HALO_HOME with HALO's realistic capture loaded, built once per test process; never written to."""
-    home = tmp_path_factory.mktemp("halo-capture") / "home"
-    load_paths(Store(home), [HALO_CAPTURE])
-    return home
+    return loaded_home(HALO_CAPTURE)
 
 
 @pytest.fixture
@@ -116,6 +139,22 @@ def module_capture_home(tmp_path_factory: pytest.TempPathFactory, halo_capture_h
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def helper_traces_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """runs_support's five Helper traces (`agent_traces(5)`) and nothing else, stored once per test process
+    (~60 ms a time); never written to: `helper_traces_store` is a copy."""
+    home = tmp_path_factory.mktemp("helper-traces") / "home"
+    insert_spans(Store(home), agent_traces(5))
+    return home
+
+
+@pytest.fixture
+def helper_traces_store(isolated_home: Path, helper_traces_home: Path) -> Store:
+    """This test's own HALO_HOME holding a copy of `helper_traces_home`."""
+    shutil.copytree(helper_traces_home, isolated_home, dirs_exist_ok=True)
+    return Store(isolated_home)
 
 
 @pytest.fixture(scope="session")

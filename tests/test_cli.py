@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -14,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from halo_local import cli, traces
-from halo_local.ingest import load_paths
 from halo_local.store import Store
 
 HALO_FIXTURE = Path(__file__).parent / "fixtures" / "halo" / "realistic_traces.jsonl"
@@ -135,10 +135,11 @@ def _commands(component: object, prefix: tuple[str, ...] = ()) -> list[tuple[tup
     return found
 
 
-def test_query_runs_read_only_sql_over_the_stored_spans(capsys: pytest.CaptureFixture[str]) -> None:
+def test_query_runs_read_only_sql_over_the_stored_spans(capsys: pytest.CaptureFixture[str], isolated_home: Path,
+                                                        halo_capture_home: Path) -> None:
     assert cli.main(["query", "SELECT 1"]) == 1
     assert "does not exist" in capsys.readouterr().err
-    load_paths(Store(), [HALO_FIXTURE])
+    shutil.copytree(halo_capture_home, isolated_home, dirs_exist_ok=True)  # HALO_FIXTURE, loaded once per process
 
     assert cli.main(["query", "SELECT span_id FROM spans ORDER BY span_id", "--limit", "2", "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
@@ -165,8 +166,9 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
         assert f"halo-local {' '.join(words)}" in readme, f"`halo-local {' '.join(words)}` is not documented"
 
 
-def test_an_agent_name_two_agents_share_is_refused_naming_both(capsys: pytest.CaptureFixture[str]) -> None:
-    load_paths(Store(), [SAMPLE_TRACES])
+def test_an_agent_name_two_agents_share_is_refused_naming_both(capsys: pytest.CaptureFixture[str], isolated_home: Path,
+                                                               loaded_home: Callable[..., Path]) -> None:
+    shutil.copytree(loaded_home(SAMPLE_TRACES), isolated_home, dirs_exist_ok=True)
     namesakes = [item for item in traces.list_agents(Store(), time_range="all") if item["name"] == "HaloCodeHelper"]
     assert len({item["serviceName"] for item in namesakes}) == 2
     listed = [f"{item['agentUuid']} (HaloCodeHelper, {item['serviceName']})" for item in namesakes]
@@ -240,8 +242,9 @@ def test_positional_parameters_still_take_bare_words_or_flags(capsys: pytest.Cap
     assert "conv_nosuch" in capsys.readouterr().err
 
 
-def test_aliases_apply_to_command_words_only(capsys: pytest.CaptureFixture[str]) -> None:
-    load_paths(Store(), [SAMPLE_TRACES])
+def test_aliases_apply_to_command_words_only(capsys: pytest.CaptureFixture[str], isolated_home: Path,
+                                            loaded_home: Callable[..., Path]) -> None:
+    shutil.copytree(loaded_home(SAMPLE_TRACES), isolated_home, dirs_exist_ok=True)
     agent_uuid = traces.list_agents(Store(), time_range="all")[0]["agentUuid"]
     assert cli.main(["schedule", "create", "--title", "conv", "--prompt", "ls", "--agent-uuid", agent_uuid,
                      "--frequency", "hourly", "--minutes", "0", "--json"]) == 0

@@ -6,13 +6,13 @@ Small constructed windows (heuristics_support.Spans) and the Who&When fixture (r
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from heuristics_support import Spans, healthy_trace, of
 
 from halo_local.heuristics import analyze
-from halo_local.ingest.loader import load_paths
 from halo_local.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -140,9 +140,8 @@ def test_a_check_note_never_counts_zero_beside_a_finding() -> None:
 
 
 @pytest.fixture(scope="module")
-def who_and_when(tmp_path_factory: pytest.TempPathFactory) -> list:
-    store = Store(tmp_path_factory.mktemp("who-and-when-home"))
-    load_paths(store, [WHO_AND_WHEN / "algorithm-generated.otlp.json"])
+def who_and_when(loaded_home: Callable[..., Path]) -> list:
+    store = Store(loaded_home(WHO_AND_WHEN / "algorithm-generated.otlp.json"))  # read only: temp views
     labels = [json.loads(line) for line in
               (WHO_AND_WHEN / "algorithm-generated.labels.jsonl").read_text(encoding="utf-8").splitlines()]
     wanted = [label for label in labels if label["mistake_agent"] != "Computer_terminal"][:12]

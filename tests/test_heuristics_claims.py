@@ -7,12 +7,12 @@ Small constructed windows (heuristics_support.Spans) and the Who&When fixture (r
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from heuristics_support import Spans, healthy_trace, of
 
 from halo_local.heuristics import analyze
-from halo_local.ingest.loader import load_paths
 from halo_local.store import Store
 
 WHO_AND_WHEN = Path(__file__).parent / "fixtures" / "who-and-when-ag"
@@ -103,14 +103,13 @@ def test_result_failures_of_a_tool_that_never_fails_by_status_stay_tool_errors()
     assert [finding.subject for finding in of(findings, "error")] == ["fetch"]
 
 
-def test_who_and_when_a_fabricated_price_is_the_top_finding(tmp_path: Path) -> None:
+def test_who_and_when_a_fabricated_price_is_the_top_finding(loaded_home: Callable[..., Path]) -> None:
     """AG2 run 'Seattle Children's Museum': Tickets_Pricing_Expert states prices it never looked up
     (the labelled mistake, step 2); the others verify the arithmetic. No span fails."""
     labels = [json.loads(line) for line in
               (WHO_AND_WHEN / "algorithm-generated.labels.jsonl").read_text(encoding="utf-8").splitlines()]
     label = next(item for item in labels if item["mistake_agent"] == "Tickets_Pricing_Expert")
-    store = Store(tmp_path)
-    load_paths(store, [WHO_AND_WHEN / "algorithm-generated.otlp.json"])
+    store = Store(loaded_home(WHO_AND_WHEN / "algorithm-generated.otlp.json"))  # read only: a temp view
     with store.connect() as connection:
         agent = connection.execute("SELECT DISTINCT agent_uuid FROM spans").fetchall()[0][0]
         assert label["trace_id"].isalnum()  # a view cannot take parameters: the id is spliced in

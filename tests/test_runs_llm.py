@@ -31,9 +31,9 @@ SECRET = "sk-ant-api03-" + "Q" * 40
 
 
 @pytest.fixture
-def loaded(store: Store) -> Store:
-    insert_spans(store, agent_traces(5))
-    return store
+def loaded(helper_traces_store: Store) -> Store:
+    """The five Helper traces of `agent_traces(5)`, a copy of conftest's per-process store of them."""
+    return helper_traces_store
 
 
 def _submission(finding_key: str | None) -> dict[str, Any]:

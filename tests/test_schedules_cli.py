@@ -12,7 +12,6 @@ import pytest
 from runs_support import BASE, HALO_FIXTURE, Terminal, insert_spans, span
 
 from halo_local import cli, runs, traces, usecases
-from halo_local.ingest import load_paths
 from halo_local.store import Store
 
 
@@ -96,10 +95,9 @@ def test_cron_prints_an_absolute_crontab_line(capsys: pytest.CaptureFixture[str]
 
 
 def test_tick_loads_sources_runs_to_a_report_and_fires_a_slot_once(
-        capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    scratch = Store(tmp_path / "scratch")
-    load_paths(scratch, [HALO_FIXTURE])
-    agent_uuid = traces.list_agents(scratch, time_range="all")[0]["agentUuid"]
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        halo_capture_home: Path) -> None:
+    agent_uuid = traces.list_agents(Store(halo_capture_home), time_range="all")[0]["agentUuid"]  # HALO_FIXTURE's
     exports = tmp_path / "exports"
     exports.mkdir()
     shutil.copy(HALO_FIXTURE, exports / "today.jsonl")

@@ -19,7 +19,6 @@ from runs_support import BASE, HALO_FIXTURE, insert_spans, span
 
 from halo_local import traces
 from halo_local.errors import NotFoundError, UsageError
-from halo_local.ingest import load_paths
 from halo_local.schedules import (
     Fired,
     Schedule,
@@ -382,10 +381,8 @@ def test_create_and_update_refuse_an_unknown_agent_or_a_source_matching_nothing(
 
 
 def test_an_agent_only_the_sources_hold_is_found_by_reading_them_without_storing(
-        store: Store, tmp_path: Path) -> None:
-    scratch = Store(tmp_path / "scratch")
-    load_paths(scratch, [HALO_FIXTURE])
-    [agent] = traces.list_agents(scratch, time_range="all")
+        store: Store, tmp_path: Path, halo_capture_home: Path) -> None:
+    [agent] = traces.list_agents(Store(halo_capture_home), time_range="all")  # HALO_FIXTURE's, loaded once per process
     exports = tmp_path / "live"
     exports.mkdir()
     shutil.copy(HALO_FIXTURE, exports / "today.jsonl")
