@@ -106,10 +106,17 @@ class RunControl:
         if stop is not None:
             raise Stopped(*stop)
 
-    def event(self, kind: str, message: str, detail: Mapping[str, Any] | None = None) -> None:
+    def event(self, kind: str, message: str, detail: Mapping[str, Any] | None = None, *, held: bool = False) -> None:
+        """Record an event on the run's timeline. `held`: written with the run's next write instead of opening
+        the database for it, for an event the run writes something else right after (a step's end, before the
+        next step's start): each write opens and checkpoints the database (~20 ms of CPU)."""
         at = utc_now()
-        with self.writing() as connection:
-            insert_event(connection, self.run_id, kind, message, detail, at)
+        if held:
+            with self._held_lock:
+                self._held.append((kind, message, dict(detail or {}), at))
+        else:
+            with self.writing() as connection:
+                insert_event(connection, self.run_id, kind, message, detail, at)
         self._announce(kind, message, detail, at)
 
     def llm_event(self, kind: str, detail: Mapping[str, Any]) -> None:

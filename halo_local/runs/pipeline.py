@@ -107,7 +107,7 @@ def _analyse(control: RunControl, run: RunRecord) -> str:
     control.event("step_finished", f"snapshot: {dataset.snapshot_spans:,} spans in {dataset.snapshot_traces:,} "
                   f"traces{cut}", {"step": "snapshot", "spans": dataset.snapshot_spans,
                                     "traces": dataset.snapshot_traces, "truncated": dataset.truncated,
-                                    "previousSpans": dataset.previous_spans})
+                                    "previousSpans": dataset.previous_spans}, held=True)
 
     control.check()
     control.event("step_started", "heuristics: running the detectors on the snapshot", {"step": "heuristics"})
@@ -122,7 +122,7 @@ def _analyse(control: RunControl, run: RunRecord) -> str:
     findings = analysis.findings
     checks = [check.to_json() for check in analysis.checks]
     trace_verdicts = verdicts.build_verdicts(analysis.outcomes, findings)
-    with writing(store) as connection:
+    with control.writing() as connection:
         connection.execute(sql_text("runs/save_findings.sql"), {
             "findings": json.dumps([item.to_json() for item in findings], default=str),
             "checks": json.dumps(checks, default=str), "run_id": run_id,
@@ -134,7 +134,7 @@ def _analyse(control: RunControl, run: RunRecord) -> str:
     control.event("step_finished", f"heuristics: {len(findings)} findings", {
         "step": "heuristics", "findings": len(findings),
         "bySeverity": {level: sum(1 for item in findings if item.severity == level) for level in ("high", "medium", "low")},
-    })
+    }, held=True)
 
     control.check()
     context = {
@@ -168,7 +168,8 @@ def _analyse(control: RunControl, run: RunRecord) -> str:
     )
     report_path = run_dir / REPORT_FILE
     report_path.write_text(markdown, encoding="utf-8")
-    control.event("step_finished", f"report: {len(markdown):,} characters", {"step": "report", "path": str(report_path)})
+    control.event("step_finished", f"report: {len(markdown):,} characters", {"step": "report", "path": str(report_path)},
+                  held=True)
     _write_html(control, run, dataset, findings, comparison, outcome.result)
     if outcome.stopped is not None:
         return _complete(control, run, markdown, report_path, outcome.stopped[1], status=outcome.stopped[0])
@@ -258,7 +259,7 @@ def _llm_step(control: RunControl, run: RunRecord, wording: _LlmWording,
     if skip is not None:
         with control.writing() as connection:
             connection.execute(sql_text("runs/save_llm_skip.sql"), {"reason": skip, "run_id": control.run_id})
-        control.event("llm_skipped", f"LLM pass skipped: {skip}", {"step": "llm", "reason": skip})
+        control.event("llm_skipped", f"LLM pass skipped: {skip}", {"step": "llm", "reason": skip}, held=True)
         return LlmOutcome(skipped_reason=skip)
     detail = {"step": "llm", "modelId": run.model_id} if wording.with_model_detail else {"step": "llm"}
     control.event("step_started", f"llm: {wording.doing} with {run.model_id}", detail)
@@ -353,9 +354,10 @@ def _write_html(control: RunControl, run: RunRecord, dataset: snapshot.Dataset,
                                llm_summary=result.summary if result is not None else None)
     except Exception as error:  # noqa: BLE001 - the markdown report stands; say why the page is missing
         control.event("html_failed", f"report.html: not written ({describe_exception(error)})",
-                      {"step": "report", "error": describe_exception(error)})
+                      {"step": "report", "error": describe_exception(error)}, held=True)
         return
-    control.event("step_finished", f"report.html: {path.stat().st_size:,} bytes", {"step": "report", "path": str(path)})
+    control.event("step_finished", f"report.html: {path.stat().st_size:,} bytes", {"step": "report", "path": str(path)},
+                  held=True)
 
 
 def _report_run_facts(run: RunRecord, dataset: snapshot.Dataset) -> report.ReportRun:

@@ -19,7 +19,7 @@ from halo_local import redact
 from halo_local.common.timestamps import iso, utc_now
 from halo_local.resources import sql_template, sql_text
 from halo_local.runs.control import RunControl, Stopped
-from halo_local.runs.rows import PREVIOUS_FILE, SNAPSHOT_FILE, WRITE_LOCK, RunRecord, source_overview, writing
+from halo_local.runs.rows import PREVIOUS_FILE, SNAPSHOT_FILE, WRITE_LOCK, RunRecord, source_overview
 from halo_local.store import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ENV
 
 # Spans sorted and written at a time: about 65 MB of rows of the bench's spans; twice that took a
@@ -63,7 +63,7 @@ def take_snapshot(control: RunControl, run: RunRecord, run_dir: Path) -> Dataset
         window_spans, window_traces = cluster["totals"]["spans"], cluster["totals"]["traces"]
     dataset = Dataset(snapshot, previous if previous_written.spans else None, written.spans, written.traces,
                       window_spans, window_traces, previous_written.spans)
-    with writing(store) as connection:
+    with control.writing() as connection:
         connection.execute(sql_text("runs/save_dataset.sql"), {
             "run_id": control.run_id, "snapshot_spans": dataset.snapshot_spans,
             "snapshot_traces": dataset.snapshot_traces, "window_spans": dataset.window_spans,
