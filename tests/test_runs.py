@@ -461,3 +461,27 @@ def test_run_thresholds_override_the_defaults_for_that_run_only(halo_store: Stor
 
     assert ("error", "medium") in severities(default)
     assert ("error", "high") in severities(strict)
+
+
+def test_a_no_llm_run_writes_each_step_end_with_its_next_write(halo_store: Store,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A step's end is held for the run's next write: the timeline keeps every event in order, and the run
+    opens the store 17 times, not the 22 it took when each event opened it."""
+    opened = 0
+    open_store = Store._open
+
+    def counting_open(self: Store) -> duckdb.DuckDBPyConnection:
+        nonlocal opened
+        opened += 1
+        return open_store(self)
+
+    agent = traces.list_agents(halo_store, time_range="all")[0]["agentUuid"]
+    monkeypatch.setattr(Store, "_open", counting_open)
+    run = runs.create_run(halo_store, agent_uuid=agent, no_llm=True, wait=True, lookback_hours=100_000).to_json()
+    assert opened <= 17
+    timeline = [(event.kind, event.detail.get("step")) for event in runs.run_events(halo_store, run["runId"])]
+    assert [event for event in timeline if event[0] != "heartbeat"] == [
+        ("queued", None), ("started", None), ("step_started", "snapshot"),
+        ("step_finished", "snapshot"), ("step_started", "heuristics"), ("step_finished", "heuristics"),
+        ("llm_skipped", "llm"), ("step_started", "report"), ("step_finished", "report"),
+        ("step_finished", "report"), ("completed", None)]
