@@ -211,6 +211,14 @@ class Store:
                 return
 
     @contextmanager
+    def held_open(self) -> Iterator[None]:
+        """Keep the database open across a short sequence of `connect`s in this process: DuckDB then hands
+        out connections to the open instance (under 1 ms of CPU) instead of opening the file again (~20 ms).
+        The file stays locked meanwhile, so only around quick work: never across a wait or an LLM call."""
+        with self.connect():
+            yield
+
+    @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection inside one transaction: committed on success, rolled back on any error."""
         with self.connect() as connection, within_transaction(connection):

@@ -21,10 +21,11 @@ from halo_local.store import Store
 
 def get_run(store: Store, run_id: str, *, include_findings: bool = True) -> RunDocument:
     """A run's metadata: status, agent, window, model, options, timings, LLM usage, trace dataset."""
-    reap_stale_runs(store)
-    with store.connect() as connection:
-        cursor = connection.execute(sql_text("runs/run.sql"), {"run_id": str(run_id).strip()})
-        rows = rows_as_dicts(cursor, json_columns=JSON_COLUMNS)
+    with store.held_open():
+        reap_stale_runs(store)
+        with store.connect() as connection:
+            cursor = connection.execute(sql_text("runs/run.sql"), {"run_id": str(run_id).strip()})
+            rows = rows_as_dicts(cursor, json_columns=JSON_COLUMNS)
     if not rows:
         raise NotFoundError(f"no run with id {str(run_id)!r}", hint="`halo-local run list` lists runs")
     return run_document(rows[0], include_findings=include_findings)
@@ -33,11 +34,12 @@ def get_run(store: Store, run_id: str, *, include_findings: bool = True) -> RunD
 def list_runs(store: Store, *, limit: int = 50, conversation_id: str | None = None,
               schedule_id: str | None = None) -> list[RunDocument]:
     """Runs newest first (without their findings)."""
-    reap_stale_runs(store)
-    with store.connect() as connection:
-        cursor = connection.execute(sql_text("runs/list_runs.sql"), {
-            "conversation_id": conversation_id, "schedule_id": schedule_id, "row_limit": int(limit)})
-        rows = rows_as_dicts(cursor, json_columns=JSON_COLUMNS)
+    with store.held_open():
+        reap_stale_runs(store)
+        with store.connect() as connection:
+            cursor = connection.execute(sql_text("runs/list_runs.sql"), {
+                "conversation_id": conversation_id, "schedule_id": schedule_id, "row_limit": int(limit)})
+            rows = rows_as_dicts(cursor, json_columns=JSON_COLUMNS)
     return [run_document(row, include_findings=False) for row in rows]
 
 

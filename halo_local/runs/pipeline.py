@@ -59,11 +59,12 @@ def execute_run(store: Store, run_id: str, *, on_event: OnEvent | None = None) -
     request or a signal ends it `cancelled`, the time limit `timed_out`. Only a second Ctrl-C
     escapes (after the run was marked cancelled).
     """
-    run = run_record(store, run_id)
-    control = RunControl(store, run_id, run.time_limit_seconds, on_event)
-    if not _mark_running(store, run_id):
-        return status_of(store, run_id)
-    control.event("started", f"started in process {os.getpid()}", {"pid": os.getpid(), "kind": run.kind})
+    with store.held_open():
+        run = run_record(store, run_id)
+        control = RunControl(store, run_id, run.time_limit_seconds, on_event)
+        if not _mark_running(store, run_id):
+            return status_of(store, run_id)
+        control.event("started", f"started in process {os.getpid()}", {"pid": os.getpid(), "kind": run.kind})
     with heartbeat(control), stop_on_signals(control):
         try:
             if run.kind == "followup":
@@ -157,6 +158,16 @@ def _analyse(control: RunControl, run: RunRecord) -> str:
 
     if outcome.stopped is None:
         control.check()
+    with store.held_open():  # the report is quick: its events and the run's end share one open database
+        return _write_reports(control, run, dataset, sections, analysis, comparison, trace_verdicts, outcome)
+
+
+def _write_reports(control: RunControl, run: RunRecord, dataset: snapshot.Dataset, sections: report.ReportSections,
+                   analysis: heuristics.Analysis, comparison: changes.Changes,
+                   trace_verdicts: list[verdicts.TraceVerdict], outcome: LlmOutcome) -> str:
+    """report.md and report.html, then the run's end."""
+    findings = analysis.findings
+    run_dir = control.store.runs_dir / control.run_id
     control.event("step_started", "report: rendering", {"step": "report"})
     markdown = report.render_report(
         run=_report_run_facts(run, dataset), sections=sections, findings=findings, changes=comparison,
