@@ -400,8 +400,7 @@ class HaloTools:
         delay = POLL_FIRST_SECONDS
         try:
             while True:
-                run = await _blocking(runs.get_run, self.store, run_id, include_findings=False)
-                events = await _blocking(runs.run_events, self.store, run_id, limit=10_000, after_seq=seen)
+                run, events = await _blocking(self._run_and_new_events, run_id, seen)
                 for event in events:
                     seen = event.seq or seen
                     await ctx.report_progress(seen, None, f"{run_id}: {event.message}")
@@ -413,6 +412,13 @@ class HaloTools:
             with anyio.CancelScope(shield=True):
                 await _blocking(runs.cancel_run, self.store, run_id, reason=CANCEL_REASON, wait_seconds=0)
             raise
+
+    def _run_and_new_events(self, run_id: str, after_seq: int) -> tuple[runs.RunDocument, list[runs.RunEvent]]:
+        """One look at a running run: its document and the events after `after_seq`, read in one opening of
+        the database (the worker writes to it between looks)."""
+        with self.store.held_open():
+            return (runs.get_run(self.store, run_id, include_findings=False),
+                    runs.run_events(self.store, run_id, limit=10_000, after_seq=after_seq))
 
     async def _assistant_message(self, conversation_id: str, run_id: str) -> str | None:
         """What the run added to its conversation: the report, or a follow-up's answer."""

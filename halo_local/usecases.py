@@ -186,22 +186,27 @@ def ask(
     With the LLM available the model answers from the report, the findings and the run's snapshot;
     without it (no key, --no-llm, or the LLM failing) the answer quotes the matching findings.
     """
-    run_id = runs.create_followup_run(store, str(conversation_id).strip(), question, no_llm=no_llm,
-                                      model_id=model_id)
+    with store.held_open():
+        run_id = runs.create_followup_run(store, str(conversation_id).strip(), question, no_llm=no_llm,
+                                          model_id=model_id)
     runs.execute_run(store, run_id, on_event=on_event)
-    return FollowupAnswer(runs.get_run(store, run_id, include_findings=False), conversations.answer_of(store, run_id))
+    with store.held_open():
+        return FollowupAnswer(runs.get_run(store, run_id, include_findings=False),
+                              conversations.answer_of(store, run_id))
 
 
 def list_conversations(store: Store, *, limit: int = 50) -> list[dict[str, Any]]:
     """Conversations newest first, each with its message count and its analysis run's (reaped) status."""
-    runs.reap_stale_runs(store)
-    return conversations.list_conversations(store, limit=limit)
+    with store.held_open():
+        runs.reap_stale_runs(store)
+        return conversations.list_conversations(store, limit=limit)
 
 
 def latest_conversation_id(store: Store, agent: str | None) -> str:
     """The newest conversation's id, of `agent` (UUID or unique name) when given, for `conversation get --latest`."""
-    found = traces.find_agent(store, agent) if agent is not None else None
-    conversation_id = conversations.latest_conversation_id(store, found["agentUuid"] if found else None)
+    with store.held_open():
+        found = traces.find_agent(store, agent) if agent is not None else None
+        conversation_id = conversations.latest_conversation_id(store, found["agentUuid"] if found else None)
     if conversation_id is None:
         whose = f" of agent {traces.describe_agent(found)}" if found else ""
         raise NotFoundError(f"no conversation{whose} yet", hint="`halo-local run create` starts one")
@@ -215,11 +220,12 @@ def get_conversation(store: Store, conversation_id: str) -> dict[str, Any]:
     `jq -r '.messages | map(select(.role == "assistant"))[0].content'` extracts the report.
     """
     wanted = str(conversation_id).strip()
-    runs.reap_stale_runs(store)
-    conversation = conversations.conversation_with_messages(store, wanted)
-    conversation_runs = list(reversed(runs.list_runs(store, limit=10_000, conversation_id=wanted)))
-    analysis = next((item for item in conversation_runs if item.kind == "analysis"), None)
-    run = runs.get_run(store, analysis.run_id) if analysis else None
+    with store.held_open():  # five quick reads: one opening of the database instead of one each
+        runs.reap_stale_runs(store)
+        conversation = conversations.conversation_with_messages(store, wanted)
+        conversation_runs = list(reversed(runs.list_runs(store, limit=10_000, conversation_id=wanted)))
+        analysis = next((item for item in conversation_runs if item.kind == "analysis"), None)
+        run = runs.get_run(store, analysis.run_id) if analysis else None
     run_json = run.to_json() if run else None
     return {
         **conversation,

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -36,6 +36,31 @@ from halo_local.store import Store
 def loaded(helper_traces_store: Store) -> Store:
     """The five Helper traces of `agent_traces(5)`, a copy of conftest's per-process store of them."""
     return helper_traces_store
+
+
+@pytest.fixture
+def store_openings(monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
+    """How often this process has opened a database file since: a `Store.connect` while no other of its
+    connections is open (~20 ms of CPU each; a nested one reuses the open database for under 1 ms)."""
+    opened, active = 0, 0
+    lock = threading.Lock()
+    connect = Store.connect
+
+    @contextmanager
+    def counting_connect(self: Store) -> Iterator[duckdb.DuckDBPyConnection]:
+        nonlocal opened, active
+        with lock:
+            opened += active == 0
+            active += 1
+        try:
+            with connect(self) as connection:
+                yield connection
+        finally:
+            with lock:
+                active -= 1
+
+    monkeypatch.setattr(Store, "connect", counting_connect)
+    return lambda: opened
 
 
 def _create(store: Store, **options: Any) -> dict[str, Any]:
@@ -466,35 +491,31 @@ def test_run_thresholds_override_the_defaults_for_that_run_only(halo_store: Stor
 
 
 def test_a_no_llm_run_opens_the_store_seldom_and_keeps_its_timeline_in_order(
-        halo_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+        halo_store: Store, store_openings: Callable[[], int]) -> None:
     """A step's end is held for the run's next write, and quick sequences share one open database: the
     timeline keeps every event in order, and the run opens the database file (a connection while no other
-    of this process is open: ~20 ms of CPU each) 13 or 14 times (the heartbeat thread may land between
-    two), where it took 22."""
-    opened, active = 0, 0
-    lock = threading.Lock()
-    connect = Store.connect
-
-    @contextmanager
-    def counting_connect(self: Store) -> Iterator[duckdb.DuckDBPyConnection]:
-        nonlocal opened, active
-        with lock:
-            opened += active == 0
-            active += 1
-        try:
-            with connect(self) as connection:
-                yield connection
-        finally:
-            with lock:
-                active -= 1
-
+    of this process is open: ~20 ms of CPU each) 12 or 13 times (the heartbeat thread may land between
+    two), where it took 22 (14 before the agent's lookup and the run's rows shared one)."""
     agent = traces.list_agents(halo_store, time_range="all")[0]["agentUuid"]
-    monkeypatch.setattr(Store, "connect", counting_connect)
+    before = store_openings()
     run = runs.create_run(halo_store, agent_uuid=agent, no_llm=True, wait=True, lookback_hours=100_000).to_json()
-    assert opened <= 14
+    assert store_openings() - before <= 13
     timeline = [(event.kind, event.detail.get("step")) for event in runs.run_events(halo_store, run["runId"])]
     assert [event for event in timeline if event[0] != "heartbeat"] == [
         ("queued", None), ("started", None), ("step_started", "snapshot"),
         ("step_finished", "snapshot"), ("step_started", "heuristics"), ("step_finished", "heuristics"),
         ("llm_skipped", "llm"), ("step_started", "report"), ("step_finished", "report"),
         ("step_finished", "report"), ("completed", None)]
+
+
+def test_reading_a_conversation_opens_the_store_once(analysed_helper: AnalysedHome, analysed_helper_store: Store,
+                                                     store_openings: Callable[[], int]) -> None:
+    """`conversation get`, `conversation list` and `conversation get --latest` (and the MCP tools on them)
+    read runs, messages and events: one opening of the database each, where they took two to five."""
+    conversation_id = analysed_helper.run["conversationId"]
+    for read in (lambda: usecases.get_conversation(analysed_helper_store, conversation_id),
+                 lambda: usecases.list_conversations(analysed_helper_store),
+                 lambda: usecases.latest_conversation_id(analysed_helper_store, "Helper")):
+        before = store_openings()
+        assert read()
+        assert store_openings() - before == 1

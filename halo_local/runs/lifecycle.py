@@ -71,31 +71,32 @@ def create_run(
     heuristics.load_thresholds(store.home, thresholds)
     text = options.prompt_text
     resolved_model = llm.resolve_model_id(options.model_id)
-    agent = traces.find_agent(store, agent_uuid)
-    created_at = now or utc_now()
-    run_id, conversation_id = new_run_id(), conversations.new_conversation_id()
-    if source_overview is not None:
-        run_dir = store.runs_dir / run_id
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / SOURCE_OVERVIEW_FILE).write_text(json.dumps(dict(source_overview), default=str), encoding="utf-8")
-    title = f"{agent['name'] or agent['agentUuid']}: {_short(window_start)} .. {_short(window_end)} UTC"
-    with writing(store) as connection:
-        conversations.insert_conversation(connection, conversation_id=conversation_id, title=title,
-                                          agent_uuid=agent["agentUuid"], agent_name=agent["name"],
-                                          created_at=created_at)
-        insert_run(connection, store, {
-            "run_id": run_id, "conversation_id": conversation_id, "kind": "analysis", "parent_run_id": None,
-            "schedule_id": schedule_id, "agent_uuid": agent["agentUuid"], "agent_name": agent["name"],
-            "prompt": text, "window_start": window_start, "window_end": window_end, "model_id": resolved_model,
-            "no_llm": options.no_llm, "span_limit": options.span_limit,
-            "max_subagent_depth": options.max_subagent_depth, "max_turns": options.max_turns,
-            "time_limit_seconds": options.time_limit_seconds, "created_at": created_at,
-            "thresholds": json.dumps(dict(thresholds)) if thresholds else None,
-            "llm_skip_reason": llm.llm_skip_reason(options.no_llm), "source": source,
-        })
-        conversations.add_message(connection, conversation_id, "user", text, run_id, created_at)
-        insert_event(connection, run_id, "queued", f"queued: analyse {agent['name'] or agent['agentUuid']} "
-                     f"from {iso(window_start)} to {iso(window_end)}", {"wait": bool(wait)}, created_at)
+    with store.held_open():  # the agent's lookup and the run's rows: one opening of the database
+        agent = traces.find_agent(store, agent_uuid)
+        created_at = now or utc_now()
+        run_id, conversation_id = new_run_id(), conversations.new_conversation_id()
+        if source_overview is not None:
+            run_dir = store.runs_dir / run_id
+            run_dir.mkdir(parents=True, exist_ok=True)
+            (run_dir / SOURCE_OVERVIEW_FILE).write_text(json.dumps(dict(source_overview), default=str), encoding="utf-8")
+        title = f"{agent['name'] or agent['agentUuid']}: {_short(window_start)} .. {_short(window_end)} UTC"
+        with writing(store) as connection:
+            conversations.insert_conversation(connection, conversation_id=conversation_id, title=title,
+                                              agent_uuid=agent["agentUuid"], agent_name=agent["name"],
+                                              created_at=created_at)
+            insert_run(connection, store, {
+                "run_id": run_id, "conversation_id": conversation_id, "kind": "analysis", "parent_run_id": None,
+                "schedule_id": schedule_id, "agent_uuid": agent["agentUuid"], "agent_name": agent["name"],
+                "prompt": text, "window_start": window_start, "window_end": window_end, "model_id": resolved_model,
+                "no_llm": options.no_llm, "span_limit": options.span_limit,
+                "max_subagent_depth": options.max_subagent_depth, "max_turns": options.max_turns,
+                "time_limit_seconds": options.time_limit_seconds, "created_at": created_at,
+                "thresholds": json.dumps(dict(thresholds)) if thresholds else None,
+                "llm_skip_reason": llm.llm_skip_reason(options.no_llm), "source": source,
+            })
+            conversations.add_message(connection, conversation_id, "user", text, run_id, created_at)
+            insert_event(connection, run_id, "queued", f"queued: analyse {agent['name'] or agent['agentUuid']} "
+                         f"from {iso(window_start)} to {iso(window_end)}", {"wait": bool(wait)}, created_at)
     if wait:
         execute_run(store, run_id, on_event=on_event)
     else:
