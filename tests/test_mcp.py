@@ -119,7 +119,9 @@ def test_lists_every_tool_with_a_description_and_an_input_schema(analysed: dict[
     serve_process(analysed["home"], tmp_path / "stderr.log", scenario, mode="legacy")
 
 
-def test_reads_a_real_runs_conversation_and_verifies_it_with_sql(analysed: dict[str, Any], tmp_path: Path) -> None:
+def test_reads_a_real_runs_conversation_verifies_it_with_sql_and_refuses_bad_ids(analysed: dict[str, Any],
+                                                                                  tmp_path: Path) -> None:
+    """One server process for both (each costs ~1.5 CPU-s): the reads, then bad ids and forbidden SQL."""
     home, run = analysed["home"], analysed["run"]
     report = Path(run["reportPath"]).read_text(encoding="utf-8")
 
@@ -150,54 +152,53 @@ def test_reads_a_real_runs_conversation_and_verifies_it_with_sql(analysed: dict[
         agents = document(await client.call_tool("list_agents", {"time_range": "all"}))
         assert [agent["name"] for agent in agents] == ["HaloCodeHelper"] and agents[0]["spanCount"] == 58
         duckdb.connect(str(Store(home).db_path)).close()
+        await bad_ids_and_forbidden_sql_are_clean_tool_errors(client)
 
     serve_process(home, tmp_path / "stderr.log", scenario)
 
 
-def test_bad_ids_and_forbidden_sql_are_clean_tool_errors(analysed: dict[str, Any], tmp_path: Path) -> None:
-    async def scenario(client: Client) -> None:
-        missing = await client.call_tool("get_halo_conversation", {"conversation_id": "conv_doesnotexist"})
-        assert missing.is_error
-        assert "no conversation with id 'conv_doesnotexist'" in text_of(missing)
-        assert "Hint: `halo-local conversation list`" in text_of(missing) and "Traceback" not in text_of(missing)
+async def bad_ids_and_forbidden_sql_are_clean_tool_errors(client: Client) -> None:
+    """Unknown ids, forbidden SQL and invalid arguments are clean tool errors; the server goes on serving."""
+    missing = await client.call_tool("get_halo_conversation", {"conversation_id": "conv_doesnotexist"})
+    assert missing.is_error
+    assert "no conversation with id 'conv_doesnotexist'" in text_of(missing)
+    assert "Hint: `halo-local conversation list`" in text_of(missing) and "Traceback" not in text_of(missing)
 
-        for tool, arguments, expected in [
-            ("get_run", {"run_id": "run_nope"}, "no run with id 'run_nope'"),
-            ("view_trace", {"trace_id": "0" * 32}, f"no trace with id '{'0' * 32}'"),
-            ("query_spans", {"sql": "SELECT * FROM read_csv('/etc/passwd')"}, "disabled by configuration"),
-            ("query_spans", {"sql": "DELETE FROM spans"}, "DELETE statements are not allowed"),
-            ("query_spans", {"sql": "SELECT 1; SELECT 2"}, "one statement at a time"),
-            ("list_agents", {"time_range": "2w"}, "--time-range must be one of 1h, 6h, 12h"),
-            ("ask_followup", {"conversation_id": "conv_nope", "question": "why?"}, "no conversation with id"),
-        ]:
-            failed = await client.call_tool(tool, arguments)
-            assert failed.is_error, (tool, text_of(failed))
-            assert expected in text_of(failed), (tool, text_of(failed))
-            assert "root:x:" not in text_of(failed) and "Traceback" not in text_of(failed)
+    for tool, arguments, expected in [
+        ("get_run", {"run_id": "run_nope"}, "no run with id 'run_nope'"),
+        ("view_trace", {"trace_id": "0" * 32}, f"no trace with id '{'0' * 32}'"),
+        ("query_spans", {"sql": "SELECT * FROM read_csv('/etc/passwd')"}, "disabled by configuration"),
+        ("query_spans", {"sql": "DELETE FROM spans"}, "DELETE statements are not allowed"),
+        ("query_spans", {"sql": "SELECT 1; SELECT 2"}, "one statement at a time"),
+        ("list_agents", {"time_range": "2w"}, "--time-range must be one of 1h, 6h, 12h"),
+        ("ask_followup", {"conversation_id": "conv_nope", "question": "why?"}, "no conversation with id"),
+    ]:
+        failed = await client.call_tool(tool, arguments)
+        assert failed.is_error, (tool, text_of(failed))
+        assert expected in text_of(failed), (tool, text_of(failed))
+        assert "root:x:" not in text_of(failed) and "Traceback" not in text_of(failed)
 
-        for tool, arguments, expected in [
-            ("get_run", {}, "- run_id: missing (it is required). Expected: a runId such as run_"),
-            ("list_halo_conversations", {"limit": "ten"}, '- limit: Input should be a valid integer, unable to parse '
-                                                          'string as an integer (got "ten"). Expected: at most this many'),
-            ("view_trace", {"trace_id": 42}, "- trace_id: Input should be a valid string (got 42). Expected: a 32-hex"),
-            ("create_run", {"no_llm": True, "lookback_hours": 1.5}, "- agent_uuid: missing (it is required)"),
-        ]:
-            failed = await client.call_tool(tool, arguments)
-            assert failed.is_error and f"Error executing tool {tool}: invalid arguments:\n" in text_of(failed)
-            assert expected in text_of(failed), (tool, text_of(failed))
-            assert "pydantic" not in text_of(failed) and "Arguments" not in text_of(failed), text_of(failed)
-        both = text_of(await client.call_tool("create_run", {"no_llm": True, "lookback_hours": 1.5}))
-        assert "- lookback_hours: Input should be a valid integer, got a number with a fractional part (got 1.5)" in both
+    for tool, arguments, expected in [
+        ("get_run", {}, "- run_id: missing (it is required). Expected: a runId such as run_"),
+        ("list_halo_conversations", {"limit": "ten"}, '- limit: Input should be a valid integer, unable to parse '
+                                                      'string as an integer (got "ten"). Expected: at most this many'),
+        ("view_trace", {"trace_id": 42}, "- trace_id: Input should be a valid string (got 42). Expected: a 32-hex"),
+        ("create_run", {"no_llm": True, "lookback_hours": 1.5}, "- agent_uuid: missing (it is required)"),
+    ]:
+        failed = await client.call_tool(tool, arguments)
+        assert failed.is_error and f"Error executing tool {tool}: invalid arguments:\n" in text_of(failed)
+        assert expected in text_of(failed), (tool, text_of(failed))
+        assert "pydantic" not in text_of(failed) and "Arguments" not in text_of(failed), text_of(failed)
+    both = text_of(await client.call_tool("create_run", {"no_llm": True, "lookback_hours": 1.5}))
+    assert "- lookback_hours: Input should be a valid integer, got a number with a fractional part (got 1.5)" in both
 
-        unknown_trace = text_of(await client.call_tool("view_trace", {"trace_id": "nope"}))
-        assert "no trace with id 'nope' is stored\nHint: trace ids are 32 hex characters" in unknown_trace
-        assert "SELECT trace_id, min(start_time)" in unknown_trace
+    unknown_trace = text_of(await client.call_tool("view_trace", {"trace_id": "nope"}))
+    assert "no trace with id 'nope' is stored\nHint: trace ids are 32 hex characters" in unknown_trace
+    assert "SELECT trace_id, min(start_time)" in unknown_trace
 
-        # Still serving, and the refused statements changed nothing.
-        after = document(await client.call_tool("query_spans", {"sql": "SELECT count(*) AS n FROM spans"}))
-        assert after["rows"] == [[58]]
-
-    serve_process(analysed["home"], tmp_path / "stderr.log", scenario)
+    # Still serving, and the refused statements changed nothing.
+    after = document(await client.call_tool("query_spans", {"sql": "SELECT count(*) AS n FROM spans"}))
+    assert after["rows"] == [[58]]
 
 
 @pytest.mark.usefixtures("halo_store")
@@ -371,13 +372,14 @@ def test_runs_and_conversations_come_back_with_secrets_redacted(
     serve_in_process(store, scenario)
 
 
+@pytest.mark.usefixtures("halo_store")
 def test_lists_stay_short_and_say_how_to_reach_the_rest(store: Store) -> None:
     many = [span(trace, 0, start=BASE, agent_uuid=f"00000000-0000-5000-8000-{trace:012d}", agent_name=f"agent-{trace}")
             for trace in range(LIST_MAX_ITEMS + 20)]
     insert_spans(store, many)
-    analysed = usecases.analyze_paths(store, [HALO_FIXTURE], no_llm=True)
-    for _ in range(2):  # two more conversations, over an empty window: they end no_traces without analysing
-        runs.create_run(store, agent_uuid=analysed.run.agent_uuid, window_start_at="2026-01-01T00:00:00Z",
+    capture_agent = traces.find_agent(store, "HaloCodeHelper")["agentUuid"]
+    for _ in range(3):  # three conversations, over an empty window: they end no_traces without analysing
+        runs.create_run(store, agent_uuid=capture_agent, window_start_at="2026-01-01T00:00:00Z",
                         window_end_at="2026-01-02T00:00:00Z", no_llm=True, wait=True)
 
     async def scenario(client: Client, tools: Any) -> None:
