@@ -73,8 +73,16 @@ def test_numeric_looking_values_stay_strings(capsys: pytest.CaptureFixture[str])
     assert "no trace with id '0123'" in capsys.readouterr().err
 
 
-def test_load_and_inspect_through_real_processes(tmp_path: Path) -> None:
-    home = tmp_path / "home"
+def test_load_and_inspect_through_real_processes(isolated_home: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """The loads and one read are real processes; the other reads run `cli.main` in this process (a process
+    costs ~0.35 CPU-s to start), their output captured at the file descriptors as a process's would be."""
+    home = isolated_home
+
+    def in_process(*args: str) -> str:
+        capfd.readouterr()
+        assert cli.main(list(args)) == 0, capfd.readouterr().err
+        return capfd.readouterr().out
+
     loaded = run_cli("traces", "load", str(HALO_FIXTURE), "--json", home=home)
     assert loaded.returncode == 0, loaded.stderr
     summary = json.loads(loaded.stdout)
@@ -90,21 +98,18 @@ def test_load_and_inspect_through_real_processes(tmp_path: Path) -> None:
             "firstSeenAt", "lastSeenAt"} <= set(agent)
     assert (agent["traceCount"], agent["spanCount"], agent["errorCount"]) == (3, 58, 3)
 
-    empty = run_cli("agent", "list", home=home)
-    assert empty.returncode == 0
-    assert "Stored spans cover 2026-04-24" in empty.stdout
+    assert "Stored spans cover 2026-04-24" in in_process("agent", "list")
 
-    failing = json.loads(run_cli("trace", "list", "--time-range", "all", "--errors-only", "--json", home=home).stdout)
+    failing = json.loads(in_process("trace", "list", "--time-range", "all", "--errors-only", "--json"))
     assert failing and all(row["errorCount"] > 0 for row in failing)
-    tree = run_cli("trace", "get", failing[0]["traceId"], home=home)
-    assert tree.returncode == 0
-    assert "ERROR" in tree.stdout and "list_files" in tree.stdout
+    tree = in_process("trace", "get", failing[0]["traceId"])
+    assert "ERROR" in tree and "list_files" in tree
 
-    assert json.loads(run_cli("span", "list", "--name", "ls", "--json", home=home).stdout) == []  # not `list`
-    assert len(json.loads(run_cli("span", "list", "--name", "list", "--json", home=home).stdout)) == 11
-    errors = json.loads(run_cli("span", "list", "--errors-only", "--json", home=home).stdout)
+    assert json.loads(in_process("span", "list", "--name", "ls", "--json")) == []  # not `list`
+    assert len(json.loads(in_process("span", "list", "--name", "list", "--json"))) == 11
+    errors = json.loads(in_process("span", "list", "--errors-only", "--json"))
     assert len(errors) == 3
-    span = json.loads(run_cli("span", "get", errors[0]["spanId"], "--json", home=home).stdout)
+    span = json.loads(in_process("span", "get", errors[0]["spanId"], "--json"))
     assert span["statusCode"] == "error" and isinstance(span["attributes"], dict)
 
 
