@@ -38,12 +38,10 @@ def assert_named_failure(done: subprocess.CompletedProcess[str], exit_code: int,
 
 
 @pytest.fixture(scope="module")
-def loaded_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database holding the realistic fixture, to copy and damage."""
-    home = tmp_path_factory.mktemp("loaded") / "home"
-    done = cli("traces", "load", str(FIXTURE), home=home)
-    assert done.returncode == 0, done.stderr
-    return home / "halo.duckdb"
+def loaded_database(halo_capture_home: Path) -> Path:
+    """A database holding the realistic fixture, to copy and damage (conftest's, loaded once per test process:
+    a `traces load` process of its own cost ~1.2 CPU-s)."""
+    return halo_capture_home / "halo.duckdb"
 
 
 def test_halo_home_and_everything_in_it_are_private(tmp_path: Path) -> None:
