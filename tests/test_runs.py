@@ -6,8 +6,7 @@ import json
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,31 +35,6 @@ from halo_local.store import Store
 def loaded(helper_traces_store: Store) -> Store:
     """The five Helper traces of `agent_traces(5)`, a copy of conftest's per-process store of them."""
     return helper_traces_store
-
-
-@pytest.fixture
-def store_openings(monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
-    """How often this process has opened a database file since: a `Store.connect` while no other of its
-    connections is open (~20 ms of CPU each; a nested one reuses the open database for under 1 ms)."""
-    opened, active = 0, 0
-    lock = threading.Lock()
-    connect = Store.connect
-
-    @contextmanager
-    def counting_connect(self: Store) -> Iterator[duckdb.DuckDBPyConnection]:
-        nonlocal opened, active
-        with lock:
-            opened += active == 0
-            active += 1
-        try:
-            with connect(self) as connection:
-                yield connection
-        finally:
-            with lock:
-                active -= 1
-
-    monkeypatch.setattr(Store, "connect", counting_connect)
-    return lambda: opened
 
 
 def _create(store: Store, **options: Any) -> dict[str, Any]:

@@ -31,17 +31,15 @@ before its run; the warnings name what was left out (None: nothing to say)."""
 def tick(store: Store, now: datetime, fire_run: FireRun, load_sources: LoadSources) -> list[Fired]:
     """Fire every active schedule whose slot has come, each slot exactly once; returns what fired.
 
-    Per schedule: claim the slot, load its sources, start its run. A failure in one schedule is
-    recorded on its fire (and returned) and does not stop the others.
+    The due slots are claimed first, then per schedule: load its sources, start its run. A failure in
+    one schedule is recorded on its fire (and returned) and does not stop the others.
     """
     moment = as_aware_utc(now)
-    fired: list[Fired] = []
-    for schedule in list_schedules(store, include_archived=False, now=moment):
-        slot = due_slot(schedule, moment)
-        if slot is None or not _claim(store, schedule.schedule_id, slot, moment):
-            continue
-        fired.append(_fire(store, schedule, slot, fire_run, load_sources))
-    return fired
+    with store.held_open():  # listing and claiming are quick: one opening of the database for all of them
+        claimed = [(schedule, slot) for schedule in list_schedules(store, include_archived=False, now=moment)
+                   if (slot := due_slot(schedule, moment)) is not None
+                   and _claim(store, schedule.schedule_id, slot, moment)]
+    return [_fire(store, schedule, slot, fire_run, load_sources) for schedule, slot in claimed]
 
 
 class _AlreadyClaimed(Exception):

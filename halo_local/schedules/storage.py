@@ -39,10 +39,10 @@ def create_schedule(store: Store, spec: ScheduleSpec, *, now: datetime | None = 
     spec = checked_targets(store, spec.validated())
     moment = as_aware_utc(now or utc_now())
     schedule_id = "sch_" + secrets.token_hex(6)
-    with store.transaction() as connection:
+    with store.transaction() as connection:  # read back in the same opening of the database
         connection.execute(sql_text("schedules/insert_schedule.sql"),
                            {"schedule_id": schedule_id, "now": as_naive_utc(moment), **_spec_parameters(spec)})
-    return get_schedule(store, schedule_id, now=moment)
+        return _fetch_one(connection, schedule_id, moment)
 
 
 def checked_targets(store: Store, spec: ScheduleSpec) -> ScheduleSpec:
@@ -53,7 +53,9 @@ def checked_targets(store: Store, spec: ScheduleSpec) -> ScheduleSpec:
     agent that only they hold yet is accepted once a read of them into a scratch database (nothing is
     stored) finds it.
     """
-    remote = remote_sources(store, spec.sources)
+    with store.held_open():  # two quick reads, one opening of the database
+        remote = remote_sources(store, spec.sources)
+        stored = [] if remote else traces.list_agents(store, time_range="all")
     if len(remote) > 1:
         raise UsageError(f"a schedule reads at most one ClickHouse source; got {', '.join(remote)}")
     from halo_local.ingest.readers import expand_paths  # pyarrow: not at CLI start-up
@@ -71,7 +73,6 @@ def checked_targets(store: Store, spec: ScheduleSpec) -> ScheduleSpec:
         except NotFoundError as error:
             raise UsageError(f"{error.message} in {remote[0]}", hint=error.hint) from None
         return replace(spec, agent_uuid=found["agentUuid"])
-    stored = traces.list_agents(store, time_range="all")
     try:
         return replace(spec, agent_uuid=traces.resolve_agent(stored, spec.agent_uuid)["agentUuid"])
     except NotFoundError:
@@ -127,7 +128,7 @@ def update_schedule(store: Store, schedule_id: str, changes: ScheduleChanges, *,
             "schedule_id": current.schedule_id, "now": as_naive_utc(moment),
             "fired_through": as_naive_utc(fired_through), **_spec_parameters(spec),
         })
-    return get_schedule(store, current.schedule_id, now=moment)
+        return _fetch_one(connection, current.schedule_id, moment)
 
 
 def archive_schedule(store: Store, schedule_id: str, *, now: datetime | None = None) -> Schedule:
@@ -158,7 +159,7 @@ def _set_archived(store: Store, schedule_id: str, *, archive: bool, now: datetim
             connection.execute(sql_text("schedules/set_archived.sql"), {
                 "schedule_id": schedule_id, "now": as_naive_utc(now), "archived_at": as_naive_utc(now) if archive else None,
             })
-    return get_schedule(store, schedule_id, now=now)
+        return _fetch_one(connection, schedule_id, now)
 
 
 def _spec_parameters(spec: ScheduleSpec) -> dict[str, Any]:
