@@ -18,13 +18,12 @@ from halo_local import cli, runs
 @pytest.mark.parametrize("on_terminal", [False, True])
 def test_run_create_wait_and_analyze_show_progress_only_on_a_terminal(
         on_terminal: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-        module_capture_home: tuple[Path, str], tmp_path: Path) -> None:
-    home, agent = module_capture_home
+        module_capture_home: tuple[Path, str]) -> None:
+    home, agent = module_capture_home  # analyze finds the file loaded already: no load to pay for again
     monkeypatch.setattr(sys.stderr, "isatty", lambda: on_terminal)
-    commands = [(home, ["run", "create", *window_args(agent), "--no-llm", "--wait"]),
-                (tmp_path / "fresh", ["analyze", str(HALO_FIXTURE), "--no-llm"])]
-    for command_home, args in commands:
-        monkeypatch.setenv("HALO_HOME", str(command_home))
+    monkeypatch.setenv("HALO_HOME", str(home))
+    for args in (["run", "create", *window_args(agent), "--no-llm", "--wait"],
+                 ["analyze", str(HALO_FIXTURE), "--no-llm"]):
         assert cli.main(args) == 0, args
         progress = capsys.readouterr().err
         assert ("started" in progress) is on_terminal, (args, progress)
@@ -75,7 +74,8 @@ def test_analyze_skip_invalid_as_its_hint_suggests(tmp_path: Path, monkeypatch: 
 
 def test_analyze_a_file_whose_spans_were_loaded_from_other_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    """The same traces in another format, after the sample traces (which hold them) were analysed."""
+    """The same traces in another format, after the sample traces (which hold them) were loaded (as
+    `analyze sample_traces/` loads them: its run there, ~2 CPU-s, changed nothing this test reads)."""
     same_traces = HALO_FIXTURE.with_name("realistic_traces.otlp.json")
 
     def analyze(path: Path, home: Path) -> Any:
@@ -85,7 +85,9 @@ def test_analyze_a_file_whose_spans_were_loaded_from_other_files(tmp_path: Path,
 
     alone = analyze(same_traces, tmp_path / "alone")
     home = tmp_path / "home"
-    analyze(Path(__file__).parent.parent / "sample_traces", home)
+    code, _, err = _main(["traces", "load", str(Path(__file__).parent.parent / "sample_traces")], home,
+                         monkeypatch, capsys)
+    assert code == 0, err
     after = analyze(same_traces, home)
     assert (after["status"], after["agentUuid"], after["window"], after["otherAgents"]) == (
         "completed", alone["agentUuid"], alone["window"], [])
