@@ -19,6 +19,7 @@ import pytest
 from runs_support import AGENT_UUID, BASE, HALO_WINDOW, WINDOW, agent_traces, insert_spans, span
 
 from halo_local import heuristics, report, runs, traces
+from halo_local.sandbox import SpanSandbox
 from halo_local.store import Store
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -134,10 +135,12 @@ def test_every_reproduce_query_of_a_real_report_runs_through_halo_local_query(st
     assert len(queries) == 1 + min(3, len(issues_with_spans)) >= 2
     overview = traces.query_spans(store, queries[0])
     assert overview.rows[0][:2] == (run["traceDataset"]["traces"], run["traceDataset"]["spans"]) == (3, 58)
-    for query in queries[1:]:
-        found = traces.query_spans(store, query)
-        quoted_ids = re.findall(r"'([0-9a-f]{16,32})'", query)
-        assert sorted(row[1] for row in found.rows) == sorted(quoted_ids) and not found.truncated
+    # The others in one sandbox built as `halo-local query` builds its own (each build starts a process).
+    with SpanSandbox.from_database(store.db_path) as sandbox:
+        for query in queries[1:]:
+            found = sandbox.query(query, max_rows=200, max_chars=traces.QUERY_MAX_CHARS)
+            quoted_ids = re.findall(r"'([0-9a-f]{16,32})'", query)
+            assert sorted(row[1] for row in found.rows) == sorted(quoted_ids) and not found.truncated
 
 
 @pytest.mark.parametrize("category", heuristics.CATEGORIES)
