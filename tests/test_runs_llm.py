@@ -178,9 +178,11 @@ def test_secrets_in_span_content_never_reach_the_server(store: Store, fake_anthr
     assert SECRET not in sent and "hunter2" not in sent
 
 
-def test_followup_with_the_llm_answers_in_the_conversation(loaded: Store, fake_anthropic: FakeAnthropic) -> None:
-    fake_anthropic.push(_submission(None), text_message("Fix list_files first: it fails in 3 of 5 traces."))
-    run = create_run(loaded)
+def test_followup_with_the_llm_answers_in_the_conversation(analysed_helper: AnalysedHome, analysed_helper_store: Store,
+                                                           fake_anthropic: FakeAnthropic) -> None:
+    """On conftest's finished heuristics-only analysis (a copy): an analysis of its own cost ~1.5 CPU-s."""
+    loaded, run = analysed_helper_store, analysed_helper.run
+    fake_anthropic.push(text_message("Fix list_files first: it fails in 3 of 5 traces."))
 
     answered = usecases.ask(loaded, run["conversationId"], "What should I fix first?").to_json()
 
