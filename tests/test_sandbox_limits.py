@@ -22,6 +22,7 @@ import pytest
 from fake_anthropic import write_spans_parquet
 from mcp.server.mcpserver.exceptions import ToolError
 
+from halo_local import cli
 from halo_local.errors import HaloLocalError, UsageError
 from halo_local.llm.tools import RUN_SQL, SpanTools
 from halo_local.mcp_tools import HaloTools
@@ -184,19 +185,26 @@ def stored(store: Store) -> Store:
     return store
 
 
-def test_the_cli_query_ends_a_string_bomb_at_the_memory_limit(stored: Store) -> None:
-    def query(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "halo_local", "query", *args], capture_output=True, text=True,
-                              timeout=120, env={**os.environ, "HALO_HOME": str(stored.home)})
-
-    bomb = query(SPAN_STRING_BOMB)
+def test_the_cli_query_ends_a_string_bomb_at_the_memory_limit(stored: Store, monkeypatch: pytest.MonkeyPatch,
+                                                               capfd: pytest.CaptureFixture[str]) -> None:
+    bomb = subprocess.run([sys.executable, "-m", "halo_local", "query", SPAN_STRING_BOMB], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "HALO_HOME": str(stored.home)})
     assert bomb.returncode == 1 and bomb.stdout == ""
     assert bomb.stderr.startswith("Error: the query exceeded the sandbox memory limit of 1 GB\nHint: ")
-    assert query(TWO_HUNDRED_MB, "--memory-limit", "128MB").stderr.startswith(
+
+    # The flag's paths in this process (its statement still runs in a sandbox process of its own).
+    def query(*args: str) -> tuple[int, str, str]:
+        capfd.readouterr()
+        code = cli.main(["query", *args])
+        out, err = capfd.readouterr()
+        return code, out, err
+
+    monkeypatch.setenv("HALO_HOME", str(stored.home))
+    assert query(TWO_HUNDRED_MB, "--memory-limit", "128MB")[2].startswith(
         "Error: the query exceeded the sandbox memory limit of 128 MB")
-    refused = query("SELECT 1", "--memory-limit", "lots")
-    assert refused.returncode == 2 and "--memory-limit must be a size such as 512MB or 2GB" in refused.stderr
-    assert query("SELECT count(*) AS n FROM spans").stdout.splitlines() == ["n", "3", "(1 row)"]
+    code, _, err = query("SELECT 1", "--memory-limit", "lots")
+    assert code == 2 and "--memory-limit must be a size such as 512MB or 2GB" in err
+    assert query("SELECT count(*) AS n FROM spans")[1].splitlines() == ["n", "3", "(1 row)"]
 
 
 def test_mcp_query_spans_ends_a_string_bomb_at_the_memory_limit(stored: Store) -> None:
