@@ -94,21 +94,25 @@ class SpanSandbox:
     """
 
     def __init__(self, load: Callable[[SandboxProcess], None], *, time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS,
-                 memory_limit: int | str | None = None) -> None:
-        """Start the sandbox process and `load` the spans into it; `memory_limit` as `memory_limit_bytes` takes it."""
+                 memory_limit: int | str | None = None, lazy: bool = False) -> None:
+        """Start the sandbox process and `load` the spans into it; `memory_limit` as `memory_limit_bytes` takes it.
+        `lazy`: only at the first query, so that a user who never queries (an LLM pass that fails or ends
+        before its first tool call) costs no process and no copy of the spans."""
         self._load = load
         self.time_limit_seconds = time_limit_seconds
         self.memory_limit_bytes = memory_limit_bytes(memory_limit)
         self._lock = threading.Lock()
         self._process: SandboxProcess | None = None
         self._closed = False
-        with self._lock:
-            self._running_process()
+        if not lazy:
+            with self._lock:
+                self._running_process()
 
     @classmethod
     def from_parquet(cls, path: Path, *, time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS,
-                     memory_limit: int | str | None = None) -> SpanSandbox:
-        """Load a run snapshot (Parquet with the `spans` columns, secrets already redacted as it was written)."""
+                     memory_limit: int | str | None = None, lazy: bool = False) -> SpanSandbox:
+        """Load a run snapshot (Parquet with the `spans` columns, secrets already redacted as it was written);
+        `lazy` as the constructor takes it."""
         if not Path(path).is_file():
             raise NotFoundError(f"span snapshot {path} does not exist")
 
@@ -120,7 +124,7 @@ class SpanSandbox:
                     raise
                 raise SandboxError(f"span snapshot {path} cannot be read: {_first_line_block(failure.message)}") from None
 
-        return cls(load, time_limit_seconds=time_limit_seconds, memory_limit=memory_limit)
+        return cls(load, time_limit_seconds=time_limit_seconds, memory_limit=memory_limit, lazy=lazy)
 
     @classmethod
     def from_database(cls, db_path: Path, *, time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS,

@@ -22,6 +22,7 @@ from fake_anthropic import (
 )
 from fake_clock import FakeClock
 
+from halo_local import sandbox as sandbox_module
 from halo_local.errors import UsageError
 from halo_local.llm import (
     LlmCancelled,
@@ -618,3 +619,25 @@ def test_otel_header_lists_and_planted_secrets_never_reach_the_server(fake_anthr
     for secret in ("dXNlcjpwYXNz", "k3yV4lue99", "c00kieVal", "Pa55word"):
         assert secret not in sent, secret
     assert "http.request.header.x-api-key" in sent
+
+
+def test_the_sandbox_process_starts_at_the_first_tool_call_not_before(
+        fake_anthropic: FakeAnthropic, snapshot: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pass that fails (or ends) before any tool call starts no sandbox process and copies no spans; one
+    that queries starts one, at its first call."""
+    started: list[object] = []
+    process_class = sandbox_module.SandboxProcess
+
+    def counting_process() -> object:
+        started.append(process_class())
+        return started[-1]
+
+    monkeypatch.setattr(sandbox_module, "SandboxProcess", counting_process)
+    fake_anthropic.push(error_reply(403, "permission_error", "no access"))
+    with pytest.raises(LlmError):
+        analyse(snapshot, Recorder())
+    assert started == []
+
+    fake_anthropic.push(tool_use_message([("run_sql", {"sql": "SELECT count(*) FROM spans"})]), submit())
+    analyse(snapshot, Recorder())
+    assert len(started) == 1

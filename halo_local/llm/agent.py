@@ -179,7 +179,7 @@ def _open_session(snapshot: Path, model_id: str, max_turns: int, max_depth: int,
     try:
         client = MessagesClient(on_event=on_event, should_cancel=should_cancel)
         try:
-            sandbox = SpanSandbox.from_parquet(Path(snapshot))
+            sandbox = SpanSandbox.from_parquet(Path(snapshot), lazy=True)  # started by the first tool call
         except BaseException:
             client.close()
             raise
