@@ -93,68 +93,70 @@ def document(result: CallToolResult) -> Any:
     return json.loads(text_of(result))
 
 
-def test_lists_every_tool_with_a_description_and_an_input_schema(analysed: dict[str, Any], tmp_path: Path) -> None:
+def test_one_server_lists_its_tools_reads_a_real_runs_conversation_and_refuses_bad_ids(
+        analysed: dict[str, Any], tmp_path: Path) -> None:
+    """One server process for three scenarios on the same read-only home (each process costs ~1.5 CPU-s),
+    speaking the initialize handshake that today's assistants use; the other process tests speak the default."""
     async def scenario(client: Client) -> None:
-        assert client.protocol_version < "2026"  # the handshake era, as assistants speak it today
-        assert client.server_info is not None and client.server_info.name == "halo-local"
-        assert "get_halo_conversation" in (client.instructions or "")
-        listed = {tool.name: tool for tool in (await client.list_tools()).tools}
-        assert set(listed) == TOOL_NAMES
-        for tool in listed.values():
-            assert tool.description and len(tool.description) > 80, tool.name
-            assert tool.input_schema["type"] == "object"
-            for name, field in tool.input_schema["properties"].items():
-                assert field.get("description"), f"{tool.name}.{name} has no description"
-        required = {name: set(tool.input_schema.get("required", [])) for name, tool in listed.items()}
-        assert required["get_halo_conversation"] == {"conversation_id"}
-        assert required["create_run"] == {"agent_uuid"}
-        assert required["ask_followup"] == {"conversation_id", "question"}
-        assert required["query_spans"] == {"sql"} and required["view_trace"] == {"trace_id"}
-        assert set(listed["create_run"].input_schema["properties"]) >= {"prompt", "lookback_hours", "no_llm"}
-        time_range = listed["list_agents"].input_schema["properties"]["time_range"]
-        assert time_range["enum"] == list(traces.TIME_RANGES) and time_range["default"] == "30d"
-        assert listed["query_spans"].annotations is not None and listed["query_spans"].annotations.read_only_hint
-        assert listed["create_run"].annotations is not None and not listed["create_run"].annotations.read_only_hint
+        await lists_every_tool_with_a_description_and_an_input_schema(client)
+        await reads_a_real_runs_conversation_and_verifies_it_with_sql(client, analysed["home"], analysed["run"])
+        await bad_ids_and_forbidden_sql_are_clean_tool_errors(client)
 
     serve_process(analysed["home"], tmp_path / "stderr.log", scenario, mode="legacy")
 
 
-def test_reads_a_real_runs_conversation_verifies_it_with_sql_and_refuses_bad_ids(analysed: dict[str, Any],
-                                                                                  tmp_path: Path) -> None:
-    """One server process for both (each costs ~1.5 CPU-s): the reads, then bad ids and forbidden SQL."""
-    home, run = analysed["home"], analysed["run"]
+async def lists_every_tool_with_a_description_and_an_input_schema(client: Client) -> None:
+    assert client.protocol_version < "2026"  # the handshake era, as assistants speak it today
+    assert client.server_info is not None and client.server_info.name == "halo-local"
+    assert "get_halo_conversation" in (client.instructions or "")
+    listed = {tool.name: tool for tool in (await client.list_tools()).tools}
+    assert set(listed) == TOOL_NAMES
+    for tool in listed.values():
+        assert tool.description and len(tool.description) > 80, tool.name
+        assert tool.input_schema["type"] == "object"
+        for name, field in tool.input_schema["properties"].items():
+            assert field.get("description"), f"{tool.name}.{name} has no description"
+    required = {name: set(tool.input_schema.get("required", [])) for name, tool in listed.items()}
+    assert required["get_halo_conversation"] == {"conversation_id"}
+    assert required["create_run"] == {"agent_uuid"}
+    assert required["ask_followup"] == {"conversation_id", "question"}
+    assert required["query_spans"] == {"sql"} and required["view_trace"] == {"trace_id"}
+    assert set(listed["create_run"].input_schema["properties"]) >= {"prompt", "lookback_hours", "no_llm"}
+    time_range = listed["list_agents"].input_schema["properties"]["time_range"]
+    assert time_range["enum"] == list(traces.TIME_RANGES) and time_range["default"] == "30d"
+    assert listed["query_spans"].annotations is not None and listed["query_spans"].annotations.read_only_hint
+    assert listed["create_run"].annotations is not None and not listed["create_run"].annotations.read_only_hint
+
+
+async def reads_a_real_runs_conversation_and_verifies_it_with_sql(client: Client, home: Path,
+                                                                  run: dict[str, Any]) -> None:
     report = Path(run["reportPath"]).read_text(encoding="utf-8")
+    listed = document(await client.call_tool("list_halo_conversations", {"limit": 50}))
+    assert run["conversationId"] in [item["conversationId"] for item in listed]
 
-    async def scenario(client: Client) -> None:
-        listed = document(await client.call_tool("list_halo_conversations", {"limit": 50}))
-        assert run["conversationId"] in [item["conversationId"] for item in listed]
+    found = document(await client.call_tool("get_halo_conversation", {"conversation_id": run["conversationId"]}))
+    assert found == json.loads(json.dumps(usecases.get_conversation(Store(home), run["conversationId"])))
+    first_answer = [message for message in found["messages"] if message["role"] == "assistant"][0]
+    assert first_answer["content"] == report and report.startswith("# ")
+    assert found["run"]["runId"] == run["runId"] and found["traceDataset"]["spans"] == 58
 
-        found = document(await client.call_tool("get_halo_conversation", {"conversation_id": run["conversationId"]}))
-        assert found == json.loads(json.dumps(usecases.get_conversation(Store(home), run["conversationId"])))
-        first_answer = [message for message in found["messages"] if message["role"] == "assistant"][0]
-        assert first_answer["content"] == report and report.startswith("# ")
-        assert found["run"]["runId"] == run["runId"] and found["traceDataset"]["spans"] == 58
+    # The server holds no lock between calls: this process can open the database read-write.
+    duckdb.connect(str(Store(home).db_path)).close()
 
-        # The server holds no lock between calls: this process can open the database read-write.
-        duckdb.connect(str(Store(home).db_path)).close()
+    fetched = document(await client.call_tool("get_run", {"run_id": run["runId"]}))
+    assert fetched["status"] == "completed" and fetched["findings"]
+    trace_id = fetched["findings"][0]["exampleTraceIds"][0]
 
-        fetched = document(await client.call_tool("get_run", {"run_id": run["runId"]}))
-        assert fetched["status"] == "completed" and fetched["findings"]
-        trace_id = fetched["findings"][0]["exampleTraceIds"][0]
+    counted = document(await client.call_tool(
+        "query_spans", {"sql": "SELECT count(*) AS spans, count(DISTINCT trace_id) AS traces FROM spans"}))
+    assert counted == {"columns": ["spans", "traces"], "rows": [[58, 3]], "rowCount": 1, "truncated": False}
+    tree = document(await client.call_tool("view_trace", {"trace_id": trace_id.upper()}))
+    assert tree["traceId"] == trace_id and tree["tree"].startswith(f"trace {trace_id}: ")
+    assert "tool=list_files" in tree["tree"]
 
-        counted = document(await client.call_tool(
-            "query_spans", {"sql": "SELECT count(*) AS spans, count(DISTINCT trace_id) AS traces FROM spans"}))
-        assert counted == {"columns": ["spans", "traces"], "rows": [[58, 3]], "rowCount": 1, "truncated": False}
-        tree = document(await client.call_tool("view_trace", {"trace_id": trace_id.upper()}))
-        assert tree["traceId"] == trace_id and tree["tree"].startswith(f"trace {trace_id}: ")
-        assert "tool=list_files" in tree["tree"]
-
-        agents = document(await client.call_tool("list_agents", {"time_range": "all"}))
-        assert [agent["name"] for agent in agents] == ["HaloCodeHelper"] and agents[0]["spanCount"] == 58
-        duckdb.connect(str(Store(home).db_path)).close()
-        await bad_ids_and_forbidden_sql_are_clean_tool_errors(client)
-
-    serve_process(home, tmp_path / "stderr.log", scenario)
+    agents = document(await client.call_tool("list_agents", {"time_range": "all"}))
+    assert [agent["name"] for agent in agents] == ["HaloCodeHelper"] and agents[0]["spanCount"] == 58
+    duckdb.connect(str(Store(home).db_path)).close()
 
 
 async def bad_ids_and_forbidden_sql_are_clean_tool_errors(client: Client) -> None:
