@@ -77,7 +77,8 @@ class ConversationCommands:
         of --agent (UUID or name) when given. --output FILE writes the text (or the page) to FILE.
         """
         store = default_store()
-        found = usecases.get_conversation(store, _conversation_id(store, conversation_id, latest, agent))
+        with store.held_open():  # the id's lookup and the conversation: one opening of the database
+            found = usecases.get_conversation(store, _conversation_id(store, conversation_id, latest, agent))
         state, exit_code = _run_state(found)
         if parse_bool(html, "--html"):
             if found["run"] is None:

@@ -147,13 +147,15 @@ class RunCommands:
 
     def get(self, run_id: str) -> Output:
         """A run's metadata: status, agent, window, model, options, timings, LLM usage, trace dataset, findings."""
-        run = runs.get_run(default_store(), _run_id(run_id))
+        with default_store().held_open():  # the id's lookup and the run: one opening of the database
+            run = runs.get_run(default_store(), _run_id(run_id))
         return Output(run.to_json(), run_details_text(run))
 
     def events(self, run_id: str, limit: int = 100) -> Output:
         """The run's timeline (latest --limit events, oldest first): steps, LLM turns, tool calls, outcome."""
-        rows = [event.to_json() for event in runs.run_events(default_store(), _run_id(run_id),
-                                                             limit=parse_int(limit, "--limit", 1))]
+        with default_store().held_open():  # the id's lookup and the events: one opening of the database
+            rows = [event.to_json() for event in runs.run_events(default_store(), _run_id(run_id),
+                                                                 limit=parse_int(limit, "--limit", 1))]
         text = render.table(rows, [("seq", "#"), ("at", "AT", shown_time), ("kind", "KIND"),
                                    ("message", "MESSAGE")])
         return Output(rows, text)

@@ -111,7 +111,8 @@ class TraceCommands:
         if source is not None:
             found = get_source_trace(resolve_source(store, str(parse_text(source))), str(trace_id))
         else:
-            found = traces.get_trace(store, full_id(store, "trace", trace_id))
+            with store.held_open():  # the id's lookup and the trace: one opening of the database
+                found = traces.get_trace(store, full_id(store, "trace", trace_id))
         tree = render.trace_tree(found["spans"], errors_only=parse_bool(errors_only, "--errors-only"))
         return Output(found, f"Trace {found['traceId']} ({found['spanCount']} spans)\n" + tree)
 
@@ -145,8 +146,9 @@ class SpanCommands:
             span = get_source_span(resolve_source(store, str(parse_text(source))), str(span_id),
                                    trace_id=parse_text(trace_id))
         else:
-            in_trace = None if trace_id is None else full_id(store, "trace", trace_id)
-            span = traces.get_span(store, full_id(store, "span", span_id), trace_id=in_trace)
+            with store.held_open():  # the ids' lookups and the span: one opening of the database
+                in_trace = None if trace_id is None else full_id(store, "trace", trace_id)
+                span = traces.get_span(store, full_id(store, "span", span_id), trace_id=in_trace)
         pairs = [(key, json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value)
                  for key, value in span.items()]
         return Output(span, render.key_values(pairs))
