@@ -197,9 +197,12 @@ spans AS (
         -- ... and, to find the exception that ended it, the rest of the result (a long one's end).
         CASE WHEN is_error OR result_reports_failure THEN coalesce(result_tail, result_text) END AS result_rest,
         -- Whether a failing tool call was handed code to run (its arguments read as a program).
-        (is_error OR result_reports_failure) AND span_type = 'tool' AND regexp_matches(coalesce(arguments_text, ''),
+        -- (A CASE, not an AND: DuckDB evaluates every operand of an AND in a projection, so the
+        -- pattern would run over every span's arguments; a CASE runs it on failing tools only. The
+        -- flags below are gated the same way.)
+        CASE WHEN (is_error OR result_reports_failure) AND span_type = 'tool' THEN regexp_matches(coalesce(arguments_text, ''),
             '(?m)^\s*(import |from \S+ import |def |class |print\(|#!|SELECT |\$ )|"(code|script|source|program)"\s*:')
-                                                                             AS arguments_code,
+             ELSE FALSE END                                                  AS arguments_code,
         nullif(trim(model), '')                                              AS model,
         input_tokens,
         output_tokens,
