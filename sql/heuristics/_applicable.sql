@@ -4,8 +4,23 @@
 -- detector returns no rows, so it is not run (its planning alone costs more than a small window's
 -- rows). Detectors whose set-up table was not built are skipped by analysis.py. (One row per
 -- condition: EXISTS subqueries side by side in one row cost 20 ms to plan, these under 2.)
--- loop.sql: tool calls with arguments or model calls with output text, compared by hash
-SELECT 'loop' AS category, loop_candidates > 0 AS applicable FROM halo_h_totals
+-- loop.sql: a tool call made with the same arguments, or a model output (long enough) returned,
+-- $loop_min_repeats times in one trace by one subject (each part's own count)
+SELECT 'loop' AS category, count(*) > 0 AS applicable
+FROM (
+    SELECT 1 FROM halo_h_spans
+    WHERE span_type = 'tool' AND arguments_hash IS NOT NULL
+    GROUP BY trace_id, subject, arguments_hash
+    HAVING count(*) >= $loop_min_repeats
+)
+UNION ALL
+SELECT 'loop', count(*) > 0
+FROM (
+    SELECT 1 FROM halo_h_spans
+    WHERE span_type = 'llm' AND output_hash IS NOT NULL AND output_chars >= $loop_output_min_chars
+    GROUP BY trace_id, subject, output_hash
+    HAVING count(*) >= $loop_min_repeats
+)
 -- unknown_tool.sql: root-cause failures of kind unknown_tool, or declared tool lists to compare
 -- the tools called with
 UNION ALL
@@ -42,12 +57,47 @@ SELECT 'empty_output', count(*) > 0
 FROM halo_h_spans
 WHERE span_type = 'llm' AND counts_usage AND coalesce(output_chars, 0) = 0
   AND (output_tokens = 0 OR (output_tokens IS NULL AND output_blank)) AND NOT is_error AND end_ns IS NOT NULL
--- cost.sql: priced usage (costly traces, pricey models, regressions) or model calls with input
--- tokens (context growth)
+-- cost.sql, one row per part. Costly traces: the costliest priced trace passes both of its
+-- thresholds (each a lower bound on a trace's cost, so if any trace passes, it does), among enough
+-- priced traces; regression: enough priced traces here and priced spans in the previous window.
 UNION ALL
-SELECT 'cost', count(*) > 0
+SELECT 'cost', count(*) >= $cost_min_traces
+               AND max(cost_usd) >= $cost_outlier_ratio * median(cost_usd)
+               AND max(cost_usd) - median(cost_usd) >= $cost_outlier_min_excess_usd
+FROM halo_h_traces
+WHERE cost_usd IS NOT NULL
+UNION ALL
+SELECT 'cost', (SELECT count(*) FROM halo_h_traces WHERE cost_usd IS NOT NULL) >= $cost_min_traces AND count(*) > 0
+FROM halo_h_previous
+WHERE counts_usage AND cost_usd IS NOT NULL
+-- model choice: two models at a call site, each with enough priced calls
+UNION ALL
+SELECT 'cost', count(DISTINCT model) >= 2 AND count(*) >= 2 * $cost_model_min_calls
 FROM halo_h_spans
-WHERE counts_usage AND (cost_usd IS NOT NULL OR (span_type = 'llm' AND input_tokens IS NOT NULL))
+WHERE span_type = 'llm' AND counts_usage AND cost_usd IS NOT NULL AND model IS NOT NULL
+-- context growth: a trace with enough model calls (llm_calls counts every one with usage, a
+-- superset of the turns that carry input tokens)
+UNION ALL
+SELECT 'cost', max(llm_calls) >= $context_growth_min_turns FROM halo_h_traces
+-- latency.sql, one row per part. Outliers: a subject with a baseline whose slowest call passes its
+-- thresholds; dominance: a non-model subject taking its share of the wall time; regression: a
+-- subject with a baseline and a previous window.
+UNION ALL
+SELECT 'latency', count(*) > 0
+FROM halo_h_subjects
+WHERE span_type NOT IN ('agent', 'chain') AND timed_calls > 0 AND timed_calls >= $latency_min_samples
+  AND max_ms >= timed_quantiles[1] + greatest($latency_outlier_mad * 1.4826 * timed_mad_ms, $latency_outlier_min_excess_ms)
+  AND max_ms >= timed_quantiles[1] * $latency_outlier_min_ratio
+UNION ALL
+SELECT 'latency', count(*) > 0
+FROM halo_h_subjects
+CROSS JOIN (SELECT sum(duration_ms) AS wall_ms FROM halo_h_traces) AS wall
+WHERE span_type NOT IN ('agent', 'chain', 'llm') AND timed_calls > 0 AND timed_calls >= $latency_min_samples
+  AND wall.wall_ms > 0 AND timed_total_ms / wall.wall_ms >= $latency_dominant_share
+UNION ALL
+SELECT 'latency', (SELECT count(*) FROM halo_h_subjects WHERE timed_calls > 0 AND timed_calls >= $latency_min_samples) > 0
+                  AND count(*) > 0
+FROM halo_h_previous
 -- long_run.sql: a norm needs $long_run_min_traces traces; excessive_steps.sql: a trace over a
 -- ceiling, or $steps_min_traces traces for a median
 UNION ALL
@@ -56,3 +106,12 @@ UNION ALL
 SELECT 'excessive_steps', count(*) >= $steps_min_traces OR max(llm_calls) >= $steps_max_llm_calls
                           OR max(tool_calls) >= $steps_max_tool_calls
 FROM halo_h_traces
+-- data_quality.sql: a span with one of the problems it reports (an orphan: a top span with an absent
+-- parent, whatever its trace)
+UNION ALL
+SELECT 'data_quality', count(*) > 0
+FROM halo_h_spans
+WHERE (is_top AND parent_key IS NOT NULL) OR end_ns IS NULL OR (counts_usage AND unpriced) OR clock_skew
+   OR negative_duration
+   OR (counts_usage AND model IS NOT NULL AND span_type NOT IN ('llm', 'embedding')
+       AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL))
