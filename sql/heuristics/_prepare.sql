@@ -239,8 +239,8 @@ spans AS (
         CASE WHEN span_type = 'llm' AND strlen(output_trimmed) <= 80 THEN output_trimmed
              WHEN span_type = 'llm' THEN left(output_trimmed, 80) END        AS output_head,
         -- Whether a call without output asked for a tool (its finish reason says so).
-        span_type = 'llm' AND output_trimmed IS NULL
-            AND regexp_matches(coalesce(finish_reason, ''), '(?i)tool|function') AS requested_tools,
+        CASE WHEN span_type = 'llm' AND output_trimmed IS NULL
+             THEN regexp_matches(coalesce(finish_reason, ''), '(?i)tool|function') ELSE FALSE END AS requested_tools,
         span_type = 'llm' AND length(output_trimmed) < 400 AND regexp_matches(output_trimmed,
             '^(?i)(i''m sorry|i am sorry|sorry|i apologi[sz]e|unfortunately)?[, ]*(but )?(i can''t|i cannot|i can not|i''m not able to|i am not able to|i''m unable to|i am unable to|i won''t|i will not)\s+(help|assist|comply|provide|fulfil|support|do that|answer)'
         )                                                                    AS text_refusal
