@@ -4,23 +4,11 @@
 -- detector returns no rows, so it is not run (its planning alone costs more than a small window's
 -- rows). Detectors whose set-up table was not built are skipped by analysis.py. (One row per
 -- condition: EXISTS subqueries side by side in one row cost 20 ms to plan, these under 2.)
--- loop.sql: a tool call made with the same arguments, or a model output (long enough) returned,
--- $loop_min_repeats times in one trace by one subject (each part's own count)
-SELECT 'loop' AS category, count(*) > 0 AS applicable
-FROM (
-    SELECT 1 FROM halo_h_spans
-    WHERE span_type = 'tool' AND arguments_hash IS NOT NULL
-    GROUP BY trace_id, subject, arguments_hash
-    HAVING count(*) >= $loop_min_repeats
-)
+-- loop.sql: a trace with $loop_min_repeats tool calls, or as many model outputs long enough to be
+-- compared (a repeat needs that many in one trace; counted per trace in _prepare.sql)
+SELECT 'loop' AS category, max(tool_calls) >= $loop_min_repeats AS applicable FROM halo_h_traces
 UNION ALL
-SELECT 'loop', count(*) > 0
-FROM (
-    SELECT 1 FROM halo_h_spans
-    WHERE span_type = 'llm' AND output_hash IS NOT NULL AND output_chars >= $loop_output_min_chars
-    GROUP BY trace_id, subject, output_hash
-    HAVING count(*) >= $loop_min_repeats
-)
+SELECT 'loop', max(comparable_outputs) >= $loop_min_repeats FROM halo_h_traces
 -- unknown_tool.sql: root-cause failures of kind unknown_tool, or declared tool lists to compare
 -- the tools called with
 UNION ALL
@@ -70,11 +58,10 @@ UNION ALL
 SELECT 'cost', (SELECT count(*) FROM halo_h_traces WHERE cost_usd IS NOT NULL) >= $cost_min_traces AND count(*) > 0
 FROM halo_h_previous
 WHERE counts_usage AND cost_usd IS NOT NULL
--- model choice: two models at a call site, each with enough priced calls
+-- model choice: two models at a call site, each with enough priced calls (an llm subject is its
+-- model; its calls with usage include its priced ones)
 UNION ALL
-SELECT 'cost', count(DISTINCT model) >= 2 AND count(*) >= 2 * $cost_model_min_calls
-FROM halo_h_spans
-WHERE span_type = 'llm' AND counts_usage AND cost_usd IS NOT NULL AND model IS NOT NULL
+SELECT 'cost', count(*) >= 2 FROM halo_h_subjects WHERE span_type = 'llm' AND usage_spans >= $cost_model_min_calls
 -- context growth: a trace with enough model calls (llm_calls counts every one with usage, a
 -- superset of the turns that carry input tokens)
 UNION ALL
@@ -106,12 +93,6 @@ UNION ALL
 SELECT 'excessive_steps', count(*) >= $steps_min_traces OR max(llm_calls) >= $steps_max_llm_calls
                           OR max(tool_calls) >= $steps_max_tool_calls
 FROM halo_h_traces
--- data_quality.sql: a span with one of the problems it reports (an orphan: a top span with an absent
--- parent, whatever its trace)
+-- data_quality.sql: a span with one of the problems it reports (counted in _prepare.sql)
 UNION ALL
-SELECT 'data_quality', count(*) > 0
-FROM halo_h_spans
-WHERE (is_top AND parent_key IS NOT NULL) OR end_ns IS NULL OR (counts_usage AND unpriced) OR clock_skew
-   OR negative_duration
-   OR (counts_usage AND model IS NOT NULL AND span_type NOT IN ('llm', 'embedding')
-       AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL))
+SELECT 'data_quality', data_problem_spans > 0 FROM halo_h_totals

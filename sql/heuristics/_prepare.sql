@@ -301,6 +301,9 @@ SELECT
     count(*)                                                                 AS spans,
     count(*) FILTER (WHERE span_type = 'llm' AND counts_usage)               AS llm_calls,
     count(*) FILTER (WHERE span_type = 'tool')                               AS tool_calls,
+    -- model outputs long enough for loop.sql to compare (whether a loop can be, _applicable.sql)
+    count(*) FILTER (WHERE span_type = 'llm' AND output_hash IS NOT NULL
+                       AND output_chars >= $loop_output_min_chars)           AS comparable_outputs,
     sum(input_tokens) FILTER (WHERE counts_usage)                            AS input_tokens,
     sum(output_tokens) FILTER (WHERE counts_usage)                           AS output_tokens,
     sum(cost_usd) FILTER (WHERE counts_usage)                                AS cost_usd,
@@ -357,5 +360,11 @@ SELECT
     count(*) FILTER (WHERE arguments_hash IS NOT NULL OR output_hash IS NOT NULL) AS loop_candidates,
     count(*) FILTER (WHERE tools_key IS NOT NULL)                            AS declared_tool_spans,
     count(*) FILTER (WHERE counts_usage AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL
-                                             OR unpriced IS NOT NULL))       AS calls_with_usage
+                                             OR unpriced IS NOT NULL))       AS calls_with_usage,
+    -- spans with a problem data_quality reports (an orphan: a top span with an absent parent,
+    -- whatever its trace): whether it can find anything (_applicable.sql)
+    count(*) FILTER (WHERE (is_top AND parent_key IS NOT NULL) OR end_ns IS NULL OR (counts_usage AND unpriced)
+                        OR clock_skew OR negative_duration
+                        OR (counts_usage AND model IS NOT NULL AND span_type NOT IN ('llm', 'embedding')
+                            AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL))) AS data_problem_spans
 FROM halo_h_spans;
