@@ -149,25 +149,34 @@ flagged AS (
         -- code pattern needs "exit" or "return" in some case, so an "x" or an "rn" in some case:
         -- plain substring searches rule most results out before it runs. It is split in two, each
         -- with a literal start, which the regex engine scans for much faster than an alternation.
-        span_type = 'tool' AND status_code <> 'error' AND result_text <> '' AND (
-            contains(result_text, 'Traceback (most recent call last)')
-            OR regexp_matches(result_text,
-                              '^(?i)((error|exception|fatal)\b\s*[:!\-\]]|failed to\b|failure:|an error occurred|command failed)')
-            OR ((contains(result_text, 'x') OR contains(result_text, 'X') OR contains(result_text, 'rn')
-                 OR contains(result_text, 'rN') OR contains(result_text, 'Rn') OR contains(result_text, 'RN'))
-                AND (regexp_matches(result_text, '(?i)(exit(ed)?( with)?( status| code)?|exit_?code)\W{0,3}(-?[1-9][0-9]*)\b')
-                     OR regexp_matches(result_text, '(?i)(return ?code|returncode)\W{0,3}(-?[1-9][0-9]*)\b')))
-            OR CASE WHEN starts_with(result_text, '{') AND json_valid(result_text) THEN (
-                    coalesce(json_extract_string(result_text, '$.error'), 'false') NOT IN ('false', '', '{}', '[]')
-                 OR json_extract_string(result_text, '$.isError') = 'true'
-                 OR lower(coalesce(json_extract_string(result_text, '$.status'), '')) IN ('error', 'failed', 'failure')
-                 OR json_extract_string(result_text, '$.success') = 'false'
-                 OR coalesce(TRY_CAST(coalesce(json_extract_string(result_text, '$.exit_code'),
-                                               json_extract_string(result_text, '$.exitCode'),
-                                               json_extract_string(result_text, '$.returncode'),
-                                               json_extract_string(result_text, '$.return_code')) AS BIGINT), 0) <> 0)
-               ELSE FALSE END
-        )                                                                     AS result_reports_failure
+        -- The anchored pattern can only match a result starting with e, f, a or c in some case.
+        -- CASEs, not ANDs and ORs: DuckDB evaluates every operand of those in a projection, so
+        -- each pattern would run on every span; a CASE stops at the first test that decides.
+        -- (A span that is not a tool call with a result gets what the AND of the tests gave.)
+        CASE WHEN span_type = 'tool' AND status_code <> 'error' AND result_text <> '' THEN
+            CASE
+                WHEN contains(result_text, 'Traceback (most recent call last)') THEN TRUE
+                WHEN left(result_text, 1) IN ('e', 'E', 'f', 'F', 'a', 'A', 'c', 'C') AND regexp_matches(result_text,
+                        '^(?i)((error|exception|fatal)\b\s*[:!\-\]]|failed to\b|failure:|an error occurred|command failed)')
+                    THEN TRUE
+                WHEN (contains(result_text, 'x') OR contains(result_text, 'X') OR contains(result_text, 'rn')
+                      OR contains(result_text, 'rN') OR contains(result_text, 'Rn') OR contains(result_text, 'RN'))
+                     AND (regexp_matches(result_text, '(?i)(exit(ed)?( with)?( status| code)?|exit_?code)\W{0,3}(-?[1-9][0-9]*)\b')
+                          OR regexp_matches(result_text, '(?i)(return ?code|returncode)\W{0,3}(-?[1-9][0-9]*)\b'))
+                    THEN TRUE
+                WHEN starts_with(result_text, '{') AND json_valid(result_text) THEN (
+                        coalesce(json_extract_string(result_text, '$.error'), 'false') NOT IN ('false', '', '{}', '[]')
+                     OR json_extract_string(result_text, '$.isError') = 'true'
+                     OR lower(coalesce(json_extract_string(result_text, '$.status'), '')) IN ('error', 'failed', 'failure')
+                     OR json_extract_string(result_text, '$.success') = 'false'
+                     OR coalesce(TRY_CAST(coalesce(json_extract_string(result_text, '$.exit_code'),
+                                                   json_extract_string(result_text, '$.exitCode'),
+                                                   json_extract_string(result_text, '$.returncode'),
+                                                   json_extract_string(result_text, '$.return_code')) AS BIGINT), 0) <> 0)
+                ELSE FALSE
+            END
+        ELSE span_type = 'tool' AND status_code <> 'error' AND result_text <> '' AND NULL
+        END                                                                   AS result_reports_failure
     FROM texts
 ),
 spans AS (
@@ -233,9 +242,6 @@ spans AS (
                                                                              AS assumes_data,
         -- Whether a model call wrote code (a fenced block): what an executor after it runs.
         span_type = 'llm' AND contains(output_trimmed, '```')                AS writes_code,
-        -- Whether a model call's output may state a fact of its own (a figure or a quoted name,
-        -- _claims.sql): without a digit or a double quote it cannot.
-        span_type = 'llm' AND regexp_matches(output_trimmed, '[0-9"]')       AS may_state_facts,
         CASE WHEN span_type = 'llm' AND strlen(output_trimmed) <= 80 THEN output_trimmed
              WHEN span_type = 'llm' THEN left(output_trimmed, 80) END        AS output_head,
         -- Whether a call without output asked for a tool (its finish reason says so).

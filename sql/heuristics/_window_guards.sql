@@ -3,13 +3,16 @@
 -- shape of halo_h_spans (the column types every set-up table derives from: an empty table is made
 -- from the columns a built one had, for the same shape). Planning a statement costs more than
 -- running it on a small window, and most windows have no failing span, or no model call stating a
--- figure or a quoted name.
+-- figure or a quoted name. Parameters: $source_table, $agent_uuid.
 SELECT
     -- failing spans: halo_h_failures
     EXISTS (SELECT 1 FROM halo_h_spans WHERE is_failure)      AS failing_spans,
     -- model calls that say they work from assumed data: halo_h_assumed_agents (assumed_data)
     EXISTS (SELECT 1 FROM halo_h_spans WHERE assumes_data)    AS assumed_data,
-    -- model calls whose output holds a digit or a double quote: halo_h_claims, halo_h_claiming_agents
-    EXISTS (SELECT 1 FROM halo_h_spans WHERE may_state_facts) AS stated_facts,
+    -- model calls whose output holds a digit or a double quote (a figure or a quoted name: without
+    -- one no fact can be stated): halo_h_claims, halo_h_claiming_agents. Read from the window, not
+    -- flagged on every span: the search stops at the first such output.
+    EXISTS (SELECT 1 FROM query_table($source_table)
+            WHERE agent_uuid = $agent_uuid AND span_type = 'llm' AND regexp_matches(output_text, '[0-9"]')) AS stated_facts,
     (SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY column_index)
      FROM duckdb_columns() WHERE database_name = 'temp' AND table_name = 'halo_h_spans') AS spans_shape
