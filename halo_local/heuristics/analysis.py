@@ -95,6 +95,7 @@ _EMPTY_UNLESS = {
     "halo_h_failures": "failing_spans",
     "halo_h_claims": "stated_facts",
     "halo_h_claiming_agents": "stated_facts",
+    "halo_h_texts": "marker_texts",
 }
 # The columns of each table of _EMPTY_UNLESS once built, by halo_h_spans' columns (what they derive from).
 _SHAPES: dict[tuple[str, str], str] = {}

@@ -80,6 +80,22 @@ CREATE OR REPLACE TEMP MACRO halo_h_failure_kind(error_type, message, status_mes
         ELSE 'error'
     END;
 
+-- Whether a span's output or tool result holds one of the words the outcome markers look for
+-- (_outcomes.sql: stalls, claims of incapability, declines): a text holding none has no marker.
+CREATE OR REPLACE TEMP MACRO halo_h_may_hold_marker(output_text, tool_result) AS
+    (contains(output_text, 'tall') OR contains(output_text, 'plan')
+        OR contains(output_text, 'rogress') OR contains(output_text, 'tuck')
+        OR contains(output_text, 'ircles') OR contains(output_text, 'TALL')
+        OR contains(output_text, 'PLAN') OR contains(output_text, 'ROGRESS')
+        OR contains(output_text, 'not') OR contains(output_text, 'n''t')
+        OR contains(output_text, 'n’t') OR contains(output_text, 'nable')
+        OR contains(output_text, 'NABLE') OR contains(output_text, 'NOT')
+        OR contains(output_text, 'ive up') OR contains(output_text, 'iving up')
+        OR contains(tool_result, 'tall') OR contains(tool_result, 'plan')
+        OR contains(tool_result, 'rogress') OR contains(tool_result, 'tuck')
+        OR contains(tool_result, 'ircles') OR contains(tool_result, 'TALL')
+        OR contains(tool_result, 'PLAN') OR contains(tool_result, 'ROGRESS'));
+
 -- Severity of a group of failures: high when it fails a real share of the window's traces or most
 -- calls of its subject; medium when it recurs, fails a trace, or fails a noticeable share of calls.
 CREATE OR REPLACE TEMP MACRO halo_h_failure_severity(failed_traces, total_traces, spans, rate,

@@ -14,5 +14,10 @@ SELECT
     -- flagged on every span: the search stops at the first such output.
     EXISTS (SELECT 1 FROM query_table($source_table)
             WHERE agent_uuid = $agent_uuid AND span_type = 'llm' AND regexp_matches(output_text, '[0-9"]')) AS stated_facts,
+    -- outputs or tool results holding a word an outcome marker needs: halo_h_texts (stall,
+    -- incapability, declines)
+    EXISTS (SELECT 1 FROM query_table($source_table)
+            WHERE agent_uuid = $agent_uuid AND span_type IN ('llm', 'tool', 'agent')
+              AND halo_h_may_hold_marker(output_text, tool_result)) AS marker_texts,
     (SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY column_index)
      FROM duckdb_columns() WHERE database_name = 'temp' AND table_name = 'halo_h_spans') AS spans_shape
