@@ -9,12 +9,23 @@
 SELECT 'loop' AS category, max(tool_calls) >= $loop_min_repeats AS applicable FROM halo_h_traces
 UNION ALL
 SELECT 'loop', max(comparable_outputs) >= $loop_min_repeats FROM halo_h_traces
--- unknown_tool.sql: root-cause failures of kind unknown_tool, or declared tool lists to compare
--- the tools called with
+-- unknown_tool.sql: root-cause failures of kind unknown_tool, or a tool some declared list does
+-- not declare (its verdicts, judged as it judges them: per distinct list and tool subject)
 UNION ALL
 SELECT 'unknown_tool', count(*) > 0 FROM halo_h_failures WHERE kind = 'unknown_tool' AND NOT propagated
 UNION ALL
-SELECT 'unknown_tool', count(*) > 0 FROM halo_h_tool_lists
+SELECT 'unknown_tool', count(*) > 0
+FROM (
+    SELECT lists.tools_key, called.subject
+    FROM halo_h_tool_lists AS lists
+    CROSS JOIN (SELECT subject, regexp_replace(lower(subject), '[^a-z0-9]', '', 'g') AS called
+                FROM halo_h_subjects WHERE span_type = 'tool') AS called
+    GROUP BY lists.tools_key, called.subject
+    HAVING NOT coalesce(bool_or(lists.tool = called.called
+                                OR (length(lists.tool) >= 4 AND length(called.called) >= 4
+                                    AND (contains(called.called, lists.tool) OR contains(lists.tool, called.called)))),
+                        FALSE)
+)
 -- truncation.sql: a model call's finish reason (halo_h_finish_reasons lists them); refusal.sql:
 -- the same, or an output that reads as a refusal
 UNION ALL
