@@ -8,10 +8,10 @@ about 400 spans a line), each in a fresh process and in the same run:
 - run: `halo-local run create --no-llm --wait --span-limit SIZE` over a window holding every loaded
   span of the generated agent (the snapshot, every detector, the report), with the time of each of
   its steps from the run's events;
-- snapshot step alone: the run's snapshot (halo_local/runs/snapshot.py: the kept spans' keys sorted,
-  then the redacted rows sorted and written 50k at a time) in a fresh process under the store's
-  memory limit (768 MB), as the run takes it;
-- snapshot as one query: the design before, one query redacting the window's kept spans and sorting
+- snapshot step alone: the run's snapshot (halo_local/runs/snapshot.py: the traces ranked, then the
+  kept spans redacted and written by DuckDB in one unsorted query) in a fresh process under the
+  store's memory limit (768 MB), as the run takes it;
+- snapshot as one query: an earlier design, one query redacting the window's kept spans and sorting
   their full rows at once (it spills under the limit at 1M);
 - snapshot, no redaction: the run's snapshot with `redact_secrets` and `may_hold_secret` made the
   identity: what it costs without the secret redaction (select, sort, write);
