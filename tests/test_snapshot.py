@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 from runs_support import AGENT_UUID, BASE, agent_traces, create_run, insert_spans, span
 
-from halo_local import redact
+from halo_local import heuristics, redact
 from halo_local.runs import snapshot
 from halo_local.store import Store
 
@@ -94,3 +94,34 @@ def test_link_hosts_are_read_from_every_url_and_host_attribute_only() -> None:
                            {"values": attributes})
         hosts = link_hosts(connection)
     assert hosts == {f"{name}.example" for name in ("one", "two", "three", "four", "five", "six", "seven", "eight")}
+
+
+def test_the_previous_window_keeps_only_what_the_comparisons_read_with_the_same_findings(
+        store: Store, tmp_path: Path) -> None:
+    # The previous hour's tool calls all succeed, this hour's fail and are slower: a comparison the
+    # detectors make with the previous window. Its narrow file must give what the whole rows give.
+    before = BASE - timedelta(hours=1)
+    insert_spans(store, agent_traces(6, first=0, start=before, failing=lambda trace: False))
+    insert_spans(store, agent_traces(6, first=10, failing=lambda trace: True))
+    window = {"agent_uuid": AGENT_UUID, "window_start": BASE - timedelta(minutes=30),
+              "window_end": BASE + timedelta(minutes=30), "span_limit": 100}
+    previous = {**window, "window_start": before - timedelta(minutes=30), "window_end": before + timedelta(minutes=30)}
+    with store.connect() as connection:
+        connection.execute(redact.sql_macro())
+        snapshot.write_snapshot(connection, window, tmp_path / "window.parquet")
+        whole = snapshot.write_snapshot(connection, previous, tmp_path / "whole.parquet")
+        narrow = snapshot.write_snapshot(connection, previous, tmp_path / "narrow.parquet", comparison_only=True)
+
+    assert whole == narrow and narrow.spans == 24
+    with duckdb.connect() as connection:
+        connection.read_parquet(str(tmp_path / "window.parquet")).create_view("window_spans")
+        analyses = {}
+        for name in ("whole", "narrow"):
+            connection.read_parquet(str(tmp_path / f"{name}.parquet")).create_view(f"previous_{name}")
+            analyses[name] = heuristics.analyze(connection, agent_uuid=AGENT_UUID, table="window_spans",
+                                                previous_table=f"previous_{name}")
+        columns = connection.execute("SELECT * FROM previous_narrow LIMIT 0").description
+    findings = {name: [item.to_json() for item in analysis.findings] for name, analysis in analyses.items()}
+    assert findings["narrow"] == findings["whole"]
+    assert any(item.get("baseline") == 0.0 for item in findings["narrow"])  # the previous failure rate
+    assert len(columns) == 12

@@ -4,6 +4,8 @@
 --   'window': every span of the window (the span limit cuts nothing);
 --   'traces': the spans of the traces whose running span count stays within $span_limit;
 --   'keys':   the spans listed in halo_snapshot_keys (the first trace alone exceeds the limit).
+-- $comparison_only: the previous window, with only the columns the detectors' comparisons read of it
+-- (heuristics/_previous.sql), its texts redacted alike: the whole rows cost as much as the window's.
 -- Rows come in the store's order, unsorted: the detectors and the report order what they show by
 -- their own keys, and sorting the full rows cost a third of a 1M-span snapshot (spilling under the
 -- store's memory limit, or chunk by chunk on one thread) where this streams on every thread.
@@ -21,9 +23,17 @@ WITH picked AS (
     WHERE spans.agent_uuid = $agent_uuid
       AND spans.start_time >= $window_start
       AND spans.start_time < $window_end
-),
+)
+{%- if comparison_only %}
+SELECT
+    agent_uuid, trace_id, span_id, span_type, status_code, duration_ms, counts_usage, cost_usd,
+    redact_secrets(name) AS name, redact_secrets(tool_name) AS tool_name, redact_secrets(model) AS model,
+    redact_secrets(scope_name) AS scope_name
+FROM picked
+{%- else %},
 prepared AS (
 {{ redacted_spans("picked") }}
 )
 SELECT *
 FROM prepared
+{%- endif %}
