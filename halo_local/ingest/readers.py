@@ -26,6 +26,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob
 import json
 import re
@@ -391,21 +392,35 @@ _SPAN_TYPE = {
     ],
     "status": {"code": "VARCHAR", "message": "VARCHAR"},
 }
-_SCOPE_SPANS_TYPE = {"scope": _SCOPE_TYPE, "instrumentationLibrary": _SCOPE_TYPE, "spans": [_SPAN_TYPE]}
-_RESOURCE_SPANS_TYPE = {
-    "resource": {"attributes": _KEY_VALUES_TYPE},
-    "scopeSpans": [_SCOPE_SPANS_TYPE],
-    "scope_spans": [_SCOPE_SPANS_TYPE],
-    "instrumentationLibrarySpans": [_SCOPE_SPANS_TYPE],
-}
-OTLP_DOCUMENT_TYPE = json.dumps(
-    {
-        "resourceSpans": [_RESOURCE_SPANS_TYPE],
-        "resource_spans": [_RESOURCE_SPANS_TYPE],
-        "batches": [_RESOURCE_SPANS_TYPE],
-    }
-)
-"""json_transform type of one OTLP/JSON document: every field typed, ids and int64 as text."""
+_RESOURCE_SPANS_KEYS = ("resourceSpans", "resource_spans", "batches")
+_SCOPE_SPANS_KEYS = ("scopeSpans", "scope_spans", "instrumentationLibrarySpans")
+_SCOPE_KEYS = ("scope", "instrumentationLibrary")
+"""The alternative names of OTLP/JSON's containers (proto3 JSON, snake case, Tempo and old instrumentation),
+in the order otlp_stage.sql prefers them."""
+
+
+@dataclass(frozen=True)
+class ContainerKeys:
+    """The container names otlp_stage.sql reads a batch with: those its lines may hold (a name no line
+    holds is NULL in every document, so leaving it out changes no row), the preferred one always."""
+
+    resource_keys: tuple[str, ...] = _RESOURCE_SPANS_KEYS
+    scope_spans_keys: tuple[str, ...] = _SCOPE_SPANS_KEYS
+    scope_keys: tuple[str, ...] = _SCOPE_KEYS
+
+
+@functools.lru_cache(maxsize=64)
+def otlp_document_type(keys: ContainerKeys = ContainerKeys()) -> str:
+    """json_transform type of one OTLP/JSON document with these containers: every field typed, ids and
+    int64 as text."""
+    scope_spans = {**{key: _SCOPE_TYPE for key in keys.scope_keys}, "spans": [_SPAN_TYPE]}
+    resource_spans = {"resource": {"attributes": _KEY_VALUES_TYPE},
+                      **{key: [scope_spans] for key in keys.scope_spans_keys}}
+    return json.dumps({key: [resource_spans] for key in keys.resource_keys})
+
+
+OTLP_DOCUMENT_TYPE = otlp_document_type()
+"""json_transform type of one OTLP/JSON document holding any of the containers' names."""
 
 HALO_RECORD_TYPE = json.dumps(
     {
@@ -441,11 +456,13 @@ def _parse_lines(work: duckdb.DuckDBPyConnection, chosen_format: str, lines: pa.
             work.execute(sql_text("ingest/halo_jsonl.sql"), {"record_type": HALO_RECORD_TYPE})
         else:
             raw = lines.column("raw")
-            stage = sql_text("ingest/otlp_stage.sql")
             escaped = _mentions(raw, "\\u")  # a key may be written with \u escapes
+            keys = ContainerKeys() if escaped else _container_keys(raw)
+            stage = sql_template("ingest/otlp_stage.sql", resource_keys=keys.resource_keys,
+                                 scope_spans_keys=keys.scope_spans_keys, scope_keys=keys.scope_keys)
             spans = sql_template("ingest/otlp_spans.sql", events=escaped or _mentions(raw, '"events"'),
                                  links=escaped or _mentions(raw, '"links"'))
-            parameters = {"document_type": OTLP_DOCUMENT_TYPE}
+            parameters = {"document_type": otlp_document_type(keys)}
             if _may_hold_containers(raw):
                 work.execute(f"CREATE OR REPLACE TEMP TABLE halo_stage AS {stage}", parameters)
                 work.execute(sql_text("ingest/anyvalue_roots.sql"))
@@ -463,6 +480,16 @@ def _may_hold_containers(lines: pa.ChunkedArray | pa.Array) -> bool:
     decoded relationally (anyvalue_*.sql). A mention inside a string only costs that slower path. One RE2
     pass over the raw bytes, which is cheaper than decoding them as text in DuckDB."""
     return bool(pc.any(pc.match_substring_regex(lines, _CONTAINER_KEY)).as_py())
+
+
+def _container_keys(lines: pa.ChunkedArray | pa.Array) -> ContainerKeys:
+    """The container names that some line of `lines` holds, quoted as a key is (or in a value, which
+    costs only a wider type), each list led by its preferred name."""
+
+    def present(names: tuple[str, ...]) -> tuple[str, ...]:
+        return names[:1] + tuple(name for name in names[1:] if _mentions(lines, f'"{name}"'))
+
+    return ContainerKeys(present(_RESOURCE_SPANS_KEYS), present(_SCOPE_SPANS_KEYS), present(_SCOPE_KEYS))
 
 
 def _mentions(lines: pa.ChunkedArray | pa.Array, quoted_key: str) -> bool:
