@@ -452,11 +452,12 @@ def _parse_lines(work: duckdb.DuckDBPyConnection, chosen_format: str, lines: pa.
     """`lines` (line_no, raw) → halo_chunk_rows on `work`, as _parse_batch."""
     work.register("halo_chunk", lines)
     try:
+        raw = lines.column("raw")
+        escaped = _mentions(raw, "\\u")  # a key may be written with \u escapes
         if chosen_format == "halo-jsonl":
-            work.execute(sql_text("ingest/halo_jsonl.sql"), {"record_type": HALO_RECORD_TYPE})
+            work.execute(sql_template("ingest/halo_jsonl.sql", events=escaped or _mentions(raw, '"events"'),
+                                      links=escaped or _mentions(raw, '"links"')), {"record_type": HALO_RECORD_TYPE})
         else:
-            raw = lines.column("raw")
-            escaped = _mentions(raw, "\\u")  # a key may be written with \u escapes
             keys = ContainerKeys() if escaped else _container_keys(raw)
             stage = sql_template("ingest/otlp_stage.sql", resource_keys=keys.resource_keys,
                                  scope_spans_keys=keys.scope_spans_keys, scope_keys=keys.scope_keys)
