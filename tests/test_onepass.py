@@ -88,7 +88,7 @@ def test_a_bad_line_in_a_later_chunk_names_it_and_stores_nothing(tmp_path: Path,
 
 
 def test_the_files_of_one_load_share_its_databases_and_a_bad_one_still_names_itself(
-        tmp_path: Path, chunked: None, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, forced: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """One parser and one work database serve every file of a load (opening and preparing them cost more
     than a small file); a file that fails leaves nothing behind, in the store or in the next file."""
     private_databases: list[object] = []
@@ -102,24 +102,21 @@ def test_the_files_of_one_load_share_its_databases_and_a_bad_one_still_names_its
     monkeypatch.setattr(duckdb, "connect", counted)
     folder = tmp_path / "traces"
     folder.mkdir()
-    for name, first in (("a", 1), ("b", 40), ("c", 80)):
-        (folder / f"{name}.jsonl").write_text("".join(_otlp_line(trace, 10) for trace in range(first, first + 30)))
+    for name, first in (("a", 1), ("b", 10), ("c", 20)):
+        (folder / f"{name}.jsonl").write_text("".join(_otlp_line(trace, 5) for trace in range(first, first + 3)))
     store = Store(tmp_path / "home")
-    assert load_paths(store, [folder]).spans_new == 900
+    assert load_paths(store, [folder]).spans_new == 45
     assert len(private_databases) == 2
-    (folder / "b.jsonl").write_text("".join(_otlp_line(trace, 10) for trace in range(40, 69))
-                                    + _otlp_line(69, 10, bad_at=2))
-    (folder / "c.jsonl").write_text(_otlp_line(200, 10))
-    (folder / "d.jsonl").write_text(_otlp_line(300, 10))
+    (folder / "b.jsonl").write_text(_otlp_line(10, 5) + _otlp_line(11, 5, bad_at=2))
+    (folder / "c.jsonl").write_text(_otlp_line(200, 5))
     with pytest.raises(InvalidTraceFileError) as raised:
         load_paths(store, [folder])
-    assert f"{folder / 'b.jsonl'}:30:" in str(raised.value)
-    assert _span_count(store) == 900 and not _parser_threads()
-    (folder / "b.jsonl").write_text(_otlp_line(150, 10))
+    assert f"{folder / 'b.jsonl'}:2:" in str(raised.value)
+    assert _span_count(store) == 45 and not _parser_threads()
+    (folder / "b.jsonl").write_text(_otlp_line(150, 5))
     loads = load_paths(store, [folder]).files
-    assert [(item.status, item.spans_new) for item in loads] == [("unchanged", 0), ("loaded", 10), ("loaded", 10),
-                                                                 ("loaded", 10)]
-    expected = {f"{trace:032x}": name for trace, name in ((150, "b.jsonl"), (200, "c.jsonl"), (300, "d.jsonl"))}
+    assert [(item.status, item.spans_new) for item in loads] == [("unchanged", 0), ("loaded", 5), ("loaded", 5)]
+    expected = {f"{trace:032x}": name for trace, name in ((150, "b.jsonl"), (200, "c.jsonl"))}
     with store.connect() as connection:
         sources = dict(connection.execute(
             "SELECT trace_id, parse_filename(any_value(source_file)) FROM spans WHERE trace_id IN $ids"
