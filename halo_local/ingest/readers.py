@@ -461,10 +461,11 @@ def _parse_lines(work: duckdb.DuckDBPyConnection, chosen_format: str, lines: pa.
             keys = ContainerKeys() if escaped else _container_keys(raw)
             stage = sql_template("ingest/otlp_stage.sql", resource_keys=keys.resource_keys,
                                  scope_spans_keys=keys.scope_spans_keys, scope_keys=keys.scope_keys)
+            containers = _may_hold_containers(raw)
             spans = sql_template("ingest/otlp_spans.sql", events=escaped or _mentions(raw, '"events"'),
-                                 links=escaped or _mentions(raw, '"links"'))
+                                 links=escaped or _mentions(raw, '"links"'), decoded=containers)
             parameters = {"document_type": otlp_document_type(keys)}
-            if _may_hold_containers(raw):
+            if containers:
                 work.execute(f"CREATE OR REPLACE TEMP TABLE halo_stage AS {stage}", parameters)
                 work.execute(sql_text("ingest/anyvalue_roots.sql"))
                 _decode_anyvalue_tree(work)
