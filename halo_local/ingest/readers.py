@@ -26,7 +26,6 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import contextlib
-import functools
 import glob
 import json
 import re
@@ -40,6 +39,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from halo_local.errors import HaloLocalError, InvalidTraceFileError, NotTraceFileError, UsageError
+from halo_local.ingest.json_types import (
+    HALO_RECORD_TYPE,
+    RESOURCE_SPANS_KEYS,
+    SCOPE_KEYS,
+    SCOPE_SPANS_KEYS,
+    ContainerKeys,
+    otlp_document_type,
+)
 from halo_local.ingest.limits import ATTRIBUTE_VALUE_LIMIT_ENV, DEFAULT_ATTRIBUTE_VALUE_LIMIT, size_setting
 from halo_local.ingest.lines import (
     HALO_MARKER,
@@ -365,82 +372,6 @@ def _drop_quietly(connection: duckdb.DuckDBPyConnection, table: str) -> None:
 
 # --- SQL -------------------------------------------------------------------------------------------
 
-_ANY_VALUE_TYPE = {
-    "stringValue": "VARCHAR",
-    "boolValue": "BOOLEAN",
-    "intValue": "VARCHAR",
-    "doubleValue": "DOUBLE",
-    "bytesValue": "VARCHAR",
-    "arrayValue": "JSON",
-    "kvlistValue": "JSON",
-}
-_KEY_VALUES_TYPE = [{"key": "VARCHAR", "value": _ANY_VALUE_TYPE}]
-_SCOPE_TYPE = {"name": "VARCHAR", "version": "VARCHAR"}
-_SPAN_TYPE = {
-    "traceId": "VARCHAR",
-    "spanId": "VARCHAR",
-    "parentSpanId": "VARCHAR",
-    "traceState": "VARCHAR",
-    "name": "VARCHAR",
-    "kind": "VARCHAR",
-    "startTimeUnixNano": "VARCHAR",
-    "endTimeUnixNano": "VARCHAR",
-    "attributes": _KEY_VALUES_TYPE,
-    "events": [{"timeUnixNano": "VARCHAR", "name": "VARCHAR", "attributes": _KEY_VALUES_TYPE}],
-    "links": [
-        {"traceId": "VARCHAR", "spanId": "VARCHAR", "traceState": "VARCHAR", "attributes": _KEY_VALUES_TYPE}
-    ],
-    "status": {"code": "VARCHAR", "message": "VARCHAR"},
-}
-_RESOURCE_SPANS_KEYS = ("resourceSpans", "resource_spans", "batches")
-_SCOPE_SPANS_KEYS = ("scopeSpans", "scope_spans", "instrumentationLibrarySpans")
-_SCOPE_KEYS = ("scope", "instrumentationLibrary")
-"""The alternative names of OTLP/JSON's containers (proto3 JSON, snake case, Tempo and old instrumentation),
-in the order otlp_stage.sql prefers them."""
-
-
-@dataclass(frozen=True)
-class ContainerKeys:
-    """The container names otlp_stage.sql reads a batch with: those its lines may hold (a name no line
-    holds is NULL in every document, so leaving it out changes no row), the preferred one always."""
-
-    resource_keys: tuple[str, ...] = _RESOURCE_SPANS_KEYS
-    scope_spans_keys: tuple[str, ...] = _SCOPE_SPANS_KEYS
-    scope_keys: tuple[str, ...] = _SCOPE_KEYS
-
-
-@functools.lru_cache(maxsize=64)
-def otlp_document_type(keys: ContainerKeys = ContainerKeys()) -> str:
-    """json_transform type of one OTLP/JSON document with these containers: every field typed, ids and
-    int64 as text."""
-    scope_spans = {**{key: _SCOPE_TYPE for key in keys.scope_keys}, "spans": [_SPAN_TYPE]}
-    resource_spans = {"resource": {"attributes": _KEY_VALUES_TYPE},
-                      **{key: [scope_spans] for key in keys.scope_spans_keys}}
-    return json.dumps({key: [resource_spans] for key in keys.resource_keys})
-
-
-OTLP_DOCUMENT_TYPE = otlp_document_type()
-"""json_transform type of one OTLP/JSON document holding any of the containers' names."""
-
-HALO_RECORD_TYPE = json.dumps(
-    {
-        "trace_id": "VARCHAR",
-        "span_id": "VARCHAR",
-        "parent_span_id": "VARCHAR",
-        "trace_state": "VARCHAR",
-        "name": "VARCHAR",
-        "kind": "VARCHAR",
-        "start_time": "VARCHAR",
-        "end_time": "VARCHAR",
-        "status": {"code": "VARCHAR", "message": "VARCHAR"},
-        "resource": {"attributes": "JSON"},
-        "scope": {"name": "VARCHAR", "version": "VARCHAR"},
-        "attributes": "JSON",
-        "events": "JSON",
-        "links": "JSON",
-    }
-)
-"""json_transform type of one HALO JSONL span; attributes stay JSON as written."""
 
 
 def _parse_batch(work: duckdb.DuckDBPyConnection, chosen_format: str, batch: Batch) -> None:
@@ -491,7 +422,7 @@ def _container_keys(lines: pa.ChunkedArray | pa.Array) -> ContainerKeys:
     def present(names: tuple[str, ...]) -> tuple[str, ...]:
         return names[:1] + tuple(name for name in names[1:] if _mentions(lines, f'"{name}"'))
 
-    return ContainerKeys(present(_RESOURCE_SPANS_KEYS), present(_SCOPE_SPANS_KEYS), present(_SCOPE_KEYS))
+    return ContainerKeys(present(RESOURCE_SPANS_KEYS), present(SCOPE_SPANS_KEYS), present(SCOPE_KEYS))
 
 
 def _mentions(lines: pa.ChunkedArray | pa.Array, quoted_key: str) -> bool:
