@@ -8,10 +8,10 @@ about 400 spans a line), each in a fresh process and in the same run:
 - run: `halo-local run create --no-llm --wait --span-limit SIZE` over a window holding every loaded
   span of the generated agent (the snapshot, every detector, the report), with the time of each of
   its steps from the run's events;
-- snapshot step alone: the run's snapshot (halo_local/runs/snapshot.py: the kept spans' keys sorted,
-  then the redacted rows sorted and written 50k at a time) in a fresh process under the store's
-  memory limit (768 MB), as the run takes it;
-- snapshot as one query: the design before, one query redacting the window's kept spans and sorting
+- snapshot step alone: the run's snapshot (halo_local/runs/snapshot.py: the traces ranked, then the
+  kept spans redacted and written by DuckDB in one unsorted query) in a fresh process under the
+  store's memory limit (768 MB), as the run takes it;
+- snapshot as one query: an earlier design, one query redacting the window's kept spans and sorting
   their full rows at once (it spills under the limit at 1M);
 - snapshot, no redaction: the run's snapshot with `redact_secrets` and `may_hold_secret` made the
   identity: what it costs without the secret redaction (select, sort, write);
@@ -28,7 +28,13 @@ children), cores used (CPU / wall) and peak RSS. Then the growth from one size t
 printed beside the growth in spans: "no faster than linear" means a ratio of time (and of RSS) at
 most the ratio of spans.
 
-Usage: python bench/scale.py [--sizes 10000,100000,1000000] [--out bench/out]
+With `--homes DIR` each size's loaded $HALO_HOME is kept under DIR and reused by the next call (its
+load is then not measured): a 1M-span load takes minutes. `--contenders run,chunked` measures only
+those (names as in the table: load, run, chunked, one_query, unredacted, unsorted, copy, detectors,
+narrow).
+
+Usage: python bench/scale.py [--sizes 10000,100000,1000000] [--out bench/out] [--homes DIR]
+                             [--contenders run,chunked]
 Not run by CI. Figures go in the README.
 """
 
@@ -53,7 +59,7 @@ BENCH = Path(__file__).resolve().parent
 REPOSITORY = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
-from _options import number_list, path_option, run_with_fire  # noqa: E402
+from _options import number_list, path_option, run_with_fire, text_list, usage_error  # noqa: E402
 from ingest import generate  # noqa: E402  (bench/ is not a package; only the generator is shared)
 
 AGENT_NAME = re.compile(r'"stringValue":"agent-[0-9]+"')
@@ -208,45 +214,58 @@ def one_agent(size: int, out: Path) -> Path:
     return single
 
 
-def bench_size(size: int, out: Path, scratch: Path) -> dict[str, object]:
+def bench_size(size: int, out: Path, scratch: Path, homes: Path | None,
+               contenders: frozenset[str]) -> dict[str, object]:
     otlp_path = one_agent(size, out)
-    home = scratch / f"home-{size}"
+    home = (homes or scratch) / f"home-{size}"
     env = {**os.environ, "HALO_HOME": str(home), "PYTHONPATH": str(REPOSITORY), "ANTHROPIC_API_KEY": ""}
-    load = _timed(_cli("traces", "load", str(otlp_path), "--json"), env)
-    agent, start, end, spans = _window(home / "halo.duckdb")
-    run = _timed(_cli("run", "create", "--agent-uuid", agent, "--window-start-at", start.isoformat(),
-                      "--window-end-at", end.isoformat(), "--span-limit", str(size), "--no-llm", "--wait",
-                      "--json"), env)
-    run_document = json.loads(run.stdout)
-    events = json.loads(_timed(_cli("run", "events", run_document["runId"], "--json"), env).stdout)
-    snapshots = {
-        mode: _timed([sys.executable, "-c", f"ONE_QUERY = {ONE_QUERY!r}\n" + BARE_SNAPSHOT, str(home / "halo.duckdb"),
-                      agent, start.isoformat(), end.isoformat(), str(size), str(scratch / f"{mode}-{size}.parquet"),
-                      mode], env)
-        for mode in SNAPSHOT_MODES}
-    detectors = _timed([sys.executable, "-c", DETECTORS, str(scratch / f"chunked-{size}.parquet")], env)
-    narrow = _timed([sys.executable, "-c", NARROW_SCAN, str(scratch / f"chunked-{size}.parquet")], env)
-    shutil.rmtree(home, ignore_errors=True)
-    return {"size": size, "bytes": otlp_path.stat().st_size, "spans": spans, "load": load, "run": run,
-            "steps": _step_seconds(events.get("events", events) if isinstance(events, dict) else events),
-            "status": run_document["status"], "findings": run_document.get("findingCount"),
-            **snapshots, "detectors": detectors, "narrow": narrow}
+    figures: dict[str, object] = {"size": size, "bytes": otlp_path.stat().st_size, "steps": {}}
+    if homes is None or not (home / "halo.duckdb").exists():
+        figures["load"] = _timed(_cli("traces", "load", str(otlp_path), "--json"), env)
+    agent, start, end, figures["spans"] = _window(home / "halo.duckdb")
+    if "run" in contenders:
+        run = _timed(_cli("run", "create", "--agent-uuid", agent, "--window-start-at", start.isoformat(),
+                          "--window-end-at", end.isoformat(), "--span-limit", str(size), "--no-llm", "--wait",
+                          "--json"), env)
+        run_document = json.loads(run.stdout)
+        events = json.loads(_timed(_cli("run", "events", run_document["runId"], "--json"), env).stdout)
+        figures.update(run=run, status=run_document["status"], findings=run_document.get("findingCount"),
+                       steps=_step_seconds(events.get("events", events) if isinstance(events, dict) else events))
+    for mode in SNAPSHOT_MODES:
+        if mode in contenders or (mode == "chunked" and contenders & {"detectors", "narrow"}):
+            figures[mode] = _timed([sys.executable, "-c", f"ONE_QUERY = {ONE_QUERY!r}\n" + BARE_SNAPSHOT,
+                                    str(home / "halo.duckdb"), agent, start.isoformat(), end.isoformat(), str(size),
+                                    str(scratch / f"{mode}-{size}.parquet"), mode], env)
+    for name, script in (("detectors", DETECTORS), ("narrow", NARROW_SCAN)):
+        if name in contenders:
+            figures[name] = _timed([sys.executable, "-c", script, str(scratch / f"chunked-{size}.parquet")], env)
+    if homes is None:
+        shutil.rmtree(home, ignore_errors=True)
+    return figures
 
 
-def main(sizes: str | int | tuple[int, ...] = "10000,100000,1000000", out: str | Path = BENCH / "out") -> None:
+def main(sizes: str | int | tuple[int, ...] = "10000,100000,1000000", out: str | Path = BENCH / "out",
+         homes: str | Path | None = None, contenders: str | tuple[str, ...] = ",".join(LABELS)) -> None:
     size_list = number_list(sizes, "--sizes")
     out_path = path_option(out)
+    homes_path = path_option(homes) if homes is not None else None
+    chosen = frozenset(text_list(contenders)) | {"load"}
+    if unknown := chosen - set(LABELS):
+        raise usage_error(f"--contenders: unknown {', '.join(sorted(unknown))}; choose from {', '.join(LABELS)}")
     results = []
     with tempfile.TemporaryDirectory() as scratch:
         for size in size_list:
-            results.append(bench_size(size, out_path, Path(scratch)))
+            results.append(bench_size(size, out_path, Path(scratch), homes_path, chosen))
             result = results[-1]
-            print(f"{size:>9,} spans ({result['bytes'] / size:.0f} bytes a span), run {result['status']}, "
-                  f"{result['findings']} findings; run steps: "
-                  + ", ".join(f"{step} {seconds:.2f} s" for step, seconds in result["steps"].items()), flush=True)
+            steps: dict[str, float] = result["steps"]  # type: ignore[assignment]
+            print(f"{size:>9,} spans ({result['bytes'] / size:.0f} bytes a span), run {result.get('status')}, "  # type: ignore[operator]
+                  f"{result.get('findings')} findings; run steps: "
+                  + ", ".join(f"{step} {seconds:.2f} s" for step, seconds in steps.items()), flush=True)
     print(f"\n{'spans':>9} | {'contender':<24} {'wall s':>7} {'CPU s':>7} {'cores':>5} {'RSS MiB':>8}")
     for result in results:
         for label, name in LABELS.items():
+            if label not in result:
+                continue
             figures: Measured = result[label]  # type: ignore[assignment]
             print(f"{result['size']:>9,} | {name:<24} {figures.wall:>7.2f} {figures.cpu:>7.2f} "
                   f"{figures.cores:>5.2f} {figures.rss_mib:>8.0f}")
@@ -254,6 +273,8 @@ def main(sizes: str | int | tuple[int, ...] = "10000,100000,1000000", out: str |
     for smaller, larger in itertools.pairwise(results):
         spans = larger["size"] / smaller["size"]  # type: ignore[operator]
         for label in ("load", "run"):
+            if label not in smaller or label not in larger:
+                continue
             small: Measured = smaller[label]  # type: ignore[assignment]
             large: Measured = larger[label]  # type: ignore[assignment]
             print(f"  {smaller['size']:,} -> {larger['size']:,} ({spans:.0f}x spans) {label:<4}: "

@@ -68,7 +68,10 @@ def _compare(name: str, rows: list[dict[str, Any]]) -> None:
     if os.environ.get(UPDATE_ENV) == "1":
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(gzip.compress(text.encode("utf-8"), mtime=0))
-    expected = [json.loads(line) for line in gzip.decompress(path.read_bytes()).decode("utf-8").splitlines()]
+    reference_text = gzip.decompress(path.read_bytes()).decode("utf-8")
+    if text == reference_text:  # the same rows written the same way: no need to parse them to compare
+        return
+    expected = [json.loads(line) for line in reference_text.splitlines()]
     assert len(rows) == len(expected), f"{name}: {len(rows)} spans stored, {len(expected)} in {path}"
     for row, reference in zip(rows, expected, strict=True):
         key = (reference["trace_id"], reference["span_id"])

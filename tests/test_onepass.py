@@ -13,6 +13,7 @@ import os
 import threading
 from pathlib import Path
 
+import duckdb
 import pytest
 from test_load_parity import GENERATED_SPANS, REPO, _compare, _generator, _stored_rows
 
@@ -84,6 +85,43 @@ def test_a_bad_line_in_a_later_chunk_names_it_and_stores_nothing(tmp_path: Path,
     assert "startTimeUnixNano that is not an integer" in str(raised.value)
     assert _span_count(store) == 0
     assert not _parser_threads()
+
+
+def test_the_files_of_one_load_share_its_databases_and_a_bad_one_still_names_itself(
+        tmp_path: Path, forced: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One parser and one work database serve every file of a load (opening and preparing them cost more
+    than a small file); a file that fails leaves nothing behind, in the store or in the next file."""
+    private_databases: list[object] = []
+    connect = duckdb.connect
+
+    def counted(*args: object, **kwargs: object) -> duckdb.DuckDBPyConnection:
+        if not args and "database" not in kwargs:  # in memory: the store's own file is named
+            private_databases.append(kwargs)
+        return connect(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(duckdb, "connect", counted)
+    folder = tmp_path / "traces"
+    folder.mkdir()
+    for name, first in (("a", 1), ("b", 10), ("c", 20)):
+        (folder / f"{name}.jsonl").write_text("".join(_otlp_line(trace, 5) for trace in range(first, first + 3)))
+    store = Store(tmp_path / "home")
+    assert load_paths(store, [folder]).spans_new == 45
+    assert len(private_databases) == 2
+    (folder / "b.jsonl").write_text(_otlp_line(10, 5) + _otlp_line(11, 5, bad_at=2))
+    (folder / "c.jsonl").write_text(_otlp_line(200, 5))
+    with pytest.raises(InvalidTraceFileError) as raised:
+        load_paths(store, [folder])
+    assert f"{folder / 'b.jsonl'}:2:" in str(raised.value)
+    assert _span_count(store) == 45 and not _parser_threads()
+    (folder / "b.jsonl").write_text(_otlp_line(150, 5))
+    loads = load_paths(store, [folder]).files
+    assert [(item.status, item.spans_new) for item in loads] == [("unchanged", 0), ("loaded", 5), ("loaded", 5)]
+    expected = {f"{trace:032x}": name for trace, name in ((150, "b.jsonl"), (200, "c.jsonl"))}
+    with store.connect() as connection:
+        sources = dict(connection.execute(
+            "SELECT trace_id, parse_filename(any_value(source_file)) FROM spans WHERE trace_id IN $ids"
+            " GROUP BY trace_id HAVING count(DISTINCT source_file) = 1", {"ids": list(expected)}).fetchall())
+    assert sources == expected
 
 
 def test_skip_invalid_leaves_out_and_counts_bad_records(tmp_path: Path, chunked: None) -> None:

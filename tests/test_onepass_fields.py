@@ -96,7 +96,7 @@ def test_one_pass_stores_what_the_part_by_part_path_stores(tmp_path: Path, monke
     monkeypatch.setenv(onepass.MIN_BYTES_ENV, str(1 << 40))
     load_paths(Store(tmp_path / "regular"), [data])
     monkeypatch.setenv(onepass.MIN_BYTES_ENV, "0")
-    monkeypatch.setattr(onepass, "CHUNK_BYTES", 4096)
+    monkeypatch.setattr(onepass, "CHUNK_BYTES", 16384)  # ~28 chunks, some 7 a part
     monkeypatch.setattr(onepass, "CONSUME_EVERY_SPANS", 250)
     regular = _stored(tmp_path / "regular")
     assert len(regular) > 600

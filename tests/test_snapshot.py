@@ -1,9 +1,9 @@
-"""The snapshot's rows: in start order, redacted, a trace over the limit cut to its earliest spans;
-and the link hosts the report reads from it.
+"""The snapshot's rows: the kept spans (whole traces, error traces first, within the span limit; a first
+trace over the limit cut to its earliest spans), redacted, with the columns and types of `spans`; and
+the link hosts the report reads from it.
 
-The snapshot sorts the kept spans' keys once and writes the redacted rows a chunk at a time, each
-sorted (sql/runs/snapshot*.sql, halo_local/runs/parquet_writer.py); these pin what that order of
-work must keep."""
+The snapshot is one unsorted query written by DuckDB (sql/runs/snapshot*.sql): these pin which rows
+it keeps whatever order they come in."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import duckdb
-import pytest
 from runs_support import AGENT_UUID, BASE, agent_traces, create_run, insert_spans, span
 
-from halo_local import redact
-from halo_local.runs import parquet_writer, snapshot
+from halo_local import heuristics, redact
+from halo_local.runs import snapshot
 from halo_local.store import Store
 
 
@@ -26,8 +25,7 @@ def _snapshot_rows(run: dict) -> list[tuple]:
             {"path": run["traceDataset"]["path"]}).fetchall()
 
 
-def test_snapshot_rows_are_in_start_order_and_redacted(store: Store) -> None:
-    # Traces inserted newest first, and spans sharing a start: the order comes from the sort alone.
+def test_snapshot_holds_every_span_of_the_window_redacted(store: Store) -> None:
     rows = agent_traces(4, failing=lambda trace: False)[::-1]
     rows.append(span(9, 0, start=BASE, span_type="tool", tool_name="login",
                      tool_arguments='{"password": "hunter2-secret-value"}'))
@@ -35,8 +33,7 @@ def test_snapshot_rows_are_in_start_order_and_redacted(store: Store) -> None:
 
     snapshot = _snapshot_rows(create_run(store, no_llm=True))
 
-    assert len(snapshot) == 17
-    assert [row[:3] for row in snapshot] == sorted(row[:3] for row in snapshot)
+    assert sorted((row[1], row[2]) for row in snapshot) == sorted((row["trace_id"], row["span_id"]) for row in rows)
     assert not any("hunter2" in (row[3] or "") for row in snapshot)
     assert any("[REDACTED]" in (row[3] or "") for row in snapshot)
 
@@ -48,39 +45,38 @@ def test_a_trace_cut_by_the_limit_keeps_its_earliest_spans(store: Store) -> None
 
     snapshot = _snapshot_rows(create_run(store, no_llm=True, span_limit=4))
 
-    assert [row[2] for row in snapshot] == [f"{1:04x}{index:012x}" for index in (9, 8, 7, 6)]
+    assert sorted(row[2] for row in snapshot) == [f"{1:04x}{index:012x}" for index in (6, 7, 8, 9)]
 
 
-def test_a_snapshot_written_in_chunks_is_the_one_chunk_snapshot(store: Store, tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    # Spans sharing a start across traces, a secret and JSON columns: chunks of 2 spans and row groups of 3
-    # rows must give the same rows in the same order with the same types as one chunk.
-    rows = agent_traces(4, failing=lambda trace: trace == 1)[::-1]
-    rows.append(span(9, 0, start=BASE, span_type="tool", tool_name="login", attributes='{"k": 1}',
-                     tool_arguments='{"password": "hunter2-secret-value"}'))
+def test_the_limit_keeps_whole_traces_error_traces_first_then_the_newest(store: Store, tmp_path: Path) -> None:
+    # Five traces of 4 spans, the oldest failing, and the newest of one span with a secret and JSON
+    # attributes: a limit of 10 keeps the failing trace, then the newest ones while they fit (9 spans),
+    # never part of a fourth.
+    rows = agent_traces(5, failing=lambda trace: trace == 0)
+    rows.append(span(9, 0, start=BASE + timedelta(minutes=9), span_type="tool", tool_name="login",
+                     attributes='{"k": 1}', tool_arguments='{"password": "hunter2-secret-value"}'))
     insert_spans(store, rows)
-    monkeypatch.setattr(parquet_writer, "ROW_GROUP_ROWS", 3)
-    params = {"agent_uuid": AGENT_UUID, "window_start": BASE - timedelta(hours=1),
-              "window_end": BASE + timedelta(hours=1), "span_limit": 17}
+    window = {"agent_uuid": AGENT_UUID, "window_start": BASE - timedelta(hours=1),
+              "window_end": BASE + timedelta(hours=1)}
     with store.connect() as connection:
         connection.execute(redact.sql_macro())
-        whole = snapshot.write_snapshot(connection, params, tmp_path / "whole.parquet", chunk_spans=1000)
-        chunked = snapshot.write_snapshot(connection, params, tmp_path / "chunked.parquet", chunk_spans=2)
+        limited = snapshot.write_snapshot(connection, {**window, "span_limit": 10}, tmp_path / "limited.parquet")
+        whole = snapshot.write_snapshot(connection, {**window, "span_limit": 21}, tmp_path / "whole.parquet")
+        spans_types = [(name, str(kind)) for name, kind in zip(
+            *(lambda relation: (relation.columns, relation.types))(connection.table("spans")), strict=True)]
 
-    assert whole == chunked
-    assert (chunked.window_spans, chunked.spans, chunked.traces) == (17, 17, 5)
+    assert (limited.window_spans, limited.window_traces, limited.spans, limited.traces) == (21, 6, 9, 3)
+    assert (whole.window_spans, whole.spans, whole.traces) == (21, 21, 6)
     with duckdb.connect() as connection:
         def read(name: str) -> tuple[list[tuple[object, ...]], list[tuple[str, str]]]:
             relation = connection.read_parquet(str(tmp_path / name))
             return relation.fetchall(), list(zip(relation.columns, map(str, relation.types), strict=True))
 
-        (whole_rows, whole_types), (chunked_rows, chunked_types) = read("whole.parquet"), read("chunked.parquet")
-        groups = connection.execute("SELECT count(DISTINCT row_group_id) FROM parquet_metadata($path)",
-                                    {"path": str(tmp_path / "chunked.parquet")}).fetchall()[0][0]
-    assert chunked_rows == whole_rows and chunked_types == whole_types
-    assert ("attributes", "JSON") in chunked_types
-    assert groups == 6
-    assert not any("hunter2" in str(row) for row in chunked_rows)
+        (limited_rows, limited_types), (whole_rows, whole_types) = read("limited.parquet"), read("whole.parquet")
+    assert sorted({str(row[0]) for row in limited_rows}) == [f"{trace:032x}" for trace in (0, 4, 9)]
+    assert limited_types == whole_types == spans_types
+    assert ("attributes", "JSON") in whole_types
+    assert not any("hunter2" in str(row) for row in whole_rows + limited_rows)
 
 
 def test_link_hosts_are_read_from_every_url_and_host_attribute_only() -> None:
@@ -98,3 +94,34 @@ def test_link_hosts_are_read_from_every_url_and_host_attribute_only() -> None:
                            {"values": attributes})
         hosts = link_hosts(connection)
     assert hosts == {f"{name}.example" for name in ("one", "two", "three", "four", "five", "six", "seven", "eight")}
+
+
+def test_the_previous_window_keeps_only_what_the_comparisons_read_with_the_same_findings(
+        store: Store, tmp_path: Path) -> None:
+    # The previous hour's tool calls all succeed, this hour's fail and are slower: a comparison the
+    # detectors make with the previous window. Its narrow file must give what the whole rows give.
+    before = BASE - timedelta(hours=1)
+    insert_spans(store, agent_traces(6, first=0, start=before, failing=lambda trace: False))
+    insert_spans(store, agent_traces(6, first=10, failing=lambda trace: True))
+    window = {"agent_uuid": AGENT_UUID, "window_start": BASE - timedelta(minutes=30),
+              "window_end": BASE + timedelta(minutes=30), "span_limit": 100}
+    previous = {**window, "window_start": before - timedelta(minutes=30), "window_end": before + timedelta(minutes=30)}
+    with store.connect() as connection:
+        connection.execute(redact.sql_macro())
+        snapshot.write_snapshot(connection, window, tmp_path / "window.parquet")
+        whole = snapshot.write_snapshot(connection, previous, tmp_path / "whole.parquet")
+        narrow = snapshot.write_snapshot(connection, previous, tmp_path / "narrow.parquet", comparison_only=True)
+
+    assert whole == narrow and narrow.spans == 24
+    with duckdb.connect() as connection:
+        connection.read_parquet(str(tmp_path / "window.parquet")).create_view("window_spans")
+        analyses = {}
+        for name in ("whole", "narrow"):
+            connection.read_parquet(str(tmp_path / f"{name}.parquet")).create_view(f"previous_{name}")
+            analyses[name] = heuristics.analyze(connection, agent_uuid=AGENT_UUID, table="window_spans",
+                                                previous_table=f"previous_{name}")
+        columns = connection.execute("SELECT * FROM previous_narrow LIMIT 0").description
+    findings = {name: [item.to_json() for item in analysis.findings] for name, analysis in analyses.items()}
+    assert findings["narrow"] == findings["whole"]
+    assert any(item.get("baseline") == 0.0 for item in findings["narrow"])  # the previous failure rate
+    assert len(columns) == 12

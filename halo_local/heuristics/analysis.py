@@ -95,6 +95,7 @@ _EMPTY_UNLESS = {
     "halo_h_failures": "failing_spans",
     "halo_h_claims": "stated_facts",
     "halo_h_claiming_agents": "stated_facts",
+    "halo_h_texts": "marker_texts",
 }
 # The columns of each table of _EMPTY_UNLESS once built, by halo_h_spans' columns (what they derive from).
 _SHAPES: dict[tuple[str, str], str] = {}
@@ -228,7 +229,7 @@ def _prepare(
     window = {"source_table": table, "agent_uuid": agent_uuid}
     set_up = _SetUp()
     _run_script(connection, "_prepare.sql", {**parameters, **window}, create_macros=create, set_up=set_up)
-    flags = _fetch_dicts(connection, "_window_guards.sql")[0]
+    flags = stored_rows(_execute(connection, sql_text("heuristics/_window_guards.sql"), window))[0]
     set_up.spans_shape = str(flags["spans_shape"])
     _leave_out(set_up, flags)
     _run_script(connection, "_failures.sql", {}, create_macros=create, set_up=set_up)

@@ -172,6 +172,19 @@ def load_paths(
     files = expand_paths(paths)
     named = named_files(paths)
     summary = LoadSummary()
+    shared = onepass.SharedDatabases()  # the one-pass loads' private databases, opened once for every file
+    try:
+        _load_files(store, files, named, summary, shared, format=format, skip_invalid=skip_invalid, progress=progress)
+    finally:
+        shared.close()
+    _summarize_range(store, summary)
+    return summary
+
+
+def _load_files(store: Store, files: list[Path], named: set[Path], summary: LoadSummary,
+                shared: onepass.SharedDatabases, *, format: str, skip_invalid: bool,
+                progress: ProgressCallback | None) -> None:
+    """load_paths' walk over `files`: small fresh ones gathered into groups, the others loaded alone."""
     pending = _Pending()
     grouped_contents: set[str] = set()
     for first in range(0, len(files), GROUP_MAX_FILES):
@@ -184,22 +197,22 @@ def load_paths(
             if progress is not None:
                 progress(index, len(files), path)
             if isinstance(entry, FreshFile) and pending.full_for(entry):
-                _load_pending(store, pending, summary, format=format, skip_invalid=skip_invalid, named=named)
+                _load_pending(store, pending, summary, format=format, skip_invalid=skip_invalid, named=named, shared=shared)
             if entry is not None:
                 pending.add(entry)
                 continue
-            _load_pending(store, pending, summary, format=format, skip_invalid=skip_invalid, named=named)
-            summary.files.append(_load_alone(store, path, format=format, skip_invalid=skip_invalid, named=named))
-    _load_pending(store, pending, summary, format=format, skip_invalid=skip_invalid, named=named)
-    _summarize_range(store, summary)
-    return summary
+            _load_pending(store, pending, summary, format=format, skip_invalid=skip_invalid, named=named, shared=shared)
+            summary.files.append(_load_alone(store, path, format=format, skip_invalid=skip_invalid, named=named,
+                                             shared=shared))
+    _load_pending(store, pending, summary, format=format, skip_invalid=skip_invalid, named=named, shared=shared)
 
 
-def _load_alone(store: Store, path: Path, *, format: str, skip_invalid: bool, named: set[Path]) -> FileLoad:
+def _load_alone(store: Store, path: Path, *, format: str, skip_invalid: bool, named: set[Path],
+                shared: onepass.SharedDatabases | None = None) -> FileLoad:
     """Load one file in its own transaction; a file with no trace data that a directory brought in is
     `not_traces`, any other failure ends the load, naming the file."""
     try:
-        return _load_one(store, path, format=format, skip_invalid=skip_invalid)
+        return _load_one(store, path, format=format, skip_invalid=skip_invalid, shared=shared)
     except NotTraceFileError as error:
         if format != "auto" or path in named:
             raise
@@ -287,7 +300,7 @@ class _Pending:
 
 
 def _load_pending(store: Store, pending: _Pending, summary: LoadSummary, *, format: str,
-                  skip_invalid: bool, named: set[Path]) -> None:
+                  skip_invalid: bool, named: set[Path], shared: onepass.SharedDatabases) -> None:
     """Load the pending fresh files as one group and add every pending outcome to `summary`, in order.
 
     A group of one, or one holding a bad record, is loaded a file at a time instead (as a failure of
@@ -310,7 +323,8 @@ def _load_pending(store: Store, pending: _Pending, summary: LoadSummary, *, form
                 spans_read=done.spans_read, spans_new=done.spans_new,
                 duplicates=done.spans_read - done.spans_new))
         else:
-            summary.files.append(_load_alone(store, item.path, format=format, skip_invalid=skip_invalid, named=named))
+            summary.files.append(_load_alone(store, item.path, format=format, skip_invalid=skip_invalid, named=named,
+                                             shared=shared))
     pending.clear()
 
 
@@ -328,12 +342,14 @@ def _naming_the_file(error: Exception, path: Path, store: Store) -> Exception:
     return error
 
 
-def _load_one(store: Store, path: Path, *, format: str, skip_invalid: bool) -> FileLoad:
+def _load_one(store: Store, path: Path, *, format: str, skip_invalid: bool,
+              shared: onepass.SharedDatabases | None = None) -> FileLoad:
     with store.connect() as connection:
-        return _load_one_on(connection, path, format=format, skip_invalid=skip_invalid)
+        return _load_one_on(connection, path, format=format, skip_invalid=skip_invalid, shared=shared)
 
 
-def _load_one_on(connection: duckdb.DuckDBPyConnection, path: Path, *, format: str, skip_invalid: bool) -> FileLoad:
+def _load_one_on(connection: duckdb.DuckDBPyConnection, path: Path, *, format: str, skip_invalid: bool,
+                 shared: onepass.SharedDatabases | None = None) -> FileLoad:
     """_load_one on one open connection: the look-up, then the load in its own transaction."""
     resolved = str(path.resolve())
     stat = path.stat()
@@ -357,12 +373,17 @@ def _load_one_on(connection: duckdb.DuckDBPyConnection, path: Path, *, format: s
             return FileLoad(path=path, format=same_content[1], status="unchanged", sha256=digest)
         parts: list[NormalizeResult] = []
         big = onepass.applies(stat.st_size)  # a big file is parsed on a second thread, chunk by chunk
-        read = (onepass.read_big_file if big else read_trace_file)(
-            connection, path, format=resume.format if resume and format == "auto" else format,
-            skip_invalid=skip_invalid, start=resume.start if resume else None,
-            consume=lambda scratch: parts.append(
-                insert_normalized(connection, source_files=[resolved], scratch=scratch, present_keys_only=big)),
-        )
+        chosen_format = resume.format if resume and format == "auto" else format
+        start = resume.start if resume else None
+
+        def consume(scratch: duckdb.DuckDBPyConnection) -> None:
+            parts.append(insert_normalized(connection, source_files=[resolved], scratch=scratch, present_keys_only=big))
+        if big:
+            read = onepass.read_big_file(connection, path, format=chosen_format, skip_invalid=skip_invalid,
+                                         start=start, consume=consume, shared=shared)
+        else:
+            read = read_trace_file(connection, path, format=chosen_format, skip_invalid=skip_invalid, start=start,
+                                   consume=consume)
         spans_new = sum(part.spans_new for part in parts)
         derive_trace_columns(connection, sorted({trace_id for part in parts for trace_id in part.trace_ids}))
         complete = read.resume_at

@@ -83,25 +83,65 @@ class _Parsed:
 _DONE = object()
 
 
-class _Parser(threading.Thread):
-    """Parses the file's chunks into a queue of `_Parsed` (then `_DONE`, or the exception it met)."""
+class SharedDatabases:
+    """The private databases that the one-pass loads of one `load_paths` call take in turn: a parser's,
+    with the readers' macros, and a work database, with normalize's mapping. Opening and preparing them
+    costs ~90 ms of CPU per file, more than loading a small file.
 
-    def __init__(self, path: Path, chosen: str, start: LinePosition, settings: dict[str, Any],
+    A database is handed out again only after a file was read with it without error: after any error it
+    is closed, so that nothing a failed load left in it can reach the next file. `close` closes the rest.
+    """
+
+    def __init__(self) -> None:
+        self._idle: dict[tuple[str, str], duckdb.DuckDBPyConnection] = {}
+
+    def take(self, role: str, settings: dict[str, Any]) -> duckdb.DuckDBPyConnection:
+        """The idle database of this role ("parser" or "work") and settings, or a new one, prepared."""
+        connection = self._idle.pop((role, repr(sorted(settings.items()))), None)
+        if connection is None:
+            connection = duckdb.connect(config=settings)
+            if role == "parser":
+                _install_macros(connection)
+        return connection
+
+    def give_back(self, role: str, settings: dict[str, Any], connection: duckdb.DuckDBPyConnection) -> None:
+        """Keep `connection`, which the file just read without error, for the next file, without the rows
+        of its last part or chunk (the mapping's tables stay in the work database)."""
+        leftovers = ["raw_spans"] if role == "work" else [row[0] for row in connection.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()]
+        for table in leftovers:
+            connection.execute(f"DROP TABLE IF EXISTS {table}")
+        previous = self._idle.pop((role, repr(sorted(settings.items()))), None)
+        if previous is not None:
+            previous.close()
+        self._idle[(role, repr(sorted(settings.items())))] = connection
+
+    def close(self) -> None:
+        for connection in self._idle.values():
+            connection.close()
+        self._idle.clear()
+
+
+class _Parser(threading.Thread):
+    """Parses the file's chunks into a queue of `_Parsed` (then `_DONE`, or the exception it met) on
+    `database`, which it uses alone until stopped."""
+
+    def __init__(self, path: Path, chosen: str, start: LinePosition, database: duckdb.DuckDBPyConnection,
                  prefixes: tuple[str, ...]) -> None:
         super().__init__(name="halo-onepass-parser", daemon=True)
-        self.path, self.chosen, self.from_position, self.settings = path, chosen, start, settings
+        self.path, self.chosen, self.from_position, self.database = path, chosen, start, database
         self.prefixes = prefixes
         self.chunks: queue.Queue[object] = queue.Queue(maxsize=1)
         self.stopping = threading.Event()
+        self.finished = False  # every chunk parsed without an error
 
     def run(self) -> None:
         try:
-            with duckdb.connect(config=self.settings) as parser:
-                _install_macros(parser)
-                for batch in line_batches(self.path, self.from_position, CHUNK_BYTES):
-                    if self.stopping.is_set():
-                        return
-                    self._put(_parse_chunk(parser, self.chosen, batch, self.prefixes))
+            for batch in line_batches(self.path, self.from_position, CHUNK_BYTES):
+                if self.stopping.is_set():
+                    return
+                self._put(_parse_chunk(self.database, self.chosen, batch, self.prefixes))
+            self.finished = True
             self._put(_DONE)
         except BaseException as error:  # handed to the reading thread, which raises it
             self._put(error)
@@ -158,10 +198,11 @@ def read_big_file(
     skip_invalid: bool = False,
     consume: Callable[[duckdb.DuckDBPyConnection], None],
     start: LinePosition | None = None,
+    shared: SharedDatabases | None = None,
 ) -> ReadResult:
     """`read_trace_file` with `consume`, for a big file: `consume(work)` is called whenever raw_spans of the
     private database `work` holds CONSUME_EVERY_SPANS spans, and once at the end (nothing is written to
-    `connection`)."""
+    `connection`). With `shared`, the parser's and the work database come from there and go back to it."""
     path = Path(path)
     if format != "auto" and format not in SUPPORTED_FORMATS:
         raise UsageError(f"unknown trace format {format!r}", hint=f"use auto or one of: {', '.join(SUPPORTED_FORMATS)}")
@@ -172,9 +213,12 @@ def read_big_file(
     resume_at: LinePosition | None = start or LinePosition(0, 0)
     settings = _work_settings(connection)
     _return_freed_memory()
-    work = duckdb.connect(config=settings)
-    parser = _Parser(path, chosen, start or LinePosition(0, 0), settings, indexed_key_prefixes(work))
+    databases = shared or SharedDatabases()
+    work = databases.take("work", settings)
+    parser_database = databases.take("parser", settings)
+    parser = _Parser(path, chosen, start or LinePosition(0, 0), parser_database, indexed_key_prefixes(work))
     work.execute(sql_text("ingest/raw_spans.sql"))
+    read_whole = False
     pending = 0
     part_keys: set[str] | None = set()  # the attribute keys of the part's spans, while known of every chunk
     part_indexed = False  # whether a chunk of the part may hold an indexed key
@@ -203,9 +247,17 @@ def read_big_file(
                 pending, part_keys, part_indexed = 0, set(), False
         if pending:
             _consume_part(work, consume, part_keys, part_indexed)
+        read_whole = True
     finally:
         parser.stop()
-        work.close()
+        if read_whole and parser.finished:
+            databases.give_back("work", settings, work)
+            databases.give_back("parser", settings, parser_database)
+        else:
+            work.close()
+            parser_database.close()
+        if shared is None:
+            databases.close()
     return ReadResult(path=path, format=chosen, spans_read=spans_read, skipped=skipped,
                       first_skipped=first_skipped, resume_at=resume_at)
 

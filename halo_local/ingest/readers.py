@@ -39,6 +39,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from halo_local.errors import HaloLocalError, InvalidTraceFileError, NotTraceFileError, UsageError
+from halo_local.ingest.json_types import (
+    HALO_RECORD_TYPE,
+    RESOURCE_SPANS_KEYS,
+    SCOPE_KEYS,
+    SCOPE_SPANS_KEYS,
+    ContainerKeys,
+    otlp_document_type,
+)
 from halo_local.ingest.limits import ATTRIBUTE_VALUE_LIMIT_ENV, DEFAULT_ATTRIBUTE_VALUE_LIMIT, size_setting
 from halo_local.ingest.lines import (
     HALO_MARKER,
@@ -364,68 +372,6 @@ def _drop_quietly(connection: duckdb.DuckDBPyConnection, table: str) -> None:
 
 # --- SQL -------------------------------------------------------------------------------------------
 
-_ANY_VALUE_TYPE = {
-    "stringValue": "VARCHAR",
-    "boolValue": "BOOLEAN",
-    "intValue": "VARCHAR",
-    "doubleValue": "DOUBLE",
-    "bytesValue": "VARCHAR",
-    "arrayValue": "JSON",
-    "kvlistValue": "JSON",
-}
-_KEY_VALUES_TYPE = [{"key": "VARCHAR", "value": _ANY_VALUE_TYPE}]
-_SCOPE_TYPE = {"name": "VARCHAR", "version": "VARCHAR"}
-_SPAN_TYPE = {
-    "traceId": "VARCHAR",
-    "spanId": "VARCHAR",
-    "parentSpanId": "VARCHAR",
-    "traceState": "VARCHAR",
-    "name": "VARCHAR",
-    "kind": "VARCHAR",
-    "startTimeUnixNano": "VARCHAR",
-    "endTimeUnixNano": "VARCHAR",
-    "attributes": _KEY_VALUES_TYPE,
-    "events": [{"timeUnixNano": "VARCHAR", "name": "VARCHAR", "attributes": _KEY_VALUES_TYPE}],
-    "links": [
-        {"traceId": "VARCHAR", "spanId": "VARCHAR", "traceState": "VARCHAR", "attributes": _KEY_VALUES_TYPE}
-    ],
-    "status": {"code": "VARCHAR", "message": "VARCHAR"},
-}
-_SCOPE_SPANS_TYPE = {"scope": _SCOPE_TYPE, "instrumentationLibrary": _SCOPE_TYPE, "spans": [_SPAN_TYPE]}
-_RESOURCE_SPANS_TYPE = {
-    "resource": {"attributes": _KEY_VALUES_TYPE},
-    "scopeSpans": [_SCOPE_SPANS_TYPE],
-    "scope_spans": [_SCOPE_SPANS_TYPE],
-    "instrumentationLibrarySpans": [_SCOPE_SPANS_TYPE],
-}
-OTLP_DOCUMENT_TYPE = json.dumps(
-    {
-        "resourceSpans": [_RESOURCE_SPANS_TYPE],
-        "resource_spans": [_RESOURCE_SPANS_TYPE],
-        "batches": [_RESOURCE_SPANS_TYPE],
-    }
-)
-"""json_transform type of one OTLP/JSON document: every field typed, ids and int64 as text."""
-
-HALO_RECORD_TYPE = json.dumps(
-    {
-        "trace_id": "VARCHAR",
-        "span_id": "VARCHAR",
-        "parent_span_id": "VARCHAR",
-        "trace_state": "VARCHAR",
-        "name": "VARCHAR",
-        "kind": "VARCHAR",
-        "start_time": "VARCHAR",
-        "end_time": "VARCHAR",
-        "status": {"code": "VARCHAR", "message": "VARCHAR"},
-        "resource": {"attributes": "JSON"},
-        "scope": {"name": "VARCHAR", "version": "VARCHAR"},
-        "attributes": "JSON",
-        "events": "JSON",
-        "links": "JSON",
-    }
-)
-"""json_transform type of one HALO JSONL span; attributes stay JSON as written."""
 
 
 def _parse_batch(work: duckdb.DuckDBPyConnection, chosen_format: str, batch: Batch) -> None:
@@ -437,16 +383,20 @@ def _parse_lines(work: duckdb.DuckDBPyConnection, chosen_format: str, lines: pa.
     """`lines` (line_no, raw) → halo_chunk_rows on `work`, as _parse_batch."""
     work.register("halo_chunk", lines)
     try:
+        raw = lines.column("raw")
+        escaped = _mentions(raw, "\\u")  # a key may be written with \u escapes
         if chosen_format == "halo-jsonl":
-            work.execute(sql_text("ingest/halo_jsonl.sql"), {"record_type": HALO_RECORD_TYPE})
+            work.execute(sql_template("ingest/halo_jsonl.sql", events=escaped or _mentions(raw, '"events"'),
+                                      links=escaped or _mentions(raw, '"links"')), {"record_type": HALO_RECORD_TYPE})
         else:
-            raw = lines.column("raw")
-            stage = sql_text("ingest/otlp_stage.sql")
-            escaped = _mentions(raw, "\\u")  # a key may be written with \u escapes
+            keys = ContainerKeys() if escaped else _container_keys(raw)
+            stage = sql_template("ingest/otlp_stage.sql", resource_keys=keys.resource_keys,
+                                 scope_spans_keys=keys.scope_spans_keys, scope_keys=keys.scope_keys)
+            containers = _may_hold_containers(raw)
             spans = sql_template("ingest/otlp_spans.sql", events=escaped or _mentions(raw, '"events"'),
-                                 links=escaped or _mentions(raw, '"links"'))
-            parameters = {"document_type": OTLP_DOCUMENT_TYPE}
-            if _may_hold_containers(raw):
+                                 links=escaped or _mentions(raw, '"links"'), decoded=containers)
+            parameters = {"document_type": otlp_document_type(keys)}
+            if containers:
                 work.execute(f"CREATE OR REPLACE TEMP TABLE halo_stage AS {stage}", parameters)
                 work.execute(sql_text("ingest/anyvalue_roots.sql"))
                 _decode_anyvalue_tree(work)
@@ -463,6 +413,16 @@ def _may_hold_containers(lines: pa.ChunkedArray | pa.Array) -> bool:
     decoded relationally (anyvalue_*.sql). A mention inside a string only costs that slower path. One RE2
     pass over the raw bytes, which is cheaper than decoding them as text in DuckDB."""
     return bool(pc.any(pc.match_substring_regex(lines, _CONTAINER_KEY)).as_py())
+
+
+def _container_keys(lines: pa.ChunkedArray | pa.Array) -> ContainerKeys:
+    """The container names that some line of `lines` holds, quoted as a key is (or in a value, which
+    costs only a wider type), each list led by its preferred name."""
+
+    def present(names: tuple[str, ...]) -> tuple[str, ...]:
+        return names[:1] + tuple(name for name in names[1:] if _mentions(lines, f'"{name}"'))
+
+    return ContainerKeys(present(RESOURCE_SPANS_KEYS), present(SCOPE_SPANS_KEYS), present(SCOPE_KEYS))
 
 
 def _mentions(lines: pa.ChunkedArray | pa.Array, quoted_key: str) -> bool:

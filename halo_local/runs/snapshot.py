@@ -3,7 +3,6 @@ in-memory DuckDB the heuristics read them from."""
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
 from collections.abc import Iterator, Mapping
@@ -21,10 +20,6 @@ from halo_local.resources import sql_template, sql_text
 from halo_local.runs.control import RunControl, Stopped
 from halo_local.runs.rows import PREVIOUS_FILE, SNAPSHOT_FILE, WRITE_LOCK, RunRecord, source_overview
 from halo_local.store import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ENV
-
-# Spans sorted and written at a time: about 65 MB of rows of the bench's spans; twice that took a
-# 1M-span snapshot from 873 to 1065 MiB of peak RSS (DuckDB holds the sorted chunk, Arrow a row group).
-_CHUNK_SPANS = 50_000
 
 
 @dataclass(frozen=True)
@@ -56,7 +51,7 @@ def take_snapshot(control: RunControl, run: RunRecord, run_dir: Path) -> Dataset
         if written.window_spans == 0:
             covered = connection.execute(sql_text("runs/agent_range.sql"), {"agent_uuid": run.agent_uuid}).fetchall()[0]
             raise Stopped("no_traces", no_traces_message(run, covered[1], covered[2]))
-        previous_written = write_snapshot(connection, previous_params, previous)
+        previous_written = write_snapshot(connection, previous_params, previous, comparison_only=True)
     window_spans, window_traces = written.window_spans, written.window_traces
     cluster = source_overview(run_dir) if run.source else None
     if cluster is not None:  # the window as the cluster counts it, not the fetched (capped) selection
@@ -83,37 +78,36 @@ class _Written:
     traces: int
 
 
-def write_snapshot(connection: duckdb.DuckDBPyConnection, params: Mapping[str, Any], path: Path,
-                    chunk_spans: int = _CHUNK_SPANS) -> _Written:
-    """Write the window's kept spans (runs/snapshot_keys.sql) to `path`, redacted, in start order; an
+def write_snapshot(connection: duckdb.DuckDBPyConnection, params: Mapping[str, Any], path: Path, *,
+                   comparison_only: bool = False) -> _Written:
+    """Write the window's kept spans (runs/snapshot_counts.sql says which) to `path`, redacted; an
     empty window writes nothing.
 
-    Sorting the full rows of a big window at once spilled under the store's memory limit (1M spans: a
-    third of a 20 s run, mostly on one thread); only the keys are sorted whole, and the rows a chunk of
-    `chunk_spans` at a time, in memory and on every thread, while a thread writes the chunk before.
-    A snapshot of one chunk is one query that DuckDB writes itself (no Arrow to import, no thread)."""
+    One query, unsorted, that DuckDB redacts and writes on every thread as it scans (the rows in the
+    store's order): sorting the full rows spilled under the store's memory limit, and sorting them a
+    chunk at a time left the redaction on one thread; nothing that reads a snapshot depends on its
+    order. Only a first trace larger than the limit has its keys sorted, to keep its earliest spans.
+    `comparison_only` (the previous window) writes only the columns the detectors compare with: a
+    previous window of 1M spans cost 7.2-7.6 CPU-s whole, 0.9 so."""
     window = {key: params[key] for key in ("agent_uuid", "window_start", "window_end")}
+    limit = {"span_limit": params["span_limit"]}
     partial = path.with_suffix(".parquet.partial")
     try:
         connection.execute(sql_text("runs/snapshot_traces.sql"), window)
-        window_spans, window_traces = connection.execute(
-            "SELECT coalesce(sum(span_count), 0), count(trace_id) FROM halo_snapshot_traces").fetchall()[0]
+        window_spans, window_traces, spans, traces = connection.execute(
+            sql_text("runs/snapshot_counts.sql"), limit).fetchall()[0]
         if not window_spans:
             return _Written(0, 0, 0, 0)
-        connection.execute(sql_text("runs/snapshot_keys.sql"), {**window, "span_limit": params["span_limit"]})
-        spans, traces = connection.execute(
-            "SELECT count(*), count(DISTINCT trace_id) FROM halo_snapshot_keys").fetchall()[0]
-        starts = [row[0] for row in connection.execute(sql_text("runs/snapshot_chunks.sql"),
-                                                         {"chunk_spans": chunk_spans}).fetchall()]
-        chunk_query = sql_template("runs/snapshot.sql")
-        chunks = [connection.sql(chunk_query, params={**window, "chunk_start": start, "chunk_end": end})
-                  for start, end in itertools.pairwise(starts)]
-        if len(chunks) == 1:
-            chunks[0].write_parquet(str(partial))
+        if spans == window_spans:
+            kept = "window"
+        elif traces:
+            kept = "traces"
         else:
-            from halo_local.runs.parquet_writer import write_parquet_in_order  # here: Arrow costs every start
-
-            write_parquet_in_order(chunks, partial)
+            kept = "keys"
+            connection.execute(sql_text("runs/snapshot_keys.sql"), {**window, **limit})
+            spans, traces = params["span_limit"], 1
+        query = sql_template("runs/snapshot.sql", kept=kept, comparison_only=comparison_only)
+        connection.sql(query, params={**window, **limit} if kept == "traces" else window).write_parquet(str(partial))
     except BaseException:
         partial.unlink(missing_ok=True)
         raise

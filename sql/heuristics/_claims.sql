@@ -54,22 +54,26 @@ texts AS MATERIALIZED (
 ),
 -- The facts of each distinct text, extracted once: a tool result, a prompt or a whole context
 -- repeats across calls and traces (the same file read, the same instructions), and the regular
--- expressions are most of this statement's cost. (No filter on the facts here: the optimizer
--- pushes one below the DISTINCT, which extracted them from every text again.)
-text_facts AS (
-    SELECT hash(text) AS text_key, halo_h_fact_tokens(text) AS tokens
-    FROM (SELECT DISTINCT unnest([input, output]) AS text FROM span_texts)
-    WHERE text IS NOT NULL
+-- expressions are most of this statement's cost. One row per (text, fact): a text stating none
+-- has no row, so the spans' texts are joined only where a fact is. (No filter on the facts here:
+-- the optimizer pushes one below the DISTINCT, which extracted them from every text again.)
+text_facts AS MATERIALIZED (
+    SELECT text_key, unnest(tokens) AS token
+    FROM (
+        SELECT hash(text) AS text_key, halo_h_fact_tokens(text) AS tokens
+        FROM (SELECT DISTINCT unnest([input, output]) AS text FROM span_texts)
+        WHERE text IS NOT NULL
+    )
 ),
 -- origin 0: an input (grounds what follows); 1: a tool result (grounds); 2: a model output (states).
 appearances AS (
-    SELECT span_key, trace_id, start_ns, 0 AS origin, unnest(text_facts.tokens) AS token
+    SELECT span_key, trace_id, start_ns, 0 AS origin, text_facts.token
     FROM texts
     JOIN text_facts ON text_facts.text_key = texts.input_key
     WHERE has_input
     UNION ALL
     SELECT span_key, trace_id, start_ns, CASE WHEN span_type = 'llm' THEN 2 ELSE 1 END AS origin,
-           unnest(text_facts.tokens) AS token
+           text_facts.token
     FROM texts
     JOIN text_facts ON text_facts.text_key = texts.output_key
     WHERE has_output

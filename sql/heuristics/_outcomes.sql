@@ -59,18 +59,8 @@ WITH texts AS MATERIALIZED (
     WHERE agent_uuid = $agent_uuid AND span_type IN ('llm', 'tool', 'agent')
       -- Only texts holding one of the words `hinted` looks for below (in either column): the text
       -- is cut and copied for those only (most texts hold none: a copy of every text cost more
-      -- than these searches).
-      AND (contains(output_text, 'tall') OR contains(output_text, 'plan') OR contains(output_text,
-           'rogress') OR contains(output_text, 'tuck') OR contains(output_text, 'ircles') OR
-           contains(output_text, 'TALL') OR contains(output_text, 'PLAN') OR contains(output_text,
-           'ROGRESS') OR contains(output_text, 'not') OR contains(output_text, 'n''t') OR
-           contains(output_text, 'n’t') OR contains(output_text, 'nable') OR contains(output_text,
-           'NABLE') OR contains(output_text, 'NOT') OR contains(output_text, 'ive up') OR
-           contains(output_text, 'iving up')
-           OR contains(tool_result, 'tall') OR contains(tool_result, 'plan') OR contains(tool_result,
-           'rogress') OR contains(tool_result, 'tuck') OR contains(tool_result, 'ircles') OR
-           contains(tool_result, 'TALL') OR contains(tool_result, 'PLAN') OR contains(tool_result,
-           'ROGRESS'))
+      -- than these searches). _window_guards.sql asks the same of the window.
+      AND halo_h_may_hold_marker(output_text, tool_result)
 ),
 -- The patterns run only on texts holding a word they need (plain substring searches are far
 -- cheaper than a pattern that has no literal start): a negation for claims and declines, a stem of

@@ -80,6 +80,22 @@ CREATE OR REPLACE TEMP MACRO halo_h_failure_kind(error_type, message, status_mes
         ELSE 'error'
     END;
 
+-- Whether a span's output or tool result holds one of the words the outcome markers look for
+-- (_outcomes.sql: stalls, claims of incapability, declines): a text holding none has no marker.
+CREATE OR REPLACE TEMP MACRO halo_h_may_hold_marker(output_text, tool_result) AS
+    (contains(output_text, 'tall') OR contains(output_text, 'plan')
+        OR contains(output_text, 'rogress') OR contains(output_text, 'tuck')
+        OR contains(output_text, 'ircles') OR contains(output_text, 'TALL')
+        OR contains(output_text, 'PLAN') OR contains(output_text, 'ROGRESS')
+        OR contains(output_text, 'not') OR contains(output_text, 'n''t')
+        OR contains(output_text, 'n’t') OR contains(output_text, 'nable')
+        OR contains(output_text, 'NABLE') OR contains(output_text, 'NOT')
+        OR contains(output_text, 'ive up') OR contains(output_text, 'iving up')
+        OR contains(tool_result, 'tall') OR contains(tool_result, 'plan')
+        OR contains(tool_result, 'rogress') OR contains(tool_result, 'tuck')
+        OR contains(tool_result, 'ircles') OR contains(tool_result, 'TALL')
+        OR contains(tool_result, 'PLAN') OR contains(tool_result, 'ROGRESS'));
+
 -- Severity of a group of failures: high when it fails a real share of the window's traces or most
 -- calls of its subject; medium when it recurs, fails a trace, or fails a noticeable share of calls.
 CREATE OR REPLACE TEMP MACRO halo_h_failure_severity(failed_traces, total_traces, spans, rate,
@@ -149,25 +165,34 @@ flagged AS (
         -- code pattern needs "exit" or "return" in some case, so an "x" or an "rn" in some case:
         -- plain substring searches rule most results out before it runs. It is split in two, each
         -- with a literal start, which the regex engine scans for much faster than an alternation.
-        span_type = 'tool' AND status_code <> 'error' AND result_text <> '' AND (
-            contains(result_text, 'Traceback (most recent call last)')
-            OR regexp_matches(result_text,
-                              '^(?i)((error|exception|fatal)\b\s*[:!\-\]]|failed to\b|failure:|an error occurred|command failed)')
-            OR ((contains(result_text, 'x') OR contains(result_text, 'X') OR contains(result_text, 'rn')
-                 OR contains(result_text, 'rN') OR contains(result_text, 'Rn') OR contains(result_text, 'RN'))
-                AND (regexp_matches(result_text, '(?i)(exit(ed)?( with)?( status| code)?|exit_?code)\W{0,3}(-?[1-9][0-9]*)\b')
-                     OR regexp_matches(result_text, '(?i)(return ?code|returncode)\W{0,3}(-?[1-9][0-9]*)\b')))
-            OR CASE WHEN starts_with(result_text, '{') AND json_valid(result_text) THEN (
-                    coalesce(json_extract_string(result_text, '$.error'), 'false') NOT IN ('false', '', '{}', '[]')
-                 OR json_extract_string(result_text, '$.isError') = 'true'
-                 OR lower(coalesce(json_extract_string(result_text, '$.status'), '')) IN ('error', 'failed', 'failure')
-                 OR json_extract_string(result_text, '$.success') = 'false'
-                 OR coalesce(TRY_CAST(coalesce(json_extract_string(result_text, '$.exit_code'),
-                                               json_extract_string(result_text, '$.exitCode'),
-                                               json_extract_string(result_text, '$.returncode'),
-                                               json_extract_string(result_text, '$.return_code')) AS BIGINT), 0) <> 0)
-               ELSE FALSE END
-        )                                                                     AS result_reports_failure
+        -- The anchored pattern can only match a result starting with e, f, a or c in some case.
+        -- CASEs, not ANDs and ORs: DuckDB evaluates every operand of those in a projection, so
+        -- each pattern would run on every span; a CASE stops at the first test that decides.
+        -- (A span that is not a tool call with a result gets what the AND of the tests gave.)
+        CASE WHEN span_type = 'tool' AND status_code <> 'error' AND result_text <> '' THEN
+            CASE
+                WHEN contains(result_text, 'Traceback (most recent call last)') THEN TRUE
+                WHEN left(result_text, 1) IN ('e', 'E', 'f', 'F', 'a', 'A', 'c', 'C') AND regexp_matches(result_text,
+                        '^(?i)((error|exception|fatal)\b\s*[:!\-\]]|failed to\b|failure:|an error occurred|command failed)')
+                    THEN TRUE
+                WHEN (contains(result_text, 'x') OR contains(result_text, 'X') OR contains(result_text, 'rn')
+                      OR contains(result_text, 'rN') OR contains(result_text, 'Rn') OR contains(result_text, 'RN'))
+                     AND (regexp_matches(result_text, '(?i)(exit(ed)?( with)?( status| code)?|exit_?code)\W{0,3}(-?[1-9][0-9]*)\b')
+                          OR regexp_matches(result_text, '(?i)(return ?code|returncode)\W{0,3}(-?[1-9][0-9]*)\b'))
+                    THEN TRUE
+                WHEN starts_with(result_text, '{') AND json_valid(result_text) THEN (
+                        coalesce(json_extract_string(result_text, '$.error'), 'false') NOT IN ('false', '', '{}', '[]')
+                     OR json_extract_string(result_text, '$.isError') = 'true'
+                     OR lower(coalesce(json_extract_string(result_text, '$.status'), '')) IN ('error', 'failed', 'failure')
+                     OR json_extract_string(result_text, '$.success') = 'false'
+                     OR coalesce(TRY_CAST(coalesce(json_extract_string(result_text, '$.exit_code'),
+                                                   json_extract_string(result_text, '$.exitCode'),
+                                                   json_extract_string(result_text, '$.returncode'),
+                                                   json_extract_string(result_text, '$.return_code')) AS BIGINT), 0) <> 0)
+                ELSE FALSE
+            END
+        ELSE span_type = 'tool' AND status_code <> 'error' AND result_text <> '' AND NULL
+        END                                                                   AS result_reports_failure
     FROM texts
 ),
 spans AS (
@@ -197,9 +222,12 @@ spans AS (
         -- ... and, to find the exception that ended it, the rest of the result (a long one's end).
         CASE WHEN is_error OR result_reports_failure THEN coalesce(result_tail, result_text) END AS result_rest,
         -- Whether a failing tool call was handed code to run (its arguments read as a program).
-        (is_error OR result_reports_failure) AND span_type = 'tool' AND regexp_matches(coalesce(arguments_text, ''),
+        -- (A CASE, not an AND: DuckDB evaluates every operand of an AND in a projection, so the
+        -- pattern would run over every span's arguments; a CASE runs it on failing tools only. The
+        -- flags below are gated the same way.)
+        CASE WHEN (is_error OR result_reports_failure) AND span_type = 'tool' THEN regexp_matches(coalesce(arguments_text, ''),
             '(?m)^\s*(import |from \S+ import |def |class |print\(|#!|SELECT |\$ )|"(code|script|source|program)"\s*:')
-                                                                             AS arguments_code,
+             ELSE FALSE END                                                  AS arguments_code,
         nullif(trim(model), '')                                              AS model,
         input_tokens,
         output_tokens,
@@ -230,14 +258,11 @@ spans AS (
                                                                              AS assumes_data,
         -- Whether a model call wrote code (a fenced block): what an executor after it runs.
         span_type = 'llm' AND contains(output_trimmed, '```')                AS writes_code,
-        -- Whether a model call's output may state a fact of its own (a figure or a quoted name,
-        -- _claims.sql): without a digit or a double quote it cannot.
-        span_type = 'llm' AND regexp_matches(output_trimmed, '[0-9"]')       AS may_state_facts,
         CASE WHEN span_type = 'llm' AND strlen(output_trimmed) <= 80 THEN output_trimmed
              WHEN span_type = 'llm' THEN left(output_trimmed, 80) END        AS output_head,
         -- Whether a call without output asked for a tool (its finish reason says so).
-        span_type = 'llm' AND output_trimmed IS NULL
-            AND regexp_matches(coalesce(finish_reason, ''), '(?i)tool|function') AS requested_tools,
+        CASE WHEN span_type = 'llm' AND output_trimmed IS NULL
+             THEN regexp_matches(coalesce(finish_reason, ''), '(?i)tool|function') ELSE FALSE END AS requested_tools,
         span_type = 'llm' AND length(output_trimmed) < 400 AND regexp_matches(output_trimmed,
             '^(?i)(i''m sorry|i am sorry|sorry|i apologi[sz]e|unfortunately)?[, ]*(but )?(i can''t|i cannot|i can not|i''m not able to|i am not able to|i''m unable to|i am unable to|i won''t|i will not)\s+(help|assist|comply|provide|fulfil|support|do that|answer)'
         )                                                                    AS text_refusal
@@ -298,6 +323,9 @@ SELECT
     count(*)                                                                 AS spans,
     count(*) FILTER (WHERE span_type = 'llm' AND counts_usage)               AS llm_calls,
     count(*) FILTER (WHERE span_type = 'tool')                               AS tool_calls,
+    -- model outputs long enough for loop.sql to compare (whether a loop can be, _applicable.sql)
+    count(*) FILTER (WHERE span_type = 'llm' AND output_hash IS NOT NULL
+                       AND output_chars >= $loop_output_min_chars)           AS comparable_outputs,
     sum(input_tokens) FILTER (WHERE counts_usage)                            AS input_tokens,
     sum(output_tokens) FILTER (WHERE counts_usage)                           AS output_tokens,
     sum(cost_usd) FILTER (WHERE counts_usage)                                AS cost_usd,
@@ -354,5 +382,11 @@ SELECT
     count(*) FILTER (WHERE arguments_hash IS NOT NULL OR output_hash IS NOT NULL) AS loop_candidates,
     count(*) FILTER (WHERE tools_key IS NOT NULL)                            AS declared_tool_spans,
     count(*) FILTER (WHERE counts_usage AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL
-                                             OR unpriced IS NOT NULL))       AS calls_with_usage
+                                             OR unpriced IS NOT NULL))       AS calls_with_usage,
+    -- spans with a problem data_quality reports (an orphan: a top span with an absent parent,
+    -- whatever its trace): whether it can find anything (_applicable.sql)
+    count(*) FILTER (WHERE (is_top AND parent_key IS NOT NULL) OR end_ns IS NULL OR (counts_usage AND unpriced)
+                        OR clock_skew OR negative_duration
+                        OR (counts_usage AND model IS NOT NULL AND span_type NOT IN ('llm', 'embedding')
+                            AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL))) AS data_problem_spans
 FROM halo_h_spans;

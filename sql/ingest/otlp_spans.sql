@@ -2,7 +2,9 @@
 -- as text, validated once when inserted into raw_spans) plus read_error, NULL when the row is good, else
 -- why the line or span cannot be loaded. A SELECT: readers.py puts it after the table or CTE halo_stage.
 -- A Jinja template: `events` / `links` are false when no line of the batch names the key, so that every
--- span has none and its column is '[]' without planning the macro (a fixed cost that dominates small files).
+-- span has none and its column is '[]' without planning the macro (a fixed cost that dominates small files);
+-- `decoded` is false when halo_stage's decoded is NULL in every row (no AnyValue array or kvlist was
+-- decoded into it): the resource's text is then the stage's own, without binding the macro again (~7 ms).
 SELECT
     source_line,
     trace_id,
@@ -15,8 +17,12 @@ SELECT
     nullif(end_ns, 0) AS end_ns,
     halo_status(span.status.code) AS status_code,
     nullif(span.status.message, '') AS status_message,
+    {% if decoded -%}
     CASE WHEN decoded IS NULL THEN resource_attributes_text
          ELSE halo_otlp_attributes(resource_attributes, decoded, 'r:') END AS resource_attributes,
+    {% else -%}
+    resource_attributes_text AS resource_attributes,
+    {% endif -%}
     coalesce(attributes_text, halo_otlp_attributes(span.attributes, decoded, 'a:')) AS attributes,
     nullif(scope.name, '') AS scope_name,
     nullif(scope.version, '') AS scope_version,

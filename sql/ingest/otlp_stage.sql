@@ -1,7 +1,12 @@
 -- One batch of lines of an OTLP/JSON file → halo_stage: a row per span with its parsed structs, plus
 -- line_error for a line that cannot be read at all (then only source_line is set). Input:
 -- halo_chunk(line_no BIGINT, raw BLOB), one line per row (a pretty-printed document is one "line");
--- $document_type is the json_transform type of a document. Nothing here raises on bad data: TRY() and
+-- $document_type is the json_transform type of a document. A Jinja template: `resource_keys`,
+-- `scope_spans_keys` and `scope_keys` are the alternative names of the containers (resourceSpans,
+-- resource_spans, batches; ...) that the batch may hold, in order of preference: readers.py leaves out
+-- those no line names, whose fields would be NULL in every row, and $document_type has only the others
+-- (binding the nine copies of the span type that all of them make cost ~60 ms a batch, more than
+-- parsing a small file). Nothing here raises on bad data: TRY() and
 -- lenient json_transform turn it into NULLs that otlp_spans.sql explains (an error would abort the
 -- loader's transaction).
 -- A SELECT, not a statement: readers.py makes it a TEMP table when AnyValue arrays / kvlists must be
@@ -40,7 +45,7 @@ WITH lines AS (
 ), resources AS (
     SELECT line_no, line_error,
         unnest(CASE WHEN line_error IS NULL
-                    THEN coalesce(document.resourceSpans, document.resource_spans, document.batches)
+                    THEN coalesce({% for key in resource_keys %}document.{{ key }}{{ ", " if not loop.last }}{% endfor %})
                     ELSE [NULL] END) AS resource_spans
     FROM checked
 ), scopes AS (
@@ -50,8 +55,7 @@ WITH lines AS (
         halo_otlp_attributes(resource_spans.resource.attributes, CAST(NULL AS MAP(VARCHAR, VARCHAR)), 'r:')
             AS resource_attributes_text,
         unnest(CASE WHEN line_error IS NULL
-                    THEN coalesce(resource_spans.scopeSpans, resource_spans.scope_spans,
-                                  resource_spans.instrumentationLibrarySpans)
+                    THEN coalesce({% for key in scope_spans_keys %}resource_spans.{{ key }}{{ ", " if not loop.last }}{% endfor %})
                     ELSE [NULL] END) AS scope_spans
     FROM resources
 )
@@ -60,7 +64,7 @@ SELECT
     line_error,
     resource_attributes,
     resource_attributes_text,
-    coalesce(scope_spans.scope, scope_spans.instrumentationLibrary) AS scope,
+    coalesce({% for key in scope_keys %}scope_spans.{{ key }}{{ ", " if not loop.last }}{% endfor %}) AS scope,
     unnest(CASE WHEN line_error IS NULL THEN scope_spans.spans ELSE [NULL] END) AS span,
     CAST(NULL AS MAP(VARCHAR, VARCHAR)) AS decoded,
     CAST(NULL AS VARCHAR) AS attributes_text  -- written by the macro (otlp_spans.sql); Arrow's stage may give it

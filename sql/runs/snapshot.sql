@@ -1,28 +1,39 @@
--- One chunk of a run's trace dataset: the kept spans (runs/snapshot_keys.sql) that start in
--- [$chunk_start, $chunk_end), in start order. Columns are exactly those of `spans`, with secrets in
--- every text and JSON column redacted (the column list: spans/_redaction.sql). The rows are redacted
--- before they are sorted (below the sort the redaction runs on every thread); a chunk's rows are
--- sorted in memory, where the whole window's full rows spilled under the store's memory limit.
--- The start range is also a filter on `spans` itself, so a chunk reads only the row groups whose
--- starts it may hold.
+-- A run's trace dataset: the kept spans of the agent's window, with secrets in every text and JSON
+-- column redacted (the column list: spans/_redaction.sql), columns exactly those of `spans`.
+-- Which spans are kept ($kept, from halo_snapshot_traces):
+--   'window': every span of the window (the span limit cuts nothing);
+--   'traces': the spans of the traces whose running span count stays within $span_limit;
+--   'keys':   the spans listed in halo_snapshot_keys (the first trace alone exceeds the limit).
+-- $comparison_only: the previous window, with only the columns the detectors' comparisons read of it
+-- (heuristics/_previous.sql), its texts redacted alike: the whole rows cost as much as the window's.
+-- Rows come in the store's order, unsorted: the detectors and the report order what they show by
+-- their own keys, and sorting the full rows cost a third of a 1M-span snapshot (spilling under the
+-- store's memory limit, or chunk by chunk on one thread) where this streams on every thread.
 {% from "spans/_redaction.sql" import redacted_spans -%}
 WITH picked AS (
     SELECT spans.*
     FROM spans
+{%- if kept == "traces" %}
     SEMI JOIN (
-        SELECT trace_id, span_id, start_ns
-        FROM halo_snapshot_keys
-        WHERE start_ns >= $chunk_start AND start_ns < $chunk_end
-    ) AS kept USING (trace_id, span_id, start_ns)
+        SELECT trace_id FROM halo_snapshot_traces WHERE running_spans <= $span_limit
+    ) AS kept USING (trace_id)
+{%- elif kept == "keys" %}
+    SEMI JOIN halo_snapshot_keys AS kept USING (trace_id, span_id, start_ns)
+{%- endif %}
     WHERE spans.agent_uuid = $agent_uuid
       AND spans.start_time >= $window_start
       AND spans.start_time < $window_end
-      AND spans.start_ns >= $chunk_start
-      AND spans.start_ns < $chunk_end
-),
+)
+{%- if comparison_only %}
+SELECT
+    agent_uuid, trace_id, span_id, span_type, status_code, duration_ms, counts_usage, cost_usd,
+    redact_secrets(name) AS name, redact_secrets(tool_name) AS tool_name, redact_secrets(model) AS model,
+    redact_secrets(scope_name) AS scope_name
+FROM picked
+{%- else %},
 prepared AS (
 {{ redacted_spans("picked") }}
 )
 SELECT *
 FROM prepared
-ORDER BY start_ns, trace_id, span_id;
+{%- endif %}

@@ -1,19 +1,12 @@
--- The spans a run's snapshot holds, as keys in the snapshot's order: whole traces, in
--- halo_snapshot_traces' order, while the running span count stays within $span_limit. The first
--- trace is always kept (cut to its earliest spans if it alone exceeds the limit), so a window with
--- spans never yields an empty snapshot. Only keys are sorted here: the full rows are sorted a chunk
--- at a time as they are written (runs/snapshot.sql).
+-- The spans a run's snapshot keeps when the first trace (in halo_snapshot_traces' order) alone
+-- holds more than $span_limit spans: that trace's earliest $span_limit spans, as keys (a window with
+-- spans never yields an empty snapshot). Only these narrow keys are sorted, never full rows.
 CREATE OR REPLACE TEMP TABLE halo_snapshot_keys AS
-SELECT
-    spans.trace_id,
-    spans.span_id,
-    spans.start_ns,
-    row_number() OVER (ORDER BY spans.start_ns, spans.trace_id, spans.span_id) AS position
+SELECT spans.trace_id, spans.span_id, spans.start_ns
 FROM spans
-JOIN halo_snapshot_traces AS kept
-  ON kept.trace_id = spans.trace_id
- AND (kept.running_spans <= $span_limit OR kept.trace_rank = 1)
 WHERE spans.agent_uuid = $agent_uuid
   AND spans.start_time >= $window_start
   AND spans.start_time < $window_end
-QUALIFY position <= $span_limit;
+  AND spans.trace_id = (SELECT trace_id FROM halo_snapshot_traces WHERE trace_rank = 1)
+ORDER BY spans.start_ns, spans.trace_id, spans.span_id
+LIMIT $span_limit;
