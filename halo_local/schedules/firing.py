@@ -31,15 +31,15 @@ before its run; the warnings name what was left out (None: nothing to say)."""
 def tick(store: Store, now: datetime, fire_run: FireRun, load_sources: LoadSources) -> list[Fired]:
     """Fire every active schedule whose slot has come, each slot exactly once; returns what fired.
 
-    The due slots are claimed first, then per schedule: load its sources, start its run. A failure in
-    one schedule is recorded on its fire (and returned) and does not stop the others.
+    Per schedule: claim the slot, load its sources, start its run. A failure in one schedule is
+    recorded on its fire (and returned) and does not stop the others. Each slot is claimed just before
+    it fires, so that a tick killed mid-fire leaves at most one claimed slot unfired, not every due one.
     """
     moment = as_aware_utc(now)
-    with store.held_open():  # listing and claiming are quick: one opening of the database for all of them
-        claimed = [(schedule, slot) for schedule in list_schedules(store, include_archived=False, now=moment)
-                   if (slot := due_slot(schedule, moment)) is not None
-                   and _claim(store, schedule.schedule_id, slot, moment)]
-    return [_fire(store, schedule, slot, fire_run, load_sources) for schedule, slot in claimed]
+    due = [(schedule, slot) for schedule in list_schedules(store, include_archived=False, now=moment)
+           if (slot := due_slot(schedule, moment)) is not None]
+    return [_fire(store, schedule, slot, fire_run, load_sources) for schedule, slot in due
+            if _claim(store, schedule.schedule_id, slot, moment)]
 
 
 class _AlreadyClaimed(Exception):
