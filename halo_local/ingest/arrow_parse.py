@@ -30,7 +30,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from halo_local.ingest.lines import Batch
+from halo_local.ingest import arrow_rows
+from halo_local.ingest.lines import SCAN_PIECES, Batch
 from halo_local.resources import sql_template, sql_text
 
 _TEXT = pa.string()
@@ -74,11 +75,14 @@ class ArrowChunk:
 
     attribute_keys: frozenset[str] | None
     names_no_prefix: bool
+    rows: pa.Table  # raw_spans' rows of the plain spans (arrow_rows), computed without SQL
+    rest_in_sql: bool  # whether halo_chunk_rows holds the other spans' rows, made by the SQL
 
 
 def parse_chunk(work: duckdb.DuckDBPyConnection, batch: Batch, prefixes: tuple[str, ...] = ()) -> ArrowChunk | None:
-    """The batch's lines → halo_chunk_rows on `work`, as readers._parse_lines makes it; None (nothing
-    made) when the fast path cannot read the batch exactly, for the caller to parse it with the SQL."""
+    """The batch's lines as readers._parse_lines makes them: the plain spans' rows in `rows`, the others'
+    in halo_chunk_rows on `work` (made only when `rest_in_sql`); None (nothing made) when the fast path
+    cannot read the batch exactly, for the caller to parse it with the SQL."""
     documents = _arrow_documents(batch)
     if documents is None:
         return None
@@ -87,18 +91,29 @@ def parse_chunk(work: duckdb.DuckDBPyConnection, batch: Batch, prefixes: tuple[s
     numbers, resource_spans, data = documents
     spans_table = _flat_spans(numbers, resource_spans, int(cap), write_text=write_text)
     keys = _attribute_keys(pc.struct_field(spans_table.column("span").combine_chunks(), "attributes"), int(cap))
-    work.register("halo_arrow_spans", spans_table)
-    try:
-        # Searched in the joined bytes: Python's search runs ~10x faster than Arrow's match_substring.
-        spans = sql_template("ingest/otlp_spans.sql", events=b'"events"' in data, links=b'"links"' in data,
-                             decoded=False)
-        stage = sql_text("ingest/otlp_arrow_stage.sql")
-        work.execute(f"CREATE OR REPLACE TEMP TABLE halo_chunk_rows AS WITH halo_stage AS ({stage}) {spans}")
-    finally:
-        work.unregister("halo_arrow_spans")
+    plain, rows = arrow_rows.plain_rows(spans_table)
+    rest = spans_table.filter(pc.invert(plain)) if rows.num_rows < spans_table.num_rows else None
+    if rest is not None:
+        _sql_rows(work, rest, data)
     names_no_prefix = not any(prefix.encode() in data for prefix in prefixes) and (
         b"\\u00" not in data or _ASCII_ESCAPE.search(data) is None)
-    return ArrowChunk(attribute_keys=keys, names_no_prefix=names_no_prefix)
+    return ArrowChunk(attribute_keys=keys, names_no_prefix=names_no_prefix, rows=rows, rest_in_sql=rest is not None)
+
+
+def _sql_rows(work: duckdb.DuckDBPyConnection, spans: pa.Table, data: bytes) -> None:
+    """halo_chunk_rows of these flat spans by the regular parse's SQL (otlp_spans.sql), which DuckDB scans
+    in SCAN_PIECES record batches, one a thread."""
+    pieces = pa.Table.from_batches(spans.to_batches(max_chunksize=max(1, -(-spans.num_rows // SCAN_PIECES))),
+                                   spans.schema)
+    work.register("halo_arrow_spans", pieces)
+    try:
+        # Searched in the joined bytes: Python's search runs ~10x faster than Arrow's match_substring.
+        spans_sql = sql_template("ingest/otlp_spans.sql", events=b'"events"' in data, links=b'"links"' in data,
+                                 decoded=False)
+        stage = sql_text("ingest/otlp_arrow_stage.sql")
+        work.execute(f"CREATE OR REPLACE TEMP TABLE halo_chunk_rows AS WITH halo_stage AS ({stage}) {spans_sql}")
+    finally:
+        work.unregister("halo_arrow_spans")
 
 
 def _attribute_keys(key_values: pa.Array, cap: int) -> frozenset[str] | None:
@@ -179,6 +194,8 @@ _ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "
 (to_json writes \\u00XX) can only come from such an escape in the line: a chunk holding one
 (_OTHER_CONTROLS) leaves all its attributes' text to the macro."""
 _OTHER_CONTROLS = r"\\u00[01][0-9A-Fa-f]"
+_NEEDS_ESCAPE = r'[\\"\n\r\t\x08\x0c]'
+"""Any character of _ESCAPES."""
 _INTEGER = r"^(0|-?[1-9][0-9]{0,17})$"
 """intValue text that TRY_CAST(... AS BIGINT) gives back unchanged (18 digits always fit)."""
 
@@ -209,7 +226,8 @@ def attributes_text(key_values: pa.Array, cap: int) -> pa.Array:
     members = pc.binary_join_element_wise(key_json, value_text, ":")
     plain = pa.ListArray.from_arrays(offsets, members)
     text = pc.binary_join_element_wise("{", pc.binary_join(plain, ","), "}", "")
-    return pc.if_else(pc.or_(_written_twice(plain, keys), key_values.is_null()), null_text, text)
+    text = pc.if_else(key_values.is_null(), "{}", text)  # the macro's text of an absent list
+    return pc.if_else(_written_twice(plain, keys), null_text, text)
 
 
 def _written_twice(plain: pa.ListArray, keys: pa.DictionaryArray) -> pa.Array:
@@ -224,9 +242,12 @@ def _written_twice(plain: pa.ListArray, keys: pa.DictionaryArray) -> pa.Array:
 
 
 def _json_string(texts: pa.Array) -> pa.Array:
-    """to_json of each string (NULL for NULL), given no control characters but those of _ESCAPES."""
-    escaped = texts
-    for plain, written in _ESCAPES:
-        escaped = pc.replace_substring(escaped, plain, written)
-    return pc.binary_join_element_wise('"', escaped, '"', "")
-
+    """to_json of each string (NULL for NULL), given no control characters but those of _ESCAPES. Only the
+    strings holding one of them are escaped (one regex pass over all, seven replace passes over those)."""
+    needs_escape = pc.fill_null(pc.match_substring_regex(texts, _NEEDS_ESCAPE), False)
+    if pc.any(needs_escape).as_py():
+        escaped = pc.filter(texts, needs_escape)
+        for plain, written in _ESCAPES:
+            escaped = pc.replace_substring(escaped, plain, written)
+        texts = pc.replace_with_mask(texts, needs_escape, escaped)
+    return pc.binary_join_element_wise('"', texts, '"', "")
