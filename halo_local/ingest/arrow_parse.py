@@ -145,7 +145,7 @@ def _arrow_documents(batch: Batch) -> tuple[pa.Array, pa.Array, bytes] | None:
     if not pc.all(pc.or_(pc.invert(filled), whole)).as_py():
         return None  # the SQL says what is wrong with such a line
     longest = pc.max(pc.binary_length(lines)).as_py() or 0
-    data = b"\n".join(lines.to_pylist()) + b"\n"
+    data = batch.joined if batch.joined is not None else b"\n".join(lines.to_pylist()) + b"\n"
     try:
         table = pj.read_json(
             pa.BufferReader(data),

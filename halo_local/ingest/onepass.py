@@ -18,6 +18,7 @@ records, a grown file is read from `start`, gzip and zstd decode through the sam
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import queue
 import threading
@@ -140,7 +141,10 @@ class _Parser(threading.Thread):
             for batch in line_batches(self.path, self.from_position, CHUNK_BYTES):
                 if self.stopping.is_set():
                     return
-                self._put(_parse_chunk(self.database, self.chosen, batch, self.prefixes))
+                parsed = _parse_chunk(self.database, self.chosen, batch, self.prefixes)
+                del batch  # its joined bytes: the parsed chunk keeps only its lines
+                self._put(parsed)
+                del parsed
             self.finished = True
             self._put(_DONE)
         except BaseException as error:  # handed to the reading thread, which raises it
@@ -173,7 +177,8 @@ def _parse_chunk(parser: duckdb.DuckDBPyConnection, chosen: str, batch: Batch, p
     of only those runs no SQL at all."""
     arrow = arrow_parse.parse_chunk(parser, batch, prefixes) if ARROW_PARSE and chosen == "otlp-json" else None
     if arrow is not None and not arrow.rest_in_sql:
-        return _Parsed(batch, arrow.rows, 0, [], True, arrow.attribute_keys, arrow.names_no_prefix)
+        return _Parsed(dataclasses.replace(batch, joined=None), arrow.rows, 0, [], True, arrow.attribute_keys,
+                       arrow.names_no_prefix)
     if arrow is None:
         _parse_lines(parser, chosen, batch.table)
     bad_count, bad_rows = _single_row(parser.execute(sql_text("ingest/batch_errors.sql"), {"limit": MAX_FIRST_SKIPPED}))
@@ -181,7 +186,7 @@ def _parse_chunk(parser: duckdb.DuckDBPyConnection, chosen: str, batch: Batch, p
     parser.execute("DROP TABLE IF EXISTS halo_chunk_rows")
     if arrow is not None and arrow.rows.num_rows:
         rows = pa.concat_tables([arrow.rows, rows])
-    return _Parsed(batch, rows, int(bad_count), list(bad_rows), arrow is not None,
+    return _Parsed(dataclasses.replace(batch, joined=None), rows, int(bad_count), list(bad_rows), arrow is not None,
                    arrow.attribute_keys if arrow is not None else None,
                    arrow is not None and arrow.names_no_prefix)
 
