@@ -92,6 +92,15 @@ def test_the_generated_bench_spans_all_take_it(parser: duckdb.DuckDBPyConnection
     assert len(batches) > 1 and all(_fast_equals_sql(parser, batch, all_plain=True) for batch in batches)
 
 
+def test_a_batch_hands_arrow_its_lines_as_the_file_has_them(tmp_path: Path) -> None:
+    path = tmp_path / "lines.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + b'{"a": 1}\r\n\n  \n' + b'{"b": "x"}\n' * 300 + b'{"last": true}')
+    batches = _batches(path, 64)
+    assert len(batches) > 2 and batches[-1].joined is None  # the last line has no newline
+    for batch in batches[:-1]:
+        assert batch.joined == b"\n".join(batch.lines.to_pylist()) + b"\n"
+
+
 def test_arrow_writes_the_attributes_text_of_plain_values_and_leaves_the_rest_to_the_macro() -> None:
     lists = pa.array([
         [{"key": "a", "value": {"stringValue": 'x"\\\n/é'}}, {"key": "n", "value": {"intValue": "-12"}},

@@ -3,9 +3,10 @@
 pyarrow's reader, with an explicit schema for the camelCase OTLP/JSON shape, types a chunk in a few
 times less CPU than DuckDB's `json_transform` and on every core. Arrow then unnests the spans and writes
 the attributes' JSON text (`attributes_text`: the SQL's costliest part, a list lambda per span) for the
-values it can write to the byte, and DuckDB scans that table (`otlp_arrow_stage.sql`) and builds the
-stored columns with the very SQL of the regular parse (`otlp_spans.sql`), the macro writing whatever
-Arrow left NULL, so every column is the same.
+values it can write to the byte. The stored columns of plain spans (hex ids, decimal times, no events or
+links, attributes text written) are computed in Arrow too (`arrow_rows`); DuckDB scans the other spans
+(`otlp_arrow_stage.sql`) and builds their columns with the very SQL of the regular parse
+(`otlp_spans.sql`), the macro writing whatever Arrow left NULL, so every column is the same.
 
 The fast path takes a chunk only when it can read it exactly as `otlp_stage.sql` would; otherwise
 `parse_chunk` returns False and the caller parses the chunk with the SQL, which names bad input with
