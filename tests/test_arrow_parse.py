@@ -239,3 +239,20 @@ def test_mixed_shapes_are_read_exactly_or_left_to_the_sql(lines: list[str], tmp_
     path.write_text(text, encoding="utf-8")
     (batch,) = _batches(path)
     assert _fast_equals_sql(capped_parser, batch) or "\\u" in text  # only an escaped key is declined
+
+
+@pytest.mark.parametrize(("span", "names_prefix"), [
+    (_span(1, attributes=[{"key": "llm.tools.0.name", "value": {"stringValue": "x"}}]), True),
+    (_span(1, attributes=[{"key": "k", "value": {"stringValue": 'see "llm.tools.0"'}}]), True),
+    (_span(1, attributes=[{"key": "k", "value": {"intValue": "llm.tools.1"}}]), True),
+    (_span(1, attributes=[{"key": "k", "value": {"bytesValue": "llm.tools."}}]), True),
+    (_span(1, name="llm.tools.0", attributes=[{"key": "k", "value": {"stringValue": "llm.tool"}}]), False),
+    (_span(1, attributes=[{"key": "\\u006clm.tools.0", "value": {}}]), True),  # declined: the SQL parses it
+])
+def test_a_prefix_is_looked_for_where_the_attributes_text_could_show_it(
+        parser: duckdb.DuckDBPyConnection, tmp_path: Path, span: dict[str, Any], names_prefix: bool) -> None:
+    path = tmp_path / "prefix.jsonl"
+    path.write_text(json.dumps(_document(span)).replace("\\\\u006c", "\\u006c") + "\n")
+    (batch,) = _batches(path)
+    chunk = arrow_parse.parse_chunk(parser, batch, ("llm.tools.",))
+    assert chunk is None or chunk.names_no_prefix is not names_prefix

@@ -70,9 +70,8 @@ _BLOCK_BYTES = 1 << 20
 class ArrowChunk:
     """What Arrow's parse tells of a chunk it took, beyond its rows: `attribute_keys`, the keys of its spans'
     attributes (the keys json_keys lists in their stored JSON text, which normalize then need not parse to
-    find them), or None when a string is cut (its text gains marker keys); `names_no_prefix`: no line names
-    any of the prefixes asked for, not even in a value (nor a `\\u` escape of an ASCII character, which
-    could spell one)."""
+    find them), or None when a string is cut (its text gains marker keys); `names_no_prefix`: no span's
+    attributes text can name any of the prefixes asked for (`_names_no_prefix`)."""
 
     attribute_keys: frozenset[str] | None
     names_no_prefix: bool
@@ -96,10 +95,27 @@ def parse_chunk(work: duckdb.DuckDBPyConnection, batch: Batch, prefixes: tuple[s
     rest = spans_table.filter(pc.invert(plain)) if rows.num_rows < spans_table.num_rows else None
     if rest is not None:
         _sql_rows(work, rest, data)
-    # One regex pass, without the GIL: five bytes searches over the chunk held it for as long.
-    named = "|".join([*(re.escape(prefix) for prefix in prefixes), _ASCII_ESCAPE])
-    names_no_prefix = not pc.any(pc.match_substring_regex(batch.lines, named)).as_py()
+    names_no_prefix = _names_no_prefix(batch, pc.struct_field(spans_table.column("span").combine_chunks(), "attributes"),
+                                       prefixes, strings_cut=keys is None)
     return ArrowChunk(attribute_keys=keys, names_no_prefix=names_no_prefix, rows=rows, rest_in_sql=rest is not None)
+
+
+def _names_no_prefix(batch: Batch, key_values: pa.Array, prefixes: tuple[str, ...], *, strings_cut: bool) -> bool:
+    """Whether no span's attributes text can hold a quoted prefix, which normalize's needs_generic searches
+    for: no key and no string, int or bytes value of the spans' attributes (as decoded: no escape can hide
+    one) contains a prefix. A text holds `"prefix` only where a key or a value starts with it, or where a
+    value holds `"prefix` (escaped as `\\"prefix`). Where a string is cut, its marker keys (`<key>.halo_...`)
+    could spell one: then the lines are searched, conservatively, as they are written."""
+    if not prefixes:
+        return True
+    named = "|".join(re.escape(prefix) for prefix in prefixes)
+    if strings_cut:
+        return not pc.any(pc.match_substring_regex(batch.lines, f"{named}|{_ASCII_ESCAPE}")).as_py()
+    pairs = pc.list_flatten(key_values)
+    value = pc.struct_field(pairs, "value")
+    searched = [pc.unique(pc.struct_field(pairs, "key")),
+                *(pc.struct_field(value, name) for name in ("stringValue", "intValue", "bytesValue"))]
+    return not any(pc.any(pc.match_substring_regex(texts, named)).as_py() for texts in searched)
 
 
 def _sql_rows(work: duckdb.DuckDBPyConnection, spans: pa.Table, data: bytes) -> None:
