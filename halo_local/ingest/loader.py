@@ -385,7 +385,7 @@ def _load_one_on(connection: duckdb.DuckDBPyConnection, path: Path, *, format: s
             read = read_trace_file(connection, path, format=chosen_format, skip_invalid=skip_invalid, start=start,
                                    consume=consume)
         spans_new = sum(part.spans_new for part in parts)
-        derive_trace_columns(connection, sorted({trace_id for part in parts for trace_id in part.trace_ids}))
+        derive_trace_columns(connection, sorted({trace_id for part in parts for trace_id in part.underived_trace_ids}))
         complete = read.resume_at
         complete_sha256 = None
         if complete is not None:
