@@ -47,10 +47,10 @@ _DERIVE_TABLES = ("normalize_input", "normalize_fields", "normalize_fields_gener
 
 @dataclass(frozen=True)
 class NormalizeResult:
-    """What insert_normalized stored: new spans, spans already stored (or repeated), the traces of the new
-    spans whose derived columns it left to derive_trace_columns (`underived_trace_ids`), and per file of the part (its index in `source_files`): the new
-    spans (`spans_new_by_file`) and every trace it holds, new or duplicate (`held_by_file`: what the file
-    is recorded as holding)."""
+    """What insert_normalized stored: new spans, spans already stored (or repeated), the traces of new
+    spans whose derived columns it left to derive_trace_columns (`underived_trace_ids`), and per file of
+    the part (its index in `source_files`): the new spans (`spans_new_by_file`) and every trace it holds,
+    new or duplicate (`held_by_file`: what the file is recorded as holding)."""
 
     spans_new: int
     duplicates: int
