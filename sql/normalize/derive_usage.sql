@@ -10,6 +10,7 @@ CREATE OR REPLACE TEMP TABLE derived_usage AS
 WITH RECURSIVE
 nodes AS (
     SELECT
+        span_key,
         trace_id,
         span_id,
         parent_span_id,
@@ -55,8 +56,7 @@ wrapped(trace_id, span_id) AS (
     )){% endif %}
 )
 SELECT
-    nodes.trace_id,
-    nodes.span_id,
+    nodes.span_key,
     NOT (nodes.has_usage AND (
         EXISTS (SELECT 1 FROM above_usage
                 WHERE above_usage.trace_id = nodes.trace_id AND above_usage.span_id = nodes.span_id)
