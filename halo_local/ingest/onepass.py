@@ -227,7 +227,7 @@ def read_big_file(
     work = databases.take("work", settings)
     parser_database = databases.take("parser", settings)
     parser = _Parser(path, chosen, start or LinePosition(0, 0), parser_database, indexed_key_prefixes(work))
-    work.execute(sql_text("ingest/raw_spans.sql"))
+    _new_raw_spans(work)
     read_whole = False
     pending = 0
     part_keys: set[str] | None = set()  # the attribute keys of the part's spans, while known of every chunk
@@ -253,7 +253,7 @@ def read_big_file(
             del parsed, batch  # raw_spans holds the rows now: the Arrow copy and the lines go
             if pending >= CONSUME_EVERY_SPANS:
                 _consume_part(work, consume, part_keys, part_indexed)
-                work.execute(sql_text("ingest/raw_spans.sql"))
+                _new_raw_spans(work)
                 pending, part_keys, part_indexed = 0, set(), False
         if pending:
             _consume_part(work, consume, part_keys, part_indexed)
@@ -285,6 +285,13 @@ def _consume_part(work: duckdb.DuckDBPyConnection, consume: Callable[[duckdb.Duc
     finally:
         work.execute(f"RESET VARIABLE {KNOWN_KEYS_VARIABLE}")
         work.execute(f"RESET VARIABLE {NO_INDEXED_KEYS_VARIABLE}")
+
+
+def _new_raw_spans(work: duckdb.DuckDBPyConnection) -> None:
+    """An empty raw_spans for the next part, its JSON columns as text (raw_spans_text.sql: checked once, by
+    the store's insert)."""
+    work.execute(sql_text("ingest/raw_spans.sql"))
+    work.execute(sql_text("ingest/raw_spans_text.sql"))
 
 
 def _append(work: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
