@@ -65,7 +65,6 @@ _TEMP_TABLES = (
     "halo_h_previous",
     "halo_h_texts",
     "halo_h_outcomes",
-    "halo_h_declared_agents",
     "halo_h_attribution",
     "halo_h_failure_groups",
     "halo_h_retried_groups",

@@ -160,9 +160,9 @@ FROM ends;
 -- The agent whose final message declined the task (the name it states for itself, else the stored
 -- one): gave_up blames it, not the run's top-level agent.
 CREATE OR REPLACE TEMP TABLE halo_h_declining_agents AS
-SELECT outcomes.trace_id, agents.agent
+SELECT outcomes.trace_id, agents.declared_agent AS agent
 FROM halo_h_outcomes AS outcomes
-JOIN halo_h_declared_agents AS agents ON agents.span_key = hash(outcomes.trace_id, outcomes.gave_up_span_id)
+JOIN halo_h_spans AS agents ON agents.span_key = hash(outcomes.trace_id, outcomes.gave_up_span_id)
 WHERE outcomes.gave_up_span_id IS NOT NULL;
 
 -- Severity of a finding about traces by how they ended: high once it reaches at least

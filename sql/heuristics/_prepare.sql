@@ -39,6 +39,14 @@ CREATE OR REPLACE TEMP MACRO halo_h_subject(span_type, tool_name, model, name, s
         ELSE halo_h_mask_name(name)
     END;
 
+-- The agent a span itself declares (GenAI, OpenInference, common spellings), else its stored agent.
+CREATE OR REPLACE TEMP MACRO halo_h_declared_agent(attrs, stored_agent) AS
+    coalesce(nullif(trim(json_extract_string(attrs, '$."gen_ai.agent.name"')), ''),
+             nullif(trim(json_extract_string(attrs, '$."agent.name"')), ''),
+             nullif(trim(json_extract_string(attrs, '$."agent_name"')), ''),
+             nullif(trim(json_extract_string(attrs, '$."inference.agent_name"')), ''),
+             nullif(trim(stored_agent), ''));
+
 -- An error message with its volatile parts masked (URLs, quoted values, paths, ids, numbers), so
 -- that one bug hit with different inputs yields one signature.
 CREATE OR REPLACE TEMP MACRO halo_h_mask(message) AS
@@ -238,6 +246,16 @@ spans AS (
         CASE WHEN len(declared_tools) > 0 THEN hash(declared_tools) END     AS tools_key,
         lower(finish_reason)                                                 AS finish_reason,
         halo_h_subject(span_type, tool_name, model, name, scope_name)        AS subject,
+        -- The agent the span declares, else its stored agent: who the callers, the failing agent
+        -- spans and the model calls that assume data, repeat themselves, state facts or decline
+        -- speak for (_attribution.sql, _outcomes.sql, _claims.sql). Read here, with the window's
+        -- other columns, so the attributes are read once. Every key read ends in agent.name or
+        -- agent_name, and a top-level key of the stored JSON is written with a plain quote after
+        -- it: attributes without either text are not parsed (prompts that mention an agent cost
+        -- no JSON parse).
+        CASE WHEN contains(attributes::VARCHAR, 'agent.name"') OR contains(attributes::VARCHAR, 'agent_name"')
+             THEN halo_h_declared_agent(attributes, agent_name)
+             ELSE nullif(trim(agent_name), '') END                           AS declared_agent,
         -- Tool arguments, compared by hash: the same call made again has the same hash.
         CASE WHEN arguments_text IS NOT NULL
              THEN hash(CASE WHEN json_valid(arguments_text) THEN CAST(json(arguments_text) AS VARCHAR)
@@ -253,9 +271,17 @@ spans AS (
         CASE WHEN span_type = 'llm' THEN hash(output_trimmed) END           AS output_hash_raw,
         -- Whether a model call says it works from data it made up or assumed instead of data it
         -- fetched (hypothetical, simulated, placeholder, "let's assume ..."): what assumed_data reports.
-        span_type = 'llm' AND regexp_matches(output_trimmed,
+        -- Each phrase holds one of the words tested first, in lower case: the pattern runs only on
+        -- outputs holding one (a plain search of the lower-cased text costs a tenth of the pattern).
+        CASE WHEN span_type = 'llm' AND (contains(lower(output_trimmed), 'hypothetical')
+                   OR contains(lower(output_trimmed), 'simulat') OR contains(lower(output_trimmed), 'placeholder')
+                   OR contains(lower(output_trimmed), 'dummy') OR contains(lower(output_trimmed), 'mock')
+                   OR contains(lower(output_trimmed), 'data') OR contains(lower(output_trimmed), 'made')
+                   OR contains(lower(output_trimmed), 'fictional') OR contains(lower(output_trimmed), 'assum'))
+             THEN regexp_matches(output_trimmed,
             '(?i)\b(hypothetical|simulated? (data|dataset|values?|results?|responses?|output)|simulating|placeholder|dummy (data|values?)|mock(ed)? (data|values?|results?)|(sample|example|synthetic) (data|dataset)|made[- ]up|fictional|let''s assume|let us assume|assum(e|ing) (that )?(the|a|we|it|there)\b)')
-                                                                             AS assumes_data,
+             ELSE (span_type = 'llm' AND output_trimmed IS NULL) AND NULL  -- NULL without output text
+        END                                                                  AS assumes_data,
         -- Whether a model call wrote code (a fenced block): what an executor after it runs.
         span_type = 'llm' AND contains(output_trimmed, '```')                AS writes_code,
         CASE WHEN span_type = 'llm' AND strlen(output_trimmed) <= 80 THEN output_trimmed
