@@ -47,6 +47,19 @@ CREATE OR REPLACE TEMP MACRO halo_h_declared_agent(attrs, stored_agent) AS
              nullif(trim(json_extract_string(attrs, '$."inference.agent_name"')), ''),
              nullif(trim(stored_agent), ''));
 
+-- The texts unsupported_claim reads for facts (_claims.sql), each cut to its first 8,000
+-- characters to bound the cost of long contexts: a span's input, and its output: a tool's result
+-- (else its output), a model call's output unless it is a JSON document (a structured call, tool
+-- arguments, not prose). A text within the cut is used as it is: left() copies every string it is given.
+CREATE OR REPLACE TEMP MACRO halo_h_claim_input(input_text) AS
+    CASE WHEN strlen(input_text) <= 8000 THEN input_text ELSE left(input_text, 8000) END;
+
+CREATE OR REPLACE TEMP MACRO halo_h_claim_output(span_type, tool_result, output_text) AS
+    CASE WHEN span_type = 'tool' THEN left(coalesce(nullif(trim(tool_result), ''), output_text), 8000)
+         WHEN span_type = 'llm' AND NOT left(ltrim(output_text), 1) IN ('{', '[')
+             THEN CASE WHEN strlen(output_text) <= 8000 THEN output_text ELSE left(output_text, 8000) END
+    END;
+
 -- An error message with its volatile parts masked (URLs, quoted values, paths, ids, numbers), so
 -- that one bug hit with different inputs yields one signature.
 CREATE OR REPLACE TEMP MACRO halo_h_mask(message) AS
@@ -154,7 +167,9 @@ texts AS (
     -- trimmed on every span (it is NULL on nearly all but model calls): DuckDB trims a column
     -- faster than a CASE around it, and the columns below keep it for model calls only.
     SELECT
-        * EXCLUDE (tool_arguments, tool_result, output_text),
+        * EXCLUDE (tool_arguments, tool_result, output_text, input_text),
+        halo_h_claim_input(input_text)                                        AS claim_input,
+        halo_h_claim_output(span_type, tool_result, output_text)              AS claim_output,
         CASE WHEN span_type = 'tool' THEN nullif(trim(tool_arguments), '') END AS arguments_text,
         CASE WHEN span_type = 'tool' THEN
             CASE WHEN strlen(tool_result) <= 2000 THEN ltrim(tool_result) ELSE left(ltrim(tool_result), 2000) END
@@ -252,10 +267,14 @@ spans AS (
         -- other columns, so the attributes are read once. Every key read ends in agent.name or
         -- agent_name, and a top-level key of the stored JSON is written with a plain quote after
         -- it: attributes without either text are not parsed (prompts that mention an agent cost
-        -- no JSON parse).
-        CASE WHEN contains(attributes::VARCHAR, 'agent.name"') OR contains(attributes::VARCHAR, 'agent_name"')
+        -- no JSON parse). One pattern, not two substring searches: it reads the text once.
+        CASE WHEN regexp_matches(attributes::VARCHAR, 'agent[._]name"')
              THEN halo_h_declared_agent(attributes, agent_name)
              ELSE nullif(trim(agent_name), '') END                           AS declared_agent,
+        -- The texts unsupported_claim reads, by a 64-bit hash (NULL: no such text): _claims.sql
+        -- reads each distinct text once, from one span holding it.
+        CASE WHEN claim_input IS NOT NULL THEN hash(claim_input) END        AS claim_input_key,
+        CASE WHEN claim_output IS NOT NULL THEN hash(claim_output) END      AS claim_output_key,
         -- Tool arguments, compared by hash: the same call made again has the same hash.
         CASE WHEN arguments_text IS NOT NULL
              THEN hash(CASE WHEN json_valid(arguments_text) THEN CAST(json(arguments_text) AS VARCHAR)
