@@ -69,7 +69,6 @@ _TEMP_TABLES = (
     "halo_h_failure_groups",
     "halo_h_retried_groups",
     "halo_h_assumed_agents",
-    "halo_h_repeating_agents",
     "halo_h_declining_agents",
     "halo_h_claims",
     "halo_h_claiming_agents",

@@ -131,18 +131,6 @@ SELECT span_key, declared_agent AS agent
 FROM halo_h_spans
 WHERE assumes_data;
 
--- The agent each model call whose output repeats within its trace speaks for (as above): a loop of
--- model outputs blames the agent that keeps saying the same thing, not the run's top-level agent.
-CREATE OR REPLACE TEMP TABLE halo_h_repeating_agents AS
-SELECT span_key, declared_agent AS agent
-FROM halo_h_spans
-WHERE span_key IN (
-      SELECT span_key
-      FROM (SELECT span_key, count(*) OVER (PARTITION BY trace_id, subject, output_hash) AS repeats
-            FROM halo_h_spans
-            WHERE span_type = 'llm' AND output_hash IS NOT NULL)
-      WHERE repeats > 1);
-
 -- The groups of root-cause failures of kind error, one group per subject and component to fix
 -- (fix_kind, fix_name), so one problem is one finding, with its distinct reasons listed inside
 -- (count and a sample each, most common first) instead of one finding per signature. A subject is
