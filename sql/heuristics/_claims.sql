@@ -27,20 +27,22 @@ CREATE OR REPLACE TEMP MACRO halo_h_fact_tokens(text) AS
                        lambda phrase: lower(trim(phrase)))));
 
 CREATE OR REPLACE TEMP TABLE halo_h_claims AS
+-- Traces are grouped and matched by a 64-bit hash of their id (as spans are by span_key): far
+-- cheaper than by the id's string. A span without a trace id is in no checked trace.
 WITH checked_traces AS (
-    SELECT trace_id
+    SELECT hash(trace_id) AS trace_key
     FROM halo_h_spans
-    GROUP BY trace_id
+    WHERE trace_id IS NOT NULL
+    GROUP BY hash(trace_id)
     HAVING count(*) FILTER (WHERE span_type = 'llm') >= 2 OR count(*) FILTER (WHERE span_type = 'tool') >= 1
 ),
--- Each span's texts by their hash, its trace by a hash of its id (grouped by below: far cheaper
--- than grouping by the id's string).
+-- Each span's texts by their hash.
 texts AS MATERIALIZED (
     SELECT span_key, hash(trace_id) AS trace_key, start_ns, span_type, claim_input_key AS input_key,
            claim_output_key AS output_key
     FROM halo_h_spans
     WHERE (claim_input_key IS NOT NULL OR claim_output_key IS NOT NULL)
-      AND trace_id IN (SELECT trace_id FROM checked_traces)
+      AND hash(trace_id) IN (SELECT trace_key FROM checked_traces)
 ),
 -- One span holding each distinct text (a tool result, a prompt or a whole context repeats across
 -- calls and traces: the same file read, the same instructions), and whether it is that span's input.
