@@ -113,10 +113,3 @@ claims AS (
 SELECT claims.span_key, spans.trace_id, claims.facts
 FROM claims
 JOIN halo_h_spans AS spans USING (span_key);
-
--- The agent each model call that states facts of its own speaks for (the agent name it states for
--- itself, else its stored agent name): unsupported_claim blames that agent.
-CREATE OR REPLACE TEMP TABLE halo_h_claiming_agents AS
-SELECT span_key, declared_agent AS agent
-FROM halo_h_spans
-WHERE span_key IN (SELECT span_key FROM halo_h_claims);
