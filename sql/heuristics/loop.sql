@@ -80,18 +80,29 @@ tool_groups AS (
     JOIN (SELECT trace_id, failed, cost_usd AS trace_cost_usd FROM halo_h_traces) AS traces USING (trace_id)
     GROUP BY subject
 ),
+repeating_outputs AS MATERIALIZED (
+    -- The first step for model outputs (counting only outputs of at least the minimum length), by
+    -- the hash and the output: a (trace, subject, output) counts into exactly one such pair.
+    SELECT hash(trace_id, subject, output_hash) AS output_key, output_hash
+    FROM halo_h_spans
+    WHERE span_type = 'llm' AND output_hash IS NOT NULL AND output_chars >= $loop_output_min_chars
+    GROUP BY ALL
+    HAVING count(*) >= $loop_min_repeats
+),
 boilerplate AS (
     -- Outputs that most traces of the agent produce: what it always says, not what it got stuck on.
+    -- (Asked only of outputs that repeat somewhere: the others are no loop anyway.)
     SELECT output_hash
     FROM halo_h_spans
     CROSS JOIN halo_h_totals AS totals
     WHERE span_type = 'llm' AND output_hash IS NOT NULL AND output_chars >= $loop_output_min_chars
       AND totals.traces >= $loop_boilerplate_min_traces
+      AND output_hash IN (SELECT output_hash FROM repeating_outputs)
     GROUP BY output_hash, totals.traces
     HAVING count(DISTINCT trace_id) >= $loop_boilerplate_trace_share * totals.traces
 ),
 outputs AS (
-    -- The same two steps for model outputs, counting only outputs of at least the minimum length.
+    -- The second step for model outputs.
     SELECT *
     FROM (
         SELECT
@@ -102,13 +113,7 @@ outputs AS (
             row_number() OVER (same_output ORDER BY spans.start_ns, spans.span_id)            AS occurrence
         FROM halo_h_spans AS spans
         WHERE spans.span_type = 'llm' AND spans.output_hash IS NOT NULL
-          AND hash(spans.trace_id, spans.subject, spans.output_hash) IN (
-            SELECT hash(trace_id, subject, output_hash)
-            FROM halo_h_spans
-            WHERE span_type = 'llm' AND output_hash IS NOT NULL AND output_chars >= $loop_output_min_chars
-            GROUP BY hash(trace_id, subject, output_hash)
-            HAVING count(*) >= $loop_min_repeats
-          )
+          AND hash(spans.trace_id, spans.subject, spans.output_hash) IN (SELECT output_key FROM repeating_outputs)
           AND spans.output_hash NOT IN (SELECT output_hash FROM boilerplate)
         WINDOW same_output AS (PARTITION BY spans.trace_id, spans.subject, spans.output_hash)
     )
