@@ -122,13 +122,13 @@ def _analyse(control: RunControl, run: RunRecord) -> str:
         sections = report.collect_sections(connection, _window_overview(store, run, run_dir))
     findings = analysis.findings
     checks = [check.to_json() for check in analysis.checks]
-    trace_verdicts = verdicts.build_verdicts(analysis.outcomes, findings)
+    findings_json = json.dumps([item.to_json() for item in findings], default=str)
     with control.writing() as connection:
         connection.execute(sql_text("runs/save_findings.sql"), {
-            "findings": json.dumps([item.to_json() for item in findings], default=str),
-            "checks": json.dumps(checks, default=str), "run_id": run_id,
+            "findings": findings_json, "checks": json.dumps(checks, default=str), "run_id": run_id,
         })
-        verdicts.save_verdicts(connection, run_id, trace_verdicts)
+        verdicts.save_verdicts(connection, run_id, analysis.outcomes, findings_json)
+        read_first = verdicts.read_first(connection, run_id, report.READ_FIRST)
         comparison = changes.compare(findings, changes.previous_run(
             connection, run_id=run_id, agent_uuid=run.agent_uuid, created_at=run.created_at))
         changes.save_changes(connection, run_id, comparison)
@@ -159,12 +159,12 @@ def _analyse(control: RunControl, run: RunRecord) -> str:
     if outcome.stopped is None:
         control.check()
     with store.held_open():  # the report is quick: its events and the run's end share one open database
-        return _write_reports(control, run, dataset, sections, analysis, comparison, trace_verdicts, outcome)
+        return _write_reports(control, run, dataset, sections, analysis, comparison, read_first, outcome)
 
 
 def _write_reports(control: RunControl, run: RunRecord, dataset: snapshot.Dataset, sections: report.ReportSections,
                    analysis: heuristics.Analysis, comparison: changes.Changes,
-                   trace_verdicts: list[verdicts.TraceVerdict], outcome: LlmOutcome) -> str:
+                   read_first: list[verdicts.TraceVerdict], outcome: LlmOutcome) -> str:
     """report.md and report.html, then the run's end."""
     findings = analysis.findings
     run_dir = control.store.runs_dir / control.run_id
@@ -175,7 +175,7 @@ def _write_reports(control: RunControl, run: RunRecord, dataset: snapshot.Datase
             ran=outcome.result is not None, skipped_reason=outcome.skipped_reason, degraded=outcome.degraded,
             error=outcome.error, stopped=outcome.stopped is not None, model_id=run.model_id, result=outcome.result,
         ),
-        read_first=[item for item in trace_verdicts if item.score > 0][:report.READ_FIRST],
+        read_first=read_first,
     )
     report_path = run_dir / REPORT_FILE
     report_path.write_text(markdown, encoding="utf-8")
