@@ -13,7 +13,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -132,8 +132,6 @@ def _analyse(control: RunControl, run: RunRecord) -> str:
         connection.execute(sql_text("runs/save_findings.sql"), {
             "findings": findings_json, "checks": json.dumps(checks, default=str), "run_id": run_id,
         })
-        verdicts.save_verdicts(connection, run_id, analysis.outcomes, findings_json)
-        read_first = verdicts.read_first(connection, run_id, report.READ_FIRST)
         comparison = changes.compare(findings, changes.previous_run(
             connection, run_id=run_id, agent_uuid=run.agent_uuid, created_at=run.created_at))
         changes.save_changes(connection, run_id, comparison)
@@ -141,7 +139,27 @@ def _analyse(control: RunControl, run: RunRecord) -> str:
         "step": "heuristics", "findings": len(findings),
         "bySeverity": {level: sum(1 for item in findings if item.severity == level) for level in ("high", "medium", "low")},
     }, held=True)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"verdicts-{run_id}") as beside:
+        # The trace verdicts (0.6 CPU-s at 50k traces) are ranked and saved beside the LLM step and
+        # report.html; only report.md waits for them, for its "read these traces first".
+        read_first = beside.submit(_save_verdicts, store, run_id, analysis.outcomes, findings_json)
+        return _explain_and_report(control, run, dataset, sections, analysis, comparison, read_first)
 
+
+def _save_verdicts(store: Store, run_id: str, outcomes: list[dict[str, Any]], findings_json: str) -> list[verdicts.TraceVerdict]:
+    """Save the run's trace verdicts and return the report's first flagged ones. Outside WRITE_LOCK, which
+    keeps two transactions of this process from appending to one table (the timeline): nothing else
+    writes trace_verdicts, so the run's events and the LLM step's writes need not wait for it."""
+    with store.transaction() as connection:
+        verdicts.save_verdicts(connection, run_id, outcomes, findings_json)
+        return verdicts.read_first(connection, run_id, report.READ_FIRST)
+
+
+def _explain_and_report(control: RunControl, run: RunRecord, dataset: snapshot.Dataset,
+                        sections: report.ReportSections, analysis: heuristics.Analysis, comparison: changes.Changes,
+                        read_first: Future[list[verdicts.TraceVerdict]]) -> str:
+    """The LLM step of an analysis, then its reports and its end."""
+    run_id, findings = control.run_id, analysis.findings
     control.check()
     context = {
         "runId": run_id, "agentUuid": run.agent_uuid, "agentName": run.agent_name,
@@ -163,30 +181,31 @@ def _analyse(control: RunControl, run: RunRecord) -> str:
 
     if outcome.stopped is None:
         control.check()
-    with store.held_open():  # the report is quick: its events and the run's end share one open database
+    with control.store.held_open():  # the report is quick: its events and the run's end share one open database
         return _write_reports(control, run, dataset, sections, analysis, comparison, read_first, outcome)
 
 
 def _write_reports(control: RunControl, run: RunRecord, dataset: snapshot.Dataset, sections: report.ReportSections,
                    analysis: heuristics.Analysis, comparison: changes.Changes,
-                   read_first: list[verdicts.TraceVerdict], outcome: LlmOutcome) -> str:
-    """report.md and report.html, then the run's end."""
+                   read_first: Future[list[verdicts.TraceVerdict]], outcome: LlmOutcome) -> str:
+    """report.html, then report.md once the verdicts are saved (their events in that order), then the run's end."""
     findings = analysis.findings
     run_dir = control.store.runs_dir / control.run_id
     control.event("step_started", "report: rendering", {"step": "report"})
+    page_event = _write_html(control, run, dataset, findings, comparison, outcome.result)
     markdown = report.render_report(
         run=_report_run_facts(run, dataset), sections=sections, findings=findings, changes=comparison,
         checks=analysis.checks, llm_state=report.LlmState(
             ran=outcome.result is not None, skipped_reason=outcome.skipped_reason, degraded=outcome.degraded,
             error=outcome.error, stopped=outcome.stopped is not None, model_id=run.model_id, result=outcome.result,
         ),
-        read_first=read_first,
+        read_first=read_first.result(),
     )
     report_path = run_dir / REPORT_FILE
     report_path.write_text(markdown, encoding="utf-8")
     control.event("step_finished", f"report: {len(markdown):,} characters", {"step": "report", "path": str(report_path)},
                   held=True)
-    _write_html(control, run, dataset, findings, comparison, outcome.result)
+    control.event(*page_event, held=True)
     if outcome.stopped is not None:
         return _complete(control, run, markdown, report_path, outcome.stopped[1], status=outcome.stopped[0])
     reason = (f"LLM pass failed ({outcome.error}); the report is heuristics-only (degraded)"
@@ -357,9 +376,10 @@ def _complete(control: RunControl, run: RunRecord, markdown: str, report_path: P
 
 def _write_html(control: RunControl, run: RunRecord, dataset: snapshot.Dataset,
                 findings: list[heuristics.Finding], comparison: changes.Changes,
-                result: llm.LlmResult | None) -> None:
-    """report.html beside report.md. The markdown report is the run's product: a page that cannot be
-    drawn is an event (`run report RUN_ID` draws it again later), not a failed run."""
+                result: llm.LlmResult | None) -> tuple[str, str, dict[str, Any]]:
+    """report.html beside report.md, and the event that says so (recorded after report.md's). The markdown
+    report is the run's product: a page that cannot be drawn is an event (`run report RUN_ID` draws it
+    again later), not a failed run."""
     facts = html_report.PageRun(
         run_id=run.run_id, agent_name=run.agent_name, agent_uuid=run.agent_uuid,
         window_start=iso(run.window_start), window_end=iso(run.window_end),
@@ -369,11 +389,9 @@ def _write_html(control: RunControl, run: RunRecord, dataset: snapshot.Dataset,
         html_report.write_html(path, snapshot=dataset.snapshot, run=facts, findings=findings, changes=comparison,
                                llm_summary=result.summary if result is not None else None)
     except Exception as error:  # noqa: BLE001 - the markdown report stands; say why the page is missing
-        control.event("html_failed", f"report.html: not written ({describe_exception(error)})",
-                      {"step": "report", "error": describe_exception(error)}, held=True)
-        return
-    control.event("step_finished", f"report.html: {path.stat().st_size:,} bytes", {"step": "report", "path": str(path)},
-                  held=True)
+        return ("html_failed", f"report.html: not written ({describe_exception(error)})",
+                {"step": "report", "error": describe_exception(error)})
+    return "step_finished", f"report.html: {path.stat().st_size:,} bytes", {"step": "report", "path": str(path)}
 
 
 def _report_run_facts(run: RunRecord, dataset: snapshot.Dataset) -> report.ReportRun:
