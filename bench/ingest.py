@@ -260,7 +260,7 @@ CHILD_CODE = {
 # the parser runs on a second thread, in parallel with the rest. No CPU per phase: DuckDB works on its own
 # threads, which no phase's thread clock sees; the whole load's CPU (every thread) is printed instead.
 PHASES = [
-    ("hash the file", "halo_local.ingest.loader", "file_sha256", "main"),
+    ("hash the file (own thread)", "halo_local.ingest.loader", "file_sha256", "hasher"),
     ("parse chunks (parser thread)", "halo_local.ingest.onepass", "_parse_chunk", "parser"),
     ("  of which Arrow's read and checks", "halo_local.ingest.arrow_parse", "_arrow_documents", "parser"),
     ("normalize and insert chunks", "halo_local.ingest.loader", "insert_normalized", "main"),

@@ -37,11 +37,26 @@ def _rows(connection: duckdb.DuckDBPyConnection) -> pa.Table:
     return connection.sql("SELECT * FROM halo_chunk_rows ORDER BY ALL").to_arrow_table()
 
 
-def _fast_equals_sql(connection: duckdb.DuckDBPyConnection, batch: Batch) -> bool:
-    """Whether the fast path took the batch; when it did, its rows must be the SQL parse's."""
-    if not arrow_parse.parse_chunk(connection, batch):
+def fast_rows(connection: duckdb.DuckDBPyConnection, chunk: arrow_parse.ArrowChunk) -> pa.Table:
+    """Every row of a chunk Arrow took, as halo_chunk_rows: Arrow's own (all good) and the SQL's, sorted."""
+    own = chunk.rows.append_column("read_error", pa.nulls(chunk.rows.num_rows, pa.string()))
+    connection.register("halo_arrow_rows", own)
+    try:
+        rest = "UNION ALL SELECT * FROM halo_chunk_rows" if chunk.rest_in_sql else ""
+        return connection.sql(f"SELECT * FROM (SELECT * FROM halo_arrow_rows {rest}) ORDER BY ALL").to_arrow_table()
+    finally:
+        connection.unregister("halo_arrow_rows")
+
+
+def _fast_equals_sql(connection: duckdb.DuckDBPyConnection, batch: Batch, *, all_plain: bool = False) -> bool:
+    """Whether the fast path took the batch; when it did, its rows must be the SQL parse's (and, with
+    `all_plain`, every span computed by Arrow alone)."""
+    chunk = arrow_parse.parse_chunk(connection, batch)
+    if not chunk:
         return False
-    fast = _rows(connection)
+    assert not (all_plain and chunk.rest_in_sql)
+    fast = fast_rows(connection, chunk)
+    connection.execute("DROP TABLE IF EXISTS halo_chunk_rows")
     readers._parse_lines(connection, "otlp-json", batch.table)
     slow = _rows(connection)
     assert fast.schema == slow.schema
@@ -74,14 +89,23 @@ def test_fixture_chunks_it_takes_equal_the_sql_parse(parser: duckdb.DuckDBPyConn
 def test_the_generated_bench_spans_all_take_it(parser: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     otlp_path, _ = _generator().generate(1_500, tmp_path)
     batches = _batches(otlp_path, 256 << 10)
-    assert len(batches) > 1 and all(_fast_equals_sql(parser, batch) for batch in batches)
+    assert len(batches) > 1 and all(_fast_equals_sql(parser, batch, all_plain=True) for batch in batches)
+
+
+def test_a_batch_hands_arrow_its_lines_as_the_file_has_them(tmp_path: Path) -> None:
+    path = tmp_path / "lines.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + b'{"a": 1}\r\n\n  \n' + b'{"b": "x"}\n' * 300 + b'{"last": true}')
+    batches = _batches(path, 64)
+    assert len(batches) > 2 and batches[-1].joined is None  # the last line has no newline
+    for batch in batches[:-1]:
+        assert batch.joined == b"\n".join(batch.lines.to_pylist()) + b"\n"
 
 
 def test_arrow_writes_the_attributes_text_of_plain_values_and_leaves_the_rest_to_the_macro() -> None:
     lists = pa.array([
         [{"key": "a", "value": {"stringValue": 'x"\\\n/é'}}, {"key": "n", "value": {"intValue": "-12"}},
          {"key": "b", "value": {"boolValue": True}}, {"key": "y", "value": {"bytesValue": "AQI="}},
-         {"key": "z", "value": None}],
+         {"key": "z", "value": None}, {"key": "p", "value": {"stringValue": "plain"}}],
         [],
         [{"key": "d", "value": {"doubleValue": 1.5}}],
         [{"key": "n", "value": {"intValue": "007"}}],
@@ -91,7 +115,35 @@ def test_arrow_writes_the_attributes_text_of_plain_values_and_leaves_the_rest_to
         None,
     ], type=arrow_parse._KEY_VALUES)
     assert arrow_parse.attributes_text(lists, 10).to_pylist() == [
-        '{"a":"x\\"\\\\\\n/é","n":-12,"b":true,"y":"AQI=","z":null}', "{}", None, None, None, None, None, None]
+        '{"a":"x\\"\\\\\\n/é","n":-12,"b":true,"y":"AQI=","z":null,"p":"plain"}', "{}", None, None, None, None, None,
+        "{}"]  # an absent list: the macro's text too
+
+
+_EDGE_SPANS = [
+    _span(1, parentSpanId=""), _span(2, parentSpanId="0000000000000000"), _span(3, parentSpanId="00000000000000AB"),
+    _span(4, parentSpanId="q83vEjRWeJA="), _span(5, traceId="ABCDEF0123456789ABCDEF0123456789"),
+    _span(6, spanId="EjRWeJCrze8="), _span(7, kind=None), _span(8, kind=7), _span(9, kind=-1), _span(10, kind=5),
+    _span(11, status={"message": ""}), _span(12, status={"code": 2, "message": "boom"}), _span(13, status=None),
+    _span(14, traceState=""), _span(15, traceState="a=b"), _span(16, name=None), _span(17, endTimeUnixNano="0"),
+    _span(18, startTimeUnixNano="0001700000000000000000"), _span(19, endTimeUnixNano="9999999999999999999"),
+    _span(20, startTimeUnixNano="-5", endTimeUnixNano="-0"), _span(21, attributes=None), _span(22, events=[]),
+    _span(23, links=[{"traceId": "ab", "spanId": "cd"}]), _span(24, startTimeUnixNano=" 17"),
+    _span(25, spanId=" "), _span(26, parentSpanId=" "), _span(27, attributes=[{"key": "d", "value": {"doubleValue": 2}}]),
+]
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 1 << 20])
+def test_edge_shapes_of_spans_computed_by_arrow_equal_the_sql(parser: duckdb.DuckDBPyConnection, tmp_path: Path,
+                                                              chunk_bytes: int) -> None:
+    path = tmp_path / "edges.jsonl"
+    documents = [_document(span) for span in _EDGE_SPANS]
+    documents.append({"resourceSpans": [{"scopeSpans": [{"spans": [_span(30)]}]}]})  # no resource, no scope
+    documents.append(_document(*_EDGE_SPANS[:3], resource=[{"key": "service.name", "value": {"stringValue": "s"}}]))
+    path.write_text("".join(json.dumps(document) + "\n" for document in documents))
+    batches = _batches(path, chunk_bytes)
+    assert all(_fast_equals_sql(parser, batch) for batch in batches)
+    plain = [arrow_parse.parse_chunk(parser, batch) for batch in batches]
+    assert sum(chunk.rows.num_rows for chunk in plain if chunk) >= 15  # most are computed by Arrow alone
 
 
 @pytest.mark.parametrize("line", [
@@ -187,3 +239,20 @@ def test_mixed_shapes_are_read_exactly_or_left_to_the_sql(lines: list[str], tmp_
     path.write_text(text, encoding="utf-8")
     (batch,) = _batches(path)
     assert _fast_equals_sql(capped_parser, batch) or "\\u" in text  # only an escaped key is declined
+
+
+@pytest.mark.parametrize(("span", "names_prefix"), [
+    (_span(1, attributes=[{"key": "llm.tools.0.name", "value": {"stringValue": "x"}}]), True),
+    (_span(1, attributes=[{"key": "k", "value": {"stringValue": 'see "llm.tools.0"'}}]), True),
+    (_span(1, attributes=[{"key": "k", "value": {"intValue": "llm.tools.1"}}]), True),
+    (_span(1, attributes=[{"key": "k", "value": {"bytesValue": "llm.tools."}}]), True),
+    (_span(1, name="llm.tools.0", attributes=[{"key": "k", "value": {"stringValue": "llm.tool"}}]), False),
+    (_span(1, attributes=[{"key": "\\u006clm.tools.0", "value": {}}]), True),  # declined: the SQL parses it
+])
+def test_a_prefix_is_looked_for_where_the_attributes_text_could_show_it(
+        parser: duckdb.DuckDBPyConnection, tmp_path: Path, span: dict[str, Any], names_prefix: bool) -> None:
+    path = tmp_path / "prefix.jsonl"
+    path.write_text(json.dumps(_document(span)).replace("\\\\u006c", "\\u006c") + "\n")
+    (batch,) = _batches(path)
+    chunk = arrow_parse.parse_chunk(parser, batch, ("llm.tools.",))
+    assert chunk is None or chunk.names_no_prefix is not names_prefix

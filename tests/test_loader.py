@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import gzip
 import shutil
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 
 from halo_local import store as store_module
 from halo_local.errors import InvalidTraceFileError
-from halo_local.ingest import LoadSummary, lines, load_paths, loader, readers
+from halo_local.ingest import LoadSummary, lines, load_paths, loader, onepass, readers
 from halo_local.store import Store
 
 HALO = Path(__file__).parent / "fixtures" / "halo"
@@ -33,6 +34,25 @@ def held_traces(store: Store) -> dict[str, list[str]]:
     for path, trace_id in rows:
         held.setdefault(path, []).append(trace_id)
     return held
+
+
+@pytest.mark.parametrize("one_pass", [True, False])
+def test_a_copy_is_found_by_the_hash_computed_beside_the_reading_before_anything_is_stored(
+        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_pass: bool) -> None:
+    """The hash runs on a thread while the reading starts; the copy's reading stops at its first part,
+    before any of it is stored, and the store is left as it was (the read-only check of a loaded file)."""
+    monkeypatch.setenv(onepass.MIN_BYTES_ENV, "0" if one_pass else str(1 << 40))
+    monkeypatch.setattr(onepass, "CHUNK_BYTES", 8192)
+    monkeypatch.setattr(onepass, "CONSUME_EVERY_SPANS", 10)
+    original = load_paths(store, [OTLP])
+    copy = tmp_path / "copy.otlp.json"
+    shutil.copyfile(OTLP, copy)
+    stored = []
+    monkeypatch.setattr(loader, "insert_normalized", lambda *args, **kwargs: stored.append(args))
+    copied = load_paths(store, [copy])
+    assert [(item.status, item.sha256) for item in copied.files] == [("unchanged", original.files[0].sha256)]
+    assert stored == [] and reach(copied) == reach(original)
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith("halo-")]
 
 
 def test_a_file_whose_spans_were_stored_from_another_format_reports_its_traces(store: Store) -> None:

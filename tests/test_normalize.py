@@ -16,6 +16,7 @@ import pytest
 from genai_prices import Usage, calc_price
 
 from halo_local.common.agents import AGENT_NAMESPACE, agent_uuid_for
+from halo_local.ingest import normalize as normalize_module
 from halo_local.ingest.loader import load_paths
 from halo_local.ingest.normalize import (
     NormalizeResult,
@@ -136,7 +137,7 @@ def normalize_spans(connection: duckdb.DuckDBPyConnection, spans: list[dict[str,
     """What the loader does for one file, on hand-made raw spans."""
     fill_raw_spans(connection, spans)
     result = insert_normalized(connection, source_files=[source_file])
-    derive_trace_columns(connection, result.trace_ids)
+    derive_trace_columns(connection, result.underived_trace_ids)
     return result
 
 
@@ -737,10 +738,10 @@ def test_duplicates_within_a_file_and_across_loads(store: Store) -> None:
              raw_span("b", source_line=3)]
     with store.connect() as connection:
         result = normalize_spans(connection, spans)
-        assert (result.spans_new, result.duplicates, result.trace_ids) == (2, 1, ["t" * 32])
+        assert (result.spans_new, result.duplicates, result.underived_trace_ids) == (2, 1, [])  # derived with the insert
         assert stored(connection)["a"]["name"] == "first"
         again = normalize_spans(connection, spans, source_file="/tmp/other.jsonl")
-        assert (again.spans_new, again.duplicates, again.trace_ids) == (0, 3, [])
+        assert (again.spans_new, again.duplicates, again.underived_trace_ids) == (0, 3, [])
         assert again.held_by_file == {0: ["t" * 32]}  # held, though not new
         assert {row["source_file"] for row in stored(connection).values()} == {"/tmp/test.jsonl"}
 
@@ -748,7 +749,7 @@ def test_duplicates_within_a_file_and_across_loads(store: Store) -> None:
 def test_an_empty_file_stores_nothing(store: Store) -> None:
     with store.connect() as connection:
         result = normalize_spans(connection, [])
-        assert (result.spans_new, result.duplicates, result.trace_ids, result.held_by_file) == (0, 0, [], {})
+        assert (result.spans_new, result.duplicates, result.underived_trace_ids, result.held_by_file) == (0, 0, [], {})
         derive_trace_columns(connection, ["not-stored"])
         assert connection.execute("SELECT count(*) FROM spans").fetchone() == (0,)
 
@@ -822,6 +823,59 @@ def test_agent_of_spans_loaded_in_a_later_file(store: Store, tmp_path: Path) -> 
         assert {row["agent_uuid"] for row in rows.values()} == {agent_uuid_for("svc", "Helper")}
         # the agent span's usage only repeats its child's once both files are in
         assert (rows["a2"]["counts_usage"], rows["b1"]["counts_usage"]) == (False, True)
+
+
+def _split_trace_spans() -> list[dict[str, Any]]:
+    """Two traces whose agents, usage and cost depend on spans far apart: an agent above a chain that
+    calls a model (chain → llm once usage is known), nested usage, a priced model."""
+    def usage(tokens_in: int, tokens_out: int, **extra: Any) -> dict:
+        return {"gen_ai.usage.input_tokens": tokens_in, "gen_ai.usage.output_tokens": tokens_out, **extra}
+
+    spans = []
+    for trace in ("t" * 32, "u" * 32):
+        spans += [
+            raw_span("agent", trace_id=trace, name="invoke_agent A", attributes=usage(300, 30, **{
+                "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "A"})),
+            raw_span("step", trace_id=trace, parent="agent", name="step", attributes={
+                "openinference.span.kind": "CHAIN", "llm.model_name": "gpt-4o", "llm.token_count.prompt": 5}),
+            raw_span("c1", trace_id=trace, parent="agent", name="chat", attributes=usage(
+                100, 10, **{"gen_ai.request.model": "gpt-4o"})),
+            raw_span("c2", trace_id=trace, parent="c1", name="chat", attributes=usage(
+                200, 20, **{"gen_ai.request.model": "gpt-4o"})),
+            raw_span("tool", trace_id=trace, parent="c2", name="execute_tool t"),
+        ]
+    return [{**span, "source_line": line} for line, span in enumerate(spans, start=1)]
+
+
+def _derived_columns(connection: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    return connection.execute(
+        "SELECT * EXCLUDE (loaded_at, source_file, source_line) FROM spans ORDER BY trace_id, span_id").fetchall()
+
+
+def test_traces_split_across_parts_chunks_and_files_store_what_they_store_whole(
+        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A trace of one chunk that the store held nothing of is derived with its insert; one split across
+    the chunks of a part, the parts of a file or several files is derived after the file, from every
+    stored span of it: both end with the same columns."""
+    spans = _split_trace_spans()
+    with store.connect() as connection:
+        whole = normalize_spans(connection, spans)
+        assert whole.underived_trace_ids == []
+        expected = _derived_columns(connection)
+    assert {row[1]: row[13] for row in expected if row[0] == "t" * 32}["tool"] == "A"  # agent_name
+    split = Store(tmp_path / "split")
+    with split.connect() as connection:
+        first = normalize_spans(connection, spans[:3] + spans[5:7])
+        assert first.underived_trace_ids == []  # each trace derived with its insert, then...
+        monkeypatch.setattr(normalize_module, "NORMALIZE_CHUNK_SPANS", 2)
+        second = normalize_spans(connection, spans[3:5] + spans[7:], source_file="/tmp/other.jsonl")
+        assert second.underived_trace_ids == ["t" * 32, "u" * 32]  # ...again with its spans stored before
+        assert _derived_columns(connection) == expected
+    chunked = Store(tmp_path / "chunked")
+    with chunked.connect() as connection:
+        within = normalize_spans(connection, spans)  # the traces cross the chunks of 2 spans
+        assert within.underived_trace_ids == ["t" * 32, "u" * 32]
+        assert _derived_columns(connection) == expected
 
 
 # --- usage and cost ------------------------------------------------------------------------------------------

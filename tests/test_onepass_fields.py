@@ -11,6 +11,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from test_arrow_parse import fast_rows
 
 from halo_local.ingest import arrow_parse, load_paths, loader, onepass, readers
 from halo_local.ingest.limits import ATTRIBUTE_VALUE_LIMIT_ENV
@@ -127,9 +128,10 @@ def test_the_keys_arrow_finds_are_those_of_the_stored_text(tmp_path: Path, monke
         for batch in line_batches(data, LinePosition(0, 0), 2048):
             chunk = arrow_parse.parse_chunk(connection, batch)
             assert chunk is not None
+            connection.register("chunk_rows", fast_rows(connection, chunk))
             ((keys,),) = connection.execute(
                 "SELECT coalesce(list(DISTINCT key), []) FROM (SELECT unnest(json_keys(attributes)) AS key"
-                " FROM halo_chunk_rows WHERE json_type(attributes) = 'OBJECT')").fetchall()
+                " FROM chunk_rows WHERE json_type(attributes) = 'OBJECT')").fetchall()
             if chunk.attribute_keys is None:
                 unknown += 1
                 continue

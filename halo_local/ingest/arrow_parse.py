@@ -3,9 +3,10 @@
 pyarrow's reader, with an explicit schema for the camelCase OTLP/JSON shape, types a chunk in a few
 times less CPU than DuckDB's `json_transform` and on every core. Arrow then unnests the spans and writes
 the attributes' JSON text (`attributes_text`: the SQL's costliest part, a list lambda per span) for the
-values it can write to the byte, and DuckDB scans that table (`otlp_arrow_stage.sql`) and builds the
-stored columns with the very SQL of the regular parse (`otlp_spans.sql`), the macro writing whatever
-Arrow left NULL, so every column is the same.
+values it can write to the byte. The stored columns of plain spans (hex ids, decimal times, no events or
+links, attributes text written) are computed in Arrow too (`arrow_rows`); DuckDB scans the other spans
+(`otlp_arrow_stage.sql`) and builds their columns with the very SQL of the regular parse
+(`otlp_spans.sql`), the macro writing whatever Arrow left NULL, so every column is the same.
 
 The fast path takes a chunk only when it can read it exactly as `otlp_stage.sql` would; otherwise
 `parse_chunk` returns False and the caller parses the chunk with the SQL, which names bad input with
@@ -30,7 +31,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from halo_local.ingest.lines import Batch
+from halo_local.ingest import arrow_rows
+from halo_local.ingest.lines import SCAN_PIECES, Batch
 from halo_local.resources import sql_template, sql_text
 
 _TEXT = pa.string()
@@ -59,7 +61,7 @@ _DECLINED = "|".join([
     r'"value"\s*:\s*[^{\sn]',
     r'\\u[0-9A-Fa-f]{4}(?:[^"\\]|\\.)*"\s*:',  # a key written with an escape
 ])
-_ASCII_ESCAPE = re.compile(rb"\\u00[0-7]")
+_ASCII_ESCAPE = r"\\u00[0-7]"
 _BLOCK_BYTES = 1 << 20
 """Arrow's unit of parallel work (grown to the longest line: a block holds whole documents)."""
 
@@ -68,17 +70,19 @@ _BLOCK_BYTES = 1 << 20
 class ArrowChunk:
     """What Arrow's parse tells of a chunk it took, beyond its rows: `attribute_keys`, the keys of its spans'
     attributes (the keys json_keys lists in their stored JSON text, which normalize then need not parse to
-    find them), or None when a string is cut (its text gains marker keys); `names_no_prefix`: no line names
-    any of the prefixes asked for, not even in a value (nor a `\\u` escape of an ASCII character, which
-    could spell one)."""
+    find them), or None when a string is cut (its text gains marker keys); `names_no_prefix`: no span's
+    attributes text can name any of the prefixes asked for (`_names_no_prefix`)."""
 
     attribute_keys: frozenset[str] | None
     names_no_prefix: bool
+    rows: pa.Table  # raw_spans' rows of the plain spans (arrow_rows), computed without SQL
+    rest_in_sql: bool  # whether halo_chunk_rows holds the other spans' rows, made by the SQL
 
 
 def parse_chunk(work: duckdb.DuckDBPyConnection, batch: Batch, prefixes: tuple[str, ...] = ()) -> ArrowChunk | None:
-    """The batch's lines → halo_chunk_rows on `work`, as readers._parse_lines makes it; None (nothing
-    made) when the fast path cannot read the batch exactly, for the caller to parse it with the SQL."""
+    """The batch's lines as readers._parse_lines makes them: the plain spans' rows in `rows`, the others'
+    in halo_chunk_rows on `work` (made only when `rest_in_sql`); None (nothing made) when the fast path
+    cannot read the batch exactly, for the caller to parse it with the SQL."""
     documents = _arrow_documents(batch)
     if documents is None:
         return None
@@ -87,18 +91,47 @@ def parse_chunk(work: duckdb.DuckDBPyConnection, batch: Batch, prefixes: tuple[s
     numbers, resource_spans, data = documents
     spans_table = _flat_spans(numbers, resource_spans, int(cap), write_text=write_text)
     keys = _attribute_keys(pc.struct_field(spans_table.column("span").combine_chunks(), "attributes"), int(cap))
-    work.register("halo_arrow_spans", spans_table)
+    plain, rows = arrow_rows.plain_rows(spans_table)
+    rest = spans_table.filter(pc.invert(plain)) if rows.num_rows < spans_table.num_rows else None
+    if rest is not None:
+        _sql_rows(work, rest, data)
+    names_no_prefix = _names_no_prefix(batch, pc.struct_field(spans_table.column("span").combine_chunks(), "attributes"),
+                                       prefixes, strings_cut=keys is None)
+    return ArrowChunk(attribute_keys=keys, names_no_prefix=names_no_prefix, rows=rows, rest_in_sql=rest is not None)
+
+
+def _names_no_prefix(batch: Batch, key_values: pa.Array, prefixes: tuple[str, ...], *, strings_cut: bool) -> bool:
+    """Whether no span's attributes text can hold a quoted prefix, which normalize's needs_generic searches
+    for: no key and no string, int or bytes value of the spans' attributes (as decoded: no escape can hide
+    one) contains a prefix. A text holds `"prefix` only where a key or a value starts with it, or where a
+    value holds `"prefix` (escaped as `\\"prefix`). Where a string is cut, its marker keys (`<key>.halo_...`)
+    could spell one: then the lines are searched, conservatively, as they are written."""
+    if not prefixes:
+        return True
+    named = "|".join(re.escape(prefix) for prefix in prefixes)
+    if strings_cut:
+        return not pc.any(pc.match_substring_regex(batch.lines, f"{named}|{_ASCII_ESCAPE}")).as_py()
+    pairs = pc.list_flatten(key_values)
+    value = pc.struct_field(pairs, "value")
+    searched = [pc.unique(pc.struct_field(pairs, "key")),
+                *(pc.struct_field(value, name) for name in ("stringValue", "intValue", "bytesValue"))]
+    return not any(pc.any(pc.match_substring_regex(texts, named)).as_py() for texts in searched)
+
+
+def _sql_rows(work: duckdb.DuckDBPyConnection, spans: pa.Table, data: bytes) -> None:
+    """halo_chunk_rows of these flat spans by the regular parse's SQL (otlp_spans.sql), which DuckDB scans
+    in SCAN_PIECES record batches, one a thread."""
+    pieces = pa.Table.from_batches(spans.to_batches(max_chunksize=max(1, -(-spans.num_rows // SCAN_PIECES))),
+                                   spans.schema)
+    work.register("halo_arrow_spans", pieces)
     try:
         # Searched in the joined bytes: Python's search runs ~10x faster than Arrow's match_substring.
-        spans = sql_template("ingest/otlp_spans.sql", events=b'"events"' in data, links=b'"links"' in data,
-                             decoded=False)
+        spans_sql = sql_template("ingest/otlp_spans.sql", events=b'"events"' in data, links=b'"links"' in data,
+                                 decoded=False)
         stage = sql_text("ingest/otlp_arrow_stage.sql")
-        work.execute(f"CREATE OR REPLACE TEMP TABLE halo_chunk_rows AS WITH halo_stage AS ({stage}) {spans}")
+        work.execute(f"CREATE OR REPLACE TEMP TABLE halo_chunk_rows AS WITH halo_stage AS ({stage}) {spans_sql}")
     finally:
         work.unregister("halo_arrow_spans")
-    names_no_prefix = not any(prefix.encode() in data for prefix in prefixes) and (
-        b"\\u00" not in data or _ASCII_ESCAPE.search(data) is None)
-    return ArrowChunk(attribute_keys=keys, names_no_prefix=names_no_prefix)
 
 
 def _attribute_keys(key_values: pa.Array, cap: int) -> frozenset[str] | None:
@@ -130,7 +163,7 @@ def _arrow_documents(batch: Batch) -> tuple[pa.Array, pa.Array, bytes] | None:
     if not pc.all(pc.or_(pc.invert(filled), whole)).as_py():
         return None  # the SQL says what is wrong with such a line
     longest = pc.max(pc.binary_length(lines)).as_py() or 0
-    data = b"\n".join(lines.to_pylist()) + b"\n"
+    data = batch.joined if batch.joined is not None else b"\n".join(lines.to_pylist()) + b"\n"
     try:
         table = pj.read_json(
             pa.BufferReader(data),
@@ -179,6 +212,8 @@ _ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "
 (to_json writes \\u00XX) can only come from such an escape in the line: a chunk holding one
 (_OTHER_CONTROLS) leaves all its attributes' text to the macro."""
 _OTHER_CONTROLS = r"\\u00[01][0-9A-Fa-f]"
+_NEEDS_ESCAPE = r'[\\"\n\r\t\x08\x0c]'
+"""Any character of _ESCAPES."""
 _INTEGER = r"^(0|-?[1-9][0-9]{0,17})$"
 """intValue text that TRY_CAST(... AS BIGINT) gives back unchanged (18 digits always fit)."""
 
@@ -209,7 +244,8 @@ def attributes_text(key_values: pa.Array, cap: int) -> pa.Array:
     members = pc.binary_join_element_wise(key_json, value_text, ":")
     plain = pa.ListArray.from_arrays(offsets, members)
     text = pc.binary_join_element_wise("{", pc.binary_join(plain, ","), "}", "")
-    return pc.if_else(pc.or_(_written_twice(plain, keys), key_values.is_null()), null_text, text)
+    text = pc.if_else(key_values.is_null(), "{}", text)  # the macro's text of an absent list
+    return pc.if_else(_written_twice(plain, keys), null_text, text)
 
 
 def _written_twice(plain: pa.ListArray, keys: pa.DictionaryArray) -> pa.Array:
@@ -224,9 +260,12 @@ def _written_twice(plain: pa.ListArray, keys: pa.DictionaryArray) -> pa.Array:
 
 
 def _json_string(texts: pa.Array) -> pa.Array:
-    """to_json of each string (NULL for NULL), given no control characters but those of _ESCAPES."""
-    escaped = texts
-    for plain, written in _ESCAPES:
-        escaped = pc.replace_substring(escaped, plain, written)
-    return pc.binary_join_element_wise('"', escaped, '"', "")
-
+    """to_json of each string (NULL for NULL), given no control characters but those of _ESCAPES. Only the
+    strings holding one of them are escaped (one regex pass over all, seven replace passes over those)."""
+    needs_escape = pc.fill_null(pc.match_substring_regex(texts, _NEEDS_ESCAPE), False)
+    if pc.any(needs_escape).as_py():
+        escaped = pc.filter(texts, needs_escape)
+        for plain, written in _ESCAPES:
+            escaped = pc.replace_substring(escaped, plain, written)
+        texts = pc.replace_with_mask(texts, needs_escape, escaped)
+    return pc.binary_join_element_wise('"', texts, '"', "")

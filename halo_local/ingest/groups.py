@@ -110,7 +110,7 @@ def load_group(store: Store, files: Sequence[FreshFile]) -> list[GroupedLoad] | 
             part = insert_normalized(connection, source_files=[file.resolved for file in files], scratch=work)
         finally:
             work.close()
-        derive_trace_columns(connection, part.trace_ids)
+        derive_trace_columns(connection, part.underived_trace_ids)
         completes = read.resume_at
         spans_new = [part.spans_new_by_file.get(index, 0) for index in range(len(files))]
         record = {

@@ -66,6 +66,7 @@ class Batch:
     ends_with_newline: bool
     whole_document: bool
     resume_at: LinePosition | None = None  # after this batch's lines; None where a read cannot resume
+    joined: bytes | None = None  # the lines as the file has them, each with its newline, when they all have one
 
     @property
     def table(self) -> pa.Table:
@@ -188,7 +189,7 @@ def line_batches(path: Path, start: LinePosition, block_bytes: int = BLOCK_BYTES
             offset += cut + 1
             lines = pc.split_pattern(_binary_view(data, cut), pattern=b"\n").flatten()
             resume_at = LinePosition(offset, next_line + len(lines) - 1) if seekable else None
-            yield Batch(next_line, lines, False, True, False, resume_at)
+            yield Batch(next_line, lines, False, True, False, resume_at, data[: cut + 1])
             next_line += len(lines)
         if pending:
             yield Batch(next_line, pa.array([pending], pa.large_binary()), True, False, False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -360,42 +361,80 @@ def _load_one_on(connection: duckdb.DuckDBPyConnection, path: Path, *, format: s
         return FileLoad(path=path, format=known[3], status="unchanged", sha256=known[0])
     # A file that grew past the complete lines of its last load, which are unchanged, is read from there.
     resume = None
+    hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="halo-file-hash")
     if known is not None and known[4] is not None and stat.st_size > known[4]:
         digest, prefix_digest = file_sha256(path, prefix_bytes=known[4])
         if prefix_digest == known[5]:
             resume = _Resume(LinePosition(known[4], known[6]), previous_sha256=known[0], format=known[3])
+        hashed: Future[tuple[str, str | None]] = Future()
+        hashed.set_result((digest, prefix_digest))
     else:
-        digest, _ = file_sha256(path)
-    with within_transaction(connection):
-        same_content = _same_content(connection, resolved, digest, skip_invalid)
-        if same_content is not None:
-            _remember_same_content(connection, resolved, digest, stat, loaded_as=same_content[0])
-            return FileLoad(path=path, format=same_content[1], status="unchanged", sha256=digest)
-        parts: list[NormalizeResult] = []
-        big = onepass.applies(stat.st_size)  # a big file is parsed on a second thread, chunk by chunk
-        chosen_format = resume.format if resume and format == "auto" else format
-        start = resume.start if resume else None
+        hashed = hashing.submit(file_sha256, path)  # hashlib lets go of the GIL: it overlaps the parse
+    try:
+        with within_transaction(connection):
+            return _load_read(connection, path, resolved, stat, hashed, resume, format=format,
+                              skip_invalid=skip_invalid, shared=shared)
+    finally:
+        hashing.shutdown(wait=True)
 
-        def consume(scratch: duckdb.DuckDBPyConnection) -> None:
-            parts.append(insert_normalized(connection, source_files=[resolved], scratch=scratch, present_keys_only=big))
+
+class _SameContent(Exception):
+    """The file's content was loaded before (found once its hash is known): stop reading it."""
+
+    def __init__(self, loaded_as: str, format: str) -> None:
+        super().__init__(loaded_as)
+        self.loaded_as, self.format = loaded_as, format
+
+
+def _load_read(connection: duckdb.DuckDBPyConnection, path: Path, resolved: str, stat: os.stat_result,
+               hashed: Future[tuple[str, str | None]], resume: _Resume | None, *, format: str, skip_invalid: bool,
+               shared: onepass.SharedDatabases | None) -> FileLoad:
+    """_load_one_on inside its transaction: read and store the file, unless its content (`hashed`, being
+    computed on a thread while the reading starts) was loaded before, which is checked before anything
+    of it is stored."""
+    parts: list[NormalizeResult] = []
+    big = onepass.applies(stat.st_size)  # a big file is parsed on a second thread, chunk by chunk
+    chosen_format = resume.format if resume and format == "auto" else format
+    start = resume.start if resume else None
+    checked: list[str] = []  # the digest, once checked against the loaded contents
+
+    def digest_of_new_content() -> str:
+        if not checked:
+            digest = hashed.result()[0]
+            same_content = _same_content(connection, resolved, digest, skip_invalid)
+            if same_content is not None:
+                raise _SameContent(*same_content[:2])
+            checked.append(digest)
+        return checked[0]
+
+    def consume(scratch: duckdb.DuckDBPyConnection) -> None:
+        digest_of_new_content()
+        parts.append(insert_normalized(connection, source_files=[resolved], scratch=scratch, present_keys_only=big))
+    try:
         if big:
             read = onepass.read_big_file(connection, path, format=chosen_format, skip_invalid=skip_invalid,
                                          start=start, consume=consume, shared=shared)
         else:
             read = read_trace_file(connection, path, format=chosen_format, skip_invalid=skip_invalid, start=start,
                                    consume=consume)
-        spans_new = sum(part.spans_new for part in parts)
-        derive_trace_columns(connection, sorted({trace_id for part in parts for trace_id in part.trace_ids}))
-        complete = read.resume_at
-        complete_sha256 = None
-        if complete is not None:
-            complete_sha256 = digest if complete.offset == stat.st_size else file_sha256(path, complete.offset)[1]
-        record_file(connection, Recorded(
-            resolved=resolved, sha256=digest, stat=stat, format=read.format, spans_read=read.spans_read,
-            spans_new=spans_new, skipped=read.skipped, complete=complete, complete_sha256=complete_sha256,
-            trace_ids=sorted({trace_id for part in parts for trace_id in part.held_by_file.get(0, [])}),
-            previous_sha256=resume.previous_sha256 if resume else None))
+        digest = digest_of_new_content()
+    except _SameContent as same:
+        digest = hashed.result()[0]
+        _remember_same_content(connection, resolved, digest, stat, loaded_as=same.loaded_as)
         connection.execute("DROP TABLE IF EXISTS raw_spans")
+        return FileLoad(path=path, format=same.format, status="unchanged", sha256=digest)
+    spans_new = sum(part.spans_new for part in parts)
+    derive_trace_columns(connection, sorted({trace_id for part in parts for trace_id in part.underived_trace_ids}))
+    complete = read.resume_at
+    complete_sha256 = None
+    if complete is not None:
+        complete_sha256 = digest if complete.offset == stat.st_size else file_sha256(path, complete.offset)[1]
+    record_file(connection, Recorded(
+        resolved=resolved, sha256=digest, stat=stat, format=read.format, spans_read=read.spans_read,
+        spans_new=spans_new, skipped=read.skipped, complete=complete, complete_sha256=complete_sha256,
+        trace_ids=sorted({trace_id for part in parts for trace_id in part.held_by_file.get(0, [])}),
+        previous_sha256=resume.previous_sha256 if resume else None))
+    connection.execute("DROP TABLE IF EXISTS raw_spans")
     return FileLoad(
         path=path,
         format=read.format,

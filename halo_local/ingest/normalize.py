@@ -36,23 +36,25 @@ value (`indexed_key_prefixes`): `_extract_fields` then leaves out the search of 
 them (needs_generic), which could find none."""
 PRESENT_KEYS_SPANS = 2_000
 """Up to this many spans, the field extraction is generated for the attribute keys they hold only."""
-_CHUNK_TABLES = ("normalize_fields", "normalize_fields_generic", "normalize_generic_input", "normalize_providers")
-_INSERT_TABLES = ("normalize_input", "normalize_new", *_CHUNK_TABLES)
-_DERIVE_TABLES = ("normalize_input", "derive_spans", "normalize_fields", "normalize_fields_generic",
-                  "normalize_generic_input", "normalize_agent_fields", "derived_agents", "agent_uuids",
-                  "derived_usage", "price_candidates", "price_rules", "price_rates", "derived_cost")
+_DERIVED_TABLES = ("derive_spans", "derived_agents", "agent_uuids", "derived_usage", "price_candidates",
+                   "price_rules", "price_rates", "derived_cost", "derived_columns")
+_CHUNK_TABLES = ("normalize_fields", "normalize_fields_generic", "normalize_generic_input", "normalize_providers",
+                 "normalize_typed", *_DERIVED_TABLES)
+_INSERT_TABLES = ("normalize_input", "normalize_new", "normalize_stored_traces", *_CHUNK_TABLES)
+_DERIVE_TABLES = ("normalize_input", "normalize_fields", "normalize_fields_generic", "normalize_generic_input",
+                  "normalize_agent_fields", *_DERIVED_TABLES)
 
 
 @dataclass(frozen=True)
 class NormalizeResult:
-    """What insert_normalized stored: new spans, spans already stored (or repeated), traces touched
-    (`trace_ids`: of the new spans), and per file of the part (its index in `source_files`): the new
-    spans (`spans_new_by_file`) and every trace it holds, new or duplicate (`held_by_file`: what the file
-    is recorded as holding)."""
+    """What insert_normalized stored: new spans, spans already stored (or repeated), the traces of new
+    spans whose derived columns it left to derive_trace_columns (`underived_trace_ids`), and per file of
+    the part (its index in `source_files`): the new spans (`spans_new_by_file`) and every trace it holds,
+    new or duplicate (`held_by_file`: what the file is recorded as holding)."""
 
     spans_new: int
     duplicates: int
-    trace_ids: list[str]
+    underived_trace_ids: list[str]
     spans_new_by_file: dict[int, int]
     held_by_file: dict[int, list[str]]
 
@@ -69,8 +71,9 @@ def insert_normalized(
     raw_spans may hold several files, told apart by source_line (readers.FILE_LINE_STRIDE): file i is
     `source_files[i]`, read before file i + 1. A span whose (trace_id, span_id) is stored already, or
     appears earlier in the same file or an earlier one, is a duplicate: counted, not stored again.
-    agent, counts_usage and computed cost are left to derive_trace_columns, which the caller runs on the
-    returned trace_ids.
+    Agent, counts_usage and computed cost are derived before the insert, from the narrow columns, for
+    the traces that allows (derive_fresh.sql: the common case, a trace the store held nothing of);
+    the caller runs derive_trace_columns on the others, `underived_trace_ids`, after the whole file.
 
     raw_spans and every working table live on `scratch` (default: `connection`, the store's); only the
     finished rows cross to `connection`, as Arrow. A scratch database outside the store's transaction
@@ -84,29 +87,39 @@ def insert_normalized(
     stride = {"stride": FILE_LINE_STRIDE}
     held_by_file = dict(scratch.execute(sql_text("normalize/held_traces.sql"), stride).fetchall())
     raw_keys = scratch.sql(sql_text("normalize/raw_keys.sql")).to_arrow_table()
-    stored = _with_arrow(connection, "normalize_keys", raw_keys,
-                         lambda: connection.sql(sql_text("normalize/stored_keys.sql")).to_arrow_table())
+    stored, stored_traces = _with_arrow(connection, "normalize_keys", raw_keys, lambda: (
+        connection.sql(sql_text("normalize/stored_keys.sql")).to_arrow_table(),
+        connection.sql(sql_text("normalize/stored_traces.sql")).to_arrow_table()))
+    _create_from_arrow(scratch, "normalize_stored_traces", stored_traces)
     _with_arrow(scratch, "normalize_stored", stored,
                 lambda: scratch.execute(sql_text("normalize/select_new_spans.sql")))
     spans_new = _count(scratch, "normalize_new")
     spans_new_by_file = dict(scratch.execute(sql_text("normalize/new_per_file.sql"), stride).fetchall())
     row_parameters = {"source_files": list(source_files), **stride}
+    scratch.execute(sql_text("normalize/agent_fields_table.sql"))
+    connection.execute(sql_text("normalize/agent_fields_table.sql"))
+    underived: set[str] = set()
     for first in range(1, spans_new + 1, NORMALIZE_CHUNK_SPANS):
         scratch.execute("SET VARIABLE normalize_chunk_first = ?", [first])
         scratch.execute("SET VARIABLE normalize_chunk_last = ?", [first + NORMALIZE_CHUNK_SPANS - 1])
         _extract_fields(scratch, None, present_keys_only=present_keys_only)
         _resolve_providers(scratch)
+        scratch.execute(sql_text("normalize/normalize_typed.sql"))
+        scratch.execute(sql_text("normalize/derive_fresh.sql"))
+        _derive_columns(scratch, in_store=False)
+        agent_fields = scratch.sql(sql_text("normalize/underived_agent_fields.sql")).to_arrow_table()
+        underived.update(agent_fields.column("trace_id").to_pylist())
         rows = scratch.sql(sql_text("normalize/normalized_rows.sql"), params=row_parameters).to_arrow_table()
         _drop(scratch, _CHUNK_TABLES)
-        _read_once(connection, "normalize_row_agents", rows.select(["trace_id", "span_id", *_AGENT_NAME_FIELDS]),
-                   sql_text("normalize/remember_agent_fields.sql"))
+        if agent_fields.num_rows:
+            _read_once(connection, "normalize_row_agents", agent_fields, sql_text("normalize/remember_agent_fields.sql"))
+        del agent_fields
         _read_once(connection, "normalize_rows", rows, sql_text("normalize/insert_spans.sql"))
         del rows
-    trace_ids = [row[0] for row in scratch.execute(
-        "SELECT DISTINCT trace_id FROM normalize_new ORDER BY trace_id").fetchall()]
     _drop(scratch, _INSERT_TABLES)
-    return NormalizeResult(spans_new=spans_new, duplicates=spans_read - spans_new, trace_ids=trace_ids,
-                           spans_new_by_file=spans_new_by_file, held_by_file=held_by_file)
+    return NormalizeResult(spans_new=spans_new, duplicates=spans_read - spans_new,
+                           underived_trace_ids=sorted(underived), spans_new_by_file=spans_new_by_file,
+                           held_by_file=held_by_file)
 
 
 def indexed_key_prefixes(connection: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
@@ -156,16 +169,31 @@ def derive_trace_columns(connection: duckdb.DuckDBPyConnection, trace_ids: Seque
         return
     _install_mapping(connection)
     connection.execute(sql_text("normalize/derive_input.sql"), {"trace_ids": list(trace_ids)})
+    connection.execute(sql_text("normalize/agent_fields_table.sql"))
     connection.execute(sql_text("normalize/derive_input_view.sql"))
     _extract_fields(connection, _AGENT_NAME_FIELDS)
+    _derive_columns(connection, in_store=True)
+    connection.execute(sql_text("normalize/apply_derived.sql"))
+    _drop(connection, _DERIVE_TABLES)
+
+
+def _derive_columns(connection: duckdb.DuckDBPyConnection, *, in_store: bool) -> None:
+    """TEMP table derived_columns: agent, counts_usage, cost and span type of every span of derive_spans,
+    from its narrow columns and the agent-name fields of normalize_fields / normalize_agent_fields.
+    `in_store`: `connection` is the store's (the usage of wrappers may look into other traces there)."""
     connection.execute(sql_text("normalize/derive_agents.sql"))
     _register_agent_uuids(connection)
-    connection.execute(sql_text("normalize/derive_usage.sql"))
+    connection.execute(_derive_usage_sql(in_store))
     connection.execute(sql_text("normalize/price_candidates.sql"))
     load_price_tables(connection, connection.execute(sql_text("normalize/price_models.sql")).fetchall())
     connection.execute(sql_text("normalize/price.sql"))
-    connection.execute(sql_text("normalize/apply_derived.sql"))
-    _drop(connection, _DERIVE_TABLES)
+    connection.execute(sql_text("normalize/derived_columns.sql"))
+
+
+@functools.cache
+def _derive_usage_sql(in_store: bool) -> str:
+    """derive_usage.sql rendered, once per process and value of `in_store`."""
+    return sql_template("normalize/derive_usage.sql", in_store=in_store)
 
 
 _MAPPING_TABLES = ("attribute_map", "span_type_values", "usage_wrappers", "provider_aliases")

@@ -18,6 +18,7 @@ records, a grown file is read from `start`, gzip and zstd decode through the sam
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import queue
 import threading
@@ -30,7 +31,7 @@ import duckdb
 import pyarrow as pa
 
 from halo_local.errors import UsageError
-from halo_local.ingest import arrow_parse
+from halo_local.ingest import arrow_parse, arrow_rows
 from halo_local.ingest.lines import Batch, LinePosition, explain, invalid_record, line_batches
 from halo_local.ingest.normalize import KNOWN_KEYS_VARIABLE, NO_INDEXED_KEYS_VARIABLE, indexed_key_prefixes
 from halo_local.ingest.readers import (
@@ -140,7 +141,10 @@ class _Parser(threading.Thread):
             for batch in line_batches(self.path, self.from_position, CHUNK_BYTES):
                 if self.stopping.is_set():
                     return
-                self._put(_parse_chunk(self.database, self.chosen, batch, self.prefixes))
+                parsed = _parse_chunk(self.database, self.chosen, batch, self.prefixes)
+                del batch  # its joined bytes: the parsed chunk keeps only its lines
+                self._put(parsed)
+                del parsed
             self.finished = True
             self._put(_DONE)
         except BaseException as error:  # handed to the reading thread, which raises it
@@ -169,14 +173,20 @@ class _Parser(threading.Thread):
 
 def _parse_chunk(parser: duckdb.DuckDBPyConnection, chosen: str, batch: Batch, prefixes: tuple[str, ...] = ()) -> _Parsed:
     """One chunk through Arrow's parse where it can read it exactly, else the readers' parse SQL: its good
-    rows as Arrow, and its bad records."""
+    rows as Arrow, and its bad records. Arrow computes the rows of plain spans itself (`arrow_rows`): a chunk
+    of only those runs no SQL at all."""
     arrow = arrow_parse.parse_chunk(parser, batch, prefixes) if ARROW_PARSE and chosen == "otlp-json" else None
+    if arrow is not None and not arrow.rest_in_sql:
+        return _Parsed(dataclasses.replace(batch, joined=None), arrow.rows, 0, [], True, arrow.attribute_keys,
+                       arrow.names_no_prefix)
     if arrow is None:
         _parse_lines(parser, chosen, batch.table)
     bad_count, bad_rows = _single_row(parser.execute(sql_text("ingest/batch_errors.sql"), {"limit": MAX_FIRST_SKIPPED}))
-    rows = parser.sql(sql_text("ingest/onepass_good_rows.sql")).to_arrow_table()
+    rows = parser.sql(sql_text("ingest/onepass_good_rows.sql")).to_arrow_table().cast(arrow_rows.RAW_SCHEMA)
     parser.execute("DROP TABLE IF EXISTS halo_chunk_rows")
-    return _Parsed(batch, rows, int(bad_count), list(bad_rows), arrow is not None,
+    if arrow is not None and arrow.rows.num_rows:
+        rows = pa.concat_tables([arrow.rows, rows])
+    return _Parsed(dataclasses.replace(batch, joined=None), rows, int(bad_count), list(bad_rows), arrow is not None,
                    arrow.attribute_keys if arrow is not None else None,
                    arrow is not None and arrow.names_no_prefix)
 

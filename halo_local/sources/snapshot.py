@@ -34,6 +34,6 @@ def store_selection(store: Store, selection: pa.Table, *, source: str) -> Fetche
         scratch.unregister("clickhouse_selection")
         with store.transaction() as connection:
             result = insert_normalized(connection, source_files=[source], scratch=scratch)
-            derive_trace_columns(connection, result.trace_ids)
+            derive_trace_columns(connection, result.underived_trace_ids)
     return FetchedSelection(spans_new=result.spans_new, duplicates=result.duplicates,
                             bytes_fetched=selection.nbytes)

@@ -7,6 +7,7 @@ CREATE OR REPLACE TEMP TABLE derived_agents AS
 WITH RECURSIVE
 nodes AS (
     SELECT
+        spans.span_key,
         spans.trace_id,
         spans.span_id,
         spans.parent_span_id,
@@ -44,8 +45,7 @@ root_agents AS (
     GROUP BY walk.trace_id
 )
 SELECT
-    nodes.trace_id,
-    nodes.span_id,
+    nodes.span_key,
     nodes.service_name,
     coalesce(walk.nearest_agent, nodes.declared_agent, root_agents.agent, nodes.service_name) AS agent_name
 FROM nodes

@@ -1,11 +1,5 @@
 -- extract_fields.sql reads normalize_input: here the derived spans whose agent-name fields were not
--- kept by the insert that just ran (spans stored by earlier loads).
-CREATE TEMP TABLE IF NOT EXISTS normalize_agent_fields (
-    trace_id         VARCHAR,
-    span_id          VARCHAR,
-    declared_agent   VARCHAR,
-    agent_span_label VARCHAR
-);
+-- kept by the inserts of this load (normalize_agent_fields: spans stored otherwise).
 CREATE OR REPLACE TEMP VIEW normalize_input AS
 SELECT derived.span_key, spans.name, spans.status_code, spans.status_message, spans.attributes,
        CAST(NULL AS JSON) AS events

@@ -4,10 +4,13 @@
 -- aggregates its inner provider calls without needing the links: it does not count usage when its
 -- trace holds an inner span with usage, or, when its trace holds none, when one of the same service
 -- starts within the wrapper's time in another trace (a capture that lost the trace context).
+-- A Jinja template: `in_store` false where derive_spans holds no wrapper (derive_fresh.sql) and the store
+-- is not at hand, which leaves out the look into other traces.
 CREATE OR REPLACE TEMP TABLE derived_usage AS
 WITH RECURSIVE
 nodes AS (
     SELECT
+        span_key,
         trace_id,
         span_id,
         parent_span_id,
@@ -43,18 +46,17 @@ wrapped(trace_id, span_id) AS (
         SELECT 1 FROM nodes AS inner_span
         WHERE inner_span.trace_id = wrappers.trace_id AND inner_span.name = wrappers.inner_name
           AND inner_span.has_usage
-    ) OR (NOT wrappers.trace_holds_inner AND EXISTS (
+    ){% if in_store %} OR (NOT wrappers.trace_holds_inner AND EXISTS (
         SELECT 1 FROM spans AS inner_span
         WHERE inner_span.name = wrappers.inner_name
           AND inner_span.service_name IS NOT DISTINCT FROM wrappers.service_name
           AND inner_span.start_ns BETWEEN wrappers.start_ns AND wrappers.end_ns
           AND norm_has_usage(inner_span.input_tokens, inner_span.output_tokens, inner_span.cache_read_tokens,
                              inner_span.cache_write_tokens, inner_span.cost_source)
-    ))
+    )){% endif %}
 )
 SELECT
-    nodes.trace_id,
-    nodes.span_id,
+    nodes.span_key,
     NOT (nodes.has_usage AND (
         EXISTS (SELECT 1 FROM above_usage
                 WHERE above_usage.trace_id = nodes.trace_id AND above_usage.span_id = nodes.span_id)

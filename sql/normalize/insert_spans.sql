@@ -1,5 +1,4 @@
--- Store the rows of normalized_rows.sql (registered as normalize_rows on the store's connection, read
--- once; remember_agent_fields.sql keeps their agent-name fields).
+-- Store the rows of normalized_rows.sql (registered as normalize_rows on the store's connection, read once).
 INSERT INTO spans (
     trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, start_time, end_time, duration_ms,
     status_code, status_message, service_name, agent_name, agent_uuid, session_id, span_type, provider,
@@ -8,4 +7,4 @@ INSERT INTO spans (
     error_message, input_text, output_text, scope_name, scope_version, attributes, resource_attributes,
     events, links, source_file, source_line
 )
-SELECT * EXCLUDE (declared_agent, agent_span_label) FROM normalize_rows;
+SELECT * FROM normalize_rows;

@@ -13,8 +13,7 @@
 CREATE OR REPLACE TEMP TABLE derived_cost AS
 WITH chosen_rules AS (
     SELECT
-        candidate.trace_id,
-        candidate.span_id,
+        candidate.span_key,
         coalesce(max(rule.rule_index) FILTER (WHERE
             (rule.start_date IS NULL OR CAST(candidate.start_time AS DATE) >= rule.start_date)
             AND (rule.time_start IS NULL OR CASE
@@ -28,12 +27,11 @@ WITH chosen_rules AS (
     FROM price_candidates AS candidate
     JOIN price_rules AS rule
       ON rule.provider IS NOT DISTINCT FROM candidate.provider AND rule.model = candidate.model
-    GROUP BY candidate.trace_id, candidate.span_id
+    GROUP BY candidate.span_key
 ),
 rated AS (
     SELECT
-        candidate.trace_id,
-        candidate.span_id,
+        candidate.span_key,
         arg_max(rate.rate, rate.tier_start) FILTER (WHERE rate.unit = 'input'
             AND coalesce(candidate.input_tokens, 0) > rate.tier_start)       AS input_rate,
         arg_max(rate.rate, rate.tier_start) FILTER (WHERE rate.unit = 'output'
@@ -45,24 +43,24 @@ rated AS (
         arg_max(rate.rate, rate.tier_start) FILTER (WHERE rate.unit = 'requests'
             AND coalesce(candidate.input_tokens, 0) > rate.tier_start)       AS request_rate
     FROM price_candidates AS candidate
-    JOIN chosen_rules USING (trace_id, span_id)
+    JOIN chosen_rules USING (span_key)
     JOIN price_rates AS rate
       ON rate.provider IS NOT DISTINCT FROM candidate.provider AND rate.model = candidate.model
      AND rate.rule_index = chosen_rules.rule_index
-    GROUP BY candidate.trace_id, candidate.span_id
+    GROUP BY candidate.span_key
 ),
 leaves AS (
     SELECT
         candidate.*,
-        chosen_rules.span_id IS NOT NULL AS has_rates,  -- genai-prices knows the model (free ones have no rates)
-        rated.* EXCLUDE (trace_id, span_id),
+        chosen_rules.span_key IS NOT NULL AS has_rates,  -- genai-prices knows the model (free ones have no rates)
+        rated.* EXCLUDE (span_key),
         coalesce(candidate.input_tokens, 0)
             - CASE WHEN rated.cache_read_rate IS NOT NULL THEN coalesce(candidate.cache_read_tokens, 0) ELSE 0 END
             - CASE WHEN rated.cache_write_rate IS NOT NULL THEN coalesce(candidate.cache_write_tokens, 0) ELSE 0 END
             AS input_leaf
     FROM price_candidates AS candidate
-    LEFT JOIN chosen_rules USING (trace_id, span_id)
-    LEFT JOIN rated USING (trace_id, span_id)
+    LEFT JOIN chosen_rules USING (span_key)
+    LEFT JOIN rated USING (span_key)
 ),
 valid AS (
     SELECT
@@ -77,8 +75,7 @@ valid AS (
     FROM leaves
 )
 SELECT
-    trace_id,
-    span_id,
+    span_key,
     CASE WHEN priceable THEN CAST(
         coalesce(input_rate * input_leaf, 0)
         + coalesce(output_rate * coalesce(output_tokens, 0), 0)

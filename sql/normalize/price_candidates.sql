@@ -1,8 +1,7 @@
 -- Spans of derive_spans to price with genai-prices: usage, and no cost given on the span.
 CREATE OR REPLACE TEMP TABLE price_candidates AS
 SELECT
-    trace_id,
-    span_id,
+    span_key,
     provider,
     model,
     start_time,
