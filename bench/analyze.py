@@ -31,7 +31,13 @@ The fixed cost (`--fixed`): what every analysed window pays whatever its size, o
 macros), passes repeated on one connection, passes on fresh connections, each in CPU-seconds (user +
 system) beside wall, and the statements that cost most (CPU-ms a pass, over the repeated passes).
 
+Per statement (`--statements FILE`): one analysis over a Parquet snapshot (a run's window, e.g. the one
+`bench/scale.py` writes), on a fresh connection under the store's memory limit (768 MB), as a run's
+heuristics step takes it; every statement `_execute` runs (set-up tables, guards, detectors) and
+every shared query file, with its wall and CPU seconds, costliest first, the best of --repeat passes.
+
 Usage: python bench/analyze.py [--spans 1000000] [--out bench/out] [--threads N] [--repeat 3] [--fixed]
+                               [--statements SNAPSHOT.parquet]
 Not run by CI. Figures go in the README.
 """
 
@@ -297,6 +303,73 @@ def fixed_cost(path: Path, passes: int) -> None:
         print(f"    {1000 * seconds / passes:6.1f}  {sql}")
 
 
+def _statement_name(sql: str) -> str:
+    """What a statement is: the set-up table it creates, the detector it is, else its first words (the
+    macro definitions, made by a connection's first analysis, are counted together)."""
+    from halo_local.heuristics import analysis
+
+    body = analysis._COMMENT.sub("", sql).strip()
+    if analysis._creates_macro(sql):
+        return "macro definitions"
+    created = analysis._created_table(sql)
+    if created:
+        return created
+    for category in analysis.CATEGORIES:
+        if analysis._detector_sql(category) == sql:
+            return f"detector {category}"
+    return " ".join(body.split())[:60]
+
+
+def statement_costs(snapshot: Path, passes: int, threads: int | None) -> None:
+    """Each statement of an analysis over `snapshot`, wall and CPU seconds (see the module docstring)."""
+    from halo_local.heuristics import analysis, analyze
+
+    execute, fetch = analysis._execute, analysis._fetch_dicts
+    best: dict[str, tuple[float, float]] = {}
+    totals = []
+    costs: defaultdict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])  # this pass's, by statement
+
+    def timed(connection: duckdb.DuckDBPyConnection, sql: str, parameters: dict) -> duckdb.DuckDBPyConnection:
+        started, cpu_started = time.perf_counter(), _cpu_seconds()
+        cursor = execute(connection, sql, parameters)
+        cost = costs[_statement_name(sql)]
+        cost[0] += time.perf_counter() - started
+        cost[1] += _cpu_seconds() - cpu_started
+        return cursor
+
+    def timed_fetch(connection: duckdb.DuckDBPyConnection, name: str) -> list[dict]:
+        started, cpu_started = time.perf_counter(), _cpu_seconds()
+        rows = fetch(connection, name)
+        cost = costs[name]
+        cost[0] += time.perf_counter() - started
+        cost[1] += _cpu_seconds() - cpu_started
+        return rows
+
+    for _ in range(passes):
+        costs.clear()
+        connection = duckdb.connect(config={"memory_limit": "768MB"})
+        if threads:
+            connection.execute(f"SET threads = {int(threads)}")
+        connection.read_parquet(str(snapshot)).create_view("window_spans")
+        agent = connection.execute("SELECT agent_uuid FROM window_spans LIMIT 1").fetchall()[0][0]
+        analysis._execute, analysis._fetch_dicts = timed, timed_fetch
+        try:
+            started, cpu_started = time.perf_counter(), _cpu_seconds()
+            findings = analyze(connection, agent_uuid=agent).findings
+            totals.append((time.perf_counter() - started, _cpu_seconds() - cpu_started))
+        finally:
+            analysis._execute, analysis._fetch_dicts = execute, fetch
+            connection.close()
+        for name, (wall, cpu) in costs.items():
+            if name not in best or cpu < best[name][1]:
+                best[name] = (wall, cpu)
+    wall, cpu = min(totals, key=lambda total: total[1])
+    print(f"analysis over {snapshot.name} ({len(findings)} findings): {wall:.2f} s wall, {cpu:.2f} CPU-s"
+          f" (user + system; best of {passes}); {len(best)} statements, costliest first (wall s, CPU-s):")
+    for name, (wall, cpu) in sorted(best.items(), key=lambda item: -item[1][1]):
+        print(f"  {wall:6.3f} {cpu:6.3f}  {name}")
+
+
 PHASES = ("generate", "baseline", "textscan", "rowscan", "tracegroup", "detectors", *FLOORS)
 
 
@@ -315,7 +388,7 @@ class Options:
 
 def main(spans: int = 1_000_000, out: str | Path = DEFAULT_OUT,
          threads: int | None = None, repeat: int = 3, phase: str | None = None, source: str = "table",
-         db: str | Path | None = None, fixed: bool = False) -> None:
+         db: str | Path | None = None, fixed: bool = False, statements: str | Path | None = None) -> None:
     args = Options(
         spans=whole_number(spans, "--spans"), out=path_option(out),
         threads=None if threads is None else whole_number(threads, "--threads"),
@@ -327,6 +400,9 @@ def main(spans: int = 1_000_000, out: str | Path = DEFAULT_OUT,
         return
     if args.phase:
         print(json.dumps(phase_result(args.db, args.source, args.phase, args.threads)))
+        return
+    if statements is not None:
+        statement_costs(path_option(statements), args.repeat, args.threads)
         return
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"analyze-{args.spans}.duckdb"

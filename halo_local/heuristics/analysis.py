@@ -65,15 +65,12 @@ _TEMP_TABLES = (
     "halo_h_previous",
     "halo_h_texts",
     "halo_h_outcomes",
-    "halo_h_declared_agents",
     "halo_h_attribution",
     "halo_h_failure_groups",
     "halo_h_retried_groups",
     "halo_h_assumed_agents",
-    "halo_h_repeating_agents",
     "halo_h_declining_agents",
     "halo_h_claims",
-    "halo_h_claiming_agents",
 )
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
@@ -94,7 +91,6 @@ _SKIPPED_UNLESS = {
 _EMPTY_UNLESS = {
     "halo_h_failures": "failing_spans",
     "halo_h_claims": "stated_facts",
-    "halo_h_claiming_agents": "stated_facts",
     "halo_h_texts": "marker_texts",
 }
 # The columns of each table of _EMPTY_UNLESS once built, by halo_h_spans' columns (what they derive from).

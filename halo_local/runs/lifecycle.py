@@ -6,6 +6,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from datetime import datetime
 from typing import Any
 
@@ -71,7 +72,8 @@ def create_run(
     heuristics.load_thresholds(store.home, thresholds)
     text = options.prompt_text
     resolved_model = llm.resolve_model_id(options.model_id)
-    with store.held_open():  # the agent's lookup and the run's rows: one opening of the database
+    with ExitStack() as opened:
+        opened.enter_context(store.held_open())  # the agent's lookup and the run's rows: one opening of the database
         agent = traces.find_agent(store, agent_uuid)
         created_at = now or utc_now()
         run_id, conversation_id = new_run_id(), conversations.new_conversation_id()
@@ -97,9 +99,9 @@ def create_run(
             conversations.add_message(connection, conversation_id, "user", text, run_id, created_at)
             insert_event(connection, run_id, "queued", f"queued: analyse {agent['name'] or agent['agentUuid']} "
                          f"from {iso(window_start)} to {iso(window_end)}", {"wait": bool(wait)}, created_at)
-    if wait:
-        execute_run(store, run_id, on_event=on_event)
-    else:
+        if wait:  # the run takes over this opening of the database: no closing and reopening in between
+            execute_run(store, run_id, on_event=on_event, release=opened.close)
+    if not wait:
         worker.start_worker(store, run_id)
     return get_run(store, run_id, include_findings=False)
 

@@ -148,3 +148,11 @@ def snapshot_connection(control: RunControl, dataset: Dataset) -> Iterator[duckd
     finally:
         control.active_connection = None
         connection.close()
+
+
+def snapshot_reader(connection: duckdb.DuckDBPyConnection, dataset: Dataset) -> duckdb.DuckDBPyConnection:
+    """A second connection to `snapshot_connection`'s database with its own view `window_spans` (views
+    are per connection), for work that reads the snapshot in another thread; the caller closes it."""
+    reader = connection.cursor()
+    reader.read_parquet(str(dataset.snapshot)).create_view("window_spans")
+    return reader

@@ -1,7 +1,7 @@
 -- Shared set-up (files starting with "_" are not detectors), run after _shape.sql: who must change
 -- for each root-cause failure (halo_h_failures, not propagated), and why it failed.
--- Parameters: $source_table, $agent_uuid (the declared agent names are read from the window's
--- attributes for the few spans blamed, not for every span).
+-- Parameters: none (the agent each span declares is halo_h_spans.declared_agent, read with the
+-- window in _prepare.sql).
 -- Statements are separated by a semicolon at the end of a line.
 --
 -- reason: what the failure says, masked into a stable signature. A status message that only says
@@ -22,28 +22,6 @@
 --   agent.name, agent_name, inference.agent_name), else the stored agent name.
 -- The exception that ended a result: its last line naming one (`KeyError: 'x'`), else the last
 -- `SomethingError: ...` inside a line (a wrapper's "An error occurred ... Error: [Errno 2] ...").
--- The agent a span itself declares (GenAI, OpenInference, common spellings), else its stored agent.
-CREATE OR REPLACE TEMP MACRO halo_h_declared_agent(attrs, stored_agent) AS
-    coalesce(nullif(trim(json_extract_string(attrs, '$."gen_ai.agent.name"')), ''),
-             nullif(trim(json_extract_string(attrs, '$."agent.name"')), ''),
-             nullif(trim(json_extract_string(attrs, '$."agent_name"')), ''),
-             nullif(trim(json_extract_string(attrs, '$."inference.agent_name"')), ''),
-             nullif(trim(stored_agent), ''));
-
--- The declared agent of every span of the window, read once: the callers, the failing agent spans
--- and the model calls that assume data, repeat themselves, state facts or decline (here, in
--- _outcomes.sql and in _claims.sql) look it up by span_key instead of each scanning every span's
--- attributes again. Every key read ends in agent.name or agent_name, and a top-level key of the
--- stored JSON is written with a plain quote after it: attributes without either text are not
--- parsed, the stored agent name stands (prompts that mention an agent no longer cost a JSON parse).
-CREATE OR REPLACE TEMP TABLE halo_h_declared_agents AS
-SELECT hash(trace_id, span_id) AS span_key,
-       CASE WHEN contains(attributes::VARCHAR, 'agent.name"') OR contains(attributes::VARCHAR, 'agent_name"')
-            THEN halo_h_declared_agent(attributes, agent_name)
-            ELSE nullif(trim(agent_name), '') END                             AS agent
-FROM query_table($source_table)
-WHERE agent_uuid = $agent_uuid;
-
 CREATE OR REPLACE TEMP MACRO halo_h_exception_line(text) AS
     coalesce(
         nullif(trim(list_last(regexp_extract_all(coalesce(text, ''),
@@ -114,8 +92,8 @@ classified AS MATERIALIZED (
 ),
 named AS (
     -- The declared agent of the spans blamed: the callers of agent-blamed failures, and failing agent spans.
-    SELECT span_key, agent
-    FROM halo_h_declared_agents
+    SELECT span_key, declared_agent AS agent
+    FROM halo_h_spans
     WHERE span_key IN (
           SELECT caller_key FROM classified WHERE blame IN ('code', 'refused') AND caller_key IS NOT NULL
           UNION ALL
@@ -149,21 +127,9 @@ LEFT JOIN named AS own ON own.span_key = classified.span_key;
 -- The agent each model call that works from assumed data speaks for (the agent name it states for
 -- itself, else its stored agent name): assumed_data blames that agent.
 CREATE OR REPLACE TEMP TABLE halo_h_assumed_agents AS
-SELECT span_key, agent
-FROM halo_h_declared_agents
-WHERE span_key IN (SELECT span_key FROM halo_h_spans WHERE assumes_data);
-
--- The agent each model call whose output repeats within its trace speaks for (as above): a loop of
--- model outputs blames the agent that keeps saying the same thing, not the run's top-level agent.
-CREATE OR REPLACE TEMP TABLE halo_h_repeating_agents AS
-SELECT span_key, agent
-FROM halo_h_declared_agents
-WHERE span_key IN (
-      SELECT span_key
-      FROM (SELECT span_key, count(*) OVER (PARTITION BY trace_id, subject, output_hash) AS repeats
-            FROM halo_h_spans
-            WHERE span_type = 'llm' AND output_hash IS NOT NULL)
-      WHERE repeats > 1);
+SELECT span_key, declared_agent AS agent
+FROM halo_h_spans
+WHERE assumes_data;
 
 -- The groups of root-cause failures of kind error, one group per subject and component to fix
 -- (fix_kind, fix_name), so one problem is one finding, with its distinct reasons listed inside

@@ -14,6 +14,9 @@
 -- Only traces with at least two model calls or a tool call are read: a lone answer to a question
 -- has nothing to be checked against. Each text is cut to its first 8,000 characters, to bound the
 -- cost of long contexts (a fact first given past the cut can be taken for a stated one).
+-- The texts' hashes come from the narrow pass (halo_h_spans.claim_input_key, claim_output_key): the
+-- window's texts are read here once more only to take each distinct text from one span holding it,
+-- and a fact is followed through its trace only when some model output states it.
 CREATE OR REPLACE TEMP MACRO halo_h_fact_tokens(text) AS
     list_distinct(list_concat(
         list_filter(
@@ -24,73 +27,89 @@ CREATE OR REPLACE TEMP MACRO halo_h_fact_tokens(text) AS
                        lambda phrase: lower(trim(phrase)))));
 
 CREATE OR REPLACE TEMP TABLE halo_h_claims AS
+-- Traces are grouped and matched by a 64-bit hash of their id (as spans are by span_key): far
+-- cheaper than by the id's string. A span without a trace id is in no checked trace.
 WITH checked_traces AS (
-    SELECT trace_id
+    SELECT hash(trace_id) AS trace_key
     FROM halo_h_spans
-    GROUP BY trace_id
+    WHERE trace_id IS NOT NULL
+    GROUP BY hash(trace_id)
     HAVING count(*) FILTER (WHERE span_type = 'llm') >= 2 OR count(*) FILTER (WHERE span_type = 'tool') >= 1
 ),
-span_texts AS NOT MATERIALIZED (
-    SELECT
-        hash(trace_id, span_id)                                                  AS span_key,
-        trace_id,
-        start_ns,
-        span_type,
-        -- (a text within the cut is used as it is: left() copies every string it is given)
-        CASE WHEN strlen(input_text) <= 8000 THEN input_text ELSE left(input_text, 8000) END AS input,
-        CASE WHEN span_type = 'tool' THEN left(coalesce(nullif(trim(tool_result), ''), output_text), 8000)
-             -- a model output that is a JSON document is a structured call (tool arguments), not prose
-             WHEN span_type = 'llm' AND NOT regexp_matches(left(ltrim(output_text), 1), '[{\[]')
-                 THEN CASE WHEN strlen(output_text) <= 8000 THEN output_text ELSE left(output_text, 8000) END
-        END                                                                      AS output
-    FROM query_table($source_table)
-    WHERE agent_uuid = $agent_uuid AND trace_id IN (SELECT trace_id FROM checked_traces)
-),
--- Each span's texts by a 64-bit hash (as span keys are): the strings are not copied into the CTE.
+-- Each span's texts by their hash.
 texts AS MATERIALIZED (
-    SELECT span_key, trace_id, start_ns, span_type, hash(input) AS input_key, hash(output) AS output_key,
-           input IS NOT NULL AS has_input, output IS NOT NULL AS has_output
-    FROM span_texts
+    SELECT span_key, hash(trace_id) AS trace_key, start_ns, span_type, claim_input_key AS input_key,
+           claim_output_key AS output_key
+    FROM halo_h_spans
+    WHERE (claim_input_key IS NOT NULL OR claim_output_key IS NOT NULL)
+      AND hash(trace_id) IN (SELECT trace_key FROM checked_traces)
 ),
--- The facts of each distinct text, extracted once: a tool result, a prompt or a whole context
--- repeats across calls and traces (the same file read, the same instructions), and the regular
--- expressions are most of this statement's cost. One row per (text, fact): a text stating none
--- has no row, so the spans' texts are joined only where a fact is. (No filter on the facts here:
--- the optimizer pushes one below the DISTINCT, which extracted them from every text again.)
+-- One span holding each distinct text (a tool result, a prompt or a whole context repeats across
+-- calls and traces: the same file read, the same instructions), and whether it is that span's input.
+holders AS (
+    SELECT text_key, arg_min({'span_key': span_key, 'is_input': is_input}, (span_key, NOT is_input)) AS holder
+    FROM (SELECT input_key AS text_key, span_key, TRUE AS is_input FROM texts WHERE input_key IS NOT NULL
+          UNION ALL
+          SELECT output_key AS text_key, span_key, FALSE AS is_input FROM texts WHERE output_key IS NOT NULL)
+    GROUP BY text_key
+),
+held_texts AS (
+    SELECT holders.text_key,
+           CASE WHEN holders.holder.is_input THEN halo_h_claim_input(source_spans.input_text)
+                ELSE halo_h_claim_output(source_spans.span_type, source_spans.tool_result, source_spans.output_text)
+           END AS text
+    FROM query_table($source_table) AS source_spans
+    JOIN holders ON holders.holder.span_key = hash(source_spans.trace_id, source_spans.span_id)
+    WHERE source_spans.agent_uuid = $agent_uuid
+),
+-- The facts of each distinct text, extracted once: the regular expressions are most of this
+-- statement's cost. One row per (text, fact): a text stating none has no row. (A text is taken
+-- once even if two stored rows share a span's ids.)
 text_facts AS MATERIALIZED (
     SELECT text_key, unnest(tokens) AS token
     FROM (
-        SELECT hash(text) AS text_key, halo_h_fact_tokens(text) AS tokens
-        FROM (SELECT DISTINCT unnest([input, output]) AS text FROM span_texts)
-        WHERE text IS NOT NULL
+        SELECT text_key, halo_h_fact_tokens(any_value(text)) AS tokens
+        FROM held_texts
+        WHERE hash(text) = text_key
+        GROUP BY text_key
     )
 ),
--- origin 0: an input (grounds what follows); 1: a tool result (grounds); 2: a model output (states).
-appearances AS (
-    SELECT span_key, trace_id, start_ns, 0 AS origin, text_facts.token
-    FROM texts
-    JOIN text_facts ON text_facts.text_key = texts.input_key
-    WHERE has_input
-    UNION ALL
-    SELECT span_key, trace_id, start_ns, CASE WHEN span_type = 'llm' THEN 2 ELSE 1 END AS origin,
-           text_facts.token
+-- origin 2: a model output (states); 1: a tool result (grounds); 0: an input (grounds what follows).
+stated AS MATERIALIZED (
+    SELECT span_key, trace_key, start_ns, 2 AS origin, text_facts.token
     FROM texts
     JOIN text_facts ON text_facts.text_key = texts.output_key
-    WHERE has_output
+    WHERE span_type = 'llm'
+),
+-- Only facts some model output states can be stated first: the grounding texts are joined with those.
+stated_facts AS (
+    SELECT text_key, token
+    FROM text_facts
+    WHERE token IN (SELECT token FROM stated)
+),
+appearances AS (
+    SELECT * FROM stated
+    UNION ALL
+    SELECT span_key, trace_key, start_ns, 0 AS origin, stated_facts.token
+    FROM texts
+    JOIN stated_facts ON stated_facts.text_key = texts.input_key
+    UNION ALL
+    SELECT span_key, trace_key, start_ns, 1 AS origin, stated_facts.token
+    FROM texts
+    JOIN stated_facts ON stated_facts.text_key = texts.output_key
+    WHERE span_type <> 'llm'
 ),
 first_appearances AS (
-    SELECT trace_id, token, arg_min({'span_key': span_key, 'origin': origin}, (start_ns, origin)) AS first
+    SELECT trace_key, token, arg_min({'span_key': span_key, 'origin': origin}, (start_ns, origin)) AS first
     FROM appearances
-    GROUP BY trace_id, token
+    GROUP BY trace_key, token
+),
+claims AS (
+    SELECT first.span_key AS span_key, list(token ORDER BY token) AS facts
+    FROM first_appearances
+    WHERE first.origin = 2
+    GROUP BY first.span_key
 )
-SELECT first.span_key AS span_key, trace_id, list(token ORDER BY token) AS facts
-FROM first_appearances
-WHERE first.origin = 2
-GROUP BY first.span_key, trace_id;
-
--- The agent each model call that states facts of its own speaks for (the agent name it states for
--- itself, else its stored agent name): unsupported_claim blames that agent.
-CREATE OR REPLACE TEMP TABLE halo_h_claiming_agents AS
-SELECT span_key, agent
-FROM halo_h_declared_agents
-WHERE span_key IN (SELECT span_key FROM halo_h_claims);
+SELECT claims.span_key, spans.trace_id, claims.facts
+FROM claims
+JOIN halo_h_spans AS spans USING (span_key);

@@ -98,30 +98,32 @@ WHERE stall_marker IS NOT NULL OR claim IS NOT NULL OR declined IS NOT NULL;
 -- so control words such as "TERMINATE" are passed over) declined the task; or it was cut short (a
 -- top span never ended, or its last model call hit the output limit). `ended_badly` is any of them.
 CREATE OR REPLACE TEMP TABLE halo_h_outcomes AS
-WITH steps AS (
-    SELECT spans.trace_id, spans.span_id, spans.span_key, spans.span_type, spans.subject, spans.start_ns,
-           spans.output_chars, spans.finish_reason, texts.declined
-    FROM halo_h_spans AS spans
-    LEFT JOIN halo_h_texts AS texts USING (span_key)
-    WHERE spans.span_type IN ('llm', 'tool')
-),
-last_tool AS (
-    SELECT trace_id, arg_max(subject, (start_ns, span_id)) AS tool, arg_max(span_id, (start_ns, span_id)) AS span_id
-    FROM steps WHERE span_type = 'tool'
+-- The last tool call, the last substantive model message and the last model call of each trace,
+-- found in one grouping of the steps (arg_max skips rows whose value is NULL, so a last row is
+-- taken whole, as a STRUCT); whether the final message declined is looked up for that one span.
+WITH lasts AS (
+    SELECT
+        trace_id,
+        arg_max(subject, (start_ns, span_id)) FILTER (WHERE span_type = 'tool')          AS tool,
+        arg_max(span_id, (start_ns, span_id)) FILTER (WHERE span_type = 'tool')          AS tool_span_id,
+        arg_max({'span_key': span_key, 'span_id': span_id}, (start_ns, span_id))
+            FILTER (WHERE span_type = 'llm' AND output_chars >= $outcome_min_message_chars) AS message,
+        arg_max({'finish_reason': finish_reason, 'span_id': span_id}, (start_ns, span_id))
+            FILTER (WHERE span_type = 'llm')                                             AS call
+    FROM halo_h_spans
+    WHERE span_type IN ('llm', 'tool')
     GROUP BY trace_id
 ),
--- arg_max skips rows whose value is NULL, so the last row is taken whole, as a STRUCT.
+last_tool AS (
+    SELECT trace_id, tool, tool_span_id AS span_id FROM lasts
+),
 final_message AS (
-    SELECT trace_id, last.declined, last.span_id
-    FROM (SELECT trace_id, arg_max({'declined': declined, 'span_id': span_id}, (start_ns, span_id)) AS last
-          FROM steps WHERE span_type = 'llm' AND output_chars >= $outcome_min_message_chars
-          GROUP BY trace_id)
+    SELECT lasts.trace_id, texts.declined, lasts.message.span_id AS span_id
+    FROM lasts
+    LEFT JOIN halo_h_texts AS texts ON texts.span_key = lasts.message.span_key
 ),
 last_call AS (
-    SELECT trace_id, last.finish_reason, last.span_id
-    FROM (SELECT trace_id, arg_max({'finish_reason': finish_reason, 'span_id': span_id}, (start_ns, span_id)) AS last
-          FROM steps WHERE span_type = 'llm'
-          GROUP BY trace_id)
+    SELECT trace_id, call.finish_reason, call.span_id FROM lasts
 ),
 unfinished AS (
     SELECT trace_id, arg_min(span_id, (start_ns, span_id)) AS span_id
@@ -160,9 +162,9 @@ FROM ends;
 -- The agent whose final message declined the task (the name it states for itself, else the stored
 -- one): gave_up blames it, not the run's top-level agent.
 CREATE OR REPLACE TEMP TABLE halo_h_declining_agents AS
-SELECT outcomes.trace_id, agents.agent
+SELECT outcomes.trace_id, agents.declared_agent AS agent
 FROM halo_h_outcomes AS outcomes
-JOIN halo_h_declared_agents AS agents ON agents.span_key = hash(outcomes.trace_id, outcomes.gave_up_span_id)
+JOIN halo_h_spans AS agents ON agents.span_key = hash(outcomes.trace_id, outcomes.gave_up_span_id)
 WHERE outcomes.gave_up_span_id IS NOT NULL;
 
 -- Severity of a finding about traces by how they ended: high once it reaches at least

@@ -39,6 +39,27 @@ CREATE OR REPLACE TEMP MACRO halo_h_subject(span_type, tool_name, model, name, s
         ELSE halo_h_mask_name(name)
     END;
 
+-- The agent a span itself declares (GenAI, OpenInference, common spellings), else its stored agent.
+CREATE OR REPLACE TEMP MACRO halo_h_declared_agent(attrs, stored_agent) AS
+    coalesce(nullif(trim(json_extract_string(attrs, '$."gen_ai.agent.name"')), ''),
+             nullif(trim(json_extract_string(attrs, '$."agent.name"')), ''),
+             nullif(trim(json_extract_string(attrs, '$."agent_name"')), ''),
+             nullif(trim(json_extract_string(attrs, '$."inference.agent_name"')), ''),
+             nullif(trim(stored_agent), ''));
+
+-- The texts unsupported_claim reads for facts (_claims.sql), each cut to its first 8,000
+-- characters to bound the cost of long contexts: a span's input, and its output: a tool's result
+-- (else its output), a model call's output unless it is a JSON document (a structured call, tool
+-- arguments, not prose). A text within the cut is used as it is: left() copies every string it is given.
+CREATE OR REPLACE TEMP MACRO halo_h_claim_input(input_text) AS
+    CASE WHEN strlen(input_text) <= 8000 THEN input_text ELSE left(input_text, 8000) END;
+
+CREATE OR REPLACE TEMP MACRO halo_h_claim_output(span_type, tool_result, output_text) AS
+    CASE WHEN span_type = 'tool' THEN left(coalesce(nullif(trim(tool_result), ''), output_text), 8000)
+         WHEN span_type = 'llm' AND NOT left(ltrim(output_text), 1) IN ('{', '[')
+             THEN CASE WHEN strlen(output_text) <= 8000 THEN output_text ELSE left(output_text, 8000) END
+    END;
+
 -- An error message with its volatile parts masked (URLs, quoted values, paths, ids, numbers), so
 -- that one bug hit with different inputs yields one signature.
 CREATE OR REPLACE TEMP MACRO halo_h_mask(message) AS
@@ -146,7 +167,9 @@ texts AS (
     -- trimmed on every span (it is NULL on nearly all but model calls): DuckDB trims a column
     -- faster than a CASE around it, and the columns below keep it for model calls only.
     SELECT
-        * EXCLUDE (tool_arguments, tool_result, output_text),
+        * EXCLUDE (tool_arguments, tool_result, output_text, input_text),
+        halo_h_claim_input(input_text)                                        AS claim_input,
+        halo_h_claim_output(span_type, tool_result, output_text)              AS claim_output,
         CASE WHEN span_type = 'tool' THEN nullif(trim(tool_arguments), '') END AS arguments_text,
         CASE WHEN span_type = 'tool' THEN
             CASE WHEN strlen(tool_result) <= 2000 THEN ltrim(tool_result) ELSE left(ltrim(tool_result), 2000) END
@@ -238,6 +261,20 @@ spans AS (
         CASE WHEN len(declared_tools) > 0 THEN hash(declared_tools) END     AS tools_key,
         lower(finish_reason)                                                 AS finish_reason,
         halo_h_subject(span_type, tool_name, model, name, scope_name)        AS subject,
+        -- The agent the span declares, else its stored agent: who the callers, the failing agent
+        -- spans and the model calls that assume data, repeat themselves, state facts or decline
+        -- speak for (_attribution.sql, _outcomes.sql, _claims.sql). Read here, with the window's
+        -- other columns, so the attributes are read once. Every key read ends in agent.name or
+        -- agent_name, and a top-level key of the stored JSON is written with a plain quote after
+        -- it: attributes without either text are not parsed (prompts that mention an agent cost
+        -- no JSON parse). One pattern, not two substring searches: it reads the text once.
+        CASE WHEN regexp_matches(attributes::VARCHAR, 'agent[._]name"')
+             THEN halo_h_declared_agent(attributes, agent_name)
+             ELSE nullif(trim(agent_name), '') END                           AS declared_agent,
+        -- The texts unsupported_claim reads, by a 64-bit hash (NULL: no such text): _claims.sql
+        -- reads each distinct text once, from one span holding it.
+        CASE WHEN claim_input IS NOT NULL THEN hash(claim_input) END        AS claim_input_key,
+        CASE WHEN claim_output IS NOT NULL THEN hash(claim_output) END      AS claim_output_key,
         -- Tool arguments, compared by hash: the same call made again has the same hash.
         CASE WHEN arguments_text IS NOT NULL
              THEN hash(CASE WHEN json_valid(arguments_text) THEN CAST(json(arguments_text) AS VARCHAR)
@@ -253,9 +290,17 @@ spans AS (
         CASE WHEN span_type = 'llm' THEN hash(output_trimmed) END           AS output_hash_raw,
         -- Whether a model call says it works from data it made up or assumed instead of data it
         -- fetched (hypothetical, simulated, placeholder, "let's assume ..."): what assumed_data reports.
-        span_type = 'llm' AND regexp_matches(output_trimmed,
+        -- Each phrase holds one of the words tested first, in lower case: the pattern runs only on
+        -- outputs holding one (a plain search of the lower-cased text costs a tenth of the pattern).
+        CASE WHEN span_type = 'llm' AND (contains(lower(output_trimmed), 'hypothetical')
+                   OR contains(lower(output_trimmed), 'simulat') OR contains(lower(output_trimmed), 'placeholder')
+                   OR contains(lower(output_trimmed), 'dummy') OR contains(lower(output_trimmed), 'mock')
+                   OR contains(lower(output_trimmed), 'data') OR contains(lower(output_trimmed), 'made')
+                   OR contains(lower(output_trimmed), 'fictional') OR contains(lower(output_trimmed), 'assum'))
+             THEN regexp_matches(output_trimmed,
             '(?i)\b(hypothetical|simulated? (data|dataset|values?|results?|responses?|output)|simulating|placeholder|dummy (data|values?)|mock(ed)? (data|values?|results?)|(sample|example|synthetic) (data|dataset)|made[- ]up|fictional|let''s assume|let us assume|assum(e|ing) (that )?(the|a|we|it|there)\b)')
-                                                                             AS assumes_data,
+             ELSE (span_type = 'llm' AND output_trimmed IS NULL) AND NULL  -- NULL without output text
+        END                                                                  AS assumes_data,
         -- Whether a model call wrote code (a fenced block): what an executor after it runs.
         span_type = 'llm' AND contains(output_trimmed, '```')                AS writes_code,
         CASE WHEN span_type = 'llm' AND strlen(output_trimmed) <= 80 THEN output_trimmed

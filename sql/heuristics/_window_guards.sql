@@ -10,7 +10,7 @@ SELECT
     -- model calls that say they work from assumed data: halo_h_assumed_agents (assumed_data)
     EXISTS (SELECT 1 FROM halo_h_spans WHERE assumes_data)    AS assumed_data,
     -- model calls whose output holds a digit or a double quote (a figure or a quoted name: without
-    -- one no fact can be stated): halo_h_claims, halo_h_claiming_agents. Read from the window, not
+    -- one no fact can be stated): halo_h_claims. Read from the window, not
     -- flagged on every span: the search stops at the first such output. Eleven substring searches,
     -- not the pattern [0-9"]: a regular expression call costs ~8x as much over outputs holding none.
     EXISTS (SELECT 1 FROM query_table($source_table)

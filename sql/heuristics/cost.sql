@@ -113,6 +113,18 @@ pricey_calls AS (
     FROM calls
     SEMI JOIN pricey USING (call_site, model)
 ),
+-- Traces whose calls can show growth at all (enough calls; the most input read at least the
+-- minimum and the ratio times the least): what growth asks of the first and last call implies
+-- this, so only their calls are put in turn order (a sort of every trace's calls, otherwise).
+growth_candidates AS (
+    SELECT trace_id
+    FROM halo_h_spans
+    WHERE span_type = 'llm' AND counts_usage AND input_tokens IS NOT NULL
+    GROUP BY trace_id
+    HAVING count(*) >= $context_growth_min_turns
+       AND max(input_tokens) >= $context_growth_min_tokens
+       AND max(input_tokens) >= $context_growth_ratio * min(input_tokens)
+),
 turns AS (
     SELECT
         trace_id, span_id, start_ns, start_time, end_time, input_tokens, cost_usd,
@@ -121,6 +133,7 @@ turns AS (
         row_number() OVER turn_order                               AS turn
     FROM halo_h_spans
     WHERE span_type = 'llm' AND counts_usage AND input_tokens IS NOT NULL
+      AND trace_id IN (SELECT trace_id FROM growth_candidates)
     WINDOW turn_order AS (PARTITION BY trace_id ORDER BY start_ns, span_id)
 ),
 growth AS (

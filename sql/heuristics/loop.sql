@@ -11,7 +11,8 @@
 --                   hand-off marker the framework emits every turn), not a loop.
 -- One finding per tool (or model), over all traces where it looped. Whose fix: an output loop
 -- blames the agent whose model calls repeat (the name they state for themselves, most common
--- first; halo_h_repeating_agents), not the run's top-level agent; a tool loop keeps the default.
+-- first; the declared agent of the calls whose output occurs more than once), not the run's
+-- top-level agent; a tool loop keeps the default.
 -- Why it matters: loops burn tokens without progress and usually end in a step limit or a timeout;
 -- the cause is typically a tool result the model cannot use or an instruction it cannot satisfy.
 -- Severity: high when one trace repeats >= $loop_high_repeats times, else medium.
@@ -79,33 +80,40 @@ tool_groups AS (
     JOIN (SELECT trace_id, failed, cost_usd AS trace_cost_usd FROM halo_h_traces) AS traces USING (trace_id)
     GROUP BY subject
 ),
+repeating_outputs AS MATERIALIZED (
+    -- The first step for model outputs (counting only outputs of at least the minimum length), by
+    -- the hash and the output: a (trace, subject, output) counts into exactly one such pair.
+    SELECT hash(trace_id, subject, output_hash) AS output_key, output_hash
+    FROM halo_h_spans
+    WHERE span_type = 'llm' AND output_hash IS NOT NULL AND output_chars >= $loop_output_min_chars
+    GROUP BY ALL
+    HAVING count(*) >= $loop_min_repeats
+),
 boilerplate AS (
     -- Outputs that most traces of the agent produce: what it always says, not what it got stuck on.
+    -- (Asked only of outputs that repeat somewhere: the others are no loop anyway.)
     SELECT output_hash
     FROM halo_h_spans
     CROSS JOIN halo_h_totals AS totals
     WHERE span_type = 'llm' AND output_hash IS NOT NULL AND output_chars >= $loop_output_min_chars
       AND totals.traces >= $loop_boilerplate_min_traces
+      AND output_hash IN (SELECT output_hash FROM repeating_outputs)
     GROUP BY output_hash, totals.traces
     HAVING count(DISTINCT trace_id) >= $loop_boilerplate_trace_share * totals.traces
 ),
 outputs AS (
-    -- The same two steps for model outputs, counting only outputs of at least the minimum length.
+    -- The second step for model outputs.
     SELECT *
     FROM (
         SELECT
             spans.*,
             count(*) FILTER (WHERE spans.output_chars >= $loop_output_min_chars) OVER same_output AS repeats,
+            -- every output alike, short ones too: a call whose output occurs once names no agent
+            count(*) OVER same_output                                                          AS outputs_alike,
             row_number() OVER (same_output ORDER BY spans.start_ns, spans.span_id)            AS occurrence
         FROM halo_h_spans AS spans
         WHERE spans.span_type = 'llm' AND spans.output_hash IS NOT NULL
-          AND hash(spans.trace_id, spans.subject, spans.output_hash) IN (
-            SELECT hash(trace_id, subject, output_hash)
-            FROM halo_h_spans
-            WHERE span_type = 'llm' AND output_hash IS NOT NULL AND output_chars >= $loop_output_min_chars
-            GROUP BY hash(trace_id, subject, output_hash)
-            HAVING count(*) >= $loop_min_repeats
-          )
+          AND hash(spans.trace_id, spans.subject, spans.output_hash) IN (SELECT output_key FROM repeating_outputs)
           AND spans.output_hash NOT IN (SELECT output_hash FROM boilerplate)
         WINDOW same_output AS (PARTITION BY spans.trace_id, spans.subject, spans.output_hash)
     )
@@ -123,9 +131,9 @@ output_groups AS (
         list(span_id ORDER BY repeats DESC, trace_id, output_hash, start_ns, span_id)[1:5] AS example_span_ids,
         (list(trace_id ORDER BY repeats DESC, trace_id) FILTER (WHERE occurrence = 1)) AS example_trace_ids,
         arg_max(output_head, (repeats, trace_id))                  AS sample_output,
-        halo_h_most_common(list(agents.agent ORDER BY repeats DESC, trace_id, start_ns, span_id)) AS agent
+        halo_h_most_common(list(CASE WHEN outputs_alike > 1 THEN declared_agent END
+                                ORDER BY repeats DESC, trace_id, start_ns, span_id)) AS agent
     FROM outputs
-    LEFT JOIN halo_h_repeating_agents AS agents USING (span_key)
     JOIN (SELECT trace_id, failed, cost_usd AS trace_cost_usd FROM halo_h_traces) AS traces USING (trace_id)
     GROUP BY subject
 )

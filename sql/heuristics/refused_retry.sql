@@ -23,8 +23,11 @@ WITH tool_calls AS (
         lead(spans.end_time) OVER same_tool        AS next_end_time
     FROM halo_h_spans AS spans
     WHERE spans.span_type = 'tool' AND spans.arguments_hash IS NOT NULL
-      -- Whole traces without a refusal are left out: no next call of theirs can be a resent one.
-      AND spans.trace_id IN (SELECT trace_id FROM halo_h_failures WHERE kind NOT IN ('rate_limit', 'timeout'))
+      -- Tools that refused nothing in a trace are left out there, whole: no next call of theirs can
+      -- be a resent one. (Matched by a 64-bit hash of trace and tool: a collision only keeps more.)
+      AND spans.trace_id IS NOT NULL
+      AND hash(spans.trace_id, spans.subject) IN (
+          SELECT hash(trace_id, subject) FROM halo_h_failures WHERE kind NOT IN ('rate_limit', 'timeout'))
     WINDOW same_tool AS (PARTITION BY spans.trace_id, spans.subject ORDER BY spans.start_ns, spans.span_id)
 ),
 refused AS (

@@ -10,10 +10,9 @@
 -- Severity: always low: a model may compute or know a fact correctly, so this only points at where
 -- to read first when the outcome was wrong (and ranks below every finding with measured harm).
 WITH claimed AS (
-    SELECT spans.*, coalesce(agents.agent, spans.subject) AS agent, claims.facts, outcomes.ended_badly
+    SELECT spans.*, coalesce(spans.declared_agent, spans.subject) AS agent, claims.facts, outcomes.ended_badly
     FROM halo_h_claims AS claims
     JOIN halo_h_spans AS spans USING (span_key)
-    LEFT JOIN halo_h_claiming_agents AS agents USING (span_key)
     JOIN halo_h_outcomes AS outcomes ON outcomes.trace_id = spans.trace_id
 ),
 -- a trace's first call of the agent: where the trace first appears in example_trace_ids (ended_badly
@@ -43,9 +42,11 @@ grouped AS (
     GROUP BY agent
 ),
 agent_calls AS (
-    SELECT coalesce(agents.agent, spans.subject) AS agent, count(*) AS calls
+    -- (the declared agent of calls that state facts of their own, else the subject)
+    SELECT coalesce(CASE WHEN claims.span_key IS NOT NULL THEN spans.declared_agent END, spans.subject) AS agent,
+           count(*) AS calls
     FROM halo_h_spans AS spans
-    LEFT JOIN halo_h_claiming_agents AS agents USING (span_key)
+    LEFT JOIN halo_h_claims AS claims USING (span_key)
     WHERE spans.span_type = 'llm' AND spans.output_chars > 0
     GROUP BY ALL
 )
