@@ -75,7 +75,8 @@ config = {"memory_limit": "768MB"}
 connection = duckdb.connect(database, read_only=True, config=config)
 connection.execute(redact.sql_macro() if mode != "unredacted"
                    else "CREATE TEMP MACRO redact_secrets(text) AS text; CREATE TEMP MACRO may_hold_secret(text) AS false")
-params = {"agent_uuid": agent, "window_start": start, "window_end": end, "span_limit": int(limit)}
+params = {"agent_uuid": agent, "window_start": start, "window_end": end, "span_limit": int(limit),
+          "secret_rules": redact.rules_fingerprint()}
 started = time.perf_counter()
 if mode in ("chunked", "unredacted"):
     snapshot.write_snapshot(connection, params, Path(out))
@@ -84,8 +85,9 @@ else:
     if mode == "unsorted":
         query = query.replace("ORDER BY start_ns, trace_id, span_id", "")
     elif mode == "copy":
-        query = ("SELECT * FROM spans WHERE agent_uuid = $agent_uuid AND start_time >= $window_start"
-                 " AND start_time < $window_end AND $span_limit > 0")
+        query = ("SELECT * EXCLUDE (secret_free_under_rules) FROM spans WHERE agent_uuid = $agent_uuid"
+                 " AND start_time >= $window_start AND start_time < $window_end AND $span_limit > 0"
+                 " AND $secret_rules IS NOT NULL")
     connection.sql(query, params=params).write_parquet(out)
 print("elapsed", time.perf_counter() - started)
 """

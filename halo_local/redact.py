@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import re
 from typing import Any, NamedTuple
+
+from halo_local.resources import sql_text
 
 REDACTED = "[REDACTED]"
 
@@ -249,6 +252,16 @@ def redact_value(value: Any) -> Any:
     return value
 
 
+def rules_fingerprint() -> str:
+    """What a stored verdict (spans.secret_free_under_rules) was made under: the check and redaction as SQL
+    (`sql_macro`, from PATTERNS) and the list of checked columns (spans/_redaction.sql, hashed whole). Any
+    change to either makes every stored verdict count as missing, so spans stored under older rules are
+    checked again, with no step to remember."""
+    digest = hashlib.sha256(sql_macro().encode())
+    digest.update(sql_text("spans/_redaction.sql").encode())
+    return digest.hexdigest()[:16]
+
+
 def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -267,4 +280,9 @@ def sql_macro() -> str:
                       f"{_sql_string(pattern.replacement)}, 'g')")
     check = f"regexp_matches(text, {_sql_string(ANY_SECRET)})"
     return (f"CREATE OR REPLACE TEMP MACRO redact_secrets(text) AS CASE WHEN {check} THEN {expression} ELSE text END;\n"
-            f"CREATE OR REPLACE TEMP MACRO may_hold_secret(text) AS {check}")
+            + check_macro())
+
+
+def check_macro() -> str:
+    """`sql_macro`'s `may_hold_secret` alone."""
+    return f"CREATE OR REPLACE TEMP MACRO may_hold_secret(text) AS regexp_matches(text, {_sql_string(ANY_SECRET)})"

@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 
 from halo_local.errors import DatabaseBusyError, HaloLocalError, NotFoundError
-from halo_local.redact import sql_macro
+from halo_local.redact import rules_fingerprint, sql_macro
 from halo_local.resources import sql_template, sql_text
 from halo_local.sandbox_process import (
     MEMORY_LIMIT_ENV,
@@ -136,7 +136,7 @@ class SpanSandbox:
         def load(process: SandboxProcess) -> None:
             _attach_read_only(process, Path(db_path))
             try:
-                _execute(process, "CREATE TEMP VIEW unredacted_spans AS SELECT * FROM source.spans")
+                _execute(process, sql_text("sandbox/unredacted_spans.sql"))
             except ChildFailure as failure:
                 if failure.error_type != "CatalogException":
                     raise
@@ -353,7 +353,7 @@ def _copy_redacted(process: SandboxProcess) -> None:
     Whatever the LLM or an MCP client queries is this copy, so no reshaping SQL can reach a raw secret.
     """
     _execute(process, sql_macro())
-    _execute(process, sql_template("sandbox/redacted_spans.sql"))
+    _execute(process, sql_template("sandbox/redacted_spans.sql"), {"secret_rules": rules_fingerprint()})
     _execute(process, "DROP VIEW unredacted_spans")
     _execute(process, "DROP MACRO redact_secrets")
     _execute(process, "DROP MACRO may_hold_secret")

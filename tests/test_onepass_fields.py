@@ -86,7 +86,9 @@ def _write_file(path: Path, seed: int, lines: int) -> None:
 
 def _stored(home: Path) -> list[tuple[Any, ...]]:
     with Store(home).connect() as connection:
-        return connection.execute("SELECT * EXCLUDE (loaded_at) FROM spans ORDER BY trace_id, span_id").fetchall()
+        # The secret verdict is not compared: the paths derive different traces after their insert.
+        return connection.execute("SELECT * EXCLUDE (loaded_at, secret_free_under_rules) FROM spans"
+                                  " ORDER BY trace_id, span_id").fetchall()
 
 
 def test_one_pass_stores_what_the_part_by_part_path_stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

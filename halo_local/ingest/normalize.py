@@ -18,7 +18,9 @@ from typing import NamedTuple, TypeVar
 import duckdb
 import pyarrow as pa
 
+from halo_local import redact
 from halo_local.common.agents import agent_uuid_for
+from halo_local.ingest import secret_check
 from halo_local.ingest.readers import FILE_LINE_STRIDE
 from halo_local.pricing import load_price_tables, provider_id_for
 from halo_local.resources import sql_template, sql_text
@@ -95,7 +97,10 @@ def insert_normalized(
                 lambda: scratch.execute(sql_text("normalize/select_new_spans.sql")))
     spans_new = _count(scratch, "normalize_new")
     spans_new_by_file = dict(scratch.execute(sql_text("normalize/new_per_file.sql"), stride).fetchall())
-    row_parameters = {"source_files": list(source_files), **stride}
+    row_parameters = {"source_files": list(source_files), "secret_rules": redact.rules_fingerprint(), **stride}
+    scratch.execute(redact.sql_macro())  # each new span's secret verdict (normalized_rows.sql)
+    rows_query = sql_template("normalize/normalized_rows.sql",
+                              json_checked=secret_check.JSON_VERDICT in scratch.table("raw_spans").columns)
     scratch.execute(sql_text("normalize/agent_fields_table.sql"))
     connection.execute(sql_text("normalize/agent_fields_table.sql"))
     underived: set[str] = set()
@@ -109,7 +114,7 @@ def insert_normalized(
         _derive_columns(scratch, in_store=False)
         agent_fields = scratch.sql(sql_text("normalize/underived_agent_fields.sql")).to_arrow_table()
         underived.update(agent_fields.column("trace_id").to_pylist())
-        rows = scratch.sql(sql_text("normalize/normalized_rows.sql"), params=row_parameters).to_arrow_table()
+        rows = scratch.sql(rows_query, params=row_parameters).to_arrow_table()
         _drop(scratch, _CHUNK_TABLES)
         if agent_fields.num_rows:
             _read_once(connection, "normalize_row_agents", agent_fields, sql_text("normalize/remember_agent_fields.sql"))

@@ -107,7 +107,9 @@ def write_snapshot(connection: duckdb.DuckDBPyConnection, params: Mapping[str, A
             connection.execute(sql_text("runs/snapshot_keys.sql"), {**window, **limit})
             spans, traces = params["span_limit"], 1
         query = sql_template("runs/snapshot.sql", kept=kept, comparison_only=comparison_only)
-        connection.sql(query, params={**window, **limit} if kept == "traces" else window).write_parquet(str(partial))
+        query_params = {**window, "secret_rules": redact.rules_fingerprint()}
+        connection.sql(query, params={**query_params, **limit} if kept == "traces" else query_params).write_parquet(
+            str(partial))
     except BaseException:
         partial.unlink(missing_ok=True)
         raise

@@ -5,6 +5,6 @@ INSERT INTO spans (
     model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, counts_usage, cost_usd,
     cost_source, tool_name, tool_arguments, tool_result, declared_tools, finish_reason, error_type,
     error_message, input_text, output_text, scope_name, scope_version, attributes, resource_attributes,
-    events, links, source_file, source_line
+    events, links, source_file, source_line, secret_free_under_rules
 )
 SELECT * FROM normalize_rows;

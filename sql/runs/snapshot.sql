@@ -1,11 +1,13 @@
 -- A run's trace dataset: the kept spans of the agent's window, with secrets in every text and JSON
--- column redacted (the column list: spans/_redaction.sql), columns exactly those of `spans`.
+-- column redacted (the column list: spans/_redaction.sql), columns exactly those of `spans` but its
+-- secret verdict.
 -- Which spans are kept ($kept, from halo_snapshot_traces):
 --   'window': every span of the window (the span limit cuts nothing);
 --   'traces': the spans of the traces whose running span count stays within $span_limit;
 --   'keys':   the spans listed in halo_snapshot_keys (the first trace alone exceeds the limit).
 -- $comparison_only: the previous window, with only the columns the detectors' comparisons read of it
--- (heuristics/_previous.sql), its texts redacted alike: the whole rows cost as much as the window's.
+-- (heuristics/_previous.sql), its texts redacted alike (but a span stored clean under the current rules:
+-- spans/_redaction.sql): the whole rows cost as much as the window's.
 -- Rows come in the store's order, unsorted: the detectors and the report order what they show by
 -- their own keys, and sorting the full rows cost a third of a 1M-span snapshot (spilling under the
 -- store's memory limit, or chunk by chunk on one thread) where this streams on every thread.
@@ -27,8 +29,10 @@ WITH picked AS (
 {%- if comparison_only %}
 SELECT
     agent_uuid, trace_id, span_id, span_type, status_code, duration_ms, counts_usage, cost_usd,
-    redact_secrets(name) AS name, redact_secrets(tool_name) AS tool_name, redact_secrets(model) AS model,
-    redact_secrets(scope_name) AS scope_name
+{%- for column in ["name", "tool_name", "model", "scope_name"] %}
+    CASE WHEN secret_free_under_rules = $secret_rules THEN {{ column }} ELSE redact_secrets({{ column }}) END
+        AS {{ column }}{{ "," if not loop.last }}
+{%- endfor %}
 FROM picked
 {%- else %},
 prepared AS (

@@ -6,15 +6,47 @@
     A span's texts are first checked together, joined by newlines, in one `may_hold_secret` call: nearly
     no span holds anything secret-shaped, and one call per span instead of one per column cost a
     third of the check (the per-call cost of RE2 on short names, kinds, models). Only a flagged span's
-    texts are redacted, one by one, which yields exactly what redacting every column would. -#}
+    texts are redacted, one by one, which yields exactly what redacting every column would.
+    The same check runs once when a span is stored (`with_secret_verdict`, normalize/normalized_rows.sql)
+    over exactly these texts: a span stored clean under the current rules ($secret_rules, redact.py's
+    rules_fingerprint) is not checked again, saving the check's ~3.5 CPU-s at 1M spans in every run. -#}
 {% set text_columns = ["name", "kind", "status_message", "service_name", "agent_name", "session_id", "provider",
                        "model", "tool_name", "tool_arguments", "tool_result", "finish_reason", "error_type",
                        "error_message", "input_text", "output_text", "scope_name", "scope_version",
                        "source_file"] -%}
 {% set json_columns = ["attributes", "resource_attributes", "events", "links"] -%}
+{% macro secret_check() -%}
+may_hold_secret(concat_ws(chr(10), {{ text_columns | join(", ") }},
+                          array_to_string(declared_tools, chr(10)),
+                          {% for column in json_columns %}{{ column }}::VARCHAR{{ ", " if not loop.last }}{% endfor %}))
+{%- endmacro %}
+{#- The same check in two halves: each is true whenever one of its texts may hold a secret, so a span
+    both call clean is one `secret_check` calls clean or whose texts hold nothing redact_secrets finds. -#}
+{% macro text_check() -%}
+may_hold_secret(concat_ws(chr(10), {{ text_columns | join(", ") }}, array_to_string(declared_tools, chr(10))))
+{%- endmacro %}
+{% macro json_check() -%}
+may_hold_secret(concat_ws(chr(10), {% for column in json_columns %}{{ column }}::VARCHAR{{ ", " if not loop.last }}{% endfor %}))
+{%- endmacro %}
+{#- `source`'s rows with their stored verdict: $secret_rules where none of the texts above may hold a
+    secret, else NULL. `source` has the columns of `spans` as they are stored (JSON as its text), and with
+    `json_checked` one more, json_secret_free: the JSON columns' half, made on the load's parser thread
+    (halo_local/ingest/secret_check.py), where the load has time to spare. -#}
+{% macro with_secret_verdict(source, json_checked=false) -%}
+{%- if json_checked %}
+SELECT * EXCLUDE (json_secret_free),
+       CASE WHEN NOT coalesce(json_secret_free, NOT {{ json_check() }}) THEN NULL
+            WHEN {{ text_check() }} THEN NULL
+            ELSE $secret_rules END AS secret_free_under_rules
+{%- else %}
+SELECT *, CASE WHEN {{ secret_check() }} THEN NULL ELSE $secret_rules END AS secret_free_under_rules
+{%- endif %}
+FROM {{ source }}
+{%- endmacro %}
+{#- `source`'s rows (the columns of `spans`) as a snapshot or the sandbox gets them, without the verdict. -#}
 {% macro redacted_spans(source) -%}
 {%- set texts = text_columns + json_columns -%}
-SELECT * EXCLUDE (halo_flagged, halo_redacted) REPLACE (
+SELECT * EXCLUDE (halo_flagged, halo_redacted, secret_free_under_rules) REPLACE (
 {%- for column in text_columns %}
     CASE WHEN halo_flagged THEN halo_redacted[{{ loop.index }}] ELSE {{ column }} END AS {{ column }},
 {%- endfor %}
@@ -37,9 +69,8 @@ FROM (
                         declared_tools),
             lambda value: redact_secrets(value)) END AS halo_redacted
     FROM (
-        SELECT *, may_hold_secret(concat_ws(chr(10), {{ text_columns | join(", ") }},
-                                            array_to_string(declared_tools, chr(10)),
-                                            {% for column in json_columns %}{{ column }}::VARCHAR{{ ", " if not loop.last }}{% endfor %})) AS halo_flagged
+        SELECT *, CASE WHEN secret_free_under_rules = $secret_rules THEN FALSE
+                       ELSE {{ secret_check() }} END AS halo_flagged
         FROM {{ source }}
     )
 )
