@@ -24,7 +24,7 @@ from runs_support import AGENT_UUID, BASE, span
 from secret_corpus import CORPUS, leaked_shapes
 
 from halo_local import redact
-from halo_local.ingest import load_paths, loader, onepass
+from halo_local.ingest import load_paths, loader, onepass, secret_check
 from halo_local.resources import _sql_environment
 from halo_local.runs import snapshot
 from halo_local.store import Store, apply_migrations
@@ -72,18 +72,29 @@ def verdict_connection() -> Iterator[duckdb.DuckDBPyConnection]:
     connection.close()
 
 
-def _store_with_verdicts(connection: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> None:
-    """Insert `rows` with the verdict the load gives them (spans/_redaction.sql's with_secret_verdict)."""
+def _store_with_verdicts(connection: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], *,
+                         json_checked: bool) -> None:
+    """Insert `rows` with the verdict the load gives them (spans/_redaction.sql's with_secret_verdict), its
+    JSON half made as the one-pass parser thread makes it when `json_checked`."""
     connection.execute("DELETE FROM spans")
     for row in rows:
         connection.execute(f"INSERT INTO spans BY NAME SELECT {', '.join('$' + name + ' AS ' + name for name in row)}",
                            row)
-    connection.execute(f"CREATE OR REPLACE TEMP TABLE candidate AS SELECT * EXCLUDE ({VERDICT}) FROM spans")
+    candidate = connection.sql(f"SELECT * EXCLUDE ({VERDICT}) REPLACE ("
+                               + ", ".join(f"{column}::VARCHAR AS {column}" for column in JSON_COLUMNS)
+                               + ") FROM spans").to_arrow_table()
+    if json_checked:
+        candidate = secret_check.with_json_verdict(duckdb.connect(), candidate)
     connection.execute("DELETE FROM spans")
     verdicts = _sql_environment().from_string(
         '{% from "spans/_redaction.sql" import with_secret_verdict %}'
-        'INSERT INTO spans BY NAME {{ with_secret_verdict("candidate") }}').render()
-    connection.execute(verdicts, {"secret_rules": redact.rules_fingerprint()})
+        'INSERT INTO spans BY NAME {{ with_secret_verdict("candidate", json_checked) }}').render(
+            json_checked=json_checked)
+    connection.register("candidate", candidate)
+    try:
+        connection.execute(verdicts, {"secret_rules": redact.rules_fingerprint()})
+    finally:
+        connection.unregister("candidate")
 
 
 def _snapshot_rows(connection: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[Any, ...]]:
@@ -91,12 +102,13 @@ def _snapshot_rows(connection: duckdb.DuckDBPyConnection, path: Path) -> list[tu
     return connection.execute("SELECT * FROM read_parquet($path) ORDER BY span_id", {"path": str(path)}).fetchall()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(texts=st.lists(_SPAN_TEXTS, min_size=1, max_size=4))
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(_SPAN_TEXTS, min_size=1, max_size=4), json_checked=st.booleans())
 def test_a_span_stored_clean_comes_out_as_redacting_every_column_would(
-        verdict_connection: duckdb.DuckDBPyConnection, texts: list[dict[str, Any]]) -> None:
+        verdict_connection: duckdb.DuckDBPyConnection, texts: list[dict[str, Any]], json_checked: bool) -> None:
     connection = verdict_connection
-    _store_with_verdicts(connection, [span(0, index, start=BASE, **columns) for index, columns in enumerate(texts)])
+    _store_with_verdicts(connection, [span(0, index, start=BASE, **columns) for index, columns in enumerate(texts)],
+                         json_checked=json_checked)
     for span_id, verdict, _, unchanged in connection.execute(RECHECK).fetchall():
         if verdict is not None:
             assert all(unchanged), span_id
@@ -137,6 +149,9 @@ def _secret_spans() -> list[dict[str, Any]]:
     for index, planted in enumerate(CORPUS):
         text = "\n".join(planted.columns.values())
         spans.append(_otlp_span(index + 1, {"openinference.span.kind": "LLM", "input.value": text}))
+    named = _otlp_span(902, {"openinference.span.kind": "TOOL"})
+    named["name"] = "deploy with sk-ant-api03-Nm4Wk8Mn3Aq4Bq7Wk"
+    spans.append(named)
     spans.append(_otlp_span(900, {"openinference.span.kind": "LLM", "input.value": "the password is\thunter2!"}))
     spans.append(_otlp_span(901, {"openinference.span.kind": "LLM", "output.value": f"sk-ant-{_ESCAPED_A}pi03-Xc4Wk8Mn3"}))
     spans += [_otlp_span(1000 + index, {"openinference.span.kind": "LLM", "input.value": f"plain question {index}"})
@@ -171,7 +186,7 @@ def test_every_load_path_stores_the_verdict_over_the_texts_as_stored(tmp_path: P
         if verdict is not None:  # clean: the stored texts hold nothing the snapshot would check or redact
             assert not flagged and all(unchanged), span_id
     by_id = {span_id: verdict for span_id, verdict, _, _ in rows}
-    planted = [f"{index + 1:016x}" for index in range(len(CORPUS))] + [f"{900:016x}", f"{901:016x}"]
+    planted = [f"{index + 1:016x}" for index in range(len(CORPUS))] + [f"{extra:016x}" for extra in (900, 901, 902)]
     assert [span_id for span_id in planted if by_id[span_id] is not None] == []
     assert all(by_id[f"{1000 + index:016x}"] == rules for index in range(20))
 
@@ -183,10 +198,14 @@ def test_a_verdict_under_other_rules_or_none_is_checked_again(tmp_path: Path) ->
         agent = connection.execute("SELECT any_value(agent_uuid) FROM spans").fetchall()[0][0]
     window = {**WINDOW, "agent_uuid": agent, "span_limit": 1000}
 
-    def snapshot_text(name: str) -> str:
+    def snapshot_text(name: str) -> str:  # the window's snapshot and, as the previous window's, the short one
         with store.connect() as connection:
             connection.execute(redact.sql_macro())
             snapshot.write_snapshot(connection, window, tmp_path / name)
+            snapshot.write_snapshot(connection, window, tmp_path / f"short-{name}", comparison_only=True)
+            short = connection.execute("SELECT * FROM read_parquet($path) ORDER BY span_id",
+                                       {"path": str(tmp_path / f"short-{name}")}).fetchall()
+            assert ("deploy with sk-ant" in str(short)) == (name == "forged.parquet")
             rows = connection.execute("SELECT * FROM read_parquet($path) ORDER BY span_id",
                                       {"path": str(tmp_path / name)}).fetchall()
         return "\n".join(map(str, rows))
