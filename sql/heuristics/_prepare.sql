@@ -349,7 +349,12 @@ FROM halo_h_spans
 WHERE span_type = 'llm' AND finish_reason IS NOT NULL;
 
 -- One row per trace: its extent, step counts, usage, priced cost, whether it failed (a top span
--- failed), and what data_quality asks of its top spans.
+-- failed), and what data_quality asks of its top spans; and, found in this one grouping instead of a
+-- grouping of the spans by trace each: its first top span (the example span of long_run and
+-- excessive_steps), its last tool call, last substantive model message and last model call, and its
+-- first unfinished top span (how it ended: _outcomes.sql; arg_max skips rows whose value is NULL, so a
+-- last row is taken whole, as a STRUCT), the model calls whose input can grow (context growth,
+-- cost.sql) and those unsupported_claim needs (_claims.sql).
 CREATE OR REPLACE TEMP TABLE halo_h_traces AS
 SELECT
     trace_id,
@@ -371,7 +376,19 @@ SELECT
     count(*) FILTER (WHERE counts_usage AND unpriced)                        AS unpriced_spans,
     coalesce(bool_or(is_top AND is_error), FALSE)                            AS failed,
     count(*) FILTER (WHERE is_top)                                           AS top_spans,
-    coalesce(bool_or(is_top AND parent_key IS NOT NULL), FALSE)              AS orphan_top
+    coalesce(bool_or(is_top AND parent_key IS NOT NULL), FALSE)              AS orphan_top,
+    arg_min(span_id, (start_ns, span_id)) FILTER (WHERE is_top)              AS top_span_id,
+    arg_min(span_id, (start_ns, span_id)) FILTER (WHERE is_top AND end_ns IS NULL) AS unfinished_span_id,
+    arg_max(subject, (start_ns, span_id)) FILTER (WHERE span_type = 'tool')  AS last_tool,
+    arg_max(span_id, (start_ns, span_id)) FILTER (WHERE span_type = 'tool')  AS last_tool_span_id,
+    arg_max({'span_key': span_key, 'span_id': span_id}, (start_ns, span_id))
+        FILTER (WHERE span_type = 'llm' AND output_chars >= $outcome_min_message_chars) AS last_message,
+    arg_max({'finish_reason': finish_reason, 'span_id': span_id}, (start_ns, span_id))
+        FILTER (WHERE span_type = 'llm')                                     AS last_call,
+    count(*) FILTER (WHERE span_type = 'llm')                                AS model_spans,
+    count(*) FILTER (WHERE span_type = 'llm' AND counts_usage AND input_tokens IS NOT NULL) AS input_turns,
+    max(input_tokens) FILTER (WHERE span_type = 'llm' AND counts_usage)      AS max_input_tokens,
+    min(input_tokens) FILTER (WHERE span_type = 'llm' AND counts_usage)      AS min_input_tokens
 FROM halo_h_spans
 GROUP BY trace_id;
 
