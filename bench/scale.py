@@ -104,16 +104,19 @@ agent = connection.execute("SELECT agent_uuid FROM window_spans LIMIT 1").fetcha
 started = time.perf_counter()
 print("findings", len(analysis.analyze(connection, agent_uuid=agent).findings), time.perf_counter() - started)
 """
-# The columns the detectors read from the window (the long texts, attributes, ids and figures), each
-# read once: what any pass over them costs at least.
+# The columns the detectors read from the window (the long texts, ids and figures, and the agent each span
+# declares: the snapshot's declared_agent column, else the attributes it is read from), each read once: what
+# any pass over them costs at least.
 NARROW_SCAN = """
 import sys
 import duckdb
 connection = duckdb.connect(config={"memory_limit": "768MB"})
+declared = ("declared_agent" if "declared_agent" in connection.read_parquet(sys.argv[1]).columns
+            else "strlen(attributes::VARCHAR)")
 print(connection.sql("SELECT count(*), sum(hash(trace_id, span_id, parent_span_id, name, span_type, model, tool_name,"
                      " start_ns, end_ns, duration_ms, status_code, input_tokens, output_tokens, cost_usd,"
                      " strlen(tool_arguments), strlen(tool_result), strlen(output_text), strlen(input_text),"
-                     " strlen(attributes::VARCHAR))) FROM read_parquet($path)", params={"path": sys.argv[1]}).fetchall())
+                     f" {declared})) FROM read_parquet($path)", params={"path": sys.argv[1]}).fetchall())
 """
 # The snapshot as one query, before it was written in chunks: the window's kept spans redacted and their
 # full rows sorted at once (what spilled under the store's memory limit at 1M spans).

@@ -22,6 +22,7 @@ import duckdb
 
 from halo_local import heuristics
 from halo_local.ingest import load_paths
+from halo_local.resources import _sql_environment
 from halo_local.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -45,13 +46,18 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str, sort_keys=True))
 
 
-def _results(store: Store, snapshot_dir: Path) -> dict[str, Any]:
+def _results(store: Store, snapshot_dir: Path, *, declared_column: bool = False) -> dict[str, Any]:
+    """Each agent's analysis; `declared_column`: its snapshot has the declared agents as a column, as a
+    run's snapshot writes them (else the detectors read them from the attributes)."""
+    declared = _sql_environment().from_string(
+        '{% from "spans/_declared_agent.sql" import declared_agent %}'
+        ', {{ declared_agent("attributes", "agent_name") }} AS declared_agent').render() if declared_column else ""
     with store.connect() as connection:
         agents = [row[0] for row in connection.execute(
             "SELECT DISTINCT agent_uuid FROM spans WHERE agent_uuid IS NOT NULL ORDER BY agent_uuid").fetchall()]
         for agent in agents:
             connection.execute(
-                f"COPY (SELECT * FROM spans WHERE agent_uuid = $agent ORDER BY start_ns, trace_id, span_id)"
+                f"COPY (SELECT *{declared} FROM spans WHERE agent_uuid = $agent ORDER BY start_ns, trace_id, span_id)"
                 f" TO '{snapshot_dir / (agent + '.parquet')}' (FORMAT parquet)", {"agent": agent})
     results: dict[str, Any] = {}
     for agent in agents:
@@ -80,3 +86,13 @@ def test_detector_results_on_the_fixtures_are_unchanged(store: Store, tmp_path: 
     assert sorted(results) == sorted(expected)
     for agent, result in results.items():
         assert result == expected[agent], f"detector results changed for agent {agent}"
+
+
+def test_a_snapshot_with_the_declared_agents_gives_the_same_results(store: Store, tmp_path: Path) -> None:
+    """A run's snapshot carries the agent each span declares as a column, which the detectors then read
+    instead of the attributes: the results must be the pinned ones all the same."""
+    load_paths(store, TRACE_FILES)
+    results = _results(store, tmp_path, declared_column=True)
+    with duckdb.connect() as connection:  # the column is there, so the other path was taken
+        assert "declared_agent" in connection.read_parquet(str(next(tmp_path.glob("*.parquet")))).columns
+    assert results == json.loads(GOLDEN.read_text(encoding="utf-8"))

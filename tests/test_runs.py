@@ -132,7 +132,7 @@ def test_snapshot_keeps_whole_error_traces_first_within_the_span_limit(loaded: S
     assert kept == [f"{2:032x}", f"{4:032x}"]
     with loaded.connect() as connection:
         stored_columns = [row[0] for row in connection.execute("DESCRIBE spans").fetchall()]
-    assert snapshot_columns == stored_columns
+    assert snapshot_columns == [*stored_columns, "declared_agent"]
     report_text = Path(run["reportPath"]).read_text(encoding="utf-8")
     assert "| Traces | 5 in the window; the findings read 2 of them (cut by the span limit of 10" in report_text
 

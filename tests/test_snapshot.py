@@ -74,7 +74,8 @@ def test_the_limit_keeps_whole_traces_error_traces_first_then_the_newest(store: 
 
         (limited_rows, limited_types), (whole_rows, whole_types) = read("limited.parquet"), read("whole.parquet")
     assert sorted({str(row[0]) for row in limited_rows}) == [f"{trace:032x}" for trace in (0, 4, 9)]
-    assert limited_types == whole_types == spans_types
+    # the columns of spans, then the agent each span declares (what the detectors read, not the attributes)
+    assert limited_types == whole_types == [*spans_types, ("declared_agent", "VARCHAR")]
     assert ("attributes", "JSON") in whole_types
     assert not any("hunter2" in str(row) for row in whole_rows + limited_rows)
 

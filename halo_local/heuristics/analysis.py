@@ -52,7 +52,7 @@ from halo_local.heuristics.finding import (
 from halo_local.heuristics.outcomes import weigh_outcomes
 from halo_local.heuristics.ranking import SEVERITIES, rank_findings
 from halo_local.heuristics.registry import CATEGORIES, detector, detector_files
-from halo_local.resources import resource_dir, sql_text
+from halo_local.resources import resource_dir, sql_template, sql_text
 
 _TEMP_TABLES = (
     "halo_h_spans",
@@ -117,8 +117,10 @@ def _execute(
 
 
 @cache
-def _script(name: str) -> list[str]:
-    return _statements((resource_dir("sql") / "heuristics" / name).read_text(encoding="utf-8"))
+def _script(name: str, *, declared_column: bool = False) -> list[str]:
+    """A set-up file's statements, rendered by Jinja; `declared_column`: the window has the agent each
+    span declares as a column (a run's snapshot writes it), so _prepare.sql need not read the attributes."""
+    return _statements(sql_template(f"heuristics/{name}", declared_column=declared_column))
 
 
 def _creates_macro(statement: str) -> bool:
@@ -178,13 +180,13 @@ def _remember_shape(connection: duckdb.DuckDBPyConnection, table: str, shape: st
 
 def _run_script(
     connection: duckdb.DuckDBPyConnection, name: str, parameters: Mapping[str, Any], *, create_macros: bool,
-    set_up: _SetUp,
+    set_up: _SetUp, declared_column: bool = False,
 ) -> None:
     """Run a set-up file; its macro definitions only when `create_macros` (they run in file order
     then: a table macro binds the TEMP tables created before it). A table in `set_up.skipped`, or
     one built from such a table, is not built (and is added to it); one in `set_up.empty` is made
     empty when its shape is known."""
-    for statement in _script(name):
+    for statement in _script(name, declared_column=declared_column):
         if _creates_macro(statement):
             if create_macros:
                 _execute(connection, statement, parameters)
@@ -200,13 +202,16 @@ def _run_script(
             _remember_shape(connection, table, set_up.spans_shape)
 
 
-def _check_source(connection: duckdb.DuckDBPyConnection, table: str) -> None:
+def _check_source(connection: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    """The columns of `table`; HaloLocalError when there is no such table or view."""
     try:
-        connection.execute(sql_text("heuristics/_check_source.sql"), {"table": table})
+        cursor = connection.execute(sql_text("heuristics/_check_source.sql"), {"table": table})
     except duckdb.CatalogException as error:
         raise HaloLocalError(
             f"no table or view named {table!r} to analyze", hint="create the run's window view first"
         ) from error
+    cursor.fetchall()
+    return {str(column[0]) for column in cursor.description or ()}
 
 
 def _prepare(
@@ -220,11 +225,12 @@ def _prepare(
     """Read the window into the TEMP tables; `parameters` are the thresholds (the set-up flags
     clock skew with its tolerance, so that data_quality reads a flag instead of every span).
     Returns the set-up tables not built because their input was empty (`_SKIPPED_UNLESS`)."""
-    _check_source(connection, table)
+    declared_column = "declared_agent" in _check_source(connection, table)
     create = not _holds_macros(connection)
     window = {"source_table": table, "agent_uuid": agent_uuid}
     set_up = _SetUp()
-    _run_script(connection, "_prepare.sql", {**parameters, **window}, create_macros=create, set_up=set_up)
+    _run_script(connection, "_prepare.sql", {**parameters, **window}, create_macros=create, set_up=set_up,
+                declared_column=declared_column)
     flags = stored_rows(_execute(connection, sql_text("heuristics/_window_guards.sql"), window))[0]
     set_up.spans_shape = str(flags["spans_shape"])
     _leave_out(set_up, flags)

@@ -29,12 +29,11 @@ CREATE OR REPLACE TEMP MACRO halo_h_fact_tokens(text) AS
 CREATE OR REPLACE TEMP TABLE halo_h_claims AS
 -- Traces are grouped and matched by a 64-bit hash of their id (as spans are by span_key): far
 -- cheaper than by the id's string. A span without a trace id is in no checked trace.
+-- (What a trace counts is in halo_h_traces.)
 WITH checked_traces AS (
     SELECT hash(trace_id) AS trace_key
-    FROM halo_h_spans
-    WHERE trace_id IS NOT NULL
-    GROUP BY hash(trace_id)
-    HAVING count(*) FILTER (WHERE span_type = 'llm') >= 2 OR count(*) FILTER (WHERE span_type = 'tool') >= 1
+    FROM halo_h_traces
+    WHERE trace_id IS NOT NULL AND (model_spans >= 2 OR tool_calls >= 1)
 ),
 -- Each span's texts by their hash.
 texts AS MATERIALIZED (

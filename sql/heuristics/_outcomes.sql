@@ -98,58 +98,26 @@ WHERE stall_marker IS NOT NULL OR claim IS NOT NULL OR declined IS NOT NULL;
 -- so control words such as "TERMINATE" are passed over) declined the task; or it was cut short (a
 -- top span never ended, or its last model call hit the output limit). `ended_badly` is any of them.
 CREATE OR REPLACE TEMP TABLE halo_h_outcomes AS
--- The last tool call, the last substantive model message and the last model call of each trace,
--- found in one grouping of the steps (arg_max skips rows whose value is NULL, so a last row is
--- taken whole, as a STRUCT); whether the final message declined is looked up for that one span.
-WITH lasts AS (
-    SELECT
-        trace_id,
-        arg_max(subject, (start_ns, span_id)) FILTER (WHERE span_type = 'tool')          AS tool,
-        arg_max(span_id, (start_ns, span_id)) FILTER (WHERE span_type = 'tool')          AS tool_span_id,
-        arg_max({'span_key': span_key, 'span_id': span_id}, (start_ns, span_id))
-            FILTER (WHERE span_type = 'llm' AND output_chars >= $outcome_min_message_chars) AS message,
-        arg_max({'finish_reason': finish_reason, 'span_id': span_id}, (start_ns, span_id))
-            FILTER (WHERE span_type = 'llm')                                             AS call
-    FROM halo_h_spans
-    WHERE span_type IN ('llm', 'tool')
-    GROUP BY trace_id
-),
-last_tool AS (
-    SELECT trace_id, tool, tool_span_id AS span_id FROM lasts
-),
-final_message AS (
-    SELECT lasts.trace_id, texts.declined, lasts.message.span_id AS span_id
-    FROM lasts
-    LEFT JOIN halo_h_texts AS texts ON texts.span_key = lasts.message.span_key
-),
-last_call AS (
-    SELECT trace_id, call.finish_reason, call.span_id FROM lasts
-),
-unfinished AS (
-    SELECT trace_id, arg_min(span_id, (start_ns, span_id)) AS span_id
-    FROM halo_h_spans WHERE is_top AND end_ns IS NULL
-    GROUP BY trace_id
-),
-ends AS (
+-- The last tool call, the last substantive model message, the last model call and the first
+-- unfinished top span of each trace are in halo_h_traces (_prepare.sql); whether the final message
+-- declined is looked up for that one span.
+WITH ends AS (
     SELECT
         traces.trace_id,
         traces.failed,
-        coalesce(halo_h_handoff_tool(last_tool.tool), FALSE)                          AS handed_off,
-        CASE WHEN halo_h_handoff_tool(last_tool.tool) THEN last_tool.tool END          AS handoff_tool,
-        CASE WHEN halo_h_handoff_tool(last_tool.tool) THEN last_tool.span_id END       AS handoff_span_id,
-        final_message.declined IS NOT NULL                                             AS gave_up,
-        final_message.declined                                                         AS declined,
-        CASE WHEN final_message.declined IS NOT NULL THEN final_message.span_id END    AS gave_up_span_id,
-        unfinished.span_id IS NOT NULL
-            OR coalesce(last_call.finish_reason IN ('length', 'max_tokens', 'max_output_tokens'), FALSE) AS cut_short,
-        coalesce(unfinished.span_id,
-                 CASE WHEN last_call.finish_reason IN ('length', 'max_tokens', 'max_output_tokens')
-                      THEN last_call.span_id END)                                      AS cut_short_span_id
+        coalesce(halo_h_handoff_tool(traces.last_tool), FALSE)                        AS handed_off,
+        CASE WHEN halo_h_handoff_tool(traces.last_tool) THEN traces.last_tool END      AS handoff_tool,
+        CASE WHEN halo_h_handoff_tool(traces.last_tool) THEN traces.last_tool_span_id END AS handoff_span_id,
+        texts.declined IS NOT NULL                                                     AS gave_up,
+        texts.declined                                                                 AS declined,
+        CASE WHEN texts.declined IS NOT NULL THEN traces.last_message.span_id END      AS gave_up_span_id,
+        traces.unfinished_span_id IS NOT NULL
+            OR coalesce(traces.last_call.finish_reason IN ('length', 'max_tokens', 'max_output_tokens'), FALSE) AS cut_short,
+        coalesce(traces.unfinished_span_id,
+                 CASE WHEN traces.last_call.finish_reason IN ('length', 'max_tokens', 'max_output_tokens')
+                      THEN traces.last_call.span_id END)                               AS cut_short_span_id
     FROM halo_h_traces AS traces
-    LEFT JOIN last_tool USING (trace_id)
-    LEFT JOIN final_message USING (trace_id)
-    LEFT JOIN last_call USING (trace_id)
-    LEFT JOIN unfinished USING (trace_id)
+    LEFT JOIN halo_h_texts AS texts ON texts.span_key = traces.last_message.span_key
     WHERE traces.trace_id IS NOT NULL
 )
 SELECT

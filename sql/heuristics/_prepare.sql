@@ -5,7 +5,9 @@
 -- statistics read a few thousand grouped rows instead of grouping the spans again each.
 -- Parameters: $source_table (a table or view with the spans columns), $agent_uuid, and the
 -- thresholds (only $clock_skew_tolerance_ms is used here).
--- Statements are separated by a semicolon at the end of a line.
+-- Statements are separated by a semicolon at the end of a line. Rendered by Jinja: declared_column
+-- says whether the window has the declared agent as a column (spans/_declared_agent.sql).
+{% from "spans/_declared_agent.sql" import declared_agent -%}
 
 -- The thing a span is about: the tool for tool calls, the model for model calls, else its name.
 -- BeeAI names its spans after an event plus a per-instance counter (agent.react.update-12,
@@ -38,14 +40,6 @@ CREATE OR REPLACE TEMP MACRO halo_h_subject(span_type, tool_name, model, name, s
         WHEN span_type = 'tool' THEN coalesce(nullif(trim(tool_name), ''), halo_h_mask_name(name))
         ELSE halo_h_mask_name(name)
     END;
-
--- The agent a span itself declares (GenAI, OpenInference, common spellings), else its stored agent.
-CREATE OR REPLACE TEMP MACRO halo_h_declared_agent(attrs, stored_agent) AS
-    coalesce(nullif(trim(json_extract_string(attrs, '$."gen_ai.agent.name"')), ''),
-             nullif(trim(json_extract_string(attrs, '$."agent.name"')), ''),
-             nullif(trim(json_extract_string(attrs, '$."agent_name"')), ''),
-             nullif(trim(json_extract_string(attrs, '$."inference.agent_name"')), ''),
-             nullif(trim(stored_agent), ''));
 
 -- The texts unsupported_claim reads for facts (_claims.sql), each cut to its first 8,000
 -- characters to bound the cost of long contexts: a span's input, and its output: a tool's result
@@ -263,14 +257,13 @@ spans AS (
         halo_h_subject(span_type, tool_name, model, name, scope_name)        AS subject,
         -- The agent the span declares, else its stored agent: who the callers, the failing agent
         -- spans and the model calls that assume data, repeat themselves, state facts or decline
-        -- speak for (_attribution.sql, _outcomes.sql, _claims.sql). Read here, with the window's
-        -- other columns, so the attributes are read once. Every key read ends in agent.name or
-        -- agent_name, and a top-level key of the stored JSON is written with a plain quote after
-        -- it: attributes without either text are not parsed (prompts that mention an agent cost
-        -- no JSON parse). One pattern, not two substring searches: it reads the text once.
-        CASE WHEN regexp_matches(attributes::VARCHAR, 'agent[._]name"')
-             THEN halo_h_declared_agent(attributes, agent_name)
-             ELSE nullif(trim(agent_name), '') END                           AS declared_agent,
+        -- speak for (_attribution.sql, _outcomes.sql, _claims.sql). A run's snapshot has it as a
+        -- column (declared_column): reading every span's attributes for it cost ~0.6 CPU-s at 1M.
+{%- if declared_column %}
+        declared_agent,
+{%- else %}
+        {{ declared_agent("attributes", "agent_name") | indent(8) }}           AS declared_agent,
+{%- endif %}
         -- The texts unsupported_claim reads, by a 64-bit hash (NULL: no such text): _claims.sql
         -- reads each distinct text once, from one span holding it.
         CASE WHEN claim_input IS NOT NULL THEN hash(claim_input) END        AS claim_input_key,
@@ -356,7 +349,12 @@ FROM halo_h_spans
 WHERE span_type = 'llm' AND finish_reason IS NOT NULL;
 
 -- One row per trace: its extent, step counts, usage, priced cost, whether it failed (a top span
--- failed), and what data_quality asks of its top spans.
+-- failed), and what data_quality asks of its top spans; and, found in this one grouping instead of a
+-- grouping of the spans by trace each: its first top span (the example span of long_run and
+-- excessive_steps), its last tool call, last substantive model message and last model call, and its
+-- first unfinished top span (how it ended: _outcomes.sql; arg_max skips rows whose value is NULL, so a
+-- last row is taken whole, as a STRUCT), the model calls whose input can grow (context growth,
+-- cost.sql) and those unsupported_claim needs (_claims.sql).
 CREATE OR REPLACE TEMP TABLE halo_h_traces AS
 SELECT
     trace_id,
@@ -378,7 +376,19 @@ SELECT
     count(*) FILTER (WHERE counts_usage AND unpriced)                        AS unpriced_spans,
     coalesce(bool_or(is_top AND is_error), FALSE)                            AS failed,
     count(*) FILTER (WHERE is_top)                                           AS top_spans,
-    coalesce(bool_or(is_top AND parent_key IS NOT NULL), FALSE)              AS orphan_top
+    coalesce(bool_or(is_top AND parent_key IS NOT NULL), FALSE)              AS orphan_top,
+    arg_min(span_id, (start_ns, span_id)) FILTER (WHERE is_top)              AS top_span_id,
+    arg_min(span_id, (start_ns, span_id)) FILTER (WHERE is_top AND end_ns IS NULL) AS unfinished_span_id,
+    arg_max(subject, (start_ns, span_id)) FILTER (WHERE span_type = 'tool')  AS last_tool,
+    arg_max(span_id, (start_ns, span_id)) FILTER (WHERE span_type = 'tool')  AS last_tool_span_id,
+    arg_max({'span_key': span_key, 'span_id': span_id}, (start_ns, span_id))
+        FILTER (WHERE span_type = 'llm' AND output_chars >= $outcome_min_message_chars) AS last_message,
+    arg_max({'finish_reason': finish_reason, 'span_id': span_id}, (start_ns, span_id))
+        FILTER (WHERE span_type = 'llm')                                     AS last_call,
+    count(*) FILTER (WHERE span_type = 'llm')                                AS model_spans,
+    count(*) FILTER (WHERE span_type = 'llm' AND counts_usage AND input_tokens IS NOT NULL) AS input_turns,
+    max(input_tokens) FILTER (WHERE span_type = 'llm' AND counts_usage)      AS max_input_tokens,
+    min(input_tokens) FILTER (WHERE span_type = 'llm' AND counts_usage)      AS min_input_tokens
 FROM halo_h_spans
 GROUP BY trace_id;
 

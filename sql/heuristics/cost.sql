@@ -114,16 +114,15 @@ pricey_calls AS (
     SEMI JOIN pricey USING (call_site, model)
 ),
 -- Traces whose calls can show growth at all (enough calls; the most input read at least the
--- minimum and the ratio times the least): what growth asks of the first and last call implies
--- this, so only their calls are put in turn order (a sort of every trace's calls, otherwise).
+-- minimum and the ratio times the least, counted per trace in _prepare.sql): what growth asks of the
+-- first and last call implies this, so only their calls are put in turn order (a sort of every
+-- trace's calls, otherwise).
 growth_candidates AS (
     SELECT trace_id
-    FROM halo_h_spans
-    WHERE span_type = 'llm' AND counts_usage AND input_tokens IS NOT NULL
-    GROUP BY trace_id
-    HAVING count(*) >= $context_growth_min_turns
-       AND max(input_tokens) >= $context_growth_min_tokens
-       AND max(input_tokens) >= $context_growth_ratio * min(input_tokens)
+    FROM halo_h_traces
+    WHERE input_turns >= $context_growth_min_turns
+      AND max_input_tokens >= $context_growth_min_tokens
+      AND max_input_tokens >= $context_growth_ratio * min_input_tokens
 ),
 turns AS (
     SELECT

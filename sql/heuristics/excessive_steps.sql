@@ -16,12 +16,15 @@ WITH baseline AS (
     FROM halo_h_traces
 ),
 measured AS (
+    -- (the first top span of a trace: its example span; none for spans without a trace id)
     SELECT trace_id, 'llm_calls_per_trace' AS metric, 'model calls' AS label, llm_calls AS steps,
-           $steps_max_llm_calls AS ceiling, duration_ms, cost_usd, failed, first_seen, last_seen, spans
+           $steps_max_llm_calls AS ceiling, duration_ms, cost_usd, failed, first_seen, last_seen, spans,
+           CASE WHEN trace_id IS NOT NULL THEN top_span_id END AS top_span_id
     FROM halo_h_traces
     UNION ALL
     SELECT trace_id, 'tool_calls_per_trace', 'tool calls', tool_calls,
-           $steps_max_tool_calls, duration_ms, cost_usd, failed, first_seen, last_seen, spans
+           $steps_max_tool_calls, duration_ms, cost_usd, failed, first_seen, last_seen, spans,
+           CASE WHEN trace_id IS NOT NULL THEN top_span_id END
     FROM halo_h_traces
 ),
 flagged AS (
@@ -44,12 +47,6 @@ weighted AS (
            greatest(flagged.steps - coalesce(flagged.median_steps, 0), 0) / flagged.steps AS extra_share
     FROM flagged
 ),
-tops AS (
-    SELECT trace_id, arg_min(span_id, (start_ns, span_id)) AS top_span_id
-    FROM halo_h_spans
-    WHERE is_top
-    GROUP BY trace_id
-),
 grouped AS (
     SELECT
         weighted.metric,
@@ -62,10 +59,9 @@ grouped AS (
         sum(coalesce(weighted.duration_ms, 0) * weighted.extra_share) / 1000.0 AS extra_seconds,
         sum(weighted.cost_usd * weighted.extra_share)                      AS extra_usd,
         list(weighted.trace_id ORDER BY weighted.steps DESC, weighted.trace_id) AS example_trace_ids,
-        list(tops.top_span_id ORDER BY weighted.steps DESC, weighted.trace_id)
-            FILTER (WHERE tops.top_span_id IS NOT NULL)                   AS top_span_ids
+        list(weighted.top_span_id ORDER BY weighted.steps DESC, weighted.trace_id)
+            FILTER (WHERE weighted.top_span_id IS NOT NULL)               AS top_span_ids
     FROM weighted
-    LEFT JOIN tops USING (trace_id)
     GROUP BY weighted.metric
 )
 SELECT

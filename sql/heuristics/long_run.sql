@@ -13,12 +13,12 @@
 WITH measures AS (
     SELECT traces.trace_id, 'trace_duration_ms' AS metric, 'wall time (ms)' AS label,
            traces.duration_ms AS amount, traces.duration_ms, traces.first_seen, traces.last_seen,
-           outcomes.ended_badly
+           outcomes.ended_badly, traces.top_span_id
     FROM halo_h_traces AS traces JOIN halo_h_outcomes AS outcomes USING (trace_id)
     WHERE traces.duration_ms > 0
     UNION ALL
     SELECT traces.trace_id, 'trace_steps', 'steps', traces.llm_calls + traces.tool_calls,
-           traces.duration_ms, traces.first_seen, traces.last_seen, outcomes.ended_badly
+           traces.duration_ms, traces.first_seen, traces.last_seen, outcomes.ended_badly, traces.top_span_id
     FROM halo_h_traces AS traces JOIN halo_h_outcomes AS outcomes USING (trace_id)
     WHERE traces.llm_calls + traces.tool_calls > 0
 ),
@@ -38,12 +38,6 @@ flagged AS (
       AND measures.amount > norms.median_amount + $long_run_mad * norms.mad_amount
       AND measures.amount >= $long_run_min_ratio * norms.median_amount
 ),
-tops AS (
-    SELECT trace_id, arg_min(span_id, (start_ns, span_id)) AS top_span_id
-    FROM halo_h_spans
-    WHERE is_top
-    GROUP BY trace_id
-),
 measured AS (
     SELECT
         NULL::VARCHAR                                                   AS subject,
@@ -57,10 +51,9 @@ measured AS (
         any_value(flagged.mad_amount)                                   AS mad_amount,
         sum(coalesce(flagged.duration_ms, 0) * flagged.extra_share) / 1000.0 AS seconds,
         list(flagged.trace_id ORDER BY flagged.ended_badly DESC, flagged.amount DESC, flagged.trace_id) AS example_trace_ids,
-        (list(tops.top_span_id ORDER BY flagged.ended_badly DESC, flagged.amount DESC, flagged.trace_id)
-            FILTER (WHERE tops.top_span_id IS NOT NULL))[1:5]           AS example_span_ids
+        (list(flagged.top_span_id ORDER BY flagged.ended_badly DESC, flagged.amount DESC, flagged.trace_id)
+            FILTER (WHERE flagged.top_span_id IS NOT NULL))[1:5]        AS example_span_ids
     FROM flagged
-    LEFT JOIN tops USING (trace_id)
     GROUP BY flagged.metric
 )
 SELECT finding.*

@@ -1,5 +1,8 @@
 -- A run's trace dataset: the kept spans of the agent's window, with secrets in every text and JSON
--- column redacted (the column list: spans/_redaction.sql), columns exactly those of `spans`.
+-- column redacted (the column list: spans/_redaction.sql), columns exactly those of `spans`, then
+-- `declared_agent`: the agent each span declares for itself, else its stored agent, from its redacted
+-- attributes (spans/_declared_agent.sql). The detectors read it instead of every span's attributes,
+-- which this query reads anyway to copy them.
 -- Which spans are kept ($kept, from halo_snapshot_traces):
 --   'window': every span of the window (the span limit cuts nothing);
 --   'traces': the spans of the traces whose running span count stays within $span_limit;
@@ -10,6 +13,7 @@
 -- their own keys, and sorting the full rows cost a third of a 1M-span snapshot (spilling under the
 -- store's memory limit, or chunk by chunk on one thread) where this streams on every thread.
 {% from "spans/_redaction.sql" import redacted_spans -%}
+{% from "spans/_declared_agent.sql" import declared_agent -%}
 WITH picked AS (
     SELECT spans.*
     FROM spans
@@ -34,6 +38,6 @@ FROM picked
 prepared AS (
 {{ redacted_spans("picked") }}
 )
-SELECT *
+SELECT *, {{ declared_agent("attributes", "agent_name") }} AS declared_agent
 FROM prepared
 {%- endif %}
