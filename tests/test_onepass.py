@@ -19,6 +19,7 @@ from test_load_parity import GENERATED_SPANS, REPO, _compare, _generator, _store
 
 from halo_local.errors import InvalidTraceFileError
 from halo_local.ingest import load_paths, loader, onepass
+from halo_local.ingest.store_writer import StoreWriter
 from halo_local.store import Store
 
 SLOW_ENV = "HALO_SLOW_TESTS"
@@ -122,6 +123,62 @@ def test_the_files_of_one_load_share_its_databases_and_a_bad_one_still_names_its
             "SELECT trace_id, parse_filename(any_value(source_file)) FROM spans WHERE trace_id IN $ids"
             " GROUP BY trace_id HAVING count(DISTINCT source_file) = 1", {"ids": list(expected)}).fetchall())
     assert sources == expected
+
+
+def test_later_parts_see_what_earlier_parts_stored(tmp_path: Path, chunked: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parts are stored on the writer's thread while the next is normalized, so a part looks up what the
+    file's earlier parts stored in the work database: spans repeated in later parts are duplicates, and a
+    trace spread over parts is derived whole, as the regular path does (a mistake would store the repeats
+    again, or derive the first part's agent and usage alone)."""
+    spread = json.loads(_otlp_line(1, 5))
+    for span in spread["resourceSpans"][0]["scopeSpans"][0]["spans"]:
+        span["spanId"] = f"{int(span['spanId'], 16) + 50:016x}"
+        span["parentSpanId"] = f"{101:016x}"
+    lines = [_otlp_line(trace, 20) for trace in range(1, 11)]
+    path = tmp_path / "traces.jsonl"
+    path.write_text("".join(lines + lines[:4] + [json.dumps(spread) + "\n"]))
+    one_pass = Store(tmp_path / "one_pass")
+    (loaded,) = load_paths(one_pass, [path]).files
+    assert (loaded.spans_read, loaded.spans_new, loaded.duplicates) == (285, 205, 80)
+    monkeypatch.setenv(onepass.MIN_BYTES_ENV, str(1 << 60))
+    regular = Store(tmp_path / "regular")
+    load_paths(regular, [path])
+    assert _stored_rows(one_pass, tmp_path) == _stored_rows(regular, tmp_path)
+    assert not [thread for thread in threading.enumerate() if thread.name == "halo-store-writer"]
+
+
+def test_a_failed_write_into_the_store_ends_the_load_and_stores_nothing(
+        tmp_path: Path, chunked: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error the writer's thread meets (here: a full disk, as DuckDB reports it) is raised by the load,
+    once the thread is done with the store's connection, and the file's transaction is rolled back."""
+    path = tmp_path / "traces.jsonl"
+    path.write_text("".join(_otlp_line(trace, 20) for trace in range(1, 30)))
+    written = []
+    write = StoreWriter._write
+
+    def failing(self: StoreWriter, job: object) -> None:
+        written.append(job)
+        if len(written) == 4:
+            raise duckdb.IOException("could not write file: No space left on device")
+        write(self, job)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(StoreWriter, "_write", failing)
+    store = Store(tmp_path / "home")
+    with pytest.raises(Exception, match="disk holding .* is full"):
+        load_paths(store, [path])
+    monkeypatch.setattr(StoreWriter, "_write", write)
+    assert _span_count(store) == 0
+    assert not [thread for thread in threading.enumerate() if thread.name == "halo-store-writer"]
+
+
+def test_the_writer_gives_the_store_back_with_its_threads(tmp_path: Path) -> None:
+    store = Store(tmp_path / "home")
+    with store.connect() as connection:
+        connection.execute("SET threads = 2")
+        with StoreWriter(connection) as writer:
+            writer.submit("CREATE TEMP TABLE written AS SELECT current_setting('threads') AS threads")
+            writer.wait()
+        assert connection.execute("SELECT threads, current_setting('threads') FROM written").fetchall() == [(1, 2)]
 
 
 def test_skip_invalid_leaves_out_and_counts_bad_records(tmp_path: Path, chunked: None) -> None:

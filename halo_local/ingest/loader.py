@@ -43,6 +43,7 @@ from halo_local.ingest.readers import (
     named_files,
     read_trace_file,
 )
+from halo_local.ingest.store_writer import StoreWriter
 from halo_local.resources import sql_text
 from halo_local.store import Store, environment_failure, within_transaction
 
@@ -407,13 +408,19 @@ def _load_read(connection: duckdb.DuckDBPyConnection, path: Path, resolved: str,
             checked.append(digest)
         return checked[0]
 
+    writers: list[StoreWriter] = []  # a big file's: its parts are stored on a thread of their own
+
     def consume(scratch: duckdb.DuckDBPyConnection) -> None:
         digest_of_new_content()
-        parts.append(insert_normalized(connection, source_files=[resolved], scratch=scratch, present_keys_only=big))
+        parts.append(insert_normalized(connection, source_files=[resolved], scratch=scratch, present_keys_only=big,
+                                       writer=writers[0] if writers else None))
     try:
         if big:
-            read = onepass.read_big_file(connection, path, format=chosen_format, skip_invalid=skip_invalid,
-                                         start=start, consume=consume, shared=shared)
+            with StoreWriter(connection) as writer:
+                writers.append(writer)
+                read = onepass.read_big_file(connection, path, format=chosen_format, skip_invalid=skip_invalid,
+                                             start=start, consume=consume, shared=shared)
+                writer.wait()
         else:
             read = read_trace_file(connection, path, format=chosen_format, skip_invalid=skip_invalid, start=start,
                                    consume=consume)

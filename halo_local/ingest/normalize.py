@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from halo_local.common.agents import agent_uuid_for
 from halo_local.ingest.readers import FILE_LINE_STRIDE
+from halo_local.ingest.store_writer import StoreWriter
 from halo_local.pricing import load_price_tables, provider_id_for
 from halo_local.resources import sql_template, sql_text
 
@@ -65,6 +66,7 @@ def insert_normalized(
     source_files: Sequence[str],
     scratch: duckdb.DuckDBPyConnection | None = None,
     present_keys_only: bool = False,
+    writer: StoreWriter | None = None,
 ) -> NormalizeResult:
     """Store the raw_spans rows not stored yet, with their canonical columns.
 
@@ -79,25 +81,27 @@ def insert_normalized(
     finished rows cross to `connection`, as Arrow. A scratch database outside the store's transaction
     frees its working tables as soon as they are dropped, where the transaction would keep them all.
     `present_keys_only` renders the extraction per chunk for the attribute keys it holds (one more
-    statement, worth it for large chunks: onepass).
+    statement, worth it for large chunks: onepass). With `writer` (on `connection`, which is then the
+    writer's alone), the writes into the store run on the writer's thread, and the store is read through
+    `writer.committed` together with the keys the file's earlier parts stored (store_writer.py).
     """
     scratch = connection if scratch is None else scratch
     _install_mapping(scratch)
     spans_read = _count(scratch, "raw_spans")
     stride = {"stride": FILE_LINE_STRIDE}
     held_by_file = dict(scratch.execute(sql_text("normalize/held_traces.sql"), stride).fetchall())
-    raw_keys = scratch.sql(sql_text("normalize/raw_keys.sql")).to_arrow_table()
-    stored, stored_traces = _with_arrow(connection, "normalize_keys", raw_keys, lambda: (
-        connection.sql(sql_text("normalize/stored_keys.sql")).to_arrow_table(),
-        connection.sql(sql_text("normalize/stored_traces.sql")).to_arrow_table()))
+    stored, stored_traces = _stored_keys(connection, scratch, writer)
     _create_from_arrow(scratch, "normalize_stored_traces", stored_traces)
     _with_arrow(scratch, "normalize_stored", stored,
                 lambda: scratch.execute(sql_text("normalize/select_new_spans.sql")))
+    if writer is not None:
+        scratch.execute(sql_text("normalize/remember_file_keys.sql"))
     spans_new = _count(scratch, "normalize_new")
     spans_new_by_file = dict(scratch.execute(sql_text("normalize/new_per_file.sql"), stride).fetchall())
     row_parameters = {"source_files": list(source_files), **stride}
     scratch.execute(sql_text("normalize/agent_fields_table.sql"))
-    connection.execute(sql_text("normalize/agent_fields_table.sql"))
+    store = _Store(connection, writer)
+    store.write(sql_text("normalize/agent_fields_table.sql"))
     underived: set[str] = set()
     for first in range(1, spans_new + 1, NORMALIZE_CHUNK_SPANS):
         scratch.execute("SET VARIABLE normalize_chunk_first = ?", [first])
@@ -111,15 +115,53 @@ def insert_normalized(
         underived.update(agent_fields.column("trace_id").to_pylist())
         rows = scratch.sql(sql_text("normalize/normalized_rows.sql"), params=row_parameters).to_arrow_table()
         _drop(scratch, _CHUNK_TABLES)
+        if writer is not None:
+            writer.wait()  # the previous writes ran while this chunk was read and normalized: one in flight
         if agent_fields.num_rows:
-            _read_once(connection, "normalize_row_agents", agent_fields, sql_text("normalize/remember_agent_fields.sql"))
+            store.write(sql_text("normalize/remember_agent_fields.sql"), "normalize_row_agents", agent_fields)
         del agent_fields
-        _read_once(connection, "normalize_rows", rows, sql_text("normalize/insert_spans.sql"))
+        store.write(sql_text("normalize/insert_spans.sql"), "normalize_rows", rows)
         del rows
     _drop(scratch, _INSERT_TABLES)
     return NormalizeResult(spans_new=spans_new, duplicates=spans_read - spans_new,
                            underived_trace_ids=sorted(underived), spans_new_by_file=spans_new_by_file,
                            held_by_file=held_by_file)
+
+
+def _stored_keys(connection: duckdb.DuckDBPyConnection, scratch: duckdb.DuckDBPyConnection,
+                 writer: StoreWriter | None) -> tuple[pa.Table, pa.Table]:
+    """The keys of raw_spans the store holds, and the traces of raw_spans it holds a span of (with `writer`:
+    as committed before the file, and stored by the file's earlier parts)."""
+    raw_keys = scratch.sql(sql_text("normalize/raw_keys.sql")).to_arrow_table()
+    reader = connection if writer is None else writer.committed
+    stored, stored_traces = _with_arrow(reader, "normalize_keys", raw_keys, lambda: (
+        reader.sql(sql_text("normalize/stored_keys.sql")).to_arrow_table(),
+        reader.sql(sql_text("normalize/stored_traces.sql")).to_arrow_table()))
+    if writer is None:
+        return stored, stored_traces
+    if writer.begin_part() == 1:
+        scratch.execute(sql_text("normalize/file_keys_table.sql"))
+    earlier, earlier_traces = _with_arrow(scratch, "normalize_keys", raw_keys, lambda: (
+        scratch.sql(sql_text("normalize/earlier_keys.sql")).to_arrow_table(),
+        scratch.sql(sql_text("normalize/earlier_traces.sql")).to_arrow_table()))
+    return pa.concat_tables([stored, earlier]), pa.concat_tables([stored_traces, earlier_traces])
+
+
+@dataclass(frozen=True)
+class _Store:
+    """Where insert_normalized writes into the store: on `connection`, or through `writer`'s thread."""
+
+    connection: duckdb.DuckDBPyConnection
+    writer: StoreWriter | None
+
+    def write(self, statement: str, name: str | None = None, table: pa.Table | None = None) -> None:
+        """Run `statement`, reading `table` once as `name` when given (the caller must not keep it)."""
+        if self.writer is not None:
+            self.writer.submit(statement, name, table)
+        elif name is None or table is None:
+            self.connection.execute(statement)
+        else:
+            _read_once(self.connection, name, table, statement)
 
 
 def indexed_key_prefixes(connection: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
