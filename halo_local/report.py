@@ -81,7 +81,8 @@ class ReportRun:
 class ReportSections:
     """The report's measured tables. Rows are SQL result rows with camelCase keys: `overview` the
     window-wide totals, `cost` per model and `tools` per tool (both window-wide), `errors` and
-    `latency` over the snapshot; `link_hosts` the only hosts LLM text may link to."""
+    `latency` over the snapshot; `link_hosts` the only hosts LLM text may link to (none read when the
+    run writes no LLM text)."""
 
     overview: dict[str, Any]
     cost: list[dict[str, Any]]
@@ -204,17 +205,21 @@ def environment() -> Environment:
     return _environment
 
 
-def collect_sections(connection: duckdb.DuckDBPyConnection, overview: Mapping[str, Any]) -> ReportSections:
+def collect_sections(connection: duckdb.DuckDBPyConnection, overview: Mapping[str, Any], *,
+                     for_llm_text: bool) -> ReportSections:
     """The report's measured sections: the window-wide `overview` (sources/overview.py: totals, cost per
     model, tool use over every span of the window) and, over the view `window_spans` (a run's snapshot,
-    where the examples come from), errors and latency."""
+    where the examples come from), errors and latency. The link hosts only `for_llm_text` (an LLM step
+    will write text the report checks links of): they scan every span's attributes, 0.75 CPU-s of the
+    heuristics step at 1M spans, and no other text of the report is checked against them."""
     measured = {name: rows_as_dicts(connection.execute(sql_text(f"runs/{name}.sql"), {"row_limit": SECTION_ROWS}))
                 for name in ("errors", "latency")}
     return ReportSections(
         overview=report_totals(overview["totals"]),
         cost=[_report_row(row) for row in overview["models"][:SECTION_ROWS]],
         tools=[_report_row(row) for row in overview["tools"][:SECTION_ROWS]],
-        errors=measured["errors"], latency=measured["latency"], link_hosts=tuple(sorted(link_hosts(connection))),
+        errors=measured["errors"], latency=measured["latency"],
+        link_hosts=tuple(sorted(link_hosts(connection))) if for_llm_text else (),
     )
 
 

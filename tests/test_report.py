@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from runs_support import AGENT_UUID, BASE, HALO_WINDOW, WINDOW, agent_traces, insert_spans, span
 
@@ -248,3 +249,19 @@ def test_beeai_instances_group_under_one_name(store: Store) -> None:
     assert "| `agent.react.update` | agent | 10 |" in text
     assert "| `tool.search.wikipedia.start` | 1 | 1 | 0 |" in text
     assert not re.search(r"`[a-z_.]+-[0-9]+`", text.split("## Latency")[1].split("## Checked")[0])
+
+
+def test_link_hosts_are_read_only_for_a_run_whose_llm_writes_text() -> None:
+    # Reading them scans every span's attributes (0.75 CPU-s at 1M spans); only LLM text is checked against them.
+    overview = {"totals": {"traces": 1, "error_traces": 0, "unpriced_models": []}, "models": [], "tools": []}
+    with duckdb.connect() as connection:
+        connection.execute(
+            "CREATE TABLE window_spans AS SELECT 'search' AS tool_name, 'search' AS name, 'tool' AS span_type,"
+            " NULL AS error_type, NULL AS error_message, NULL AS status_message, 'error' AS status_code,"
+            " 't1' AS trace_id, 's1' AS span_id, 1 AS start_ns, 5.0 AS duration_ms, NULL AS scope_name,"
+            " '{\"url.full\": \"https://api.example/v1\"}'::JSON AS attributes")
+        with_llm = report.collect_sections(connection, overview, for_llm_text=True)
+        without = report.collect_sections(connection, overview, for_llm_text=False)
+    assert with_llm.link_hosts == ("api.example",)
+    assert without.link_hosts == ()
+    assert (without.errors, without.latency) == (with_llm.errors, with_llm.latency) and len(without.errors) == 1

@@ -419,9 +419,11 @@ def _report_run_facts(run: RunRecord, dataset: snapshot.Dataset) -> report.Repor
 
 def _report_sections(store: Store, run: RunRecord, run_dir: Path,
                      reader: duckdb.DuckDBPyConnection) -> report.ReportSections:
-    """The report's measured sections, read through `reader` (closed after)."""
+    """The report's measured sections, read through `reader` (closed after); the link hosts only when the
+    LLM step will run (the same test `_llm_step` makes)."""
     try:
-        return report.collect_sections(reader, _window_overview(store, run, run_dir))
+        return report.collect_sections(reader, _window_overview(store, run, run_dir),
+                                       for_llm_text=llm.llm_skip_reason(bool(run.no_llm)) is None)
     finally:
         reader.close()
 
