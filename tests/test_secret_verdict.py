@@ -24,7 +24,7 @@ from runs_support import AGENT_UUID, BASE, span
 from secret_corpus import CORPUS, leaked_shapes
 
 from halo_local import redact
-from halo_local.ingest import load_paths, loader, onepass, secret_check
+from halo_local.ingest import load_paths, loader, onepass
 from halo_local.resources import _sql_environment
 from halo_local.runs import snapshot
 from halo_local.store import Store, apply_migrations
@@ -72,29 +72,18 @@ def verdict_connection() -> Iterator[duckdb.DuckDBPyConnection]:
     connection.close()
 
 
-def _store_with_verdicts(connection: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], *,
-                         json_checked: bool) -> None:
-    """Insert `rows` with the verdict the load gives them (spans/_redaction.sql's with_secret_verdict), its
-    JSON half made as the one-pass parser thread makes it when `json_checked`."""
+def _store_with_verdicts(connection: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> None:
+    """Insert `rows` with the verdict the load gives them (spans/_redaction.sql's with_secret_verdict)."""
     connection.execute("DELETE FROM spans")
     for row in rows:
         connection.execute(f"INSERT INTO spans BY NAME SELECT {', '.join('$' + name + ' AS ' + name for name in row)}",
                            row)
-    candidate = connection.sql(f"SELECT * EXCLUDE ({VERDICT}) REPLACE ("
-                               + ", ".join(f"{column}::VARCHAR AS {column}" for column in JSON_COLUMNS)
-                               + ") FROM spans").to_arrow_table()
-    if json_checked:
-        candidate = secret_check.with_json_verdict(duckdb.connect(), candidate)
+    connection.execute(f"CREATE OR REPLACE TEMP TABLE candidate AS SELECT * EXCLUDE ({VERDICT}), "
+                       "$secret_rules AS secret_rules FROM spans", {"secret_rules": redact.rules_fingerprint()})
     connection.execute("DELETE FROM spans")
-    verdicts = _sql_environment().from_string(
+    connection.execute(_sql_environment().from_string(
         '{% from "spans/_redaction.sql" import with_secret_verdict %}'
-        'INSERT INTO spans BY NAME {{ with_secret_verdict("candidate", json_checked) }}').render(
-            json_checked=json_checked)
-    connection.register("candidate", candidate)
-    try:
-        connection.execute(verdicts, {"secret_rules": redact.rules_fingerprint()})
-    finally:
-        connection.unregister("candidate")
+        'INSERT INTO spans BY NAME {{ with_secret_verdict("candidate") }}').render())
 
 
 def _snapshot_rows(connection: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[Any, ...]]:
@@ -103,12 +92,11 @@ def _snapshot_rows(connection: duckdb.DuckDBPyConnection, path: Path) -> list[tu
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(texts=st.lists(_SPAN_TEXTS, min_size=1, max_size=4), json_checked=st.booleans())
+@given(texts=st.lists(_SPAN_TEXTS, min_size=1, max_size=4))
 def test_a_span_stored_clean_comes_out_as_redacting_every_column_would(
-        verdict_connection: duckdb.DuckDBPyConnection, texts: list[dict[str, Any]], json_checked: bool) -> None:
+        verdict_connection: duckdb.DuckDBPyConnection, texts: list[dict[str, Any]]) -> None:
     connection = verdict_connection
-    _store_with_verdicts(connection, [span(0, index, start=BASE, **columns) for index, columns in enumerate(texts)],
-                         json_checked=json_checked)
+    _store_with_verdicts(connection, [span(0, index, start=BASE, **columns) for index, columns in enumerate(texts)])
     for span_id, verdict, _, unchanged in connection.execute(RECHECK).fetchall():
         if verdict is not None:
             assert all(unchanged), span_id

@@ -20,7 +20,6 @@ import pyarrow as pa
 
 from halo_local import redact
 from halo_local.common.agents import agent_uuid_for
-from halo_local.ingest import secret_check
 from halo_local.ingest.readers import FILE_LINE_STRIDE
 from halo_local.ingest.store_writer import StoreWriter
 from halo_local.pricing import load_price_tables, provider_id_for
@@ -101,12 +100,10 @@ def insert_normalized(
     spans_new = _count(scratch, "normalize_new")
     spans_new_by_file = dict(scratch.execute(sql_text("normalize/new_per_file.sql"), stride).fetchall())
     row_parameters = {"source_files": list(source_files), "secret_rules": redact.rules_fingerprint(), **stride}
-    scratch.execute(redact.sql_macro())  # each new span's secret verdict (normalized_rows.sql)
-    rows_query = sql_template("normalize/normalized_rows.sql",
-                              json_checked=secret_check.JSON_VERDICT in scratch.table("raw_spans").columns)
     scratch.execute(sql_text("normalize/agent_fields_table.sql"))
     store = _Store(connection, writer)
     store.write(sql_text("normalize/agent_fields_table.sql"))
+    store.write(redact.sql_macro())  # the insert makes each new span's secret verdict (insert_spans.sql)
     underived: set[str] = set()
     for first in range(1, spans_new + 1, NORMALIZE_CHUNK_SPANS):
         scratch.execute("SET VARIABLE normalize_chunk_first = ?", [first])
@@ -118,14 +115,14 @@ def insert_normalized(
         _derive_columns(scratch, in_store=False)
         agent_fields = scratch.sql(sql_text("normalize/underived_agent_fields.sql")).to_arrow_table()
         underived.update(agent_fields.column("trace_id").to_pylist())
-        rows = scratch.sql(rows_query, params=row_parameters).to_arrow_table()
+        rows = scratch.sql(sql_text("normalize/normalized_rows.sql"), params=row_parameters).to_arrow_table()
         _drop(scratch, _CHUNK_TABLES)
         if writer is not None:
             writer.wait()  # the previous writes ran while this chunk was read and normalized: one in flight
         if agent_fields.num_rows:
             store.write(sql_text("normalize/remember_agent_fields.sql"), "normalize_row_agents", agent_fields)
         del agent_fields
-        store.write(sql_text("normalize/insert_spans.sql"), "normalize_rows", rows)
+        store.write(sql_template("normalize/insert_spans.sql"), "normalize_rows", rows)
         del rows
     _drop(scratch, _INSERT_TABLES)
     return NormalizeResult(spans_new=spans_new, duplicates=spans_read - spans_new,

@@ -31,7 +31,7 @@ import duckdb
 import pyarrow as pa
 
 from halo_local.errors import UsageError
-from halo_local.ingest import arrow_parse, arrow_rows, secret_check
+from halo_local.ingest import arrow_parse, arrow_rows
 from halo_local.ingest.lines import Batch, LinePosition, explain, invalid_record, line_batches
 from halo_local.ingest.normalize import KNOWN_KEYS_VARIABLE, NO_INDEXED_KEYS_VARIABLE, indexed_key_prefixes
 from halo_local.ingest.readers import (
@@ -181,8 +181,8 @@ def _parse_chunk(parser: duckdb.DuckDBPyConnection, chosen: str, batch: Batch, p
     of only those runs no SQL at all."""
     arrow = arrow_parse.parse_chunk(parser, batch, prefixes) if ARROW_PARSE and chosen == "otlp-json" else None
     if arrow is not None and not arrow.rest_in_sql:
-        return _Parsed(dataclasses.replace(batch, joined=None), secret_check.with_json_verdict(parser, arrow.rows), 0,
-                       [], True, arrow.attribute_keys, arrow.names_no_prefix)
+        return _Parsed(dataclasses.replace(batch, joined=None), arrow.rows, 0, [], True, arrow.attribute_keys,
+                       arrow.names_no_prefix)
     if arrow is None:
         _parse_lines(parser, chosen, batch.table)
     bad_count, bad_rows = _single_row(parser.execute(sql_text("ingest/batch_errors.sql"), {"limit": MAX_FIRST_SKIPPED}))
@@ -190,8 +190,7 @@ def _parse_chunk(parser: duckdb.DuckDBPyConnection, chosen: str, batch: Batch, p
     parser.execute("DROP TABLE IF EXISTS halo_chunk_rows")
     if arrow is not None and arrow.rows.num_rows:
         rows = pa.concat_tables([arrow.rows, rows])
-    return _Parsed(dataclasses.replace(batch, joined=None), secret_check.with_json_verdict(parser, rows), int(bad_count),
-                   list(bad_rows), arrow is not None,
+    return _Parsed(dataclasses.replace(batch, joined=None), rows, int(bad_count), list(bad_rows), arrow is not None,
                    arrow.attribute_keys if arrow is not None else None,
                    arrow is not None and arrow.names_no_prefix)
 
@@ -298,7 +297,6 @@ def _new_raw_spans(work: duckdb.DuckDBPyConnection) -> None:
     the store's insert)."""
     work.execute(sql_text("ingest/raw_spans.sql"))
     work.execute(sql_text("ingest/raw_spans_text.sql"))
-    work.execute(sql_text("ingest/raw_spans_secret_verdict.sql"))
 
 
 def _append(work: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:

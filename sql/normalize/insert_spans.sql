@@ -1,4 +1,6 @@
--- Store the rows of normalized_rows.sql (registered as normalize_rows on the store's connection, read once).
+-- Store the rows of normalized_rows.sql (registered as normalize_rows on the store's connection, read once),
+-- each with its secret verdict (spans/_redaction.sql), made here on the store writer's thread.
+{% from "spans/_redaction.sql" import with_secret_verdict -%}
 INSERT INTO spans (
     trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, start_time, end_time, duration_ms,
     status_code, status_message, service_name, agent_name, agent_uuid, session_id, span_type, provider,
@@ -7,4 +9,4 @@ INSERT INTO spans (
     error_message, input_text, output_text, scope_name, scope_version, attributes, resource_attributes,
     events, links, source_file, source_line, secret_free_under_rules
 )
-SELECT * FROM normalize_rows;
+{{ with_secret_verdict("normalize_rows") }};

@@ -7,7 +7,7 @@
     no span holds anything secret-shaped, and one call per span instead of one per column cost a
     third of the check (the per-call cost of RE2 on short names, kinds, models). Only a flagged span's
     texts are redacted, one by one, which yields exactly what redacting every column would.
-    The same check runs once when a span is stored (`with_secret_verdict`, normalize/normalized_rows.sql)
+    The same check runs once when a span is stored (`with_secret_verdict`, normalize/insert_spans.sql)
     over exactly these texts: a span stored clean under the current rules ($secret_rules, redact.py's
     rules_fingerprint) is not checked again, saving the check's ~3.5 CPU-s at 1M spans in every run. -#}
 {% set text_columns = ["name", "kind", "status_message", "service_name", "agent_name", "session_id", "provider",
@@ -20,27 +20,11 @@ may_hold_secret(concat_ws(chr(10), {{ text_columns | join(", ") }},
                           array_to_string(declared_tools, chr(10)),
                           {% for column in json_columns %}{{ column }}::VARCHAR{{ ", " if not loop.last }}{% endfor %}))
 {%- endmacro %}
-{#- The same check in two halves: each is true whenever one of its texts may hold a secret, so a span
-    both call clean is one `secret_check` calls clean or whose texts hold nothing redact_secrets finds. -#}
-{% macro text_check() -%}
-may_hold_secret(concat_ws(chr(10), {{ text_columns | join(", ") }}, array_to_string(declared_tools, chr(10))))
-{%- endmacro %}
-{% macro json_check() -%}
-may_hold_secret(concat_ws(chr(10), {% for column in json_columns %}{{ column }}::VARCHAR{{ ", " if not loop.last }}{% endfor %}))
-{%- endmacro %}
-{#- `source`'s rows with their stored verdict: $secret_rules where none of the texts above may hold a
-    secret, else NULL. `source` has the columns of `spans` as they are stored (JSON as its text), and with
-    `json_checked` one more, json_secret_free: the JSON columns' half, made on the load's parser thread
-    (halo_local/ingest/secret_check.py), where the load has time to spare. -#}
-{% macro with_secret_verdict(source, json_checked=false) -%}
-{%- if json_checked %}
-SELECT * EXCLUDE (json_secret_free),
-       CASE WHEN NOT coalesce(json_secret_free, NOT {{ json_check() }}) THEN NULL
-            WHEN {{ text_check() }} THEN NULL
-            ELSE $secret_rules END AS secret_free_under_rules
-{%- else %}
-SELECT *, CASE WHEN {{ secret_check() }} THEN NULL ELSE $secret_rules END AS secret_free_under_rules
-{%- endif %}
+{#- `source`'s rows with their stored verdict: their column `secret_rules` (the current rules' fingerprint)
+    where none of the texts above may hold a secret, else NULL. `source` has the columns of `spans` as they
+    are stored (JSON as its text), then `secret_rules`. -#}
+{% macro with_secret_verdict(source) -%}
+SELECT * EXCLUDE (secret_rules), CASE WHEN {{ secret_check() }} THEN NULL ELSE secret_rules END AS secret_free_under_rules
 FROM {{ source }}
 {%- endmacro %}
 {#- `source`'s rows (the columns of `spans`) as a snapshot or the sandbox gets them, without the verdict. -#}
