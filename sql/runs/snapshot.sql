@@ -1,8 +1,8 @@
 -- A run's trace dataset: the kept spans of the agent's window, with secrets in every text and JSON
 -- column redacted (the column list: spans/_redaction.sql), columns exactly those of `spans` (but its
--- secret verdict), then `declared_agent`: the agent each span declares for itself, else its stored agent, from its redacted
--- attributes (spans/_declared_agent.sql). The detectors read it instead of every span's attributes,
--- which this query reads anyway to copy them.
+-- secret verdict), then `declared_agent`: the agent each span declares for itself, else its stored
+-- agent, from its redacted attributes (spans/_declared_agent.sql). The detectors read it instead of
+-- every span's attributes, which this query reads anyway to copy them.
 -- Which spans are kept ($kept, from halo_snapshot_traces):
 --   'window': every span of the window (the span limit cuts nothing);
 --   'traces': the spans of the traces whose running span count stays within $span_limit;
