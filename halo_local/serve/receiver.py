@@ -192,10 +192,10 @@ class Receiver:
                 self.last_ingest_error = f"{type(error).__name__}: {error}"
                 _log.exception("storing %s failed; retrying", segment)
                 return
+            self.spool.release(segment)  # before counting: a client that sees them stored finds the backlog freed
             with self._counter_lock:
                 self.spans_stored += summary.spans_new + summary.duplicates
             self.last_ingest_error = None
-            self.spool.release(segment)
 
 
 
