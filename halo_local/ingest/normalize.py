@@ -343,7 +343,8 @@ def _plain_extraction(
     json_keys = sorted({rule.attribute_key for rule in plain_rules
                         if not rule.attribute_key.startswith("@") and rule.transform in _JSON_TRANSFORMS})
     parameters["text_paths"] = [f'$."{key}"' for key in text_keys]
-    parameters["json_paths"] = [f'$."{key}"' for key in json_keys]
+    if json_keys:
+        parameters["json_paths"] = [f'$."{key}"' for key in json_keys]
 
     def candidate(rule: _Rule) -> dict[str, object]:
         """What extract_shape.sql's candidate macro needs of a rule: where its key's value is, and the
@@ -369,7 +370,7 @@ def _plain_extraction(
         generic_parameters[f"prefix{len(generic_parameters)}"] = '"' + prefix
     shape = {"events": any(rule.attribute_key.startswith(_EVENT_PREFIX) for rule in active),
              "prefix_parameters": list(generic_parameters)}
-    plain = sql_template("normalize/extract_plain.sql", columns=columns, **shape)
+    plain = sql_template("normalize/extract_plain.sql", columns=columns, json_values=bool(json_keys), **shape)
     parameters.update(generic_parameters)
     generic = sql_template("normalize/extract_generic_input.sql", **shape)
     return plain, parameters, generic, generic_parameters
