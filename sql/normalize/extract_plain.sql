@@ -6,7 +6,8 @@
 -- a coalesce, and what leaves a span to extract_fields.sql instead (needs_generic).
 -- $text_paths holds the JSON path of every attribute key the map names: one parse of the attributes
 -- per span extracts them all as text (json_extract_string is norm_text but for ''), attribute_texts[n];
--- $json_paths those of the keys whose transform reads JSON (arrays, objects), attribute_values[n].
+-- $json_paths those of the keys whose transform reads JSON (arrays, objects), attribute_values[n]; with no
+-- such key present (json_values false) the attributes are not parsed a second time (~0.5 CPU-s at 1M spans).
 CREATE OR REPLACE TEMP TABLE normalize_fields AS
 WITH located AS (
     SELECT
@@ -16,7 +17,7 @@ WITH located AS (
         CASE WHEN status_code = 'error' THEN status_message END AS status_message_text,
         CASE WHEN status_code = 'error' THEN to_json(status_message) END AS status_message_value,
         json_extract_string(attributes, CAST($text_paths AS VARCHAR[])) AS attribute_texts,
-        json_extract(attributes, CAST($json_paths AS VARCHAR[])) AS attribute_values
+        {% if json_values %}json_extract(attributes, CAST($json_paths AS VARCHAR[])){% else %}CAST(NULL AS JSON[]){% endif %} AS attribute_values
     FROM normalize_input
     WHERE NOT ({{ shape.needs_generic(events, prefix_parameters) }})
 ),
