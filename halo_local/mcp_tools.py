@@ -38,6 +38,7 @@ POLL_FIRST_SECONDS = 0.1
 POLL_MAX_SECONDS = 1.0
 _LOOKBACK = runs.RunOptions.BOUNDS["lookback_hours"]
 CANCEL_REASON = "the MCP client cancelled the tool call"
+_CLOSE_RETRY_SECONDS = 0.05  # how often close() stops the query again while a call holds the sandbox
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -121,12 +122,19 @@ class SandboxCache:
 
     def close(self) -> None:
         """At shutdown: a query still running holds the lock to its end (up to the time limit), so it
-        is stopped first, and the server exits as soon as the client closes stdin."""
-        running = self._sandbox
-        if running is not None:
-            running.interrupt()
-        with self._lock:
+        is stopped first, and the server exits as soon as the client closes stdin. Stopped again until
+        the lock is free: an interrupt that lands after a call took the lock but before its query was
+        sent is lost (the sandbox clears it as each query starts)."""
+        while True:
+            running = self._sandbox
+            if running is not None:
+                running.interrupt()
+            if self._lock.acquire(timeout=_CLOSE_RETRY_SECONDS):
+                break
+        try:
             self._drop()
+        finally:
+            self._lock.release()
 
 
 def _capped_cell(value: Any) -> Any:

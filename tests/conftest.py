@@ -41,6 +41,7 @@ LONGEST_FILES_FIRST = (
     "test_heuristics.py", "test_runs_llm.py", "test_sources_clickhouse.py", "test_onepass.py", "test_cli_analyze.py",
     "test_serve.py", "test_mcp.py", "test_cli_run_workers.py", "test_runs.py", "test_readers.py",
     "test_schedules_store.py", "test_store_failures.py", "test_llm.py", "test_cli.py", "test_cli_papercuts.py",
+    "test_secret_verdict.py",
 )
 
 

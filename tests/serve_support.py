@@ -83,8 +83,8 @@ def run_cli(home: Path, *args: str) -> Any:
     return json.loads(done.stdout)
 
 
-def wait_for(condition: Any, *, what: str, timeout: float = 120) -> None:
-    """Poll `condition()` until true; the generous timeout only guards against a hang."""
+def wait_for(condition: Any, *, what: str, timeout: float = 600) -> None:
+    """Poll `condition()` until true; the timeout only guards against a hang (as runs_support.wait_until's)."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:

@@ -37,7 +37,7 @@ def _hour_of_traces(first: int, start: datetime, failing_tool: str) -> list[dict
 
 
 def _poll(capsys: pytest.CaptureFixture[str], run_id: str) -> dict[str, Any]:
-    assert cli.main(["run", "poll", run_id, "--interval", "0.5", "--timeout", "120"]) == 0, capsys.readouterr().err
+    assert cli.main(["run", "poll", run_id, "--interval", "0.5"]) == 0, capsys.readouterr().err
     capsys.readouterr()
     return run_json(capsys, "run", "get", run_id)
 
@@ -88,7 +88,7 @@ def test_schedule_list_shows_a_schedule_whose_last_run_found_no_traces(
     created = run_json(capsys, "schedule", "create", "--title", "Empty", "--agent-uuid", AGENT_UUID,
                        "--frequency", "hourly", "--minutes", "0", "--lookback-hours", "1")
     ticked = run_json(capsys, "schedule", "tick", "--now", created["nextRunAt"])
-    assert cli.main(["run", "poll", ticked["fired"][0]["runId"], "--interval", "0.5", "--timeout", "120"]) == 6
+    assert cli.main(["run", "poll", ticked["fired"][0]["runId"], "--interval", "0.5"]) == 6
     capsys.readouterr()
 
     [listed] = run_json(capsys, "schedule", "list")

@@ -112,7 +112,7 @@ def test_tick_loads_sources_runs_to_a_report_and_fires_a_slot_once(
     [fired] = ticked["fired"]
     assert ticked["heuristicsOnly"] is True
     assert (fired["scheduleId"], fired["slotAt"], fired["error"]) == (schedule_id, slot, None)
-    assert cli.main(["run", "poll", fired["runId"], "--interval", "0.5", "--timeout", "120"]) == 0
+    assert cli.main(["run", "poll", fired["runId"], "--interval", "0.5"]) == 0
     capsys.readouterr()
     run = runs.get_run(Store(), fired["runId"]).to_json()
     assert run["status"] == "completed" and run["traceDataset"]["spans"] == 58

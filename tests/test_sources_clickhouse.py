@@ -356,7 +356,7 @@ def test_a_schedule_over_a_named_source_fires_and_reports(
     assert fired["error"] is None
     from halo_local import cli
 
-    assert cli.main(["run", "poll", fired["runId"], "--interval", "0.5", "--timeout", "120"]) == 0
+    assert cli.main(["run", "poll", fired["runId"], "--interval", "0.5"]) == 0
     capsys.readouterr()
     run = _cli_json(capsys, "run", "get", fired["runId"])
     assert run["source"] == chdb_url and run["traceDataset"]["spans"] == agent["spanCount"]

@@ -355,6 +355,9 @@ WHERE span_type = 'llm' AND finish_reason IS NOT NULL;
 -- first unfinished top span (how it ended: _outcomes.sql; arg_max skips rows whose value is NULL, so a
 -- last row is taken whole, as a STRUCT), the model calls whose input can grow (context growth,
 -- cost.sql) and those unsupported_claim needs (_claims.sql).
+-- First and last are by (start_ns, span_id), made once per span as one sort key (a BLOB compared
+-- byte by byte, in the pair's order): each arg_min/arg_max over the pair as a STRUCT made its own
+-- key from it, six times a span.
 CREATE OR REPLACE TEMP TABLE halo_h_traces AS
 SELECT
     trace_id,
@@ -377,19 +380,22 @@ SELECT
     coalesce(bool_or(is_top AND is_error), FALSE)                            AS failed,
     count(*) FILTER (WHERE is_top)                                           AS top_spans,
     coalesce(bool_or(is_top AND parent_key IS NOT NULL), FALSE)              AS orphan_top,
-    arg_min(span_id, (start_ns, span_id)) FILTER (WHERE is_top)              AS top_span_id,
-    arg_min(span_id, (start_ns, span_id)) FILTER (WHERE is_top AND end_ns IS NULL) AS unfinished_span_id,
-    arg_max(subject, (start_ns, span_id)) FILTER (WHERE span_type = 'tool')  AS last_tool,
-    arg_max(span_id, (start_ns, span_id)) FILTER (WHERE span_type = 'tool')  AS last_tool_span_id,
-    arg_max({'span_key': span_key, 'span_id': span_id}, (start_ns, span_id))
+    arg_min(span_id, order_key) FILTER (WHERE is_top)                        AS top_span_id,
+    arg_min(span_id, order_key) FILTER (WHERE is_top AND end_ns IS NULL) AS unfinished_span_id,
+    arg_max(subject, order_key) FILTER (WHERE span_type = 'tool')            AS last_tool,
+    arg_max(span_id, order_key) FILTER (WHERE span_type = 'tool')            AS last_tool_span_id,
+    arg_max({'span_key': span_key, 'span_id': span_id}, order_key)
         FILTER (WHERE span_type = 'llm' AND output_chars >= $outcome_min_message_chars) AS last_message,
-    arg_max({'finish_reason': finish_reason, 'span_id': span_id}, (start_ns, span_id))
+    arg_max({'finish_reason': finish_reason, 'span_id': span_id}, order_key)
         FILTER (WHERE span_type = 'llm')                                     AS last_call,
     count(*) FILTER (WHERE span_type = 'llm')                                AS model_spans,
     count(*) FILTER (WHERE span_type = 'llm' AND counts_usage AND input_tokens IS NOT NULL) AS input_turns,
     max(input_tokens) FILTER (WHERE span_type = 'llm' AND counts_usage)      AS max_input_tokens,
     min(input_tokens) FILTER (WHERE span_type = 'llm' AND counts_usage)      AS min_input_tokens
-FROM halo_h_spans
+FROM (
+    SELECT *, create_sort_key(start_ns, 'ASC NULLS LAST', span_id, 'ASC NULLS LAST') AS order_key
+    FROM halo_h_spans
+)
 GROUP BY trace_id;
 
 -- One row per subject (span type and subject): its spans and failures (the denominators of
