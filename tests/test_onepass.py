@@ -147,28 +147,6 @@ def test_later_parts_see_what_earlier_parts_stored(tmp_path: Path, chunked: None
     assert not [thread for thread in threading.enumerate() if thread.name == "halo-store-writer"]
 
 
-def test_a_part_with_repeated_spans_stores_each_span_with_its_own_json_text(
-        tmp_path: Path, forced: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The stored rows take their JSON text from the part's Arrow rows by row (normalize._with_json_columns):
-    with repeats inside the part, the rows stored are not the part's rows in order, and a mistake would
-    give a span another's attributes."""
-    lines = []
-    for trace in range(1, 6):
-        line = json.loads(_otlp_line(trace, 7))
-        for index, span in enumerate(line["resourceSpans"][0]["scopeSpans"][0]["spans"]):
-            span["attributes"].append({"key": "step", "value": {"intValue": str(trace * 100 + index)}})
-        lines += [json.dumps(line) + "\n"] * 2
-    path = tmp_path / "traces.jsonl"
-    path.write_text("".join(lines))
-    one_pass = Store(tmp_path / "one_pass")
-    (loaded,) = load_paths(one_pass, [path]).files
-    assert (loaded.spans_new, loaded.duplicates) == (35, 35)
-    monkeypatch.setenv(onepass.MIN_BYTES_ENV, str(1 << 60))
-    regular = Store(tmp_path / "regular")
-    load_paths(regular, [path])
-    assert _stored_rows(one_pass, tmp_path) == _stored_rows(regular, tmp_path)
-
-
 def test_a_failed_write_into_the_store_ends_the_load_and_stores_nothing(
         tmp_path: Path, chunked: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """An error the writer's thread meets (here: a full disk, as DuckDB reports it) is raised by the load,

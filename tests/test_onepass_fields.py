@@ -108,11 +108,10 @@ def test_one_pass_stores_what_the_part_by_part_path_stores(tmp_path: Path, monke
 
     indexed_parts = []
 
-    def spy(work: duckdb.DuckDBPyConnection, consume: Any, rows: Any, attribute_keys: set[str] | None,
-            indexed: bool) -> None:
+    def spy(work: duckdb.DuckDBPyConnection, consume: Any, attribute_keys: set[str] | None, indexed: bool) -> None:
         known_parts.append(attribute_keys is not None)
         indexed_parts.append(indexed)
-        consume_part(work, consume, rows, attribute_keys, indexed)
+        consume_part(work, consume, attribute_keys, indexed)
 
     monkeypatch.setattr(onepass, "_consume_part", spy)
     load_paths(Store(tmp_path / "onepass"), [data])

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from halo_local.common.timestamps import iso
 from halo_local.errors import HaloLocalError, InvalidTraceFileError, NotTraceFileError
@@ -411,10 +410,10 @@ def _load_read(connection: duckdb.DuckDBPyConnection, path: Path, resolved: str,
 
     writers: list[StoreWriter] = []  # a big file's: its parts are stored on a thread of their own
 
-    def consume(scratch: duckdb.DuckDBPyConnection, raw_rows: pa.Table | None) -> None:
+    def consume(scratch: duckdb.DuckDBPyConnection) -> None:
         digest_of_new_content()
         parts.append(insert_normalized(connection, source_files=[resolved], scratch=scratch, present_keys_only=big,
-                                       writer=writers[0] if writers else None, raw_rows=raw_rows))
+                                       writer=writers[0] if writers else None))
     try:
         if big:
             with StoreWriter(connection) as writer:

@@ -68,7 +68,6 @@ def insert_normalized(
     scratch: duckdb.DuckDBPyConnection | None = None,
     present_keys_only: bool = False,
     writer: StoreWriter | None = None,
-    raw_rows: pa.Table | None = None,
 ) -> NormalizeResult:
     """Store the raw_spans rows not stored yet, with their canonical columns.
 
@@ -85,9 +84,7 @@ def insert_normalized(
     `present_keys_only` renders the extraction per chunk for the attribute keys it holds (one more
     statement, worth it for large chunks: onepass). With `writer` (on `connection`, which is then the
     writer's alone), the writes into the store run on the writer's thread, and the store is read through
-    `writer.committed` together with the keys the file's earlier parts stored (store_writer.py). `raw_rows`
-    is raw_spans as the Arrow table it reads (onepass): the stored rows take its JSON text columns from it
-    by row, where DuckDB would copy them out of raw_spans through the join of normalized_rows.sql.
+    `writer.committed` together with the keys the file's earlier parts stored (store_writer.py).
     """
     scratch = connection if scratch is None else scratch
     _install_mapping(scratch)
@@ -118,10 +115,7 @@ def insert_normalized(
         _derive_columns(scratch, in_store=False)
         agent_fields = scratch.sql(sql_text("normalize/underived_agent_fields.sql")).to_arrow_table()
         underived.update(agent_fields.column("trace_id").to_pylist())
-        rows = scratch.sql(sql_template("normalize/normalized_rows.sql", json_by_row=raw_rows is not None),
-                           params=row_parameters).to_arrow_table()
-        if raw_rows is not None:
-            rows = _with_json_columns(rows, raw_rows)
+        rows = scratch.sql(sql_text("normalize/normalized_rows.sql"), params=row_parameters).to_arrow_table()
         _drop(scratch, _CHUNK_TABLES)
         if writer is not None:
             writer.wait()  # the previous writes ran while this chunk was read and normalized: one in flight
@@ -134,18 +128,6 @@ def insert_normalized(
     return NormalizeResult(spans_new=spans_new, duplicates=spans_read - spans_new,
                            underived_trace_ids=sorted(underived), spans_new_by_file=spans_new_by_file,
                            held_by_file=held_by_file)
-
-
-_JSON_COLUMNS = ("attributes", "resource_attributes", "events", "links")
-
-
-def _with_json_columns(rows: pa.Table, raw_rows: pa.Table) -> pa.Table:
-    """normalized_rows.sql's rows (`json_by_row`) with their JSON text columns taken from raw_spans' Arrow
-    table by `raw_row`, in the places the SQL left empty, and without `raw_row`."""
-    taken = raw_rows.select(list(_JSON_COLUMNS)).take(rows.column("raw_row"))
-    for name in _JSON_COLUMNS:
-        rows = rows.set_column(rows.schema.get_field_index(name), name, taken.column(name))
-    return rows.drop_columns(["raw_row"])
 
 
 def _stored_keys(connection: duckdb.DuckDBPyConnection, scratch: duckdb.DuckDBPyConnection,

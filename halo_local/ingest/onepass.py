@@ -5,10 +5,10 @@ works, and every part pays the extraction of all ~130 mapped attribute paths. He
 private in-memory database of its own, reads the file in chunks of `CHUNK_BYTES` of whole lines and
 parses each into Arrow (Arrow's JSON reader where it reads the chunk exactly, `arrow_parse`, else the
 readers' SQL; every stored column comes from the same SQL either way), while the calling
-thread gathers the chunks' Arrow rows and hands each part of CONSUME_EVERY_SPANS spans to `consume`
-(normalize and insert); DuckDB releases the GIL, so both cores work. Up to PARSED_AHEAD parsed chunks
-wait in between. The extraction is rendered per part for the attribute keys it holds (`present_keys_only`),
-which Arrow's parse lists from the typed key/value lists (`_consume_part`), with whether any line names an
+thread gathers the chunks into raw_spans and hands each part of CONSUME_EVERY_SPANS spans to `consume`
+(normalize and insert); DuckDB releases the GIL, so both cores work. At most one parsed chunk waits in
+between. The extraction is rendered per part for the attribute keys it holds (`present_keys_only`), which
+Arrow's parse lists from the typed key/value lists (`_consume_part`), with whether any line names an
 indexed key's prefix, so that normalize parses no span's attributes text to find either.
 
 Every guarantee of `read_trace_file` is kept: the first bad record names the file and line and raises
@@ -59,13 +59,6 @@ RSS and 8 MiB at ~1.03 GB for ~5% more CPU (4 MiB saved no more and cost 20%). T
 chunks into parts of CONSUME_EVERY_SPANS spans to normalize, as read_trace_file does."""
 ARROW_PARSE = True
 """Whether OTLP/JSON chunks try Arrow's parse first (`arrow_parse`); off, every chunk takes the SQL parse."""
-PARSED_AHEAD = 3
-"""Parsed chunks that may wait for the calling thread, so that the parser goes on while the calling thread
-normalizes a part (~6 chunks of CONSUME_EVERY_SPANS spans). With one, the parser stopped after one chunk
-and the calling thread then waited for the other five: at 1M spans (load average 5-9) the parser waited
-19-29 s and the calling thread 21-46 s of wall, against 5-6 s each with 6-8 ahead, 17-28 s with 3. Each
-waiting chunk holds its rows only (`_handed_over`), ~10 MB: `bench/ingest.py` measured 1021-1051 MiB of
-peak RSS with 6 against 952-953 before, too close to the 1.1 GB target, so 3 (half a part) is kept."""
 WORK_THREADS = 1
 """DuckDB threads of the work database, where the calling thread normalizes the parts. With two (one per
 core) the parts cost ~25% more CPU (2.15 against 1.70 CPU-s per 100k spans) for no shorter wall: the
@@ -143,7 +136,7 @@ class _Parser(threading.Thread):
         super().__init__(name="halo-onepass-parser", daemon=True)
         self.path, self.chosen, self.from_position, self.database = path, chosen, start, database
         self.prefixes = prefixes
-        self.chunks: queue.Queue[object] = queue.Queue(maxsize=PARSED_AHEAD)
+        self.chunks: queue.Queue[object] = queue.Queue(maxsize=1)
         self.stopping = threading.Event()
         self.finished = False  # every chunk parsed without an error
 
@@ -153,7 +146,7 @@ class _Parser(threading.Thread):
                 if self.stopping.is_set():
                     return
                 parsed = _parse_chunk(self.database, self.chosen, batch, self.prefixes)
-                del batch  # its bytes and lines: the parsed chunk keeps its lines only to explain a bad record
+                del batch  # its joined bytes: the parsed chunk keeps only its lines
                 self._put(parsed)
                 del parsed
             self.finished = True
@@ -188,7 +181,8 @@ def _parse_chunk(parser: duckdb.DuckDBPyConnection, chosen: str, batch: Batch, p
     of only those runs no SQL at all."""
     arrow = arrow_parse.parse_chunk(parser, batch, prefixes) if ARROW_PARSE and chosen == "otlp-json" else None
     if arrow is not None and not arrow.rest_in_sql:
-        return _Parsed(_handed_over(batch, 0), arrow.rows, 0, [], True, arrow.attribute_keys, arrow.names_no_prefix)
+        return _Parsed(dataclasses.replace(batch, joined=None), arrow.rows, 0, [], True, arrow.attribute_keys,
+                       arrow.names_no_prefix)
     if arrow is None:
         _parse_lines(parser, chosen, batch.table)
     bad_count, bad_rows = _single_row(parser.execute(sql_text("ingest/batch_errors.sql"), {"limit": MAX_FIRST_SKIPPED}))
@@ -196,17 +190,9 @@ def _parse_chunk(parser: duckdb.DuckDBPyConnection, chosen: str, batch: Batch, p
     parser.execute("DROP TABLE IF EXISTS halo_chunk_rows")
     if arrow is not None and arrow.rows.num_rows:
         rows = pa.concat_tables([arrow.rows, rows])
-    return _Parsed(_handed_over(batch, int(bad_count)), rows, int(bad_count), list(bad_rows), arrow is not None,
+    return _Parsed(dataclasses.replace(batch, joined=None), rows, int(bad_count), list(bad_rows), arrow is not None,
                    arrow.attribute_keys if arrow is not None else None,
                    arrow is not None and arrow.names_no_prefix)
-
-
-def _handed_over(batch: Batch, bad_count: int) -> Batch:
-    """The batch as the parsed chunk keeps it: without its joined bytes, and without its lines unless a bad
-    record is to be explained from them (`lines.explain`), so that the chunks waiting in the queue hold
-    only their rows."""
-    lines = batch.lines if bad_count else pa.array([], batch.lines.type)
-    return dataclasses.replace(batch, joined=None, lines=lines)
 
 
 def _return_freed_memory() -> None:
@@ -224,14 +210,13 @@ def read_big_file(
     *,
     format: str = "auto",
     skip_invalid: bool = False,
-    consume: Callable[[duckdb.DuckDBPyConnection, pa.Table | None], None],
+    consume: Callable[[duckdb.DuckDBPyConnection], None],
     start: LinePosition | None = None,
     shared: SharedDatabases | None = None,
 ) -> ReadResult:
-    """`read_trace_file` with `consume`, for a big file: `consume(work, rows)` is called for every part of
-    CONSUME_EVERY_SPANS spans, and once at the end, with the part's `rows` readable as raw_spans on the
-    private database `work` (nothing is written to `connection`). With `shared`, the parser's and the work
-    database come from there and go back to it."""
+    """`read_trace_file` with `consume`, for a big file: `consume(work)` is called whenever raw_spans of the
+    private database `work` holds CONSUME_EVERY_SPANS spans, and once at the end (nothing is written to
+    `connection`). With `shared`, the parser's and the work database come from there and go back to it."""
     path = Path(path)
     if format != "auto" and format not in SUPPORTED_FORMATS:
         raise UsageError(f"unknown trace format {format!r}", hint=f"use auto or one of: {', '.join(SUPPORTED_FORMATS)}")
@@ -247,9 +232,9 @@ def read_big_file(
     work = databases.take("work", work_settings)
     parser_database = databases.take("parser", settings)
     parser = _Parser(path, chosen, start or LinePosition(0, 0), parser_database, indexed_key_prefixes(work))
+    _new_raw_spans(work)
     read_whole = False
     pending = 0
-    part_rows: list[pa.Table] = []  # the parsed rows of the part's chunks, read by `consume` as raw_spans
     part_keys: set[str] | None = set()  # the attribute keys of the part's spans, while known of every chunk
     part_indexed = False  # whether a chunk of the part may hold an indexed key
     parser.start()
@@ -269,14 +254,14 @@ def read_big_file(
             pending += parsed.rows.num_rows
             part_keys = None if part_keys is None or parsed.attribute_keys is None else part_keys | parsed.attribute_keys
             part_indexed = part_indexed or not parsed.names_no_prefix
-            part_rows.append(parsed.rows)
-            del parsed, batch  # the part keeps the rows: the lines go
+            _append(work, parsed.rows)
+            del parsed, batch  # raw_spans holds the rows now: the Arrow copy and the lines go
             if pending >= CONSUME_EVERY_SPANS:
-                _consume_part(work, consume, _raw_spans(part_rows), part_keys, part_indexed)
-                part_rows, pending, part_keys, part_indexed = [], 0, set(), False
+                _consume_part(work, consume, part_keys, part_indexed)
+                _new_raw_spans(work)
+                pending, part_keys, part_indexed = 0, set(), False
         if pending:
-            _consume_part(work, consume, _raw_spans(part_rows), part_keys, part_indexed)
-        del part_rows
+            _consume_part(work, consume, part_keys, part_indexed)
         read_whole = True
     finally:
         parser.stop()
@@ -292,30 +277,32 @@ def read_big_file(
                       first_skipped=first_skipped, resume_at=resume_at)
 
 
-def _raw_spans(chunks: list[pa.Table]) -> pa.Table:
-    """The part's rows as raw_spans (raw_spans.sql, the JSON columns as text) with a `rowid` column, the row's
-    index, which the SQL reads as it reads a table's rowid (`raw.rowid = new.raw_row`)."""
-    rows = pa.concat_tables(chunks)
-    chunks.clear()  # the part's table holds them now
-    return rows.append_column("rowid", pa.array(range(rows.num_rows), pa.int64()))
-
-
-def _consume_part(work: duckdb.DuckDBPyConnection,
-                  consume: Callable[[duckdb.DuckDBPyConnection, pa.Table | None], None], rows: pa.Table,
+def _consume_part(work: duckdb.DuckDBPyConnection, consume: Callable[[duckdb.DuckDBPyConnection], None],
                   attribute_keys: set[str] | None, indexed: bool = True) -> None:
-    """`consume(work, rows)` with the part's `rows` readable as raw_spans on `work` (DuckDB scans the Arrow
-    table in place: copying it into a table cost ~0.16-0.2 CPU-s per 100k spans, most of it the JSON text
-    that normalize then copied back out; `consume` takes that text from `rows` by row instead), telling
-    normalize what Arrow's parse knew of the part: the attribute keys its spans hold
-    (normalize.KNOWN_KEYS_VARIABLE), so that it does not parse every span's attributes to list them, and
-    that none names an indexed key (NO_INDEXED_KEYS_VARIABLE), so that it does not search every span's
-    attributes for one."""
+    """`consume(work)`, telling normalize what Arrow's parse knew of the part: the attribute keys its spans
+    hold (normalize.KNOWN_KEYS_VARIABLE), so that it does not parse every span's attributes to list them,
+    and that none names an indexed key (NO_INDEXED_KEYS_VARIABLE), so that it does not search every
+    span's attributes for one."""
     work.execute(f"SET VARIABLE {KNOWN_KEYS_VARIABLE} = ?", [None if attribute_keys is None else sorted(attribute_keys)])
     work.execute(f"SET VARIABLE {NO_INDEXED_KEYS_VARIABLE} = ?", [not indexed])
-    work.register("raw_spans", rows)
     try:
-        consume(work, rows)
+        consume(work)
     finally:
-        work.unregister("raw_spans")
         work.execute(f"RESET VARIABLE {KNOWN_KEYS_VARIABLE}")
         work.execute(f"RESET VARIABLE {NO_INDEXED_KEYS_VARIABLE}")
+
+
+def _new_raw_spans(work: duckdb.DuckDBPyConnection) -> None:
+    """An empty raw_spans for the next part, its JSON columns as text (raw_spans_text.sql: checked once, by
+    the store's insert)."""
+    work.execute(sql_text("ingest/raw_spans.sql"))
+    work.execute(sql_text("ingest/raw_spans_text.sql"))
+
+
+def _append(work: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
+    """The parsed rows into raw_spans (read by DuckDB's scan of the Arrow table, not copied in Python)."""
+    work.register("onepass_rows", rows)
+    try:
+        work.execute("INSERT INTO raw_spans SELECT * FROM onepass_rows")
+    finally:
+        work.unregister("onepass_rows")

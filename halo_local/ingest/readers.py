@@ -214,7 +214,7 @@ def read_trace_file(
     *,
     format: str = "auto",
     skip_invalid: bool = False,
-    consume: Callable[[duckdb.DuckDBPyConnection, pa.Table | None], None] | None = None,
+    consume: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     consume_every: int = CONSUME_EVERY_SPANS,
     start: LinePosition | None = None,
 ) -> ReadResult:
@@ -224,7 +224,7 @@ def read_trace_file(
     unless `skip_invalid`: then bad records are left out and counted. raw_spans is dropped on error.
 
     With `consume`, the file is read a part at a time instead, into raw_spans of a private scratch
-    database: `consume(scratch, None)` is called whenever it holds at least `consume_every` spans and once at
+    database: `consume(scratch)` is called whenever it holds at least `consume_every` spans and once at
     the end, and raw_spans is emptied after each call, so that memory stays bounded however large the
     file is (nothing is written to `connection`). Parts follow the file's line order.
 
@@ -269,11 +269,11 @@ def read_trace_file(
             spans_read += good
             pending += good
             if consume is not None and pending >= consume_every:
-                consume(work, None)
+                consume(work)
                 work.execute(sql_text("ingest/raw_spans.sql"))
                 pending = 0
         if consume is not None and pending:
-            consume(work, None)
+            consume(work)
     except BaseException:
         _drop_quietly(connection, "raw_spans")
         raise

@@ -5,9 +5,6 @@
 -- span is kept). Runs where raw_spans is; insert_spans.sql stores the result. source_line tells the
 -- files of raw_spans apart: file i ($source_files[i + 1]) holds source_line // $stride = i.
 -- The last column, the current rules' fingerprint, is what the insert stores as each clean span's verdict.
--- With json_by_row (raw_spans is an Arrow table, onepass.py), the four JSON text columns are left NULL and
--- raw_row follows: normalize.py takes that text from the Arrow table by row, without copying it through
--- the join.
 SELECT
     typed.trace_id,
     typed.span_id,
@@ -46,20 +43,13 @@ SELECT
     fields.output_text,
     raw.scope_name,
     raw.scope_version,
-{%- if json_by_row %}
-    CAST(NULL AS VARCHAR) AS attributes,
-    CAST(NULL AS VARCHAR) AS resource_attributes,
-    CAST(NULL AS VARCHAR) AS events,
-    CAST(NULL AS VARCHAR) AS links,
-{%- else %}
     raw.attributes,
     raw.resource_attributes,
     raw.events,
     raw.links,
-{%- endif %}
     $source_files[raw.source_line // $stride + 1] AS source_file,
     raw.source_line % $stride AS source_line,
-    $secret_rules AS secret_rules{{ ",\n    new.raw_row" if json_by_row }}
+    $secret_rules AS secret_rules
 FROM normalize_typed AS typed
 JOIN normalize_new AS new USING (span_key)
 JOIN raw_spans AS raw ON raw.rowid = new.raw_row
