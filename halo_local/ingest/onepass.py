@@ -6,9 +6,9 @@ private in-memory database of its own, reads the file in chunks of `CHUNK_BYTES`
 parses each into Arrow (Arrow's JSON reader where it reads the chunk exactly, `arrow_parse`, else the
 readers' SQL; every stored column comes from the same SQL either way), while the calling
 thread gathers the chunks into raw_spans and hands each part of CONSUME_EVERY_SPANS spans to `consume`
-(normalize and insert); DuckDB releases the GIL, so both cores work. At most one parsed chunk waits in
-between. The extraction is rendered per part for the attribute keys it holds (`present_keys_only`), which
-Arrow's parse lists from the typed key/value lists (`_consume_part`), with whether any line names an
+(normalize and insert); DuckDB releases the GIL, so both cores work. Up to PARSED_AHEAD parsed chunks
+wait in between. The extraction is rendered per part for the attribute keys it holds (`present_keys_only`),
+which Arrow's parse lists from the typed key/value lists (`_consume_part`), with whether any line names an
 indexed key's prefix, so that normalize parses no span's attributes text to find either.
 
 Every guarantee of `read_trace_file` is kept: the first bad record names the file and line and raises
@@ -59,6 +59,12 @@ RSS and 8 MiB at ~1.03 GB for ~5% more CPU (4 MiB saved no more and cost 20%). T
 chunks into parts of CONSUME_EVERY_SPANS spans to normalize, as read_trace_file does."""
 ARROW_PARSE = True
 """Whether OTLP/JSON chunks try Arrow's parse first (`arrow_parse`); off, every chunk takes the SQL parse."""
+PARSED_AHEAD = 6
+"""Parsed chunks that may wait for the calling thread: about a part's worth (CONSUME_EVERY_SPANS spans of
+~1 KB, 8 MiB chunks), so that the parser parses the next part while the calling thread normalizes this one.
+With one, it waited for the calling thread, which then waited for it (at 1M spans, 19-27 s and 21-36 s of
+wall, against 4.5-5.3 and 3.2-4 s with 7 or 8); the waiting chunks hold their rows only (`_handed_over`):
++16-45 MiB of peak RSS with 7."""
 WORK_THREADS = 1
 """DuckDB threads of the work database, where the calling thread normalizes the parts. With two (one per
 core) the parts cost ~25% more CPU (2.15 against 1.70 CPU-s per 100k spans) for no shorter wall: the
@@ -136,7 +142,7 @@ class _Parser(threading.Thread):
         super().__init__(name="halo-onepass-parser", daemon=True)
         self.path, self.chosen, self.from_position, self.database = path, chosen, start, database
         self.prefixes = prefixes
-        self.chunks: queue.Queue[object] = queue.Queue(maxsize=1)
+        self.chunks: queue.Queue[object] = queue.Queue(maxsize=PARSED_AHEAD)
         self.stopping = threading.Event()
         self.finished = False  # every chunk parsed without an error
 
@@ -146,7 +152,7 @@ class _Parser(threading.Thread):
                 if self.stopping.is_set():
                     return
                 parsed = _parse_chunk(self.database, self.chosen, batch, self.prefixes)
-                del batch  # its joined bytes: the parsed chunk keeps only its lines
+                del batch  # its bytes and lines: the parsed chunk keeps its lines only to explain a bad record
                 self._put(parsed)
                 del parsed
             self.finished = True
@@ -181,8 +187,7 @@ def _parse_chunk(parser: duckdb.DuckDBPyConnection, chosen: str, batch: Batch, p
     of only those runs no SQL at all."""
     arrow = arrow_parse.parse_chunk(parser, batch, prefixes) if ARROW_PARSE and chosen == "otlp-json" else None
     if arrow is not None and not arrow.rest_in_sql:
-        return _Parsed(dataclasses.replace(batch, joined=None), arrow.rows, 0, [], True, arrow.attribute_keys,
-                       arrow.names_no_prefix)
+        return _Parsed(_handed_over(batch, 0), arrow.rows, 0, [], True, arrow.attribute_keys, arrow.names_no_prefix)
     if arrow is None:
         _parse_lines(parser, chosen, batch.table)
     bad_count, bad_rows = _single_row(parser.execute(sql_text("ingest/batch_errors.sql"), {"limit": MAX_FIRST_SKIPPED}))
@@ -190,9 +195,17 @@ def _parse_chunk(parser: duckdb.DuckDBPyConnection, chosen: str, batch: Batch, p
     parser.execute("DROP TABLE IF EXISTS halo_chunk_rows")
     if arrow is not None and arrow.rows.num_rows:
         rows = pa.concat_tables([arrow.rows, rows])
-    return _Parsed(dataclasses.replace(batch, joined=None), rows, int(bad_count), list(bad_rows), arrow is not None,
+    return _Parsed(_handed_over(batch, int(bad_count)), rows, int(bad_count), list(bad_rows), arrow is not None,
                    arrow.attribute_keys if arrow is not None else None,
                    arrow is not None and arrow.names_no_prefix)
+
+
+def _handed_over(batch: Batch, bad_count: int) -> Batch:
+    """The batch as the parsed chunk keeps it: without its joined bytes, and without its lines unless a bad
+    record is to be explained from them (`lines.explain`), so that the chunks waiting in the queue hold
+    only their rows."""
+    lines = batch.lines if bad_count else pa.array([], batch.lines.type)
+    return dataclasses.replace(batch, joined=None, lines=lines)
 
 
 def _return_freed_memory() -> None:
