@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from test_load_parity import GENERATED_SPANS, REPO, _compare, _generator, _stored_rows
+from verdict_support import assert_clean_verdicts_hold
 
 from halo_local.errors import InvalidTraceFileError
 from halo_local.ingest import load_paths, loader, onepass
@@ -63,6 +64,7 @@ def test_fixture_folders_store_the_reference_columns(tmp_path: Path, folder: str
     store = Store(tmp_path / "home")
     load_paths(store, [REPO / folder])
     _compare(folder.replace("/", "_"), _stored_rows(store, REPO))
+    assert_clean_verdicts_hold(store)  # the real shapes' secret verdicts, as the one-pass path makes them
 
 
 def test_generated_spans_store_the_reference_columns(tmp_path: Path, forced: None,
