@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 
 from halo_local import heuristics
-from halo_local.ingest import load_paths
 from halo_local.resources import _sql_environment
 from halo_local.store import Store
 
@@ -73,10 +74,16 @@ def _results(store: Store, snapshot_dir: Path, *, declared_column: bool = False)
     return results
 
 
-def test_detector_results_on_the_fixtures_are_unchanged(store: Store, tmp_path: Path) -> None:
+@pytest.fixture
+def fixtures_store(loaded_home: Callable[..., Path]) -> Store:
+    """TRACE_FILES loaded once per test process for both tests (~2.2 CPU-s a load); read only: the analyses
+    run over Parquet snapshots copied out of it."""
     assert all(path.exists() for path in TRACE_FILES), "the fixture traces moved: update TRACE_FILES"
-    load_paths(store, TRACE_FILES)
-    results = _results(store, tmp_path)
+    return Store(loaded_home(*TRACE_FILES))
+
+
+def test_detector_results_on_the_fixtures_are_unchanged(fixtures_store: Store, tmp_path: Path) -> None:
+    results = _results(fixtures_store, tmp_path)
     assert len(results) >= 5 and sum(len(result["findings"]) for result in results.values()) >= 20
 
     if os.environ.get(UPDATE_ENV):
@@ -88,11 +95,10 @@ def test_detector_results_on_the_fixtures_are_unchanged(store: Store, tmp_path: 
         assert result == expected[agent], f"detector results changed for agent {agent}"
 
 
-def test_a_snapshot_with_the_declared_agents_gives_the_same_results(store: Store, tmp_path: Path) -> None:
+def test_a_snapshot_with_the_declared_agents_gives_the_same_results(fixtures_store: Store, tmp_path: Path) -> None:
     """A run's snapshot carries the agent each span declares as a column, which the detectors then read
     instead of the attributes: the results must be the pinned ones all the same."""
-    load_paths(store, TRACE_FILES)
-    results = _results(store, tmp_path, declared_column=True)
+    results = _results(fixtures_store, tmp_path, declared_column=True)
     with duckdb.connect() as connection:  # the column is there, so the other path was taken
         assert "declared_agent" in connection.read_parquet(str(next(tmp_path.glob("*.parquet")))).columns
     assert results == json.loads(GOLDEN.read_text(encoding="utf-8"))
