@@ -82,7 +82,7 @@ def test_sigkilled_worker_is_marked_failed_and_sigterm_cancels(module_capture_ho
     killed = _start_held_run(home, agent, server, env)
     pid = run_json("run", "get", killed["runId"], home=home)["worker"]["pid"]
     os.kill(pid, signal.SIGKILL)
-    wait_until(lambda: not runs.process_alive(pid), timeout=30)
+    wait_until(lambda: not runs.process_alive(pid))
 
     after = run_json("run", "get", killed["runId"], home=home)
     assert after["status"] == "failed"
