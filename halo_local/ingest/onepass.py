@@ -275,6 +275,7 @@ def read_big_file(
             if pending >= CONSUME_EVERY_SPANS:
                 work.execute("COMMIT")
                 _consume_part(work, consume, part_keys, part_indexed)
+                work.execute("DROP TABLE raw_spans")  # its memory now, not when the next chunk comes
                 pending, part_keys, part_indexed, part_begun = 0, set(), False, False
         if part_begun:
             work.execute("COMMIT")
