@@ -36,8 +36,13 @@ Per statement (`--statements FILE`): one analysis over a Parquet snapshot (a run
 heuristics step takes it; every statement `_execute` runs (set-up tables, guards, detectors) and
 every shared query file, with its wall and CPU seconds, costliest first, the best of --repeat passes.
 
+With `--unique-texts` every tool result and model output ends with a letters-only tag unique per span (its
+span id with the digits written as the letters g-p: no figure or quote added), in a database of its own
+(`analyze-unique-SPANS.duckdb`): real traces do not repeat their texts, and the generated few hundred
+distinct texts let Parquet's dictionary and the per-text work see only those.
+
 Usage: python bench/analyze.py [--spans 1000000] [--out bench/out] [--threads N] [--repeat 3] [--fixed]
-                               [--statements SNAPSHOT.parquet]
+                               [--statements SNAPSHOT.parquet] [--unique-texts]
 Not run by CI. Figures go in the README.
 """
 
@@ -141,6 +146,10 @@ SELECT
              ELSE printf('I will call %s to inspect the repository (step %d).', tool, step) END END AS output_text
 FROM shaped
 """
+UNIQUE_TEXTS = """
+UPDATE spans SET tool_result = tool_result || ' ' || translate(span_id, '0123456789', 'ghijklmnop'),
+                 output_text = output_text || ' ' || translate(span_id, '0123456789', 'ghijklmnop')
+"""
 
 
 # The floor: work the detectors cannot skip, each measured alone (the generated spans are named after
@@ -160,7 +169,7 @@ FLOORS = {
 FLOOR_LABELS = {"latencyfloor": "latency statistics", "parentfloor": "parent links", "turnfloor": "turn order"}
 
 
-def generate(path: Path, spans: int) -> None:
+def generate(path: Path, spans: int, unique_texts: bool = False) -> None:
     """Write `spans` spans of one agent into a fresh database at `path` (and a Parquet copy)."""
     if path.exists():
         path.unlink()
@@ -168,6 +177,8 @@ def generate(path: Path, spans: int) -> None:
     with duckdb.connect(str(path)) as connection:
         connection.execute(SCHEMA.read_text(encoding="utf-8"))
         connection.execute(GENERATE, {"spans": spans, "per_trace": SPANS_PER_TRACE, "agent": AGENT})
+        if unique_texts:
+            connection.execute(UNIQUE_TEXTS)
         connection.table("spans").write_parquet(str(path.with_suffix(".parquet")))
     print(f"generated {spans:,} spans in {time.perf_counter() - started:.1f}s -> {path}", flush=True)
 
@@ -388,15 +399,17 @@ class Options:
 
 def main(spans: int = 1_000_000, out: str | Path = DEFAULT_OUT,
          threads: int | None = None, repeat: int = 3, phase: str | None = None, source: str = "table",
-         db: str | Path | None = None, fixed: bool = False, statements: str | Path | None = None) -> None:
+         db: str | Path | None = None, fixed: bool = False, statements: str | Path | None = None,
+         unique_texts: bool = False) -> None:
     args = Options(
         spans=whole_number(spans, "--spans"), out=path_option(out),
         threads=None if threads is None else whole_number(threads, "--threads"),
         repeat=whole_number(repeat, "--repeat"),
         phase=None if phase is None else choice(phase, "--phase", PHASES),
         source=choice(source, "--source", ("table", "parquet")), db=None if db is None else path_option(db))
+    unique = switch(unique_texts, "--unique-texts")
     if args.phase == "generate":
-        generate(args.db, args.spans)
+        generate(args.db, args.spans, unique)
         return
     if args.phase:
         print(json.dumps(phase_result(args.db, args.source, args.phase, args.threads)))
@@ -405,15 +418,15 @@ def main(spans: int = 1_000_000, out: str | Path = DEFAULT_OUT,
         statement_costs(path_option(statements), args.repeat, args.threads)
         return
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"analyze-{args.spans}.duckdb"
+    path = args.out / f"analyze-{'unique-' if unique else ''}{args.spans}.duckdb"
     if switch(fixed, "--fixed"):
         if not path.exists():
-            generate(path, args.spans)
+            generate(path, args.spans, unique)
         fixed_cost(path, max(args.repeat, 5))
         return
     # Generated in a child too: a child's peak RSS would otherwise include this process's.
-    subprocess.run([sys.executable, __file__, "--phase", "generate", "--spans", str(args.spans), "--db", str(path)],
-                   check=True)
+    subprocess.run([sys.executable, __file__, "--phase", "generate", "--spans", str(args.spans), "--db", str(path),
+                    *(["--unique-texts"] if unique else [])], check=True)
     for source in ("table", "parquet"):
         baseline = _best_of(args.repeat, path, source, "baseline", args.threads)
         textscan = _best_of(args.repeat, path, source, "textscan", args.threads)

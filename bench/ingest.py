@@ -62,8 +62,21 @@ def _kv(key: str, value: object) -> dict:
     return {"key": key, "value": {"stringValue": str(value)}}
 
 
-def _trace_spans(rng: random.Random, trace_index: int) -> list[dict]:
-    """One agent run: an agent root, then alternating LLM and tool spans."""
+def letters_tag(number: int) -> str:
+    """`number` written with the letters a-p for hex digits: a tag unique per span that adds no digit or
+    quote to a text (so no figure or quoted phrase, no fact for the claims detector)."""
+    return "".join(chr(ord("a") + int(digit, 16)) for digit in f"{number:08x}")
+
+
+def _unique(text: str, tag: str | None) -> str:
+    return text if tag is None else f"{text} {tag}"
+
+
+def _trace_spans(rng: random.Random, trace_index: int, unique_texts: bool = False) -> list[dict]:
+    """One agent run: an agent root, then alternating LLM and tool spans. With `unique_texts`, each LLM
+    span's prompt and output and each tool span's result end with a letters-only tag unique per span (real
+    traces do not repeat their texts; the generator's few hundred distinct texts would let Parquet's
+    dictionary and the detectors' per-text work see only those); the random draws stay the same."""
     trace_id = f"{rng.getrandbits(128):032x}"
     root_id = f"{rng.getrandbits(64):016x}"
     start = EPOCH_NS + trace_index * 60_000_000_000
@@ -77,6 +90,7 @@ def _trace_spans(rng: random.Random, trace_index: int) -> list[dict]:
     clock = start + 1_000_000
     for step in range(SPANS_PER_TRACE - 1):
         span_id = f"{rng.getrandbits(64):016x}"
+        tag = letters_tag(trace_index * SPANS_PER_TRACE + step) if unique_texts else None
         duration = rng.randint(50_000_000, 3_000_000_000)
         if step % 2 == 0:
             model = rng.choice(MODELS)
@@ -84,8 +98,8 @@ def _trace_spans(rng: random.Random, trace_index: int) -> list[dict]:
                 _kv("openinference.span.kind", "LLM"), _kv("llm.provider", "openai" if "gpt" in model else "anthropic"),
                 _kv("llm.model_name", model), _kv("llm.token_count.prompt", rng.randint(200, 20_000)),
                 _kv("llm.token_count.completion", rng.randint(10, 800)),
-                _kv("input.value", "You are a coding agent. " + "context " * rng.randint(20, 80)),
-                _kv("output.value", "I will call a tool to inspect the repository. " * rng.randint(1, 4)),
+                _kv("input.value", _unique("You are a coding agent. " + "context " * rng.randint(20, 80), tag)),
+                _kv("output.value", _unique("I will call a tool to inspect the repository. " * rng.randint(1, 4), tag)),
                 _kv("llm.response.id", f"resp_{rng.getrandbits(96):024x}"),
             ]
             name, kind, status = "response", 3, {"code": 1}
@@ -95,7 +109,7 @@ def _trace_spans(rng: random.Random, trace_index: int) -> list[dict]:
             attributes = [
                 _kv("openinference.span.kind", "TOOL"), _kv("tool.name", tool),
                 _kv("input.value", json.dumps({"path": f"src/module_{rng.randint(0, 500)}.py"})),
-                _kv("output.value", "Error: file not found" if failed else "ok " * rng.randint(5, 60)),
+                _kv("output.value", _unique("Error: file not found" if failed else "ok " * rng.randint(5, 60), tag)),
             ]
             name, kind = f"function.{tool}", 1
             status = {"code": 2, "message": "tool failed"} if failed else {"code": 1}
@@ -131,11 +145,13 @@ def _flat(span: dict, service: str) -> dict:
     }
 
 
-def generate(span_count: int, out_dir: Path) -> tuple[Path, Path]:
-    """Write (or reuse) the OTLP JSONL and flat JSONL files holding `span_count` spans."""
+def generate(span_count: int, out_dir: Path, unique_texts: bool = False) -> tuple[Path, Path]:
+    """Write (or reuse) the OTLP JSONL and flat JSONL files holding `span_count` spans (with `unique_texts`,
+    the variant whose texts do not repeat, under names of its own)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    otlp_path = out_dir / f"otlp-{span_count}.jsonl"
-    flat_path = out_dir / f"flat-{span_count}.jsonl"
+    variant = "unique-" if unique_texts else ""
+    otlp_path = out_dir / f"otlp-{variant}{span_count}.jsonl"
+    flat_path = out_dir / f"flat-{variant}{span_count}.jsonl"
     if otlp_path.exists() and flat_path.exists():
         return otlp_path, flat_path
     rng = random.Random(20261124)
@@ -146,7 +162,7 @@ def generate(span_count: int, out_dir: Path) -> tuple[Path, Path]:
         while written < span_count:
             batch: list[dict] = []
             while len(batch) < SPANS_PER_LINE and written + len(batch) < span_count:
-                batch.extend(_trace_spans(rng, trace_index))
+                batch.extend(_trace_spans(rng, trace_index, unique_texts))
                 trace_index += 1
             batch = batch[: span_count - written]
             document = {"resourceSpans": [{

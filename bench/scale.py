@@ -33,8 +33,14 @@ load is then not measured): a 1M-span load takes minutes. `--contenders run,chun
 those (names as in the table: load, run, chunked, one_query, unredacted, unsorted, copy, detectors,
 narrow).
 
+With `--unique-texts` the spans are the generator's variant whose texts do not repeat (each LLM prompt and
+output and each tool result ends with a letters-only tag unique per span, adding no figure or quoted
+phrase): real traces do not repeat their texts, and the default data's few hundred distinct texts let
+Parquet's dictionary and the detectors' per-text work see only those. Its files and homes have names of
+their own (`otlp-one-agent-unique-SIZE.jsonl`, `home-unique-SIZE`), so stores do not mix.
+
 Usage: python bench/scale.py [--sizes 10000,100000,1000000] [--out bench/out] [--homes DIR]
-                             [--contenders run,chunked]
+                             [--contenders run,chunked] [--unique-texts]
 Not run by CI. Figures go in the README.
 """
 
@@ -59,7 +65,7 @@ BENCH = Path(__file__).resolve().parent
 REPOSITORY = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
-from _options import number_list, path_option, run_with_fire, text_list, usage_error  # noqa: E402
+from _options import number_list, path_option, run_with_fire, switch, text_list, usage_error  # noqa: E402
 from ingest import generate  # noqa: E402  (bench/ is not a package; only the generator is shared)
 
 AGENT_NAME = re.compile(r'"stringValue":"agent-[0-9]+"')
@@ -205,12 +211,17 @@ def _step_seconds(events: list[dict]) -> dict[str, float]:
     return seconds
 
 
-def one_agent(size: int, out: Path) -> Path:
+def variant(unique_texts: bool) -> str:
+    """The part of file and home names that keeps the unique-texts data apart from the default."""
+    return "unique-" if unique_texts else ""
+
+
+def one_agent(size: int, out: Path, unique_texts: bool = False) -> Path:
     """The generator's OTLP file with every trace's root naming the same agent, so that one run's window
     holds every span (the generator spreads traces over five agents)."""
-    single = out / f"otlp-one-agent-{size}.jsonl"
+    single = out / f"otlp-one-agent-{variant(unique_texts)}{size}.jsonl"
     if not single.exists():
-        otlp_path, _ = generate(size, out)
+        otlp_path, _ = generate(size, out, unique_texts)
         partial = single.with_suffix(".partial")
         with otlp_path.open(encoding="utf-8") as source, partial.open("w", encoding="utf-8") as target:
             for line in source:
@@ -220,9 +231,9 @@ def one_agent(size: int, out: Path) -> Path:
 
 
 def bench_size(size: int, out: Path, scratch: Path, homes: Path | None,
-               contenders: frozenset[str]) -> dict[str, object]:
-    otlp_path = one_agent(size, out)
-    home = (homes or scratch) / f"home-{size}"
+               contenders: frozenset[str], unique_texts: bool = False) -> dict[str, object]:
+    otlp_path = one_agent(size, out, unique_texts)
+    home = (homes or scratch) / f"home-{variant(unique_texts)}{size}"
     env = {**os.environ, "HALO_HOME": str(home), "PYTHONPATH": str(REPOSITORY), "ANTHROPIC_API_KEY": ""}
     figures: dict[str, object] = {"size": size, "bytes": otlp_path.stat().st_size, "steps": {}}
     if homes is None or not (home / "halo.duckdb").exists():
@@ -250,8 +261,10 @@ def bench_size(size: int, out: Path, scratch: Path, homes: Path | None,
 
 
 def main(sizes: str | int | tuple[int, ...] = "10000,100000,1000000", out: str | Path = BENCH / "out",
-         homes: str | Path | None = None, contenders: str | tuple[str, ...] = ",".join(LABELS)) -> None:
+         homes: str | Path | None = None, contenders: str | tuple[str, ...] = ",".join(LABELS),
+         unique_texts: bool = False) -> None:
     size_list = number_list(sizes, "--sizes")
+    unique = switch(unique_texts, "--unique-texts")
     out_path = path_option(out)
     homes_path = path_option(homes) if homes is not None else None
     chosen = frozenset(text_list(contenders)) | {"load"}
@@ -260,7 +273,7 @@ def main(sizes: str | int | tuple[int, ...] = "10000,100000,1000000", out: str |
     results = []
     with tempfile.TemporaryDirectory() as scratch:
         for size in size_list:
-            results.append(bench_size(size, out_path, Path(scratch), homes_path, chosen))
+            results.append(bench_size(size, out_path, Path(scratch), homes_path, chosen, unique))
             result = results[-1]
             steps: dict[str, float] = result["steps"]  # type: ignore[assignment]
             print(f"{size:>9,} spans ({result['bytes'] / size:.0f} bytes a span), run {result.get('status')}, "  # type: ignore[operator]
@@ -285,7 +298,8 @@ def main(sizes: str | int | tuple[int, ...] = "10000,100000,1000000", out: str |
             print(f"  {smaller['size']:,} -> {larger['size']:,} ({spans:.0f}x spans) {label:<4}: "
                   f"time {large.wall / small.wall:5.1f}x, CPU {large.cpu / small.cpu:5.1f}x, "
                   f"RSS {large.rss_mib / small.rss_mib:5.1f}x")
-    print(f"python {sys.version.split()[0]}, duckdb {duckdb.__version__}, {os.cpu_count()} cpus")
+    print(("texts unique per span (--unique-texts); " if unique else "")
+          + f"python {sys.version.split()[0]}, duckdb {duckdb.__version__}, {os.cpu_count()} cpus")
 
 
 if __name__ == "__main__":

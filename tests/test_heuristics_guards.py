@@ -1,6 +1,6 @@
 """The set-up's guards leave out work, never findings: a detector or set-up table left out for a
-window (its input has no rows) must not have found anything there, and a table made empty from a
-remembered shape must have the columns of one built."""
+window (its input has no rows) must not have found anything there, and a table made empty from its
+statement's DESCRIBE must have the columns of one built."""
 
 from __future__ import annotations
 
@@ -88,11 +88,18 @@ def _columns(connection: Any, table: str) -> list[tuple[str, str]]:
 
 
 def test_an_empty_table_has_the_columns_of_a_built_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh process makes the empty tables from their statements' DESCRIBE, without building them."""
     monkeypatch.setattr(analysis, "_SHAPES", {})
+    executed: list[str] = []
+    execute = analysis._execute
+    monkeypatch.setattr(analysis, "_execute", lambda connection, sql, parameters: (
+        executed.append(sql), execute(connection, sql, parameters))[1])
     parameters = Thresholds().as_parameters()
     shapes = []
     with _windows()["silent"].connect() as connection:
-        for _ in range(2):  # built (nothing remembered yet), then made empty
+        for guarded in (True, False):  # made empty (nothing remembered yet), then built
+            if not guarded:
+                monkeypatch.setattr(analysis, "_leave_out", lambda set_up, flags: None)
             analysis._prepare(connection, agent_uuid=AGENT, table="spans", previous_table=None, parameters=parameters)
             try:
                 shapes.append({table: (_columns(connection, table),
@@ -100,6 +107,9 @@ def test_an_empty_table_has_the_columns_of_a_built_one(monkeypatch: pytest.Monke
                                for table in analysis._EMPTY_UNLESS})
             finally:
                 analysis._cleanup(connection)
-    assert len(analysis._SHAPES) == len(analysis._EMPTY_UNLESS)
+            if guarded:
+                assert len(analysis._SHAPES) == len(analysis._EMPTY_UNLESS)
+                assert not {table for table in analysis._EMPTY_UNLESS
+                            if any(analysis._created_table(sql) == table for sql in executed)}
     assert shapes[0] == shapes[1]
     assert all(columns and rows == 0 for columns, rows in shapes[0].values())

@@ -11,8 +11,8 @@ percentiles) and once for the window (`halo_h_totals`, which also holds the cove
 these instead of grouping a million spans again each. Work whose input is empty is left out, as its
 planning costs more than a small window's rows: flags read after the narrow table
 (`_window_guards.sql`) and after the failures (`_setup_guards.sql`) say which set-up tables are not
-built (`_SKIPPED_UNLESS`; the detectors reading them are not run) or are made empty in a shape
-remembered by the process (`_EMPTY_UNLESS`), and `_applicable.sql` which detectors can find
+built (`_SKIPPED_UNLESS`; the detectors reading them are not run) or are made empty in the shape
+their statement gives them (`_EMPTY_UNLESS`, read by DESCRIBE without running it), and `_applicable.sql` which detectors can find
 anything at all. `_shape.sql` then defines the macros detectors share (the
 findings shape, the findings of failures and of output problems, the retried-failure query). The
 tables are dropped when the analysis ends; the macros stay on the connection (TEMP, so its own),
@@ -77,11 +77,12 @@ _COMMENT = re.compile(r"--[^\n]*")
 _STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")
 _CREATES_MACRO = re.compile(r"^\s*CREATE OR REPLACE TEMP MACRO\b")
 _CREATES_TABLE = re.compile(r"^\s*CREATE OR REPLACE TEMP TABLE (\w+)")
+_CREATE_PREFIX = re.compile(r"^(?:\s*--[^\n]*\n)*\s*CREATE OR REPLACE TEMP TABLE \w+ AS\b")
 _SET_UP_TABLE = re.compile(r"\bhalo_h_\w+")
 # Set-up tables built only when their input has rows, each with its flag (_window_guards.sql,
 # _setup_guards.sql). Skipped: not built at all, and what reads them is not run (only detectors do,
-# under the same condition). Empty: made empty in the shape a built one had in this process (other
-# set-up statements and checks read them), or built as usual when no shape is known yet.
+# under the same condition). Empty: made empty in the shape their statement gives them (other set-up
+# statements and checks read them), read once per process by DESCRIBE, which runs none of it.
 _SKIPPED_UNLESS = {
     "halo_h_retried_groups": "retried_failures",
     "halo_h_attribution": "root_errors",
@@ -93,7 +94,7 @@ _EMPTY_UNLESS = {
     "halo_h_claims": "stated_facts",
     "halo_h_texts": "marker_texts",
 }
-# The columns of each table of _EMPTY_UNLESS once built, by halo_h_spans' columns (what they derive from).
+# The columns of each table of _EMPTY_UNLESS, by halo_h_spans' columns (what they derive from).
 _SHAPES: dict[tuple[str, str], str] = {}
 _SET_UP_FILES = ("_prepare.sql", "_failures.sql", "_no_previous.sql", "_previous.sql", "_shape.sql",
                  "_attribution.sql", "_outcomes.sql", "_claims.sql")
@@ -160,22 +161,18 @@ class _SetUp:
     spans_shape: str = ""
 
 
-def _make_empty(connection: duckdb.DuckDBPyConnection, table: str, shape: str) -> bool:
-    """Create `table` empty with the columns it had when built over spans of `shape`, if known."""
+def _make_empty(connection: duckdb.DuckDBPyConnection, table: str, statement: str, parameters: Mapping[str, Any],
+                shape: str) -> None:
+    """Create `table` empty with the columns its statement gives it over spans of `shape`: remembered once
+    built, else read by DESCRIBE of the statement's query, which binds it and runs none of it (a fresh
+    process, such as a run's worker, would otherwise pay the whole statement for an empty table)."""
     columns = _SHAPES.get((table, shape))
     if columns is None:
-        return False
+        query = _CREATE_PREFIX.sub("", statement, count=1)
+        described = _execute(connection, f"DESCRIBE {query}", parameters).fetchall()
+        columns = _SHAPES[(table, shape)] = ", ".join(
+            '"{}" {}'.format(name.replace('"', '""'), kind) for name, kind, *_ in described)
     connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({columns})")
-    return True
-
-
-def _remember_shape(connection: duckdb.DuckDBPyConnection, table: str, shape: str) -> None:
-    rows = connection.execute(
-        "SELECT column_name, data_type FROM duckdb_columns()"
-        " WHERE database_name = 'temp' AND table_name = $table ORDER BY column_index",
-        {"table": table},
-    ).fetchall()
-    _SHAPES[(table, shape)] = ", ".join('"{}" {}'.format(name.replace('"', '""'), kind) for name, kind in rows)
 
 
 def _run_script(
@@ -195,11 +192,10 @@ def _run_script(
         if table is not None and (table in set_up.skipped or _tables_read(statement) & set_up.skipped):
             set_up.skipped.add(table)
             continue
-        if table in set_up.empty and _make_empty(connection, table, set_up.spans_shape):
+        if table in set_up.empty:
+            _make_empty(connection, table, statement, parameters, set_up.spans_shape)
             continue
         _execute(connection, statement, parameters)
-        if table in _EMPTY_UNLESS and (table, set_up.spans_shape) not in _SHAPES:
-            _remember_shape(connection, table, set_up.spans_shape)
 
 
 def _check_source(connection: duckdb.DuckDBPyConnection, table: str) -> set[str]:

@@ -91,10 +91,10 @@ def insert_normalized(
     spans_read = _count(scratch, "raw_spans")
     stride = {"stride": FILE_LINE_STRIDE}
     held_by_file = dict(scratch.execute(sql_text("normalize/held_traces.sql"), stride).fetchall())
-    stored, stored_traces = _stored_keys(connection, scratch, writer)
+    stored, stored_traces, distinct_keys = _stored_keys(connection, scratch, writer)
     _create_from_arrow(scratch, "normalize_stored_traces", stored_traces)
     _with_arrow(scratch, "normalize_stored", stored,
-                lambda: scratch.execute(sql_text("normalize/select_new_spans.sql")))
+                lambda: scratch.execute(_select_new_sql(repeated=distinct_keys < spans_read)))
     if writer is not None:
         scratch.execute(sql_text("normalize/remember_file_keys.sql"))
     spans_new = _count(scratch, "normalize_new")
@@ -131,22 +131,30 @@ def insert_normalized(
 
 
 def _stored_keys(connection: duckdb.DuckDBPyConnection, scratch: duckdb.DuckDBPyConnection,
-                 writer: StoreWriter | None) -> tuple[pa.Table, pa.Table]:
-    """The keys of raw_spans the store holds, and the traces of raw_spans it holds a span of (with `writer`:
-    as committed before the file, and stored by the file's earlier parts)."""
+                 writer: StoreWriter | None) -> tuple[pa.Table, pa.Table, int]:
+    """The keys of raw_spans the store holds, the traces of raw_spans it holds a span of (with `writer`:
+    as committed before the file, and stored by the file's earlier parts), and how many distinct keys
+    raw_spans holds."""
     raw_keys = scratch.sql(sql_text("normalize/raw_keys.sql")).to_arrow_table()
     reader = connection if writer is None else writer.committed
     stored, stored_traces = _with_arrow(reader, "normalize_keys", raw_keys, lambda: (
         reader.sql(sql_text("normalize/stored_keys.sql")).to_arrow_table(),
         reader.sql(sql_text("normalize/stored_traces.sql")).to_arrow_table()))
     if writer is None:
-        return stored, stored_traces
+        return stored, stored_traces, raw_keys.num_rows
     if writer.begin_part() == 1:
         scratch.execute(sql_text("normalize/file_keys_table.sql"))
     earlier, earlier_traces = _with_arrow(scratch, "normalize_keys", raw_keys, lambda: (
         scratch.sql(sql_text("normalize/earlier_keys.sql")).to_arrow_table(),
         scratch.sql(sql_text("normalize/earlier_traces.sql")).to_arrow_table()))
-    return pa.concat_tables([stored, earlier]), pa.concat_tables([stored_traces, earlier_traces])
+    return pa.concat_tables([stored, earlier]), pa.concat_tables([stored_traces, earlier_traces]), raw_keys.num_rows
+
+
+@functools.cache
+def _select_new_sql(*, repeated: bool) -> str:
+    """select_new_spans.sql rendered, once per process and value of `repeated` (whether a key of raw_spans
+    appears twice: without, each row is its key's first occurrence)."""
+    return sql_template("normalize/select_new_spans.sql", repeated=repeated)
 
 
 @dataclass(frozen=True)

@@ -62,14 +62,15 @@ held_texts AS (
     WHERE source_spans.agent_uuid = $agent_uuid
 ),
 -- The facts of each distinct text, extracted once: the regular expressions are most of this
--- statement's cost. One row per (text, fact): a text stating none has no row. (A text is taken
--- once even if two stored rows share a span's ids.)
+-- statement's cost, and are run only on the texts holding a digit or a double quote (no other can
+-- hold a fact: halo_h_may_state_fact). One row per (text, fact): a text stating none has no row. (A
+-- text is taken once even if two stored rows share a span's ids.)
 text_facts AS MATERIALIZED (
     SELECT text_key, unnest(tokens) AS token
     FROM (
         SELECT text_key, halo_h_fact_tokens(any_value(text)) AS tokens
         FROM held_texts
-        WHERE hash(text) = text_key
+        WHERE hash(text) = text_key AND halo_h_may_state_fact(text)
         GROUP BY text_key
     )
 ),

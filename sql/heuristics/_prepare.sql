@@ -54,6 +54,14 @@ CREATE OR REPLACE TEMP MACRO halo_h_claim_output(span_type, tool_result, output_
              THEN CASE WHEN strlen(output_text) <= 8000 THEN output_text ELSE left(output_text, 8000) END
     END;
 
+-- Whether a text can hold a fact at all (_claims.sql's halo_h_fact_tokens): a figure needs a digit
+-- (the pattern's \d is RE2's [0-9]) and a quoted phrase a double quote. Eleven substring searches, not
+-- the pattern [0-9"]: a regular expression call costs ~8x as much over texts holding none.
+CREATE OR REPLACE TEMP MACRO halo_h_may_state_fact(text) AS
+    contains(text, '"') OR contains(text, '0') OR contains(text, '1') OR contains(text, '2')
+    OR contains(text, '3') OR contains(text, '4') OR contains(text, '5') OR contains(text, '6')
+    OR contains(text, '7') OR contains(text, '8') OR contains(text, '9');
+
 -- An error message with its volatile parts masked (URLs, quoted values, paths, ids, numbers), so
 -- that one bug hit with different inputs yields one signature.
 CREATE OR REPLACE TEMP MACRO halo_h_mask(message) AS

@@ -11,14 +11,10 @@ SELECT
     EXISTS (SELECT 1 FROM halo_h_spans WHERE assumes_data)    AS assumed_data,
     -- model calls whose output holds a digit or a double quote (a figure or a quoted name: without
     -- one no fact can be stated): halo_h_claims. Read from the window, not
-    -- flagged on every span: the search stops at the first such output. Eleven substring searches,
-    -- not the pattern [0-9"]: a regular expression call costs ~8x as much over outputs holding none.
+    -- flagged on every span: the search stops at the first such output.
     EXISTS (SELECT 1 FROM query_table($source_table)
             WHERE agent_uuid = $agent_uuid AND span_type = 'llm'
-              AND (contains(output_text, '"') OR contains(output_text, '0') OR contains(output_text, '1')
-                   OR contains(output_text, '2') OR contains(output_text, '3') OR contains(output_text, '4')
-                   OR contains(output_text, '5') OR contains(output_text, '6') OR contains(output_text, '7')
-                   OR contains(output_text, '8') OR contains(output_text, '9'))) AS stated_facts,
+              AND halo_h_may_state_fact(output_text)) AS stated_facts,
     -- outputs or tool results holding a word an outcome marker needs: halo_h_texts (stall,
     -- incapability, declines)
     EXISTS (SELECT 1 FROM query_table($source_table)
