@@ -59,12 +59,12 @@ RSS and 8 MiB at ~1.03 GB for ~5% more CPU (4 MiB saved no more and cost 20%). T
 chunks into parts of CONSUME_EVERY_SPANS spans to normalize, as read_trace_file does."""
 ARROW_PARSE = True
 """Whether OTLP/JSON chunks try Arrow's parse first (`arrow_parse`); off, every chunk takes the SQL parse."""
-PARSED_AHEAD = 6
-"""Parsed chunks that may wait for the calling thread: about a part's worth (CONSUME_EVERY_SPANS spans of
-~1 KB, 8 MiB chunks), so that the parser parses the next part while the calling thread normalizes this one.
-With one, it waited for the calling thread, which then waited for it (at 1M spans, 19-27 s and 21-36 s of
-wall, against 4.5-5.3 and 3.2-4 s with 7 or 8); the waiting chunks hold their rows only (`_handed_over`):
-+16-45 MiB of peak RSS with 7."""
+PARSED_AHEAD = 4
+"""Parsed chunks that may wait for the calling thread, so that the parser parses ahead while the calling
+thread normalizes a part. With one, it waited for the calling thread, which then waited for it (at 1M spans,
+19-27 s and 21-36 s of wall, against 4.5-5.3 and 3.2-4 s with 7 or 8); the waiting chunks hold their rows only
+(`_handed_over`). Since a part's raw_spans is filled in one transaction (`_begin_part`), six waiting chunks
+took the 1M load to 980-1074 MiB of peak RSS, four to 946-996 MiB for the same wall (alternated)."""
 WORK_THREADS = 1
 """DuckDB threads of the work database, where the calling thread normalizes the parts. With two (one per
 core) the parts cost ~25% more CPU (2.15 against 1.70 CPU-s per 100k spans) for no shorter wall: the
