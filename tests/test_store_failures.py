@@ -141,10 +141,10 @@ def test_a_refused_permission_names_the_path(tmp_path: Path, loaded_database: Pa
         database.chmod(0o000)
         done = cli("agent", "list", home=home)
     else:  # root reads any file: refuse at the seam where DuckDB opens it, as the kernel would
-        refuse = ("import duckdb, sys; from halo_local import cli\n"
+        refuse = ("import duckdb, sys; from halo_local import cli, store\n"
                   "def refused(path, *a, **k): raise duckdb.IOException(f'IO Error: Cannot open file \"{path}\": "
                   "Permission denied')\n"
-                  "duckdb.connect = refused\nsys.exit(cli.main(['agent', 'list']))")
+                  "store._shared.open = refused\nsys.exit(cli.main(['agent', 'list']))")
         done = subprocess.run([sys.executable, "-c", refuse], capture_output=True, text=True, timeout=120,
                               env={**os.environ, "HALO_HOME": str(home)})
     assert_named_failure(done, PermissionDeniedError.exit_code,

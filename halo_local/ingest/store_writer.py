@@ -22,6 +22,8 @@ from types import TracebackType
 import duckdb
 import pyarrow as pa
 
+from halo_local.store import second_connection
+
 STORE_THREADS = 1
 """DuckDB threads of the store while the writer holds it (the setting is restored by `close`): the insert
 of a part took twice the CPU with two (0.41 against 0.20 CPU-s per 100k spans) in the same wall."""
@@ -42,7 +44,7 @@ class StoreWriter:
         self._connection = connection
         ((self._threads,),) = connection.execute("SELECT current_setting('threads')").fetchall()
         connection.execute(f"SET threads = {STORE_THREADS}")
-        self.committed = connection.cursor()
+        self.committed = second_connection(connection)
         self.parts = 0  # parts of the file begun (normalize.insert_normalized)
         self._jobs: queue.Queue[_Write | None] = queue.Queue()
         self._error: BaseException | None = None
