@@ -213,9 +213,9 @@ CHILD_CODE = {
         "ingest.phases_child(sys.argv[1], sys.argv[2])"
     ),
     "parse only": (
-        "import sys, duckdb; from pathlib import Path; from halo_local.ingest import onepass, readers\n"
+        "import sys, duckdb; from pathlib import Path; from halo_local.ingest import onepass, scratch\n"
         "from halo_local.ingest.lines import LinePosition, line_batches\n"
-        "parser = duckdb.connect(config={'preserve_insertion_order': 'false'}); readers._install_macros(parser)\n"
+        "parser = duckdb.connect(config={'preserve_insertion_order': 'false'}); scratch.install_macros(parser)\n"
         "rows = 0\n"
         "for batch in line_batches(Path(sys.argv[1]), LinePosition(0, 0), onepass.CHUNK_BYTES):\n"
         "    chunk = onepass._parse_chunk(parser, 'otlp-json', batch)\n"
@@ -224,10 +224,10 @@ CHILD_CODE = {
         "assert rows > 0"
     ),
     "parse only SQL": (
-        "import sys, duckdb; from pathlib import Path; from halo_local.ingest import onepass, readers\n"
+        "import sys, duckdb; from pathlib import Path; from halo_local.ingest import onepass, scratch\n"
         "from halo_local.ingest.lines import LinePosition, line_batches\n"
         "onepass.ARROW_PARSE = False\n"
-        "parser = duckdb.connect(config={'preserve_insertion_order': 'false'}); readers._install_macros(parser)\n"
+        "parser = duckdb.connect(config={'preserve_insertion_order': 'false'}); scratch.install_macros(parser)\n"
         "rows = sum(onepass._parse_chunk(parser, 'otlp-json', batch).rows.num_rows"
         " for batch in line_batches(Path(sys.argv[1]), LinePosition(0, 0), onepass.CHUNK_BYTES))\n"
         "assert rows > 0"

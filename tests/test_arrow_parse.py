@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from test_load_parity import REPO, _generator
 
 from halo_local.errors import InvalidTraceFileError
-from halo_local.ingest import arrow_parse, load_paths, loader, onepass, readers
+from halo_local.ingest import arrow_parse, load_paths, loader, onepass, readers, scratch
 from halo_local.ingest.lines import Batch, LinePosition, line_batches
 from halo_local.store import Store
 
@@ -28,7 +28,7 @@ from halo_local.store import Store
 @pytest.fixture
 def parser() -> Iterator[duckdb.DuckDBPyConnection]:
     connection = duckdb.connect()
-    readers._install_macros(connection)
+    scratch.install_macros(connection)
     yield connection
     connection.close()
 
@@ -185,7 +185,7 @@ def test_bad_spans_in_a_fast_chunk_are_named_by_their_line(tmp_path: Path, monke
     path.write_text(f"{good}\n\n   \n{bad}\n")
     (batch,) = _batches(path)
     with duckdb.connect() as connection:
-        readers._install_macros(connection)
+        scratch.install_macros(connection)
         assert _fast_equals_sql(connection, batch)
     with pytest.raises(InvalidTraceFileError) as raised:
         load_paths(Store(tmp_path / "home"), [path])
@@ -224,7 +224,7 @@ _LINES = st.lists(st.one_of(st.builds(lambda spans, resource: json.dumps(_docume
 def capped_parser() -> Iterator[duckdb.DuckDBPyConnection]:
     """One parser for every generated example, with a cap of 16 characters (the 40-character strings are cut)."""
     connection = duckdb.connect()
-    readers._install_macros(connection)
+    scratch.install_macros(connection)
     connection.execute("SET VARIABLE halo_value_cap = 16")
     yield connection
     connection.close()

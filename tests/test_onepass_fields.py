@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from test_arrow_parse import fast_rows
 
-from halo_local.ingest import arrow_parse, load_paths, loader, onepass, readers
+from halo_local.ingest import arrow_parse, load_paths, loader, onepass, scratch
 from halo_local.ingest.limits import ATTRIBUTE_VALUE_LIMIT_ENV
 from halo_local.ingest.lines import LinePosition, line_batches
 from halo_local.store import Store
@@ -126,7 +126,7 @@ def test_the_keys_arrow_finds_are_those_of_the_stored_text(tmp_path: Path, monke
     _write_file(data, 4, 60)
     known = unknown = 0
     with duckdb.connect() as connection:
-        readers._install_macros(connection)
+        scratch.install_macros(connection)
         for batch in line_batches(data, LinePosition(0, 0), 2048):
             chunk = arrow_parse.parse_chunk(connection, batch)
             assert chunk is not None

@@ -20,7 +20,8 @@ import duckdb
 
 from halo_local.ingest.lines import LinePosition
 from halo_local.ingest.normalize import derive_trace_columns, insert_normalized
-from halo_local.ingest.readers import read_file_group, work_database
+from halo_local.ingest.readers import read_file_group, work_settings
+from halo_local.ingest.scratch import reused_database
 from halo_local.resources import sql_text
 from halo_local.store import Store
 
@@ -102,14 +103,11 @@ def record_file(connection: duckdb.DuckDBPyConnection, recorded: Recorded) -> No
 def load_group(store: Store, files: Sequence[FreshFile]) -> list[GroupedLoad] | None:
     """Load `files` (one format) in one transaction; None, with nothing stored, when any holds a bad record."""
     with store.transaction() as connection:
-        work = work_database(connection)
-        try:
+        with reused_database(work_settings(connection)) as work:
             read = read_file_group(work, [file.path for file in files], files[0].format)
             if read is None:
                 return None
             part = insert_normalized(connection, source_files=[file.resolved for file in files], scratch=work)
-        finally:
-            work.close()
         derive_trace_columns(connection, part.underived_trace_ids)
         completes = read.resume_at
         spans_new = [part.spans_new_by_file.get(index, 0) for index in range(len(files))]

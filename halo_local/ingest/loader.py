@@ -43,6 +43,7 @@ from halo_local.ingest.readers import (
     named_files,
     read_trace_file,
 )
+from halo_local.ingest.scratch import SharedDatabases
 from halo_local.ingest.store_writer import StoreWriter
 from halo_local.resources import sql_text
 from halo_local.store import Store, environment_failure, within_transaction
@@ -174,7 +175,7 @@ def load_paths(
     files = expand_paths(paths)
     named = named_files(paths)
     summary = LoadSummary()
-    shared = onepass.SharedDatabases()  # the one-pass loads' private databases, opened once for every file
+    shared = SharedDatabases()  # the one-pass loads' private databases, opened once for every file
     try:
         _load_files(store, files, named, summary, shared, format=format, skip_invalid=skip_invalid, progress=progress)
     finally:
@@ -184,7 +185,7 @@ def load_paths(
 
 
 def _load_files(store: Store, files: list[Path], named: set[Path], summary: LoadSummary,
-                shared: onepass.SharedDatabases, *, format: str, skip_invalid: bool,
+                shared: SharedDatabases, *, format: str, skip_invalid: bool,
                 progress: ProgressCallback | None) -> None:
     """load_paths' walk over `files`: small fresh ones gathered into groups, the others loaded alone."""
     pending = _Pending()
@@ -210,7 +211,7 @@ def _load_files(store: Store, files: list[Path], named: set[Path], summary: Load
 
 
 def _load_alone(store: Store, path: Path, *, format: str, skip_invalid: bool, named: set[Path],
-                shared: onepass.SharedDatabases | None = None) -> FileLoad:
+                shared: SharedDatabases | None = None) -> FileLoad:
     """Load one file in its own transaction; a file with no trace data that a directory brought in is
     `not_traces`, any other failure ends the load, naming the file."""
     try:
@@ -302,7 +303,7 @@ class _Pending:
 
 
 def _load_pending(store: Store, pending: _Pending, summary: LoadSummary, *, format: str,
-                  skip_invalid: bool, named: set[Path], shared: onepass.SharedDatabases) -> None:
+                  skip_invalid: bool, named: set[Path], shared: SharedDatabases) -> None:
     """Load the pending fresh files as one group and add every pending outcome to `summary`, in order.
 
     A group of one, or one holding a bad record, is loaded a file at a time instead (as a failure of
@@ -345,13 +346,13 @@ def _naming_the_file(error: Exception, path: Path, store: Store) -> Exception:
 
 
 def _load_one(store: Store, path: Path, *, format: str, skip_invalid: bool,
-              shared: onepass.SharedDatabases | None = None) -> FileLoad:
+              shared: SharedDatabases | None = None) -> FileLoad:
     with store.connect() as connection:
         return _load_one_on(connection, path, format=format, skip_invalid=skip_invalid, shared=shared)
 
 
 def _load_one_on(connection: duckdb.DuckDBPyConnection, path: Path, *, format: str, skip_invalid: bool,
-                 shared: onepass.SharedDatabases | None = None) -> FileLoad:
+                 shared: SharedDatabases | None = None) -> FileLoad:
     """_load_one on one open connection: the look-up, then the load in its own transaction."""
     resolved = str(path.resolve())
     stat = path.stat()
@@ -389,7 +390,7 @@ class _SameContent(Exception):
 
 def _load_read(connection: duckdb.DuckDBPyConnection, path: Path, resolved: str, stat: os.stat_result,
                hashed: Future[tuple[str, str | None]], resume: _Resume | None, *, format: str, skip_invalid: bool,
-               shared: onepass.SharedDatabases | None) -> FileLoad:
+               shared: SharedDatabases | None) -> FileLoad:
     """_load_one_on inside its transaction: read and store the file, unless its content (`hashed`, being
     computed on a thread while the reading starts) was loaded before, which is checked before anything
     of it is stored."""

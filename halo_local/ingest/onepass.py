@@ -40,12 +40,12 @@ from halo_local.ingest.readers import (
     SUPPORTED_FORMATS,
     ReadResult,
     SkippedRecord,
-    _install_macros,
     _parse_lines,
     _single_row,
-    _work_settings,
     detect_format,
+    work_settings,
 )
+from halo_local.ingest.scratch import SharedDatabases
 from halo_local.resources import sql_text
 
 MIN_BYTES_ENV = "HALO_ONEPASS_MIN_BYTES"
@@ -92,45 +92,6 @@ class _Parsed:
 
 
 _DONE = object()
-
-
-class SharedDatabases:
-    """The private databases that the one-pass loads of one `load_paths` call take in turn: a parser's,
-    with the readers' macros, and a work database, with normalize's mapping. Opening and preparing them
-    costs ~90 ms of CPU per file, more than loading a small file.
-
-    A database is handed out again only after a file was read with it without error: after any error it
-    is closed, so that nothing a failed load left in it can reach the next file. `close` closes the rest.
-    """
-
-    def __init__(self) -> None:
-        self._idle: dict[tuple[str, str], duckdb.DuckDBPyConnection] = {}
-
-    def take(self, role: str, settings: dict[str, Any]) -> duckdb.DuckDBPyConnection:
-        """The idle database of this role ("parser" or "work") and settings, or a new one, prepared."""
-        connection = self._idle.pop((role, repr(sorted(settings.items()))), None)
-        if connection is None:
-            connection = duckdb.connect(config=settings)
-            if role == "parser":
-                _install_macros(connection)
-        return connection
-
-    def give_back(self, role: str, settings: dict[str, Any], connection: duckdb.DuckDBPyConnection) -> None:
-        """Keep `connection`, which the file just read without error, for the next file, without the rows
-        of its last part or chunk (the mapping's tables stay in the work database)."""
-        leftovers = ["raw_spans", "normalize_file_keys"] if role == "work" else [row[0] for row in connection.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()]
-        for table in leftovers:
-            connection.execute(f"DROP TABLE IF EXISTS {table}")
-        previous = self._idle.pop((role, repr(sorted(settings.items()))), None)
-        if previous is not None:
-            previous.close()
-        self._idle[(role, repr(sorted(settings.items())))] = connection
-
-    def close(self) -> None:
-        for connection in self._idle.values():
-            connection.close()
-        self._idle.clear()
 
 
 class _Parser(threading.Thread):
@@ -238,11 +199,11 @@ def read_big_file(
     spans_read = 0
     first_skipped: list[SkippedRecord] = []
     resume_at: LinePosition | None = start or LinePosition(0, 0)
-    settings = _work_settings(connection)
-    work_settings = {**settings, "threads": WORK_THREADS}
+    settings = work_settings(connection)
+    work_database_settings = {**settings, "threads": WORK_THREADS}
     _return_freed_memory()
     databases = shared or SharedDatabases()
-    work = databases.take("work", work_settings)
+    work = databases.take("work", work_database_settings)
     parser_database = databases.take("parser", settings)
     parser = _Parser(path, chosen, start or LinePosition(0, 0), parser_database, indexed_key_prefixes(work))
     read_whole = False
@@ -285,7 +246,7 @@ def read_big_file(
     finally:
         parser.stop()
         if read_whole and parser.finished:
-            databases.give_back("work", work_settings, work)
+            databases.give_back("work", work_database_settings, work)
             databases.give_back("parser", settings, parser_database)
         else:
             work.close()

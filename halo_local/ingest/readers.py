@@ -47,7 +47,6 @@ from halo_local.ingest.json_types import (
     ContainerKeys,
     otlp_document_type,
 )
-from halo_local.ingest.limits import ATTRIBUTE_VALUE_LIMIT_ENV, DEFAULT_ATTRIBUTE_VALUE_LIMIT, size_setting
 from halo_local.ingest.lines import (
     HALO_MARKER,
     OTLP_MARKER,
@@ -62,6 +61,7 @@ from halo_local.ingest.lines import (
     line_table,
     peek,
 )
+from halo_local.ingest.scratch import reused_database
 from halo_local.resources import sql_template, sql_text
 
 SUPPORTED_FORMATS = ("otlp-json", "halo-jsonl")
@@ -243,42 +243,39 @@ def read_trace_file(
     pending = 0
     first_skipped: list[SkippedRecord] = []
     resume_at: LinePosition | None = start or LinePosition(0, 0)
-    # The work happens in a private in-memory database: its scratch tables are freed batch by batch
-    # (while the caller's transaction is open, the caller's database keeps every dropped version until it
-    # ends, even those of other connections), and nothing that goes wrong there can abort the caller's
+    # The work happens in a private in-memory database (`scratch`): its scratch tables are freed batch by
+    # batch (while the caller's transaction is open, the caller's database keeps every dropped version until
+    # it ends, even those of other connections), and nothing that goes wrong there can abort the caller's
     # transaction. Only finished rows cross over, as Arrow.
-    work = duckdb.connect(config=_work_settings(connection))
-    target = work if consume is not None else connection
     try:
-        target.execute(sql_text("ingest/raw_spans.sql"))
-        _install_macros(work)
-        for batch in line_batches(path, start or LinePosition(0, 0)):
-            resume_at = batch.resume_after(resume_at)
-            _parse_batch(work, chosen, batch)
-            bad_count, bad_rows = _single_row(
-                work.execute(sql_text("ingest/batch_errors.sql"), {"limit": MAX_FIRST_SKIPPED})
-            )
-            if bad_count:
-                if not skip_invalid:
-                    raise invalid_record(path, batch, bad_rows[0]["line"], bad_rows[0]["reason"])
-                skipped += bad_count
-                for bad in bad_rows[: MAX_FIRST_SKIPPED - len(first_skipped)]:
-                    first_skipped.append(SkippedRecord(*explain(batch, bad["line"], bad["reason"])))
-            good = _append_raw_spans(work, target)
-            work.execute("DROP TABLE IF EXISTS halo_chunk_rows")
-            spans_read += good
-            pending += good
-            if consume is not None and pending >= consume_every:
+        with reused_database(work_settings(connection)) as work:
+            target = work if consume is not None else connection
+            target.execute(sql_text("ingest/raw_spans.sql"))
+            for batch in line_batches(path, start or LinePosition(0, 0)):
+                resume_at = batch.resume_after(resume_at)
+                _parse_batch(work, chosen, batch)
+                bad_count, bad_rows = _single_row(
+                    work.execute(sql_text("ingest/batch_errors.sql"), {"limit": MAX_FIRST_SKIPPED})
+                )
+                if bad_count:
+                    if not skip_invalid:
+                        raise invalid_record(path, batch, bad_rows[0]["line"], bad_rows[0]["reason"])
+                    skipped += bad_count
+                    for bad in bad_rows[: MAX_FIRST_SKIPPED - len(first_skipped)]:
+                        first_skipped.append(SkippedRecord(*explain(batch, bad["line"], bad["reason"])))
+                good = _append_raw_spans(work, target)
+                work.execute("DROP TABLE IF EXISTS halo_chunk_rows")
+                spans_read += good
+                pending += good
+                if consume is not None and pending >= consume_every:
+                    consume(work)
+                    work.execute(sql_text("ingest/raw_spans.sql"))
+                    pending = 0
+            if consume is not None and pending:
                 consume(work)
-                work.execute(sql_text("ingest/raw_spans.sql"))
-                pending = 0
-        if consume is not None and pending:
-            consume(work)
     except BaseException:
         _drop_quietly(connection, "raw_spans")
         raise
-    finally:
-        work.close()
     return ReadResult(
         path=path, format=chosen, spans_read=spans_read, skipped=skipped, first_skipped=first_skipped,
         resume_at=resume_at,
@@ -298,13 +295,12 @@ class GroupRead:
 
 
 def read_file_group(work: duckdb.DuckDBPyConnection, paths: Sequence[Path], chosen_format: str) -> GroupRead | None:
-    """TEMP table raw_spans on `work` holding the spans of several small files of one format, parsed in one
+    """TEMP table raw_spans on `work` (a parser database of `scratch`) holding the spans of several small files of one format, parsed in one
     statement (planning the parse costs more than parsing a small file). source_line tells the files apart
     (FILE_LINE_STRIDE). None, with raw_spans empty, when any record of any of them is bad: the caller then
     reads the files one at a time, so that the bad one names itself and skip-invalid counts per file.
     """
     work.execute(sql_text("ingest/raw_spans.sql"))
-    _install_macros(work)
     numbers: list[pa.Array] = []
     raws: list[pa.Array] = []
     resumes: list[LinePosition | None] = []
@@ -329,12 +325,7 @@ def read_file_group(work: duckdb.DuckDBPyConnection, paths: Sequence[Path], chos
     return GroupRead(spans_read=[counts.get(index, 0) for index in range(len(paths))], resume_at=resumes)
 
 
-def work_database(connection: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """A private in-memory database with the store's memory limit and spill folder, for one load's scratch."""
-    return duckdb.connect(config=_work_settings(connection))
-
-
-def _work_settings(connection: duckdb.DuckDBPyConnection) -> dict[str, str | bool | int | float | list[str]]:
+def work_settings(connection: duckdb.DuckDBPyConnection) -> dict[str, str | bool | int | float | list[str]]:
     """The private database's settings: the store's memory limit and spill folder (it holds one part)."""
     memory_limit, temp_directory = _single_row(connection.execute(
         "SELECT current_setting('memory_limit'), current_setting('temp_directory')"))
@@ -445,11 +436,3 @@ def _decode_anyvalue_tree(connection: duckdb.DuckDBPyConnection) -> None:
             {"level": level, "keep_raw": level == MAX_ANYVALUE_DEPTH},
         )
     connection.execute(sql_text("ingest/anyvalue_apply.sql"))
-
-
-def _install_macros(connection: duckdb.DuckDBPyConnection) -> None:
-    """Create the readers' TEMP macros on this connection (cheap; a rolled-back transaction drops them)."""
-    connection.execute(sql_text("ingest/value_cap.sql"),
-                       {"cap": size_setting(ATTRIBUTE_VALUE_LIMIT_ENV, DEFAULT_ATTRIBUTE_VALUE_LIMIT)})
-    for name in ("macros", "otlp_macros", "halo_macros"):
-        connection.execute(sql_text(f"ingest/{name}.sql"))
