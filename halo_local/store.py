@@ -5,10 +5,11 @@ it read-only meanwhile. So every command opens a short connection, does its work
 opening retries with backoff while another halo-local process holds the file, and long work
 (analysis runs) happens on snapshots, never while holding the database.
 
-A process makes one in-memory DuckDB instance and ATTACHes the file to it for each such connection,
-DETACHing it (which checkpoints and lets go of the lock) once the last one closes: creating an instance
-registers DuckDB's whole function catalog, ~22 ms of CPU, and closing a file's own instance ~9 ms more,
-where attaching and detaching cost ~3 ms each, and a command or a run opens the file a dozen times.
+A process keeps an in-memory DuckDB instance and ATTACHes the file to it for such connections,
+DETACHing it (which checkpoints and lets go of the lock) once the last one closes (`_SharedInstances`):
+creating an instance registers DuckDB's whole function catalog, ~22 ms of CPU, and closing a file's own
+instance ~9 ms more, where attaching and detaching cost ~3 ms each, and a command or a run opens the file
+a dozen times.
 """
 
 from __future__ import annotations
@@ -107,38 +108,43 @@ def environment_failure(error: BaseException, database: Path) -> EnvironmentFail
 
 
 @dataclass
-class _Attachment:
-    alias: str  # the file's catalog in the shared instance
-    users: int  # connections open on it in this process
+class _Instance:
+    connection: duckdb.DuckDBPyConnection  # the in-memory instance's own connection
+    temp_directory: str  # where it spills: instance-wide, and fixed once it has spilled
+    memory_limit: str = ""
+    users: int = 0  # connections of this process open on the file attached to it
 
 
-class _SharedInstance:
-    """The process's in-memory DuckDB instance and the database files attached to it, each as long as
-    a connection of this process is open on it; safe across threads."""
+class _SharedInstances:
+    """For each database file in use by this process (one per $HALO_HOME), an in-memory DuckDB instance
+    with the file attached as catalog `halo` while a connection is open on it. Detached, an instance is kept
+    for the next file unless it spilled: closing it removes its spill files, as closing the file did."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._control: duckdb.DuckDBPyConnection | None = None
-        self._attached: dict[Path, _Attachment] = {}
-        self._settings: dict[str, str] = {}
+        self._attached: dict[Path, _Instance] = {}
+        self._idle: _Instance | None = None
 
     def open(self, path: Path, settings: dict[str, str]) -> duckdb.DuckDBPyConnection:
         """A connection whose default catalog is the file at `path`, attached first if no connection of
         this process has it open; raises what ATTACH raises (a lock held by another process included)."""
         with self._lock:
-            attachment = self._attached.get(path)
-            if attachment is None:
-                control = self._instance()
-                self._apply(control, settings)
-                taken = {held.alias for held in self._attached.values()}
-                alias = next(name for name in ("halo", *(f"halo_{n}" for n in range(2, len(taken) + 3)))
-                             if name not in taken)
-                control.execute(f"ATTACH $path AS {alias}", {"path": str(path)})
-                attachment = self._attached[path] = _Attachment(alias, 0)
-            attachment.users += 1
-            connection = self._instance().cursor()
+            instance = self._attached.get(path)
+            if instance is None:
+                instance = self._instance(settings["temp_directory"])
+                try:
+                    if instance.memory_limit != settings["memory_limit"]:
+                        instance.connection.execute(f"SET memory_limit = '{_quoted(settings['memory_limit'])}'")
+                        instance.memory_limit = settings["memory_limit"]
+                    instance.connection.execute("ATTACH $path AS halo", {"path": str(path)})
+                except BaseException:
+                    self._keep_or_close(instance)
+                    raise
+                self._attached[path] = instance
+            instance.users += 1
+            connection = instance.connection.cursor()
         try:
-            connection.execute(f"USE {attachment.alias}")
+            connection.execute("USE halo")
             return connection
         except BaseException:
             connection.close()
@@ -148,26 +154,43 @@ class _SharedInstance:
     def release(self, path: Path) -> None:
         """One connection on `path` closed; the last one detaches the file (checkpointing it)."""
         with self._lock:
-            attachment = self._attached[path]
-            attachment.users -= 1
-            if attachment.users == 0:
-                del self._attached[path]
-                self._instance().execute(f"DETACH {attachment.alias}")
+            instance = self._attached[path]
+            instance.users -= 1
+            if instance.users:
+                return
+            del self._attached[path]
+            try:
+                instance.connection.execute("DETACH halo")
+            except BaseException:
+                with suppress(duckdb.Error):
+                    instance.connection.close()
+                raise
+            self._keep_or_close(instance)
 
-    def _instance(self) -> duckdb.DuckDBPyConnection:
-        if self._control is None:
-            self._control = duckdb.connect(database=":memory:", config={"preserve_insertion_order": "false"})
-        return self._control
+    def _instance(self, temp_directory: str) -> _Instance:
+        idle, self._idle = self._idle, None
+        if idle is not None and idle.temp_directory == temp_directory:
+            return idle
+        if idle is not None:
+            idle.connection.close()
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "temp_directory": temp_directory, "preserve_insertion_order": "false"}
+        return _Instance(duckdb.connect(database=":memory:", config=config), temp_directory)
 
-    def _apply(self, control: duckdb.DuckDBPyConnection, settings: dict[str, str]) -> None:
-        """Instance-wide settings (memory limit, spill folder) as the file about to be attached wants them."""
-        for name, value in settings.items():
-            if self._settings.get(name) != value:
-                control.execute(f"SET {name} = '{value.replace(chr(39), chr(39) * 2)}'")
-                self._settings[name] = value
+    def _keep_or_close(self, instance: _Instance) -> None:
+        """Keep a detached instance for the next file, unless it spilled (DuckDB creates its spill folder
+        when it first spills) or one is kept already."""
+        if self._idle is None and not os.path.exists(instance.temp_directory):
+            self._idle = instance
+        else:
+            instance.connection.close()
 
 
-_shared = _SharedInstance()
+def _quoted(value: str) -> str:
+    return value.replace("'", "''")
+
+
+_shared = _SharedInstances()
 
 
 def _is_lock_conflict(error: duckdb.Error) -> bool:
@@ -292,8 +315,8 @@ class Store:
 
     @contextmanager
     def held_open(self) -> Iterator[None]:
-        """Keep the database open across a short sequence of `connect`s in this process: DuckDB then hands
-        out connections to the open instance (under 1 ms of CPU) instead of opening the file again (~20 ms).
+        """Keep the database open across a short sequence of `connect`s in this process: they then take a
+        connection to the attached file (under 1 ms of CPU) instead of attaching it again (~6 ms with the detach).
         The file stays locked meanwhile, so only around quick work: never across a wait or an LLM call."""
         with self.connect():
             yield
