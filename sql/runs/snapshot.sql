@@ -10,11 +10,15 @@
 -- $comparison_only: the previous window, with only the columns the detectors' comparisons read of it
 -- (heuristics/_previous.sql), its texts redacted alike (but a span stored clean under the current rules:
 -- spans/_redaction.sql): the whole rows cost as much as the window's.
--- Rows come in the store's order, unsorted: the detectors and the report order what they show by
--- their own keys, and sorting the full rows cost a third of a 1M-span snapshot (spilling under the
--- store's memory limit, or chunk by chunk on one thread) where this streams on every thread.
+-- Rows come in no set order: the detectors and the report order what they show by their own keys.
+-- Sorting the full rows cost a third of a 1M-span snapshot (spilling under the store's memory limit,
+-- or chunk by chunk on one thread). Each thread writes its own row groups, unordered (keeping an order
+-- holds each thread's rows until their turn: ~1 GB spilled at 1M spans whose texts differ), and small:
+-- 20,000 rows, at most 32 MB, so that two of them fit in the store's memory limit whatever the rows
+-- hold (DuckDB's 122,880-row groups spilled ~3 GB of those spans). Written to $path (a partial file).
 {% from "spans/_redaction.sql" import redacted_spans -%}
 {% from "spans/_declared_agent.sql" import declared_agent -%}
+COPY (
 WITH picked AS (
     SELECT spans.*
     FROM spans
@@ -44,3 +48,4 @@ prepared AS (
 SELECT *, {{ declared_agent("attributes", "agent_name") }} AS declared_agent
 FROM prepared
 {%- endif %}
+) TO $path (FORMAT parquet, PRESERVE_ORDER false, ROW_GROUP_SIZE 20000, ROW_GROUP_SIZE_BYTES '32MB')
