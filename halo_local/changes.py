@@ -15,7 +15,7 @@ import duckdb
 
 from halo_local.common.timestamps import iso
 from halo_local.heuristics import Finding
-from halo_local.resources import sql_text
+from halo_local.resources import sql_template, sql_text
 
 __all__ = ["ChangedFinding", "Changes", "PreviousRun", "compare", "previous_run", "save_changes", "summary_line"]
 
@@ -163,7 +163,7 @@ def compare(current: Sequence[Finding], previous: PreviousRun | None) -> Changes
 def previous_run(connection: duckdb.DuckDBPyConnection, *, run_id: str, agent_uuid: str,
                  created_at: datetime) -> PreviousRun | None:
     """The latest completed analysis run of the agent created before `run_id`, with its findings."""
-    rows = connection.execute(sql_text("changes/previous_run.sql"), {
+    rows = connection.execute(sql_template("changes/previous_run.sql"), {
         "run_id": run_id, "agent_uuid": agent_uuid, "created_at": created_at}).fetchall()
     if not rows:
         return None

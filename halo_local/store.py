@@ -21,7 +21,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -368,8 +368,22 @@ def migration_files() -> list[tuple[int, str, Path]]:
     return found
 
 
+def _move_finding_traces(connection: duckdb.DuckDBPyConnection) -> None:
+    """Migration 11's data: each run's trace lists moved out of runs.findings, one run at a time (one
+    statement over every run parsed all their findings at once: out of memory at 23 runs of 1M spans)."""
+    for (run_id,) in connection.execute(sql_text("store/runs_with_findings.sql")).fetchall():
+        findings = connection.execute(sql_text("store/run_findings.sql"), {"run_id": run_id}).fetchall()[0][0]
+        connection.execute(sql_text("runs/insert_finding_traces.sql"), {"run_id": run_id, "findings": findings})
+        connection.execute(sql_text("store/empty_finding_lists.sql"), {"run_id": run_id})
+
+
+_MIGRATION_STEPS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {11: _move_finding_traces}
+"""Work a migration does after its file, in the same transaction: data moved row by row."""
+
+
 def apply_migrations(connection: duckdb.DuckDBPyConnection) -> list[int]:
-    """Apply every migration not yet recorded, each in its own transaction; return the versions applied."""
+    """Apply every migration not yet recorded (its file, then its `_MIGRATION_STEPS`), each in its own
+    transaction; return the versions applied."""
     connection.execute(sql_text("store/migrations_table.sql"))
     done = {row[0] for row in connection.execute(sql_text("store/applied_migrations.sql")).fetchall()}
     applied = []
@@ -379,6 +393,8 @@ def apply_migrations(connection: duckdb.DuckDBPyConnection) -> list[int]:
         connection.execute("BEGIN TRANSACTION")
         try:
             connection.execute(path.read_text(encoding="utf-8"))
+            if version in _MIGRATION_STEPS:
+                _MIGRATION_STEPS[version](connection)
             connection.execute(sql_text("store/record_migration.sql"), {"version": version, "name": name})
         except BaseException:
             connection.execute("ROLLBACK")

@@ -12,7 +12,7 @@ from typing import Any
 from halo_local.common.rows import rows_as_dicts
 from halo_local.errors import NotFoundError
 from halo_local.flags import parse_int
-from halo_local.resources import sql_text
+from halo_local.resources import sql_template, sql_text
 from halo_local.runs.rows import JSON_COLUMNS
 from halo_local.runs.run_document import RunDocument, RunEvent
 from halo_local.runs.worker import reap_stale_runs
@@ -24,7 +24,7 @@ def get_run(store: Store, run_id: str, *, include_findings: bool = True) -> RunD
     with store.held_open():
         reap_stale_runs(store)
         with store.connect() as connection:
-            cursor = connection.execute(sql_text("runs/run.sql"), {"run_id": str(run_id).strip()})
+            cursor = connection.execute(sql_template("runs/run.sql"), {"run_id": str(run_id).strip()})
             rows = rows_as_dicts(cursor, json_columns=JSON_COLUMNS)
     if not rows:
         raise NotFoundError(f"no run with id {str(run_id)!r}", hint="`halo-local run list` lists runs")

@@ -14,7 +14,7 @@ from halo_local import conversations, heuristics, llm, traces
 from halo_local.common.rows import stored_rows
 from halo_local.common.timestamps import iso, utc_now
 from halo_local.errors import NotFoundError, UsageError
-from halo_local.resources import sql_text
+from halo_local.resources import sql_template, sql_text
 from halo_local.runs import worker
 from halo_local.runs.documents import get_run, run_events
 from halo_local.runs.options import DEFAULT_CANCEL_REASON, DEFAULTS, RunOptions, resolve_window
@@ -145,7 +145,7 @@ def create_followup_run(store: Store, conversation_id: str, question: str, *, no
 
 def _analysis_run_of(store: Store, conversation_id: str) -> RunRecord:
     with store.connect() as connection:
-        rows = stored_rows(connection.execute(sql_text("runs/analysis_run_of.sql"),
+        rows = stored_rows(connection.execute(sql_template("runs/analysis_run_of.sql"),
                                               {"conversation_id": str(conversation_id)}))
     if not rows:
         raise NotFoundError(f"no conversation with id {conversation_id!r}",

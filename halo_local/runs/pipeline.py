@@ -39,6 +39,7 @@ from halo_local.runs.rows import (
     finish,
     minutes,
     run_record,
+    save_findings,
     source_overview,
     status_of,
     writing,
@@ -139,12 +140,10 @@ def _analyse(control: RunControl, run: RunRecord, close_database: Callable[[], N
         )
         sections = sections_done.result()
     findings = analysis.findings
-    checks = [check.to_json() for check in analysis.checks]
-    findings_json = json.dumps([item.to_json() for item in findings], default=str)
+    documents = [item.to_json() for item in findings]
+    findings_json = json.dumps(documents, default=str)
     with control.writing() as connection:
-        connection.execute(sql_text("runs/save_findings.sql"), {
-            "findings": findings_json, "checks": json.dumps(checks, default=str), "run_id": run_id,
-        })
+        save_findings(connection, run_id, documents, [check.to_json() for check in analysis.checks])
         comparison = changes.compare(findings, changes.previous_run(
             connection, run_id=run_id, agent_uuid=run.agent_uuid, created_at=run.created_at))
         changes.save_changes(connection, run_id, comparison)

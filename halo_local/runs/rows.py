@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -18,7 +18,7 @@ import duckdb
 from halo_local.common.rows import stored_rows
 from halo_local.common.timestamps import utc_now
 from halo_local.errors import NotFoundError
-from halo_local.resources import sql_text
+from halo_local.resources import sql_template, sql_text
 from halo_local.store import Store
 
 STATES = ("queued", "running", "completed", "failed", "cancelled", "timed_out", "no_traces")
@@ -64,6 +64,19 @@ def insert_run(connection: duckdb.DuckDBPyConnection, store: Store, values: dict
     if values["kind"] == "followup":
         snapshot = store.runs_dir / values["parent_run_id"] / SNAPSHOT_FILE
     connection.execute(sql_text("runs/insert_run.sql"), {"source": None, **values, "snapshot_path": str(snapshot)})
+
+
+def save_findings(connection: duckdb.DuckDBPyConnection, run_id: str, findings: Sequence[Mapping[str, Any]],
+                  checks: Sequence[Mapping[str, Any]]) -> None:
+    """Save a run's findings (`Finding.to_json` of each, ranked) and checks. Each finding's affectedTraceIds go
+    to run_finding_traces, one row a trace, and runs.findings keeps it with an empty list: a list inside
+    runs.findings made every later run's checkpoints rewrite it (schema/011_run_finding_traces.sql)."""
+    whole = json.dumps(list(findings), default=str)
+    kept = json.dumps([{**item, "affectedTraceIds": []} for item in findings], default=str)
+    connection.execute(sql_text("runs/save_findings.sql"), {
+        "findings": kept, "checks": json.dumps(list(checks), default=str), "run_id": run_id})
+    connection.execute(sql_text("runs/delete_finding_traces.sql"), {"run_id": run_id})
+    connection.execute(sql_text("runs/insert_finding_traces.sql"), {"findings": whole, "run_id": run_id})
 
 
 def insert_event(connection: duckdb.DuckDBPyConnection, run_id: str, kind: str, message: str,
@@ -136,7 +149,7 @@ def run_record(store: Store, run_id: str) -> RunRecord:
 def run_row(store: Store, run_id: str) -> dict[str, Any]:
     """The run's row as stored (snake_case keys, JSON columns as text)."""
     with store.connect() as connection:
-        rows = stored_rows(connection.execute(sql_text("runs/run.sql"), {"run_id": str(run_id)}))
+        rows = stored_rows(connection.execute(sql_template("runs/run.sql"), {"run_id": str(run_id)}))
     if not rows:
         raise NotFoundError(f"no run with id {str(run_id)!r}", hint="`halo-local run list` lists runs")
     return rows[0]

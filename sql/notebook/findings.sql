@@ -1,8 +1,10 @@
 -- One row per finding of the analysis runs (or of $run_id), in each run's rank order; every
--- finding's whole JSON document is kept beside the columns most analyses group by.
+-- finding's whole JSON document (its traces read back: runs/_stored_findings.sql) is kept beside
+-- the columns most analyses group by.
+{% from "runs/_stored_findings.sql" import stored_findings -%}
 WITH listed AS (
     SELECT r.run_id, r.agent_uuid, r.agent_name, r.created_at,
-           unnest(CAST(r.findings AS JSON[])) AS finding,
+           unnest(CAST({{ stored_findings("r") }} AS JSON[])) AS finding,
            generate_subscripts(CAST(r.findings AS JSON[]), 1) AS rank
     FROM runs r
     WHERE r.kind = 'analysis' AND r.findings IS NOT NULL
