@@ -15,14 +15,15 @@ import duckdb
 
 from halo_local.common.timestamps import iso
 from halo_local.heuristics import Finding
-from halo_local.resources import sql_template, sql_text
+from halo_local.resources import sql_text
 
 __all__ = ["ChangedFinding", "Changes", "PreviousRun", "compare", "previous_run", "save_changes", "summary_line"]
 
 
 @dataclass(frozen=True)
 class PreviousRun:
-    """The run a new analysis is compared with, and the findings it reported (ranked)."""
+    """The run a new analysis is compared with, and the findings it reported (ranked), without their
+    trace lists (`affected_trace_ids` empty; `affected_traces` counts them)."""
 
     run_id: str
     window_start: datetime
@@ -162,8 +163,9 @@ def compare(current: Sequence[Finding], previous: PreviousRun | None) -> Changes
 
 def previous_run(connection: duckdb.DuckDBPyConnection, *, run_id: str, agent_uuid: str,
                  created_at: datetime) -> PreviousRun | None:
-    """The latest completed analysis run of the agent created before `run_id`, with its findings."""
-    rows = connection.execute(sql_template("changes/previous_run.sql"), {
+    """The latest completed analysis run of the agent created before `run_id`, with its findings (as
+    `PreviousRun` has them)."""
+    rows = connection.execute(sql_text("changes/previous_run.sql"), {
         "run_id": run_id, "agent_uuid": agent_uuid, "created_at": created_at}).fetchall()
     if not rows:
         return None

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import halo_local.notebook as halo
-from halo_local import changes, runs
+from halo_local import runs
 from halo_local import store as store_module
 from halo_local.store import Store
 from halo_local.usecases import analyze_paths
@@ -47,10 +47,6 @@ def test_every_reader_gets_the_lists_back(analysed_store: tuple[Store, dict]) ->
     assert _lists(runs.get_run(store, analysed["runId"]).to_json()["findings"]) == expected
     documents = halo.findings(analysed["runId"], home=store.home)["document"].to_list()
     assert [json.loads(document)["affectedTraceIds"] for document in documents] == expected
-    with store.connect() as connection:
-        previous = changes.previous_run(connection, run_id="a later run", agent_uuid=analysed["agentUuid"],
-                                        created_at=runs.get_run(store, analysed["runId"]).timings.finished_at)
-    assert previous is not None and [list(item.affected_trace_ids) for item in previous.findings] == expected
 
 
 def test_the_migration_moves_the_lists_of_runs_saved_before_it(
