@@ -20,6 +20,9 @@ about 400 spans a line), each in a fresh process and in the same run:
   sort): the floor of any snapshot that copies the window;
 - detector set: `heuristics.analyze` over the snapshot the step wrote, in a fresh process under the
   same limit, as the run's heuristics step runs it (without the report sections);
+- detector set-up alone: what every detector reads, built over that snapshot and counted
+  (`heuristics.healthy_checks`: the narrow table of spans, the per-trace, per-subject and failure
+  tables, attribution, outcomes, claims), no detector run: what the detectors share, built once;
 - scan of detector columns: the columns the detectors read from that snapshot, each read once (the
   floor of any pass over them).
 
@@ -31,7 +34,7 @@ most the ratio of spans.
 With `--homes DIR` each size's loaded $HALO_HOME is kept under DIR and reused by the next call (its
 load is then not measured): a 1M-span load takes minutes. `--contenders run,chunked` measures only
 those (names as in the table: load, run, chunked, one_query, unredacted, unsorted, copy, detectors,
-narrow).
+setup, narrow).
 
 With `--unique-texts` the spans are the generator's variant whose texts do not repeat (each LLM prompt and
 output and each tool result ends with a letters-only tag unique per span, adding no figure or quoted
@@ -101,7 +104,7 @@ SNAPSHOT_MODES = ("chunked", "one_query", "unredacted", "unsorted", "copy")
 LABELS = {"load": "traces load", "run": "run --no-llm --wait", "chunked": "snapshot step alone",
           "one_query": "snapshot as one query", "unredacted": "snapshot, no redaction",
           "unsorted": "one query, unsorted", "copy": "bare copy of the window",
-          "detectors": "detector set", "narrow": "scan of detector columns"}
+          "detectors": "detector set", "setup": "detector set-up alone", "narrow": "scan of detector columns"}
 DETECTORS = """
 import sys, time
 import duckdb
@@ -111,6 +114,16 @@ connection.read_parquet(sys.argv[1]).create_view("window_spans")
 agent = connection.execute("SELECT agent_uuid FROM window_spans LIMIT 1").fetchall()[0][0]
 started = time.perf_counter()
 print("findings", len(analysis.analyze(connection, agent_uuid=agent).findings), time.perf_counter() - started)
+"""
+SET_UP = """
+import sys, time
+import duckdb
+from halo_local.heuristics import analysis
+connection = duckdb.connect(config={"memory_limit": "768MB"})
+connection.read_parquet(sys.argv[1]).create_view("window_spans")
+agent = connection.execute("SELECT agent_uuid FROM window_spans LIMIT 1").fetchall()[0][0]
+started = time.perf_counter()
+print("checks", len(analysis.healthy_checks(connection, agent_uuid=agent)), time.perf_counter() - started)
 """
 # The columns the detectors read from the window (the long texts, ids and figures, and the agent each span
 # declares: the snapshot's declared_agent column, else the attributes it is read from), each read once: what
@@ -248,11 +261,11 @@ def bench_size(size: int, out: Path, scratch: Path, homes: Path | None,
         figures.update(run=run, status=run_document["status"], findings=run_document.get("findingCount"),
                        steps=_step_seconds(events.get("events", events) if isinstance(events, dict) else events))
     for mode in SNAPSHOT_MODES:
-        if mode in contenders or (mode == "chunked" and contenders & {"detectors", "narrow"}):
+        if mode in contenders or (mode == "chunked" and contenders & {"detectors", "setup", "narrow"}):
             figures[mode] = _timed([sys.executable, "-c", f"ONE_QUERY = {ONE_QUERY!r}\n" + BARE_SNAPSHOT,
                                     str(home / "halo.duckdb"), agent, start.isoformat(), end.isoformat(), str(size),
                                     str(scratch / f"{mode}-{size}.parquet"), mode], env)
-    for name, script in (("detectors", DETECTORS), ("narrow", NARROW_SCAN)):
+    for name, script in (("detectors", DETECTORS), ("setup", SET_UP), ("narrow", NARROW_SCAN)):
         if name in contenders:
             figures[name] = _timed([sys.executable, "-c", script, str(scratch / f"chunked-{size}.parquet")], env)
     if homes is None:
